@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+# uv from PATH, or the one `make install` puts in the user's site-packages.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint format worker clean
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock .python-version
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --user --quiet uv || \
+		python3 -m pip install --user --quiet --break-system-packages uv
+	$(UV) sync --locked
+	@touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Fideliza is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	@bin/ensure-browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+worker: install
+	.venv/bin/celery -A config worker --loglevel=INFO
+
+clean:
+	rm -rf .venv db.sqlite3 staticfiles

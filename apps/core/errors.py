@@ -1,0 +1,27 @@
+"""Domain errors: what a service refuses, with a stable code.
+
+Views turn them into form errors, the API's exception handler into a 4xx with the same
+`code`, so every caller reports a refusal the same way.
+"""
+
+
+class DomainError(Exception):
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409

@@ -1,0 +1,62 @@
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.core import services
+from apps.core.models import Location, Membership, Merchant, Role
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "fideliza-demo"  # noqa: S105 - a published demo login, local data only
+DEMO_USERS = [
+    ("owner@demo.fideliza.test", "Olivia", "Owner", Role.OWNER),
+    ("manager@demo.fideliza.test", "Marco", "Manager", Role.MANAGER),
+    ("staff@demo.fideliza.test", "Sara", "Staff", Role.STAFF),
+]
+DEMO_LOCATIONS = [
+    ("Centro", "Calle Mayor 12, Madrid"),
+    ("Malasaña", "Calle del Pez 5, Madrid"),
+]
+
+
+def _demo_user(email: str, first_name: str, last_name: str) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": first_name, "last_name": last_name}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo merchant 'demo' with its team and shops. Safe to run twice."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = [(_demo_user(email, first, last), role) for email, first, last, role in DEMO_USERS]
+        owner = users[0][0]
+        merchant = Merchant.objects.filter(slug=DEMO_SLUG).first()
+        if merchant is None:
+            merchant = services.merchant_create(
+                name="Café Fideliza",
+                owner=owner,
+                currency="EUR",
+                country="ES",
+                timezone_name="Europe/Madrid",
+                language="es",
+                slug=DEMO_SLUG,
+            )
+        for user, role in users:
+            Membership.objects.get_or_create(merchant=merchant, user=user, defaults={"role": role})
+        for name, address in DEMO_LOCATIONS:
+            if not Location.objects.for_merchant(merchant).filter(name=name).exists():
+                services.location_create(merchant=merchant, actor=owner, name=name, address=address)
+
+        self.stdout.write(self.style.SUCCESS(f"Demo merchant ready: {merchant.name} ({merchant.slug})."))
+        self.stdout.write(f"Sign in with any of these, password '{DEMO_PASSWORD}':")
+        for user, role in users:
+            self.stdout.write(f"  {user.email:<32} {Role(role).label}")

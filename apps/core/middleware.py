@@ -1,0 +1,43 @@
+from django.utils.functional import SimpleLazyObject
+
+from .selectors import location_get, membership_for
+
+MERCHANT_SESSION_KEY = "active_merchant_id"
+LOCATION_SESSION_KEY = "active_location_id"
+
+
+def _resolve_membership(request):
+    if not request.user.is_authenticated:
+        return None
+    membership = membership_for(
+        user=request.user, merchant_id=request.session.get(MERCHANT_SESSION_KEY)
+    )
+    if membership is not None and request.session.get(MERCHANT_SESSION_KEY) != membership.merchant_id:
+        request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
+    return membership
+
+
+class ActiveMerchantMiddleware:
+    """Sets `request.membership`, `request.merchant` and `request.location` for each request.
+
+    The seat is looked up afresh on every request, so someone removed from a team loses
+    access at once, and a merchant id left in the session from another account is ignored.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = _resolve_membership(request)
+        request.membership = membership
+        request.merchant = membership.merchant if membership else None
+        request.location = SimpleLazyObject(lambda: _active_location(request))
+        return self.get_response(request)
+
+
+def _active_location(request):
+    if request.merchant is None:
+        return None
+    return location_get(
+        merchant=request.merchant, location_id=request.session.get(LOCATION_SESSION_KEY)
+    )

@@ -1,0 +1,169 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django_countries.fields import CountryField
+
+from .money import currency_choices
+from .tenancy import TenantModel
+
+
+class Merchant(models.Model):
+    """A business running a loyalty program: the tenant every other row belongs to."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    currency = models.CharField(max_length=3, choices=currency_choices)
+    country = CountryField(help_text="Used to read phone numbers written without a prefix.")
+    timezone = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """What a member of a merchant's team may do. Each role includes those below it."""
+
+    STAFF = "staff", "Staff (counter)"
+    MANAGER = "manager", "Manager"
+    OWNER = "owner", "Owner"
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return [cls.STAFF, cls.MANAGER, cls.OWNER].index(role)
+
+    @classmethod
+    def at_least(cls, role: str, minimum: str) -> bool:
+        return cls.rank(role) >= cls.rank(minimum)
+
+
+class Location(TenantModel):
+    """A shop (or a till's place) where the counter records what it does."""
+
+    name = models.CharField(max_length=120)
+    address = models.CharField(max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant", Lower("name"), name="core_location_name_unique_per_merchant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    """A user's seat on a merchant's team, with a role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("merchant", "user", name="core_membership_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) at merchant {self.merchant_id}"
+
+    def has_role(self, minimum: str) -> bool:
+        return Role.at_least(self.role, minimum)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(TenantModel):
+    """An emailed offer of a seat on a merchant's team.
+
+    Only a SHA-256 of the link's token is stored, so a leaked database cannot be used to
+    join a team. At most one invitation per address is pending at a time.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="core_invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        """A fresh link token (256 bits) and the hash to store."""
+        token = secrets.token_urlsafe(32)
+        return token, hash_token(token)
+
+
+class AuditLog(TenantModel):
+    """Who did what, when, in a merchant's back-office. Written only by `audit_record`."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=255)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="core_audit_merchant_recent")]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,105 @@
+"""Money: an integer count of minor units (cents) plus an ISO 4217 currency.
+
+Every division of money or points goes through `divide`, which names its rounding
+mode, so no float ever touches an amount. Currency facts (which codes exist, how many
+minor digits each has, how amounts look in a locale) come from Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+# Codes in ISO 4217 that are not money a shop takes (funds, metals, testing, SDR).
+_NOT_SHOP_CURRENCIES = frozenset(
+    {"XAU", "XAG", "XPT", "XPD", "XDR", "XTS", "XXX", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA"}
+)
+
+
+class Rounding(enum.Enum):
+    """How a division that does not come out even is settled."""
+
+    DOWN = "down"  # toward zero: never give away more than earned (earn rates)
+    HALF_UP = "half_up"  # the shop-floor rule: .5 goes away from zero
+    HALF_EVEN = "half_even"  # banker's rounding: no drift over many splits
+    UP = "up"  # away from zero: never take back less than owed
+
+
+def divide(numerator: int, denominator: int, *, rounding: Rounding) -> int:
+    """Integer `numerator / denominator`, rounded as named. Exact for any size of int."""
+    if not isinstance(numerator, int) or not isinstance(denominator, int):
+        raise TypeError("divide() takes integers only")
+    if denominator == 0:
+        raise ZeroDivisionError("division of money by zero")
+    negative = (numerator < 0) != (denominator < 0)
+    quotient, remainder = divmod(abs(numerator), abs(denominator))
+    if remainder:
+        twice = remainder * 2
+        match rounding:
+            case Rounding.DOWN:
+                pass
+            case Rounding.UP:
+                quotient += 1
+            case Rounding.HALF_UP:
+                quotient += twice >= abs(denominator)
+            case Rounding.HALF_EVEN:
+                if twice > abs(denominator) or (twice == abs(denominator) and quotient % 2):
+                    quotient += 1
+    return -quotient if negative else quotient
+
+
+@cache
+def _iso_codes() -> frozenset[str]:
+    return frozenset(code for code in list_currencies() if code not in _NOT_SHOP_CURRENCIES)
+
+
+def is_currency(code: str) -> bool:
+    return code in _iso_codes()
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    names = Locale("en").currencies
+    return sorted(((code, f"{code} · {names.get(code, code)}") for code in _iso_codes()))
+
+
+def minor_digits(currency: str) -> int:
+    """How many digits follow the decimal point: 2 for EUR, 0 for JPY, 3 for KWD."""
+    return get_currency_precision(currency)
+
+
+def to_minor(amount: str | Decimal, currency: str) -> int:
+    """'12.50' EUR -> 1250. Refuses more precision than the currency has, and non-numbers."""
+    try:
+        value = Decimal(str(amount).strip())
+    except InvalidOperation as error:
+        raise ValueError(f"{amount!r} is not an amount") from error
+    if not value.is_finite():
+        raise ValueError(f"{amount!r} is not an amount")
+    scaled = value.scaleb(minor_digits(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency} amounts have at most {minor_digits(currency)} decimals")
+    return int(scaled)
+
+
+def to_major(minor: int, currency: str) -> Decimal:
+    """1250 EUR -> Decimal('12.50'), for display and for form initial values."""
+    return Decimal(minor).scaleb(-minor_digits(currency))
+
+
+def money_locale(language: str, country: str = "") -> Locale:
+    """The CLDR locale for a merchant: 'es' + 'MX' -> es_MX, falling back to 'es'."""
+    for candidate in (f"{language}_{country}", language, "en"):
+        try:
+            return Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            continue
+    raise AssertionError("Babel always knows English")
+
+
+def format_money(minor: int, currency: str, locale: Locale | str = "en") -> str:
+    """1250, 'EUR', 'es_ES' -> '12,50 €'. For templates; services never format."""
+    return format_currency(to_major(minor, currency), currency, locale=locale)

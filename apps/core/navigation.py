@@ -1,0 +1,31 @@
+"""The dashboard's navigation: one list, filtered by the viewer's role.
+
+Each app that adds a page for its users adds it here, with the least role that may see it.
+"""
+
+from dataclasses import dataclass
+
+from .models import Membership, Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    min_role: str
+    section: str = "main"
+
+
+NAVIGATION = [
+    NavItem("Home", "core:home", Role.STAFF),
+    NavItem("Locations", "core:location_list", Role.MANAGER, "settings"),
+    NavItem("Team", "core:team", Role.OWNER, "settings"),
+    NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),
+    NavItem("Activity log", "core:audit_log", Role.MANAGER, "settings"),
+]
+
+
+def navigation_for(membership: Membership | None) -> list[NavItem]:
+    if membership is None:
+        return []
+    return [item for item in NAVIGATION if membership.has_role(item.min_role)]

@@ -1,0 +1,105 @@
+"""Reads for tenancy: who belongs where, locations, the team, the activity log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+
+from .models import AuditLog, Invitation, Location, Membership, Merchant, Role
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("merchant").order_by("merchant__name")
+
+
+def membership_for(*, user: User, merchant_id: int | None) -> Membership | None:
+    """The user's seat at `merchant_id`, else their first merchant's, else None."""
+    memberships = memberships_for_user(user=user)
+    if merchant_id is not None:
+        chosen = memberships.filter(merchant_id=merchant_id).first()
+        if chosen is not None:
+            return chosen
+    return memberships.first()
+
+
+def location_list(*, merchant: Merchant, include_closed: bool = False) -> QuerySet[Location]:
+    locations = Location.objects.for_merchant(merchant)
+    return locations if include_closed else locations.filter(is_active=True)
+
+
+def location_get(*, merchant: Merchant, location_id: int | None) -> Location | None:
+    if location_id is None:
+        return None
+    return location_list(merchant=merchant).filter(pk=location_id).first()
+
+
+def location_name_taken(*, merchant: Merchant, name: str, exclude_pk: int | None = None) -> bool:
+    same_name = Location.objects.for_merchant(merchant).filter(name__iexact=name.strip())
+    if exclude_pk is not None:
+        same_name = same_name.exclude(pk=exclude_pk)
+    return same_name.exists()
+
+
+def team_list(*, merchant: Merchant) -> QuerySet[Membership]:
+    return (
+        Membership.objects.for_merchant(merchant)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def invitation_pending_list(*, merchant: Merchant) -> QuerySet[Invitation]:
+    return Invitation.objects.for_merchant(merchant).pending().select_related("invited_by")
+
+
+def audit_list(*, merchant: Merchant) -> QuerySet[AuditLog]:
+    return AuditLog.objects.for_merchant(merchant).select_related("actor")
+
+
+@dataclass(frozen=True)
+class ChecklistStep:
+    title: str
+    description: str
+    done: bool
+    url_name: str
+    min_role: str
+
+
+def onboarding_checklist(*, merchant: Merchant, user: User) -> list[ChecklistStep]:
+    """What a new business should set up first, in order, and what is done already."""
+    from allauth.mfa.models import Authenticator
+
+    return [
+        ChecklistStep(
+            title="Check your business details",
+            description="Currency, country (for phone numbers), time zone and language.",
+            done=AuditLog.objects.for_merchant(merchant).filter(action="merchant.updated").exists(),
+            url_name="core:merchant_settings",
+            min_role=Role.OWNER,
+        ),
+        ChecklistStep(
+            title="Add your shops",
+            description="Every purchase and enrollment at the counter records where it happened.",
+            done=Location.objects.for_merchant(merchant).exists(),
+            url_name="core:location_list",
+            min_role=Role.MANAGER,
+        ),
+        ChecklistStep(
+            title="Invite your team",
+            description="Managers configure the program; counter staff serve customers.",
+            done=Membership.objects.for_merchant(merchant).count() > 1
+            or Invitation.objects.for_merchant(merchant).exists(),
+            url_name="core:team",
+            min_role=Role.OWNER,
+        ),
+        ChecklistStep(
+            title="Turn on two-factor authentication",
+            description="Your account controls your customers' data: protect it with a code app.",
+            done=Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+            url_name="mfa_index",
+            min_role=Role.STAFF,
+        ),
+    ]

@@ -1,0 +1,423 @@
+"""Writes for tenancy: merchants, locations, the team and its invitations, the audit log."""
+
+from __future__ import annotations
+
+import re
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.accounts.models import User
+
+from . import money
+from .errors import Conflict, DomainError, NotAllowed
+from .models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
+from .selectors import location_name_taken
+
+
+def audit_record(
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    action: str,
+    summary: str,
+    target: Model | None = None,
+    data: dict | None = None,
+) -> AuditLog:
+    """Append one line to the merchant's activity log, in the caller's transaction."""
+    return AuditLog.objects.create(
+        merchant=merchant,
+        actor=actor,
+        action=action,
+        summary=summary[:255],
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        data=data or {},
+    )
+
+
+# Merchants ---------------------------------------------------------------------------
+
+
+def _validate_merchant_fields(*, currency: str, country: str, timezone_name: str, language: str):
+    from zoneinfo import available_timezones
+
+    from django_countries import countries
+
+    if not money.is_currency(currency):
+        raise DomainError(f"{currency!r} is not an ISO 4217 currency code.", field="currency")
+    if country not in dict(countries):
+        raise DomainError(f"{country!r} is not an ISO 3166 country code.", field="country")
+    if timezone_name not in available_timezones():
+        raise DomainError(f"{timezone_name!r} is not a known time zone.", field="timezone")
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(f"{language!r} is not a supported language.", field="language")
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:50] or "merchant"
+    slug, suffix = base, 1
+    while Merchant.objects.filter(slug=slug).exists():
+        suffix += 1
+        slug = f"{base}-{suffix}"
+    return slug
+
+
+@transaction.atomic
+def merchant_create(
+    *,
+    name: str,
+    owner: User,
+    currency: str,
+    country: str,
+    timezone_name: str,
+    language: str,
+    slug: str | None = None,
+) -> Merchant:
+    """A new business with `owner` as its first owner."""
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the business a name.", field="name")
+    _validate_merchant_fields(
+        currency=currency, country=country, timezone_name=timezone_name, language=language
+    )
+    if slug is not None and not _SLUG.fullmatch(slug):
+        raise DomainError(
+            "A slug is lowercase letters, digits and hyphens, up to 60 characters.", field="slug"
+        )
+    if slug is not None and Merchant.objects.filter(slug=slug).exists():
+        raise Conflict(f"The slug {slug!r} is taken.", field="slug", code="slug_taken")
+    try:
+        with transaction.atomic():
+            merchant = Merchant.objects.create(
+                name=name,
+                slug=slug or _free_slug(name),
+                currency=currency,
+                country=country,
+                timezone=timezone_name,
+                language=language,
+            )
+    except IntegrityError as error:  # a concurrent create took the slug first
+        raise Conflict("That slug was just taken; try again.", field="slug") from error
+    Membership.objects.create(merchant=merchant, user=owner, role=Role.OWNER)
+    audit_record(
+        merchant=merchant,
+        actor=owner,
+        action="merchant.created",
+        summary=f"Created the business {name}",
+        target=merchant,
+    )
+    return merchant
+
+
+@transaction.atomic
+def merchant_update(
+    *,
+    merchant: Merchant,
+    actor: User,
+    name: str,
+    currency: str,
+    country: str,
+    timezone_name: str,
+    language: str,
+) -> Merchant:
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the business a name.", field="name")
+    _validate_merchant_fields(
+        currency=currency, country=country, timezone_name=timezone_name, language=language
+    )
+    new = {
+        "name": name,
+        "currency": currency,
+        "country": country,
+        "timezone": timezone_name,
+        "language": language,
+    }
+    changed = {
+        field: [str(getattr(merchant, field)), str(value)]
+        for field, value in new.items()
+        if str(getattr(merchant, field)) != str(value)
+    }
+    if not changed:
+        return merchant
+    for field, value in new.items():
+        setattr(merchant, field, value)
+    merchant.save(update_fields=list(new))
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="merchant.updated",
+        summary="Changed " + ", ".join(changed),
+        target=merchant,
+        data={"changes": changed},
+    )
+    return merchant
+
+
+# Locations ---------------------------------------------------------------------------
+
+
+def _save_location(location: Location) -> None:
+    """Save, turning the race where two people add the same name at once into a refusal."""
+    try:
+        with transaction.atomic():
+            location.save()
+    except IntegrityError as error:
+        raise Conflict(
+            "A location with this name already exists.", field="name", code="name_taken"
+        ) from error
+
+
+@transaction.atomic
+def location_create(*, merchant: Merchant, actor: User | None, name: str, address: str = "") -> Location:
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the location a name.", field="name")
+    if location_name_taken(merchant=merchant, name=name):
+        raise Conflict("A location with this name already exists.", field="name", code="name_taken")
+    location = Location(merchant=merchant, name=name, address=address.strip())
+    _save_location(location)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="location.created",
+        summary=f"Added the location {name}",
+        target=location,
+    )
+    return location
+
+
+@transaction.atomic
+def location_update(
+    *, location: Location, actor: User, name: str, address: str, is_active: bool
+) -> Location:
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the location a name.", field="name")
+    if location_name_taken(merchant=location.merchant, name=name, exclude_pk=location.pk):
+        raise Conflict("A location with this name already exists.", field="name", code="name_taken")
+    location.name, location.address, location.is_active = name, address.strip(), is_active
+    _save_location(location)
+    audit_record(
+        merchant=location.merchant,
+        actor=actor,
+        action="location.updated",
+        summary=f"Updated the location {name}" + ("" if is_active else " (closed)"),
+        target=location,
+    )
+    return location
+
+
+# The team ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str  # shown once, in the emailed link; only its hash is stored
+
+
+def _issue_invitation(*, merchant: Merchant, actor: User, email: str, role: str) -> IssuedInvitation:
+    from .tasks import send_invitation_email
+
+    token, token_hash = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        merchant=merchant,
+        email=email,
+        role=role,
+        token_hash=token_hash,
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.FIDELIZA_INVITATION_DAYS),
+    )
+    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+@transaction.atomic
+def invitation_create(*, merchant: Merchant, actor: User, email: str, role: str) -> IssuedInvitation:
+    """Invite `email` to the team. A pending invitation to the same address is replaced."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise DomainError("Choose a role.", field="role")
+    if Membership.objects.for_merchant(merchant).filter(user__email__iexact=email).exists():
+        raise Conflict(f"{email} is already on the team.", field="email", code="already_member")
+    Invitation.objects.for_merchant(merchant).pending().filter(email__iexact=email).update(
+        revoked_at=timezone.now()
+    )
+    issued = _issue_invitation(merchant=merchant, actor=actor, email=email, role=role)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="invitation.created",
+        summary=f"Invited {email} as {Role(role).label}",
+        target=issued.invitation,
+    )
+    return issued
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitation:
+    """A new link (the old one stops working) with a fresh expiry."""
+    if invitation.accepted_at or invitation.revoked_at:
+        raise Conflict("This invitation is no longer pending.", code="not_pending")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    issued = _issue_invitation(
+        merchant=invitation.merchant, actor=actor, email=invitation.email, role=invitation.role
+    )
+    audit_record(
+        merchant=invitation.merchant,
+        actor=actor,
+        action="invitation.resent",
+        summary=f"Sent a new invitation to {invitation.email}",
+        target=issued.invitation,
+    )
+    return issued
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
+    revoked = Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(
+            merchant=invitation.merchant,
+            actor=actor,
+            action="invitation.revoked",
+            summary=f"Withdrew the invitation of {invitation.email}",
+            target=invitation,
+        )
+
+
+class InvitationUnusable(DomainError):
+    code = "invitation_unusable"
+    status = 410
+
+
+def invitation_check(*, token: str) -> Invitation:
+    """The pending invitation behind a link, or why it cannot be used."""
+    invitation = (
+        Invitation.objects.select_related("merchant", "invited_by")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnusable("This invitation link is not valid.", code="invitation_unknown")
+    if invitation.accepted_at:
+        raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
+    if invitation.revoked_at:
+        raise InvitationUnusable(
+            "This invitation was withdrawn or replaced by a newer one.", code="invitation_revoked"
+        )
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnusable(
+            "This invitation has expired. Ask for a new one.", code="invitation_expired"
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the team with the invited role. Works once, however many times it is clicked."""
+    invitation = invitation_check(token=token)
+    if user.email.lower() != invitation.email.lower():
+        raise NotAllowed(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+            code="invitation_other_email",
+        )
+    # A conditional update claims the invitation: of two concurrent accepts one wins.
+    claimed = Invitation.objects.pending().filter(pk=invitation.pk).update(
+        accepted_at=timezone.now(), accepted_by=user
+    )
+    if not claimed:
+        raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
+    membership, created = Membership.objects.get_or_create(
+        merchant=invitation.merchant, user=user, defaults={"role": invitation.role}
+    )
+    if created:
+        audit_record(
+            merchant=invitation.merchant,
+            actor=user,
+            action="membership.joined",
+            summary=f"{user.email} joined as {Role(invitation.role).label}",
+            target=membership,
+        )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_as_new_user(*, token: str, password: str, first_name: str, last_name: str) -> Membership:
+    """Create the invited person's account and join. Owning the emailed link proves the address."""
+    from allauth.account.models import EmailAddress
+
+    invitation = invitation_check(token=token)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise Conflict(
+            "An account with this email exists already: sign in to accept.", code="account_exists"
+        )
+    user = User.objects.create_user(
+        email=invitation.email, password=password, first_name=first_name, last_name=last_name
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return invitation_accept(token=token, user=user)
+
+
+def _lock_owner_memberships(merchant: Merchant) -> list[Membership]:
+    from .lock_objects import memberships_lock
+
+    return memberships_lock(merchant=merchant, role=Role.OWNER)
+
+
+def _refuse_losing_last_owner(membership: Membership) -> None:
+    owners = _lock_owner_memberships(membership.merchant)
+    if membership.role == Role.OWNER and [m.pk for m in owners] == [membership.pk]:
+        raise Conflict(
+            "A business needs at least one owner: make someone else owner first.",
+            code="last_owner",
+        )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    if role not in Role.values:
+        raise DomainError("Choose a role.", field="role")
+    if role == membership.role:
+        return membership
+    if role != Role.OWNER:
+        _refuse_losing_last_owner(membership)
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        merchant=membership.merchant,
+        actor=actor,
+        action="membership.role_changed",
+        summary=f"Changed {membership.user.email} from {Role(old).label} to {Role(role).label}",
+        target=membership,
+        data={"from": old, "to": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User) -> None:
+    """Take a seat away. The person loses access to this merchant on their next request."""
+    _refuse_losing_last_owner(membership)
+    email = membership.user.email
+    audit_record(
+        merchant=membership.merchant,
+        actor=actor,
+        action="membership.removed",
+        summary=f"Removed {email} from the team",
+        target=membership,
+    )
+    membership.delete()

@@ -1,0 +1,29 @@
+"""The tenant-scoping pattern every merchant-owned model follows.
+
+A tenant-owned model subclasses `TenantModel`: it gets a non-null `merchant` and a
+manager whose `for_merchant()` is the one way views, selectors and the API reach its
+rows. A row of another merchant is then simply not found, which the views turn into 404.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from .models import Merchant
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_merchant(self, merchant: Merchant) -> Self:
+        return self.filter(merchant=merchant)
+
+
+class TenantModel(models.Model):
+    merchant = models.ForeignKey("core.Merchant", on_delete=models.PROTECT, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("business/new/", views.merchant_create, name="merchant_create"),
+    path("business/switch/", views.merchant_switch, name="merchant_switch"),
+    path("business/settings/", views.merchant_settings, name="merchant_settings"),
+    path("location/choose/", views.location_choose, name="location_choose"),
+    path("locations/", views.location_list_view, name="location_list"),
+    path("locations/<int:pk>/", views.location_edit, name="location_edit"),
+    path("team/", views.team, name="team"),
+    path("team/<int:pk>/role/", views.membership_role, name="membership_role"),
+    path("team/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
+    path("team/invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("activity/", views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,321 @@
+"""Dashboard pages for the business itself: home, settings, locations, the team, activity.
+
+Views only translate between HTTP and the services/selectors: they read a form, call one
+service, and show its result or its refusal.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import services
+from .errors import DomainError
+from .forms import (
+    InvitationForm,
+    InvitationSignupForm,
+    LocationChoiceForm,
+    LocationEditForm,
+    LocationForm,
+    MerchantForm,
+    RoleForm,
+    SwitchMerchantForm,
+    add_domain_error,
+)
+from .locale_guess import merchant_defaults_for
+from .middleware import LOCATION_SESSION_KEY, MERCHANT_SESSION_KEY
+from .models import Invitation, Location, Membership, Role
+from .permissions import get_for_merchant_or_404, merchant_view
+from .selectors import (
+    audit_list,
+    invitation_pending_list,
+    location_list,
+    memberships_for_user,
+    onboarding_checklist,
+    team_list,
+)
+
+
+@merchant_view(Role.STAFF)
+def home(request):
+    steps = [
+        step
+        for step in onboarding_checklist(merchant=request.merchant, user=request.user)
+        if request.membership.has_role(step.min_role)
+    ]
+    locations = location_list(merchant=request.merchant)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "steps": steps,
+            "steps_left": sum(not step.done for step in steps),
+            "location_form": LocationChoiceForm(
+                locations=locations, initial={"location": request.location}
+            ),
+            "has_locations": locations.exists(),
+        },
+    )
+
+
+@login_required
+def merchant_create(request):
+    """Name a new business: the first step after signing up, or another one for an agency."""
+    form = MerchantForm(request.POST or None, initial=merchant_defaults_for(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            merchant = services.merchant_create(
+                name=data["name"],
+                owner=request.user,
+                currency=data["currency"],
+                country=data["country"],
+                timezone_name=data["timezone"],
+                language=data["language"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            request.session[MERCHANT_SESSION_KEY] = merchant.pk
+            request.session.pop(LOCATION_SESSION_KEY, None)
+            messages.success(request, f"{merchant.name} is ready. Here is what to set up first.")
+            return redirect("core:home")
+    first = not memberships_for_user(user=request.user).exists()
+    return render(request, "core/merchant_create.html", {"form": form, "first": first})
+
+
+@require_POST
+@login_required
+def merchant_switch(request):
+    form = SwitchMerchantForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    membership = (
+        memberships_for_user(user=request.user).filter(merchant_id=form.cleaned_data["merchant"]).first()
+    )
+    if membership is None:
+        raise Http404
+    request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
+    request.session.pop(LOCATION_SESSION_KEY, None)
+    messages.info(request, f"Now working in {membership.merchant.name}.")
+    return redirect("core:home")
+
+
+@require_POST
+@merchant_view(Role.STAFF)
+def location_choose(request):
+    form = LocationChoiceForm(request.POST, locations=location_list(merchant=request.merchant))
+    if form.is_valid():
+        location = form.cleaned_data["location"]
+        request.session[LOCATION_SESSION_KEY] = location.pk
+        messages.success(request, f"Counter actions now record {location.name}.")
+    else:
+        messages.error(request, "Choose one of this business's open locations.")
+    return redirect("core:home")
+
+
+@merchant_view(Role.OWNER)
+def merchant_settings(request):
+    merchant = request.merchant
+    initial = {
+        "name": merchant.name,
+        "currency": merchant.currency,
+        "country": merchant.country.code,
+        "timezone": merchant.timezone,
+        "language": merchant.language,
+    }
+    form = MerchantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.merchant_update(
+                merchant=merchant,
+                actor=request.user,
+                name=data["name"],
+                currency=data["currency"],
+                country=data["country"],
+                timezone_name=data["timezone"],
+                language=data["language"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Business details saved.")
+            return redirect("core:merchant_settings")
+    return render(request, "core/merchant_settings.html", {"form": form})
+
+
+@merchant_view(Role.MANAGER)
+def location_list_view(request):
+    form = LocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            location = services.location_create(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Added {location.name}.")
+            if not request.htmx:
+                return redirect("core:location_list")
+            form = LocationForm()
+    template = "core/location_list.html#locations" if request.htmx else "core/location_list.html"
+    return render(
+        request,
+        template,
+        {"form": form, "locations": location_list(merchant=request.merchant, include_closed=True)},
+    )
+
+
+@merchant_view(Role.MANAGER)
+def location_edit(request, pk: int):
+    location = get_for_merchant_or_404(Location, request, pk=pk)
+    form = LocationEditForm(
+        request.POST or None,
+        initial={"name": location.name, "address": location.address, "is_active": location.is_active},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.location_update(location=location, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Saved {location.name}.")
+            return redirect("core:location_list")
+    return render(request, "core/location_edit.html", {"form": form, "location": location})
+
+
+@merchant_view(Role.OWNER)
+def team(request):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.invitation_create(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {issued.invitation.email}.")
+            return redirect("core:team")
+    return render(
+        request,
+        "core/team.html",
+        {
+            "form": form,
+            "memberships": team_list(merchant=request.merchant),
+            "invitations": invitation_pending_list(merchant=request.merchant),
+            "roles": Role.choices,
+        },
+    )
+
+
+@require_POST
+@merchant_view(Role.OWNER)
+def membership_role(request, pk: int):
+    membership = get_for_merchant_or_404(Membership, request, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role.")
+        return redirect("core:team")
+    try:
+        services.membership_change_role(
+            membership=membership, actor=request.user, role=form.cleaned_data["role"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    return redirect("core:team")
+
+
+@require_POST
+@merchant_view(Role.OWNER)
+def membership_remove(request, pk: int):
+    membership = get_for_merchant_or_404(Membership, request, pk=pk)
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("core:team")
+    messages.success(request, f"Removed {membership.user.email} from the team.")
+    if membership.user_id == request.user.pk:
+        return redirect("core:home")
+    return redirect("core:team")
+
+
+@require_POST
+@merchant_view(Role.OWNER)
+def invitation_resend(request, pk: int):
+    invitation = get_for_merchant_or_404(Invitation, request, pk=pk)
+    try:
+        services.invitation_resend(invitation=invitation, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Sent a new link to {invitation.email}; the old one no longer works.")
+    return redirect("core:team")
+
+
+@require_POST
+@merchant_view(Role.OWNER)
+def invitation_revoke(request, pk: int):
+    invitation = get_for_merchant_or_404(Invitation, request, pk=pk)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"Withdrew the invitation of {invitation.email}.")
+    return redirect("core:team")
+
+
+def invitation_accept(request, token: str):
+    """The emailed link: join with the signed-in account, or create one for the invited address."""
+    try:
+        invitation = services.invitation_check(token=token)
+    except DomainError as error:
+        return render(request, "core/invitation_unusable.html", {"error": error}, status=error.status)
+    context = {"invitation": invitation}
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                membership = services.invitation_accept(token=token, user=request.user)
+            except DomainError as error:
+                context["error"] = error
+            else:
+                return _enter_merchant(request, membership)
+        return render(request, "core/invitation_accept.html", context)
+
+    from apps.accounts.models import User
+
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return render(request, "core/invitation_accept.html", {**context, "needs_login": True})
+    form = InvitationSignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invitation_accept_as_new_user(
+                token=token,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            return _enter_merchant(request, membership)
+    return render(request, "core/invitation_accept.html", {**context, "form": form})
+
+
+def _enter_merchant(request, membership: Membership):
+    request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
+    request.session.pop(LOCATION_SESSION_KEY, None)
+    messages.success(request, f"Welcome to {membership.merchant.name}.")
+    return redirect("core:home")
+
+
+@merchant_view(Role.MANAGER)
+def audit_log(request):
+    page = Paginator(audit_list(merchant=request.merchant), 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"page": page})
