@@ -12,7 +12,10 @@ def _resolve_membership(request):
     membership = membership_for(
         user=request.user, merchant_id=request.session.get(MERCHANT_SESSION_KEY)
     )
-    if membership is not None and request.session.get(MERCHANT_SESSION_KEY) != membership.merchant_id:
+    if (
+        membership is not None
+        and request.session.get(MERCHANT_SESSION_KEY) != membership.merchant_id
+    ):
         request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
     return membership
 

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 
 from .money import currency_choices
-from .tenancy import TenantModel
+from .tenancy import TenantModel, TenantQuerySet
 
 
 class Merchant(models.Model):
@@ -90,7 +90,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class InvitationQuerySet(models.QuerySet):
+class InvitationQuerySet(TenantQuerySet):
     def pending(self):
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
 
@@ -163,7 +163,9 @@ class AuditLog(TenantModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["merchant", "-created_at"], name="core_audit_merchant_recent")]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="core_audit_merchant_recent")
+        ]
 
     def __str__(self) -> str:
         return self.summary

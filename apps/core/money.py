@@ -63,7 +63,7 @@ def is_currency(code: str) -> bool:
 
 def currency_choices() -> list[tuple[str, str]]:
     names = Locale("en").currencies
-    return sorted(((code, f"{code} · {names.get(code, code)}") for code in _iso_codes()))
+    return sorted((code, f"{code} · {names.get(code, code)}") for code in _iso_codes())
 
 
 def minor_digits(currency: str) -> int:

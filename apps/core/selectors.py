@@ -12,7 +12,9 @@ from .models import AuditLog, Invitation, Location, Membership, Merchant, Role
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("merchant").order_by("merchant__name")
+    return (
+        Membership.objects.filter(user=user).select_related("merchant").order_by("merchant__name")
+    )
 
 
 def membership_for(*, user: User, merchant_id: int | None) -> Membership | None:
@@ -44,11 +46,7 @@ def location_name_taken(*, merchant: Merchant, name: str, exclude_pk: int | None
 
 
 def team_list(*, merchant: Merchant) -> QuerySet[Membership]:
-    return (
-        Membership.objects.for_merchant(merchant)
-        .select_related("user")
-        .order_by("user__email")
-    )
+    return Membership.objects.for_merchant(merchant).select_related("user").order_by("user__email")
 
 
 def invitation_pending_list(*, merchant: Merchant) -> QuerySet[Invitation]:

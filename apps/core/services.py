@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -179,7 +178,9 @@ def _save_location(location: Location) -> None:
 
 
 @transaction.atomic
-def location_create(*, merchant: Merchant, actor: User | None, name: str, address: str = "") -> Location:
+def location_create(
+    *, merchant: Merchant, actor: User | None, name: str, address: str = ""
+) -> Location:
     name = name.strip()
     if not name:
         raise DomainError("Give the location a name.", field="name")
@@ -227,7 +228,9 @@ class IssuedInvitation:
     token: str  # shown once, in the emailed link; only its hash is stored
 
 
-def _issue_invitation(*, merchant: Merchant, actor: User, email: str, role: str) -> IssuedInvitation:
+def _issue_invitation(
+    *, merchant: Merchant, actor: User, email: str, role: str
+) -> IssuedInvitation:
     from .tasks import send_invitation_email
 
     token, token_hash = Invitation.new_token()
@@ -244,7 +247,9 @@ def _issue_invitation(*, merchant: Merchant, actor: User, email: str, role: str)
 
 
 @transaction.atomic
-def invitation_create(*, merchant: Merchant, actor: User, email: str, role: str) -> IssuedInvitation:
+def invitation_create(
+    *, merchant: Merchant, actor: User, email: str, role: str
+) -> IssuedInvitation:
     """Invite `email` to the team. A pending invitation to the same address is replaced."""
     email = email.strip().lower()
     if role not in Role.values:
@@ -287,7 +292,9 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitatio
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
-    revoked = Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    revoked = (
+        Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    )
     if revoked:
         audit_record(
             merchant=invitation.merchant,
@@ -331,12 +338,15 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_check(token=token)
     if user.email.lower() != invitation.email.lower():
         raise NotAllowed(
-            f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+            f"This invitation was sent to {invitation.email}. "
+            "Sign in with that address to accept it.",
             code="invitation_other_email",
         )
     # A conditional update claims the invitation: of two concurrent accepts one wins.
-    claimed = Invitation.objects.pending().filter(pk=invitation.pk).update(
-        accepted_at=timezone.now(), accepted_by=user
+    claimed = (
+        Invitation.objects.pending()
+        .filter(pk=invitation.pk)
+        .update(accepted_at=timezone.now(), accepted_by=user)
     )
     if not claimed:
         raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
@@ -355,7 +365,9 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 @transaction.atomic
-def invitation_accept_as_new_user(*, token: str, password: str, first_name: str, last_name: str) -> Membership:
+def invitation_accept_as_new_user(
+    *, token: str, password: str, first_name: str, last_name: str
+) -> Membership:
     """Create the invited person's account and join. Owning the emailed link proves the address."""
     from allauth.account.models import EmailAddress
 

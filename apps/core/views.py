@@ -94,7 +94,9 @@ def merchant_switch(request):
     if not form.is_valid():
         raise Http404
     membership = (
-        memberships_for_user(user=request.user).filter(merchant_id=form.cleaned_data["merchant"]).first()
+        memberships_for_user(user=request.user)
+        .filter(merchant_id=form.cleaned_data["merchant"])
+        .first()
     )
     if membership is None:
         raise Http404
@@ -176,7 +178,11 @@ def location_edit(request, pk: int):
     location = get_for_merchant_or_404(Location, request, pk=pk)
     form = LocationEditForm(
         request.POST or None,
-        initial={"name": location.name, "address": location.address, "is_active": location.is_active},
+        initial={
+            "name": location.name,
+            "address": location.address,
+            "is_active": location.is_active,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -229,7 +235,9 @@ def membership_role(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+        messages.success(
+            request, f"{membership.user.email} is now {membership.get_role_display()}."
+        )
     return redirect("core:team")
 
 
@@ -257,7 +265,9 @@ def invitation_resend(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Sent a new link to {invitation.email}; the old one no longer works.")
+        messages.success(
+            request, f"Sent a new link to {invitation.email}; the old one no longer works."
+        )
     return redirect("core:team")
 
 
@@ -275,7 +285,9 @@ def invitation_accept(request, token: str):
     try:
         invitation = services.invitation_check(token=token)
     except DomainError as error:
-        return render(request, "core/invitation_unusable.html", {"error": error}, status=error.status)
+        return render(
+            request, "core/invitation_unusable.html", {"error": error}, status=error.status
+        )
     context = {"invitation": invitation}
     if request.user.is_authenticated:
         if request.method == "POST":

@@ -118,13 +118,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fideliza] "
-# allauth's defaults already limit failed logins per key and per IP; the counters live
-# in the cache, which is why production points CACHE_URL at Redis.
-ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
-    "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
-}
+# allauth's default rate limits stay on: 5 failed logins per account per 5 minutes and
+# 10 per IP per minute, signups, resets and code checks likewise. The counters live in the
+# cache, which is why production points CACHE_URL at Redis (shared by all processes).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Fideliza"
 

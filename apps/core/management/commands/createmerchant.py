@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default="Europe/Madrid")
         parser.add_argument("--language", default="es")
 
-    def handle(self, *args, slug, name, owner_email, currency, country, timezone, language, **options):
+    def handle(
+        self, *args, slug, name, owner_email, currency, country, timezone, language, **options
+    ):
         owner_email = owner_email.strip().lower()
         try:
             with transaction.atomic():

@@ -33,7 +33,9 @@ def _demo_user(email: str, first_name: str, last_name: str) -> User:
 
 
 class Command(BaseCommand):
-    help = "Create (or complete) the demo merchant 'demo' with its team and shops. Safe to run twice."
+    help = (
+        "Create (or complete) the demo merchant 'demo' with its team and shops. Safe to run twice."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -56,7 +58,9 @@ class Command(BaseCommand):
             if not Location.objects.for_merchant(merchant).filter(name=name).exists():
                 services.location_create(merchant=merchant, actor=owner, name=name, address=address)
 
-        self.stdout.write(self.style.SUCCESS(f"Demo merchant ready: {merchant.name} ({merchant.slug})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo merchant ready: {merchant.name} ({merchant.slug}).")
+        )
         self.stdout.write(f"Sign in with any of these, password '{DEMO_PASSWORD}':")
         for user, role in users:
             self.stdout.write(f"  {user.email:<32} {Role(role).label}")

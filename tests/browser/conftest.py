@@ -1,0 +1,130 @@
+"""Playwright harness: one headless Chromium per session, a fresh context per test.
+
+The app runs in pytest-django's `live_server` (a thread of this process on a free port,
+with transactional database semantics), so tests can read `mail.outbox` and the
+database directly while the browser drives the real pages.
+
+Fixtures:
+* `browser`: the session's Chromium (Debian's, at /usr/bin/chromium; never downloaded).
+* `viewport`: the page size, `DESKTOP` unless a test parametrizes it, e.g.
+  `@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])`.
+* `page`: a page in a new context of that size whose relative URLs resolve against the
+  live server (`page.goto("/accounts/login/")`).
+* `new_page(viewport)`: more pages, each in its own context (another person, another size).
+* `sign_in(page, user)`: signs in through the real login form.
+
+A failing test leaves a screenshot of each of its pages in test-artifacts/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.accounts.factories import PASSWORD
+from tests.conftest import CHROMIUM_PATH
+
+# Playwright's sync API keeps an event loop running in the main thread; Django would
+# otherwise refuse the ORM calls the tests make there (factories, assertions on rows).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT_MS = 10_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    return DESKTOP
+
+
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """`new_page(viewport)`: a page in a context of its own, closed after the test."""
+    contexts = []
+
+    def make(viewport: dict[str, int] = DESKTOP) -> Page:
+        context = browser.new_context(
+            viewport=viewport,
+            base_url=live_server.url,
+            locale="en-US",
+            timezone_id="Europe/Madrid",
+            service_workers="block",
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        return context.new_page()
+
+    yield make
+
+    report = getattr(request.node, "report_call", None)
+    failed = report is not None and report.failed
+    for number, context in enumerate(contexts):
+        try:
+            if failed:
+                _save_screenshots(request.node.nodeid, number, context.pages)
+        finally:
+            context.close()
+
+
+def _save_screenshots(nodeid: str, number: int, pages: list[Page]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = re.sub(r"[^\w.-]+", "_", nodeid).strip("_")
+    for index, page in enumerate(pages):
+        try:
+            page.screenshot(path=ARTIFACTS / f"{stem}-{number}-{index}.png", full_page=True)
+        except Exception as error:  # a screenshot must never hide the failure itself
+            print(f"could not save a screenshot of {page.url}: {error}")
+
+
+@pytest.fixture
+def page(new_page, viewport) -> Page:
+    return new_page(viewport)
+
+
+@pytest.fixture
+def sign_in():
+    """`sign_in(page, user)`: the login form, as a person would fill it in."""
+
+    def sign_in_as(page: Page, user, password: str = PASSWORD) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign In").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+    return sign_in_as

@@ -1,0 +1,103 @@
+"""Fixtures shared by every test, and the rules for tests that need real services.
+
+Tests marked `postgres`, `redis` or `browser` need a real PostgreSQL, Redis or Chromium.
+Where one is missing they are skipped with the reason, except when
+FIDELIZA_REQUIRE_SERVICES=1 (CI), where a missing service fails them instead.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from apps.core.models import Membership, Merchant, Role
+from tests.accounts.factories import UserFactory
+from tests.core.factories import LocationFactory, MerchantFactory
+
+REQUIRE_SERVICES = os.environ.get("FIDELIZA_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _missing_service(item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL (set DATABASE_URL or start one on 127.0.0.1:5432)"
+    if item.get_closest_marker("redis") and not _redis_answers():
+        return f"needs Redis at {REDIS_URL}"
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM_PATH):
+        return f"needs Chromium at {CHROMIUM_PATH} (Debian package 'chromium')"
+    return None
+
+
+def pytest_runtest_setup(item):
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"FIDELIZA_REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: start each test with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Team:
+    """A merchant with one person per role and a location, built through the services."""
+
+    merchant: Merchant
+    owner: object
+    manager: object
+    staff: object
+
+    def user(self, role: str):
+        return {Role.OWNER: self.owner, Role.MANAGER: self.manager, Role.STAFF: self.staff}[role]
+
+
+def make_team() -> Team:
+    owner = UserFactory()
+    merchant = MerchantFactory(owner=owner)
+    manager, staff = UserFactory(), UserFactory()
+    Membership.objects.create(merchant=merchant, user=manager, role=Role.MANAGER)
+    Membership.objects.create(merchant=merchant, user=staff, role=Role.STAFF)
+    LocationFactory(merchant=merchant, name="Main street")
+    return Team(merchant=merchant, owner=owner, manager=manager, staff=staff)
+
+
+@pytest.fixture
+def team(db) -> Team:
+    return make_team()
+
+
+@pytest.fixture
+def other_team(db) -> Team:
+    """A second, unrelated merchant: its rows must stay out of `team`'s reach."""
+    return make_team()
+
+
+@pytest.fixture
+def client_as(client):
+    """`client_as(user)` signs the test client in as `user`."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in

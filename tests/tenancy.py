@@ -1,0 +1,80 @@
+"""Reusable checks that every dashboard view keeps tenants apart and respects roles.
+
+`merchant_views()` walks the URLconf and finds every view wrapped in `@merchant_view`,
+with the least role it declares. Views whose URL carries an object id must have an entry
+in `OBJECT_URLS`: a function that, given a `Team` (tests/conftest.py), returns the URL
+kwargs of one of that team's objects. A later app adds its own entries here; the test in
+tests/core/test_tenant_isolation.py fails for any view that has none.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from apps.core import services
+from apps.core.models import Invitation, Location, Membership, Role
+
+
+@dataclass(frozen=True)
+class MerchantView:
+    url_name: str
+    min_role: str
+    has_kwargs: bool
+
+
+def _walk(patterns, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield f"{namespace}{pattern.name}", pattern
+
+
+def merchant_views() -> list[MerchantView]:
+    found = []
+    for url_name, pattern in _walk(get_resolver().url_patterns):
+        min_role = getattr(pattern.callback, "min_role", None)
+        if min_role is not None:
+            has_kwargs = bool(pattern.pattern.regex.groupindex)
+            found.append(MerchantView(url_name, min_role, has_kwargs))
+    return found
+
+
+def _staff_membership(team) -> dict:
+    return {"pk": Membership.objects.get(merchant=team.merchant, user=team.staff).pk}
+
+
+def _pending_invitation(team) -> dict:
+    invitation = (
+        Invitation.objects.for_merchant(team.merchant).pending().first()
+        or services.invitation_create(
+            merchant=team.merchant, actor=team.owner, email="newcomer@example.com", role=Role.STAFF
+        ).invitation
+    )
+    return {"pk": invitation.pk}
+
+
+OBJECT_URLS: dict[str, Callable[..., dict]] = {
+    "core:location_edit": lambda team: {
+        "pk": Location.objects.for_merchant(team.merchant).first().pk
+    },
+    "core:membership_role": _staff_membership,
+    "core:membership_remove": _staff_membership,
+    "core:invitation_resend": _pending_invitation,
+    "core:invitation_revoke": _pending_invitation,
+}
+
+
+def url_for(view: MerchantView, team) -> str:
+    kwargs = OBJECT_URLS[view.url_name](team) if view.has_kwargs else {}
+    return reverse(view.url_name, kwargs=kwargs)
+
+
+def roles_below(minimum: str) -> list[str]:
+    return [role for role in Role.values if not Role.at_least(role, minimum)]
+
+
+def roles_from(minimum: str) -> list[str]:
+    return [role for role in Role.values if Role.at_least(role, minimum)]
