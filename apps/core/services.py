@@ -332,24 +332,20 @@ def invitation_check(*, token: str) -> Invitation:
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """Join the team with the invited role. Works once, however many times it is clicked."""
-    invitation = invitation_check(token=token)
-    if user.email.lower() != invitation.email.lower():
-        raise NotAllowed(
-            f"This invitation was sent to {invitation.email}. "
-            "Sign in with that address to accept it.",
-            code="invitation_other_email",
-        )
-    # A conditional update claims the invitation: of two concurrent accepts one wins.
+def _claim_invitation(invitation: Invitation) -> None:
+    """Mark the invitation used. Of two concurrent claims one wins, the other is refused:
+    the conditional update waits for the first to commit, then matches nothing."""
     claimed = (
         Invitation.objects.pending()
-        .filter(pk=invitation.pk)
-        .update(accepted_at=timezone.now(), accepted_by=user)
+        .filter(pk=invitation.pk, expires_at__gt=timezone.now())
+        .update(accepted_at=timezone.now())
     )
     if not claimed:
         raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
+
+
+def _join(invitation: Invitation, user: User) -> Membership:
+    Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
     membership, created = Membership.objects.get_or_create(
         merchant=invitation.merchant, user=user, defaults={"role": invitation.role}
     )
@@ -365,6 +361,20 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 @transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the team with the invited role. Works once, however many times it is clicked."""
+    invitation = invitation_check(token=token)
+    if user.email.lower() != invitation.email.lower():
+        raise NotAllowed(
+            f"This invitation was sent to {invitation.email}. "
+            "Sign in with that address to accept it.",
+            code="invitation_other_email",
+        )
+    _claim_invitation(invitation)
+    return _join(invitation, user)
+
+
+@transaction.atomic
 def invitation_accept_as_new_user(
     *, token: str, password: str, first_name: str, last_name: str
 ) -> Membership:
@@ -372,15 +382,24 @@ def invitation_accept_as_new_user(
     from allauth.account.models import EmailAddress
 
     invitation = invitation_check(token=token)
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise Conflict(
-            "An account with this email exists already: sign in to accept.", code="account_exists"
-        )
-    user = User.objects.create_user(
-        email=invitation.email, password=password, first_name=first_name, last_name=last_name
+    account_exists = Conflict(
+        "An account with this email exists already: sign in to accept.", code="account_exists"
     )
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise account_exists
+    _claim_invitation(invitation)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+            )
+    except IntegrityError as error:  # the address signed up some other way a moment ago
+        raise account_exists from error
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return invitation_accept(token=token, user=user)
+    return _join(invitation, user)
 
 
 def _lock_owner_memberships(merchant: Merchant) -> list[Membership]:

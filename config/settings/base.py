@@ -150,8 +150,31 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "media/"
 
-# Email: EMAIL_URL such as smtp://user:pass@host:587 (django-environ's schemes).
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+
+# Email: EMAIL_URL such as smtp+tls://user:pass@host:587 (django-environ's schemes),
+# turned into Django 6.1's MAILERS.
+def mailer_from_url(url: str) -> dict:
+    config = env.email_url_config(url)
+    backend = config["EMAIL_BACKEND"]
+    if not backend.endswith("smtp.EmailBackend"):
+        file_path = config.get("EMAIL_FILE_PATH")
+        return {"BACKEND": backend, "OPTIONS": {"file_path": file_path} if file_path else {}}
+    use_ssl = bool(config.get("EMAIL_USE_SSL"))
+    return {
+        "BACKEND": backend,
+        "OPTIONS": {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config["EMAIL_HOST_USER"] or None,
+            "password": config["EMAIL_HOST_PASSWORD"] or None,
+            "use_ssl": use_ssl,
+            "use_tls": bool(config.get("EMAIL_USE_TLS")) and not use_ssl,
+            "timeout": 30,
+        },
+    }
+
+
+MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Fideliza <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

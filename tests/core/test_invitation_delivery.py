@@ -106,7 +106,7 @@ class TaskRun:
     state: str
     eager: bool
     routing_key: str | None
-    hostname: str | None
+    in_main_thread: bool
 
 
 class TaskRuns:
@@ -126,7 +126,7 @@ class TaskRuns:
             state=kwargs.get("state"),
             eager=bool(task.request.is_eager),
             routing_key=(task.request.delivery_info or {}).get("routing_key"),
-            hostname=task.request.hostname,
+            in_main_thread=threading.current_thread() is threading.main_thread(),
         )
         with self._lock:
             self._runs.append(run)
@@ -161,7 +161,6 @@ class Delivery:
     """The running pipeline: the worker's queue, what it ran, and what SMTP received."""
 
     queue: str
-    hostname: str
     runs: TaskRuns
     inbox: Inbox
 
@@ -181,9 +180,10 @@ class Delivery:
         return wait_for(finished, what=f"task {task_id}")
 
     def assert_ran_on_worker(self, run: TaskRun) -> None:
+        """Consumed from our Redis queue and run by the worker thread, not inline."""
         assert run.eager is False
         assert run.routing_key == self.queue
-        assert run.hostname == self.hostname
+        assert run.in_main_thread is False
 
 
 def _reset_app_caches(app) -> None:
@@ -214,8 +214,8 @@ def _worker():
     runs = TaskRuns()
     task_postrun.connect(runs.on_postrun, weak=False)
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False) as worker:
-            yield queue, worker.hostname, runs
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
+            yield queue, runs
     finally:
         task_postrun.disconnect(runs.on_postrun)
         app.conf.update(saved)
@@ -240,19 +240,18 @@ def _smtp_server():
 
 @pytest.fixture
 def delivery(_worker, _smtp_server, settings, transactional_db) -> Delivery:
-    queue, hostname, runs = _worker
+    queue, runs = _worker
     controller, inbox = _smtp_server
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = controller.hostname
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            # a stuck SMTP conversation fails the task within 10 seconds
+            "OPTIONS": {"host": controller.hostname, "port": controller.port, "timeout": 10},
+        }
+    }
     runs.clear()
     inbox.clear()
-    yield Delivery(queue=queue, hostname=hostname, runs=runs, inbox=inbox)
+    yield Delivery(queue=queue, runs=runs, inbox=inbox)
     runs.clear()
     inbox.clear()
 

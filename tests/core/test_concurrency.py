@@ -1,0 +1,114 @@
+"""Races on the team and locations, with real parallel HTTP requests against PostgreSQL.
+
+Each test prepares two sessions, releases both requests at the same instant through a
+barrier, and checks that exactly one effect happened and the other request got a clear
+refusal, never a 500.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts.models import User
+from apps.core import services
+from apps.core.models import Invitation, Location, Membership, Role
+from tests.accounts.factories import PASSWORD, UserFactory
+from tests.conftest import make_team
+from tests.http import HttpSession
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(sessions_and_requests):
+    """Send each prepared request from its own thread, all at once."""
+    barrier = threading.Barrier(len(sessions_and_requests))
+
+    def fire(pair):
+        session, request = pair
+        barrier.wait()
+        return session.send(request)
+
+    with ThreadPoolExecutor(len(sessions_and_requests)) as pool:
+        return list(pool.map(fire, sessions_and_requests))
+
+
+def test_two_owners_demoting_each_other_leave_one_owner(live_server):
+    team = make_team()
+    manager_seat = Membership.objects.get(merchant=team.merchant, user=team.manager)
+    services.membership_change_role(membership=manager_seat, actor=team.owner, role=Role.OWNER)
+    first_seat = Membership.objects.get(merchant=team.merchant, user=team.owner)
+
+    first, second = HttpSession(live_server.url), HttpSession(live_server.url)
+    first.login(team.owner.email, PASSWORD)
+    second.login(team.manager.email, PASSWORD)
+    demote = {"role": Role.MANAGER}
+    responses = _race(
+        [
+            (
+                first,
+                first.prepare_post(
+                    reverse("core:membership_role", args=[manager_seat.pk]),
+                    demote,
+                    csrf_page="/team/",
+                ),
+            ),
+            (
+                second,
+                second.prepare_post(
+                    reverse("core:membership_role", args=[first_seat.pk]),
+                    demote,
+                    csrf_page="/team/",
+                ),
+            ),
+        ]
+    )
+
+    # The loser is refused either by the last-owner guard (a message, 302) or, if the winner
+    # committed before its request began, because it is no longer an owner (403).
+    assert {response.status for response in responses} <= {302, 403}
+    owners = Membership.objects.for_merchant(team.merchant).filter(role=Role.OWNER)
+    assert owners.count() == 1
+
+
+def test_one_invitation_link_clicked_twice_at_once_creates_one_account(live_server):
+    team = make_team()
+    issued = services.invitation_create(
+        merchant=team.merchant, actor=team.owner, email="twice@example.com", role=Role.STAFF
+    )
+    url = reverse("core:invitation_accept", args=[issued.token])
+    data = {"first_name": "Tia", "password1": PASSWORD, "password2": PASSWORD}
+    sessions = [HttpSession(live_server.url), HttpSession(live_server.url)]
+
+    responses = _race([(session, session.prepare_post(url, data)) for session in sessions])
+
+    statuses = sorted(response.status for response in responses)
+    assert statuses[0] in {200, 302, 410}
+    assert 302 in statuses  # one joined
+    assert 500 not in statuses
+    loser = next(r for r in responses if r.status != 302)
+    assert "already been used" in loser.text or "exists already" in loser.text
+    assert User.objects.filter(email="twice@example.com").count() == 1
+    assert (
+        Membership.objects.filter(merchant=team.merchant, user__email="twice@example.com").count()
+        == 1
+    )
+    assert Invitation.objects.get(pk=issued.invitation.pk).accepted_at is not None
+
+
+def test_two_managers_adding_the_same_location_at_once_add_one(live_server):
+    team = make_team()
+    second_manager = UserFactory()
+    Membership.objects.create(merchant=team.merchant, user=second_manager, role=Role.MANAGER)
+    sessions = [HttpSession(live_server.url), HttpSession(live_server.url)]
+    sessions[0].login(team.manager.email, PASSWORD)
+    sessions[1].login(second_manager.email, PASSWORD)
+    url = reverse("core:location_list")
+
+    responses = _race([(s, s.prepare_post(url, {"name": "Harbour"})) for s in sessions])
+
+    assert sorted(response.status for response in responses) == [200, 302]
+    refused = next(response for response in responses if response.status == 200)
+    assert "A location with this name already exists." in refused.text
+    assert Location.objects.for_merchant(team.merchant).filter(name="Harbour").count() == 1

@@ -1,0 +1,173 @@
+import pytest
+from django.urls import reverse
+
+from apps.core import services
+from apps.core.errors import Conflict, DomainError
+from apps.core.middleware import LOCATION_SESSION_KEY
+from apps.core.models import AuditLog, Location, Merchant
+from tests.core.factories import LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_location_names_are_unique_per_merchant_ignoring_case(team, other_team):
+    with pytest.raises(Conflict, match="already exists"):
+        services.location_create(merchant=team.merchant, actor=team.owner, name="main STREET ")
+    # Another merchant may use the same name.
+    services.location_create(merchant=other_team.merchant, actor=other_team.owner, name="Harbour")
+    services.location_create(merchant=team.merchant, actor=team.owner, name="Harbour")
+
+
+def test_a_location_needs_a_name(team):
+    with pytest.raises(DomainError) as refused:
+        services.location_create(merchant=team.merchant, actor=team.owner, name="   ")
+    assert refused.value.field == "name"
+
+
+def test_adding_a_location_from_the_page(team, client_as):
+    client = client_as(team.manager)
+    response = client.post(
+        reverse("core:location_list"), {"name": "Airport", "address": "Terminal 2"}, follow=True
+    )
+    assert "Added Airport" in response.text
+    location = Location.objects.for_merchant(team.merchant).get(name="Airport")
+    assert location.address == "Terminal 2"
+    assert (
+        AuditLog.objects.for_merchant(team.merchant)
+        .filter(action="location.created", actor=team.manager, target_id=str(location.pk))
+        .exists()
+    )
+
+
+def test_adding_a_location_with_htmx_swaps_only_the_list(team, client_as):
+    client = client_as(team.manager)
+    response = client.post(
+        reverse("core:location_list"), {"name": "Airport"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="locations">')
+    assert "<html" not in response.text
+    assert "Airport" in response.text
+
+
+def test_a_duplicate_location_is_a_field_error(team, client_as):
+    client = client_as(team.manager)
+    response = client.post(reverse("core:location_list"), {"name": "MAIN STREET"})
+    assert response.context["form"].errors["name"] == ["A location with this name already exists."]
+    assert Location.objects.for_merchant(team.merchant).count() == 1
+
+
+def test_closing_a_location_hides_it_from_the_counter_choice(team, client_as):
+    harbour = LocationFactory(merchant=team.merchant, name="Harbour")
+    client = client_as(team.manager)
+    client.post(
+        reverse("core:location_edit", args=[harbour.pk]),
+        {"name": "Harbour", "address": "", "is_active": ""},
+    )
+    harbour.refresh_from_db()
+    assert not harbour.is_active
+
+    staff = client_as(team.staff)
+    response = staff.post(reverse("core:location_choose"), {"location": harbour.pk}, follow=True)
+    assert "Choose one of this business" in response.text
+    assert LOCATION_SESSION_KEY not in staff.session
+
+
+def test_staff_choose_the_location_their_counter_records(team, client_as, other_team):
+    main = Location.objects.for_merchant(team.merchant).get()
+    client = client_as(team.staff)
+
+    client.post(reverse("core:location_choose"), {"location": main.pk})
+    response = client.get(reverse("core:home"))
+    assert response.wsgi_request.location == main
+    assert "Counter actions are recorded at" in response.text
+
+    foreign = Location.objects.for_merchant(other_team.merchant).get()
+    client.post(reverse("core:location_choose"), {"location": foreign.pk})
+    assert client.get(reverse("core:home")).wsgi_request.location == main
+
+
+def test_owner_changes_the_business_details(team, client_as):
+    client = client_as(team.owner)
+    response = client.post(
+        reverse("core:merchant_settings"),
+        {
+            "name": "Café Nuevo",
+            "currency": "MXN",
+            "country": "MX",
+            "timezone": "America/Mexico_City",
+            "language": "es",
+        },
+        follow=True,
+    )
+    assert "Business details saved" in response.text
+    merchant = Merchant.objects.get(pk=team.merchant.pk)
+    assert (merchant.name, merchant.currency, merchant.country.code, merchant.timezone) == (
+        "Café Nuevo",
+        "MXN",
+        "MX",
+        "America/Mexico_City",
+    )
+    entry = AuditLog.objects.for_merchant(merchant).get(action="merchant.updated")
+    assert entry.data["changes"]["currency"] == ["EUR", "MXN"]
+
+
+def test_bad_business_details_change_nothing(team, client_as):
+    client = client_as(team.owner)
+    response = client.post(
+        reverse("core:merchant_settings"),
+        {
+            "name": "",
+            "currency": "ZZZ",
+            "country": "ES",
+            "timezone": "Europe/Madrid",
+            "language": "es",
+        },
+    )
+    assert set(response.context["form"].errors) == {"name", "currency"}
+    assert Merchant.objects.get(pk=team.merchant.pk).name == team.merchant.name
+
+
+def test_the_home_checklist_tracks_what_is_done(team, client_as):
+    client = client_as(team.owner)
+    steps = {step.title: step.done for step in client.get(reverse("core:home")).context["steps"]}
+    assert steps["Add your shops"] is True  # the team fixture has a location
+    assert steps["Invite your team"] is True
+    assert steps["Check your business details"] is False
+    assert steps["Turn on two-factor authentication"] is False
+
+
+def test_staff_see_only_their_steps_and_no_settings_links(team, client_as):
+    response = client_as(team.staff).get(reverse("core:home"))
+    titles = [step.title for step in response.context["steps"]]
+    assert titles == ["Turn on two-factor authentication"]
+    for hidden in ("core:team", "core:location_list", "core:merchant_settings", "core:audit_log"):
+        assert f'href="{reverse(hidden)}"' not in response.text
+
+
+def test_a_user_of_two_merchants_switches_between_them(team, client_as):
+    second = services.merchant_create(
+        name="Second shop",
+        owner=team.staff,
+        currency="USD",
+        country="US",
+        timezone_name="America/New_York",
+        language="en",
+    )
+    client = client_as(team.staff)
+    first_home = client.get(reverse("core:home"))
+    active = first_home.context["active_merchant"]
+    other = second if active == team.merchant else team.merchant
+    assert f'value="{other.pk}"' in first_home.text  # offered in the switcher
+
+    client.post(reverse("core:merchant_switch"), {"merchant": other.pk})
+
+    assert client.get(reverse("core:home")).context["active_merchant"] == other
+
+
+def test_the_activity_log_lists_this_merchants_actions_only(team, other_team, client_as):
+    services.location_create(merchant=other_team.merchant, actor=other_team.owner, name="Secret")
+    response = client_as(team.manager).get(reverse("core:audit_log"))
+    summaries = [entry.summary for entry in response.context["page"].object_list]
+    assert "Added the location Main street" in summaries
+    assert not any("Secret" in summary for summary in summaries)
