@@ -62,3 +62,10 @@ def test_pages_load_nothing_from_another_host(client):
     html = client.get("/accounts/login/").text
     assert 'src="http' not in html
     assert 'href="http' not in html
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_without_signing_in(client):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

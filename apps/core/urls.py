@@ -19,4 +19,5 @@ urlpatterns = [
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("activity/", views.audit_log, name="audit_log"),
+    path("healthz/", views.healthz, name="healthz"),
 ]
