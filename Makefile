@@ -1,7 +1,8 @@
 # The two commands: `make run` and `make test`. Both set up everything they need.
 SHELL := /bin/bash
-# uv from PATH, or the one `make install` puts in the user's site-packages.
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv from PATH when it runs (a pyenv shim may exist for another Python only), else the
+# one `make install` puts in the user's site-packages of this directory's python3.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -11,7 +12,7 @@ PORT ?= 8000
 install: .venv/.installed
 
 .venv/.installed: pyproject.toml uv.lock .python-version
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+	@$(UV) --version >/dev/null 2>&1 || \
 		python3 -m pip install --user --quiet uv || \
 		python3 -m pip install --user --quiet --break-system-packages uv
 	$(UV) sync --locked
