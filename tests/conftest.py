@@ -101,3 +101,12 @@ def client_as(client):
         return client
 
     return sign_in
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    where = database["ENGINE"].rsplit(".", 1)[-1]
+    services = "required (CI)" if REQUIRE_SERVICES else "optional: missing ones skip their tests"
+    return [f"database: {where} {database.get('HOST') or ''}", f"services: {services}"]

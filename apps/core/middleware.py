@@ -1,3 +1,6 @@
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .selectors import location_get, membership_for
@@ -21,7 +24,8 @@ def _resolve_membership(request):
 
 
 class ActiveMerchantMiddleware:
-    """Sets `request.membership`, `request.merchant` and `request.location` for each request.
+    """Sets `request.membership`, `request.merchant` and `request.location` for each request,
+    and shows times in the merchant's time zone.
 
     The seat is looked up afresh on every request, so someone removed from a team loses
     access at once, and a merchant id left in the session from another account is ignored.
@@ -35,6 +39,11 @@ class ActiveMerchantMiddleware:
         request.membership = membership
         request.merchant = membership.merchant if membership else None
         request.location = SimpleLazyObject(lambda: _active_location(request))
+        # Dates on the dashboard read in the business's own time zone.
+        if request.merchant is not None:
+            timezone.activate(ZoneInfo(request.merchant.timezone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
 

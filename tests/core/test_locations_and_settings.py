@@ -171,3 +171,13 @@ def test_the_activity_log_lists_this_merchants_actions_only(team, other_team, cl
     summaries = [entry.summary for entry in response.context["page"].object_list]
     assert "Added the location Main street" in summaries
     assert not any("Secret" in summary for summary in summaries)
+
+
+def test_times_read_in_the_merchants_time_zone(team, client_as):
+    from datetime import UTC, datetime
+
+    AuditLog.objects.for_merchant(team.merchant).update(
+        created_at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    )
+    response = client_as(team.manager).get(reverse("core:audit_log"))
+    assert "1 Jul 2026 12:00" in response.text  # Madrid is UTC+2 in summer
