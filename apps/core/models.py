@@ -159,12 +159,13 @@ class AuditLog(TenantModel):
     target_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=255)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["merchant", "-created_at"], name="core_audit_merchant_recent")
+            models.Index(fields=["merchant", "-created_at"], name="core_audit_merchant_recent"),
+            models.Index(fields=["merchant", "action"], name="core_audit_merchant_action"),
         ]
 
     def __str__(self) -> str:
