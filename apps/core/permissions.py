@@ -36,16 +36,3 @@ def merchant_view(min_role: str = Role.STAFF) -> Callable:
 def get_for_merchant_or_404(model, request, **lookup):
     """A row of the active merchant, or 404: another merchant's id is simply not found."""
     return get_object_or_404(model.objects.for_merchant(request.merchant), **lookup)
-
-
-class MerchantViewMixin:
-    """The same check for class-based views: set `min_role` on the class."""
-
-    min_role = Role.STAFF
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        return merchant_view(cls.min_role)(super().as_view(**initkwargs))
-
-    def get_queryset(self):
-        return super().get_queryset().for_merchant(self.request.merchant)

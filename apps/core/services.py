@@ -234,16 +234,32 @@ def _issue_invitation(
     from .tasks import send_invitation_email
 
     token, token_hash = Invitation.new_token()
-    invitation = Invitation.objects.create(
-        merchant=merchant,
-        email=email,
-        role=role,
-        token_hash=token_hash,
-        invited_by=actor,
-        expires_at=timezone.now() + timedelta(days=settings.FIDELIZA_INVITATION_DAYS),
-    )
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                merchant=merchant,
+                email=email,
+                role=role,
+                token_hash=token_hash,
+                invited_by=actor,
+                expires_at=timezone.now() + timedelta(days=settings.FIDELIZA_INVITATION_DAYS),
+            )
+    except IntegrityError as error:  # two invitations to one address at the same moment
+        raise Conflict(
+            f"An invitation to {email} was sent a moment ago.",
+            field="email",
+            code="invitation_pending",
+        ) from error
     transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
     return IssuedInvitation(invitation=invitation, token=token)
+
+
+def _withdraw_if_pending(invitation: Invitation) -> bool:
+    """Withdraw a pending invitation; False if it was used or withdrawn already (even by a
+    concurrent request: the conditional update waits for it, then matches nothing)."""
+    return bool(
+        Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
+    )
 
 
 @transaction.atomic
@@ -273,10 +289,8 @@ def invitation_create(
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitation:
     """A new link (the old one stops working) with a fresh expiry."""
-    if invitation.accepted_at or invitation.revoked_at:
+    if not _withdraw_if_pending(invitation):
         raise Conflict("This invitation is no longer pending.", code="not_pending")
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
     issued = _issue_invitation(
         merchant=invitation.merchant, actor=actor, email=invitation.email, role=invitation.role
     )
@@ -292,10 +306,7 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitatio
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
-    revoked = (
-        Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
-    )
-    if revoked:
+    if _withdraw_if_pending(invitation):
         audit_record(
             merchant=invitation.merchant,
             actor=actor,

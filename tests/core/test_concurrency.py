@@ -112,3 +112,40 @@ def test_two_managers_adding_the_same_location_at_once_add_one(live_server):
     refused = next(response for response in responses if response.status == 200)
     assert "A location with this name already exists." in refused.text
     assert Location.objects.for_merchant(team.merchant).filter(name="Harbour").count() == 1
+
+
+def test_two_owners_inviting_one_address_at_once_leave_one_pending_invitation(live_server):
+    team = make_team()
+    manager_seat = Membership.objects.get(merchant=team.merchant, user=team.manager)
+    services.membership_change_role(membership=manager_seat, actor=team.owner, role=Role.OWNER)
+    sessions = [HttpSession(live_server.url), HttpSession(live_server.url)]
+    sessions[0].login(team.owner.email, PASSWORD)
+    sessions[1].login(team.manager.email, PASSWORD)
+    invite = {"email": "wanted@example.com", "role": Role.STAFF}
+
+    responses = _race([(s, s.prepare_post(reverse("core:team"), invite)) for s in sessions])
+
+    assert {response.status for response in responses} <= {200, 302}
+    for response in responses:
+        if response.status == 200:
+            assert "was sent a moment ago" in response.text
+    pending = Invitation.objects.for_merchant(team.merchant).pending()
+    assert pending.filter(email="wanted@example.com").count() == 1
+
+
+def test_resending_one_invitation_twice_at_once_leaves_one_pending_invitation(live_server):
+    team = make_team()
+    issued = services.invitation_create(
+        merchant=team.merchant, actor=team.owner, email="wanted@example.com", role=Role.STAFF
+    )
+    sessions = [HttpSession(live_server.url), HttpSession(live_server.url)]
+    for session in sessions:
+        session.login(team.owner.email, PASSWORD)
+    url = reverse("core:invitation_resend", args=[issued.invitation.pk])
+
+    responses = _race([(s, s.prepare_post(url, {}, csrf_page="/team/")) for s in sessions])
+
+    assert [response.status for response in responses] == [302, 302]
+    pending = Invitation.objects.for_merchant(team.merchant).pending()
+    assert pending.count() == 1
+    assert pending.get().pk != issued.invitation.pk
