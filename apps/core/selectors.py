@@ -13,7 +13,9 @@ from .models import AuditLog, Invitation, Location, Membership, Merchant, Role
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(user=user).select_related("merchant").order_by("merchant__name")
+        Membership.objects.filter(user=user)
+        .select_related("merchant", "user")
+        .order_by("merchant__name")
     )
 
 
@@ -66,11 +68,13 @@ class ChecklistStep:
     min_role: str
 
 
-def onboarding_checklist(*, merchant: Merchant, user: User) -> list[ChecklistStep]:
-    """What a new business should set up first, in order, and what is done already."""
+def onboarding_checklist(*, membership: Membership) -> list[ChecklistStep]:
+    """What a new business should set up first, in order, and what is done already: the
+    steps this person's role can take."""
     from allauth.mfa.models import Authenticator
 
-    return [
+    merchant, user = membership.merchant, membership.user
+    steps = [
         ChecklistStep(
             title="Check your business details",
             description="Currency, country (for phone numbers), time zone and language.",
@@ -101,3 +105,4 @@ def onboarding_checklist(*, merchant: Merchant, user: User) -> list[ChecklistSte
             min_role=Role.STAFF,
         ),
     ]
+    return [step for step in steps if membership.has_role(step.min_role)]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.accounts.models import User
+from apps.accounts.selectors import user_exists_with_email
 
 from . import money
 from .errors import Conflict, DomainError, NotAllowed
@@ -39,6 +40,22 @@ def audit_record(
         target_id=str(target.pk) if target is not None else "",
         data=data or {},
     )
+
+
+def _clean_name(value: str, *, max_length: int, what: str) -> str:
+    name = value.strip()
+    if not name:
+        raise DomainError(f"Give the {what} a name.", field="name")
+    if len(name) > max_length:
+        raise DomainError(f"Keep the name within {max_length} characters.", field="name")
+    return name
+
+
+def _clean_address(value: str) -> str:
+    address = value.strip()
+    if len(address) > 255:
+        raise DomainError("Keep the address within 255 characters.", field="address")
+    return address
 
 
 # Merchants ---------------------------------------------------------------------------
@@ -83,13 +100,11 @@ def merchant_create(
     slug: str | None = None,
 ) -> Merchant:
     """A new business with `owner` as its first owner."""
-    name = name.strip()
-    if not name:
-        raise DomainError("Give the business a name.", field="name")
+    name = _clean_name(name, max_length=120, what="business")
     _validate_merchant_fields(
         currency=currency, country=country, timezone_name=timezone_name, language=language
     )
-    if slug is not None and not _SLUG.fullmatch(slug):
+    if slug is not None and not (_SLUG.fullmatch(slug) and len(slug) <= 60):
         raise DomainError(
             "A slug is lowercase letters, digits and hyphens, up to 60 characters.", field="slug"
         )
@@ -129,9 +144,7 @@ def merchant_update(
     timezone_name: str,
     language: str,
 ) -> Merchant:
-    name = name.strip()
-    if not name:
-        raise DomainError("Give the business a name.", field="name")
+    name = _clean_name(name, max_length=120, what="business")
     _validate_merchant_fields(
         currency=currency, country=country, timezone_name=timezone_name, language=language
     )
@@ -181,12 +194,11 @@ def _save_location(location: Location) -> None:
 def location_create(
     *, merchant: Merchant, actor: User | None, name: str, address: str = ""
 ) -> Location:
-    name = name.strip()
-    if not name:
-        raise DomainError("Give the location a name.", field="name")
+    name = _clean_name(name, max_length=120, what="location")
+    address = _clean_address(address)
     if location_name_taken(merchant=merchant, name=name):
         raise Conflict("A location with this name already exists.", field="name", code="name_taken")
-    location = Location(merchant=merchant, name=name, address=address.strip())
+    location = Location(merchant=merchant, name=name, address=address)
     _save_location(location)
     audit_record(
         merchant=merchant,
@@ -202,12 +214,11 @@ def location_create(
 def location_update(
     *, location: Location, actor: User, name: str, address: str, is_active: bool
 ) -> Location:
-    name = name.strip()
-    if not name:
-        raise DomainError("Give the location a name.", field="name")
+    name = _clean_name(name, max_length=120, what="location")
+    address = _clean_address(address)
     if location_name_taken(merchant=location.merchant, name=name, exclude_pk=location.pk):
         raise Conflict("A location with this name already exists.", field="name", code="name_taken")
-    location.name, location.address, location.is_active = name, address.strip(), is_active
+    location.name, location.address, location.is_active = name, address, is_active
     _save_location(location)
     audit_record(
         merchant=location.merchant,
@@ -396,7 +407,7 @@ def invitation_accept_as_new_user(
     account_exists = Conflict(
         "An account with this email exists already: sign in to accept.", code="account_exists"
     )
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if user_exists_with_email(email=invitation.email):
         raise account_exists
     _claim_invitation(invitation)
     try:

@@ -13,6 +13,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.accounts.selectors import user_exists_with_email
+
 from . import services
 from .errors import DomainError
 from .forms import (
@@ -42,11 +44,7 @@ from .selectors import (
 
 @merchant_view(Role.STAFF)
 def home(request):
-    steps = [
-        step
-        for step in onboarding_checklist(merchant=request.merchant, user=request.user)
-        if request.membership.has_role(step.min_role)
-    ]
+    steps = onboarding_checklist(membership=request.membership)
     locations = location_list(merchant=request.merchant)
     return render(
         request,
@@ -300,9 +298,7 @@ def invitation_accept(request, token: str):
                 return _enter_merchant(request, membership)
         return render(request, "core/invitation_accept.html", context)
 
-    from apps.accounts.models import User
-
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if user_exists_with_email(email=invitation.email):
         return render(request, "core/invitation_accept.html", {**context, "needs_login": True})
     form = InvitationSignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():

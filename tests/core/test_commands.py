@@ -95,3 +95,9 @@ def test_the_demo_owner_can_sign_in(client):
     )
     assert response.status_code == 302
     assert client.get("/").context["active_merchant"].slug == "demo"
+
+
+def test_createmerchant_refuses_a_name_too_long_for_the_database():
+    with pytest.raises(CommandError, match="within 120 characters"):
+        _run("createmerchant", "long", "--name", "x" * 121, "--owner-email", "a@example.com")
+    assert not Merchant.objects.exists()

@@ -181,3 +181,11 @@ def test_times_read_in_the_merchants_time_zone(team, client_as):
     )
     response = client_as(team.manager).get(reverse("core:audit_log"))
     assert "1 Jul 2026 12:00" in response.text  # Madrid is UTC+2 in summer
+
+
+def test_an_overlong_address_is_refused_not_cut(team):
+    with pytest.raises(DomainError, match="within 255") as refused:
+        services.location_create(
+            merchant=team.merchant, actor=team.owner, name="Far", address="x" * 256
+        )
+    assert refused.value.field == "address"
