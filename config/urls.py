@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("members/", include("apps.members.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -1,0 +1,161 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.core.tenancy import TenantModel, TenantQuerySet
+
+from .identifiers import format_card_code, format_phone, new_public_id
+
+
+class Channel(models.TextChoices):
+    """Where a member enrolled."""
+
+    COUNTER = "counter", "Counter"
+    ONLINE = "online", "Online"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Tag(TenantModel):
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("merchant", Lower("name"), name="members_tag_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberQuerySet(TenantQuerySet):
+    def active(self):
+        """Members that are still members: not erased, not merged into another record."""
+        return self.filter(erased_at__isnull=True, merged_into__isnull=True)
+
+
+class Member(TenantModel):
+    """A customer of one merchant, enrolled in its loyalty program.
+
+    Phone (E.164) and email (lower case) are stored normalised and are unique within the
+    merchant, so a person cannot be enrolled twice however many tills try at once.
+    `search_name` and `search_name_reversed` hold the name without accents or case, for
+    prefix search by first or last name.
+    """
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    card_code = models.CharField(max_length=8)
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(null=True, blank=True)
+    phone = models.CharField(max_length=20, null=True, blank=True)
+    birthday = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    consent_email = models.BooleanField("may receive marketing email", default=False)
+    consent_sms = models.BooleanField("may receive marketing SMS", default=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="members")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    location = models.ForeignKey(
+        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    search_name = models.CharField(max_length=170, blank=True, editable=False)
+    search_name_reversed = models.CharField(max_length=170, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant", "phone", condition=Q(phone__isnull=False), name="members_unique_phone"
+            ),
+            models.UniqueConstraint(
+                "merchant", "email", condition=Q(email__isnull=False), name="members_unique_email"
+            ),
+            models.UniqueConstraint("merchant", "card_code", name="members_unique_card_code"),
+            models.UniqueConstraint(
+                "merchant",
+                "external_id",
+                condition=Q(external_id__isnull=False),
+                name="members_unique_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone__isnull=False)
+                | Q(email__isnull=False)
+                | Q(erased_at__isnull=False)
+                | Q(merged_into__isnull=False),
+                name="members_reachable_unless_erased_or_merged",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-enrolled_at"], name="members_recent"),
+            models.Index(fields=["merchant", "-last_activity_at"], name="members_last_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.erased_at:
+            return "Erased member"
+        return f"{self.first_name} {self.last_name}".strip() or self.email or self.phone or "—"
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone) if self.phone else ""
+
+    @property
+    def card_code_display(self) -> str:
+        return format_card_code(self.card_code)
+
+    @property
+    def is_active(self) -> bool:
+        return self.erased_at is None and self.merged_into_id is None
+
+
+class EventKind(models.TextChoices):
+    ENROLLED = "enrolled", "Enrolled"
+    UPDATED = "updated", "Profile updated"
+    CONSENT = "consent", "Consent changed"
+    NOTE = "note", "Note"
+    MERGED = "merged", "Merged"
+    ERASED = "erased", "Erased"
+    IMPORTED = "imported", "Imported"
+
+
+class MemberEvent(TenantModel):
+    """One line of a member's timeline: what happened to them, when, by whom, from where.
+
+    Append-only. Later apps (points, coupons, campaigns) add their own kinds.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32)
+    summary = models.CharField(max_length=255)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["member", "-occurred_at"], name="members_event_timeline")]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,423 @@
+"""Writes for members: enroll, update, consent, notes, tags, merge, erase.
+
+The counter, the manager pages, the CSV import and (later) the API all call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Location, Merchant
+from apps.core.services import audit_record
+
+from .identifiers import (
+    InvalidIdentifier,
+    new_card_code,
+    normalize_email,
+    normalize_phone,
+    search_text,
+)
+from .lock_objects import members_lock
+from .models import Channel, EventKind, Member, MemberEvent, Tag
+
+
+class DuplicateMember(Conflict):
+    """The phone or email belongs to a member already; `member` is that member."""
+
+    code = "duplicate_member"
+
+    def __init__(self, message: str, *, member: Member, field: str):
+        super().__init__(message, field=field)
+        self.member = member
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    member: Member
+    created: bool  # False when an external id named a member enrolled before (a retry)
+
+
+def _clean_phone(merchant: Merchant, raw: str) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return normalize_phone(raw, merchant.country.code)
+    except InvalidIdentifier as error:
+        raise DomainError(str(error), field="phone") from error
+
+
+def _clean_email(raw: str) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return normalize_email(raw)
+    except InvalidIdentifier as error:
+        raise DomainError(str(error), field="email") from error
+
+
+def _clean_name_part(value: str, field: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > 80:
+        raise DomainError("Keep names within 80 characters.", field=field)
+    return value
+
+
+def _refuse_duplicates(
+    merchant: Merchant, *, phone: str | None, email: str | None, exclude_pk: int | None = None
+) -> None:
+    others = Member.objects.for_merchant(merchant)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if phone and (existing := others.filter(phone=phone).first()):
+        raise DuplicateMember(
+            f"{existing.display_name} already has this phone number.",
+            member=existing,
+            field="phone",
+        )
+    if email and (existing := others.filter(email=email).first()):
+        raise DuplicateMember(
+            f"{existing.display_name} already has this email.", member=existing, field="email"
+        )
+
+
+def _set_search_names(member: Member) -> None:
+    member.search_name = search_text(member.first_name, member.last_name)
+    member.search_name_reversed = search_text(member.last_name, member.first_name)
+
+
+def event_record(
+    *,
+    member: Member,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    source: str = "",
+    data: dict | None = None,
+    occurred_at: datetime | None = None,
+) -> MemberEvent:
+    """Append a line to the member's timeline (in the caller's transaction)."""
+    return MemberEvent.objects.create(
+        merchant_id=member.merchant_id,
+        member=member,
+        kind=kind,
+        summary=summary[:255],
+        actor=actor,
+        source=source,
+        data=data or {},
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def _insert_with_card_code(member: Member) -> None:
+    """Insert, drawing another card code in the (one in a billion) case of a collision."""
+    for _attempt in range(5):
+        member.card_code = new_card_code()
+        try:
+            with transaction.atomic():
+                member.save(force_insert=True)
+            return
+        except IntegrityError:
+            clash = Member.objects.for_merchant(member.merchant_id).filter(
+                card_code=member.card_code
+            )
+            if not clash.exists():
+                raise  # a phone, email or external id taken meanwhile: the caller decides
+    raise RuntimeError("could not draw a free card code")
+
+
+@transaction.atomic
+def member_enroll(
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    channel: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    birthday: date | None = None,
+    language: str = "",
+    consent_email: bool = False,
+    consent_sms: bool = False,
+    location: Location | None = None,
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+    enrolled_at: datetime | None = None,
+) -> EnrollResult:
+    """Enroll a customer. A phone or an email is needed; both must be new to this merchant.
+
+    With an `external_id` (storefronts, imports) a repeat returns the member enrolled the
+    first time instead of failing, so retries are safe.
+    """
+    if channel not in Channel.values:
+        raise DomainError("Unknown enrollment channel.", field="channel")
+    if location is not None and location.merchant_id != merchant.pk:
+        raise DomainError("That location belongs to another business.", field="location")
+    external_id = (external_id or "").strip() or None
+    if external_id and (
+        existing := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
+    ):
+        return EnrollResult(member=existing, created=False)
+
+    phone_e164, email_clean = _clean_phone(merchant, phone), _clean_email(email)
+    if not phone_e164 and not email_clean:
+        raise DomainError("Give a phone number or an email.", field="phone")
+    first_name = _clean_name_part(first_name, "first_name")
+    last_name = _clean_name_part(last_name, "last_name")
+    if not first_name:
+        raise DomainError("Give the customer's first name.", field="first_name")
+    if birthday and birthday > timezone.localdate():
+        raise DomainError("A birthday cannot be in the future.", field="birthday")
+    _refuse_duplicates(merchant, phone=phone_e164, email=email_clean)
+
+    now = enrolled_at or timezone.now()
+    member = Member(
+        merchant=merchant,
+        first_name=first_name,
+        last_name=last_name,
+        email=email_clean,
+        phone=phone_e164,
+        birthday=birthday,
+        language=language or "",
+        external_id=external_id,
+        consent_email=consent_email,
+        consent_sms=consent_sms,
+        channel=channel,
+        location=location,
+        enrolled_by=actor,
+        enrolled_at=now,
+        last_activity_at=now,
+    )
+    _set_search_names(member)
+    try:
+        _insert_with_card_code(member)
+    except IntegrityError:
+        # Another till enrolled the same person a moment ago: report that member.
+        if external_id and (
+            same := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
+        ):
+            return EnrollResult(member=same, created=False)
+        _refuse_duplicates(merchant, phone=phone_e164, email=email_clean)
+        raise
+    member.tags.set(_tags_named(merchant, tags))
+    where = f" at {location.name}" if location else ""
+    event_record(
+        member=member,
+        kind=EventKind.ENROLLED,
+        summary=f"Enrolled ({Channel(channel).label.lower()}){where}",
+        actor=actor,
+        source=channel,
+        occurred_at=now,
+        data={"location": location.pk if location else None},
+    )
+    for kind, granted in (("email", consent_email), ("sms", consent_sms)):
+        if granted:
+            _consent_event(member, kind, True, source=channel, actor=actor, at=now)
+    return EnrollResult(member=member, created=True)
+
+
+def _tags_named(merchant: Merchant, names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for raw in names:
+        name = " ".join(raw.split())[:40]
+        if not name:
+            continue
+        tag = Tag.objects.for_merchant(merchant).filter(name__iexact=name).first()
+        if tag is None:
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(merchant=merchant, name=name)
+            except IntegrityError:  # created by a concurrent request
+                tag = Tag.objects.for_merchant(merchant).get(name__iexact=name)
+        tags.append(tag)
+    return tags
+
+
+def _consent_event(member, channel: str, granted: bool, *, source: str, actor, at=None) -> None:
+    label = "email" if channel == "email" else "SMS"
+    event_record(
+        member=member,
+        kind=EventKind.CONSENT,
+        summary=f"{'Agreed to' if granted else 'Declined'} marketing by {label} ({source})",
+        actor=actor,
+        source=source,
+        data={"channel": channel, "granted": granted},
+        occurred_at=at,
+    )
+
+
+_PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "birthday", "language")
+
+
+@transaction.atomic
+def member_update(
+    *,
+    member: Member,
+    actor: User | None,
+    source: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    birthday: date | None,
+    language: str,
+    consent_email: bool,
+    consent_sms: bool,
+    tags: Iterable[str] | None = None,
+) -> Member:
+    """Change a member's profile and consent. Each consent change is recorded with its source."""
+    [member] = members_lock(member.pk)
+    if not member.is_active:
+        raise Conflict("This member was erased or merged.", code="member_inactive")
+    merchant = member.merchant
+    new = {
+        "first_name": _clean_name_part(first_name, "first_name"),
+        "last_name": _clean_name_part(last_name, "last_name"),
+        "email": _clean_email(email),
+        "phone": _clean_phone(merchant, phone),
+        "birthday": birthday,
+        "language": language or "",
+    }
+    if not new["phone"] and not new["email"]:
+        raise DomainError("Keep a phone number or an email.", field="phone")
+    if not new["first_name"]:
+        raise DomainError("Give the customer's first name.", field="first_name")
+    _refuse_duplicates(merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk)
+    changed = [field for field in _PROFILE_FIELDS if getattr(member, field) != new[field]]
+    for field, value in new.items():
+        setattr(member, field, value)
+    _set_search_names(member)
+    consent_changes = [
+        (channel, granted)
+        for channel, granted in (("email", consent_email), ("sms", consent_sms))
+        if getattr(member, f"consent_{channel}") != granted
+    ]
+    member.consent_email, member.consent_sms = consent_email, consent_sms
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        _refuse_duplicates(merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk)
+        raise
+    if changed:
+        # Field names only: the timeline must not keep old personal data after an erasure.
+        labels = ", ".join(Member._meta.get_field(field).verbose_name for field in changed)
+        event_record(
+            member=member,
+            kind=EventKind.UPDATED,
+            summary=f"Changed {labels}",
+            actor=actor,
+            source=source,
+            data={"fields": changed},
+        )
+    for channel, granted in consent_changes:
+        _consent_event(member, channel, granted, source=source, actor=actor)
+    if tags is not None:
+        member.tags.set(_tags_named(merchant, tags))
+    return member
+
+
+@transaction.atomic
+def member_add_note(*, member: Member, actor: User, text: str) -> MemberEvent:
+    text = text.strip()
+    if not text:
+        raise DomainError("Write something.", field="text")
+    if len(text) > 255:
+        raise DomainError("Keep a note within 255 characters.", field="text")
+    return event_record(member=member, kind=EventKind.NOTE, summary=text, actor=actor)
+
+
+@transaction.atomic
+def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
+    """Fold `duplicate` (the same person enrolled twice) into `survivor`.
+
+    The survivor keeps its own details and takes the duplicate's phone or email where it
+    has none; everything recorded against the duplicate (timeline, and whatever later
+    apps attach to a member) moves to the survivor. The duplicate stays, marked as merged,
+    so that links to it can point to the survivor.
+    """
+    if survivor.pk == duplicate.pk:
+        raise DomainError("Choose two different members.", field="duplicate")
+    if survivor.merchant_id != duplicate.merchant_id:
+        raise DomainError("Both members must belong to the same business.", field="duplicate")
+    survivor, duplicate = members_lock(survivor.pk, duplicate.pk)
+    if not (survivor.is_active and duplicate.is_active):
+        raise Conflict("Only active members can be merged.", code="member_inactive")
+
+    taken = {field: getattr(duplicate, field) for field in ("phone", "email")}
+    duplicate.phone = duplicate.email = duplicate.external_id = None
+    duplicate.merged_into = survivor
+    duplicate.save(update_fields=["phone", "email", "external_id", "merged_into"])
+    for field, value in taken.items():
+        if value and not getattr(survivor, field):
+            setattr(survivor, field, value)
+    survivor.enrolled_at = min(survivor.enrolled_at, duplicate.enrolled_at)
+    survivor.last_activity_at = max(survivor.last_activity_at, duplicate.last_activity_at)
+    survivor.save()
+    survivor.tags.add(*duplicate.tags.all())
+    _move_member_rows(duplicate, survivor)
+    event_record(
+        member=survivor,
+        kind=EventKind.MERGED,
+        summary=f"Merged with the duplicate record {duplicate.card_code_display}",
+        actor=actor,
+        data={"duplicate": duplicate.public_id},
+    )
+    audit_record(
+        merchant=survivor.merchant,
+        actor=actor,
+        action="member.merged",
+        summary=f"Merged member {duplicate.public_id} into {survivor.public_id}",
+        target=survivor,
+    )
+    return survivor
+
+
+def _move_member_rows(source: Member, target: Member) -> None:
+    """Point every row that references `source` at `target`: the timeline today, and
+    whatever later apps hang on a member, without this function knowing them."""
+    for relation in Member._meta.related_objects:
+        if relation.many_to_many or relation.related_model is Member:
+            continue
+        relation.related_model._base_manager.filter(**{relation.field.name: source}).update(
+            **{relation.field.name: target}
+        )
+
+
+@transaction.atomic
+def member_erase(*, member: Member, actor: User) -> Member:
+    """Erase a member's personal data on request (GDPR art. 17).
+
+    Names, contact details, birthday, tags and notes go; the member row, its card code
+    and everything counted against it (purchases, points) stay, anonymous, so totals and
+    analytics remain right.
+    """
+    [member] = members_lock(member.pk)
+    if member.erased_at:
+        return member
+    member.first_name = member.last_name = member.language = ""
+    member.email = member.phone = member.external_id = member.birthday = None
+    member.consent_email = member.consent_sms = False
+    member.search_name = member.search_name_reversed = ""
+    member.erased_at = timezone.now()
+    member.save()
+    member.tags.clear()
+    MemberEvent.objects.filter(member=member, kind=EventKind.NOTE).update(
+        summary="(note removed at erasure)", data={}
+    )
+    event_record(member=member, kind=EventKind.ERASED, summary="Personal data erased", actor=actor)
+    audit_record(
+        merchant=member.merchant,
+        actor=actor,
+        action="member.erased",
+        summary=f"Erased the personal data of member {member.public_id}",
+        target=member,
+    )
+    return member
