@@ -50,11 +50,12 @@ class Member(TenantModel):
     card_code = models.CharField(max_length=8)
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
-    email = models.EmailField(null=True, blank=True)
-    phone = models.CharField(max_length=20, null=True, blank=True)
+    # NULL, not "", means "none": the unique constraints ignore NULLs but not empty strings.
+    email = models.EmailField(null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     birthday = models.DateField(null=True, blank=True)
     language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     consent_email = models.BooleanField("may receive marketing email", default=False)
     consent_sms = models.BooleanField("may receive marketing SMS", default=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="members")
