@@ -67,6 +67,12 @@ class Team:
     manager: object
     staff: object
 
+    @property
+    def merchant_location(self):
+        from apps.core.models import Location
+
+        return Location.objects.for_merchant(self.merchant).first()
+
     def user(self, role: str):
         return {Role.OWNER: self.owner, Role.MANAGER: self.manager, Role.STAFF: self.staff}[role]
 

@@ -56,6 +56,22 @@ def _pending_invitation(team) -> dict:
     return {"pk": invitation.pk}
 
 
+def _member(team) -> dict:
+    from apps.members.models import Channel, Member
+    from apps.members.services import member_enroll
+
+    member = Member.objects.for_merchant(team.merchant).active().first() or (
+        member_enroll(
+            merchant=team.merchant,
+            actor=team.staff,
+            channel=Channel.COUNTER,
+            first_name="Isolde",
+            phone="+34 600 000 001",
+        ).member
+    )
+    return {"public_id": member.public_id}
+
+
 OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:location_edit": lambda team: {
         "pk": Location.objects.for_merchant(team.merchant).first().pk
@@ -64,6 +80,14 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:membership_remove": _staff_membership,
     "core:invitation_resend": _pending_invitation,
     "core:invitation_revoke": _pending_invitation,
+    # members
+    "members:detail": _member,
+    "members:edit": _member,
+    "members:card": _member,
+    "members:note": _member,
+    "members:export_json": _member,
+    "members:erase": _member,
+    "members:merge": _member,
 }
 
 

@@ -7,7 +7,6 @@ service, and show its result or its refusal.
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -31,6 +30,7 @@ from .forms import (
 from .locale_guess import merchant_defaults_for
 from .middleware import LOCATION_SESSION_KEY, MERCHANT_SESSION_KEY
 from .models import Invitation, Location, Membership, Role
+from .pagination import SlicePage
 from .permissions import get_for_merchant_or_404, merchant_view
 from .selectors import (
     audit_list,
@@ -326,7 +326,7 @@ def _enter_merchant(request, membership: Membership):
 
 @merchant_view(Role.MANAGER)
 def audit_log(request):
-    page = Paginator(audit_list(merchant=request.merchant), 50).get_page(request.GET.get("page"))
+    page = SlicePage.of(audit_list(merchant=request.merchant), request, per_page=50)
     return render(request, "core/audit_log.html", {"page": page})
 
 

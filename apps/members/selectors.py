@@ -45,27 +45,33 @@ def _phone_condition(merchant: Merchant, term: str) -> Q:
     return Q(phone__startswith=f"+{country_code}{national}")
 
 
-def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -> list[Member]:
-    """The counter's one search box: phone in any spelling, email, card code or name.
+def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
+    """What the one search box means: phone in any spelling, email, card code or name.
 
-    Every branch is an index lookup (exact or prefix) so the answer stays instant at a
-    million members.
+    Every branch is an index lookup (exact or prefix), so the answer stays instant at a
+    million members. A term under two characters matches everything.
     """
     term = " ".join(term.split())
     if len(term) < 2:
-        return []
-    members = Member.objects.for_merchant(merchant).active()
+        return Q()
     if "@" in term:
-        condition = Q(email__startswith=term.lower())
-    elif _looks_like_phone(term):
-        condition = _phone_condition(merchant, term)
-    else:
-        condition = Q(search_name__startswith=search_text(term)) | Q(
-            search_name_reversed__startswith=search_text(term)
-        )
-        if card_code := normalize_card_code(term):
-            condition |= Q(card_code=card_code)
-    return list(members.filter(condition).order_by("search_name", "pk")[:limit])
+        return Q(email__startswith=term.lower())
+    if _looks_like_phone(term):
+        return _phone_condition(merchant, term)
+    name = search_text(term)
+    condition = Q(search_name__startswith=name) | Q(search_name_reversed__startswith=name)
+    if card_code := normalize_card_code(term):
+        condition |= Q(card_code=card_code)
+    return condition
+
+
+def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -> list[Member]:
+    """The counter's search: the first few matches, by name."""
+    if len(term.strip()) < 2:
+        return []
+    condition = member_lookup_condition(merchant=merchant, term=term)
+    members = Member.objects.for_merchant(merchant).active().filter(condition)
+    return list(members.order_by("search_name", "pk")[:limit])
 
 
 def member_timeline(*, member: Member) -> QuerySet[MemberEvent]:
@@ -75,3 +81,48 @@ def member_timeline(*, member: Member) -> QuerySet[MemberEvent]:
 def member_list(*, merchant: Merchant) -> QuerySet[Member]:
     """All active members, for the manager's list; filters narrow it (filters.py)."""
     return Member.objects.for_merchant(merchant).active().select_related("location")
+
+
+def member_by_card_code(*, merchant: Merchant, raw: str) -> Member | None:
+    code = normalize_card_code(raw)
+    if code is None:
+        return None
+    return Member.objects.for_merchant(merchant).filter(card_code=code).first()
+
+
+def member_personal_data(*, member: Member) -> dict:
+    """Everything held about one member, for a subject access request (GDPR art. 15/20).
+
+    Later apps that keep data about members (points, coupons, messages) add their part
+    here, so the export stays complete.
+    """
+    return {
+        "member": {
+            "id": member.public_id,
+            "card_code": member.card_code_display,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email,
+            "phone": member.phone,
+            "birthday": member.birthday,
+            "language": member.language,
+            "external_id": member.external_id,
+            "marketing_consent": {"email": member.consent_email, "sms": member.consent_sms},
+            "tags": [tag.name for tag in member.tags.all()],
+            "enrolled_at": member.enrolled_at,
+            "enrollment_channel": member.channel,
+            "enrollment_location": member.location.name if member.location else None,
+            "last_activity_at": member.last_activity_at,
+            "erased_at": member.erased_at,
+        },
+        "merchant": {"name": member.merchant.name},
+        "timeline": [
+            {
+                "at": event.occurred_at,
+                "kind": event.kind,
+                "summary": event.summary,
+                "source": event.source,
+            }
+            for event in member_timeline(member=member)
+        ],
+    }

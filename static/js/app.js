@@ -21,3 +21,8 @@ document.addEventListener("keydown", (event) => {
     details.querySelector("summary")?.focus();
   });
 });
+
+// Print buttons (inline onclick handlers are not allowed by the content security policy).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

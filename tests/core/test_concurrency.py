@@ -149,3 +149,33 @@ def test_resending_one_invitation_twice_at_once_leaves_one_pending_invitation(li
     pending = Invitation.objects.for_merchant(team.merchant).pending()
     assert pending.count() == 1
     assert pending.get().pk != issued.invitation.pk
+
+
+def test_two_tills_enrolling_one_phone_at_once_enroll_one_member(live_server):
+    from apps.members.models import Member
+
+    team = make_team()
+    second_staff = UserFactory()
+    Membership.objects.create(merchant=team.merchant, user=second_staff, role=Role.STAFF)
+    tills = [HttpSession(live_server.url), HttpSession(live_server.url)]
+    tills[0].login(team.staff.email, PASSWORD)
+    tills[1].login(second_staff.email, PASSWORD)
+    url = reverse("members:enroll")
+    spellings = ["600 123 456", "+34600123456"]
+
+    responses = _race(
+        [
+            (
+                till,
+                till.prepare_post(
+                    url, {"first_name": "Ana", "phone": phone}, csrf_page="/members/counter/"
+                ),
+            )
+            for till, phone in zip(tills, spellings, strict=True)
+        ]
+    )
+
+    assert sorted(response.status for response in responses) == [302, 400]
+    refused = next(response for response in responses if response.status == 400)
+    assert "already has this phone number" in refused.text
+    assert Member.objects.for_merchant(team.merchant).count() == 1

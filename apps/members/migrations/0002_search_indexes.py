@@ -21,4 +21,10 @@ class Migration(migrations.Migration):
             reverse_sql=f"DROP INDEX {name}",
         )
         for name, column in INDEXES.items()
+    ] + [
+        # Sorting the member list by name: pattern-ops indexes cannot order by collation.
+        PostgresOnlySQL(
+            sql="CREATE INDEX members_order_search_name ON members_member (merchant_id, search_name)",
+            reverse_sql="DROP INDEX members_order_search_name",
+        )
     ]

@@ -1,0 +1,81 @@
+"""The manager's member list: search, filters and sorting (django-filter)."""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from apps.core.models import Location
+
+from .models import Channel, Member, Tag
+from .selectors import member_lookup_condition
+
+
+def _locations(request):
+    return Location.objects.for_merchant(request.merchant)
+
+
+def _tags(request):
+    return Tag.objects.for_merchant(request.merchant)
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="filter_search")
+    channel = django_filters.ChoiceFilter(label="Channel", choices=Channel.choices)
+    location = django_filters.ModelChoiceFilter(label="Location", queryset=_locations)
+    tag = django_filters.ModelChoiceFilter(label="Tag", field_name="tags", queryset=_tags)
+    consent = django_filters.ChoiceFilter(
+        label="Consent",
+        method="filter_consent",
+        choices=[("email", "Email: yes"), ("sms", "SMS: yes"), ("none", "None")],
+    )
+    enrolled_from = django_filters.DateFilter(
+        label="Enrolled from",
+        field_name="enrolled_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    enrolled_to = django_filters.DateFilter(
+        label="Enrolled until",
+        field_name="enrolled_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    inactive_days = django_filters.NumberFilter(
+        label="No activity for (days)", method="filter_inactive", min_value=1, max_value=36500
+    )
+    sort = django_filters.OrderingFilter(
+        label="Sort",
+        empty_label=None,
+        choices=[
+            ("-enrolled_at", "Newest members"),
+            ("enrolled_at", "Oldest members"),
+            ("-last_activity_at", "Recently active"),
+            ("last_activity_at", "Longest inactive"),
+            ("search_name", "Name A–Z"),
+            ("-search_name", "Name Z–A"),
+        ],
+    )
+
+    class Meta:
+        model = Member
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(member_lookup_condition(merchant=self.request.merchant, term=value))
+
+    def filter_consent(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(consent_email=False, consent_sms=False)
+        return queryset.filter(**{f"consent_{value}": True})
+
+    def filter_inactive(self, queryset, name, value):
+        return queryset.filter(last_activity_at__lt=timezone.now() - timedelta(days=int(value)))
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not getattr(self.form, "cleaned_data", {}).get("sort"):
+            queryset = queryset.order_by("-enrolled_at", "-pk")
+        return queryset
