@@ -22,12 +22,19 @@ def _tags(request):
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_search")
-    channel = django_filters.ChoiceFilter(label="Channel", choices=Channel.choices)
-    location = django_filters.ModelChoiceFilter(label="Location", queryset=_locations)
-    tag = django_filters.ModelChoiceFilter(label="Tag", field_name="tags", queryset=_tags)
+    channel = django_filters.ChoiceFilter(
+        label="Channel", choices=Channel.choices, empty_label="Any"
+    )
+    location = django_filters.ModelChoiceFilter(
+        label="Location", queryset=_locations, empty_label="Any"
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label="Tag", field_name="tags", queryset=_tags, empty_label="Any"
+    )
     consent = django_filters.ChoiceFilter(
         label="Consent",
         method="filter_consent",
+        empty_label="Any",
         choices=[("email", "Email: yes"), ("sms", "SMS: yes"), ("none", "None")],
     )
     enrolled_from = django_filters.DateFilter(
