@@ -57,9 +57,11 @@ def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
     if "@" in term:
         return Q(email__startswith=term.lower())
     if _looks_like_phone(term):
-        return _phone_condition(merchant, term)
-    name = search_text(term)
-    condition = Q(search_name__startswith=name) | Q(search_name_reversed__startswith=name)
+        condition = _phone_condition(merchant, term)
+    else:
+        name = search_text(term)
+        condition = Q(search_name__startswith=name) | Q(search_name_reversed__startswith=name)
+    # A card code may be all digits ('1234-5678') and so also look like a phone number.
     if card_code := normalize_card_code(term):
         condition |= Q(card_code=card_code)
     return condition

@@ -119,7 +119,8 @@ def member_edit(request, public_id: str):
 def member_card(request, public_id: str):
     """The member card: a QR code of the card code, for the counter to show or print."""
     member = _member_or_404(request, public_id)
-    qr = segno.make(member.card_code, error="m")
+    # A full QR code, never a Micro QR: phone cameras and the counter scanner read only these.
+    qr = segno.make(member.card_code, error="m", micro=False)
     svg = qr.svg_inline(scale=8, border=2, omitsize=True, title=f"Card {member.card_code_display}")
     return render(request, "members/member_card.html", {"member": member, "qr_svg": svg})
 

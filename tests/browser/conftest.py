@@ -10,18 +10,25 @@ Fixtures:
   `@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])`.
 * `page`: a page in a new context of that size whose relative URLs resolve against the
   live server (`page.goto("/accounts/login/")`).
-* `new_page(viewport)`: more pages, each in its own context (another person, another size).
+* `new_page(viewport)`: more pages, each in its own context (another person, another size);
+  `new_page(viewport, chromium_args=[...])` opens it in a Chromium of its own, started with
+  those extra command-line flags (a fake camera, say), and closed after the test.
 * `sign_in(page, user)`: signs in through the real login form.
+
+Helper (a function, not a fixture):
+* `console_errors(page)`: a list that fills with the page's console errors and uncaught
+  exceptions (content security policy violations are console errors).
 
 A failing test leaves a screenshot of each of its pages in test-artifacts/.
 """
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.accounts.factories import PASSWORD
 from tests.conftest import CHROMIUM_PATH
@@ -57,15 +64,24 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def playwright() -> Playwright:
+    with sync_playwright() as running:
+        yield running
+
+
+def _launch(playwright: Playwright, extra_args: Sequence[str] = ()) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM_PATH, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Browser:
+    chromium = _launch(playwright)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture
@@ -74,17 +90,29 @@ def viewport() -> dict[str, int]:
 
 
 @pytest.fixture
-def new_page(browser, live_server, request):
-    """`new_page(viewport)`: a page in a context of its own, closed after the test."""
-    contexts = []
+def new_page(playwright, browser, live_server, request):
+    """`new_page(viewport)`: a page in a context of its own, closed after the test.
 
-    def make(viewport: dict[str, int] = DESKTOP) -> Page:
-        context = browser.new_context(
+    With `chromium_args` the page opens in a Chromium of its own started with those
+    flags; other keyword arguments go to `Browser.new_context` (`permissions`, say).
+    """
+    contexts = []
+    browsers = []
+
+    def make(
+        viewport: dict[str, int] = DESKTOP, *, chromium_args: Sequence[str] = (), **options
+    ) -> Page:
+        target = browser
+        if chromium_args:
+            target = _launch(playwright, chromium_args)
+            browsers.append(target)
+        context = target.new_context(
             viewport=viewport,
             base_url=live_server.url,
             locale="en-US",
             timezone_id="Europe/Madrid",
             service_workers="block",
+            **options,
         )
         contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
@@ -94,12 +122,16 @@ def new_page(browser, live_server, request):
 
     report = getattr(request.node, "report_call", None)
     failed = report is not None and report.failed
-    for number, context in enumerate(contexts):
-        try:
-            if failed:
-                _save_screenshots(request.node.nodeid, number, context.pages)
-        finally:
-            context.close()
+    try:
+        for number, context in enumerate(contexts):
+            try:
+                if failed:
+                    _save_screenshots(request.node.nodeid, number, context.pages)
+            finally:
+                context.close()
+    finally:
+        for own_browser in browsers:
+            own_browser.close()
 
 
 def _save_screenshots(nodeid: str, number: int, pages: list[Page]) -> None:
@@ -129,3 +161,13 @@ def sign_in():
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
     return sign_in_as
+
+
+def console_errors(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions from now on, as they happen."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
