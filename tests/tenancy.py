@@ -91,6 +91,54 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
 }
 
 
+# members: CSV import and export (apps/members/csv_import.py, csv_export.py)
+
+
+def _member_import(team) -> dict:
+    """A checked (dry-run) import, so its problem rows file exists too."""
+    from django.core.files.base import ContentFile
+
+    from apps.members import csv_import
+    from apps.members.models import MemberImport
+
+    member_import = MemberImport.objects.for_merchant(team.merchant).first()
+    if member_import is None:
+        member_import = csv_import.import_create(
+            merchant=team.merchant,
+            actor=team.manager,
+            file=ContentFile(b"First name,Phone\nIsolde,+34 600 000 009\n", name="few.csv"),
+        )
+        csv_import.import_set_mapping(
+            member_import=member_import,
+            actor=team.manager,
+            mapping=member_import.mapping,
+            date_order="DMY",
+        )
+        csv_import.import_analyze(import_id=member_import.pk)
+    return {"pk": member_import.pk}
+
+
+def _member_export(team) -> dict:
+    """A finished export, so its download answers."""
+    from apps.members import csv_export
+    from apps.members.models import MemberExport
+
+    export = MemberExport.objects.for_merchant(team.merchant).first() or csv_export.export_create(
+        merchant=team.merchant, actor=team.manager
+    )
+    csv_export.export_run(export_id=export.pk)
+    return {"pk": export.pk}
+
+
+OBJECT_URLS |= {
+    "members:import_detail": _member_import,
+    "members:import_confirm": _member_import,
+    "members:import_problems": _member_import,
+    "members:export_detail": _member_export,
+    "members:export_download": _member_export,
+}
+
+
 def url_for(view: MerchantView, team) -> str:
     kwargs = OBJECT_URLS[view.url_name](team) if view.has_kwargs else {}
     return reverse(view.url_name, kwargs=kwargs)

@@ -160,3 +160,108 @@ class MemberEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# CSV import and export (apps/members/csv_import.py, csv_export.py) -------------------------
+
+
+def _import_upload_to(instance: "MemberImport", filename: str) -> str:
+    # A random name: the original one (kept in `original_name`) may hold personal data.
+    return f"members/imports/{instance.merchant_id}/{new_public_id()[4:]}.csv"
+
+
+def _import_problems_to(instance: "MemberImport", filename: str) -> str:
+    return f"members/imports/{instance.merchant_id}/{new_public_id()[4:]}-problems.csv"
+
+
+def _export_upload_to(instance: "MemberExport", filename: str) -> str:
+    return f"members/exports/{instance.merchant_id}/{new_public_id()[4:]}.csv"
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", "Choose the columns"
+    ANALYZING = "analyzing", "Checking the file"
+    READY = "ready", "Checked, waiting for confirmation"
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Stopped"
+
+
+class MemberImport(TenantModel):
+    """One CSV file of members on its way in: upload, column mapping, dry run, import.
+
+    The import runs in batches, each in its own transaction together with `rows_done`
+    and the counts, so a task that dies leaves a consistent, resumable state.
+    """
+
+    file = models.FileField(upload_to=_import_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=16)
+    delimiter = models.CharField(max_length=1, default=",")
+    header = models.JSONField(default=list, blank=True)
+    sample = models.JSONField(default=list, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    mapping = models.JSONField(default=dict, blank=True)  # target field -> column index
+    date_order = models.CharField(max_length=3, default="DMY")
+    status = models.CharField(max_length=16, choices=ImportStatus.choices)
+    # The dry run: its progress, its report, and every problem row as a CSV file.
+    analyzed_rows = models.PositiveIntegerField(default=0)
+    analysis = models.JSONField(default=dict, blank=True)
+    problems_file = models.FileField(upload_to=_import_problems_to, max_length=200, blank=True)
+    # The import: how far it got (the resume point) and what it did.
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="members_import_recent")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Writing the file"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class MemberExport(TenantModel):
+    """A CSV file of the merchant's members, written in the background."""
+
+    file = models.FileField(upload_to=_export_upload_to, max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="members_export_recent")]
+
+    def __str__(self) -> str:
+        return f"Export of {self.created_at:%Y-%m-%d %H:%M}"
