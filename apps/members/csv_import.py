@@ -45,7 +45,7 @@ from .identifiers import search_text
 from .models import Channel, ImportStatus, Member, MemberImport
 
 # The same checks `member_enroll` applies, so the dry run predicts what the import does.
-from .services import DuplicateMember, _clean_email, _clean_name_part, _clean_phone, member_enroll
+from .services import DuplicateMember, clean_email, clean_name_part, clean_phone, member_enroll
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -521,15 +521,15 @@ class RowReader:
             last_name = last_name or rest
         for name, value in (("first_name", first_name), ("last_name", last_name)):
             try:
-                values[name] = _clean_name_part(value, name)
+                values[name] = clean_name_part(value, name)
             except DomainError as error:
                 errors.append(error.message)
         if "first_name" in values and not values["first_name"]:
             errors.append("Give the customer's first name.")
 
         for name, clean in (
-            ("phone", lambda raw: _clean_phone(self.merchant, raw)),
-            ("email", _clean_email),
+            ("phone", lambda raw: clean_phone(self.merchant, raw)),
+            ("email", clean_email),
         ):
             try:
                 values[name] = clean(get(name)) or ""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -44,7 +45,7 @@ class EnrollResult:
     created: bool  # False when an external id named a member enrolled before (a retry)
 
 
-def _clean_phone(merchant: Merchant, raw: str) -> str | None:
+def clean_phone(merchant: Merchant, raw: str) -> str | None:
     if not raw or not raw.strip():
         return None
     try:
@@ -53,7 +54,7 @@ def _clean_phone(merchant: Merchant, raw: str) -> str | None:
         raise DomainError(str(error), field="phone") from error
 
 
-def _clean_email(raw: str) -> str | None:
+def clean_email(raw: str) -> str | None:
     if not raw or not raw.strip():
         return None
     try:
@@ -62,7 +63,7 @@ def _clean_email(raw: str) -> str | None:
         raise DomainError(str(error), field="email") from error
 
 
-def _clean_name_part(value: str, field: str) -> str:
+def clean_name_part(value: str, field: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > 80:
         raise DomainError("Keep names within 80 characters.", field=field)
@@ -72,16 +73,21 @@ def _clean_name_part(value: str, field: str) -> str:
 def _refuse_duplicates(
     merchant: Merchant, *, phone: str | None, email: str | None, exclude_pk: int | None = None
 ) -> None:
-    others = Member.objects.for_merchant(merchant)
+    contact = Q(pk__in=[])
+    if phone:
+        contact |= Q(phone=phone)
+    if email:
+        contact |= Q(email=email)
+    others = Member.objects.for_merchant(merchant).filter(contact)
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
-    if phone and (existing := others.filter(phone=phone).first()):
-        raise DuplicateMember(
-            f"{existing.display_name} already has this phone number.",
-            member=existing,
-            field="phone",
-        )
-    if email and (existing := others.filter(email=email).first()):
+    for existing in others[:2]:  # one query for both identifiers
+        if phone and existing.phone == phone:
+            raise DuplicateMember(
+                f"{existing.display_name} already has this phone number.",
+                member=existing,
+                field="phone",
+            )
         raise DuplicateMember(
             f"{existing.display_name} already has this email.", member=existing, field="email"
         )
@@ -166,11 +172,11 @@ def member_enroll(
     ):
         return EnrollResult(member=existing, created=False)
 
-    phone_e164, email_clean = _clean_phone(merchant, phone), _clean_email(email)
+    phone_e164, email_clean = clean_phone(merchant, phone), clean_email(email)
     if not phone_e164 and not email_clean:
         raise DomainError("Give a phone number or an email.", field="phone")
-    first_name = _clean_name_part(first_name, "first_name")
-    last_name = _clean_name_part(last_name, "last_name")
+    first_name = clean_name_part(first_name, "first_name")
+    last_name = clean_name_part(last_name, "last_name")
     if not first_name:
         raise DomainError("Give the customer's first name.", field="first_name")
     if birthday and birthday > timezone.localdate():
@@ -206,7 +212,8 @@ def member_enroll(
             return EnrollResult(member=same, created=False)
         _refuse_duplicates(merchant, phone=phone_e164, email=email_clean)
         raise
-    member.tags.set(_tags_named(merchant, tags))
+    if tags:
+        member.tags.set(_tags_named(merchant, tags))
     where = f" at {location.name}" if location else ""
     event_record(
         member=member,
@@ -278,10 +285,10 @@ def member_update(
         raise Conflict("This member was erased or merged.", code="member_inactive")
     merchant = member.merchant
     new = {
-        "first_name": _clean_name_part(first_name, "first_name"),
-        "last_name": _clean_name_part(last_name, "last_name"),
-        "email": _clean_email(email),
-        "phone": _clean_phone(merchant, phone),
+        "first_name": clean_name_part(first_name, "first_name"),
+        "last_name": clean_name_part(last_name, "last_name"),
+        "email": clean_email(email),
+        "phone": clean_phone(merchant, phone),
         "birthday": birthday,
         "language": language or "",
     }
