@@ -45,7 +45,13 @@ from .identifiers import search_text
 from .models import Channel, ImportStatus, Member, MemberImport
 
 # The same checks `member_enroll` applies, so the dry run predicts what the import does.
-from .services import DuplicateMember, clean_email, clean_name_part, clean_phone, member_enroll
+from .services import (
+    DuplicateMember,
+    clean_email,
+    clean_name_part,
+    clean_phone,
+    members_enroll_many,
+)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -1013,10 +1019,9 @@ def _import_batch(member_import: MemberImport, *, start: int, end: int, rows: li
         if not claimed:
             return False
         _match_existing(merchant, rows)
+        _enroll(merchant, actor, [row for row in rows if row.kind == Kind.CREATE])
         tally = Tally()
         for row in rows:
-            if row.kind == Kind.CREATE:
-                _enroll(merchant, actor, row)
             tally.add(row)
         current = MemberImport.objects.get(pk=member_import.pk)  # locked by the claim above
         current.created_count += tally.counts[Kind.CREATE]
@@ -1036,16 +1041,17 @@ def _import_batch(member_import: MemberImport, *, start: int, end: int, rows: li
     return True
 
 
-def _enroll(merchant: Merchant, actor: User | None, row: ParsedRow) -> None:
-    try:
-        result = member_enroll(merchant=merchant, actor=actor, channel=Channel.IMPORT, **row.values)
-    except DuplicateMember as error:  # enrolled at a counter since the batch looked
-        row.decide(Kind.MATCHED, f"Already a member: {error.member.display_name}.")
-    except DomainError as error:
-        row.decide(Kind.ERROR, error.message)
-    else:
-        if not result.created:  # the external id named a member enrolled meanwhile
-            row.decide(Kind.MATCHED, f"Already a member: {result.member.display_name}.")
+def _enroll(merchant: Merchant, actor: User | None, rows: list[ParsedRow]) -> None:
+    """Enroll the batch's new customers in one go, by `member_enroll`'s rules."""
+    outcomes = members_enroll_many(
+        merchant=merchant,
+        rows=[{"actor": actor, "channel": Channel.IMPORT, **row.values} for row in rows],
+    )
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome.error, DuplicateMember):  # enrolled since the batch looked
+            row.decide(Kind.MATCHED, f"Already a member: {outcome.error.member.display_name}.")
+        elif outcome.error is not None:
+            row.decide(Kind.ERROR, outcome.error.message)
 
 
 def _finish(member_import: MemberImport) -> bool:

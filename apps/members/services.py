@@ -138,8 +138,15 @@ def _insert_with_card_code(member: Member) -> None:
     raise RuntimeError("could not draw a free card code")
 
 
-@transaction.atomic
-def member_enroll(
+@dataclass
+class _Enrollment:
+    """A checked, not yet saved enrollment: the member and what goes with it."""
+
+    member: Member
+    tag_names: list[str]
+
+
+def _prepare_enrollment(
     *,
     merchant: Merchant,
     actor: User | None,
@@ -156,22 +163,13 @@ def member_enroll(
     external_id: str | None = None,
     tags: Iterable[str] = (),
     enrolled_at: datetime | None = None,
-) -> EnrollResult:
-    """Enroll a customer. A phone or an email is needed; both must be new to this merchant.
-
-    With an `external_id` (storefronts, imports) a repeat returns the member enrolled the
-    first time instead of failing, so retries are safe.
-    """
+) -> _Enrollment:
+    """Every rule of enrollment but uniqueness, which needs the database: the one place
+    both the counter's single enrollment and the import's batches check their input."""
     if channel not in Channel.values:
         raise DomainError("Unknown enrollment channel.", field="channel")
     if location is not None and location.merchant_id != merchant.pk:
         raise DomainError("That location belongs to another business.", field="location")
-    external_id = (external_id or "").strip() or None
-    if external_id and (
-        existing := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
-    ):
-        return EnrollResult(member=existing, created=False)
-
     phone_e164, email_clean = clean_phone(merchant, phone), clean_email(email)
     if not phone_e164 and not email_clean:
         raise DomainError("Give a phone number or an email.", field="phone")
@@ -181,8 +179,6 @@ def member_enroll(
         raise DomainError("Give the customer's first name.", field="first_name")
     if birthday and birthday > timezone.localdate():
         raise DomainError("A birthday cannot be in the future.", field="birthday")
-    _refuse_duplicates(merchant, phone=phone_e164, email=email_clean)
-
     now = enrolled_at or timezone.now()
     member = Member(
         merchant=merchant,
@@ -192,7 +188,7 @@ def member_enroll(
         phone=phone_e164,
         birthday=birthday,
         language=language or "",
-        external_id=external_id,
+        external_id=(external_id or "").strip() or None,
         consent_email=consent_email,
         consent_sms=consent_sms,
         channel=channel,
@@ -202,6 +198,49 @@ def member_enroll(
         last_activity_at=now,
     )
     _set_search_names(member)
+    return _Enrollment(member=member, tag_names=list(tags))
+
+
+def _enrollment_events(member: Member) -> list[MemberEvent]:
+    """The timeline lines of an enrollment: where and how, and any consent given."""
+    channel, at = member.channel, member.enrolled_at
+    where = f" at {member.location.name}" if member.location else ""
+    events = [
+        MemberEvent(
+            merchant_id=member.merchant_id,
+            member=member,
+            kind=EventKind.ENROLLED,
+            summary=f"Enrolled ({Channel(channel).label.lower()}){where}",
+            actor=member.enrolled_by,
+            source=channel,
+            occurred_at=at,
+            data={"location": member.location_id},
+        )
+    ]
+    events += [
+        _consent_event(member, channel_name, True, source=channel, actor=member.enrolled_by, at=at)
+        for channel_name in ("email", "sms")
+        if getattr(member, f"consent_{channel_name}")
+    ]
+    return events
+
+
+@transaction.atomic
+def member_enroll(*, merchant: Merchant, **fields) -> EnrollResult:
+    """Enroll a customer. A phone or an email is needed; both must be new to this merchant.
+
+    Takes the fields of `_prepare_enrollment`. With an `external_id` (storefronts,
+    imports) a repeat returns the member enrolled the first time instead of failing, so
+    retries are safe.
+    """
+    external_id = (fields.get("external_id") or "").strip() or None
+    if external_id and (
+        existing := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
+    ):
+        return EnrollResult(member=existing, created=False)
+    enrollment = _prepare_enrollment(merchant=merchant, **fields)
+    member = enrollment.member
+    _refuse_duplicates(merchant, phone=member.phone, email=member.email)
     try:
         _insert_with_card_code(member)
     except IntegrityError:
@@ -210,30 +249,151 @@ def member_enroll(
             same := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
         ):
             return EnrollResult(member=same, created=False)
-        _refuse_duplicates(merchant, phone=phone_e164, email=email_clean)
+        _refuse_duplicates(merchant, phone=member.phone, email=member.email)
         raise
-    if tags:
-        member.tags.set(_tags_named(merchant, tags))
-    where = f" at {location.name}" if location else ""
-    event_record(
-        member=member,
-        kind=EventKind.ENROLLED,
-        summary=f"Enrolled ({Channel(channel).label.lower()}){where}",
-        actor=actor,
-        source=channel,
-        occurred_at=now,
-        data={"location": location.pk if location else None},
-    )
-    for kind, granted in (("email", consent_email), ("sms", consent_sms)):
-        if granted:
-            _consent_event(member, kind, True, source=channel, actor=actor, at=now)
+    if enrollment.tag_names:
+        member.tags.set(_tags_named(merchant, enrollment.tag_names))
+    MemberEvent.objects.bulk_create(_enrollment_events(member))
     return EnrollResult(member=member, created=True)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one row of `members_enroll_many`: a member, or why not."""
+
+    member: Member | None = None
+    error: DomainError | None = None
+
+
+def members_enroll_many(*, merchant: Merchant, rows: list[dict]) -> list[BulkOutcome]:
+    """Enroll many customers at once (the CSV import), by the same rules as `member_enroll`
+    and in a handful of queries instead of several per member.
+
+    Each row holds `member_enroll`'s fields. A row whose phone, email or external id is
+    taken (already, or earlier in `rows`) gets a `DuplicateMember` outcome. If the batch
+    insert meets a conflict the check could not see (a till enrolled the same person a
+    moment ago, a card code drawn twice), the rows are enrolled one by one instead.
+    Runs in the caller's transaction.
+    """
+    outcomes: list[BulkOutcome | None] = [None] * len(rows)
+    prepared: list[tuple[int, _Enrollment]] = []
+    for index, fields in enumerate(rows):
+        try:
+            prepared.append((index, _prepare_enrollment(merchant=merchant, **fields)))
+        except DomainError as error:
+            outcomes[index] = BulkOutcome(error=error)
+    fresh = _without_duplicates(merchant, prepared, outcomes)
+    try:
+        with transaction.atomic():
+            _bulk_insert(merchant, [enrollment for _index, enrollment in fresh])
+    except IntegrityError:
+        for index, _enrollment in fresh:
+            outcomes[index] = _enroll_one(merchant, rows[index])
+    else:
+        for index, enrollment in fresh:
+            outcomes[index] = BulkOutcome(member=enrollment.member)
+    return outcomes
+
+
+def _enroll_one(merchant: Merchant, fields: dict) -> BulkOutcome:
+    try:
+        with transaction.atomic():
+            result = member_enroll(merchant=merchant, **fields)
+    except DomainError as error:
+        return BulkOutcome(error=error)
+    if not result.created:
+        return BulkOutcome(
+            error=DuplicateMember(
+                f"{result.member.display_name} already has this external id.",
+                member=result.member,
+                field="external_id",
+            )
+        )
+    return BulkOutcome(member=result.member)
+
+
+def _without_duplicates(merchant, prepared, outcomes) -> list[tuple[int, _Enrollment]]:
+    """Drop rows whose phone, email or external id is taken, in the database or earlier in
+    the batch, recording a `DuplicateMember` outcome for each (one query in all)."""
+    identifiers = {
+        field: {getattr(e.member, field) for _i, e in prepared} - {None}
+        for field in ("phone", "email", "external_id")
+    }
+    taken: dict[tuple[str, str], Member] = {}
+    clash = Q(pk__in=[])
+    for field, values in identifiers.items():
+        if values:
+            clash |= Q(**{f"{field}__in": values})
+    for existing in Member.objects.for_merchant(merchant).filter(clash):
+        for field in identifiers:
+            if value := getattr(existing, field):
+                taken[(field, value)] = existing
+    fresh = []
+    for index, enrollment in prepared:
+        member = enrollment.member
+        holder = next(
+            (
+                (field, taken[(field, getattr(member, field))])
+                for field in ("phone", "email", "external_id")
+                if getattr(member, field) and (field, getattr(member, field)) in taken
+            ),
+            None,
+        )
+        if holder is not None:
+            field, existing = holder
+            what = {"phone": "phone number", "email": "email", "external_id": "external id"}
+            outcomes[index] = BulkOutcome(
+                error=DuplicateMember(
+                    f"{existing.display_name} already has this {what[field]}.",
+                    member=existing,
+                    field=field,
+                )
+            )
+            continue
+        for field in ("phone", "email", "external_id"):
+            if value := getattr(member, field):
+                taken[(field, value)] = member
+        fresh.append((index, enrollment))
+    return fresh
+
+
+def _bulk_insert(merchant: Merchant, enrollments: list[_Enrollment]) -> None:
+    members = [enrollment.member for enrollment in enrollments]
+    codes: set[str] = set()
+    for member in members:
+        while (code := new_card_code()) in codes:
+            pass
+        codes.add(code)
+        member.card_code = code
+    Member.objects.bulk_create(members)
+    # In order of appearance, so a new tag keeps the spelling it was first written with.
+    names = list(dict.fromkeys(name for enrollment in enrollments for name in enrollment.tag_names))
+    if names:
+        tag_ids = {tag.name.lower(): tag.pk for tag in _tags_named(merchant, names)}
+        Member.tags.through.objects.bulk_create(
+            [
+                Member.tags.through(member_id=enrollment.member.pk, tag_id=tag_id)
+                for enrollment in enrollments
+                for tag_id in {
+                    tag_ids[_tag_name(name).lower()]
+                    for name in enrollment.tag_names
+                    if _tag_name(name)
+                }
+            ]
+        )
+    MemberEvent.objects.bulk_create(
+        [event for member in members for event in _enrollment_events(member)]
+    )
+
+
+def _tag_name(raw: str) -> str:
+    return " ".join(raw.split())[:40]
 
 
 def _tags_named(merchant: Merchant, names: Iterable[str]) -> list[Tag]:
     tags = []
     for raw in names:
-        name = " ".join(raw.split())[:40]
+        name = _tag_name(raw)
         if not name:
             continue
         tag = Tag.objects.for_merchant(merchant).filter(name__iexact=name).first()
@@ -247,16 +407,18 @@ def _tags_named(merchant: Merchant, names: Iterable[str]) -> list[Tag]:
     return tags
 
 
-def _consent_event(member, channel: str, granted: bool, *, source: str, actor, at=None) -> None:
+def _consent_event(member, channel: str, granted: bool, *, source: str, actor, at=None):
+    """An unsaved timeline line for a consent given or withdrawn, with its source."""
     label = "email" if channel == "email" else "SMS"
-    event_record(
+    return MemberEvent(
+        merchant_id=member.merchant_id,
         member=member,
         kind=EventKind.CONSENT,
         summary=f"{'Agreed to' if granted else 'Declined'} marketing by {label} ({source})",
         actor=actor,
         source=source,
         data={"channel": channel, "granted": granted},
-        occurred_at=at,
+        occurred_at=at or timezone.now(),
     )
 
 
@@ -324,8 +486,12 @@ def member_update(
             source=source,
             data={"fields": changed},
         )
-    for channel, granted in consent_changes:
-        _consent_event(member, channel, granted, source=source, actor=actor)
+    MemberEvent.objects.bulk_create(
+        [
+            _consent_event(member, channel, granted, source=source, actor=actor)
+            for channel, granted in consent_changes
+        ]
+    )
     if tags is not None:
         member.tags.set(_tags_named(merchant, tags))
     return member

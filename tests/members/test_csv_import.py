@@ -458,15 +458,16 @@ def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates
     member_import = checked_import(
         team, manager, django_capture_on_commit_callbacks, csv_bytes("Name,Phone", rows)
     )
-    real_enroll = csv_import.member_enroll
+    real_enroll = csv_import.members_enroll_many
 
-    def enroll_or_die(**fields):
-        if fields["first_name"] == "Person 4":
-            real_enroll(**fields)  # written, then lost with its batch
+    def enroll_or_die(*, merchant, rows):
+        outcomes = real_enroll(merchant=merchant, rows=rows)
+        if any(row["first_name"] == "Person 4" for row in rows):
+            # written, then lost with its batch
             raise RuntimeError("the worker's database connection dropped")
-        return real_enroll(**fields)
+        return outcomes
 
-    monkeypatch.setattr(csv_import, "member_enroll", enroll_or_die)
+    monkeypatch.setattr(csv_import, "members_enroll_many", enroll_or_die)
     with (
         pytest.raises(RuntimeError),
         django_capture_on_commit_callbacks(execute=True),
@@ -482,7 +483,7 @@ def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates
     page = manager.get(reverse("members:import_detail", args=[member_import.pk]))
     assert "Resume the import" in page.text
 
-    monkeypatch.setattr(csv_import, "member_enroll", real_enroll)
+    monkeypatch.setattr(csv_import, "members_enroll_many", real_enroll)
     with django_capture_on_commit_callbacks(execute=True):
         manager.post(reverse("members:import_confirm", args=[member_import.pk]))
 
