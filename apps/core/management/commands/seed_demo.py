@@ -1,5 +1,5 @@
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.accounts.models import User
@@ -35,10 +35,40 @@ def _demo_user(email: str, first_name: str, last_name: str) -> User:
 class Command(BaseCommand):
     help = (
         "Create (or complete) the demo merchant 'demo' with its team and shops. Safe to run twice."
+        " With --members N, top it up to N demo members."
     )
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Top the demo merchant up to N members in total (fast enough for 1,000,000).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Random seed for the demo members (same seed, same people).",
+        )
+
     def handle(self, *args, **options):
+        if options["members"] < 0:
+            raise CommandError("--members is a number of members, 0 or more.")
+        with transaction.atomic():
+            merchant, users = self._merchant_and_team()
+
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo merchant ready: {merchant.name} ({merchant.slug}).")
+        )
+        self.stdout.write(f"Sign in with any of these, password '{DEMO_PASSWORD}':")
+        for user, role in users:
+            self.stdout.write(f"  {user.email:<32} {Role(role).label}")
+        if options["members"]:
+            self._members(merchant, options["members"], options["seed"])
+
+    def _merchant_and_team(self):
         users = [(_demo_user(email, first, last), role) for email, first, last, role in DEMO_USERS]
         owner = users[0][0]
         merchant = Merchant.objects.filter(slug=DEMO_SLUG).first()
@@ -57,10 +87,24 @@ class Command(BaseCommand):
         for name, address in DEMO_LOCATIONS:
             if not Location.objects.for_merchant(merchant).filter(name=name).exists():
                 services.location_create(merchant=merchant, actor=owner, name=name, address=address)
+        return merchant, users
 
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo merchant ready: {merchant.name} ({merchant.slug}).")
+    def _members(self, merchant: Merchant, total: int, seed: int | None) -> None:
+        from apps.members import demo
+
+        self.stdout.write(f"Demo members: topping up to {total:,}...")
+        result = demo.seed_members(
+            merchant=merchant,
+            total=total,
+            seed=demo.DEFAULT_SEED if seed is None else seed,
+            progress=self.stdout.write,
         )
-        self.stdout.write(f"Sign in with any of these, password '{DEMO_PASSWORD}':")
-        for user, role in users:
-            self.stdout.write(f"  {user.email:<32} {Role(role).label}")
+        if result.created:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {result.created:,} demo members ({result.total:,} in all) "
+                    f"in {result.seconds:.1f} s ({result.method})."
+                )
+            )
+        else:
+            self.stdout.write(f"The demo merchant has {result.total:,} members already.")
