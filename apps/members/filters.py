@@ -4,12 +4,14 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.models import Location
 
 from .models import Channel, Member, Tag
-from .selectors import member_lookup_condition
+from .selectors import member_lookup_condition, name_key
 
 
 def _locations(request):
@@ -52,8 +54,9 @@ class MemberFilter(django_filters.FilterSet):
     inactive_days = django_filters.NumberFilter(
         label="No activity for (days)", method="filter_inactive", min_value=1, max_value=36500
     )
-    sort = django_filters.OrderingFilter(
+    sort = django_filters.ChoiceFilter(
         label="Sort",
+        method="filter_sort",
         empty_label=None,
         choices=[
             ("-enrolled_at", "Newest members"),
@@ -80,9 +83,20 @@ class MemberFilter(django_filters.FilterSet):
     def filter_inactive(self, queryset, name, value):
         return queryset.filter(last_activity_at__lt=timezone.now() - timedelta(days=int(value)))
 
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied in `qs`, after every filter, which it depends on
+
     @property
     def qs(self):
-        queryset = super().qs
-        if not getattr(self.form, "cleaned_data", {}).get("sort"):
-            queryset = queryset.order_by("-enrolled_at", "-pk")
-        return queryset
+        queryset = super().qs  # validates the form: cleaned_data exists from here
+        data = getattr(self.form, "cleaned_data", {})
+        sort = data.get("sort") or "-enrolled_at"
+        descending, field = sort.startswith("-"), sort.lstrip("-")
+        if field == "search_name":
+            # Unfiltered, the name index gives the order; with a search, sort what matched
+            # (Lower() matches no index), or PostgreSQL may walk the whole name index.
+            key = Lower("search_name") if data.get("q") else name_key("search_name")
+        else:
+            key = F(field)
+        key = key.desc() if descending else key.asc()
+        return queryset.order_by(key, "-pk" if descending else "pk")

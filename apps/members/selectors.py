@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import phonenumbers
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Collate, Lower
+from django.db.models.lookups import StartsWith
 
 from apps.core.models import Merchant
 
@@ -46,6 +48,17 @@ def _phone_condition(merchant: Merchant, term: str) -> Q:
     return Q(phone__startswith=f"+{country_code}{national}")
 
 
+def name_key(field: str):
+    """A name column in byte order: on PostgreSQL the expression the name indexes hold
+    (`COLLATE "C"`), so one index serves both a prefix range and its order. The names are
+    stored lower case without accents, so byte order is alphabetical order."""
+    return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
+
+
+def _name_prefix(field: str, name: str) -> Q:
+    return Q(StartsWith(name_key(field), name))
+
+
 def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
     """What the one search box means: phone in any spelling, email, card code or name.
 
@@ -61,7 +74,7 @@ def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
         condition = _phone_condition(merchant, term)
     else:
         name = search_text(term)
-        condition = Q(search_name__startswith=name) | Q(search_name_reversed__startswith=name)
+        condition = _name_prefix("search_name", name) | _name_prefix("search_name_reversed", name)
     # A card code may be all digits ('1234-5678') and so also look like a phone number.
     if card_code := normalize_card_code(term):
         condition |= Q(card_code=card_code)
@@ -69,16 +82,28 @@ def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
 
 
 def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -> list[Member]:
-    """The counter's search: the first few matches, by name."""
-    if len(term.strip()) < 2:
+    """The counter's search: the first few matches.
+
+    A name is looked up twice, as a first name and as a surname, each an ordered range of
+    its own index that stops after `limit` rows, so 'jose' costs the same as 'zoe' at a
+    million members; a card code that the term also spells comes first.
+    """
+    term = " ".join(term.split())
+    if len(term) < 2:
         return []
-    condition = member_lookup_condition(merchant=merchant, term=term)
-    members = Member.objects.for_merchant(merchant).active().filter(condition)
-    # Lower(search_name) orders exactly as search_name (stored lower case) but matches no
-    # index, so PostgreSQL starts from the term's own index. Ordered by the column, it may
-    # walk the list's name index instead, filtering as it goes: 0.3-2 s at a million
-    # members when it misjudges how many match (docs/PERFORMANCE.md).
-    return list(members.order_by(Lower("search_name"), "pk")[:limit])
+    members = Member.objects.for_merchant(merchant).active()
+    if "@" in term or _looks_like_phone(term):
+        condition = member_lookup_condition(merchant=merchant, term=term)
+        # Few rows match; Lower() keeps the planner off the name index's order.
+        return list(members.filter(condition).order_by(Lower("search_name"), "pk")[:limit])
+    name = search_text(term)
+    found: dict[int, Member] = {}
+    if card_code := normalize_card_code(term):
+        found.update((m.pk, m) for m in members.filter(card_code=card_code))
+    for field in ("search_name", "search_name_reversed"):
+        matches = members.filter(_name_prefix(field, name)).order_by(name_key(field), "pk")
+        found.update((m.pk, m) for m in matches[:limit] if m.pk not in found)
+    return list(found.values())[:limit]
 
 
 def member_timeline(*, member: Member) -> QuerySet[MemberEvent]:
