@@ -86,7 +86,7 @@ def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -
 
     A name is looked up twice, as a first name and as a surname, each an ordered range of
     its own index that stops after `limit` rows, so 'jose' costs the same as 'zoe' at a
-    million members; a card code that the term also spells comes first.
+    million members. A term that is a member's card code finds just that member.
     """
     term = " ".join(term.split())
     if len(term) < 2:
@@ -96,10 +96,12 @@ def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -
         condition = member_lookup_condition(merchant=merchant, term=term)
         # Few rows match; Lower() keeps the planner off the name index's order.
         return list(members.filter(condition).order_by(Lower("search_name"), "pk")[:limit])
+    if (card_code := normalize_card_code(term)) and (
+        card := list(members.filter(card_code=card_code))
+    ):
+        return card  # a scanned or typed card is exact: nobody else is meant
     name = search_text(term)
     found: dict[int, Member] = {}
-    if card_code := normalize_card_code(term):
-        found.update((m.pk, m) for m in members.filter(card_code=card_code))
     for field in ("search_name", "search_name_reversed"):
         matches = members.filter(_name_prefix(field, name)).order_by(name_key(field), "pk")
         found.update((m.pk, m) for m in matches[:limit] if m.pk not in found)
