@@ -69,6 +69,22 @@ def test_no_horizontal_scroll_on_a_phone(page, team, sign_in, page_name):
     assert widths[0] <= PHONE["width"], f"{page_name} scrolls sideways: {widths}"
 
 
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
+def test_long_business_and_person_names_do_not_widen_a_phone_page(page, team, sign_in):
+    from apps.core.models import Merchant
+
+    Merchant.objects.filter(pk=team.merchant.pk).update(
+        name="Panadería y Pastelería Artesanal Hermanos Fernández de la Vega"
+    )
+    team.owner.first_name, team.owner.last_name = "Maximiliano Alejandro", "Fernández-Villaverde"
+    team.owner.save()
+    sign_in(page, team.owner)
+    for path in ("/", "/members/counter/", "/team/"):
+        page.goto(path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways: {width}"
+
+
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "owner"])
 def test_tab_reaches_the_skip_link_first_and_enter_moves_focus_to_main(
     page, team, sign_in, signed_in
