@@ -6,6 +6,7 @@ UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_MEMBERS ?= 500
 
 .PHONY: install run test lint format worker clean
 
@@ -20,7 +21,7 @@ install: .venv/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS)
 	@echo "Fideliza is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
