@@ -13,15 +13,12 @@ import re
 import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import transaction
 from django.urls import reverse
@@ -29,8 +26,7 @@ from django.urls import reverse
 from apps.core.models import Invitation, Role, hash_token
 from apps.core.services import invitation_create, invitation_resend
 from apps.core.tasks import send_invitation_email
-from config import celery_app
-from tests.conftest import REDIS_URL
+from tests.celery_worker import celery_worker_on_redis
 
 pytestmark = [
     pytest.mark.redis,
@@ -186,45 +182,16 @@ class Delivery:
         assert run.in_main_thread is False
 
 
-def _reset_app_caches(app) -> None:
-    """Forget broker connections and queue declarations built from the old configuration."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.__dict__.pop("amqp", None)
-
-
 @pytest.fixture(scope="module")
 def _worker():
-    """A Celery worker thread consuming a queue of its own on the real Redis broker."""
-    app = celery_app
-    queue = f"fideliza-test-invitations-{uuid.uuid4().hex}"
-    overrides = {
-        "broker_url": REDIS_URL,
-        "task_always_eager": False,
-        "task_default_queue": queue,
-        "task_default_exchange": queue,
-        "task_default_routing_key": queue,
-        "worker_enable_remote_control": False,
-        "worker_hijack_root_logger": False,
-    }
-    saved = {key: app.conf[key] for key in overrides}
-    app.conf.update(overrides)
-    _reset_app_caches(app)
-    runs = TaskRuns()
-    task_postrun.connect(runs.on_postrun, weak=False)
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
+    """A real worker on Redis, and a record of the invitation tasks it ran."""
+    with celery_worker_on_redis("invitations") as queue:
+        runs = TaskRuns()
+        task_postrun.connect(runs.on_postrun, weak=False)
+        try:
             yield queue, runs
-    finally:
-        task_postrun.disconnect(runs.on_postrun)
-        app.conf.update(saved)
-        _reset_app_caches(app)
-        client = redis.Redis.from_url(REDIS_URL)
-        leftovers = list(client.scan_iter(match=f"*{queue}*"))
-        if leftovers:
-            client.delete(*leftovers)
-        client.close()
+        finally:
+            task_postrun.disconnect(runs.on_postrun)
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,14 @@ import csv
 import io
 import threading
 import time
-import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from kombu import pools as kombu_pools
 
 from apps.core.errors import Conflict
 from apps.core.models import AuditLog
@@ -33,8 +29,7 @@ from apps.members.models import (
     MemberImport,
 )
 from apps.members.tasks import member_import_analyze, member_import_run
-from config import celery_app
-from tests.conftest import REDIS_URL
+from tests.celery_worker import celery_worker_on_redis
 from tests.members.factories import enroll
 
 HEADER = (
@@ -619,33 +614,9 @@ def test_unknown_consent_is_an_error():
 # On a real worker ---------------------------------------------------------------------
 
 
-def _reset_app_caches(app) -> None:
-    """Forget broker connections built from another configuration, or by another worker
-    fixture of this session (kombu keeps producer pools per broker URL, process-wide)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.__dict__.pop("amqp", None)
-    kombu_pools.reset()
-
-
 @pytest.fixture
 def redis_worker(transactional_db):
-    """A Celery worker thread consuming a queue of its own on the real Redis broker."""
-    app = celery_app
-    queue = f"fideliza-test-imports-{uuid.uuid4().hex}"
-    overrides = {
-        "broker_url": REDIS_URL,
-        "task_always_eager": False,
-        "task_default_queue": queue,
-        "task_default_exchange": queue,
-        "task_default_routing_key": queue,
-        "worker_enable_remote_control": False,
-        "worker_hijack_root_logger": False,
-    }
-    saved = {key: app.conf[key] for key in overrides}
-    app.conf.update(overrides)
-    _reset_app_caches(app)
+    """A real worker on Redis, and a record of the tasks it ran."""
     runs, lock = [], threading.Lock()
 
     def on_postrun(sender=None, task=None, args=None, **kwargs):
@@ -660,19 +631,12 @@ def redis_worker(transactional_db):
                 )
             )
 
-    task_postrun.connect(on_postrun, weak=False)
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
+    with celery_worker_on_redis("imports") as queue:
+        task_postrun.connect(on_postrun, weak=False)
+        try:
             yield queue, runs
-    finally:
-        task_postrun.disconnect(on_postrun)
-        app.conf.update(saved)
-        _reset_app_caches(app)
-        client = redis.Redis.from_url(REDIS_URL)
-        leftovers = list(client.scan_iter(match=f"*{queue}*"))
-        if leftovers:
-            client.delete(*leftovers)
-        client.close()
+        finally:
+            task_postrun.disconnect(on_postrun)
 
 
 def _wait_for(condition, what: str, timeout: float = 30.0):

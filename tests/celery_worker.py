@@ -1,0 +1,57 @@
+"""A real Celery worker on the real Redis broker, for the tests that prove a task path.
+
+The worker runs in a thread of the test process (solo pool) and consumes a queue named
+for the run, so other test sessions sharing the Redis database neither steal its tasks
+nor hand it theirs. On the way out the app's configuration, its cached connections and
+the queue's keys in Redis are put back as they were.
+"""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from celery.contrib.testing.worker import start_worker
+from kombu import pools as kombu_pools
+
+from config import celery_app
+from tests.conftest import REDIS_URL
+
+
+def _reset_app_caches(app) -> None:
+    """Forget broker connections and queue declarations built from the old configuration."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.__dict__.pop("amqp", None)
+    kombu_pools.reset()
+
+
+@contextmanager
+def celery_worker_on_redis(name: str) -> Iterator[str]:
+    """Run a worker for the duration of the block; yields the name of its queue."""
+    app = celery_app
+    queue = f"fideliza-test-{name}-{uuid.uuid4().hex}"
+    overrides = {
+        "broker_url": REDIS_URL,
+        "task_always_eager": False,
+        "task_default_queue": queue,
+        "task_default_exchange": queue,
+        "task_default_routing_key": queue,
+        "worker_enable_remote_control": False,
+        "worker_hijack_root_logger": False,
+    }
+    saved = {key: app.conf[key] for key in overrides}
+    app.conf.update(overrides)
+    _reset_app_caches(app)
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
+            yield queue
+    finally:
+        app.conf.update(saved)
+        _reset_app_caches(app)
+        client = redis.Redis.from_url(REDIS_URL)
+        leftovers = list(client.scan_iter(match=f"*{queue}*"))
+        if leftovers:
+            client.delete(*leftovers)
+        client.close()
