@@ -57,7 +57,7 @@ class MemberFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         label="Sort",
         method="filter_sort",
-        empty_label=None,
+        empty_label="Newest, or longest inactive when filtering by inactivity",
         choices=[
             ("-enrolled_at", "Newest members"),
             ("enrolled_at", "Oldest members"),
@@ -90,7 +90,11 @@ class MemberFilter(django_filters.FilterSet):
     def qs(self):
         queryset = super().qs  # validates the form: cleaned_data exists from here
         data = getattr(self.form, "cleaned_data", {})
-        sort = data.get("sort") or "-enrolled_at"
+        # "No activity for N days" lists the longest inactive first by default: the order its
+        # index gives, where newest-first would sort a large share of all members.
+        sort = data.get("sort") or (
+            "last_activity_at" if data.get("inactive_days") else "-enrolled_at"
+        )
         descending, field = sort.startswith("-"), sort.lstrip("-")
         if field == "search_name":
             # Unfiltered, the name index gives the order; with a search, sort what matched

@@ -156,3 +156,19 @@ def test_managers_export_everything_held_about_a_member(team, client_as):
     assert data["member"]["email"] == "l@example.com"
     assert data["member"]["phone"] == "+34600123456"
     assert data["timeline"][0]["kind"] == EventKind.ENROLLED
+
+
+def test_filtering_by_inactivity_lists_the_longest_inactive_first(team, client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for name, days in (("Recent", 400), ("Oldest", 900), ("Middle", 600), ("Active", 3)):
+        member = enroll(team, first_name=name)
+        Member.objects.filter(pk=member.pk).update(last_activity_at=now - timedelta(days=days))
+    response = client_as(team.manager).get(
+        reverse("members:list"), {"inactive_days": 365, "sort": ""}
+    )
+    names = [member.first_name for member in response.context["page"].object_list]
+    assert names == ["Oldest", "Middle", "Recent"]
