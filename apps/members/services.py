@@ -535,6 +535,8 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     survivor.last_activity_at = max(survivor.last_activity_at, duplicate.last_activity_at)
     survivor.save()
     survivor.tags.add(*duplicate.tags.all())
+    for handler in MERGE_HANDLERS:
+        handler(survivor, duplicate, actor)
     _move_member_rows(duplicate, survivor)
     event_record(
         member=survivor,
@@ -553,11 +555,22 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     return survivor
 
 
+# Apps whose rows about a member cannot simply be re-pointed at the survivor (an
+# append-only ledger, one account per member) register a handler, called first, and name
+# those models in MERGE_KEEPS (programs/apps.py does).
+MERGE_HANDLERS: list = []
+MERGE_KEEPS: set = set()
+
+
 def _move_member_rows(source: Member, target: Member) -> None:
-    """Point every row that references `source` at `target`: the timeline today, and
+    """Point every row that references `source` at `target`: the timeline, purchases and
     whatever later apps hang on a member, without this function knowing them."""
     for relation in Member._meta.related_objects:
-        if relation.many_to_many or relation.related_model is Member:
+        if (
+            relation.many_to_many
+            or relation.related_model is Member
+            or relation.related_model in MERGE_KEEPS
+        ):
             continue
         relation.related_model._base_manager.filter(**{relation.field.name: source}).update(
             **{relation.field.name: target}

@@ -46,6 +46,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.core",
     "apps.members",
+    "apps.programs",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -189,7 +190,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "expire-points": {"task": "apps.programs.tasks.expire_points", "schedule": 60 * 60},
+}
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).
 REST_FRAMEWORK = {

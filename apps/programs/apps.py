@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class ProgramsConfig(AppConfig):
+    name = "apps.programs"
+    label = "programs"
+    verbose_name = "Programs"
+
+    def ready(self):
+        from apps.members import services as member_services
+
+        from .models import LedgerEntry, PointsAccount
+        from .services import points_merge
+
+        # The ledger is append-only and an account is one per member: a merge moves points
+        # with new entries instead of re-pointing these rows.
+        member_services.MERGE_HANDLERS.append(points_merge)
+        member_services.MERGE_KEEPS.update({LedgerEntry, PointsAccount})

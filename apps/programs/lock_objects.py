@@ -1,0 +1,24 @@
+"""The only place points rows are locked for update."""
+
+from apps.members.models import Member
+
+from .models import PointsAccount
+
+
+def points_account_lock(member: Member) -> PointsAccount:
+    """Lock the member's points account, creating it on first use.
+
+    The insert ignores a conflict, so two first purchases at once both end up locking the
+    one row; every points operation of a member then runs one after the other.
+    """
+    PointsAccount.objects.bulk_create(
+        [PointsAccount(merchant_id=member.merchant_id, member=member)], ignore_conflicts=True
+    )
+    return PointsAccount.objects.select_for_update().get(member=member)
+
+
+def points_accounts_lock(*members: Member) -> list[PointsAccount]:
+    """Several accounts, locked in member-id order so two transactions never deadlock."""
+    ordered = sorted(members, key=lambda member: member.pk)
+    locked = {account.member_id: account for account in map(points_account_lock, ordered)}
+    return [locked[member.pk] for member in members]

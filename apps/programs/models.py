@@ -1,0 +1,190 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.core.tenancy import TenantModel
+
+
+class ProgramSettings(TenantModel):
+    """How a merchant's points work. One row per merchant, created on first use."""
+
+    points_per_unit = models.PositiveIntegerField(
+        default=10, help_text="Points earned per whole unit of currency spent (e.g. per €1)."
+    )
+    expiry_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Points expire this many months after they are earned."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("merchant", name="programs_one_settings_row")]
+
+    def __str__(self) -> str:
+        return f"{self.points_per_unit} points per unit"
+
+
+class PointsAccount(TenantModel):
+    """A member's points: the balance (always the sum of the ledger) and any shortfall.
+
+    The row is the lock every points operation of one member takes, so two tills can
+    never spend the same points. A shortfall is what a refund could not take back because
+    the points were already spent; future earnings settle it first.
+    """
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, related_name="points_account"
+    )
+    balance = models.IntegerField(default=0)
+    shortfall = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="programs_balance_never_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(shortfall__gte=0), name="programs_shortfall_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.balance} points"
+
+
+class Purchase(TenantModel):
+    """A sale to a member that earns points. `external_id` makes recording it idempotent."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="purchases")
+    external_id = models.CharField(max_length=100)
+    amount = models.BigIntegerField(help_text="Minor units (cents) of the merchant's currency.")
+    currency = models.CharField(max_length=3)
+    items = models.JSONField(default=list, blank=True)
+    location = models.ForeignKey(
+        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    points_earned = models.IntegerField(default=0)
+    refunded_amount = models.BigIntegerField(default=0)
+    points_reversed = models.IntegerField(default=0)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant", "external_id", name="programs_purchase_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="programs_purchase_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="programs_refund_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "-occurred_at"], name="programs_purchase_member")]
+
+    def __str__(self) -> str:
+        return f"Purchase {self.external_id}"
+
+
+class Refund(TenantModel):
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    external_id = models.CharField(max_length=100)
+    amount = models.BigIntegerField()
+    points_reversed = models.IntegerField(default=0)
+    shortfall = models.IntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("merchant", "external_id", name="programs_refund_external_id"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="programs_refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.external_id}"
+
+
+class Lot(TenantModel):
+    """Points earned together, which expire together. Spending takes from the oldest lot."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="lots")
+    points = models.PositiveIntegerField()
+    remaining = models.PositiveIntegerField()
+    earned_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["earned_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__lte=models.F("points")),
+                name="programs_lot_remaining_le_points",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["merchant", "expires_at"],
+                condition=Q(remaining__gt=0),
+                name="programs_lot_expiring",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.points} points"
+
+
+class EntryKind(models.TextChoices):
+    EARN = "earn", "Earned"
+    REFUND = "refund", "Taken back (refund)"
+    EXPIRE = "expire", "Expired"
+    ADJUST = "adjust", "Adjusted"
+    SHORTFALL = "shortfall", "Shortfall settled"
+    MERGE = "merge", "Moved by a merge"
+
+
+class LedgerEntry(TenantModel):
+    """One movement of a member's points. Append-only: no code path updates or deletes a
+    row, and the database refuses it (migration 0002's triggers). Corrections are new
+    entries."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    points = models.IntegerField(help_text="Positive when earned, negative when spent or lost.")
+    balance_after = models.IntegerField()
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=255, blank=True)
+    # PROTECT, not SET_NULL: nulling the actor would be an update of an append-only row.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="programs_ledger_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Ledger entries are append-only: record a correction instead.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,60 @@
+"""Reads for points: balances, the ledger with its running balance, lots, and the check
+that the three agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Sum
+
+from apps.core.models import Merchant
+from apps.members.models import Member
+
+from .models import LedgerEntry, Lot, PointsAccount
+
+
+def points_balance(*, member: Member) -> int:
+    account = PointsAccount.objects.filter(member=member).only("balance").first()
+    return account.balance if account else 0
+
+
+def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:
+    """Newest first; each entry carries the balance right after it (`balance_after`)."""
+    return LedgerEntry.objects.filter(member=member).select_related("actor", "purchase")
+
+
+def lots_open(*, member: Member) -> QuerySet[Lot]:
+    """What the member holds, oldest first: what is spent or expires first."""
+    return Lot.objects.filter(member=member, remaining__gt=0).order_by("earned_at", "id")
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    member_id: int
+    balance: int
+    ledger_sum: int
+    lots_sum: int
+
+
+def ledger_mismatches(*, merchant: Merchant | None = None) -> list[LedgerMismatch]:
+    """Members whose stored balance differs from the sum of their ledger or of their lots'
+    remaining points. Empty is the only right answer."""
+    accounts = PointsAccount.objects.all()
+    if merchant is not None:
+        accounts = accounts.for_merchant(merchant)
+    ledger = dict(
+        LedgerEntry.objects.filter(member__in=accounts.values("member"))
+        .values_list("member")
+        .annotate(total=Sum("points"))
+    )
+    lots = dict(
+        Lot.objects.filter(Q(member__in=accounts.values("member")), remaining__gt=0)
+        .values_list("member")
+        .annotate(total=Sum("remaining"))
+    )
+    mismatches = []
+    for member_id, balance in accounts.values_list("member_id", "balance"):
+        ledger_sum, lots_sum = ledger.get(member_id, 0), lots.get(member_id, 0)
+        if not balance == ledger_sum == lots_sum:
+            mismatches.append(LedgerMismatch(member_id, balance, ledger_sum, lots_sum))
+    return mismatches

@@ -1,0 +1,362 @@
+"""Writes for points: purchases and refunds that earn and take back, adjustments, expiry.
+
+Every operation locks the member's points account first (lock_objects.py), then appends
+ledger entries and moves lots, so the balance always equals the sum of the ledger and of
+the lots' remaining points, however many tills and storefronts write at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Location, Merchant
+from apps.core.money import Rounding, divide, minor_digits
+from apps.core.services import audit_record
+from apps.members.models import Member
+from apps.members.services import event_record
+
+from .lock_objects import points_account_lock, points_accounts_lock
+from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
+
+
+def program_settings(merchant: Merchant) -> ProgramSettings:
+    settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
+    return settings
+
+
+def points_for_amount(*, merchant: Merchant, amount: int) -> int:
+    """Base earning: `points_per_unit` per whole unit of currency, rounded down (a
+    customer never earns for a fraction of a unit)."""
+    rate = program_settings(merchant).points_per_unit
+    return divide(amount * rate, 10 ** minor_digits(merchant.currency), rounding=Rounding.DOWN)
+
+
+# Ledger primitives (in the caller's transaction, with the account locked) --------------
+
+
+def _append(
+    account: PointsAccount, kind: str, points: int, *, at: datetime, **links
+) -> LedgerEntry:
+    account.balance += points
+    account.save(update_fields=["balance", "shortfall"])
+    return LedgerEntry.objects.create(
+        merchant_id=account.merchant_id,
+        member_id=account.member_id,
+        kind=kind,
+        points=points,
+        balance_after=account.balance,
+        created_at=at,
+        **links,
+    )
+
+
+def _credit(account, kind, points: int, *, at: datetime, expiry_months, **links) -> int:
+    """Add points as a new lot, first settling any shortfall. Returns the points credited."""
+    settle = min(account.shortfall, points)
+    account.shortfall -= settle
+    credited = points - settle
+    if credited <= 0:
+        account.save(update_fields=["shortfall"])
+        return 0
+    expires_at = at + relativedelta(months=expiry_months) if expiry_months else None
+    lot = Lot.objects.create(
+        merchant_id=account.merchant_id,
+        member_id=account.member_id,
+        points=credited,
+        remaining=credited,
+        earned_at=at,
+        expires_at=expires_at,
+    )
+    reason = links.pop("reason", "")
+    if settle:
+        reason = (reason + f" ({settle} settled a shortfall)").strip()
+    _append(account, kind, credited, at=at, lot=lot, reason=reason, **links)
+    return credited
+
+
+def _debit(account, kind, points: int, *, at: datetime, **links) -> int:
+    """Take up to `points` from the oldest lots first. Returns the points taken."""
+    taken = 0
+    for lot in Lot.objects.filter(member_id=account.member_id, remaining__gt=0).order_by(
+        "earned_at", "id"
+    ):
+        if taken == points:
+            break
+        part = min(lot.remaining, points - taken)
+        lot.remaining -= part
+        lot.save(update_fields=["remaining"])
+        taken += part
+    if taken:
+        _append(account, kind, -taken, at=at, **links)
+    return taken
+
+
+# Purchases and refunds ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    points_earned: int
+    points_balance: int
+    created: bool  # False when the external id was recorded before: a retry
+
+
+@transaction.atomic
+def purchase_record(
+    *,
+    merchant: Merchant,
+    member: Member,
+    external_id: str,
+    amount: int,
+    actor: User | None = None,
+    location: Location | None = None,
+    occurred_at: datetime | None = None,
+    items: list | None = None,
+) -> PurchaseResult:
+    """Record a purchase and earn its points. The same external id again answers with the
+    first result and earns nothing more, however many retries race."""
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainError(
+            "Give the purchase an id (the ticket or order number).", field="external_id"
+        )
+    if len(external_id) > 100:
+        raise DomainError("Keep the id within 100 characters.", field="external_id")
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError("The amount must be more than zero.", field="amount")
+    if amount > 10**12:
+        raise DomainError("That amount is larger than any sale.", field="amount")
+    if member.merchant_id != merchant.pk or not member.is_active:
+        raise DomainError("This member cannot earn here.", field="member")
+    if location is not None and location.merchant_id != merchant.pk:
+        raise DomainError("That location belongs to another business.", field="location")
+
+    account = points_account_lock(member)
+    existing = Purchase.objects.for_merchant(merchant).filter(external_id=external_id).first()
+    if existing is not None:
+        if existing.member_id != member.pk or existing.amount != amount:
+            raise Conflict(
+                "This purchase id was already recorded with another member or amount.",
+                field="external_id",
+                code="purchase_id_reused",
+            )
+        return PurchaseResult(existing, existing.points_earned, account.balance, created=False)
+
+    at = occurred_at or timezone.now()
+    points = points_for_amount(merchant=merchant, amount=amount)
+    purchase = Purchase.objects.create(
+        merchant=merchant,
+        member=member,
+        external_id=external_id,
+        amount=amount,
+        currency=merchant.currency,
+        items=items or [],
+        location=location,
+        actor=actor,
+        points_earned=points,
+        occurred_at=at,
+    )
+    if points:
+        _credit(
+            account,
+            EntryKind.EARN,
+            points,
+            at=at,
+            expiry_months=program_settings(merchant).expiry_months,
+            purchase=purchase,
+            actor=actor,
+        )
+    Member.objects.filter(pk=member.pk, last_activity_at__lt=at).update(last_activity_at=at)
+    event_record(
+        member=member,
+        kind="purchase",
+        summary=f"Purchase {external_id}: earned {points} points",
+        actor=actor,
+        data={"purchase": purchase.pk, "amount": amount, "points": points},
+        occurred_at=at,
+    )
+    return PurchaseResult(purchase, points, account.balance, created=True)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund: Refund
+    points_reversed: int
+    shortfall: int
+    points_balance: int
+    created: bool
+
+
+@transaction.atomic
+def refund_record(
+    *, purchase: Purchase, external_id: str, amount: int, actor: User | None = None
+) -> RefundResult:
+    """Refund part or all of a purchase and take back its points in proportion.
+
+    Over several partial refunds the points taken back add up exactly to what the
+    refunded share earned (rounded half up on the running total). Points already spent
+    cannot go below zero: what is missing becomes a shortfall, settled from future
+    earnings first.
+    """
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainError("Give the refund an id.", field="external_id")
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError("The amount must be more than zero.", field="amount")
+    account = points_account_lock(purchase.member)
+    existing = (
+        Refund.objects.for_merchant(purchase.merchant_id).filter(external_id=external_id).first()
+    )
+    if existing is not None:
+        if existing.purchase_id != purchase.pk or existing.amount != amount:
+            raise Conflict(
+                "This refund id was already recorded for another purchase or amount.",
+                field="external_id",
+                code="refund_id_reused",
+            )
+        return RefundResult(
+            existing, existing.points_reversed, existing.shortfall, account.balance, False
+        )
+    purchase = Purchase.objects.get(pk=purchase.pk)  # fresh, under the account lock
+    if purchase.refunded_amount + amount > purchase.amount:
+        raise DomainError(
+            f"Only {purchase.amount - purchase.refunded_amount} of this purchase "
+            "is left to refund.",
+            field="amount",
+        )
+    refunded_total = purchase.refunded_amount + amount
+    owed_total = divide(
+        purchase.points_earned * refunded_total, purchase.amount, rounding=Rounding.HALF_UP
+    )
+    owed = owed_total - purchase.points_reversed
+    at = timezone.now()
+    refund = Refund.objects.create(
+        merchant_id=purchase.merchant_id,
+        purchase=purchase,
+        external_id=external_id,
+        amount=amount,
+        actor=actor,
+    )
+    taken = _debit(
+        account, EntryKind.REFUND, owed, at=at, purchase=purchase, refund=refund, actor=actor
+    )
+    shortfall = owed - taken
+    if shortfall:
+        account.shortfall += shortfall
+        account.save(update_fields=["shortfall"])
+    Refund.objects.filter(pk=refund.pk).update(points_reversed=owed, shortfall=shortfall)
+    refund.points_reversed, refund.shortfall = owed, shortfall
+    Purchase.objects.filter(pk=purchase.pk).update(
+        refunded_amount=refunded_total, points_reversed=owed_total
+    )
+    event_record(
+        member=purchase.member,
+        kind="refund",
+        summary=f"Refund {external_id} of purchase {purchase.external_id}: {owed} points taken back"
+        + (f", {shortfall} owed" if shortfall else ""),
+        actor=actor,
+        data={"refund": refund.pk, "amount": amount, "points": owed, "shortfall": shortfall},
+        occurred_at=at,
+    )
+    return RefundResult(refund, owed, shortfall, account.balance, True)
+
+
+# Adjustments and expiry --------------------------------------------------------------
+
+
+@transaction.atomic
+def points_adjust(*, member: Member, points: int, reason: str, actor: User) -> LedgerEntry | None:
+    """A manager's correction, with a mandatory reason, audited. Cannot go below zero."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the balance changes.", field="reason")
+    if not isinstance(points, int) or points == 0:
+        raise DomainError("Give a number of points other than zero.", field="points")
+    account = points_account_lock(member)
+    at = timezone.now()
+    if points < 0 and account.balance < -points:
+        raise Conflict(
+            f"The balance is {account.balance}: it cannot go below zero.",
+            field="points",
+            code="insufficient_points",
+        )
+    if points > 0:
+        _credit(
+            account,
+            EntryKind.ADJUST,
+            points,
+            at=at,
+            expiry_months=program_settings(member.merchant).expiry_months,
+            reason=reason,
+            actor=actor,
+        )
+    else:
+        _debit(account, EntryKind.ADJUST, -points, at=at, reason=reason, actor=actor)
+    audit_record(
+        merchant=member.merchant,
+        actor=actor,
+        action="points.adjusted",
+        summary=f"Adjusted member {member.public_id} by {points:+d} points: {reason}",
+        target=member,
+        data={"points": points},
+    )
+    return LedgerEntry.objects.filter(member=member).order_by("-id").first()
+
+
+def lots_expire(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire every lot past its date: one entry per lot, oldest first. Safe to run twice
+    or concurrently: each lot is re-read under its member's lock. Returns points expired."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        due = list(
+            Lot.objects.filter(remaining__gt=0, expires_at__lte=now)
+            .select_related("member")
+            .order_by("expires_at", "id")[:batch]
+        )
+        if not due:
+            return expired
+        for lot in due:
+            expired += _expire_lot(lot.pk, lot.member, now)
+
+
+@transaction.atomic
+def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
+    account = points_account_lock(member)
+    lot = Lot.objects.get(pk=lot_pk)
+    if lot.remaining == 0:
+        return 0  # spent or expired by someone else meanwhile
+    points = lot.remaining
+    lot.remaining = 0
+    lot.save(update_fields=["remaining"])
+    _append(account, EntryKind.EXPIRE, -points, at=now, lot=lot, reason="expired")
+    return points
+
+
+def points_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
+    """When two records of one person merge, the duplicate's points move as two ledger
+    entries (the ledger is append-only: its rows are not re-pointed) and its lots follow,
+    keeping their dates."""
+    if not PointsAccount.objects.filter(member=duplicate).exists():
+        return
+    target, source = points_accounts_lock(survivor, duplicate)
+    at = timezone.now()
+    points = source.balance
+    if points:
+        Lot.objects.filter(member=duplicate, remaining__gt=0).update(member=survivor)
+        reason = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"
+        _append(source, EntryKind.MERGE, -points, at=at, reason=reason, actor=actor)
+        _append(target, EntryKind.MERGE, points, at=at, reason=reason, actor=actor)
+    if source.shortfall:
+        target.shortfall += source.shortfall
+        source.shortfall = 0
+        source.save(update_fields=["shortfall"])
+        target.save(update_fields=["shortfall"])
