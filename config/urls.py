@@ -5,5 +5,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("members/", include("apps.members.urls")),
+    path("points/", include("apps.programs.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -88,6 +88,9 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "members:export_json": _member,
     "members:erase": _member,
     "members:merge": _member,
+    # programs
+    "programs:member_points": _member,
+    "programs:purchase_create": _member,
 }
 
 

@@ -1,0 +1,69 @@
+"""Points at the counter: a member's balance, recording a purchase, the ledger."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role
+from apps.core.money import to_minor
+from apps.core.pagination import SlicePage
+from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.members.models import Member
+
+from .forms import PurchaseForm
+from .selectors import ledger_list, lots_open, points_balance
+from .services import purchase_record
+
+
+def _points_page(request, member: Member, form: PurchaseForm, *, status: int = 200):
+    page = SlicePage.of(ledger_list(member=member), request, per_page=25)
+    context = {
+        "member": member,
+        "balance": points_balance(member=member),
+        "lots": lots_open(member=member)[:10],
+        "page": page,
+        "form": form,
+    }
+    template = "programs/member_points.html"
+    if request.htmx and request.htmx.target == "points":
+        template += "#points"
+    return render(request, template, context, status=status)
+
+
+@merchant_view(Role.STAFF)
+def member_points(request, public_id: str):
+    member = get_for_merchant_or_404(Member, request, public_id=public_id)
+    return _points_page(request, member, PurchaseForm.fresh())
+
+
+@require_POST
+@merchant_view(Role.STAFF)
+def purchase_create(request, public_id: str):
+    member = get_for_merchant_or_404(Member, request, public_id=public_id)
+    form = PurchaseForm(request.POST)
+    if form.is_valid():
+        try:
+            amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
+            result = purchase_record(
+                merchant=request.merchant,
+                member=member,
+                external_id=form.cleaned_data["external_id"],
+                amount=amount,
+                actor=request.user,
+                location=request.location or None,
+            )
+        except ValueError as error:
+            form.add_error("amount", str(error))
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{result.points_earned} points earned; balance {result.points_balance}."
+                if result.created
+                else "Already recorded: this ticket earned its points before.",
+            )
+            return redirect("members:detail", public_id=member.public_id)
+    return _points_page(request, member, form, status=400)

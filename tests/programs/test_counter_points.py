@@ -1,0 +1,75 @@
+import pytest
+from django.urls import reverse
+
+from apps.core.middleware import LOCATION_SESSION_KEY
+from apps.programs.models import LedgerEntry, Purchase
+from apps.programs.selectors import points_balance
+from tests.members.factories import enroll
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(member, name="programs:purchase_create"):
+    return reverse(name, args=[member.public_id])
+
+
+def test_staff_record_a_purchase_at_the_counter(team, client_as):
+    member = enroll(team)
+    client = client_as(team.staff)
+    session = client.session
+    session[LOCATION_SESSION_KEY] = team.merchant_location.pk
+    session.save()
+
+    response = client.post(_url(member), {"amount": "12.50", "external_id": "T-77"}, follow=True)
+
+    assert "125 points earned; balance 125." in response.text
+    purchase = Purchase.objects.get()
+    assert (purchase.amount, purchase.location, purchase.actor) == (
+        1250,
+        team.merchant_location,
+        team.staff,
+    )
+
+
+def test_a_double_submitted_form_records_once(team, client_as):
+    member = enroll(team)
+    client = client_as(team.staff)
+    form = client.get(_url(member, "programs:member_points")).context["form"]
+    ticket = form.initial["external_id"]
+    for _ in range(2):
+        response = client.post(_url(member), {"amount": "10", "external_id": ticket}, follow=True)
+    assert "Already recorded" in response.text
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+    assert points_balance(member=member) == 100
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("12.345", "at most 2 decimals"),
+        ("0", "more than zero"),
+        ("", "required"),
+        ("abc", "number"),
+    ],
+)
+def test_bad_amounts_are_field_errors_and_record_nothing(team, client_as, amount, message):
+    member = enroll(team)
+    response = client_as(team.staff).post(_url(member), {"amount": amount, "external_id": "T-1"})
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors["amount"])
+    assert not Purchase.objects.exists()
+
+
+def test_the_member_page_loads_the_points_section_with_htmx(team, client_as):
+    member = enroll(team)
+    client = client_as(team.staff)
+    client.post(_url(member), {"amount": "5", "external_id": "T-1"})
+    detail = client.get(reverse("members:detail", args=[member.public_id]))
+    assert 'hx-get="' + _url(member, "programs:member_points") in detail.text
+    partial = client.get(
+        _url(member, "programs:member_points"),
+        headers={"HX-Request": "true", "HX-Target": "points"},
+    )
+    assert partial.text.lstrip().startswith('<section id="points"')
+    assert "<html" not in partial.text
+    assert "T-1" in partial.text
