@@ -72,6 +72,32 @@ def _member(team) -> dict:
     return {"public_id": member.public_id}
 
 
+def _multiplier(team) -> dict:
+    from apps.programs.models import EarnMultiplier
+
+    rule, _created = EarnMultiplier.objects.get_or_create(
+        merchant=team.merchant, target="sku", value="ISO-1", defaults={"percent": 200}
+    )
+    return {"pk": rule.pk}
+
+
+def _promotion(team) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.programs.models import Promotion
+
+    promotion = Promotion.objects.for_merchant(team.merchant).first() or Promotion.objects.create(
+        merchant=team.merchant,
+        name="Isolation week",
+        percent=200,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=7),
+    )
+    return {"pk": promotion.pk}
+
+
 OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:location_edit": lambda team: {
         "pk": Location.objects.for_merchant(team.merchant).first().pk
@@ -91,6 +117,9 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     # programs
     "programs:member_points": _member,
     "programs:purchase_create": _member,
+    "programs:adjust": _member,
+    "programs:multiplier_toggle": _multiplier,
+    "programs:promotion_toggle": _promotion,
 }
 
 
@@ -153,3 +182,45 @@ def roles_below(minimum: str) -> list[str]:
 
 def roles_from(minimum: str) -> list[str]:
     return [role for role in Role.values if Role.at_least(role, minimum)]
+
+
+# programs: rewards catalog and redemption (apps/programs/rewards.py)
+
+
+def _reward(team) -> dict:
+    from apps.programs.models import Reward
+    from apps.programs.rewards import reward_create
+
+    reward = Reward.objects.for_merchant(team.merchant).first() or reward_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        name="Isolation coffee",
+        kind="free_product",
+        product_name="Coffee",
+        points_cost=10,
+    )
+    return {"pk": reward.pk}
+
+
+def _redemption(team) -> dict:
+    from apps.members.models import Member
+    from apps.programs.models import Redemption, Reward
+    from apps.programs.rewards import reward_redeem
+    from apps.programs.services import points_adjust
+
+    redemption = Redemption.objects.for_merchant(team.merchant).first()
+    if redemption is None:
+        reward = Reward.objects.get(pk=_reward(team)["pk"])
+        member = Member.objects.get(public_id=_member(team)["public_id"])
+        points_adjust(member=member, points=reward.points_cost, reason="test", actor=team.manager)
+        redemption = reward_redeem(merchant=team.merchant, member=member, reward=reward).redemption
+    return {"code": redemption.code}
+
+
+OBJECT_URLS |= {
+    "programs:reward_edit": _reward,
+    "programs:reward_deactivate": _reward,
+    "programs:redemption_create": _member,
+    "programs:redemption_detail": _redemption,
+    "programs:redemption_void": _redemption,
+}

@@ -2,6 +2,8 @@ import uuid
 
 from django import forms
 
+from .models import MultiplierTarget
+
 
 class PurchaseForm(forms.Form):
     """A sale at the counter. The ticket id is drawn when the form is shown, so a double
@@ -17,3 +19,74 @@ class PurchaseForm(forms.Form):
     @staticmethod
     def fresh(**initial) -> "PurchaseForm":
         return PurchaseForm(initial={"external_id": f"counter-{uuid.uuid4().hex[:12]}", **initial})
+
+
+class ProgramSettingsForm(forms.Form):
+    points_per_unit = forms.IntegerField(
+        label="Points per unit of currency",
+        min_value=0,
+        max_value=10_000,
+        help_text="Earned per whole unit spent (e.g. 10 per €1), rounded down.",
+    )
+    expiry_months = forms.IntegerField(
+        label="Points expire after (months)",
+        required=False,
+        min_value=1,
+        max_value=120,
+        help_text="Empty: points never expire. Applies to points earned from now on.",
+    )
+
+
+class MultiplierForm(forms.Form):
+    target = forms.ChoiceField(label="Applies to", choices=MultiplierTarget.choices)
+    value = forms.CharField(label="Category or SKU", max_length=100)
+    percent = forms.IntegerField(
+        label="Earns (%)",
+        min_value=100,
+        max_value=1000,
+        initial=200,
+        help_text="200 % earns double points on those lines.",
+    )
+
+
+class PromotionForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    percent = forms.IntegerField(label="Earns (%)", min_value=100, max_value=1000, initial=200)
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    locations = forms.ModelMultipleChoiceField(
+        label="Only at",
+        queryset=None,
+        required=False,
+        help_text="None chosen: every location.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["locations"].queryset = locations
+
+
+class PreviewForm(forms.Form):
+    amount = forms.DecimalField(label="Basket total", min_value=0, max_digits=12, decimal_places=3)
+    lines = forms.CharField(
+        label="Lines (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: category or SKU, then the amount, e.g. “bakery 4.50”.",
+    )
+
+
+class AdjustForm(forms.Form):
+    points = forms.IntegerField(
+        label="Points",
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        help_text="Negative to take points away.",
+    )
+    reason = forms.CharField(label="Reason", max_length=200)

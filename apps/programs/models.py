@@ -150,6 +150,8 @@ class EntryKind(models.TextChoices):
     ADJUST = "adjust", "Adjusted"
     SHORTFALL = "shortfall", "Shortfall settled"
     MERGE = "merge", "Moved by a merge"
+    REDEEM = "redeem", "Redeemed"
+    VOID = "void", "Redemption voided"
 
 
 class LedgerEntry(TenantModel):
@@ -188,3 +190,184 @@ class LedgerEntry(TenantModel):
         if self.pk is not None and not self._state.adding:
             raise RuntimeError("Ledger entries are append-only: record a correction instead.")
         super().save(*args, **kwargs)
+
+
+class MultiplierTarget(models.TextChoices):
+    CATEGORY = "category", "Product category"
+    SKU = "sku", "Product (SKU)"
+
+
+class EarnMultiplier(TenantModel):
+    """Lines of a basket in a category or of a product earn a multiple of the base rate
+    (to push own-brand or higher-margin products)."""
+
+    target = models.CharField(max_length=16, choices=MultiplierTarget.choices)
+    value = models.CharField(max_length=100, help_text="The category name or the SKU.")
+    percent = models.PositiveIntegerField(help_text="200 earns double; 150 one and a half.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant", "target", "value", name="programs_one_multiplier_per_target"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=100, percent__lte=1000), name="programs_multiplier_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.value}: ×{self.percent / 100:g}"
+
+
+class Promotion(TenantModel):
+    """A time-boxed multiplier of everything earned (double points this weekend),
+    optionally only at some locations."""
+
+    name = models.CharField(max_length=120)
+    percent = models.PositiveIntegerField(help_text="200 earns double points.")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    locations = models.ManyToManyField("core.Location", blank=True, related_name="+")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="programs_promotion_ends_after"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=100, percent__lte=1000), name="programs_promotion_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Rewards catalog and redemption (apps/programs/rewards.py) ---------------------------
+
+
+class RewardKind(models.TextChoices):
+    FIXED_DISCOUNT = "fixed_discount", "Fixed discount"
+    PERCENT_DISCOUNT = "percent_discount", "Percentage discount"
+    FREE_PRODUCT = "free_product", "Free product"
+
+
+class Reward(TenantModel):
+    """What points buy. The value is in integers: a fixed discount in minor units of the
+    merchant's currency, a percentage in whole percent. `stock` empty means unlimited;
+    the validity dates are inclusive days in the merchant's time zone. (Tier
+    restrictions come with tiers.)"""
+
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=20, choices=RewardKind.choices)
+    points_cost = models.PositiveIntegerField()
+    discount_amount = models.BigIntegerField(
+        null=True, blank=True, help_text="Minor units (cents) of `currency`."
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    discount_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    product_name = models.CharField(max_length=120, blank=True)
+    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["points_cost", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_cost__gt=0), name="programs_reward_cost_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(stock__isnull=True) | Q(stock__gte=0),
+                name="programs_reward_stock_never_negative",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="fixed_discount", discount_amount__gt=0)
+                    | Q(kind="percent_discount", discount_percent__gte=1, discount_percent__lte=100)
+                    | (Q(kind="free_product") & ~Q(product_name=""))
+                ),
+                name="programs_reward_value_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
+                name="programs_reward_valid_until_after_from",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["merchant", "points_cost"],
+                condition=Q(is_active=True),
+                name="programs_reward_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RedemptionStatus(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    VOIDED = "voided", "Voided"
+
+
+class Redemption(TenantModel):
+    """A reward given to a member for points, with a code to show at the counter or
+    type into the till. `external_id` makes a storefront's redemption idempotent."""
+
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="redemptions"
+    )
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    reward_name = models.CharField(max_length=120, help_text="The reward's name when redeemed.")
+    points = models.PositiveIntegerField()
+    code = models.CharField(max_length=8)
+    external_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=8, choices=RedemptionStatus.choices, default=RedemptionStatus.ISSUED
+    )
+    location = models.ForeignKey(
+        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint("merchant", "code", name="programs_redemption_code"),
+            models.UniqueConstraint(
+                "merchant",
+                "external_id",
+                condition=~Q(external_id=""),
+                name="programs_redemption_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gt=0), name="programs_redemption_points_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="programs_redemption_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reward_name} ({self.code})"

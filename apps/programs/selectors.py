@@ -58,3 +58,34 @@ def ledger_mismatches(*, merchant: Merchant | None = None) -> list[LedgerMismatc
         if not balance == ledger_sum == lots_sum:
             mismatches.append(LedgerMismatch(member_id, balance, ledger_sum, lots_sum))
     return mismatches
+
+
+@dataclass(frozen=True)
+class ExpiringPoints:
+    member: Member
+    points: int
+    first_expiry: object  # datetime of the soonest lot to expire
+
+
+def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[ExpiringPoints]:
+    """Who has points expiring in the next `within_days` days, soonest first: the list a
+    reminder goes to (the message itself is the campaigns app's)."""
+    from datetime import timedelta
+
+    from django.db.models import Min
+
+    rows = (
+        Lot.objects.for_merchant(merchant)
+        .filter(
+            remaining__gt=0, expires_at__gt=now, expires_at__lte=now + timedelta(days=within_days)
+        )
+        .values("member")
+        .annotate(points=Sum("remaining"), first_expiry=Min("expires_at"))
+        .order_by("first_expiry", "member")
+    )
+    members = Member.objects.in_bulk([row["member"] for row in rows])
+    return [
+        ExpiringPoints(members[row["member"]], row["points"], row["first_expiry"])
+        for row in rows
+        if members[row["member"]].is_active
+    ]

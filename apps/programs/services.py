@@ -22,6 +22,7 @@ from apps.core.services import audit_record
 from apps.members.models import Member
 from apps.members.services import event_record
 
+from .earning import Line, basket_points, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
 
@@ -33,7 +34,8 @@ def program_settings(merchant: Merchant) -> ProgramSettings:
 
 def points_for_amount(*, merchant: Merchant, amount: int) -> int:
     """Base earning: `points_per_unit` per whole unit of currency, rounded down (a
-    customer never earns for a fraction of a unit)."""
+    customer never earns for a fraction of a unit). What `earning.basket_points` gives a
+    basket with no product multipliers and no promotion running."""
     rate = program_settings(merchant).points_per_unit
     return divide(amount * rate, 10 ** minor_digits(merchant.currency), rounding=Rounding.DOWN)
 
@@ -101,6 +103,20 @@ def _debit(account, kind, points: int, *, at: datetime, **links) -> int:
 # Purchases and refunds ---------------------------------------------------------------
 
 
+def _checked_lines(items: list) -> list[Line]:
+    """The basket's lines, or a field error naming the first bad one."""
+    if not isinstance(items, list) or len(items) > 500:
+        raise DomainError("Items must be a list of at most 500 lines.", field="items")
+    for number, item in enumerate(items, start=1):
+        quantity = item.get("quantity", 1) if isinstance(item, dict) else None
+        unit_amount = item.get("unit_amount") if isinstance(item, dict) else None
+        if not (isinstance(quantity, int) and 1 <= quantity <= 10_000):
+            raise DomainError(f"Line {number}: the quantity must be 1 to 10,000.", field="items")
+        if not (isinstance(unit_amount, int) and 0 <= unit_amount <= 10**10):
+            raise DomainError(f"Line {number}: give the unit amount in cents.", field="items")
+    return lines_from_items(items)
+
+
 @dataclass(frozen=True)
 class PurchaseResult:
     purchase: Purchase
@@ -151,7 +167,9 @@ def purchase_record(
         return PurchaseResult(existing, existing.points_earned, account.balance, created=False)
 
     at = occurred_at or timezone.now()
-    points = points_for_amount(merchant=merchant, amount=amount)
+    lines = _checked_lines(items or [])
+    earning = basket_points(merchant=merchant, amount=amount, lines=lines, at=at, location=location)
+    points = earning.points
     purchase = Purchase.objects.create(
         merchant=merchant,
         member=member,

@@ -12,12 +12,14 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 
-from .forms import PurchaseForm
+from .forms import AdjustForm, PurchaseForm
 from .selectors import ledger_list, lots_open, points_balance
-from .services import purchase_record
+from .services import points_adjust, purchase_record
 
 
-def _points_page(request, member: Member, form: PurchaseForm, *, status: int = 200):
+def _points_page(
+    request, member: Member, form: PurchaseForm, *, adjust_form=None, status: int = 200
+):
     page = SlicePage.of(ledger_list(member=member), request, per_page=25)
     context = {
         "member": member,
@@ -25,6 +27,7 @@ def _points_page(request, member: Member, form: PurchaseForm, *, status: int = 2
         "lots": lots_open(member=member)[:10],
         "page": page,
         "form": form,
+        "adjust_form": adjust_form or AdjustForm(),
     }
     template = "programs/member_points.html"
     if request.htmx and request.htmx.target == "points":
@@ -67,3 +70,20 @@ def purchase_create(request, public_id: str):
             )
             return redirect("members:detail", public_id=member.public_id)
     return _points_page(request, member, form, status=400)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def points_adjust_view(request, public_id: str):
+    """A manager's correction of a balance, with its reason (audited by the service)."""
+    member = get_for_merchant_or_404(Member, request, public_id=public_id)
+    form = AdjustForm(request.POST)
+    if form.is_valid():
+        try:
+            points_adjust(member=member, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Adjusted by {form.cleaned_data['points']:+d} points.")
+            return redirect("members:detail", public_id=member.public_id)
+    return _points_page(request, member, PurchaseForm.fresh(), adjust_form=form, status=400)

@@ -73,3 +73,17 @@ def test_the_member_page_loads_the_points_section_with_htmx(team, client_as):
     assert partial.text.lstrip().startswith('<section id="points"')
     assert "<html" not in partial.text
     assert "T-1" in partial.text
+
+
+def test_a_manager_adjusts_a_balance_with_a_reason(team, client_as):
+    member = enroll(team)
+    client = client_as(team.manager)
+    url = _url(member, "programs:adjust")
+    refused = client.post(url, {"points": "-5", "reason": "typo"})
+    assert refused.status_code == 400
+    assert "below zero" in refused.text
+    no_reason = client.post(url, {"points": "5", "reason": ""})
+    assert "reason" in no_reason.context["adjust_form"].errors
+    client.post(url, {"points": "40", "reason": "missed purchase"})
+    assert points_balance(member=member) == 40
+    assert LedgerEntry.objects.get(member=member).reason == "missed purchase"

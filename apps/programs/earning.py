@@ -1,0 +1,98 @@
+"""How many points a basket earns: the base rate, product multipliers and promotions.
+
+All in integers: each line's amount is multiplied by the rate and its percentages, and
+the whole basket is divided once at the end, rounded down (a customer never earns for a
+fraction), so splitting a basket into lines never earns more than paying it in one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from apps.core.models import Location, Merchant
+from apps.core.money import Rounding, divide, minor_digits
+
+from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+
+
+@dataclass(frozen=True)
+class Line:
+    amount: int  # minor units, quantity × unit amount
+    sku: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Earning:
+    points: int
+    promotion: Promotion | None
+    lines: list[tuple[Line, int]]  # each line with the multiplier percent it earned at
+
+
+def lines_from_items(items: list[dict]) -> list[Line]:
+    """API/counter items (`sku`, `category`, `quantity`, `unit_amount`) as lines."""
+    return [
+        Line(
+            amount=int(item.get("quantity", 1)) * int(item["unit_amount"]),
+            sku=str(item.get("sku") or ""),
+            category=str(item.get("category") or ""),
+        )
+        for item in items
+    ]
+
+
+def active_promotion(
+    *, merchant: Merchant, at: datetime, location: Location | None
+) -> Promotion | None:
+    """The best promotion running at `at` for `location` (one applies, never several)."""
+    running = Promotion.objects.for_merchant(merchant).filter(
+        is_active=True, starts_at__lte=at, ends_at__gt=at
+    )
+    here = Q(locations=None) | Q(locations=location) if location else Q(locations=None)
+    return running.filter(here).order_by("-percent", "pk").first()
+
+
+def _line_percent(line: Line, multipliers: dict[tuple[str, str], int]) -> int:
+    """The best multiplier matching the line's product or category; 100 when none."""
+    candidates = [
+        multipliers.get((MultiplierTarget.SKU, line.sku.lower())),
+        multipliers.get((MultiplierTarget.CATEGORY, line.category.lower())),
+    ]
+    return max([percent for percent in candidates if percent] or [100])
+
+
+def basket_points(
+    *,
+    merchant: Merchant,
+    amount: int,
+    lines: list[Line] = (),
+    at: datetime,
+    location: Location | None = None,
+) -> Earning:
+    """The points a purchase of `amount` earns. Lines name what was bought; whatever of
+    the amount they do not cover earns at the base rate."""
+    settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
+    multipliers = {
+        (rule.target, rule.value.lower()): rule.percent
+        for rule in EarnMultiplier.objects.for_merchant(merchant).filter(is_active=True)
+    }
+    promotion = active_promotion(merchant=merchant, at=at, location=location)
+    promo_percent = promotion.percent if promotion else 100
+    priced = [(line, _line_percent(line, multipliers)) for line in lines if line.amount > 0]
+    covered = sum(line.amount for line, _percent in priced)
+    weighted = sum(line.amount * percent for line, percent in priced)
+    if covered > amount:
+        # A discount made the basket cheaper than its lines: they earn on what was paid,
+        # each in proportion.
+        numerator, share = weighted * amount, covered
+    else:
+        numerator, share = weighted + (amount - covered) * 100, 1
+    points = divide(
+        numerator * settings.points_per_unit * promo_percent,
+        10 ** minor_digits(merchant.currency) * 100 * 100 * share,
+        rounding=Rounding.DOWN,
+    )
+    return Earning(points=points, promotion=promotion, lines=priced)

@@ -1,0 +1,181 @@
+"""The manager's program page: base rate, expiry, multipliers, promotions, and a preview
+of what a sample basket earns."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role
+from apps.core.money import to_minor
+from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.selectors import location_list
+
+from . import rules
+from .earning import Line, basket_points
+from .forms import MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
+from .models import EarnMultiplier, Promotion
+from .selectors import points_expiring
+from .services import program_settings
+
+
+def _preview(request, form: PreviewForm):
+    """Points of the sample basket, or None; bad lines become form errors."""
+    if not form.is_bound or not form.is_valid():
+        return None
+    currency = request.merchant.currency
+    try:
+        amount = to_minor(form.cleaned_data["amount"], currency)
+        lines = []
+        for row in form.cleaned_data["lines"].splitlines():
+            if row.strip():
+                name, _space, price = row.strip().rpartition(" ")
+                lines.append(
+                    Line(to_minor(price, currency), sku=name.strip(), category=name.strip())
+                )
+    except ValueError:
+        form.add_error("lines", "Write each line as a name then an amount, e.g. “bakery 4.50”.")
+        return None
+    return basket_points(
+        merchant=request.merchant,
+        amount=amount,
+        lines=lines,
+        at=timezone.now(),
+        location=request.location or None,
+    )
+
+
+@merchant_view(Role.MANAGER)
+def program(request):
+    settings = program_settings(request.merchant)
+    settings_form = ProgramSettingsForm(
+        initial={
+            "points_per_unit": settings.points_per_unit,
+            "expiry_months": settings.expiry_months,
+        }
+    )
+    preview_form = PreviewForm(request.GET or None)
+    locations = location_list(merchant=request.merchant)
+    return render(
+        request,
+        "programs/program.html",
+        {
+            "settings_form": settings_form,
+            "multiplier_form": MultiplierForm(),
+            "promotion_form": PromotionForm(locations=locations),
+            "preview_form": preview_form,
+            "preview": _preview(request, preview_form),
+            "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
+            "promotions": Promotion.objects.for_merchant(request.merchant).prefetch_related(
+                "locations"
+            ),
+        },
+    )
+
+
+def _redisplay(request, **forms):
+    """The program page again with a refused form and its errors."""
+    locations = location_list(merchant=request.merchant)
+    settings = program_settings(request.merchant)
+    context = {
+        "settings_form": ProgramSettingsForm(
+            initial={
+                "points_per_unit": settings.points_per_unit,
+                "expiry_months": settings.expiry_months,
+            }
+        ),
+        "multiplier_form": MultiplierForm(),
+        "promotion_form": PromotionForm(locations=locations),
+        "preview_form": PreviewForm(),
+        "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
+        "promotions": Promotion.objects.for_merchant(request.merchant),
+        **forms,
+    }
+    return render(request, "programs/program.html", context, status=400)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def settings_update(request):
+    form = ProgramSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            rules.program_settings_update(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("programs:program")
+    return _redisplay(request, settings_form=form)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def multiplier_create(request):
+    form = MultiplierForm(request.POST)
+    if form.is_valid():
+        try:
+            rules.multiplier_create(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Multiplier added.")
+            return redirect("programs:program")
+    return _redisplay(request, multiplier_form=form)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def promotion_create(request):
+    form = PromotionForm(request.POST, locations=location_list(merchant=request.merchant))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rules.promotion_create(
+                merchant=request.merchant,
+                actor=request.user,
+                name=data["name"],
+                percent=data["percent"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                locations=list(data["locations"]),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Promotion added.")
+            return redirect("programs:program")
+    return _redisplay(request, promotion_form=form)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def multiplier_toggle(request, pk: int):
+    rule = get_for_merchant_or_404(EarnMultiplier, request, pk=pk)
+    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    return redirect("programs:program")
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def promotion_toggle(request, pk: int):
+    rule = get_for_merchant_or_404(Promotion, request, pk=pk)
+    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    return redirect("programs:program")
+
+
+@merchant_view(Role.MANAGER)
+def expiring(request):
+    """Members whose points expire soon: who a reminder should reach."""
+    try:
+        days = min(max(int(request.GET.get("days", 30)), 1), 365)
+    except ValueError:
+        days = 30
+    due = points_expiring(merchant=request.merchant, now=timezone.now(), within_days=days)
+    return render(request, "programs/expiring.html", {"due": due, "days": days})

@@ -1,0 +1,151 @@
+"""The rewards catalog (managers) and redemption at the counter (staff)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role
+from apps.core.pagination import SlicePage
+from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.members.models import Member
+
+from . import rewards
+from .models import Redemption, Reward
+from .reward_forms import RedeemForm, RewardForm, VoidForm
+from .reward_selectors import reward_list as catalog
+
+
+def _redirect_to_points(member: Member):
+    return redirect("programs:member_points", public_id=member.public_id)
+
+
+@merchant_view(Role.MANAGER)
+def reward_list(request):
+    page = SlicePage.of(catalog(merchant=request.merchant), request, per_page=50)
+    return render(request, "programs/reward_list.html", {"page": page})
+
+
+@merchant_view(Role.MANAGER)
+def reward_create(request):
+    currency = request.merchant.currency
+    form = RewardForm(request.POST or None, currency=currency)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                reward = rewards.reward_create(
+                    merchant=request.merchant, actor=request.user, **form.reward_fields()
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"Added {reward.name} to the rewards.")
+                return redirect("programs:reward_list")
+        return render(request, "programs/reward_form.html", {"form": form}, status=400)
+    return render(request, "programs/reward_form.html", {"form": form})
+
+
+@merchant_view(Role.MANAGER)
+def reward_edit(request, pk: int):
+    reward = get_for_merchant_or_404(Reward, request, pk=pk)
+    currency = request.merchant.currency
+    form = RewardForm.for_reward(reward, request.POST or None, currency=currency)
+    context = {"form": form, "reward": reward}
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                rewards.reward_update(
+                    reward=reward, actor=request.user, changes=form.reward_fields(editing=True)
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"Saved {reward.name}.")
+                return redirect("programs:reward_list")
+        return render(request, "programs/reward_form.html", context, status=400)
+    return render(request, "programs/reward_form.html", context)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def reward_deactivate(request, pk: int):
+    """Take a reward off the catalog; `active=1` puts it back."""
+    reward = get_for_merchant_or_404(Reward, request, pk=pk)
+    active = request.POST.get("active") == "1"
+    rewards.reward_set_active(reward=reward, actor=request.user, active=active)
+    messages.success(request, f"{reward.name} is {'offered again' if active else 'taken off'}.")
+    return redirect("programs:reward_list")
+
+
+@require_POST
+@merchant_view(Role.STAFF)
+def redemption_create(request, public_id: str):
+    member = get_for_merchant_or_404(Member, request, public_id=public_id)
+    form = RedeemForm(request.POST, merchant=request.merchant)
+    if not form.is_valid():
+        errors = "; ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"Nothing redeemed: {errors}")
+        return _redirect_to_points(member)
+    try:
+        result = rewards.reward_redeem(
+            merchant=request.merchant,
+            member=member,
+            reward=form.cleaned_data["reward"],
+            external_id=form.cleaned_data["external_id"],
+            actor=request.user,
+            location=request.location or None,
+        )
+    except DomainError as error:
+        messages.error(request, f"Nothing redeemed: {error.message}")
+        return _redirect_to_points(member)
+    redemption = result.redemption
+    messages.success(
+        request,
+        f"Redeemed {redemption.reward_name}; balance {result.points_balance}."
+        if result.created
+        else "Already redeemed: this is the redemption made before.",
+    )
+    return redirect("programs:redemption_detail", code=redemption.code)
+
+
+def _redemption(request, code: str) -> Redemption:
+    code = "".join(code.split()).replace("-", "").upper()
+    return get_for_merchant_or_404(Redemption, request, code=code[:8])
+
+
+@merchant_view(Role.STAFF)
+def redemption_detail(request, code: str):
+    redemption = _redemption(request, code)
+    context = {
+        "redemption": redemption,
+        "member": redemption.member,
+        "can_void": rewards.redemption_voidable(redemption, role=request.membership.role),
+        "void_form": VoidForm(),
+    }
+    return render(request, "programs/redemption_detail.html", context)
+
+
+@require_POST
+@merchant_view(Role.STAFF)
+def redemption_void(request, code: str):
+    redemption = _redemption(request, code)
+    form = VoidForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        result = rewards.redemption_void(
+            redemption=redemption,
+            actor=request.user,
+            role=request.membership.role,
+            reason=reason,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"Voided: {result.points_returned} points returned."
+            if result.voided
+            else "This redemption was already voided.",
+        )
+    return redirect("programs:redemption_detail", code=redemption.code)

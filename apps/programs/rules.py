@@ -1,0 +1,117 @@
+"""Writes for how points are earned: the base rate, expiry, multipliers, promotions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import User
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Location, Merchant
+from apps.core.services import audit_record
+
+from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+
+
+def _check_percent(percent: int) -> None:
+    if not isinstance(percent, int) or not 100 <= percent <= 1000:
+        raise DomainError(
+            "Give a multiplier from 100 % (normal) to 1000 % (ten times).", field="percent"
+        )
+
+
+@transaction.atomic
+def program_settings_update(
+    *, merchant: Merchant, actor: User, points_per_unit: int, expiry_months: int | None
+) -> ProgramSettings:
+    if not isinstance(points_per_unit, int) or not 0 <= points_per_unit <= 10_000:
+        raise DomainError("Points per unit must be 0 to 10,000.", field="points_per_unit")
+    if expiry_months is not None and not 1 <= expiry_months <= 120:
+        raise DomainError("Expiry must be 1 to 120 months, or never.", field="expiry_months")
+    settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
+        merchant=merchant
+    )
+    settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
+    settings.save()
+    expiry = f"expire after {expiry_months} months" if expiry_months else "never expire"
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="program.updated",
+        summary=f"Points: {points_per_unit} per unit, {expiry} (new points only)",
+        target=settings,
+    )
+    return settings
+
+
+@transaction.atomic
+def multiplier_create(
+    *, merchant: Merchant, actor: User, target: str, value: str, percent: int
+) -> EarnMultiplier:
+    if target not in MultiplierTarget.values:
+        raise DomainError("Choose a category or a product.", field="target")
+    value = " ".join((value or "").split())
+    if not value or len(value) > 100:
+        raise DomainError("Name the category or product (up to 100 characters).", field="value")
+    _check_percent(percent)
+    try:
+        with transaction.atomic():
+            rule = EarnMultiplier.objects.create(
+                merchant=merchant, target=target, value=value, percent=percent
+            )
+    except IntegrityError as error:
+        raise Conflict("There is a multiplier for this already.", field="value") from error
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="program.multiplier_created",
+        summary=f"Multiplier: {rule}",
+        target=rule,
+    )
+    return rule
+
+
+@transaction.atomic
+def promotion_create(
+    *,
+    merchant: Merchant,
+    actor: User,
+    name: str,
+    percent: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    locations: list[Location] = (),
+) -> Promotion:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise DomainError("Name the promotion (up to 120 characters).", field="name")
+    _check_percent(percent)
+    if ends_at <= starts_at:
+        raise DomainError("The promotion must end after it starts.", field="ends_at")
+    if any(location.merchant_id != merchant.pk for location in locations):
+        raise DomainError("Choose this business's locations.", field="locations")
+    promotion = Promotion.objects.create(
+        merchant=merchant, name=name, percent=percent, starts_at=starts_at, ends_at=ends_at
+    )
+    promotion.locations.set(locations)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="program.promotion_created",
+        summary=f"Promotion {name}: ×{percent / 100:g}",
+        target=promotion,
+    )
+    return promotion
+
+
+@transaction.atomic
+def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bool) -> None:
+    type(rule).objects.filter(pk=rule.pk).update(is_active=active)
+    audit_record(
+        merchant=rule.merchant,
+        actor=actor,
+        action="program.rule_toggled",
+        summary=f"{'Resumed' if active else 'Stopped'} {rule}",
+        target=rule,
+    )

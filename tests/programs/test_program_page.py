@@ -1,0 +1,101 @@
+import pytest
+from django.urls import reverse
+
+from apps.core.models import AuditLog
+from apps.programs.models import EarnMultiplier, ProgramSettings, Promotion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_managers_set_the_base_rate_and_expiry(team, client_as):
+    client = client_as(team.manager)
+    response = client.post(
+        reverse("programs:settings_update"),
+        {"points_per_unit": 5, "expiry_months": 18},
+        follow=True,
+    )
+    assert "Saved." in response.text
+    settings = ProgramSettings.objects.get(merchant=team.merchant)
+    assert (settings.points_per_unit, settings.expiry_months) == (5, 18)
+    assert AuditLog.objects.filter(action="program.updated", actor=team.manager).exists()
+    bad = client.post(
+        reverse("programs:settings_update"), {"points_per_unit": -1, "expiry_months": 0}
+    )
+    assert bad.status_code == 400
+    assert set(bad.context["settings_form"].errors) == {"points_per_unit", "expiry_months"}
+
+
+def test_a_multiplier_is_added_once_and_can_be_stopped(team, client_as):
+    client = client_as(team.manager)
+    data = {"target": "category", "value": "Own brand", "percent": 200}
+    client.post(reverse("programs:multiplier_create"), data)
+    again = client.post(reverse("programs:multiplier_create"), data)
+    assert again.status_code == 400
+    assert "already" in again.text
+    rule = EarnMultiplier.objects.get()
+    client.post(reverse("programs:multiplier_toggle", args=[rule.pk]))
+    rule.refresh_from_db()
+    assert not rule.is_active
+
+
+def test_a_promotion_must_end_after_it_starts(team, client_as):
+    client = client_as(team.manager)
+    response = client.post(
+        reverse("programs:promotion_create"),
+        {
+            "name": "Oops",
+            "percent": 200,
+            "starts_at": "2026-12-05T10:00",
+            "ends_at": "2026-12-01T10:00",
+        },
+    )
+    assert response.status_code == 400
+    assert "end after it starts" in response.text
+    assert not Promotion.objects.exists()
+
+
+def test_the_preview_shows_what_a_sample_basket_earns(team, client_as):
+    client = client_as(team.manager)
+    EarnMultiplier.objects.create(
+        merchant=team.merchant, target="category", value="bakery", percent=300
+    )
+    response = client.get(reverse("programs:program"), {"amount": "10", "lines": "bakery 4.00"})
+    assert response.context["preview"].points == 180  # 4 × 3 + 6 units, 10 points each
+    assert "180 points" in response.text
+    bad = client.get(reverse("programs:program"), {"amount": "10", "lines": "bakery four"})
+    assert bad.context["preview"] is None
+    assert "name then an amount" in bad.text
+
+
+def test_the_expiring_soon_list_names_who_a_reminder_should_reach(team, client_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.programs.services import purchase_record
+    from tests.members.factories import enroll
+
+    ProgramSettings.objects.create(merchant=team.merchant, expiry_months=12)
+    soon, later = enroll(team, first_name="Soon"), enroll(team, first_name="Later")
+    now = timezone.now()
+    purchase_record(
+        merchant=team.merchant,
+        member=soon,
+        external_id="A",
+        amount=1000,
+        occurred_at=now - timedelta(days=350),
+    )
+    purchase_record(
+        merchant=team.merchant,
+        member=later,
+        external_id="B",
+        amount=1000,
+        occurred_at=now - timedelta(days=100),
+    )
+    response = client_as(team.manager).get(reverse("programs:expiring"), {"days": 30})
+    assert [(row.member.first_name, row.points) for row in response.context["due"]] == [
+        ("Soon", 100)
+    ]
+    assert (
+        client_as(team.manager).get(reverse("programs:expiring"), {"days": "x"}).status_code == 200
+    )
