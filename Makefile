@@ -7,6 +7,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_MEMBERS ?= 500
+DEMO_PURCHASES ?= 3000
 
 .PHONY: install run test lint format worker clean
 
@@ -21,7 +22,7 @@ install: .venv/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS)
+	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --purchases $(DEMO_PURCHASES)
 	@echo "Fideliza is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -101,3 +101,17 @@ def test_createmerchant_refuses_a_name_too_long_for_the_database():
     with pytest.raises(CommandError, match="within 120 characters"):
         _run("createmerchant", "long", "--name", "x" * 121, "--owner-email", "a@example.com")
     assert not Merchant.objects.exists()
+
+
+def test_seed_demo_configures_a_complete_program_once():
+    from apps.programs.models import EarnMultiplier, ProgramSettings, Promotion, Reward
+
+    _run("seed_demo")
+    _run("seed_demo")
+    merchant = Merchant.objects.get(slug="demo")
+    assert ProgramSettings.objects.get(merchant=merchant).points_per_unit == 10
+    assert EarnMultiplier.objects.for_merchant(merchant).count() == 1
+    assert Promotion.objects.for_merchant(merchant).count() == 1
+    costs = sorted(Reward.objects.for_merchant(merchant).values_list("points_cost", flat=True))
+    assert len(costs) == 4
+    assert costs[0] <= 100  # one reward a newcomer can redeem after a purchase or two

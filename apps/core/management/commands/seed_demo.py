@@ -5,6 +5,7 @@ from django.db import transaction
 from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Location, Membership, Merchant, Role
+from apps.programs.demo_program import configure_demo_program
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "fideliza-demo"  # noqa: S105 - a published demo login, local data only
@@ -35,7 +36,7 @@ def _demo_user(email: str, first_name: str, last_name: str) -> User:
 class Command(BaseCommand):
     help = (
         "Create (or complete) the demo merchant 'demo' with its team and shops. Safe to run twice."
-        " With --members N, top it up to N demo members."
+        " With --members N, top it up to N demo members; with --purchases N, to N purchases."
     )
 
     def add_arguments(self, parser):
@@ -47,15 +48,25 @@ class Command(BaseCommand):
             help="Top the demo merchant up to N members in total (fast enough for 1,000,000).",
         )
         parser.add_argument(
+            "--purchases",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Top the demo merchant up to N purchases over its members, with refunds and "
+            "their points (fast enough for 10,000,000).",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=None,
-            help="Random seed for the demo members (same seed, same people).",
+            help="Random seed for the demo members and purchases (same seed, same people).",
         )
 
     def handle(self, *args, **options):
         if options["members"] < 0:
             raise CommandError("--members is a number of members, 0 or more.")
+        if options["purchases"] < 0:
+            raise CommandError("--purchases is a number of purchases, 0 or more.")
         with transaction.atomic():
             merchant, users = self._merchant_and_team()
 
@@ -67,6 +78,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {user.email:<32} {Role(role).label}")
         if options["members"]:
             self._members(merchant, options["members"], options["seed"])
+        if options["purchases"]:
+            self._purchases(merchant, options["purchases"], options["seed"])
 
     def _merchant_and_team(self):
         users = [(_demo_user(email, first, last), role) for email, first, last, role in DEMO_USERS]
@@ -87,6 +100,7 @@ class Command(BaseCommand):
         for name, address in DEMO_LOCATIONS:
             if not Location.objects.for_merchant(merchant).filter(name=name).exists():
                 services.location_create(merchant=merchant, actor=owner, name=name, address=address)
+        configure_demo_program(merchant=merchant, actor=owner)
         return merchant, users
 
     def _members(self, merchant: Merchant, total: int, seed: int | None) -> None:
@@ -108,3 +122,26 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"The demo merchant has {result.total:,} members already.")
+
+    def _purchases(self, merchant: Merchant, total: int, seed: int | None) -> None:
+        from apps.programs import demo
+
+        self.stdout.write(f"Demo purchases: topping up to {total:,}...")
+        result = demo.seed_purchases(
+            merchant=merchant,
+            total=total,
+            seed=demo.DEFAULT_SEED if seed is None else seed,
+            progress=self.stdout.write,
+        )
+        if result.created:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {result.created:,} demo purchases ({result.total:,} in all) and "
+                    f"{result.refunds:,} refunds for {result.members:,} members "
+                    f"in {result.seconds:.1f} s ({result.method})."
+                )
+            )
+        elif result.total < total:
+            self.stdout.write("No member can take purchases: add members with --members N.")
+        else:
+            self.stdout.write(f"The demo merchant has {result.total:,} purchases already.")
