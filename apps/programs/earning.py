@@ -71,10 +71,12 @@ def basket_points(
     lines: list[Line] = (),
     at: datetime,
     location: Location | None = None,
+    settings: ProgramSettings | None = None,
 ) -> Earning:
     """The points a purchase of `amount` earns. Lines name what was bought; whatever of
     the amount they do not cover earns at the base rate."""
-    settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
+    if settings is None:
+        settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
     multipliers = {
         (rule.target, rule.value.lower()): rule.percent
         for rule in EarnMultiplier.objects.for_merchant(merchant).filter(is_active=True)

@@ -11,6 +11,9 @@ def points_account_lock(member: Member) -> PointsAccount:
     The insert ignores a conflict, so two first purchases at once both end up locking the
     one row; every points operation of a member then runs one after the other.
     """
+    locked = PointsAccount.objects.select_for_update().filter(member=member).first()
+    if locked is not None:
+        return locked
     PointsAccount.objects.bulk_create(
         [PointsAccount(merchant_id=member.merchant_id, member=member)], ignore_conflicts=True
     )

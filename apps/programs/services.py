@@ -168,7 +168,10 @@ def purchase_record(
 
     at = occurred_at or timezone.now()
     lines = _checked_lines(items or [])
-    earning = basket_points(merchant=merchant, amount=amount, lines=lines, at=at, location=location)
+    settings = program_settings(merchant)
+    earning = basket_points(
+        merchant=merchant, amount=amount, lines=lines, at=at, location=location, settings=settings
+    )
     points = earning.points
     purchase = Purchase.objects.create(
         merchant=merchant,
@@ -188,7 +191,7 @@ def purchase_record(
             EntryKind.EARN,
             points,
             at=at,
-            expiry_months=program_settings(merchant).expiry_months,
+            expiry_months=settings.expiry_months,
             purchase=purchase,
             actor=actor,
         )
