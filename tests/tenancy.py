@@ -81,6 +81,15 @@ def _multiplier(team) -> dict:
     return {"pk": rule.pk}
 
 
+def _bonus_rule(team) -> dict:
+    from apps.programs.models import BonusRule
+
+    rule, _created = BonusRule.objects.get_or_create(
+        merchant=team.merchant, action="review", event_type="", defaults={"points": 10}
+    )
+    return {"pk": rule.pk}
+
+
 def _promotion(team) -> dict:
     from datetime import timedelta
 
@@ -120,6 +129,7 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "programs:adjust": _member,
     "programs:multiplier_toggle": _multiplier,
     "programs:promotion_toggle": _promotion,
+    "programs:bonus_rule_toggle": _bonus_rule,
 }
 
 

@@ -254,6 +254,8 @@ def member_enroll(*, merchant: Merchant, **fields) -> EnrollResult:
     if enrollment.tag_names:
         member.tags.set(_tags_named(merchant, enrollment.tag_names))
     MemberEvent.objects.bulk_create(_enrollment_events(member))
+    for handler in ENROLL_HANDLERS:
+        handler(member, member.enrolled_by)
     return EnrollResult(member=member, created=True)
 
 
@@ -494,6 +496,8 @@ def member_update(
     )
     if tags is not None:
         member.tags.set(_tags_named(merchant, tags))
+    for handler in PROFILE_HANDLERS:
+        handler(member, actor)
     return member
 
 
@@ -554,6 +558,12 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     )
     return survivor
 
+
+# Apps that act when a customer enrolls at the counter, storefront or API (not by import),
+# or completes their profile, register a handler(member, actor) here (programs/apps.py
+# does: the join and profile bonuses). They run in the service's transaction.
+ENROLL_HANDLERS: list = []
+PROFILE_HANDLERS: list = []
 
 # Apps whose rows about a member cannot simply be re-pointed at the survivor (an
 # append-only ledger, one account per member) register a handler, called first, and name

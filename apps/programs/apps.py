@@ -9,6 +9,7 @@ class ProgramsConfig(AppConfig):
     def ready(self):
         from apps.members import services as member_services
 
+        from .bonuses import join_bonus, profile_bonus
         from .models import LedgerEntry, PointsAccount
         from .services import points_merge
 
@@ -16,3 +17,5 @@ class ProgramsConfig(AppConfig):
         # with new entries instead of re-pointing these rows.
         member_services.MERGE_HANDLERS.append(points_merge)
         member_services.MERGE_KEEPS.update({LedgerEntry, PointsAccount})
+        member_services.ENROLL_HANDLERS.append(join_bonus)
+        member_services.PROFILE_HANDLERS.append(profile_bonus)

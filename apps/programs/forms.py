@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 
-from .models import MultiplierTarget
+from .models import BonusAction, CapPeriod, MultiplierTarget
 
 
 class PurchaseForm(forms.Form):
@@ -90,3 +90,16 @@ class AdjustForm(forms.Form):
         help_text="Negative to take points away.",
     )
     reason = forms.CharField(label="Reason", max_length=200)
+
+
+class BonusRuleForm(forms.Form):
+    action = forms.ChoiceField(label="For", choices=BonusAction.choices)
+    event_type = forms.CharField(
+        label="Event type (custom events)",
+        max_length=64,
+        required=False,
+        help_text="The type your storefront reports, e.g. newsletter_signup.",
+    )
+    points = forms.IntegerField(label="Points", min_value=1, max_value=1_000_000)
+    cap_count = forms.IntegerField(label="At most (times)", min_value=1, max_value=1000, initial=1)
+    cap_period = forms.ChoiceField(label="Per", choices=CapPeriod.choices, initial=CapPeriod.EVER)

@@ -150,6 +150,7 @@ class EntryKind(models.TextChoices):
     ADJUST = "adjust", "Adjusted"
     SHORTFALL = "shortfall", "Shortfall settled"
     MERGE = "merge", "Moved by a merge"
+    BONUS = "bonus", "Bonus"
     REDEEM = "redeem", "Redeemed"
     VOID = "void", "Redemption voided"
 
@@ -371,3 +372,71 @@ class Redemption(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.reward_name} ({self.code})"
+
+
+class BonusAction(models.TextChoices):
+    JOIN = "join", "Joining"
+    BIRTHDAY = "birthday", "Birthday"
+    PROFILE = "profile", "Completing the profile"
+    REVIEW = "review", "Writing a review"
+    SOCIAL_SHARE = "social_share", "Sharing on social media"
+    CUSTOM = "custom", "Custom event (from the storefront)"
+
+
+class CapPeriod(models.TextChoices):
+    DAY = "day", "per day"
+    WEEK = "week", "per week"
+    MONTH = "month", "per month"
+    YEAR = "year", "per year"
+    EVER = "ever", "ever"
+
+
+class BonusRule(TenantModel):
+    """Points for an action, at most `cap_count` times per member and period, so bonuses
+    cannot be farmed."""
+
+    action = models.CharField(max_length=16, choices=BonusAction.choices)
+    event_type = models.CharField(
+        max_length=64, blank=True, help_text="For custom events: the type the storefront sends."
+    )
+    points = models.PositiveIntegerField()
+    cap_count = models.PositiveSmallIntegerField(default=1)
+    cap_period = models.CharField(max_length=8, choices=CapPeriod.choices, default=CapPeriod.EVER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["action", "event_type"]
+        constraints = [
+            models.UniqueConstraint(
+                "merchant", "action", "event_type", name="programs_one_bonus_rule_per_action"
+            ),
+            models.CheckConstraint(condition=Q(points__gt=0), name="programs_bonus_points"),
+            models.CheckConstraint(condition=Q(cap_count__gt=0), name="programs_bonus_cap"),
+        ]
+
+    def __str__(self) -> str:
+        what = self.event_type if self.action == BonusAction.CUSTOM else self.get_action_display()
+        return f"{what}: {self.points} points, {self.cap_count}× {self.get_cap_period_display()}"
+
+
+class BonusAward(TenantModel):
+    """One bonus given (or refused by its cap, with 0 points), by its external id, so a
+    retried event has the same answer and no second effect."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(BonusRule, on_delete=models.PROTECT, related_name="awards")
+    external_id = models.CharField(max_length=100)
+    points = models.PositiveIntegerField()
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("merchant", "external_id", name="programs_bonus_external_id")
+        ]
+        indexes = [
+            models.Index(fields=["member", "rule", "occurred_at"], name="programs_bonus_cap_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points} bonus points ({self.external_id})"

@@ -15,8 +15,8 @@ from apps.core.selectors import location_list
 
 from . import rules
 from .earning import Line, basket_points
-from .forms import MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
-from .models import EarnMultiplier, Promotion
+from .forms import BonusRuleForm, MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
+from .models import BonusRule, EarnMultiplier, Promotion
 from .selectors import points_expiring
 from .services import program_settings
 
@@ -91,6 +91,8 @@ def _redisplay(request, **forms):
         "preview_form": PreviewForm(),
         "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
         "promotions": Promotion.objects.for_merchant(request.merchant),
+        "bonus_form": BonusRuleForm(),
+        "bonus_rules": BonusRule.objects.for_merchant(request.merchant),
         **forms,
     }
     return render(request, "programs/program.html", context, status=400)
@@ -179,3 +181,28 @@ def expiring(request):
         days = 30
     due = points_expiring(merchant=request.merchant, now=timezone.now(), within_days=days)
     return render(request, "programs/expiring.html", {"due": due, "days": days})
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def bonus_rule_create(request):
+    form = BonusRuleForm(request.POST)
+    if form.is_valid():
+        try:
+            rules.bonus_rule_create(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Bonus added.")
+            return redirect("programs:program")
+    return _redisplay(request, bonus_form=form)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def bonus_rule_toggle(request, pk: int):
+    rule = get_for_merchant_or_404(BonusRule, request, pk=pk)
+    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    return redirect("programs:program")

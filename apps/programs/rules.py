@@ -115,3 +115,49 @@ def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bo
         summary=f"{'Resumed' if active else 'Stopped'} {rule}",
         target=rule,
     )
+
+
+@transaction.atomic
+def bonus_rule_create(
+    *,
+    merchant: Merchant,
+    actor: User,
+    action: str,
+    points: int,
+    cap_count: int,
+    cap_period: str,
+    event_type: str = "",
+):
+    from .models import BonusAction, BonusRule, CapPeriod
+
+    if action not in BonusAction.values:
+        raise DomainError("Choose an action.", field="action")
+    event_type = " ".join((event_type or "").split()) if action == BonusAction.CUSTOM else ""
+    if action == BonusAction.CUSTOM and not event_type:
+        raise DomainError("Name the event type the storefront sends.", field="event_type")
+    if not isinstance(points, int) or not 1 <= points <= 1_000_000:
+        raise DomainError("Give 1 to 1,000,000 points.", field="points")
+    if not isinstance(cap_count, int) or not 1 <= cap_count <= 1000:
+        raise DomainError("Allow it 1 to 1,000 times.", field="cap_count")
+    if cap_period not in CapPeriod.values:
+        raise DomainError("Choose a period.", field="cap_period")
+    try:
+        with transaction.atomic():
+            rule = BonusRule.objects.create(
+                merchant=merchant,
+                action=action,
+                event_type=event_type,
+                points=points,
+                cap_count=cap_count,
+                cap_period=cap_period,
+            )
+    except IntegrityError as error:
+        raise Conflict("There is a bonus for this action already.", field="action") from error
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="program.bonus_created",
+        summary=f"Bonus: {rule}",
+        target=rule,
+    )
+    return rule

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .bonuses import birthday_bonuses
 from .services import lots_expire
 
 
@@ -7,3 +8,9 @@ from .services import lots_expire
 def expire_points() -> int:
     """Nightly: expire lots past their date. Safe to run twice."""
     return lots_expire()
+
+
+@shared_task
+def give_birthday_bonuses() -> int:
+    """Several times a day (time zones differ): today's birthday bonuses, once each."""
+    return birthday_bonuses()

@@ -15,6 +15,12 @@ urlpatterns = [
         name="multiplier_toggle",
     ),
     path("program/promotions/", program_views.promotion_create, name="promotion_create"),
+    path("program/bonuses/", program_views.bonus_rule_create, name="bonus_rule_create"),
+    path(
+        "program/bonuses/<int:pk>/toggle/",
+        program_views.bonus_rule_toggle,
+        name="bonus_rule_toggle",
+    ),
     path(
         "program/promotions/<int:pk>/toggle/",
         program_views.promotion_toggle,

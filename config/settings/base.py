@@ -192,6 +192,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-points": {"task": "apps.programs.tasks.expire_points", "schedule": 60 * 60},
+    "birthday-bonuses": {
+        "task": "apps.programs.tasks.give_birthday_bonuses",
+        "schedule": 60 * 60,
+    },
 }
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).

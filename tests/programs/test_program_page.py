@@ -99,3 +99,26 @@ def test_the_expiring_soon_list_names_who_a_reminder_should_reach(team, client_a
     assert (
         client_as(team.manager).get(reverse("programs:expiring"), {"days": "x"}).status_code == 200
     )
+
+
+def test_managers_add_a_capped_bonus_and_bad_input_is_a_field_error(team, client_as):
+    from apps.programs.models import BonusRule
+
+    client = client_as(team.manager)
+    missing = client.post(
+        reverse("programs:bonus_rule_create"),
+        {"action": "custom", "points": 10, "cap_count": 1, "cap_period": "day"},
+    )
+    assert missing.status_code == 400
+    assert "event type" in missing.text
+    client.post(
+        reverse("programs:bonus_rule_create"),
+        {"action": "review", "points": 25, "cap_count": 2, "cap_period": "month"},
+    )
+    rule = BonusRule.objects.get()
+    assert (rule.points, rule.cap_count, rule.cap_period) == (25, 2, "month")
+    again = client.post(
+        reverse("programs:bonus_rule_create"),
+        {"action": "review", "points": 5, "cap_count": 1, "cap_period": "ever"},
+    )
+    assert "already" in again.text

@@ -1,0 +1,176 @@
+"""Bonus points for actions (joining, a birthday, a completed profile, a review, a share,
+any custom event a storefront reports), each capped per member and period.
+
+`bonus_award` is the one way in: the counter hooks (enrollment, profile), the birthday
+task and (later) the API's events endpoint all call it. It is idempotent by external id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Merchant
+from apps.members.models import Member
+from apps.members.services import event_record
+
+from .lock_objects import points_account_lock
+from .models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
+from .services import _credit, program_settings
+
+
+@dataclass(frozen=True)
+class BonusResult:
+    points: int
+    reason: str
+    created: bool
+
+
+def _period_start(period: str, at: datetime, zone: str) -> datetime | None:
+    """The start of the cap's period containing `at`, in the merchant's time zone."""
+    local = at.astimezone(ZoneInfo(zone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    match period:
+        case CapPeriod.DAY:
+            return midnight
+        case CapPeriod.WEEK:
+            return midnight - timedelta(days=local.weekday())
+        case CapPeriod.MONTH:
+            return midnight.replace(day=1)
+        case CapPeriod.YEAR:
+            return midnight.replace(month=1, day=1)
+    return None  # ever
+
+
+@transaction.atomic
+def bonus_award(
+    *,
+    merchant: Merchant,
+    member: Member,
+    action: str,
+    external_id: str,
+    event_type: str = "",
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> BonusResult:
+    """Give the bonus of `action` (or of the custom `event_type`) if a rule exists and the
+    member is under its cap. The same external id again answers the same, once."""
+    external_id = (external_id or "").strip()
+    if not external_id or len(external_id) > 100:
+        raise DomainError("Give the event an id (up to 100 characters).", field="external_id")
+    if action not in BonusAction.values:
+        raise DomainError("Unknown action.", field="action")
+    if member.merchant_id != merchant.pk or not member.is_active:
+        raise DomainError("This member cannot earn here.", field="member")
+    event_type = event_type.strip() if action == BonusAction.CUSTOM else ""
+    rule = (
+        BonusRule.objects.for_merchant(merchant)
+        .filter(action=action, event_type=event_type, is_active=True)
+        .first()
+    )
+    if (
+        rule is None
+        and not BonusAward.objects.for_merchant(merchant).filter(external_id=external_id).exists()
+    ):
+        return BonusResult(0, "no bonus is set up for this action", created=False)
+    account = points_account_lock(member)  # a retry waits here for the first to finish
+    existing = BonusAward.objects.for_merchant(merchant).filter(external_id=external_id).first()
+    if existing is not None:
+        if existing.member_id != member.pk:
+            raise Conflict("This event id was used for another member.", field="external_id")
+        return BonusResult(existing.points, "already recorded", created=False)
+    if rule is None:
+        return BonusResult(0, "no bonus is set up for this action", created=False)
+    at = at or timezone.now()
+    start = _period_start(rule.cap_period, at, merchant.timezone)
+    given = BonusAward.objects.filter(member=member, rule=rule, points__gt=0)
+    if start is not None:
+        given = given.filter(occurred_at__gte=start)
+    capped = given.count() >= rule.cap_count
+    points = 0 if capped else rule.points
+    BonusAward.objects.create(
+        merchant=merchant,
+        member=member,
+        rule=rule,
+        external_id=external_id,
+        points=points,
+        occurred_at=at,
+    )
+    if capped:
+        return BonusResult(
+            0, f"the cap of {rule.cap_count} {rule.get_cap_period_display()} is reached", True
+        )
+    _credit(
+        account,
+        EntryKind.BONUS,
+        points,
+        at=at,
+        expiry_months=program_settings(merchant).expiry_months,
+        reason=f"bonus: {rule}",
+        actor=actor,
+    )
+    event_record(
+        member=member,
+        kind="bonus",
+        summary=f"Bonus for {rule.get_action_display().lower()}: {points} points",
+        actor=actor,
+        data={"rule": rule.pk, "points": points},
+        occurred_at=at,
+    )
+    return BonusResult(points, "awarded", created=True)
+
+
+def join_bonus(member: Member, actor: User | None) -> None:
+    """Enrollment hook: the join bonus, except for imported members (they joined before)."""
+    if member.channel != "import":
+        bonus_award(
+            merchant=member.merchant,
+            member=member,
+            action=BonusAction.JOIN,
+            external_id=f"join-{member.public_id}",
+            actor=actor,
+        )
+
+
+def profile_bonus(member: Member, actor: User | None) -> None:
+    """Profile hook: once the name, both contacts and the birthday are all there."""
+    if all((member.first_name, member.last_name, member.email, member.phone, member.birthday)):
+        bonus_award(
+            merchant=member.merchant,
+            member=member,
+            action=BonusAction.PROFILE,
+            external_id=f"profile-{member.public_id}",
+            actor=actor,
+        )
+
+
+def birthday_bonuses(*, today_utc: datetime | None = None) -> int:
+    """Give today's birthday bonuses (today in each merchant's time zone). Safe to run
+    twice a day: the external id names the member and the year."""
+    now = today_utc or timezone.now()
+    given = 0
+    for rule in BonusRule.objects.filter(
+        action=BonusAction.BIRTHDAY, is_active=True
+    ).select_related("merchant"):
+        local = now.astimezone(ZoneInfo(rule.merchant.timezone)).date()
+        members = (
+            Member.objects.for_merchant(rule.merchant)
+            .active()
+            .filter(birthday__month=local.month, birthday__day=local.day)
+        )
+        for member in members.iterator(chunk_size=1000):
+            result = bonus_award(
+                merchant=rule.merchant,
+                member=member,
+                action=BonusAction.BIRTHDAY,
+                external_id=f"birthday-{member.public_id}-{local.year}",
+                at=now,
+            )
+            given += result.created and result.points > 0
+    return given
