@@ -8,7 +8,7 @@ from apps.accounts.models import User
 from apps.core.models import Merchant
 
 from . import rules
-from .models import EarnMultiplier, Promotion, Reward, RewardKind
+from .models import BonusRule, EarnMultiplier, Promotion, Reward, RewardKind
 from .rewards import reward_create
 
 DEMO_REWARDS = [
@@ -65,6 +65,18 @@ def configure_demo_program(*, merchant: Merchant, actor: User) -> None:
             percent=200,
             starts_at=start,
             ends_at=start + timedelta(days=7),
+        )
+    if not BonusRule.objects.for_merchant(merchant).exists():
+        rules.bonus_rule_create(
+            merchant=merchant, actor=actor, action="join", points=50, cap_count=1, cap_period="ever"
+        )
+        rules.bonus_rule_create(
+            merchant=merchant,
+            actor=actor,
+            action="birthday",
+            points=100,
+            cap_count=1,
+            cap_period="year",
         )
     existing = set(Reward.objects.for_merchant(merchant).values_list("name", flat=True))
     for reward in DEMO_REWARDS:

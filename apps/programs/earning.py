@@ -44,6 +44,30 @@ def lines_from_items(items: list[dict]) -> list[Line]:
     ]
 
 
+def parse_basket_lines(text: str, currency: str) -> list[dict]:
+    """Typed lines, one per row, a category or SKU then the amount ("bakery 4.50"), as
+    items; ValueError names the first row that is not that."""
+    from apps.core.money import to_minor
+
+    items = []
+    for number, row in enumerate((text or "").splitlines(), start=1):
+        if not row.strip():
+            continue
+        name, _space, price = row.strip().rpartition(" ")
+        try:
+            amount = to_minor(price, currency)
+        except ValueError as error:
+            raise ValueError(
+                f"Line {number}: write a name then an amount, e.g. “bakery 4.50”."
+            ) from error
+        if not name.strip() or amount < 0:
+            raise ValueError(f"Line {number}: write a name then an amount, e.g. “bakery 4.50”.")
+        items.append(
+            {"sku": name.strip(), "category": name.strip(), "quantity": 1, "unit_amount": amount}
+        )
+    return items
+
+
 def active_promotion(
     *, merchant: Merchant, at: datetime, location: Location | None
 ) -> Promotion | None:

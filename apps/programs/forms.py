@@ -10,6 +10,14 @@ class PurchaseForm(forms.Form):
     tap or a resubmitted page records the purchase once."""
 
     amount = forms.DecimalField(label="Amount", min_value=0, max_digits=12, decimal_places=3)
+    lines = forms.CharField(
+        label="What was bought (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line, a category or product then its amount, e.g. “bakery 4.50”: "
+        "products with a multiplier earn more.",
+    )
     external_id = forms.CharField(
         label="Ticket number",
         max_length=100,

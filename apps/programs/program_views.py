@@ -14,7 +14,7 @@ from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import location_list
 
 from . import rules
-from .earning import Line, basket_points
+from .earning import basket_points, lines_from_items, parse_basket_lines
 from .forms import BonusRuleForm, MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
 from .models import BonusRule, EarnMultiplier, Promotion
 from .selectors import points_expiring
@@ -28,15 +28,9 @@ def _preview(request, form: PreviewForm):
     currency = request.merchant.currency
     try:
         amount = to_minor(form.cleaned_data["amount"], currency)
-        lines = []
-        for row in form.cleaned_data["lines"].splitlines():
-            if row.strip():
-                name, _space, price = row.strip().rpartition(" ")
-                lines.append(
-                    Line(to_minor(price, currency), sku=name.strip(), category=name.strip())
-                )
-    except ValueError:
-        form.add_error("lines", "Write each line as a name then an amount, e.g. “bakery 4.50”.")
+        lines = lines_from_items(parse_basket_lines(form.cleaned_data["lines"], currency))
+    except ValueError as error:
+        form.add_error("lines", str(error))
         return None
     return basket_points(
         merchant=request.merchant,

@@ -12,6 +12,7 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 
+from .earning import parse_basket_lines
 from .forms import AdjustForm, PurchaseForm
 from .selectors import ledger_list, lots_open, points_balance
 from .services import points_adjust, purchase_record
@@ -49,6 +50,7 @@ def purchase_create(request, public_id: str):
     if form.is_valid():
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
+            items = parse_basket_lines(form.cleaned_data["lines"], request.merchant.currency)
             result = purchase_record(
                 merchant=request.merchant,
                 member=member,
@@ -56,9 +58,10 @@ def purchase_create(request, public_id: str):
                 amount=amount,
                 actor=request.user,
                 location=request.location or None,
+                items=items,
             )
         except ValueError as error:
-            form.add_error("amount", str(error))
+            form.add_error("lines" if str(error).startswith("Line ") else "amount", str(error))
         except DomainError as error:
             add_domain_error(form, error)
         else:

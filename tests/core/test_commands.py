@@ -104,7 +104,13 @@ def test_createmerchant_refuses_a_name_too_long_for_the_database():
 
 
 def test_seed_demo_configures_a_complete_program_once():
-    from apps.programs.models import EarnMultiplier, ProgramSettings, Promotion, Reward
+    from apps.programs.models import (
+        BonusRule,
+        EarnMultiplier,
+        ProgramSettings,
+        Promotion,
+        Reward,
+    )
 
     _run("seed_demo")
     _run("seed_demo")
@@ -112,6 +118,7 @@ def test_seed_demo_configures_a_complete_program_once():
     assert ProgramSettings.objects.get(merchant=merchant).points_per_unit == 10
     assert EarnMultiplier.objects.for_merchant(merchant).count() == 1
     assert Promotion.objects.for_merchant(merchant).count() == 1
+    assert BonusRule.objects.for_merchant(merchant).count() == 2
     costs = sorted(Reward.objects.for_merchant(merchant).values_list("points_cost", flat=True))
     assert len(costs) == 4
     assert costs[0] <= 100  # one reward a newcomer can redeem after a purchase or two

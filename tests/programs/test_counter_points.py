@@ -87,3 +87,21 @@ def test_a_manager_adjusts_a_balance_with_a_reason(team, client_as):
     client.post(url, {"points": "40", "reason": "missed purchase"})
     assert points_balance(member=member) == 40
     assert LedgerEntry.objects.get(member=member).reason == "missed purchase"
+
+
+def test_what_was_bought_earns_its_multiplier_at_the_counter(team, client_as):
+    from apps.programs.models import EarnMultiplier
+
+    EarnMultiplier.objects.create(
+        merchant=team.merchant, target="category", value="bakery", percent=300
+    )
+    member = enroll(team)
+    client = client_as(team.staff)
+    bad = client.post(_url(member), {"amount": "10", "external_id": "T-1", "lines": "bakery lots"})
+    assert "Line 1" in " ".join(bad.context["form"].errors["lines"])
+    assert not Purchase.objects.exists()
+    client.post(_url(member), {"amount": "10", "external_id": "T-1", "lines": "bakery 4.00"})
+    assert points_balance(member=member) == 180  # 4 units triple, 6 units single
+    assert Purchase.objects.get().items == [
+        {"sku": "bakery", "category": "bakery", "quantity": 1, "unit_amount": 400}
+    ]
