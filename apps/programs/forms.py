@@ -43,6 +43,13 @@ class ProgramSettingsForm(forms.Form):
         max_value=120,
         help_text="Empty: points never expire. Applies to points earned from now on.",
     )
+    reminder_days = forms.IntegerField(
+        label="Remind members (days before expiry)",
+        min_value=1,
+        max_value=365,
+        initial=30,
+        help_text="Who is due is listed under “Points expiring soon”; campaigns send the message.",
+    )
 
 
 class MultiplierForm(forms.Form):

@@ -14,6 +14,9 @@ class ProgramSettings(TenantModel):
     expiry_months = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Points expire this many months after they are earned."
     )
+    reminder_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Remind members this many days before their points expire."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

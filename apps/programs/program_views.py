@@ -65,6 +65,8 @@ def program(request):
             "promotions": Promotion.objects.for_merchant(request.merchant).prefetch_related(
                 "locations"
             ),
+            "bonus_form": BonusRuleForm(),
+            "bonus_rules": BonusRule.objects.for_merchant(request.merchant),
         },
     )
 
@@ -169,10 +171,11 @@ def promotion_toggle(request, pk: int):
 @merchant_view(Role.MANAGER)
 def expiring(request):
     """Members whose points expire soon: who a reminder should reach."""
+    default = program_settings(request.merchant).reminder_days
     try:
-        days = min(max(int(request.GET.get("days", 30)), 1), 365)
+        days = min(max(int(request.GET.get("days", default)), 1), 365)
     except ValueError:
-        days = 30
+        days = default
     due = points_expiring(merchant=request.merchant, now=timezone.now(), within_days=days)
     return render(request, "programs/expiring.html", {"due": due, "days": days})
 

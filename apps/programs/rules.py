@@ -23,7 +23,12 @@ def _check_percent(percent: int) -> None:
 
 @transaction.atomic
 def program_settings_update(
-    *, merchant: Merchant, actor: User, points_per_unit: int, expiry_months: int | None
+    *,
+    merchant: Merchant,
+    actor: User,
+    points_per_unit: int,
+    expiry_months: int | None,
+    reminder_days: int | None = None,
 ) -> ProgramSettings:
     if not isinstance(points_per_unit, int) or not 0 <= points_per_unit <= 10_000:
         raise DomainError("Points per unit must be 0 to 10,000.", field="points_per_unit")

@@ -11,15 +11,16 @@ def test_managers_set_the_base_rate_and_expiry(team, client_as):
     client = client_as(team.manager)
     response = client.post(
         reverse("programs:settings_update"),
-        {"points_per_unit": 5, "expiry_months": 18},
+        {"points_per_unit": 5, "expiry_months": 18, "reminder_days": 14},
         follow=True,
     )
     assert "Saved." in response.text
     settings = ProgramSettings.objects.get(merchant=team.merchant)
-    assert (settings.points_per_unit, settings.expiry_months) == (5, 18)
+    assert (settings.points_per_unit, settings.expiry_months, settings.reminder_days) == (5, 18, 14)
     assert AuditLog.objects.filter(action="program.updated", actor=team.manager).exists()
     bad = client.post(
-        reverse("programs:settings_update"), {"points_per_unit": -1, "expiry_months": 0}
+        reverse("programs:settings_update"),
+        {"points_per_unit": -1, "expiry_months": 0, "reminder_days": 14},
     )
     assert bad.status_code == 400
     assert set(bad.context["settings_form"].errors) == {"points_per_unit", "expiry_months"}
@@ -122,3 +123,11 @@ def test_managers_add_a_capped_bonus_and_bad_input_is_a_field_error(team, client
         {"action": "review", "points": 5, "cap_count": 1, "cap_period": "ever"},
     )
     assert "already" in again.text
+
+
+def test_the_program_page_offers_every_section(team, client_as):
+    page = client_as(team.manager).get(reverse("programs:program")).text
+    for button in ("Save", "Add multiplier", "Add promotion", "Add bonus", "What would this earn?"):
+        assert button in page
+    assert 'name="reminder_days"' in page
+    assert 'name="cap_period"' in page
