@@ -34,10 +34,14 @@ def program_settings_update(
         raise DomainError("Points per unit must be 0 to 10,000.", field="points_per_unit")
     if expiry_months is not None and not 1 <= expiry_months <= 120:
         raise DomainError("Expiry must be 1 to 120 months, or never.", field="expiry_months")
+    if reminder_days is not None and not 1 <= reminder_days <= 365:
+        raise DomainError("Remind 1 to 365 days before.", field="reminder_days")
     settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
         merchant=merchant
     )
     settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
+    if reminder_days is not None:
+        settings.reminder_days = reminder_days
     settings.save()
     expiry = f"expire after {expiry_months} months" if expiry_months else "never expire"
     audit_record(
