@@ -89,3 +89,12 @@ def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[Expiri
         for row in rows
         if members[row["member"]].is_active
     ]
+
+
+def points_balances(*, members) -> dict[int, int]:
+    """Balances of several members in one query (members without an account have 0)."""
+    return dict(
+        PointsAccount.objects.filter(member__in=[member.pk for member in members]).values_list(
+            "member_id", "balance"
+        )
+    )

@@ -105,3 +105,28 @@ def test_what_was_bought_earns_its_multiplier_at_the_counter(team, client_as):
     assert Purchase.objects.get().items == [
         {"sku": "bakery", "category": "bakery", "quantity": 1, "unit_amount": 400}
     ]
+
+
+def test_the_counter_results_show_each_balance_in_one_query(team, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.programs.services import purchase_record
+
+    members = [enroll(team, first_name=f"Lucía {n}") for n in range(5)]
+    enroll(team, first_name="Zacarías")
+    purchase_record(merchant=team.merchant, member=members[0], external_id="A", amount=2000)
+    client = client_as(team.staff)
+    headers = {"HX-Request": "true", "HX-Target": "results"}
+
+    def queries_for(term):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("members:counter"), {"q": term}, headers=headers)
+        return response, len(queries)
+
+    queries_for("zacar")  # the first request also saves the session
+    five, five_queries = queries_for("lucia")
+    _one, one_query = queries_for("zacar")
+    assert five_queries == one_query  # balances cost one query, however many results
+    assert "200 points" in five.text
+    assert five.text.count(" 0 points") == 4
