@@ -41,57 +41,40 @@ def _preview(request, form: PreviewForm):
     )
 
 
-@merchant_view(Role.MANAGER)
-def program(request):
-    settings = program_settings(request.merchant)
-    settings_form = ProgramSettingsForm(
-        initial={
-            "points_per_unit": settings.points_per_unit,
-            "expiry_months": settings.expiry_months,
-        }
-    )
-    preview_form = PreviewForm(request.GET or None)
-    locations = location_list(merchant=request.merchant)
-    return render(
-        request,
-        "programs/program.html",
-        {
-            "settings_form": settings_form,
-            "multiplier_form": MultiplierForm(),
-            "promotion_form": PromotionForm(locations=locations),
-            "preview_form": preview_form,
-            "preview": _preview(request, preview_form),
-            "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
-            "promotions": Promotion.objects.for_merchant(request.merchant).prefetch_related(
-                "locations"
-            ),
-            "bonus_form": BonusRuleForm(),
-            "bonus_rules": BonusRule.objects.for_merchant(request.merchant),
-        },
-    )
-
-
-def _redisplay(request, **forms):
-    """The program page again with a refused form and its errors."""
-    locations = location_list(merchant=request.merchant)
+def _page(request, *, status: int = 200, **forms):
+    """The program page; `forms` replaces a blank form with a refused one and its errors."""
     settings = program_settings(request.merchant)
     context = {
         "settings_form": ProgramSettingsForm(
             initial={
                 "points_per_unit": settings.points_per_unit,
                 "expiry_months": settings.expiry_months,
+                "reminder_days": settings.reminder_days,
             }
         ),
         "multiplier_form": MultiplierForm(),
-        "promotion_form": PromotionForm(locations=locations),
+        "promotion_form": PromotionForm(locations=location_list(merchant=request.merchant)),
+        "bonus_form": BonusRuleForm(),
         "preview_form": PreviewForm(),
         "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
-        "promotions": Promotion.objects.for_merchant(request.merchant),
-        "bonus_form": BonusRuleForm(),
+        "promotions": Promotion.objects.for_merchant(request.merchant).prefetch_related(
+            "locations"
+        ),
         "bonus_rules": BonusRule.objects.for_merchant(request.merchant),
         **forms,
     }
-    return render(request, "programs/program.html", context, status=400)
+    return render(request, "programs/program.html", context, status=status)
+
+
+@merchant_view(Role.MANAGER)
+def program(request):
+    preview_form = PreviewForm(request.GET or None)
+    return _page(request, preview_form=preview_form, preview=_preview(request, preview_form))
+
+
+def _redisplay(request, **forms):
+    """The program page again with a refused form and its errors."""
+    return _page(request, status=400, **forms)
 
 
 @require_POST

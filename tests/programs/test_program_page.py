@@ -131,3 +131,9 @@ def test_the_program_page_offers_every_section(team, client_as):
         assert button in page
     assert 'name="reminder_days"' in page
     assert 'name="cap_period"' in page
+
+
+def test_the_settings_form_shows_what_is_saved(team, client_as):
+    ProgramSettings.objects.create(merchant=team.merchant, points_per_unit=7, reminder_days=9)
+    form = client_as(team.manager).get(reverse("programs:program")).context["settings_form"]
+    assert (form.initial["points_per_unit"], form.initial["reminder_days"]) == (7, 9)
