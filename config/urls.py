@@ -6,5 +6,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("members/", include("apps.members.urls")),
     path("points/", include("apps.programs.urls")),
+    path("tiers/", include("apps.programs.tiers.urls")),
+    path("coupons/", include("apps.programs.coupons.urls")),
+    path("referrals/", include("apps.programs.referrals.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -18,6 +18,7 @@ from . import services
 from .filters import MemberFilter
 from .forms import EnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
 from .models import Channel, Member
+from .panels import member_panels
 from .selectors import (
     member_by_card_code,
     member_list,
@@ -83,7 +84,13 @@ def member_detail(request, public_id: str):
     return render(
         request,
         "members/member_detail.html",
-        {"member": member, "page": page, "note_form": NoteForm(), "tags": member.tags.all()},
+        {
+            "member": member,
+            "page": page,
+            "note_form": NoteForm(),
+            "tags": member.tags.all(),
+            "panels": member_panels(),
+        },
     )
 
 

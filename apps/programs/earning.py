@@ -96,9 +96,11 @@ def basket_points(
     at: datetime,
     location: Location | None = None,
     settings: ProgramSettings | None = None,
+    member_percent: int = 100,
 ) -> Earning:
     """The points a purchase of `amount` earns. Lines name what was bought; whatever of
-    the amount they do not cover earns at the base rate."""
+    the amount they do not cover earns at the base rate. `member_percent` is what the
+    member's own standing adds (a tier's multiplier, `hooks.earn_percent`)."""
     if settings is None:
         settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
     multipliers = {
@@ -117,8 +119,8 @@ def basket_points(
     else:
         numerator, share = weighted + (amount - covered) * 100, 1
     points = divide(
-        numerator * settings.points_per_unit * promo_percent,
-        10 ** minor_digits(merchant.currency) * 100 * 100 * share,
+        numerator * settings.points_per_unit * promo_percent * member_percent,
+        10 ** minor_digits(merchant.currency) * 100 * 100 * 100 * share,
         rounding=Rounding.DOWN,
     )
     return Earning(points=points, promotion=promotion, lines=priced)

@@ -260,13 +260,15 @@ class RewardKind(models.TextChoices):
     FIXED_DISCOUNT = "fixed_discount", "Fixed discount"
     PERCENT_DISCOUNT = "percent_discount", "Percentage discount"
     FREE_PRODUCT = "free_product", "Free product"
+    COUPON = "coupon", "Coupon for a later visit"
 
 
 class Reward(TenantModel):
     """What points buy. The value is in integers: a fixed discount in minor units of the
     merchant's currency, a percentage in whole percent. `stock` empty means unlimited;
-    the validity dates are inclusive days in the merchant's time zone. (Tier
-    restrictions come with tiers.)"""
+    the validity dates are inclusive days in the merchant's time zone. A coupon reward's
+    value is `discount_amount`, the coupon's face value. Tier restrictions live in the tiers
+    app (`hooks.REWARD_CHECKS`)."""
 
     name = models.CharField(max_length=120)
     description = models.CharField(max_length=255, blank=True)
@@ -297,7 +299,7 @@ class Reward(TenantModel):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="fixed_discount", discount_amount__gt=0)
+                    Q(kind__in=["fixed_discount", "coupon"], discount_amount__gt=0)
                     | Q(kind="percent_discount", discount_percent__gte=1, discount_percent__lte=100)
                     | (Q(kind="free_product") & ~Q(product_name=""))
                 ),

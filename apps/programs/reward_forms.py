@@ -27,7 +27,7 @@ class RewardForm(forms.Form):
         min_value=0,
         max_digits=15,
         decimal_places=3,
-        help_text="For a fixed discount.",
+        help_text="For a fixed discount, or the value of a coupon for a later visit.",
     )
     discount_percent = forms.IntegerField(
         label="Discount (%)",

@@ -7,7 +7,8 @@ member's points) the balance is checked, the points leave the oldest lots first 
 the ledger primitives of services.py, the stock drops by a conditional UPDATE, and a
 redemption with a short code is issued. Voiding gives the points and the stock back once.
 
-Tier restrictions are left out until tiers exist (issue 4 mentions them).
+A coupon reward issues a coupon to use on a later visit (the coupons app does it through
+`hooks.REDEMPTION_CREATED`); a tier restriction is a `hooks.REWARD_CHECKS` of the tiers app.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
 
+from . import hooks
 from .lock_objects import points_account_lock
 from .models import EntryKind, Redemption, RedemptionStatus, Reward, RewardKind
 from .reward_selectors import merchant_today, reward_unavailable_reason
@@ -110,7 +112,7 @@ def _clean_reward(values: dict, *, currency: str) -> dict:
         "is_active": bool(values.get("is_active", True)),
     }
     match kind:
-        case RewardKind.FIXED_DISCOUNT:
+        case RewardKind.FIXED_DISCOUNT | RewardKind.COUPON:
             if not _int_in(values.get("discount_amount"), 1, MAX_DISCOUNT_AMOUNT):
                 raise DomainError(
                     "Give the discount amount (more than zero).", field="discount_amount"
@@ -271,7 +273,9 @@ def reward_redeem(
 
     at = now or timezone.now()
     reward = Reward.objects.get(pk=reward.pk)  # fresh: the catalog may have changed
-    reason = reward_unavailable_reason(reward, today=merchant_today(merchant, at))
+    reason = reward_unavailable_reason(
+        reward, today=merchant_today(merchant, at)
+    ) or hooks.reward_refusal(reward, member)
     if reason:
         raise RewardUnavailable(reason, field="reward")
     if account.balance < reward.points_cost:
@@ -306,6 +310,8 @@ def reward_redeem(
     )
     if spent != reward.points_cost:  # the lots disagree with the balance: refuse, roll back
         raise RuntimeError(f"member {member.pk}: lots hold less than the balance")
+    for hook in hooks.REDEMPTION_CREATED:
+        hook(redemption, actor)
     Member.objects.filter(pk=member.pk, last_activity_at__lt=at).update(last_activity_at=at)
     event_record(
         member=member,
@@ -370,6 +376,8 @@ def redemption_void(
         raise NotAllowed(
             "Only a manager can void a redemption made on another day.", code="void_not_allowed"
         )
+    for hook in hooks.REDEMPTION_VOIDING:
+        hook(redemption, actor)
     flipped = Redemption.objects.filter(pk=redemption.pk, status=RedemptionStatus.ISSUED).update(
         status=RedemptionStatus.VOIDED, voided_at=at, voided_by=actor, void_reason=reason
     )

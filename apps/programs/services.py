@@ -7,8 +7,9 @@ the lots' remaining points, however many tills and storefronts write at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -22,6 +23,7 @@ from apps.core.services import audit_record
 from apps.members.models import Member
 from apps.members.services import event_record
 
+from . import hooks
 from .earning import Line, basket_points, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
@@ -123,6 +125,7 @@ class PurchaseResult:
     points_earned: int
     points_balance: int
     created: bool  # False when the external id was recorded before: a retry
+    extras: dict[str, Any] = field(default_factory=dict)  # what hooks.PURCHASE_RECORDED added
 
 
 @transaction.atomic
@@ -170,7 +173,13 @@ def purchase_record(
     lines = _checked_lines(items or [])
     settings = program_settings(merchant)
     earning = basket_points(
-        merchant=merchant, amount=amount, lines=lines, at=at, location=location, settings=settings
+        merchant=merchant,
+        amount=amount,
+        lines=lines,
+        at=at,
+        location=location,
+        settings=settings,
+        member_percent=hooks.earn_percent(member, at),
     )
     points = earning.points
     purchase = Purchase.objects.create(
@@ -204,7 +213,10 @@ def purchase_record(
         data={"purchase": purchase.pk, "amount": amount, "points": points},
         occurred_at=at,
     )
-    return PurchaseResult(purchase, points, account.balance, created=True)
+    extras = hooks.collect(
+        hooks.PURCHASE_RECORDED, purchase, account=account, lines=lines, actor=actor
+    )
+    return PurchaseResult(purchase, points, account.balance, created=True, extras=extras)
 
 
 @dataclass(frozen=True)
@@ -214,6 +226,7 @@ class RefundResult:
     shortfall: int
     points_balance: int
     created: bool
+    extras: dict[str, Any] = field(default_factory=dict)  # what hooks.REFUND_RECORDED added
 
 
 @transaction.atomic
@@ -287,7 +300,11 @@ def refund_record(
         data={"refund": refund.pk, "amount": amount, "points": owed, "shortfall": shortfall},
         occurred_at=at,
     )
-    return RefundResult(refund, owed, shortfall, account.balance, True)
+    purchase.refunded_amount, purchase.points_reversed = refunded_total, owed_total
+    extras = hooks.collect(
+        hooks.REFUND_RECORDED, refund, purchase=purchase, account=account, actor=actor
+    )
+    return RefundResult(refund, owed, shortfall, account.balance, True, extras=extras)
 
 
 # Adjustments and expiry --------------------------------------------------------------

@@ -47,6 +47,9 @@ LOCAL_APPS = [
     "apps.core",
     "apps.members",
     "apps.programs",
+    "apps.programs.tiers",
+    "apps.programs.coupons",
+    "apps.programs.referrals",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,1 @@
+"""Referrals (the referrals app owns its models; see services.py)."""

@@ -1,0 +1,1 @@
+"""VIP tiers (the tiers app owns its models; see services.py)."""
