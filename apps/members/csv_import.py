@@ -714,15 +714,21 @@ def import_is_stale(member_import: MemberImport) -> bool:
 
 def import_can_resume(member_import: MemberImport) -> bool:
     """Confirmed, and stopped by an error or by a worker that went away."""
-    return member_import.confirmed_at is not None and (
-        member_import.status == ImportStatus.FAILED or import_is_stale(member_import)
+    return (
+        member_import.confirmed_at is not None
+        and member_import.files_removed_at is None
+        and (member_import.status == ImportStatus.FAILED or import_is_stale(member_import))
     )
 
 
 def import_can_remap(member_import: MemberImport) -> bool:
-    return member_import.confirmed_at is None and (
-        member_import.status in (ImportStatus.MAPPING, ImportStatus.READY, ImportStatus.FAILED)
-        or import_is_stale(member_import)
+    return (
+        member_import.confirmed_at is None
+        and member_import.files_removed_at is None
+        and (
+            member_import.status in (ImportStatus.MAPPING, ImportStatus.READY, ImportStatus.FAILED)
+            or import_is_stale(member_import)
+        )
     )
 
 
@@ -922,6 +928,11 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
     """Start the import after the dry run, or resume one that stopped."""
     from .tasks import member_import_run
 
+    if member_import.files_removed_at:
+        raise Conflict(
+            "The file of this import was deleted after its keeping time: upload it again.",
+            code="file_deleted",
+        )
     resuming = import_can_resume(member_import)
     if not resuming and member_import.status != ImportStatus.READY:
         raise Conflict(

@@ -228,6 +228,9 @@ class MemberImport(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    files_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention.py deleted the uploaded and problem files."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -258,6 +261,9 @@ class MemberExport(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    files_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention.py deleted the file."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,7 +6,7 @@ acknowledged late and re-queued if their worker dies).
 
 from celery import shared_task
 
-from . import csv_export, csv_import
+from . import csv_export, csv_import, retention
 
 
 @shared_task
@@ -25,3 +25,9 @@ def member_import_run(import_id: int) -> bool:
 def member_export_run(export_id: int) -> bool:
     """Write the CSV file of an export."""
     return csv_export.export_run(export_id=export_id)
+
+
+@shared_task
+def member_files_purge() -> int:
+    """Daily: delete import and export files past their keeping time (retention.py)."""
+    return retention.transfer_files_purge()

@@ -8,6 +8,7 @@ with htmx every second, and work without JavaScript through a refresh link.
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -142,6 +143,7 @@ def _import_context(member_import: MemberImport, form) -> dict:
         "stale": stale,
         "can_resume": csv_import.import_can_resume(member_import),
         "can_remap": csv_import.import_can_remap(member_import),
+        "keep_days": settings.MEMBER_FILES_KEEP_DAYS,
         "done_rows": done,
         "percent": done * 100 // total if total else 0,
         "analysis": analysis,
@@ -249,6 +251,7 @@ def export_detail(request, pk: int):
             "polling": working and not stale,
             "stale": stale,
             "percent": export.rows_done * 100 // export.rows_total if export.rows_total else 0,
+            "keep_days": settings.MEMBER_FILES_KEEP_DAYS,
         },
     )
 
@@ -257,7 +260,7 @@ def export_detail(request, pk: int):
 def export_download(request, pk: int):
     export = get_for_merchant_or_404(MemberExport, request, pk=pk)
     if export.status != ExportStatus.DONE or not export.file:
-        raise Http404("This export is not ready.")
+        raise Http404("This export is not ready, or its file was deleted.")
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

@@ -199,7 +199,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.programs.tasks.give_birthday_bonuses",
         "schedule": 60 * 60,
     },
+    "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
 }
+
+# Member import and export files hold personal data: deleted this many days after their
+# last activity (apps/members/retention.py).
+MEMBER_FILES_KEEP_DAYS = env.int("MEMBER_FILES_KEEP_DAYS", default=7)
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).
 REST_FRAMEWORK = {
