@@ -107,6 +107,16 @@ def _promotion(team) -> dict:
     return {"pk": promotion.pk}
 
 
+def _api_key(team) -> dict:
+    from apps.core.api_keys import api_key_create
+    from apps.core.models import ApiKey
+
+    api_key = ApiKey.objects.for_merchant(team.merchant).first() or (
+        api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="write").api_key
+    )
+    return {"pk": api_key.pk}
+
+
 OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:location_edit": lambda team: {
         "pk": Location.objects.for_merchant(team.merchant).first().pk
@@ -115,6 +125,7 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:membership_remove": _staff_membership,
     "core:invitation_resend": _pending_invitation,
     "core:invitation_revoke": _pending_invitation,
+    "core:api_key_revoke": _api_key,
     # members
     "members:detail": _member,
     "members:edit": _member,

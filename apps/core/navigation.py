@@ -25,6 +25,7 @@ NAVIGATION = [
     NavItem("Locations", "core:location_list", Role.MANAGER, "settings"),
     NavItem("Team", "core:team", Role.OWNER, "settings"),
     NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),
+    NavItem("API keys", "core:api_keys", Role.OWNER, "settings"),
     NavItem("Activity log", "core:audit_log", Role.MANAGER, "settings"),
 ]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from apps.accounts.models import User
 
-from .models import AuditLog, Invitation, Location, Membership, Merchant, Role
+from .models import ApiKey, AuditLog, Invitation, Location, Membership, Merchant, Role
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -106,3 +106,12 @@ def onboarding_checklist(*, membership: Membership) -> list[ChecklistStep]:
         ),
     ]
     return [step for step in steps if membership.has_role(step.min_role)]
+
+
+def api_key_list(*, merchant: Merchant) -> QuerySet[ApiKey]:
+    """The merchant's API keys, live ones first, newest first."""
+    return (
+        ApiKey.objects.for_merchant(merchant)
+        .select_related("created_by", "revoked_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api_key_views, views
 
 app_name = "core"
 
@@ -19,5 +19,7 @@ urlpatterns = [
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("activity/", views.audit_log, name="audit_log"),
+    path("api-keys/", api_key_views.api_keys, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", api_key_views.api_key_revoke_view, name="api_key_revoke"),
     path("healthz/", views.healthz, name="healthz"),
 ]

@@ -207,13 +207,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 MEMBER_FILES_KEEP_DAYS = env.int("MEMBER_FILES_KEEP_DAYS", default=7)
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).
+# The API is for storefronts with keys (apps/core/api.py, api_auth.py): JSON only, no sessions.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.core.api_auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api_auth.KeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.api_auth.KeyRateLimit"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "apps.core.api.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
 }
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fideliza API",
+    "DESCRIPTION": "The storefront API of a Fideliza loyalty program. Authenticate with "
+    "`Authorization: Bearer <key>`; owners create keys in the dashboard (Settings → API keys). "
+    "Errors read `{code, message, errors: {field: [messages]}}`.",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

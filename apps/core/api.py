@@ -1,0 +1,106 @@
+"""What every API endpoint shares: one error shape, and the connection check.
+
+A request carries `Authorization: Bearer <key>` (api_auth.py). The key decides the
+merchant: every endpoint reads `request.auth.merchant` and reaches rows only through
+`for_merchant()`, so another merchant's ids answer 404 exactly as in the dashboard.
+
+Errors always read `{"code": ..., "message": ..., "errors": {field: [messages]}}`.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+from .models import ApiKey
+
+
+def _field_errors(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        errors = {}
+        for field, messages in detail.items():
+            if isinstance(messages, dict):  # a nested serializer: "items.0.sku"
+                for inner, inner_messages in _field_errors(messages).items():
+                    errors[f"{field}.{inner}"] = inner_messages
+            elif isinstance(messages, list) and messages and isinstance(messages[0], dict):
+                for index, item in enumerate(messages):
+                    for inner, inner_messages in _field_errors(item).items():
+                        errors[f"{field}.{index}.{inner}"] = inner_messages
+            else:
+                errors[str(field)] = [str(message) for message in _as_list(messages)]
+        return errors
+    return {"non_field_errors": [str(message) for message in _as_list(detail)]}
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def error_body(code: str, message: str, errors: dict | None = None) -> dict:
+    return {"code": code, "message": message, "errors": errors or {}}
+
+
+def api_exception_handler(exc, context):
+    """Every refusal in one shape: services' DomainErrors keep their code and field."""
+    if isinstance(exc, DomainError):
+        errors = {exc.field: [exc.message]} if exc.field else {}
+        return Response(error_body(exc.code, exc.message, errors), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        first = next(iter(errors.values()))[0] if errors else "The request is not valid."
+        response.data = error_body("invalid", first, errors)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        response.data = error_body(str(code), str(exc.detail))
+    return response
+
+
+@extend_schema(
+    summary="Which merchant and key this is",
+    responses=inline_serializer(
+        "Whoami",
+        {
+            "merchant": inline_serializer(
+                "WhoamiMerchant",
+                {
+                    "name": serializers.CharField(),
+                    "slug": serializers.CharField(),
+                    "currency": serializers.CharField(),
+                },
+            ),
+            "key": inline_serializer(
+                "WhoamiKey",
+                {
+                    "name": serializers.CharField(),
+                    "prefix": serializers.CharField(),
+                    "scope": serializers.ChoiceField(choices=["read", "write"]),
+                },
+            ),
+        },
+    ),
+)
+@api_view(["GET"])
+def whoami(request):
+    """A storefront's connection check: the merchant the key belongs to, and its scope."""
+    api_key: ApiKey = request.auth
+    merchant = api_key.merchant
+    return Response(
+        {
+            "merchant": {
+                "name": merchant.name,
+                "slug": merchant.slug,
+                "currency": merchant.currency,
+            },
+            "key": {"name": api_key.name, "prefix": api_key.prefix, "scope": api_key.scope},
+        }
+    )

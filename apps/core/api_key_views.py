@@ -1,0 +1,53 @@
+"""The owner's page of API keys: create (the key is shown once), see last use, revoke."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from .api_keys import api_key_create, api_key_revoke
+from .errors import DomainError
+from .forms import add_domain_error
+from .models import ApiKey, ApiKeyScope, Role
+from .permissions import get_for_merchant_or_404, merchant_view
+from .selectors import api_key_list
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=80, help_text="What uses it: “Web shop”.")
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=ApiKeyScope.choices,
+        initial=ApiKeyScope.WRITE,
+        help_text="A read-only key can look members up but not record anything.",
+    )
+
+
+@merchant_view(Role.OWNER)
+def api_keys(request):
+    form = ApiKeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = api_key_create(
+                merchant=request.merchant, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            form = ApiKeyForm()
+    return render(
+        request,
+        "core/api_keys.html",
+        {"form": form, "issued": issued, "keys": api_key_list(merchant=request.merchant)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@merchant_view(Role.OWNER)
+def api_key_revoke_view(request, pk: int):
+    api_key = get_for_merchant_or_404(ApiKey, request, pk=pk)
+    if api_key_revoke(api_key=api_key, actor=request.user):
+        messages.success(request, f"Revoked {api_key.name}: it no longer works.")
+    return redirect("core:api_keys")

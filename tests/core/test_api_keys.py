@@ -1,0 +1,162 @@
+"""API keys: shown once, stored as a hash, scoped, revocable, rate limited, one error shape."""
+
+import hashlib
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from apps.core.api_keys import api_key_authenticate, api_key_create, api_key_revoke
+from apps.core.models import ApiKey, AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def api(key: str | None = None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def test_a_key_is_shown_once_and_only_its_prefix_and_hash_are_kept(team, client_as):
+    client = client_as(team.owner)
+
+    response = client.post(reverse("core:api_keys"), {"name": "Web shop", "scope": "write"})
+
+    assert response.status_code == 200
+    key = response.context["issued"].key
+    assert key.startswith("fdz_")
+    assert key in response.content.decode()
+    stored = ApiKey.objects.get(merchant=team.merchant)
+    assert stored.secret_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert key.split("_")[2] not in str(ApiKey.objects.filter(pk=stored.pk).values().get())
+    page = client.get(reverse("core:api_keys")).content.decode()
+    assert f"fdz_{stored.prefix}" in page
+    assert key not in page
+    assert AuditLog.objects.filter(merchant=team.merchant, action="api_key.created").exists()
+
+
+def test_a_nameless_key_is_a_form_error_and_nothing_is_created(team, client_as):
+    response = client_as(team.owner).post(reverse("core:api_keys"), {"name": " ", "scope": "write"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"]
+    assert not ApiKey.objects.exists()
+
+
+def test_the_key_opens_its_own_merchant_only(team, other_team):
+    mine = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    api_key_create(merchant=other_team.merchant, actor=other_team.owner, name="Shop", scope="read")
+
+    body = api(mine.key).get(reverse("api:whoami")).json()
+
+    assert body["merchant"]["slug"] == team.merchant.slug
+    assert body["key"] == {"name": "Shop", "prefix": mine.api_key.prefix, "scope": "read"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "Bearer", "Bearer fdz_nope", "Basic dXNlcjpwYXNz", "Bearer fdz_abcdefghij_wrong"],
+)
+def test_without_a_valid_key_the_answer_is_401_in_the_error_shape(header):
+    client = APIClient()
+    if header:
+        client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get(reverse("api:whoami"))
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"code", "message", "errors"}
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_wrong_secret_with_a_real_prefix_is_refused(team):
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    forged = issued.key[:-4] + ("aaaa" if not issued.key.endswith("aaaa") else "bbbb")
+
+    assert api_key_authenticate(forged) is None
+    assert api(forged).get(reverse("api:whoami")).status_code == 401
+
+
+def test_a_revoked_key_stops_working_at_once(team, client_as):
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    assert api(issued.key).get(reverse("api:whoami")).status_code == 200
+
+    response = client_as(team.owner).post(reverse("core:api_key_revoke", args=[issued.api_key.pk]))
+
+    assert response.status_code == 302
+    assert api(issued.key).get(reverse("api:whoami")).status_code == 401
+    assert api_key_revoke(api_key=issued.api_key, actor=team.owner) is False  # once only
+    assert AuditLog.objects.filter(action="api_key.revoked").count() == 1
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(team):
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    client = api(issued.key)
+
+    client.get(reverse("api:whoami"))
+    first = ApiKey.objects.get(pk=issued.api_key.pk).last_used_at
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(last_used_at=None)
+    client.get(reverse("api:whoami"))
+
+    assert first is not None
+    assert ApiKey.objects.get(pk=issued.api_key.pk).last_used_at is None
+
+
+def test_a_read_only_key_cannot_write(team):
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+
+    response = api(issued.key).post(reverse("api:whoami"), {}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_a_write_key_gets_past_the_scope_check(team):
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="write")
+
+    response = api(issued.key).post(reverse("api:whoami"), {}, format="json")
+
+    assert response.status_code == 405  # whoami only reads; the scope let it through
+
+
+def test_the_rate_limit_answers_429_with_retry_after(team, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    other = api_key_create(merchant=team.merchant, actor=team.owner, name="Till", scope="read")
+    client = api(issued.key)
+
+    statuses = [client.get(reverse("api:whoami")).status_code for _ in range(4)]
+    limited = client.get(reverse("api:whoami"))
+
+    assert statuses[:3] == [200, 200, 200]
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "throttled"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert api(other.key).get(reverse("api:whoami")).status_code == 200  # per key
+
+
+def test_the_schema_and_docs_are_served_without_a_key_or_a_cdn(client):
+    schema = client.get(reverse("api:schema"))
+    docs = client.get(reverse("api:docs"))
+
+    assert schema.status_code == 200
+    assert b"/api/v1/" in schema.content
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
+    assert b"<script>" not in docs.content  # the script is a file: the CSP holds
+
+
+def test_createapikey_prints_the_key_once(team):
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("createapikey", team.merchant.slug, "--name", "POS", stdout=out, stderr=err)
+
+    key = out.getvalue().strip()
+    assert api_key_authenticate(key).merchant == team.merchant
+    assert "shown only once" in err.getvalue()
+    with pytest.raises(CommandError, match="No merchant"):
+        call_command("createapikey", "nobody", "--name", "POS", stdout=out, stderr=err)
