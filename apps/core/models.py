@@ -213,3 +213,20 @@ class ApiKey(TenantModel):
     @property
     def can_write(self) -> bool:
         return self.scope == ApiKeyScope.WRITE
+
+
+class IdempotencyRecord(TenantModel):
+    """The answer given to a POST sent with an `Idempotency-Key` (apps/core/idempotency.py),
+    written in the same transaction as the work it answers, kept two days."""
+
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "key"], name="core_idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="core_idempotency_age")]

@@ -7,3 +7,11 @@ from . import notifications
 def send_invitation_email(invitation_id: int, token: str) -> bool:
     """Email the invitation link. Safe to run twice: it sends once per link."""
     return notifications.invitation_email_send(invitation_id=invitation_id, token=token)
+
+
+@shared_task
+def idempotency_purge() -> int:
+    """Daily: forget Idempotency-Keys past their keeping time."""
+    from .idempotency import idempotency_records_purge
+
+    return idempotency_records_purge()

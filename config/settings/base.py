@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60 * 60,
     },
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
+    "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
 }
 
 # Member import and export files hold personal data: deleted this many days after their
@@ -219,6 +220,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fideliza API",
     "DESCRIPTION": "The storefront API of a Fideliza loyalty program. Authenticate with "

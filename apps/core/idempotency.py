@@ -1,0 +1,123 @@
+"""`Idempotency-Key` for every POST of the API (as Stripe and the IETF draft describe).
+
+A storefront that retries a POST with the same key gets the first answer again and no
+second effect:
+
+* the same key and the same request (method, path, body) replays the stored answer, with
+  `Idempotent-Replayed: true`;
+* the same key with another request answers 422 (`idempotency_key_reused`);
+* the same key while the first request is still running answers 409
+  (`idempotency_key_in_use`), and never waits on it.
+
+The answer is stored in the same transaction as the work, so a request that fails or
+dies stores nothing and may be retried with its key. Only successful answers (2xx) are
+kept: a refusal (insufficient points, say) is not an effect to protect. A transaction-
+scoped advisory lock on the key tells a running duplicate apart (PostgreSQL; SQLite runs
+one writer at a time anyway). Records are kept `IDEMPOTENCY_KEEP_HOURS` (48).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from .errors import Conflict, DomainError
+from .models import IdempotencyRecord, Merchant
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _lock_key(merchant: Merchant, key: str) -> bool:
+    """Take the key for this transaction; False if another transaction holds it."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"idempotency:{merchant.pk}:{key}"],
+        )
+        return cursor.fetchone()[0]
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for another request.", field=HEADER
+        )
+    response = Response(record.response_body, status=record.response_status)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(handler):
+    """Decorate an API view's `post`: with an Idempotency-Key header, at most one effect."""
+
+    @wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER, "").strip()
+        if not key:
+            return handler(view, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise DomainError(f"Keep the {HEADER} within 255 characters.", field=HEADER)
+        merchant = request.auth.merchant
+        fingerprint = _fingerprint(request)
+        with transaction.atomic():
+            if not _lock_key(merchant, key):
+                raise IdempotencyKeyInUse(
+                    "A request with this Idempotency-Key is still running: retry shortly.",
+                    field=HEADER,
+                )
+            stored = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).first()
+            if stored is not None:
+                return _replay(stored, fingerprint)
+            response = handler(view, request, *args, **kwargs)
+            if not 200 <= response.status_code < 300:
+                transaction.set_rollback(True)
+                return response
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        merchant=merchant,
+                        key=key,
+                        fingerprint=fingerprint,
+                        response_status=response.status_code,
+                        response_body=response.data,
+                    )
+            except IntegrityError:  # SQLite only: a twin committed first; undo ours
+                transaction.set_rollback(True)
+                raise IdempotencyKeyInUse(
+                    "A request with this Idempotency-Key was just answered: retry it.",
+                    field=HEADER,
+                ) from None
+            return response
+
+    return wrapper
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Daily: forget keys older than `IDEMPOTENCY_KEEP_HOURS`."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEEP_HOURS)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
