@@ -117,6 +117,35 @@ def _api_key(team) -> dict:
     return {"pk": api_key.pk}
 
 
+def _webhook_endpoint(team) -> dict:
+    from apps.core.models import WebhookEndpoint
+    from apps.core.webhooks import endpoint_create
+
+    endpoint = WebhookEndpoint.objects.for_merchant(team.merchant).first() or endpoint_create(
+        merchant=team.merchant,
+        actor=team.owner,
+        url="https://hooks.example.com/fideliza",
+        events=["member.enrolled"],
+    )
+    return {"pk": endpoint.pk}
+
+
+def _webhook_delivery(team) -> dict:
+    from apps.core.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.get(pk=_webhook_endpoint(team)["pk"])
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).first() or (
+        WebhookDelivery.objects.create(
+            merchant=team.merchant,
+            endpoint=endpoint,
+            event="member.enrolled",
+            payload={"id": "evt_isolation", "type": "member.enrolled", "data": {}},
+            status=DeliveryStatus.FAILED,
+        )
+    )
+    return {"pk": delivery.pk}
+
+
 OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:location_edit": lambda team: {
         "pk": Location.objects.for_merchant(team.merchant).first().pk
@@ -126,6 +155,9 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "core:invitation_resend": _pending_invitation,
     "core:invitation_revoke": _pending_invitation,
     "core:api_key_revoke": _api_key,
+    "core:webhook_detail": _webhook_endpoint,
+    "core:webhook_set_active": _webhook_endpoint,
+    "core:webhook_replay": _webhook_delivery,
     # members
     "members:detail": _member,
     "members:edit": _member,

@@ -230,3 +230,74 @@ class IdempotencyRecord(TenantModel):
             models.UniqueConstraint(fields=["merchant", "key"], name="core_idempotency_key_unique")
         ]
         indexes = [models.Index(fields=["created_at"], name="core_idempotency_age")]
+
+
+class WebhookEvent(models.TextChoices):
+    MEMBER_ENROLLED = "member.enrolled", "Member enrolled"
+    PURCHASE_RECORDED = "purchase.recorded", "Purchase recorded"
+    TIER_CHANGED = "tier.changed", "Tier changed"
+    COUPON_ISSUED = "coupon.issued", "Coupon issued"
+    REWARD_REDEEMED = "reward.redeemed", "Reward redeemed"
+    POINTS_EXPIRING = "points.expiring", "Points expiring soon"
+
+
+class WebhookEndpoint(TenantModel):
+    """An owner's HTTPS address that receives the events it chose (apps/core/webhooks.py).
+    The secret signs every delivery; it must be readable to sign, so it is stored as is."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=120, blank=True)
+    events = models.JSONField(default=list, help_text="WebhookEvent values.")
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(TenantModel):
+    """One event to one endpoint, written in the transaction of the change it reports (an
+    outbox): it exists exactly when the change committed, and a task sends it after."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="core_delivery_recent"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="core_delivery_due",
+            ),
+        ]

@@ -26,6 +26,7 @@ NAVIGATION = [
     NavItem("Team", "core:team", Role.OWNER, "settings"),
     NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),
     NavItem("API keys", "core:api_keys", Role.OWNER, "settings"),
+    NavItem("Webhooks", "core:webhooks", Role.OWNER, "settings"),
     NavItem("Activity log", "core:audit_log", Role.MANAGER, "settings"),
 ]
 

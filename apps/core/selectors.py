@@ -8,7 +8,17 @@ from django.db.models import F, QuerySet
 
 from apps.accounts.models import User
 
-from .models import ApiKey, AuditLog, Invitation, Location, Membership, Merchant, Role
+from .models import (
+    ApiKey,
+    AuditLog,
+    Invitation,
+    Location,
+    Membership,
+    Merchant,
+    Role,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -115,3 +125,12 @@ def api_key_list(*, merchant: Merchant) -> QuerySet[ApiKey]:
         .select_related("created_by", "revoked_by")
         .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
     )
+
+
+def webhook_endpoints(*, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.for_merchant(merchant).order_by("-is_active", "-created_at")
+
+
+def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """Newest first (the index on endpoint and creation time)."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")

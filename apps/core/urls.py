@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api_key_views, views
+from . import api_key_views, views, webhook_views
 
 app_name = "core"
 
@@ -21,5 +21,11 @@ urlpatterns = [
     path("activity/", views.audit_log, name="audit_log"),
     path("api-keys/", api_key_views.api_keys, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", api_key_views.api_key_revoke_view, name="api_key_revoke"),
+    path("webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/active/", webhook_views.webhook_set_active, name="webhook_set_active"),
+    path(
+        "webhooks/deliveries/<int:pk>/replay/", webhook_views.webhook_replay, name="webhook_replay"
+    ),
     path("healthz/", views.healthz, name="healthz"),
 ]

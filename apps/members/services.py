@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
-from apps.core.models import Location, Merchant
+from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.webhooks import webhook_emit
 
 from .identifiers import (
     InvalidIdentifier,
@@ -557,6 +558,29 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
         target=survivor,
     )
     return survivor
+
+
+def member_webhook_data(member: Member) -> dict:
+    """A member as webhooks describe it (ids are the opaque public ones)."""
+    return {
+        "id": member.public_id,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email,
+        "phone": member.phone,
+        "card_code": member.card_code,
+        "channel": member.channel,
+        "location": member.location.name if member.location_id else None,
+        "enrolled_at": member.enrolled_at,
+    }
+
+
+def member_enrolled_webhook(member: Member, actor: User | None) -> None:
+    webhook_emit(
+        merchant_id=member.merchant_id,
+        event=WebhookEvent.MEMBER_ENROLLED,
+        data={"member": member_webhook_data(member)},
+    )
 
 
 # Apps that act when a customer enrolls at the counter, storefront or API (not by import),

@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotAllowed
-from apps.core.models import Location, Merchant, Role
+from apps.core.models import Location, Merchant, Role, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
@@ -312,6 +313,17 @@ def reward_redeem(
         raise RuntimeError(f"member {member.pk}: lots hold less than the balance")
     for hook in hooks.REDEMPTION_CREATED:
         hook(redemption, actor)
+    webhook_emit(
+        merchant_id=merchant.pk,
+        event=WebhookEvent.REWARD_REDEEMED,
+        data={
+            "redemption": {"code": redemption.code, "external_id": external_id or None},
+            "member": member.public_id,
+            "reward": reward.name,
+            "points": reward.points_cost,
+            "points_balance": account.balance,
+        },
+    )
     Member.objects.filter(pk=member.pk, last_activity_at__lt=at).update(last_activity_at=at)
     event_record(
         member=member,

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
-from apps.core.models import Location, Merchant
+from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.money import Rounding, divide, minor_digits
 from apps.core.services import audit_record
+from apps.core.webhooks import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 
@@ -215,6 +216,23 @@ def purchase_record(
     )
     extras = hooks.collect(
         hooks.PURCHASE_RECORDED, purchase, account=account, lines=lines, actor=actor
+    )
+    webhook_emit(
+        merchant_id=merchant.pk,
+        event=WebhookEvent.PURCHASE_RECORDED,
+        data={
+            "purchase": {
+                "external_id": external_id,
+                "member": member.public_id,
+                "amount": amount,
+                "currency": purchase.currency,
+                "location": location.name if location else None,
+                "occurred_at": at,
+            },
+            "points_earned": points,
+            "points_balance": account.balance,
+            **extras,
+        },
     )
     return PurchaseResult(purchase, points, account.balance, created=True, extras=extras)
 

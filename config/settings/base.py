@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
+    "webhook-retry-due": {"task": "apps.core.tasks.webhook_retry_due", "schedule": 60},
 }
 
 # Member import and export files hold personal data: deleted this many days after their
@@ -221,6 +222,13 @@ REST_FRAMEWORK = {
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
+
+# Webhooks (apps/core/webhooks.py): HTTPS to public addresses only, unless allowed here
+# (local.py and test.py allow http and private hosts, for a receiver on this machine).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fideliza API",
     "DESCRIPTION": "The storefront API of a Fideliza loyalty program. Authenticate with "

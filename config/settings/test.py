@@ -61,3 +61,8 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Static files come straight from the app folders (no collectstatic in tests).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# The webhook tests run a receiver on 127.0.0.1 over http; tests of the guard turn these off.
+WEBHOOK_ALLOW_HTTP = True
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+WEBHOOK_RETRY_BASE_SECONDS = 0.2

@@ -1,0 +1,271 @@
+"""Webhooks against a real HTTP receiver on this machine: signed, retried, replayed."""
+
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.errors import DomainError
+from apps.core.models import DeliveryStatus, WebhookDelivery
+from apps.core.webhooks import (
+    deliveries_retry_due,
+    endpoint_create,
+    signature_verify,
+    webhook_emit,
+)
+from apps.programs.services import purchase_record
+from tests.celery_worker import celery_worker_on_redis
+from tests.members.factories import enroll
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A local endpoint answering the scripted statuses in turn (then 200), recording
+    every request it gets."""
+
+    def __init__(self):
+        self.statuses: list[int] = []
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def events(self) -> list[dict]:
+        return [json.loads(request["body"]) for request in self.requests]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()
+
+
+def subscribe(team, url: str, events=("member.enrolled",)):
+    return endpoint_create(merchant=team.merchant, actor=team.owner, url=url, events=list(events))
+
+
+def test_an_enrollment_reaches_the_endpoint_signed(
+    team, other_team, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = subscribe(team, receiver.url)
+    subscribe(other_team, receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member = enroll(team, first_name="Ana", phone="611 000 001")
+
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert signature_verify(
+        endpoint.secret, request["headers"]["Fideliza-Signature"], request["body"]
+    )
+    assert not signature_verify(
+        "whsec_other", request["headers"]["Fideliza-Signature"], request["body"]
+    )
+    assert request["headers"]["Fideliza-Event"] == "member.enrolled"
+    event = receiver.events()[0]
+    assert event["type"] == "member.enrolled"
+    assert event["data"]["member"]["id"] == member.public_id
+    assert event["id"].startswith("evt_")
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+
+
+def test_a_stale_or_tampered_signature_does_not_verify():
+    body = b'{"id":"evt_1"}'
+    now = time.time()
+    from apps.core.webhooks import signature
+
+    header = signature("whsec_x", int(now) - 600, body)
+
+    assert not signature_verify("whsec_x", header, body, now=now)
+    assert signature_verify("whsec_x", header, body, now=now - 600)
+    assert not signature_verify("whsec_x", header, body + b" ", now=now - 600)
+    assert not signature_verify("whsec_x", "garbage", body)
+
+
+def test_only_chosen_events_of_active_endpoints_are_sent(
+    team, receiver, django_capture_on_commit_callbacks
+):
+    subscribe(team, receiver.url, events=["purchase.recorded"])
+    off = subscribe(team, receiver.url, events=["member.enrolled"])
+    off.is_active = False
+    off.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member = enroll(team, first_name="Ana", phone="611 000 001")
+        purchase_record(merchant=team.merchant, member=member, external_id="T-1", amount=1250)
+
+    events = receiver.events()
+    assert [event["type"] for event in events] == ["purchase.recorded"]
+    data = events[0]["data"]
+    assert data["purchase"] == {
+        "external_id": "T-1",
+        "member": member.public_id,
+        "amount": 1250,
+        "currency": "EUR",
+        "location": None,
+        "occurred_at": data["purchase"]["occurred_at"],
+    }
+    assert data["points_earned"] == data["points_balance"] > 0
+
+
+def test_nothing_is_sent_for_a_change_that_rolled_back(
+    team, receiver, django_capture_on_commit_callbacks
+):
+    subscribe(team, receiver.url)
+
+    def failing_change():
+        with transaction.atomic():
+            webhook_emit(merchant_id=team.merchant.pk, event="member.enrolled", data={})
+            raise RuntimeError("the change failed")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pytest.raises(RuntimeError, failing_change)
+
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_a_500_is_retried_with_back_off_and_then_delivered(
+    team, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    receiver.statuses = [500]
+    endpoint = subscribe(team, receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll(team, first_name="Ana", phone="611 000 001")
+
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+    assert delivery.next_attempt_at - delivery.last_attempt_at == timedelta(seconds=30)
+    assert deliveries_retry_due(now=timezone.now()) == 0  # not due yet
+
+    assert deliveries_retry_due(now=timezone.now() + timedelta(seconds=31)) == 1
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 2, 200)
+    first, second = receiver.events()
+    assert first["id"] == second["id"]  # a retry keeps the event id: receivers dedupe on it
+
+
+def test_after_the_last_attempt_it_fails_and_a_replay_delivers(
+    team, receiver, settings, client_as, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    receiver.statuses = [503, 502]
+    endpoint = subscribe(team, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll(team, first_name="Ana", phone="611 000 001")
+    deliveries_retry_due(now=timezone.now() + timedelta(hours=1))
+    failed = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (failed.status, failed.attempts, failed.next_attempt_at) == ("failed", 2, None)
+    owner = client_as(team.owner)
+    page = owner.get(reverse("core:webhook_detail", args=[endpoint.pk])).content.decode()
+    assert "HTTP 502" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(reverse("core:webhook_replay", args=[failed.pk]))
+
+    assert response.status_code == 302
+    replay = WebhookDelivery.objects.exclude(pk=failed.pk).get()
+    assert (replay.status, replay.replay_of_id) == ("delivered", failed.pk)
+    assert receiver.events()[-1]["id"] == failed.payload["id"]
+
+
+def test_an_endpoint_that_does_not_answer_is_an_error_not_a_crash(
+    team, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    endpoint = subscribe(team, "http://127.0.0.1:9/nothing-listens")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll(team, first_name="Ana", phone="611 000 001")
+
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.last_status_code is None
+    assert delivery.last_error
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://shop.example.com/hooks", "https"),
+        ("https://127.0.0.1/hooks", "private network"),
+        ("https://10.1.2.3/hooks", "private network"),
+        ("https://[::1]/hooks", "private network"),
+        ("https:///nohost", "full address"),
+    ],
+)
+def test_addresses_must_be_public_https(team, settings, url, message):
+    settings.WEBHOOK_ALLOW_HTTP = False
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+
+    with pytest.raises(DomainError, match=message) as refused:
+        subscribe(team, url)
+
+    assert refused.value.field == "url"
+
+
+def test_the_owner_adds_an_endpoint_with_a_form(team, client_as):
+    owner = client_as(team.owner)
+
+    bad = owner.post(reverse("core:webhooks"), {"url": "https://hooks.example.com/x"})
+    good = owner.post(
+        reverse("core:webhooks"),
+        {"url": "https://hooks.example.com/x", "events": ["tier.changed", "coupon.issued"]},
+    )
+
+    assert bad.status_code == 400
+    assert bad.context["form"].errors["events"]
+    assert good.status_code == 302
+    page = owner.get(good["Location"]).content.decode()
+    assert "whsec_" in page
+    assert "coupon.issued" in page
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_redis_retries_after_a_500_on_its_own(team, receiver, settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0.3
+    receiver.statuses = [500]
+    endpoint = subscribe(team, receiver.url)
+
+    with celery_worker_on_redis("webhooks"):
+        enroll(team, first_name="Ana", phone="611 000 001")
+        deadline = time.monotonic() + 20
+        while not WebhookDelivery.objects.filter(endpoint=endpoint, status="delivered").exists():
+            assert time.monotonic() < deadline, "the worker did not deliver"
+            time.sleep(0.05)
+
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.attempts == 2
+    assert len(receiver.requests) == 2
