@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 from apps.core import api as core_api
+from apps.members import api as members_api
+from apps.programs import api as programs_api
 
 app_name = "api"
 
@@ -14,6 +16,15 @@ _public = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
     path("", core_api.whoami, name="whoami"),
+    path("members/", members_api.MembersView.as_view(), name="members"),
+    path("members/<str:member_id>/", members_api.MemberView.as_view(), name="member"),
+    path("members/<str:member_id>/ledger/", programs_api.LedgerView.as_view(), name="ledger"),
+    path("purchases/", programs_api.PurchasesView.as_view(), name="purchases"),
+    path(
+        "purchases/<path:purchase_id>/refunds/",
+        programs_api.RefundsView.as_view(),
+        name="refunds",
+    ),
     path("schema/", SpectacularAPIView.as_view(**_public), name="schema"),
     path(
         "docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **_public), name="docs"

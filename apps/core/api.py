@@ -49,7 +49,8 @@ def api_exception_handler(exc, context):
     """Every refusal in one shape: services' DomainErrors keep their code and field."""
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, errors), status=exc.status)
+        body = error_body(exc.code, exc.message, errors) | exc.details
+        return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     response = drf_exception_handler(exc, context)

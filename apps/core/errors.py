@@ -8,6 +8,7 @@ Views turn them into form errors, the API's exception handler into a 4xx with th
 class DomainError(Exception):
     code = "invalid"
     status = 400
+    details: dict = {}  # noqa: RUF012 - read only: what the API adds to the error body
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)
@@ -25,3 +26,10 @@ class NotAllowed(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class NotFound(DomainError):
+    """For the API: an id this caller cannot see (another merchant's answers the same)."""
+
+    code = "not_found"
+    status = 404

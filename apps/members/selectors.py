@@ -8,11 +8,13 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Collate, Lower
 from django.db.models.lookups import StartsWith
 
+from apps.core.errors import DomainError
 from apps.core.models import Merchant
 
 from .identifiers import (
     InvalidIdentifier,
     normalize_card_code,
+    normalize_email,
     normalize_phone,
     search_text,
 )
@@ -160,3 +162,34 @@ def member_personal_data(*, member: Member) -> dict:
             for event in member_timeline(member=member)
         ],
     }
+
+
+def members_find(
+    *,
+    merchant: Merchant,
+    email: str = "",
+    phone: str = "",
+    card_code: str = "",
+    external_id: str = "",
+) -> list[Member]:
+    """Exact lookups for storefronts, each an index hit: the phone in any spelling of the
+    same number, the email in any case, the card code as printed or typed. Several
+    criteria must all match. A phone or email that cannot be one is a field error."""
+    members = Member.objects.for_merchant(merchant).active()
+    if not any((email, phone, card_code, external_id)):
+        raise DomainError("Look up by email, phone, card_code or external_id.", field="email")
+    try:
+        if phone:
+            members = members.filter(phone=normalize_phone(phone, merchant.country.code))
+        if email:
+            members = members.filter(email=normalize_email(email))
+    except InvalidIdentifier as error:
+        raise DomainError(str(error), field="phone" if phone else "email") from error
+    if card_code:
+        code = normalize_card_code(card_code)
+        if code is None:
+            return []
+        members = members.filter(card_code=code)
+    if external_id:
+        members = members.filter(external_id=external_id.strip())
+    return list(members.select_related("location")[:10])

@@ -39,6 +39,10 @@ class DuplicateMember(Conflict):
         super().__init__(message, field=field)
         self.member = member
 
+    @property
+    def details(self) -> dict:
+        return {"member": self.member.public_id}
+
 
 @dataclass(frozen=True)
 class EnrollResult:

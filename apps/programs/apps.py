@@ -19,3 +19,9 @@ class ProgramsConfig(AppConfig):
         member_services.MERGE_KEEPS.update({LedgerEntry, PointsAccount})
         member_services.ENROLL_HANDLERS.append(join_bonus)
         member_services.PROFILE_HANDLERS.append(profile_bonus)
+
+        from apps.members.api_fields import MEMBER_API_EXTENSIONS
+
+        from .api_fields import POINTS
+
+        MEMBER_API_EXTENSIONS.append(POINTS)

@@ -1,0 +1,139 @@
+"""The storefront API for members: enroll, look up, read, update. Thin: the same
+services as the counter (a member's representation is in api_fields.py)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import NotFound
+from apps.core.idempotency import idempotent
+
+from . import services
+from .api_fields import member_data, member_out
+from .models import Channel, Member
+from .selectors import members_find
+
+
+class EnrollIn(serializers.Serializer):
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    first_name = serializers.CharField(max_length=80)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    marketing_consent = serializers.BooleanField(
+        required=False, default=False, help_text="Email and SMS marketing, both."
+    )
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class MemberPatchIn(serializers.Serializer):
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    first_name = serializers.CharField(required=False, max_length=80)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    birthday = serializers.DateField(required=False, allow_null=True)
+    consent_email = serializers.BooleanField(required=False)
+    consent_sms = serializers.BooleanField(required=False)
+
+
+class MemberList(serializers.Serializer):
+    results = serializers.ListField(child=serializers.DictField())
+
+
+class ErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def member_for_api(request, member_id: str) -> Member:
+    """The key's merchant's active member with this id; 404 for anyone else's."""
+    member = (
+        Member.objects.for_merchant(request.auth.merchant)
+        .select_related("location")
+        .filter(public_id=member_id)
+        .first()
+    )
+    if member is None or not member.is_active:
+        raise NotFound("No member with this id.", field="member")
+    return member
+
+
+class MembersView(APIView):
+    @extend_schema(
+        summary="Look a member up",
+        operation_id="members_lookup",
+        parameters=[
+            OpenApiParameter("email", str),
+            OpenApiParameter("phone", str, description="Any spelling of the number."),
+            OpenApiParameter("card_code", str),
+            OpenApiParameter("external_id", str),
+        ],
+        responses={200: MemberList, 400: ErrorOut},
+    )
+    def get(self, request):
+        query = {
+            name: request.query_params.get(name, "")[:254]
+            for name in ("email", "phone", "card_code", "external_id")
+        }
+        found = members_find(merchant=request.auth.merchant, **query)
+        return Response({"results": [member_data(member) for member in found]})
+
+    @extend_schema(
+        summary="Enroll a member",
+        request=EnrollIn,
+        responses={201: member_out(), 200: member_out(), 400: ErrorOut, 409: ErrorOut},
+    )
+    @idempotent
+    def post(self, request):
+        incoming = EnrollIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = dict(incoming.validated_data)
+        consent = values.pop("marketing_consent", False)
+        with transaction.atomic():
+            result = services.member_enroll(
+                merchant=request.auth.merchant,
+                actor=None,
+                channel=Channel.API,
+                consent_email=consent,
+                consent_sms=consent,
+                **values,
+            )
+        return Response(member_data(result.member), status=201 if result.created else 200)
+
+
+class MemberView(APIView):
+    @extend_schema(summary="A member", responses={200: member_out(), 404: ErrorOut})
+    def get(self, request, member_id: str):
+        return Response(member_data(member_for_api(request, member_id)))
+
+    @extend_schema(
+        summary="Update a member",
+        request=MemberPatchIn,
+        responses={200: member_out(), 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    )
+    def patch(self, request, member_id: str):
+        member = member_for_api(request, member_id)
+        incoming = MemberPatchIn(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        current = {
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email or "",
+            "phone": member.phone or "",
+            "birthday": member.birthday,
+            "language": member.language,
+            "consent_email": member.consent_email,
+            "consent_sms": member.consent_sms,
+        }
+        updated = services.member_update(
+            member=member,
+            actor=None,
+            source=Channel.API,
+            **(current | dict(incoming.validated_data)),
+        )
+        return Response(member_data(updated))

@@ -1,0 +1,71 @@
+"""A member as the API shows it. Other apps add what they know about a member (points,
+tier, coupons, referral code) by registering a `MemberApiExtension` in their
+`AppConfig.ready()`; the views (api.py) are imported later, with the URLs, so the schema
+sees every extension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from rest_framework import serializers
+
+from .models import Channel, Member
+
+
+@dataclass(frozen=True)
+class MemberApiExtension:
+    fields: dict[str, serializers.Field]  # for the schema
+    data: Callable[[Member], dict]  # the values, for one member
+
+
+MEMBER_API_EXTENSIONS: list[MemberApiExtension] = []
+
+
+class MemberBase(serializers.Serializer):
+    id = serializers.CharField(help_text="Opaque id (mbr_…).")
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField(allow_null=True, help_text="E.164.")
+    birthday = serializers.DateField(allow_null=True)
+    card_code = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    marketing_consent = serializers.BooleanField()
+    consent_email = serializers.BooleanField()
+    consent_sms = serializers.BooleanField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    enrolled_at = serializers.DateTimeField()
+
+
+@cache
+def member_out() -> type[serializers.Serializer]:
+    """The member's schema: the base fields and every extension's (built once, after the
+    apps registered theirs)."""
+    fields = {}
+    for extension in MEMBER_API_EXTENSIONS:
+        fields |= extension.fields
+    return type("Member", (MemberBase,), fields)
+
+
+def member_data(member: Member) -> dict:
+    data = {
+        "id": member.public_id,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email,
+        "phone": member.phone,
+        "birthday": member.birthday.isoformat() if member.birthday else None,
+        "card_code": member.card_code,
+        "external_id": member.external_id,
+        "marketing_consent": member.consent_email or member.consent_sms,
+        "consent_email": member.consent_email,
+        "consent_sms": member.consent_sms,
+        "channel": member.channel,
+        "enrolled_at": member.enrolled_at.isoformat(),
+    }
+    for extension in MEMBER_API_EXTENSIONS:
+        data |= extension.data(member)
+    return data

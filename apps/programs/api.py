@@ -1,0 +1,214 @@
+"""The storefront API for points: the member's ledger, purchases and refunds. Thin: the
+same services as the counter (`services.purchase_record`, `services.refund_record`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import DomainError, NotFound
+from apps.core.idempotency import idempotent
+from apps.core.models import Location
+from apps.members.api import ErrorOut, member_for_api
+from apps.members.models import Member
+
+from . import services
+from .models import EntryKind, LedgerEntry, Purchase
+from .selectors import ledger_list
+
+LEDGER_PAGE = 100
+
+
+class ItemIn(serializers.Serializer):
+    sku = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    quantity = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
+    unit_amount = serializers.IntegerField(min_value=0, max_value=10**10, help_text="Cents.")
+
+
+class PurchaseIn(serializers.Serializer):
+    member = serializers.CharField(max_length=40, help_text="The member's id (mbr_…).")
+    external_id = serializers.CharField(max_length=100, help_text="Your order or ticket id.")
+    amount = serializers.IntegerField(
+        min_value=1, max_value=10**12, help_text="What was paid, in minor units (cents)."
+    )
+    currency = serializers.CharField(min_length=3, max_length=3)
+    items = ItemIn(many=True, required=False, max_length=500)
+    location = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, help_text="The location's name."
+    )
+    occurred_at = serializers.DateTimeField(required=False)
+
+
+class PurchaseOut(serializers.Serializer):
+    id = serializers.CharField(help_text="The purchase's external_id.")
+    member = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    points_earned = serializers.IntegerField()
+    points_balance = serializers.IntegerField()
+    cashback_earned = serializers.IntegerField(required=False)
+    coupons_issued = serializers.ListField(child=serializers.CharField(), required=False)
+    tier = serializers.CharField(required=False, allow_null=True)
+
+
+class RefundIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text="Your refund id.")
+    amount = serializers.IntegerField(min_value=1, max_value=10**12, help_text="Cents.")
+
+
+class RefundOut(serializers.Serializer):
+    id = serializers.CharField(help_text="The refund's external_id.")
+    purchase = serializers.CharField()
+    amount = serializers.IntegerField()
+    points_reversed = serializers.IntegerField()
+    points_shortfall = serializers.IntegerField(help_text="Taken back but already spent.")
+    points_balance = serializers.IntegerField()
+
+
+class LedgerEntryOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Ascending; pass as `before` for older ones.")
+    kind = serializers.ChoiceField(choices=EntryKind.choices)
+    points = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+    purchase = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class LedgerOut(serializers.Serializer):
+    results = LedgerEntryOut(many=True)
+    next_before = serializers.IntegerField(allow_null=True)
+
+
+def _location(merchant, name: str) -> Location | None:
+    if not name:
+        return None
+    location = Location.objects.for_merchant(merchant).filter(name=name).first()
+    if location is None:
+        raise DomainError("No location with this name.", field="location")
+    return location
+
+
+def _member(request, member_id: str) -> Member:
+    try:
+        return member_for_api(request, member_id)
+    except NotFound as error:
+        raise DomainError("No member with this id.", field="member") from error
+
+
+def purchase_data(result: services.PurchaseResult) -> dict:
+    purchase = result.purchase
+    return {
+        "id": purchase.external_id,
+        "member": purchase.member.public_id,
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "points_earned": result.points_earned,
+        "points_balance": result.points_balance,
+        **result.extras,
+    }
+
+
+class PurchasesView(APIView):
+    @extend_schema(
+        summary="Record a purchase (earns points)",
+        request=PurchaseIn,
+        responses={201: PurchaseOut, 200: PurchaseOut, 400: ErrorOut, 409: ErrorOut},
+    )
+    @idempotent
+    def post(self, request):
+        incoming = PurchaseIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        merchant = request.auth.merchant
+        if values["currency"].upper() != merchant.currency:
+            raise DomainError(f"This program counts in {merchant.currency}.", field="currency")
+        occurred_at = values.get("occurred_at")
+        if occurred_at and occurred_at > timezone.now() + timedelta(minutes=5):
+            raise DomainError("A purchase cannot be in the future.", field="occurred_at")
+        result = services.purchase_record(
+            merchant=merchant,
+            member=_member(request, values["member"]),
+            external_id=values["external_id"],
+            amount=values["amount"],
+            location=_location(merchant, values.get("location", "")),
+            occurred_at=occurred_at,
+            items=[dict(item) for item in values.get("items", [])],
+        )
+        return Response(purchase_data(result), status=201 if result.created else 200)
+
+
+class RefundsView(APIView):
+    @extend_schema(
+        summary="Refund part or all of a purchase (takes back its points in proportion)",
+        request=RefundIn,
+        responses={201: RefundOut, 200: RefundOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    )
+    @idempotent
+    def post(self, request, purchase_id: str):
+        incoming = RefundIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        purchase = (
+            Purchase.objects.for_merchant(request.auth.merchant)
+            .select_related("member", "merchant")
+            .filter(external_id=purchase_id)
+            .first()
+        )
+        if purchase is None:
+            raise NotFound("No purchase with this id.", field="purchase")
+        result = services.refund_record(purchase=purchase, **incoming.validated_data)
+        return Response(
+            {
+                "id": result.refund.external_id,
+                "purchase": purchase.external_id,
+                "amount": result.refund.amount,
+                "points_reversed": result.points_reversed,
+                "points_shortfall": result.shortfall,
+                "points_balance": result.points_balance,
+                **result.extras,
+            },
+            status=201 if result.created else 200,
+        )
+
+
+class LedgerView(APIView):
+    @extend_schema(
+        summary="A member's ledger, newest first, with the balance after each entry",
+        parameters=[OpenApiParameter("before", int, description="Entries older than this id.")],
+        responses={200: LedgerOut, 400: ErrorOut, 404: ErrorOut},
+    )
+    def get(self, request, member_id: str):
+        member = member_for_api(request, member_id)
+        entries = ledger_list(member=member).order_by("-id")
+        before = request.query_params.get("before")
+        if before is not None:
+            if not before.isdigit() or len(before) > 18:
+                raise DomainError("Give `before` as an entry id.", field="before")
+            entries = entries.filter(id__lt=int(before))
+        page = list(entries[: LEDGER_PAGE + 1])
+        more = len(page) > LEDGER_PAGE
+        page = page[:LEDGER_PAGE]
+        return Response(
+            {
+                "results": [_entry_data(entry) for entry in page],
+                "next_before": page[-1].pk if more else None,
+            }
+        )
+
+
+def _entry_data(entry: LedgerEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "points": entry.points,
+        "balance_after": entry.balance_after,
+        "purchase": entry.purchase.external_id if entry.purchase_id else None,
+        "reason": entry.reason,
+        "created_at": entry.created_at.isoformat(),
+    }

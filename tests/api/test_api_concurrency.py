@@ -1,0 +1,71 @@
+"""Twenty storefront retries at once, over real HTTP against PostgreSQL: one effect."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from apps.core.api_keys import api_key_create
+from apps.programs.models import LedgerEntry, Purchase
+from apps.programs.selectors import points_balance
+from tests.conftest import make_team
+from tests.members.factories import enroll
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+CLIENTS = 20
+
+
+def post_all_at_once(url: str, key: str, body: dict, headers: dict) -> list[tuple[int, dict]]:
+    barrier = threading.Barrier(CLIENTS)
+
+    def post(_n):
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+            | headers,
+            method="POST",
+        )
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return list(pool.map(post, range(CLIENTS)))
+
+
+@pytest.fixture
+def shop(live_server):
+    team = make_team()
+    member = enroll(team, first_name="Lucía", phone="611 222 333")
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+    body = {"member": member.public_id, "external_id": "order-1", "amount": 2500, "currency": "EUR"}
+    return f"{live_server.url}/api/v1/purchases/", key, body, member
+
+
+@pytest.mark.parametrize("with_key", [True, False], ids=["idempotency-key", "external-id-only"])
+def test_twenty_identical_purchases_at_once_earn_once(shop, with_key):
+    url, key, body, member = shop
+    headers = {"Idempotency-Key": "retry-me"} if with_key else {}
+
+    answers = post_all_at_once(url, key, body, headers)
+
+    statuses = sorted(status for status, _body in answers)
+    assert Purchase.objects.count() == 1
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+    assert points_balance(member=member) == 250
+    assert statuses.count(201) >= 1
+    if with_key:
+        # the first, then replays of its answer, or "still running" for twins meanwhile
+        assert set(statuses) <= {201, 409}
+        assert {b["code"] for s, b in answers if s == 409} <= {"idempotency_key_in_use"}
+    else:
+        assert statuses.count(201) == 1
+        assert set(statuses) == {200, 201}
+    assert {b["points_balance"] for s, b in answers if s < 300} == {250}
