@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from apps.core import api as core_api
 from apps.members import api as members_api
 from apps.programs import api as programs_api
+from apps.programs import reward_api
 
 app_name = "api"
 
@@ -16,6 +17,15 @@ _public = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
 urlpatterns = [
     path("", core_api.whoami, name="whoami"),
+    path("program/", reward_api.ProgramView.as_view(), name="program"),
+    path("rewards/", reward_api.RewardsView.as_view(), name="rewards"),
+    path("redemptions/", reward_api.RedemptionsView.as_view(), name="redemptions"),
+    path(
+        "redemptions/<str:code>/void/",
+        reward_api.RedemptionVoidView.as_view(),
+        name="redemption_void",
+    ),
+    path("events/", reward_api.EventsView.as_view(), name="events"),
     path("members/", members_api.MembersView.as_view(), name="members"),
     path("members/<str:member_id>/", members_api.MemberView.as_view(), name="member"),
     path("members/<str:member_id>/ledger/", programs_api.LedgerView.as_view(), name="ledger"),

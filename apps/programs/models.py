@@ -1,8 +1,11 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from apps.core.tenancy import TenantModel
+from apps.members.identifiers import CARD_ALPHABET
 
 
 class ProgramSettings(TenantModel):
@@ -256,6 +259,11 @@ class Promotion(TenantModel):
 # Rewards catalog and redemption (apps/programs/rewards.py) ---------------------------
 
 
+def new_reward_id() -> str:
+    """An opaque id for the API: no count of rewards leaks through it."""
+    return "rwd_" + "".join(secrets.choice(CARD_ALPHABET.lower()) for _ in range(16))
+
+
 class RewardKind(models.TextChoices):
     FIXED_DISCOUNT = "fixed_discount", "Fixed discount"
     PERCENT_DISCOUNT = "percent_discount", "Percentage discount"
@@ -270,6 +278,7 @@ class Reward(TenantModel):
     value is `discount_amount`, the coupon's face value. Tier restrictions live in the tiers
     app (`hooks.REWARD_CHECKS`)."""
 
+    public_id = models.CharField(max_length=24, unique=True, default=new_reward_id, editable=False)
     name = models.CharField(max_length=120)
     description = models.CharField(max_length=255, blank=True)
     kind = models.CharField(max_length=20, choices=RewardKind.choices)

@@ -69,3 +69,31 @@ def test_twenty_identical_purchases_at_once_earn_once(shop, with_key):
         assert statuses.count(201) == 1
         assert set(statuses) == {200, 201}
     assert {b["points_balance"] for s, b in answers if s < 300} == {250}
+
+
+def test_twenty_redemptions_of_the_last_affordable_reward_spend_once(live_server):
+    from apps.programs.models import Redemption
+    from apps.programs.rewards import reward_create
+    from apps.programs.services import points_adjust
+
+    team = make_team()
+    member = enroll(team, first_name="Lucía", phone="611 222 333")
+    points_adjust(member=member, points=70, reason="given", actor=team.manager)
+    reward = reward_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        name="Free coffee",
+        kind="free_product",
+        product_name="Coffee",
+        points_cost=40,
+    )
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+    body = {"reward": reward.public_id, "member": member.public_id}
+
+    answers = post_all_at_once(f"{live_server.url}/api/v1/redemptions/", key, body, {})
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [201] + [409] * (CLIENTS - 1)
+    assert {b["code"] for s, b in answers if s == 409} == {"insufficient_points"}
+    assert Redemption.objects.count() == 1
+    assert points_balance(member=member) == 30
