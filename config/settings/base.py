@@ -235,6 +235,10 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Bearer <key>`; owners create keys in the dashboard (Settings → API keys). "
     "Errors read `{code, message, errors: {field: [messages]}}`.",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api_schema.add_common_responses",
+    ],
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
