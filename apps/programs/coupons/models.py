@@ -202,3 +202,26 @@ class Coupon(TenantModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class PurchaseCashback(TenantModel):
+    """What one purchase earned in cashback and what its refunds took back so far, so
+    several partial refunds take back exactly the refunded share (as `Purchase` keeps
+    `points_earned` and `points_reversed` for points)."""
+
+    purchase = models.OneToOneField(
+        "programs.Purchase", on_delete=models.PROTECT, related_name="cashback"
+    )
+    earned = models.BigIntegerField(help_text="Minor units, before settling any shortfall.")
+    reversed = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earned__gt=0)
+                & Q(reversed__gte=0)
+                & Q(reversed__lte=models.F("earned")),
+                name="coupons_purchase_cashback_within_earned",
+            ),
+        ]
