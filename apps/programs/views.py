@@ -70,7 +70,10 @@ def purchase_create(request, public_id: str):
         except ValueError as error:
             form.add_error("lines" if str(error).startswith("Line ") else "amount", str(error))
         except DomainError as error:
-            add_domain_error(form, error)
+            if error.field == "code":  # the coupon's refusal, on the coupon's field
+                form.add_error("coupon", error.message)
+            else:
+                add_domain_error(form, error)
         else:
             messages.success(
                 request,

@@ -50,6 +50,7 @@ def coupon_issue(
     reason: str = "",
     actor: User | None = None,
     issue_key: str = "",
+    issued_at: datetime | None = None,
     **links,
 ) -> Coupon:
     """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
@@ -76,7 +77,7 @@ def coupon_issue(
         expires_at=expires_at,
         source=source,
         reason=(reason or "")[:255],
-        issued_at=timezone.now(),
+        issued_at=issued_at or timezone.now(),
         issued_by=actor,
         issue_key=issue_key,
         **links,
@@ -335,6 +336,7 @@ def coupon_issue_by_hand(
         expires_at=now + timedelta(days=days) if days else None,
         reason=reason,
         actor=actor,
+        issued_at=now,
     )
     audit_record(
         merchant=merchant,
