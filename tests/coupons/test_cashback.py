@@ -266,3 +266,25 @@ def test_wallets_and_coupons_reconcile_with_purchases_and_refunds(
         with connection.cursor() as cursor:  # the database agrees: no negative wallet
             cursor.execute("SELECT count(*) FROM coupons_cashbackwallet WHERE balance < 0")
             assert cursor.fetchone()[0] == 0
+
+
+def test_a_retried_purchase_can_answer_its_cashback_and_coupons(team):
+    from apps.programs.coupons.selectors import purchase_cashback_extras
+
+    enable_cashback(team, rate_bp=1000, threshold=500)
+    member = enroll(team)
+    first = buy(team, member, 6000, external_id="T-api")
+    again = buy(team, member, 6000, external_id="T-api")
+    assert again.extras == {}  # the hook runs once
+    assert purchase_cashback_extras(purchase=again.purchase) == first.extras
+    assert len(first.extras["coupons_issued"]) == 1
+
+
+def test_entries_are_append_only(team):
+    enable_cashback(team)
+    member = enroll(team)
+    buy(team, member, 1000)
+    entry = CashbackEntry.objects.get(member=member)
+    entry.amount = 1
+    with pytest.raises(RuntimeError, match="append-only"):
+        entry.save()

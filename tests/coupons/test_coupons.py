@@ -500,3 +500,39 @@ def test_the_counter_results_show_live_coupons_in_one_query(team, client_as):
     coupon_queries = [query for query in queries if "coupons_coupon" in query["sql"]]
     assert len(coupon_queries) == 1
     assert "2 coupons" in response.text
+
+
+def test_a_coupon_redeemed_for_a_recorded_purchase_is_linked_and_restored_with_it(team, other_team):
+    """The API's shape: the storefront records the purchase, then redeems with it."""
+    member = enroll(team)
+    coupon = give_coupon(team, member, value=500)
+    purchase = buy(team, member, 1500).purchase
+    foreign = buy(other_team, enroll(other_team), 1500).purchase
+    with pytest.raises(DomainError) as refused:
+        coupon_redeem(merchant=team.merchant, code=coupon.code, amount=2000, purchase=foreign)
+    assert refused.value.field == "purchase"
+
+    coupon_redeem(merchant=team.merchant, code=coupon.code, amount=2000, purchase=purchase)
+    coupon.refresh_from_db()
+    assert coupon.redeemed_purchase == purchase
+    refund_record(purchase=purchase, external_id="R-1", amount=1500)
+    coupon.refresh_from_db()
+    assert coupon.status == CouponStatus.ISSUED
+
+
+def test_a_purchase_checks_a_member_bound_coupon_against_its_member(team):
+    coupon = give_coupon(team, enroll(team))
+    purchase = buy(team, enroll(team), 1500).purchase
+    with pytest.raises(DomainError) as refused:
+        coupon_redeem(merchant=team.merchant, code=coupon.code, amount=2000, purchase=purchase)
+    assert refused.value.code == reasons.OTHER_MEMBER
+
+
+def test_coupons_follow_a_merge(team):
+    from apps.members.services import member_merge
+
+    survivor, duplicate = enroll(team), enroll(team)
+    coupon = give_coupon(team, duplicate)
+    member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
+    coupon.refresh_from_db()
+    assert coupon.member == survivor

@@ -107,6 +107,14 @@ class CashbackEntry(TenantModel):
     class Meta:
         indexes = [models.Index(fields=["member", "-id"], name="coupons_entry_member_recent")]
 
+    def __str__(self) -> str:
+        return f"{self.amount:+d} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Cashback entries are append-only: record a correction instead.")
+        super().save(*args, **kwargs)
+
 
 class CouponSource(models.TextChoices):
     CASHBACK = "cashback", "Cashback"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -13,7 +14,14 @@ from apps.core.models import Merchant
 from apps.core.money import format_money, money_locale
 from apps.members.models import Member
 
-from .models import CashbackEntry, CashbackWallet, Coupon, CouponStatus
+from .models import (
+    CashbackEntry,
+    CashbackWallet,
+    Coupon,
+    CouponSource,
+    CouponStatus,
+    PurchaseCashback,
+)
 
 # Why a coupon cannot be used: stable codes for the API, sentences for people.
 NOT_FOUND = "coupon_not_found"
@@ -77,6 +85,15 @@ def _money(minor: int, coupon: Coupon) -> str:
     )
 
 
+def _when(at: datetime, coupon: Coupon, pattern: str) -> str:
+    """A date in a refusal's sentence, in the merchant's time zone."""
+    try:
+        zone = ZoneInfo(coupon.merchant.timezone)
+    except (ValueError, KeyError):  # an unknown zone name: the server's
+        zone = None
+    return timezone.localtime(at, zone).strftime(pattern)
+
+
 def coupon_refusal(
     coupon: Coupon, *, amount: int, member: Member | None, now: datetime
 ) -> tuple[str, str] | None:
@@ -85,10 +102,10 @@ def coupon_refusal(
     if coupon.status == CouponStatus.VOID:
         return VOID, f"Coupon {shown} was cancelled and cannot be used."
     if coupon.status == CouponStatus.REDEEMED:
-        when = timezone.localtime(coupon.redeemed_at).strftime("%d %b %Y %H:%M")
+        when = _when(coupon.redeemed_at, coupon, "%d %b %Y %H:%M")
         return ALREADY_REDEEMED, f"Coupon {shown} was already used on {when}."
     if coupon.expires_at is not None and coupon.expires_at <= now:
-        when = timezone.localtime(coupon.expires_at).strftime("%d %b %Y")
+        when = _when(coupon.expires_at, coupon, "%d %b %Y")
         return EXPIRED, f"Coupon {shown} expired on {when}."
     if member is not None and coupon.member_id is not None and coupon.member_id != member.pk:
         return OTHER_MEMBER, f"Coupon {shown} belongs to another member."
@@ -188,3 +205,15 @@ def cashback_entries(*, member: Member) -> QuerySet[CashbackEntry]:
     return (
         CashbackEntry.objects.for_merchant(member.merchant_id).filter(member=member).order_by("-id")
     )
+
+
+def purchase_cashback_extras(*, purchase) -> dict:
+    """What a purchase earned in cashback and the coupons it issued, as the purchase hook
+    answered the first time: for the answer to a retried purchase."""
+    record = PurchaseCashback.objects.filter(purchase=purchase).first()
+    codes = (
+        Coupon.objects.filter(source_purchase=purchase, source=CouponSource.CASHBACK)
+        .order_by("id")
+        .values_list("code", flat=True)
+    )
+    return {"cashback_earned": record.earned if record else 0, "coupons_issued": list(codes)}

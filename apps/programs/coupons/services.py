@@ -143,6 +143,7 @@ def coupon_redeem(
     code: str,
     amount: int,
     member: Member | None = None,
+    purchase: Purchase | None = None,
     actor: User | None = None,
     location: Location | None = None,
     redeem_key: str = "",
@@ -155,13 +156,19 @@ def coupon_redeem(
     not expired`), so however many tills and storefronts try at once exactly one
     succeeds; the others get `CouponAlreadyRedeemed` (409, code "coupon_already_redeemed").
     With a `redeem_key` (the caller's id for this redemption), a retry answers the first
-    result instead, created=False.
+    result instead, created=False. A `purchase` (recorded already, by the caller) is linked
+    to the coupon, so a full refund of it restores the coupon; its member is the member
+    the coupon is checked against when none is given.
     """
     redeem_key = (redeem_key or "").strip()
     if len(redeem_key) > 100:
         raise DomainError("Keep the id within 100 characters.", field="redeem_key")
     if location is not None and location.merchant_id != merchant.pk:
         raise DomainError("That location belongs to another business.", field="location")
+    if purchase is not None:
+        if purchase.merchant_id != merchant.pk:
+            raise DomainError("That purchase belongs to another business.", field="purchase")
+        member = member or purchase.member
     now = now or timezone.now()
     check = coupon_check(merchant=merchant, code=code, amount=amount, member=member, now=now)
     if check.coupon is not None and (
@@ -181,6 +188,7 @@ def coupon_redeem(
             redeemed_location=location,
             redeemed_by=actor,
             redeem_key=redeem_key,
+            redeemed_purchase=purchase,
         )
     )
     if not flipped:  # another till won meanwhile (or this is its retry)
