@@ -196,7 +196,8 @@ def _convert(
             value=settings.threshold,
             source=CouponSource.CASHBACK,
             min_spend=settings.coupon_min_spend,
-            expires_at=at + timedelta(days=settings.coupon_days),
+            # from today, even for a purchase dated in the past (a storefront's late report)
+            expires_at=timezone.now() + timedelta(days=settings.coupon_days),
             reason="Cashback",
             issue_key=f"{key}-{number}",
             source_purchase=purchase,
