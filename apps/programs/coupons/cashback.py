@@ -49,7 +49,7 @@ from .models import (
     CouponSource,
     PurchaseCashback,
 )
-from .services import MAX_VALUE, coupon_issue
+from .services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
 
 BASIS = 10_000  # basis points in a whole
 
@@ -256,8 +256,6 @@ def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=Non
     """hooks.REFUND_RECORDED: take back the refunded share of the purchase's cashback
     (what the wallet no longer holds becomes its shortfall), and restore a coupon used on
     the purchase when the purchase is refunded in full."""
-    from .services import coupons_restore_for_refund
-
     extras = {"cashback_reversed": 0, "cashback_shortfall": 0}
     record = PurchaseCashback.objects.filter(purchase=purchase).first()
     if record is not None:
