@@ -277,3 +277,35 @@ OBJECT_URLS |= {
     "programs:redemption_detail": _redemption,
     "programs:redemption_void": _redemption,
 }
+
+
+# coupons: cashback and coupons (apps/programs/coupons)
+
+
+def _coupon(team) -> dict:
+    from apps.members.models import Member
+    from apps.programs.coupons.models import Coupon
+    from apps.programs.coupons.services import coupon_issue
+
+    coupon = Coupon.objects.for_merchant(team.merchant).filter(status="issued").first()
+    if coupon is None:
+        member = Member.objects.get(public_id=_member(team)["public_id"])
+        coupon = coupon_issue(merchant=team.merchant, member=member, value=500, source="manual")
+    return {"code": coupon.code}
+
+
+def _category_rate(team) -> dict:
+    from apps.programs.coupons.models import CashbackCategoryRate
+
+    rate, _created = CashbackCategoryRate.objects.get_or_create(
+        merchant=team.merchant, category="isolation", defaults={"rate_bp": 100}
+    )
+    return {"pk": rate.pk}
+
+
+OBJECT_URLS |= {
+    "coupons:member_coupons": _member,
+    "coupons:issue": _member,
+    "coupons:void": _coupon,
+    "coupons:category_rate_delete": _category_rate,
+}

@@ -23,6 +23,12 @@ class PurchaseForm(forms.Form):
         max_length=100,
         help_text="From the till receipt; keep the one filled in if there is none.",
     )
+    coupon = forms.CharField(
+        label="Coupon code",
+        required=False,
+        max_length=20,
+        help_text="Optional: its value comes off the amount; the rest is what earns.",
+    )
 
     @staticmethod
     def fresh(**initial) -> "PurchaseForm":

@@ -12,6 +12,8 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 
+from .coupons.services import purchase_with_coupon
+from .coupons.views import coupon_purchase_message
 from .earning import parse_basket_lines
 from .forms import AdjustForm, PurchaseForm
 from .selectors import ledger_list, lots_open, points_balance
@@ -51,19 +53,27 @@ def purchase_create(request, public_id: str):
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
             items = parse_basket_lines(form.cleaned_data["lines"], request.merchant.currency)
-            result = purchase_record(
-                merchant=request.merchant,
-                member=member,
-                external_id=form.cleaned_data["external_id"],
-                amount=amount,
-                actor=request.user,
-                location=request.location or None,
-                items=items,
-            )
+            sale = {
+                "merchant": request.merchant,
+                "member": member,
+                "external_id": form.cleaned_data["external_id"],
+                "amount": amount,
+                "actor": request.user,
+                "location": request.location or None,
+                "items": items,
+            }
+            if form.cleaned_data["coupon"]:  # the amount is the basket; the coupon pays part
+                with_coupon = purchase_with_coupon(code=form.cleaned_data["coupon"], **sale)
+                messages.success(request, coupon_purchase_message(request, with_coupon))
+                return redirect("members:detail", public_id=member.public_id)
+            result = purchase_record(**sale)
         except ValueError as error:
             form.add_error("lines" if str(error).startswith("Line ") else "amount", str(error))
         except DomainError as error:
-            add_domain_error(form, error)
+            if error.field == "code":  # the coupon's refusal, on the coupon's field
+                form.add_error("coupon", error.message)
+            else:
+                add_domain_error(form, error)
         else:
             messages.success(
                 request,

@@ -8,3 +8,22 @@ class CouponsConfig(AppConfig):
     name = "apps.programs.coupons"
     label = "coupons"
     verbose_name = "Cashback and coupons"
+
+    def ready(self):
+        from apps.members import services as member_services
+        from apps.members.panels import MEMBER_PANELS, MemberPanel
+        from apps.programs import hooks
+
+        from .cashback import on_purchase_recorded, on_refund_recorded, wallet_merge
+        from .models import CashbackEntry, CashbackWallet
+        from .services import on_redemption_created, on_redemption_voiding
+
+        hooks.PURCHASE_RECORDED.append(on_purchase_recorded)
+        hooks.REFUND_RECORDED.append(on_refund_recorded)
+        hooks.REDEMPTION_CREATED.append(on_redemption_created)
+        hooks.REDEMPTION_VOIDING.append(on_redemption_voiding)
+        # Entries are append-only and a wallet is one per member: a merge moves the
+        # balance with two entries; coupons follow the generic re-pointing.
+        member_services.MERGE_HANDLERS.append(wallet_merge)
+        member_services.MERGE_KEEPS.update({CashbackWallet, CashbackEntry})
+        MEMBER_PANELS.append(MemberPanel("coupons:member_coupons", "Coupons and cashback", 30))

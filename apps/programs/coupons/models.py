@@ -107,6 +107,14 @@ class CashbackEntry(TenantModel):
     class Meta:
         indexes = [models.Index(fields=["member", "-id"], name="coupons_entry_member_recent")]
 
+    def __str__(self) -> str:
+        return f"{self.amount:+d} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Cashback entries are append-only: record a correction instead.")
+        super().save(*args, **kwargs)
+
 
 class CouponSource(models.TextChoices):
     CASHBACK = "cashback", "Cashback"
@@ -202,3 +210,26 @@ class Coupon(TenantModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class PurchaseCashback(TenantModel):
+    """What one purchase earned in cashback and what its refunds took back so far, so
+    several partial refunds take back exactly the refunded share (as `Purchase` keeps
+    `points_earned` and `points_reversed` for points)."""
+
+    purchase = models.OneToOneField(
+        "programs.Purchase", on_delete=models.PROTECT, related_name="cashback"
+    )
+    earned = models.BigIntegerField(help_text="Minor units, before settling any shortfall.")
+    reversed = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earned__gt=0)
+                & Q(reversed__gte=0)
+                & Q(reversed__lte=models.F("earned")),
+                name="coupons_purchase_cashback_within_earned",
+            ),
+        ]

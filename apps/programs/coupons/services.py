@@ -1,20 +1,34 @@
-"""Writes for coupons and cashback wallets."""
+"""Writes for coupons: issue, redeem (alone or with a purchase), void, restore on a full
+refund, and the coupon rewards' hooks. Cashback is in cashback.py."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.errors import DomainError
-from apps.core.models import Merchant
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Location, Merchant
+from apps.core.services import audit_record
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
+from apps.members.services import event_record
+from apps.programs.lock_objects import points_account_lock
+from apps.programs.models import Purchase, Redemption, Refund, RewardKind
+from apps.programs.services import PurchaseResult, purchase_record
 
-from .models import Coupon, CouponSource
+from .models import Coupon, CouponSource, CouponStatus
+from .selectors import (
+    ALREADY_REDEEMED,
+    CouponCheck,
+    coupon_check,
+    display_code,
+    live_condition,
+)
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_VALUE = 10**10
@@ -36,6 +50,7 @@ def coupon_issue(
     reason: str = "",
     actor: User | None = None,
     issue_key: str = "",
+    issued_at: datetime | None = None,
     **links,
 ) -> Coupon:
     """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
@@ -62,7 +77,7 @@ def coupon_issue(
         expires_at=expires_at,
         source=source,
         reason=(reason or "")[:255],
-        issued_at=timezone.now(),
+        issued_at=issued_at or timezone.now(),
         issued_by=actor,
         issue_key=issue_key,
         **links,
@@ -81,3 +96,350 @@ def coupon_issue(
             if not Coupon.objects.for_merchant(merchant).filter(code=coupon.code).exists():
                 raise
     raise RuntimeError("could not draw a free coupon code")
+
+
+# Redemption ---------------------------------------------------------------------------
+
+
+class CouponRefused(DomainError):
+    """A coupon that cannot be used (unknown, void, expired, another member's, basket
+    below its minimum spend); `code` says which."""
+
+
+class CouponAlreadyRedeemed(Conflict):
+    code = ALREADY_REDEEMED
+
+
+@dataclass(frozen=True)
+class CouponRedemption:
+    coupon: Coupon
+    discount: int  # minor units taken off the basket
+    created: bool  # False: a retry with the same redeem key, answered the same
+
+
+def _refused(check: CouponCheck) -> DomainError:
+    if check.reason_code == ALREADY_REDEEMED:
+        return CouponAlreadyRedeemed(check.reason, field="code")
+    return CouponRefused(check.reason, field="code", code=check.reason_code)
+
+
+def _replay(coupon: Coupon, *, redeem_key: str, amount: int) -> CouponRedemption | None:
+    """The first answer again, when this is a retry of the redemption that used it."""
+    if not redeem_key or coupon.status != CouponStatus.REDEEMED or coupon.redeem_key != redeem_key:
+        return None
+    if coupon.redeemed_amount != amount:
+        raise Conflict(
+            "This redemption id was already used with another amount.",
+            field="redeem_key",
+            code="redeem_key_reused",
+        )
+    return CouponRedemption(coupon, min(coupon.value, amount), created=False)
+
+
+@transaction.atomic
+def coupon_redeem(
+    *,
+    merchant: Merchant,
+    code: str,
+    amount: int,
+    member: Member | None = None,
+    purchase: Purchase | None = None,
+    actor: User | None = None,
+    location: Location | None = None,
+    redeem_key: str = "",
+    now: datetime | None = None,
+) -> CouponRedemption:
+    """Use a coupon on a basket of `amount` minor units: it takes off its value, at most
+    the basket, once.
+
+    The flip issued → redeemed is one conditional UPDATE (`WHERE status = 'issued' AND
+    not expired`), so however many tills and storefronts try at once exactly one
+    succeeds; the others get `CouponAlreadyRedeemed` (409, code "coupon_already_redeemed").
+    With a `redeem_key` (the caller's id for this redemption), a retry answers the first
+    result instead, created=False. A `purchase` (recorded already, by the caller) is linked
+    to the coupon, so a full refund of it restores the coupon; its member is the member
+    the coupon is checked against when none is given.
+    """
+    redeem_key = (redeem_key or "").strip()
+    if len(redeem_key) > 100:
+        raise DomainError("Keep the id within 100 characters.", field="redeem_key")
+    if location is not None and location.merchant_id != merchant.pk:
+        raise DomainError("That location belongs to another business.", field="location")
+    if purchase is not None:
+        if purchase.merchant_id != merchant.pk:
+            raise DomainError("That purchase belongs to another business.", field="purchase")
+        member = member or purchase.member
+    now = now or timezone.now()
+    check = coupon_check(merchant=merchant, code=code, amount=amount, member=member, now=now)
+    if check.coupon is not None and (
+        replay := _replay(check.coupon, redeem_key=redeem_key, amount=amount)
+    ):
+        return replay
+    if not check.valid:
+        raise _refused(check)
+    coupon = check.coupon
+    flipped = (
+        Coupon.objects.filter(pk=coupon.pk)
+        .filter(live_condition(now))
+        .update(
+            status=CouponStatus.REDEEMED,
+            redeemed_at=now,
+            redeemed_amount=amount,
+            redeemed_location=location,
+            redeemed_by=actor,
+            redeem_key=redeem_key,
+            redeemed_purchase=purchase,
+        )
+    )
+    if not flipped:  # another till won meanwhile (or this is its retry)
+        coupon = Coupon.objects.select_related("merchant").get(pk=coupon.pk)
+        if replay := _replay(coupon, redeem_key=redeem_key, amount=amount):
+            return replay
+        raise _refused(
+            coupon_check(merchant=merchant, code=coupon.code, amount=amount, member=member, now=now)
+        )
+    coupon.refresh_from_db()
+    discount = min(coupon.value, amount)
+    if coupon.member_id:
+        event_record(
+            member=coupon.member,
+            kind="coupon_redeemed",
+            summary=f"Used coupon {display_code(coupon.code)} ({discount} off)",
+            actor=actor,
+            data={"coupon": coupon.pk, "amount": amount, "discount": discount},
+            occurred_at=now,
+        )
+    return CouponRedemption(coupon, discount, created=True)
+
+
+@dataclass(frozen=True)
+class CouponPurchase:
+    redemption: CouponRedemption
+    purchase_result: PurchaseResult | None  # None when the coupon paid the whole basket
+    paid: int  # what the customer paid: the basket less the discount
+
+
+@transaction.atomic
+def purchase_with_coupon(
+    *,
+    merchant: Merchant,
+    member: Member,
+    external_id: str,
+    amount: int,
+    code: str,
+    actor: User | None = None,
+    location: Location | None = None,
+    items: list | None = None,
+) -> CouponPurchase:
+    """A sale paid partly with a coupon: `amount` is the basket; the coupon's discount
+    comes off, the purchase is recorded at what the customer paid (which is what earns
+    points and cashback), and the coupon is redeemed and linked to it, all in one
+    transaction: a coupon refused records nothing, a purchase refused redeems nothing.
+
+    The ticket id is the coupon's redeem key, so the same ticket again (a double tap, a
+    retry) answers the first result. A coupon worth the whole basket leaves nothing to
+    pay: the coupon is redeemed and no purchase is recorded (nothing was paid to earn on).
+    """
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainError(
+            "Give the purchase an id (the ticket or order number).", field="external_id"
+        )
+    if member.merchant_id != merchant.pk:
+        raise DomainError("This member cannot earn here.", field="member")
+    points_account_lock(member)  # the member's one lock: a retry waits for the first
+    redemption = coupon_redeem(
+        merchant=merchant,
+        code=code,
+        amount=amount,
+        member=member,
+        actor=actor,
+        location=location,
+        redeem_key=f"purchase:{external_id}"[:100],
+    )
+    paid = amount - redemption.discount
+    if paid <= 0:
+        return CouponPurchase(redemption, None, 0)
+    result = purchase_record(
+        merchant=merchant,
+        member=member,
+        external_id=external_id,
+        amount=paid,
+        actor=actor,
+        location=location,
+        items=items,
+    )
+    if redemption.created:
+        Coupon.objects.filter(pk=redemption.coupon.pk).update(redeemed_purchase=result.purchase)
+        redemption.coupon.redeemed_purchase = result.purchase
+    return CouponPurchase(redemption, result, paid)
+
+
+def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None) -> list[str]:
+    """The rule for coupons used on a refunded purchase: a FULL refund (the refunds add up
+    to the whole purchase) gives the coupon back: live again with the same code and its
+    original expiry (if that date has passed, it stays expired). A partial refund keeps it
+    used: the customer kept part of what the coupon paid for. Called by the refund hook,
+    under the member's lock. Returns the codes restored."""
+    if purchase.refunded_amount < purchase.amount:
+        return []
+    codes = []
+    for coupon in Coupon.objects.filter(
+        redeemed_purchase=purchase, status=CouponStatus.REDEEMED
+    ).select_related("member"):
+        restored = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.REDEEMED).update(
+            status=CouponStatus.ISSUED,
+            redeemed_at=None,
+            redeemed_amount=None,
+            redeemed_purchase=None,
+            redeemed_location=None,
+            redeemed_by=None,
+            redeem_key="",
+        )
+        if not restored:
+            continue
+        codes.append(coupon.code)
+        if coupon.member_id:
+            event_record(
+                member=coupon.member,
+                kind="coupon_restored",
+                summary=f"Coupon {display_code(coupon.code)} given back: purchase "
+                f"{purchase.external_id} was refunded in full (refund {refund.external_id})",
+                actor=actor,
+                data={"coupon": coupon.pk, "purchase": purchase.pk, "refund": refund.pk},
+            )
+    return codes
+
+
+# By hand ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def coupon_issue_by_hand(
+    *,
+    member: Member,
+    value: int,
+    days: int | None,
+    min_spend: int,
+    reason: str,
+    actor: User,
+) -> Coupon:
+    """A manager's coupon for a member (a goodwill gesture, a complaint), with a reason,
+    audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why this coupon is given.", field="reason")
+    if days is not None and (not isinstance(days, int) or not 1 <= days <= 3650):
+        raise DomainError("Valid for 1 to 3,650 days, or leave it empty.", field="days")
+    if not member.is_active:
+        raise DomainError("This member cannot receive coupons.", field="member")
+    merchant = member.merchant
+    now = timezone.now()
+    coupon = coupon_issue(
+        merchant=merchant,
+        member=member,
+        value=value,
+        source=CouponSource.MANUAL,
+        min_spend=min_spend,
+        expires_at=now + timedelta(days=days) if days else None,
+        reason=reason,
+        actor=actor,
+        issued_at=now,
+    )
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="coupon.issued",
+        summary=f"Coupon {display_code(coupon.code)} worth {value} for member "
+        f"{member.public_id}: {reason}",
+        target=coupon,
+        data={"value": value, "days": days, "min_spend": min_spend},
+    )
+    event_record(
+        member=member,
+        kind="coupon_issued",
+        summary=f"Coupon {display_code(coupon.code)} given: {reason}",
+        actor=actor,
+        data={"coupon": coupon.pk, "value": value},
+        occurred_at=now,
+    )
+    return coupon
+
+
+@transaction.atomic
+def coupon_void(
+    *, coupon: Coupon, actor: User | None, reason: str = "", audit: bool = True
+) -> bool:
+    """Cancel a live (or expired) coupon. A used coupon cannot be voided (Conflict); a void
+    coupon again changes nothing (False). Audited when a person does it."""
+    reason = (reason or "").strip()[:255]
+    at = timezone.now()
+    voided = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED).update(
+        status=CouponStatus.VOID, voided_at=at, void_reason=reason
+    )
+    coupon.refresh_from_db()
+    if not voided:
+        if coupon.status == CouponStatus.REDEEMED:
+            raise CouponAlreadyRedeemed(
+                f"Coupon {display_code(coupon.code)} was already used: it cannot be cancelled.",
+                field="code",
+            )
+        return False
+    if audit:
+        audit_record(
+            merchant=coupon.merchant,
+            actor=actor,
+            action="coupon.voided",
+            summary=f"Cancelled coupon {display_code(coupon.code)}"
+            + (f": {reason}" if reason else ""),
+            target=coupon,
+            data={"reason": reason},
+        )
+    if coupon.member_id:
+        event_record(
+            member=coupon.member,
+            kind="coupon_voided",
+            summary=f"Coupon {display_code(coupon.code)} cancelled"
+            + (f": {reason}" if reason else ""),
+            actor=actor,
+            data={"coupon": coupon.pk},
+            occurred_at=at,
+        )
+    return True
+
+
+# Rewards of kind "coupon" (programs.hooks.REDEMPTION_CREATED / REDEMPTION_VOIDING) -----
+
+
+def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
+    """A coupon reward issues its coupon: worth the reward's discount, for the member,
+    valid for the merchant's coupon days (the cashback terms), no minimum spend."""
+    reward = redemption.reward
+    if reward.kind != RewardKind.COUPON or not reward.discount_amount:
+        return
+    from .cashback import cashback_settings
+
+    days = cashback_settings(redemption.merchant_id).coupon_days
+    coupon_issue(
+        merchant=redemption.merchant,
+        member=redemption.member,
+        value=reward.discount_amount,
+        source=CouponSource.REWARD,
+        expires_at=redemption.created_at + timedelta(days=days),
+        reason=reward.name,
+        actor=actor,
+        issue_key=f"redemption-{redemption.pk}",
+        source_redemption=redemption,
+    )
+
+
+def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
+    """Voiding a coupon reward voids its coupon, or is refused if the coupon was used."""
+    for coupon in Coupon.objects.filter(source_redemption=redemption):
+        if coupon.status == CouponStatus.REDEEMED:
+            raise CouponAlreadyRedeemed(
+                f"Its coupon {display_code(coupon.code)} was already used: the redemption "
+                "cannot be voided.",
+                field="code",
+            )
+        coupon_void(coupon=coupon, actor=actor, reason="redemption voided", audit=False)

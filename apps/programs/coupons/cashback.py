@@ -1,0 +1,333 @@
+"""Writes for cashback: the manager's terms, accrual on purchases, take-back on refunds,
+turning a full wallet into coupons, and moving a wallet when two members merge.
+
+The purchase and refund hooks run inside `programs.services.purchase_record` and
+`refund_record`, with the member's points account already locked, so a wallet is written
+by one transaction at a time and commits or rolls back with its purchase or refund.
+
+Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
+* Each line earns its category's rate if one is set, else the merchant's rate; what the
+  lines do not cover earns the merchant's rate; a basket whose lines add up to more than
+  what was paid (a discount, a coupon) earns on what was paid, each line in proportion.
+  One division for the basket, rounded down: a customer never earns a fraction of a cent.
+* A shortfall (cashback a refund took back after it had become a coupon) is settled first
+  from later cashback.
+* While the wallet holds at least the threshold it becomes coupons worth exactly the
+  threshold; the rest stays in the wallet.
+* A refund takes back the refunded share of what the purchase earned, rounded half up on
+  the running total, so several partial refunds take back exactly what one full refund
+  would; what the wallet no longer holds becomes the shortfall. Coupons already issued
+  stay valid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import DomainError
+from apps.core.models import Merchant
+from apps.core.money import Rounding, divide
+from apps.core.services import audit_record
+from apps.members.models import Member
+from apps.members.services import event_record
+from apps.programs.earning import Line
+from apps.programs.lock_objects import points_accounts_lock
+from apps.programs.models import Purchase, Refund
+
+from .lock_objects import wallet_lock
+from .models import (
+    CashbackCategoryRate,
+    CashbackEntry,
+    CashbackKind,
+    CashbackSettings,
+    CashbackWallet,
+    CouponSource,
+    PurchaseCashback,
+)
+from .services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
+
+BASIS = 10_000  # basis points in a whole
+
+
+def cashback_settings(merchant: Merchant | int) -> CashbackSettings:
+    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+    settings, _created = CashbackSettings.objects.get_or_create(merchant_id=merchant_id)
+    return settings
+
+
+@transaction.atomic
+def cashback_settings_update(
+    *,
+    merchant: Merchant,
+    actor: User,
+    is_enabled: bool,
+    rate_bp: int,
+    threshold: int,
+    coupon_days: int,
+    coupon_min_spend: int,
+) -> CashbackSettings:
+    """The manager's cashback terms; they apply to purchases from now on (coupons already
+    issued keep their value, expiry and minimum spend). Audited."""
+    if not isinstance(rate_bp, int) or not 0 <= rate_bp <= BASIS:
+        raise DomainError("The rate must be 0 to 100 %.", field="rate_bp")
+    if not isinstance(threshold, int) or not 0 < threshold <= MAX_VALUE:
+        raise DomainError("The coupon value must be more than zero.", field="threshold")
+    if not isinstance(coupon_days, int) or not 1 <= coupon_days <= 3650:
+        raise DomainError("Coupons must last 1 to 3,650 days.", field="coupon_days")
+    if not isinstance(coupon_min_spend, int) or not 0 <= coupon_min_spend <= MAX_VALUE:
+        raise DomainError("The minimum spend must be zero or more.", field="coupon_min_spend")
+    settings = cashback_settings(merchant)
+    settings = CashbackSettings.objects.select_for_update().get(pk=settings.pk)
+    settings.is_enabled = bool(is_enabled)
+    settings.rate_bp, settings.threshold = rate_bp, threshold
+    settings.coupon_days, settings.coupon_min_spend = coupon_days, coupon_min_spend
+    settings.save()
+    state = "on" if settings.is_enabled else "off"
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="cashback.updated",
+        summary=f"Cashback {state}: {rate_bp} bp, coupon at {threshold}, {coupon_days} days, "
+        f"minimum spend {coupon_min_spend}",
+        target=settings,
+        data={
+            "is_enabled": settings.is_enabled,
+            "rate_bp": rate_bp,
+            "threshold": threshold,
+            "coupon_days": coupon_days,
+            "coupon_min_spend": coupon_min_spend,
+        },
+    )
+    return settings
+
+
+@transaction.atomic
+def category_rate_set(
+    *, merchant: Merchant, actor: User, category: str, rate_bp: int
+) -> CashbackCategoryRate:
+    """A rate for one category (lower case, as lines are matched), replacing its old one."""
+    category = (category or "").strip().lower()
+    if not category or len(category) > 100:
+        raise DomainError("Name the category (up to 100 characters).", field="category")
+    if not isinstance(rate_bp, int) or not 0 <= rate_bp <= BASIS:
+        raise DomainError("The rate must be 0 to 100 %.", field="rate_bp")
+    rate, _created = CashbackCategoryRate.objects.update_or_create(
+        merchant=merchant, category=category, defaults={"rate_bp": rate_bp}
+    )
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="cashback.category_rate_set",
+        summary=f"Cashback for {category}: {rate_bp} bp",
+        target=rate,
+        data={"category": category, "rate_bp": rate_bp},
+    )
+    return rate
+
+
+@transaction.atomic
+def category_rate_delete(*, rate: CashbackCategoryRate, actor: User) -> None:
+    audit_record(
+        merchant=rate.merchant,
+        actor=actor,
+        action="cashback.category_rate_deleted",
+        summary=f"Cashback for {rate.category}: back to the general rate",
+        data={"category": rate.category},
+    )
+    rate.delete()
+
+
+# Accrual ------------------------------------------------------------------------------
+
+
+def basket_cashback(
+    *, amount: int, lines: list[Line], rate_bp: int, category_rates: dict[str, int]
+) -> int:
+    """The cashback a basket paid `amount` earns, in minor units, rounded down once."""
+    priced = [
+        (line.amount, category_rates.get(line.category.strip().lower(), rate_bp))
+        for line in lines
+        if line.amount > 0
+    ]
+    covered = sum(line_amount for line_amount, _rate in priced)
+    weighted = sum(line_amount * rate for line_amount, rate in priced)
+    if covered > amount:
+        # Lines worth more than was paid: each counts in proportion to what was paid.
+        return divide(weighted * amount, covered * BASIS, rounding=Rounding.DOWN)
+    return divide(weighted + (amount - covered) * rate_bp, BASIS, rounding=Rounding.DOWN)
+
+
+def _entry(wallet: CashbackWallet, kind: str, amount: int, *, at: datetime, **links):
+    wallet.balance += amount
+    wallet.save(update_fields=["balance", "shortfall"])
+    return CashbackEntry.objects.create(
+        merchant_id=wallet.merchant_id,
+        member_id=wallet.member_id,
+        kind=kind,
+        amount=amount,
+        balance_after=wallet.balance,
+        created_at=at,
+        **links,
+    )
+
+
+def _convert(
+    wallet: CashbackWallet,
+    settings: CashbackSettings,
+    *,
+    member: Member,
+    at: datetime,
+    key: str,
+    purchase: Purchase | None = None,
+) -> list[str]:
+    """Turn the wallet into coupons worth the threshold while it holds that much."""
+    codes = []
+    number = 0
+    while wallet.balance >= settings.threshold:
+        number += 1
+        coupon = coupon_issue(
+            merchant=member.merchant,
+            member=member,
+            value=settings.threshold,
+            source=CouponSource.CASHBACK,
+            min_spend=settings.coupon_min_spend,
+            # from today, even for a purchase dated in the past (a storefront's late report)
+            expires_at=timezone.now() + timedelta(days=settings.coupon_days),
+            reason="Cashback",
+            issue_key=f"{key}-{number}",
+            source_purchase=purchase,
+        )
+        _entry(wallet, CashbackKind.CONVERT, -settings.threshold, at=at, coupon=coupon)
+        codes.append(coupon.code)
+    return codes
+
+
+def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], actor=None) -> dict:
+    """hooks.PURCHASE_RECORDED: accrue the purchase's cashback and issue the coupons a
+    full wallet makes. Adds `cashback_earned` (minor units) and `coupons_issued` (codes)."""
+    settings = cashback_settings(purchase.merchant_id)
+    if not settings.is_enabled:
+        return {"cashback_earned": 0, "coupons_issued": []}
+    rates = dict(
+        CashbackCategoryRate.objects.for_merchant(purchase.merchant_id).values_list(
+            "category", "rate_bp"
+        )
+    )
+    earned = basket_cashback(
+        amount=purchase.amount, lines=lines, rate_bp=settings.rate_bp, category_rates=rates
+    )
+    if earned <= 0:
+        return {"cashback_earned": 0, "coupons_issued": []}
+    at = purchase.occurred_at
+    PurchaseCashback.objects.create(
+        merchant_id=purchase.merchant_id, purchase=purchase, earned=earned, created_at=at
+    )
+    member = purchase.member
+    wallet = wallet_lock(member)
+    settle = min(wallet.shortfall, earned)
+    wallet.shortfall -= settle
+    credited = earned - settle
+    reason = f"{settle} settled a shortfall" if settle else ""
+    if credited:
+        _entry(wallet, CashbackKind.ACCRUE, credited, at=at, purchase=purchase, reason=reason)
+    else:
+        wallet.save(update_fields=["shortfall"])
+    codes = _convert(
+        wallet, settings, member=member, at=at, key=f"cashback-p{purchase.pk}", purchase=purchase
+    )
+    if codes:
+        event_record(
+            member=member,
+            kind="coupon_issued",
+            summary=f"Cashback became {len(codes)} coupon(s): {', '.join(codes)}",
+            actor=actor,
+            data={"purchase": purchase.pk, "coupons": codes},
+            occurred_at=at,
+        )
+    return {"cashback_earned": earned, "coupons_issued": codes}
+
+
+def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=None) -> dict:
+    """hooks.REFUND_RECORDED: take back the refunded share of the purchase's cashback
+    (what the wallet no longer holds becomes its shortfall), and restore a coupon used on
+    the purchase when the purchase is refunded in full."""
+    extras = {"cashback_reversed": 0, "cashback_shortfall": 0}
+    record = PurchaseCashback.objects.filter(purchase=purchase).first()
+    if record is not None:
+        owed_total = divide(
+            record.earned * purchase.refunded_amount, purchase.amount, rounding=Rounding.HALF_UP
+        )
+        owed = owed_total - record.reversed
+        if owed > 0:
+            wallet = wallet_lock(purchase.member)
+            taken = min(wallet.balance, owed)
+            wallet.shortfall += owed - taken
+            if taken:
+                _entry(
+                    wallet,
+                    CashbackKind.REFUND,
+                    -taken,
+                    at=timezone.now(),
+                    purchase=purchase,
+                    refund=refund,
+                )
+            else:
+                wallet.save(update_fields=["shortfall"])
+            PurchaseCashback.objects.filter(pk=record.pk).update(reversed=owed_total)
+            extras = {"cashback_reversed": owed, "cashback_shortfall": owed - taken}
+    extras["coupons_restored"] = coupons_restore_for_refund(
+        purchase=purchase, refund=refund, actor=actor
+    )
+    return extras
+
+
+# Merge --------------------------------------------------------------------------------
+
+
+def wallet_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
+    """members.MERGE_HANDLERS: the duplicate's wallet moves as two entries (entries are
+    append-only, their rows are not re-pointed), its shortfall with it. The survivor's
+    wallet turns into coupons at its next purchase if it now holds the threshold."""
+    if not CashbackWallet.objects.filter(member=duplicate).exists():
+        return
+    points_accounts_lock(survivor, duplicate)  # the members' one lock, in id order
+    ordered = sorted([survivor, duplicate], key=lambda member: member.pk)
+    locked = {wallet.member_id: wallet for wallet in map(wallet_lock, ordered)}
+    target, source = locked[survivor.pk], locked[duplicate.pk]
+    at = timezone.now()
+    reason = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"
+    if source.balance:
+        amount = source.balance
+        _entry(source, CashbackKind.MERGE, -amount, at=at, reason=reason)
+        _entry(target, CashbackKind.MERGE, amount, at=at, reason=reason)
+    if source.shortfall:
+        target.shortfall += source.shortfall
+        source.shortfall = 0
+        source.save(update_fields=["shortfall"])
+        target.save(update_fields=["shortfall"])
+
+
+# Checks -------------------------------------------------------------------------------
+
+
+def wallet_mismatches(*, merchant: Merchant | None = None) -> list[tuple[int, int, int]]:
+    """(member id, wallet balance, sum of its entries) for every wallet that disagrees."""
+    wallets = CashbackWallet.objects.all()
+    entries = CashbackEntry.objects.all()
+    if merchant is not None:
+        wallets, entries = wallets.for_merchant(merchant), entries.for_merchant(merchant)
+    sums = dict(
+        entries.values("member_id").annotate(total=Sum("amount")).values_list("member_id", "total")
+    )
+    mismatches = [
+        (member_id, balance, sums.pop(member_id, 0) or 0)
+        for member_id, balance in wallets.values_list("member_id", "balance")
+    ]
+    mismatches = [row for row in mismatches if row[1] != row[2]]
+    mismatches += [(member_id, 0, total) for member_id, total in sums.items() if total]
+    return sorted(mismatches)

@@ -1,0 +1,219 @@
+"""Reads for coupons and cashback wallets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from apps.core.errors import DomainError
+from apps.core.models import Merchant
+from apps.core.money import format_money, money_locale
+from apps.members.models import Member
+
+from .models import (
+    CashbackEntry,
+    CashbackWallet,
+    Coupon,
+    CouponSource,
+    CouponStatus,
+    PurchaseCashback,
+)
+
+# Why a coupon cannot be used: stable codes for the API, sentences for people.
+NOT_FOUND = "coupon_not_found"
+VOID = "coupon_void"
+ALREADY_REDEEMED = "coupon_already_redeemed"
+EXPIRED = "coupon_expired"
+OTHER_MEMBER = "coupon_other_member"
+BELOW_MIN_SPEND = "coupon_below_min_spend"
+
+STATUS_FILTERS = {
+    "live": "Live",
+    "redeemed": "Redeemed",
+    "void": "Void",
+    "expired": "Expired",
+}
+
+
+def normalize_code(code: str) -> str:
+    """What a cashier types ("abcd-efgh ", "ABCD EFGH") as stored: upper case, no
+    separators."""
+    return "".join(ch for ch in str(code or "").upper() if ch.isalnum())
+
+
+def display_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+
+
+@dataclass(frozen=True)
+class CouponCheck:
+    """Whether a coupon can take `discount` off a basket now, and if not, why."""
+
+    code: str  # as typed, normalized
+    coupon: Coupon | None
+    valid: bool
+    discount: int  # minor units; 0 when not valid
+    reason_code: str = ""
+    reason: str = ""
+
+
+def live_condition(now: datetime) -> Q:
+    return Q(status=CouponStatus.ISSUED) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def coupon_find(*, merchant: Merchant, code: str) -> Coupon | None:
+    normalized = normalize_code(code)
+    if not normalized:
+        return None
+    return (
+        Coupon.objects.for_merchant(merchant)
+        .filter(code=normalized)
+        .select_related("merchant")
+        .first()
+    )
+
+
+def _money(minor: int, coupon: Coupon) -> str:
+    """An amount in a refusal's sentence, as the merchant writes money."""
+    merchant = coupon.merchant
+    return format_money(
+        minor, coupon.currency, money_locale(merchant.language, merchant.country.code)
+    )
+
+
+def _when(at: datetime, coupon: Coupon, pattern: str) -> str:
+    """A date in a refusal's sentence, in the merchant's time zone."""
+    try:
+        zone = ZoneInfo(coupon.merchant.timezone)
+    except (ValueError, KeyError):  # an unknown zone name: the server's
+        zone = None
+    return timezone.localtime(at, zone).strftime(pattern)
+
+
+def coupon_refusal(
+    coupon: Coupon, *, amount: int, member: Member | None, now: datetime
+) -> tuple[str, str] | None:
+    """(code, sentence) saying why `coupon` cannot pay part of `amount` now, or None."""
+    shown = display_code(coupon.code)
+    if coupon.status == CouponStatus.VOID:
+        return VOID, f"Coupon {shown} was cancelled and cannot be used."
+    if coupon.status == CouponStatus.REDEEMED:
+        when = _when(coupon.redeemed_at, coupon, "%d %b %Y %H:%M")
+        return ALREADY_REDEEMED, f"Coupon {shown} was already used on {when}."
+    if coupon.expires_at is not None and coupon.expires_at <= now:
+        when = _when(coupon.expires_at, coupon, "%d %b %Y")
+        return EXPIRED, f"Coupon {shown} expired on {when}."
+    if member is not None and coupon.member_id is not None and coupon.member_id != member.pk:
+        return OTHER_MEMBER, f"Coupon {shown} belongs to another member."
+    if amount < coupon.min_spend:
+        return (
+            BELOW_MIN_SPEND,
+            f"Coupon {shown} needs a basket of at least {_money(coupon.min_spend, coupon)}; "
+            f"this one is {_money(amount, coupon)}.",
+        )
+    return None
+
+
+def coupon_check(
+    *,
+    merchant: Merchant,
+    code: str,
+    amount: int,
+    member: Member | None = None,
+    now: datetime | None = None,
+) -> CouponCheck:
+    """Validate a coupon for a basket of `amount` minor units (optionally for a member):
+    valid with its discount (its value, at most the basket), or why not. A code of another
+    business answers like an unknown one."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError("The basket amount must be more than zero.", field="amount")
+    if member is not None and member.merchant_id != merchant.pk:
+        raise DomainError("That member belongs to another business.", field="member")
+    normalized = normalize_code(code)
+    coupon = coupon_find(merchant=merchant, code=normalized)
+    if coupon is None:
+        return CouponCheck(
+            normalized, None, False, 0, NOT_FOUND, "No coupon has that code here. Check it."
+        )
+    refusal = coupon_refusal(coupon, amount=amount, member=member, now=now or timezone.now())
+    if refusal:
+        return CouponCheck(normalized, coupon, False, 0, *refusal)
+    return CouponCheck(normalized, coupon, True, min(coupon.value, amount))
+
+
+def coupons_live(*, member: Member, now: datetime | None = None) -> QuerySet[Coupon]:
+    """The member's coupons they can use now, soonest to expire first."""
+    return (
+        Coupon.objects.for_merchant(member.merchant_id)
+        .filter(live_condition(now or timezone.now()), member=member)
+        .order_by("expires_at", "id")
+    )
+
+
+def live_coupon_counts(*, members) -> dict[int, int]:
+    """Member id → number of live coupons, in one query for all of them."""
+    ids = [member.pk for member in members]
+    if not ids:
+        return {}
+    rows = (
+        Coupon.objects.filter(live_condition(timezone.now()), member_id__in=ids)
+        .values("member_id")
+        .annotate(count=Count("id"))
+        .values_list("member_id", "count")
+    )
+    return dict(rows)
+
+
+def coupon_list(
+    *, merchant: Merchant, status: str = "", source: str = "", now: datetime | None = None
+) -> QuerySet[Coupon]:
+    """All the merchant's coupons, newest first, by status (live, redeemed, void, expired:
+    issued but past its date) and source."""
+    now = now or timezone.now()
+    coupons = Coupon.objects.for_merchant(merchant).select_related("member")
+    match status:
+        case "live":
+            coupons = coupons.filter(live_condition(now))
+        case "redeemed":
+            coupons = coupons.filter(status=CouponStatus.REDEEMED)
+        case "void":
+            coupons = coupons.filter(status=CouponStatus.VOID)
+        case "expired":
+            coupons = coupons.filter(status=CouponStatus.ISSUED, expires_at__lte=now)
+    if source:
+        coupons = coupons.filter(source=source)
+    return coupons.order_by("-issued_at", "-id")
+
+
+def coupon_state(coupon: Coupon, now: datetime | None = None) -> str:
+    """live, redeemed, void or expired."""
+    if coupon.status == CouponStatus.ISSUED:
+        now = now or timezone.now()
+        return "expired" if coupon.expires_at and coupon.expires_at <= now else "live"
+    return coupon.status
+
+
+def wallet_get(*, member: Member) -> CashbackWallet | None:
+    return CashbackWallet.objects.filter(member=member).first()
+
+
+def cashback_entries(*, member: Member) -> QuerySet[CashbackEntry]:
+    return (
+        CashbackEntry.objects.for_merchant(member.merchant_id).filter(member=member).order_by("-id")
+    )
+
+
+def purchase_cashback_extras(*, purchase) -> dict:
+    """What a purchase earned in cashback and the coupons it issued, as the purchase hook
+    answered the first time: for the answer to a retried purchase."""
+    record = PurchaseCashback.objects.filter(purchase=purchase).first()
+    codes = (
+        Coupon.objects.filter(source_purchase=purchase, source=CouponSource.CASHBACK)
+        .order_by("id")
+        .values_list("code", flat=True)
+    )
+    return {"cashback_earned": record.earned if record else 0, "coupons_issued": list(codes)}
