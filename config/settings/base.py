@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.programs.tasks.give_birthday_bonuses",
         "schedule": 60 * 60,
     },
+    "review-tiers": {"task": "apps.programs.tiers.tasks.review_tiers", "schedule": 60 * 60},
 }
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).
