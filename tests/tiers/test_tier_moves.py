@@ -173,9 +173,7 @@ def test_rolling_review_drops_to_the_tier_the_last_twelve_months_support(team):
     change = TierChange.objects.filter(member=member).first()
     assert (change.from_name, change.to_name, change.direction) == ("Silver", "Bronze", "down")
     assert (change.cause, change.qualifying_total) == ("review", 15_000)
-    assert MemberTier.objects.get(member=member).review_at == datetime(
-        2028, 1, 10, 12, tzinfo=UTC
-    )
+    assert MemberTier.objects.get(member=member).review_at == datetime(2028, 1, 10, 12, tzinfo=UTC)
 
 
 def test_rolling_review_with_nothing_bought_leaves_no_tier(team):

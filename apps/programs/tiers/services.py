@@ -391,7 +391,7 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
         while True:
             with transaction.atomic():
                 job = (
-                    TierReevaluation.objects.select_for_update()
+                    TierReevaluation.objects.select_for_update(of=("self",))
                     .select_related("merchant", "started_by")
                     .get(pk=job_id)
                 )
