@@ -155,7 +155,9 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
     target = tier_for_total(tiers, total)
     if not ranks_above(target, current):
         return {"tier": current.name if current else None, "tier_changed": False}
-    status = member_tier_lock(member)  # the account is locked already: this only reads
+    status = member_tier_lock(member)  # locked by the purchase already: re-read under it
+    if not ranks_above(target, status.tier if status.tier and status.tier.is_active else None):
+        return {"tier": status.tier.name if status.tier else None, "tier_changed": False}
     _move(
         member=member,
         status=status,
