@@ -343,3 +343,14 @@ def test_progress_is_exact_from_the_purchases(team):
         "Gold",
         3_500,
     )
+
+
+def test_the_demo_tiers_are_set_up_once(team):
+    from apps.programs.tiers.demo import configure_demo_tiers
+
+    first = configure_demo_tiers(team.merchant)
+    again = configure_demo_tiers(team.merchant)
+
+    assert [tier.name for tier in first] == ["Bronze", "Silver", "Gold"]
+    assert [tier.pk for tier in again] == [tier.pk for tier in first]
+    assert first[-1].threshold == 60_000
