@@ -74,12 +74,6 @@ OPEN = [JobStatus.QUEUED, JobStatus.RUNNING]
 # Moving a member (in the caller's transaction, with the member locked) ----------------
 
 
-def _describe_total(settings: TierSettings, total: int) -> str:
-    if settings.measure == Measure.SPEND:
-        return f"{total} spent (minor units)"
-    return f"{total} points"
-
-
 def _move(
     *,
     member: Member,
@@ -255,13 +249,13 @@ def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
             occurred_at=now,
         )
         return None
-    window = "12 months" if settings.window == Window.ROLLING_12 else "calendar year"
+    window = "last 12 months" if settings.window == Window.ROLLING_12 else "calendar year"
     return _move(
         member=member,
         status=status,
         to_tier=target,
         cause=ChangeCause.REVIEW,
-        reason=f"review of the {window}: {_describe_total(settings, total)}",
+        reason=f"review of the {window}",  # the total is on the change: formatted by pages
         total=total,
         at=now,
         settings=settings,
