@@ -321,3 +321,15 @@ def test_roles_match_the_tier_views(team):
     roles = {view.url_name: view.min_role for view in merchant_views()}
     assert roles["tiers:page"] == Role.MANAGER
     assert roles["tiers:member_tier"] == Role.STAFF
+
+
+def test_another_merchants_tier_is_no_filter_choice(team, other_team, client_as):
+    set_up_tiers(team)
+    foreign = set_up_tiers(other_team)["Gold"]
+    enroll(team, first_name="Localina")
+
+    page = client_as(team.manager).get(reverse("members:list"), {"tier": foreign.pk})
+
+    assert page.status_code == 200
+    assert "Select a valid choice" in page.text
+    assert f'value="{foreign.pk}"' not in page.text
