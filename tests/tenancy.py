@@ -309,3 +309,32 @@ OBJECT_URLS |= {
     "coupons:void": _coupon,
     "coupons:category_rate_delete": _category_rate,
 }
+
+
+# tiers (apps/programs/tiers)
+
+
+def _tier(team) -> dict:
+    from apps.programs.tiers.models import Tier
+    from apps.programs.tiers.services import tier_create
+
+    tier = Tier.objects.for_merchant(team.merchant).first() or tier_create(
+        merchant=team.merchant, actor=team.manager, name="Isolation Gold", threshold=100_000
+    )
+    return {"pk": tier.pk}
+
+
+def _tier_reevaluation(team) -> dict:
+    from apps.programs.tiers.models import TierReevaluation
+
+    _tier(team)  # adding a tier starts a re-evaluation
+    return {"pk": TierReevaluation.objects.for_merchant(team.merchant).first().pk}
+
+
+OBJECT_URLS |= {
+    "tiers:tier_edit": _tier,
+    "tiers:tier_toggle": _tier,
+    "tiers:reevaluation": _tier_reevaluation,
+    "tiers:reevaluation_resume": _tier_reevaluation,
+    "tiers:member_tier": _member,
+}

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -22,6 +23,11 @@ def _tags(request):
     return Tag.objects.for_merchant(request.merchant)
 
 
+def _tiers(request):
+    # The tiers app is reached through the registry: members does not import it.
+    return apps.get_model("tiers", "Tier").objects.for_merchant(request.merchant)
+
+
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="filter_search")
     channel = django_filters.ChoiceFilter(
@@ -32,6 +38,13 @@ class MemberFilter(django_filters.FilterSet):
     )
     tag = django_filters.ModelChoiceFilter(
         label="Tag", field_name="tags", queryset=_tags, empty_label="Any"
+    )
+    tier = django_filters.ModelChoiceFilter(
+        label="Tier",
+        field_name="tier_status__tier",
+        queryset=_tiers,
+        empty_label="Any",
+        null_label="No tier",
     )
     consent = django_filters.ChoiceFilter(
         label="Consent",

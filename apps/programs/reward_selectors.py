@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,10 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 
 from .models import Redemption, Reward
+
+# Narrowings of what one member may redeem, as querysets so a list stays one query:
+# narrow(rewards, member) -> rewards (the tiers app hides rewards of other tiers).
+MEMBER_REWARD_FILTERS: list[Callable[[QuerySet[Reward], Member], QuerySet[Reward]]] = []
 
 
 def merchant_today(merchant: Merchant, at: datetime | None = None) -> date:
@@ -68,10 +73,15 @@ def rewards_available(*, merchant: Merchant, today: date | None = None) -> Query
 
 
 def rewards_affordable(
-    *, merchant: Merchant, balance: int, today: date | None = None
+    *, merchant: Merchant, balance: int, today: date | None = None, member: Member | None = None
 ) -> QuerySet[Reward]:
-    """What a member with `balance` points can redeem today."""
-    return rewards_available(merchant=merchant, today=today).filter(points_cost__lte=balance)
+    """What a member with `balance` points can redeem today (and, given the member, may:
+    `MEMBER_REWARD_FILTERS`)."""
+    rewards = rewards_available(merchant=merchant, today=today).filter(points_cost__lte=balance)
+    if member is not None:
+        for narrow in MEMBER_REWARD_FILTERS:
+            rewards = narrow(rewards, member)
+    return rewards
 
 
 def redemptions_recent(*, member: Member, limit: int = 10) -> list[Redemption]:

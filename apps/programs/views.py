@@ -75,12 +75,14 @@ def purchase_create(request, public_id: str):
             else:
                 add_domain_error(form, error)
         else:
-            messages.success(
-                request,
+            text = (
                 f"{result.points_earned} points earned; balance {result.points_balance}."
                 if result.created
-                else "Already recorded: this ticket earned its points before.",
+                else "Already recorded: this ticket earned its points before."
             )
+            if result.extras.get("tier_changed"):  # the tiers app's PURCHASE_RECORDED hook
+                text += f" Now {result.extras['tier']}!"
+            messages.success(request, text)
             return redirect("members:detail", public_id=member.public_id)
     return _points_page(request, member, form, status=400)
 

@@ -23,7 +23,9 @@ def member_rewards(context, member) -> dict:
         balance = points_balance(member=member)
     redemptions = redemptions_recent(member=member, limit=10)
     return {
-        "affordable": list(rewards_affordable(merchant=member.merchant, balance=balance)[:20]),
+        "affordable": list(
+            rewards_affordable(merchant=member.merchant, balance=balance, member=member)[:20]
+        ),
         "external_id": RedeemForm.new_external_id(),
         "redemptions": [
             (redemption, role is not None and redemption_voidable(redemption, role=role))

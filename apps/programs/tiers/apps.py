@@ -7,3 +7,22 @@ class TiersConfig(AppConfig):
     name = "apps.programs.tiers"
     label = "tiers"
     verbose_name = "Tiers"
+
+    def ready(self):
+        from apps.members import services as member_services
+        from apps.members.panels import MEMBER_PANELS, MemberPanel
+        from apps.programs import hooks as program_hooks
+        from apps.programs import reward_selectors
+
+        from .models import MemberTier
+        from .selectors import rewards_for_member
+        from .services import tier_earn_percent, tier_reward_check, tiers_merge, tiers_on_purchase
+
+        program_hooks.EARN_PERCENT.append(tier_earn_percent)
+        program_hooks.PURCHASE_RECORDED.append(tiers_on_purchase)
+        program_hooks.REWARD_CHECKS.append(tier_reward_check)
+        reward_selectors.MEMBER_REWARD_FILTERS.append(rewards_for_member)
+        # One tier row per member: a merge keeps the better tier instead of re-pointing it.
+        member_services.MERGE_HANDLERS.append(tiers_merge)
+        member_services.MERGE_KEEPS.add(MemberTier)
+        MEMBER_PANELS.append(MemberPanel("tiers:member_tier", "Tier", order=10))

@@ -1,0 +1,619 @@
+"""Writes for tiers: the rules, and members moving up and down.
+
+Rules chosen (docs/ARCHITECTURE.md, "VIP tiers"):
+
+* Up at once: a purchase whose qualifying total (selectors.py) reaches a higher tier
+  moves the member there in the purchase's transaction (`tiers_on_purchase`, a
+  `PURCHASE_RECORDED` hook). That purchase earns at the rate of the tier the member had
+  before it; the next one earns at the new rate.
+* Down only at a review: a tier is reviewed at `review_at` (12 months after reaching or
+  confirming it for a rolling window, the end of the calendar year otherwise), and acted
+  on once `grace_days` more have passed. The member then keeps the tier that the better of
+  two totals supports: the window ending at the review, or the window ending now (so what
+  they bought during the grace period counts). The same or higher: confirmed (or moved
+  up), with the next review after it; lower: moved down, possibly to no tier.
+* Refunds lower the total but never move anyone down before their review.
+* Rule changes re-place every member in the background (`reevaluation_start`): upgrades
+  apply at once, members of a deactivated tier are placed where their total puts them
+  (up or down), other downgrades wait for each member's review.
+
+Every change is a `TierChange`, a timeline event "tier_changed" and a call of
+`hooks.TIER_CHANGED`, all in the transaction that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from time import monotonic
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import Conflict, DomainError
+from apps.core.models import Merchant
+from apps.core.services import audit_record
+from apps.members.models import Member
+from apps.members.services import event_record
+from apps.programs.lock_objects import points_accounts_lock
+from apps.programs.models import Purchase, Reward
+
+from . import hooks
+from .lock_objects import member_tier_lock, tier_settings_lock
+from .models import (
+    ChangeCause,
+    Direction,
+    JobStatus,
+    Measure,
+    MemberTier,
+    Tier,
+    TierChange,
+    TierReevaluation,
+    TierSettings,
+    Window,
+)
+from .selectors import (
+    next_review,
+    qualifying_total,
+    qualifying_totals,
+    ranks_above,
+    tier_for_total,
+    tier_settings,
+    tiers_active,
+)
+
+logger = logging.getLogger(__name__)
+
+REEVALUATION_BATCH = 500
+TASK_SECONDS = 60
+MAX_THRESHOLD = 10**12
+OPEN = [JobStatus.QUEUED, JobStatus.RUNNING]
+
+
+# Moving a member (in the caller's transaction, with the member locked) ----------------
+
+
+def _move(
+    *,
+    member: Member,
+    status: MemberTier,
+    to_tier: Tier | None,
+    cause: str,
+    reason: str,
+    total: int,
+    at: datetime,
+    settings: TierSettings,
+    review_at: datetime | None = None,
+    actor: User | None = None,
+    purchase: Purchase | None = None,
+) -> TierChange:
+    from_tier = status.tier
+    up = ranks_above(to_tier, from_tier)
+    status.tier = to_tier
+    status.since = at if to_tier else None
+    if to_tier is None:
+        status.review_at = None
+    else:
+        status.review_at = review_at or next_review(settings, member.merchant, at)
+    status.save(update_fields=["tier", "since", "review_at", "updated_at"])
+    change = TierChange.objects.create(
+        merchant_id=member.merchant_id,
+        member=member,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        from_name=from_tier.name if from_tier else "",
+        to_name=to_tier.name if to_tier else "",
+        direction=Direction.UP if up else Direction.DOWN,
+        cause=cause,
+        reason=reason[:255],
+        qualifying_total=total,
+        purchase=purchase,
+        actor=actor,
+        occurred_at=at,
+    )
+    before = from_tier.name if from_tier else "no tier"
+    after = to_tier.name if to_tier else "no tier"
+    event_record(
+        member=member,
+        kind="tier_changed",
+        summary=f"Tier {'up' if up else 'down'}: {before} → {after} ({reason})",
+        actor=actor,
+        data={
+            "change": change.pk,
+            "from": change.from_name,
+            "to": change.to_name,
+            "cause": cause,
+            "total": total,
+        },
+        occurred_at=at,
+    )
+    hooks.tier_changed(change)
+    return change
+
+
+def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
+    """`PURCHASE_RECORDED` hook: move the member up if this purchase made their
+    qualifying total (the window ending at the purchase) reach a higher tier. The member's
+    points account is locked by the purchase, so two purchases crossing at once move the
+    member once."""
+    member = purchase.member
+    merchant = purchase.merchant
+    tiers = tiers_active(merchant=merchant)
+    status = MemberTier.objects.select_related("tier").filter(member=member).first()
+    current = status.tier if status and status.tier and status.tier.is_active else None
+    if not tiers:
+        return {"tier": None, "tier_changed": False}
+    settings = tier_settings(merchant)
+    total = qualifying_total(member=member, end=purchase.occurred_at, settings=settings)
+    target = tier_for_total(tiers, total)
+    if not ranks_above(target, current):
+        return {"tier": current.name if current else None, "tier_changed": False}
+    status = member_tier_lock(member)  # locked by the purchase already: re-read under it
+    if not ranks_above(target, status.tier if status.tier and status.tier.is_active else None):
+        return {"tier": status.tier.name if status.tier else None, "tier_changed": False}
+    _move(
+        member=member,
+        status=status,
+        to_tier=target,
+        cause=ChangeCause.PURCHASE,
+        reason=f"purchase {purchase.external_id} reached {target.name}",
+        total=total,
+        at=purchase.occurred_at,
+        settings=settings,
+        actor=actor,
+        purchase=purchase,
+    )
+    return {"tier": target.name, "tier_changed": True}
+
+
+def tier_earn_percent(member: Member, at: datetime) -> int:
+    """`EARN_PERCENT` hook: the member's tier's percent (100 without an active tier)."""
+    tier = (
+        Tier.objects.filter(member_tiers__member=member, is_active=True)
+        .values_list("earn_percent", flat=True)
+        .first()
+    )
+    return tier or 100
+
+
+def tier_reward_check(reward: Reward, member: Member) -> str | None:
+    """`REWARD_CHECKS` hook: "Gold members only" for a reward linked to tiers."""
+    from .selectors import reward_refusal_for_tier
+
+    return reward_refusal_for_tier(reward, member)
+
+
+def tiers_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
+    """A members merge handler: the survivor keeps the higher of the two tiers (with that
+    tier's review date); the duplicate's row is emptied, not re-pointed (one per member)."""
+    points_accounts_lock(survivor, duplicate)
+    theirs = MemberTier.objects.select_related("tier").filter(member=duplicate).first()
+    if theirs is None or theirs.tier is None:
+        return
+    ours = member_tier_lock(survivor)
+    current = ours.tier if ours.tier and ours.tier.is_active else None
+    if theirs.tier.is_active and ranks_above(theirs.tier, current):
+        settings = tier_settings(survivor.merchant)
+        _move(
+            member=survivor,
+            status=ours,
+            to_tier=theirs.tier,
+            cause=ChangeCause.MERGE,
+            reason=f"merged with {duplicate.card_code_display}, who was {theirs.tier.name}",
+            total=qualifying_total(member=duplicate, settings=settings),
+            at=timezone.now(),
+            settings=settings,
+            review_at=theirs.review_at,
+            actor=actor,
+        )
+    MemberTier.objects.filter(pk=theirs.pk).update(
+        tier=None, since=None, review_at=None, updated_at=timezone.now()
+    )
+
+
+# Reviews (the nightly task) ----------------------------------------------------------
+
+
+def _review_after(settings: TierSettings, merchant: Merchant, review_at, now) -> datetime:
+    upcoming = next_review(settings, merchant, review_at)
+    while upcoming <= now:
+        upcoming = next_review(settings, merchant, upcoming)
+    return upcoming
+
+
+@transaction.atomic
+def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
+    """Review one member whose review (plus grace days) is due. Re-checked under the
+    member's lock, so running it twice, or from two workers, acts once."""
+    status = member_tier_lock(member)
+    merchant = member.merchant
+    settings = tier_settings(merchant)
+    if status.review_at is None or status.review_at + timedelta(days=settings.grace_days) > now:
+        return None
+    tiers = tiers_active(merchant=merchant)
+    total = max(
+        qualifying_total(member=member, end=status.review_at, settings=settings),
+        qualifying_total(member=member, end=now, settings=settings),
+    )
+    target = tier_for_total(tiers, total)
+    following = _review_after(settings, merchant, status.review_at, now)
+    if target is not None and status.tier is not None and target.pk == status.tier.pk:
+        status.review_at = following
+        status.save(update_fields=["review_at", "updated_at"])
+        event_record(
+            member=member,
+            kind="tier_confirmed",
+            summary=f"{target.name} confirmed until the next review, {following:%d %b %Y}",
+            data={"tier": target.name, "total": total},
+            occurred_at=now,
+        )
+        return None
+    window = "last 12 months" if settings.window == Window.ROLLING_12 else "calendar year"
+    return _move(
+        member=member,
+        status=status,
+        to_tier=target,
+        cause=ChangeCause.REVIEW,
+        reason=f"review of the {window}",  # the total is on the change: formatted by pages
+        total=total,
+        at=now,
+        settings=settings,
+        review_at=following,
+    )
+
+
+def tiers_review(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Review every member whose review date plus their merchant's grace days has passed.
+    Safe to run twice or concurrently: each member is re-checked under its lock and gets
+    a later review date. Returns the number of tier changes."""
+    now = now or timezone.now()
+    changes = 0
+    merchant_ids = (
+        MemberTier.objects.filter(review_at__lte=now)
+        .order_by()
+        .values_list("merchant_id", flat=True)
+        .distinct()
+    )
+    for merchant in Merchant.objects.filter(pk__in=list(merchant_ids)).order_by("pk"):
+        cutoff = now - timedelta(days=tier_settings(merchant).grace_days)
+        after = 0
+        while True:
+            due = list(
+                MemberTier.objects.for_merchant(merchant)
+                .filter(review_at__lte=cutoff, member_id__gt=after)
+                .select_related("member__merchant")
+                .order_by("member_id")[:batch]
+            )
+            if not due:
+                break
+            for status in due:
+                if member_tier_review(member=status.member, now=now):
+                    changes += 1
+            after = due[-1].member_id
+    return changes
+
+
+# Placing members again when the rules change ------------------------------------------
+
+
+def _place(
+    member: Member, *, at: datetime, actor: User | None, settings, tiers, reason: str
+) -> TierChange | None:
+    """Up to the tier the total supports, or out of a deactivated tier (under the lock)."""
+    status = member_tier_lock(member)
+    total = qualifying_total(member=member, end=at, settings=settings)
+    target = tier_for_total(tiers, total)
+    current = status.tier
+    stale = current is not None and not current.is_active
+    if not stale and not ranks_above(target, current):
+        return None
+    return _move(
+        member=member,
+        status=status,
+        to_tier=target,
+        cause=ChangeCause.RULES,
+        reason=reason,
+        total=total,
+        at=at,
+        settings=settings,
+        actor=actor,
+    )
+
+
+def _reevaluate_batch(job: TierReevaluation, member_ids: list[int], at: datetime) -> int:
+    merchant = job.merchant
+    settings = tier_settings(merchant)
+    tiers = tiers_active(merchant=merchant)
+    totals = qualifying_totals(merchant=merchant, member_ids=member_ids, end=at, settings=settings)
+    statuses = {
+        status.member_id: status
+        for status in MemberTier.objects.filter(member_id__in=member_ids).select_related("tier")
+    }
+    changes = 0
+    for member_id in member_ids:
+        status = statuses.get(member_id)
+        current = status.tier if status else None
+        target = tier_for_total(tiers, totals.get(member_id, 0))
+        stale = current is not None and not current.is_active
+        if stale or ranks_above(target, current):
+            member = Member.objects.select_related("merchant").get(pk=member_id)
+            if _place(
+                member,
+                at=at,
+                actor=job.started_by,
+                settings=settings,
+                tiers=tiers,
+                reason=job.reason,
+            ):
+                changes += 1
+    return changes
+
+
+def reevaluation_start(*, merchant: Merchant, actor: User | None, reason: str) -> TierReevaluation:
+    """Start placing every member again (in the caller's transaction, which must hold the
+    tier settings lock). A run still going is superseded: it stops at its next batch and
+    the new one starts from the first member."""
+    from .tasks import tier_reevaluation_run
+
+    now = timezone.now()
+    TierReevaluation.objects.for_merchant(merchant).filter(status__in=OPEN).update(
+        status=JobStatus.SUPERSEDED, finished_at=now, updated_at=now
+    )
+    job = TierReevaluation.objects.create(
+        merchant=merchant,
+        reason=reason[:255],
+        started_by=actor,
+        members_total=Member.objects.for_merchant(merchant).active().count(),
+    )
+    transaction.on_commit(lambda: tier_reevaluation_run.delay(job.pk))
+    return job
+
+
+def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
+    """Place the members of a re-evaluation, batch by batch from its resume point. Safe to
+    run twice, even at once: each batch locks the job row and moves the resume point in
+    the same transaction, and placing a member again changes nothing. After
+    `TASK_SECONDS` a run hands over to a new task. False when there was nothing to do."""
+    from .tasks import tier_reevaluation_run
+
+    started = TierReevaluation.objects.filter(pk=job_id, status__in=OPEN).update(
+        status=JobStatus.RUNNING, failure="", updated_at=timezone.now()
+    )
+    if not started:
+        return False
+    deadline = monotonic() + TASK_SECONDS
+    try:
+        while True:
+            with transaction.atomic():
+                job = (
+                    TierReevaluation.objects.select_for_update(of=("self",))
+                    .select_related("merchant", "started_by")
+                    .get(pk=job_id)
+                )
+                if job.status != JobStatus.RUNNING:
+                    return False  # superseded by a newer run, or finished by another worker
+                member_ids = list(
+                    Member.objects.for_merchant(job.merchant)
+                    .active()
+                    .filter(pk__gt=job.last_member_id)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[:REEVALUATION_BATCH]
+                )
+                if not member_ids:
+                    job.status = JobStatus.DONE
+                    job.finished_at = timezone.now()
+                    job.members_total = max(job.members_total, job.members_done)
+                    job.save()
+                    return True
+                job.changes_count += _reevaluate_batch(job, member_ids, now or timezone.now())
+                job.last_member_id = member_ids[-1]
+                job.members_done += len(member_ids)
+                job.save()
+            if monotonic() > deadline:
+                transaction.on_commit(lambda: tier_reevaluation_run.delay(job_id))
+                return True
+    except Exception as error:
+        logger.exception("tier re-evaluation %s failed", job_id)
+        TierReevaluation.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED,
+            failure=f"Stopped by an error ({type(error).__name__}); resume to carry on."[:255],
+            updated_at=timezone.now(),
+        )
+        raise
+
+
+@transaction.atomic
+def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierReevaluation:
+    """Carry on a stopped re-evaluation from its last finished batch."""
+    from .tasks import tier_reevaluation_run
+
+    tier_settings_lock(job.merchant)
+    if TierReevaluation.objects.for_merchant(job.merchant).filter(status__in=OPEN).exists():
+        raise Conflict("A re-evaluation is running already.", code="reevaluation_running")
+    flipped = TierReevaluation.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+        status=JobStatus.QUEUED, failure="", updated_at=timezone.now()
+    )
+    if flipped:
+        transaction.on_commit(lambda: tier_reevaluation_run.delay(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+# The rules ----------------------------------------------------------------------------
+
+
+def _clean_tier(merchant: Merchant, values: dict) -> dict:
+    name = " ".join((values.get("name") or "").split())
+    if not name:
+        raise DomainError("Give the tier a name.", field="name")
+    if len(name) > 60:
+        raise DomainError("Keep the name within 60 characters.", field="name")
+    threshold = values.get("threshold")
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
+        raise DomainError("The threshold must be more than zero.", field="threshold")
+    if threshold > MAX_THRESHOLD:
+        raise DomainError("That threshold is larger than anyone could reach.", field="threshold")
+    earn_percent = values.get("earn_percent", 100)
+    if not isinstance(earn_percent, int) or not 100 <= earn_percent <= 1000:
+        raise DomainError(
+            "The earn rate must be 100 to 1000 percent (100: no change).", field="earn_percent"
+        )
+    perks = (values.get("perks") or "").strip()
+    if len(perks) > 1000:
+        raise DomainError("Keep the perks within 1000 characters.", field="perks")
+    rewards = list(values.get("rewards") or [])
+    if any(reward.merchant_id != merchant.pk for reward in rewards):
+        raise DomainError("That reward belongs to another business.", field="rewards")
+    return {
+        "name": name,
+        "threshold": threshold,
+        "earn_percent": earn_percent,
+        "perks": perks,
+        "rewards": rewards,
+    }
+
+
+def _refuse_clash(merchant: Merchant, cleaned: dict, exclude_pk: int | None = None) -> None:
+    others = Tier.objects.for_merchant(merchant).filter(is_active=True)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.filter(name__iexact=cleaned["name"]).exists():
+        raise Conflict("Another tier has this name.", field="name", code="tier_name_taken")
+    if others.filter(threshold=cleaned["threshold"]).exists():
+        raise Conflict(
+            "Another tier starts at this threshold.", field="threshold", code="tier_threshold_taken"
+        )
+
+
+@transaction.atomic
+def tier_create(*, merchant: Merchant, actor: User | None, **values) -> Tier:
+    """Add a tier and place every member again (members who reach it move up)."""
+    tier_settings_lock(merchant)
+    cleaned = _clean_tier(merchant, values)
+    _refuse_clash(merchant, cleaned)
+    rewards = cleaned.pop("rewards")
+    tier = Tier.objects.create(merchant=merchant, **cleaned)
+    tier.rewards.set(rewards)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="tier.created",
+        summary=f"Added tier {tier.name} (threshold {tier.threshold})",
+        target=tier,
+        data={"threshold": tier.threshold, "earn_percent": tier.earn_percent},
+    )
+    reevaluation_start(merchant=merchant, actor=actor, reason=f"tier {tier.name} added")
+    return tier
+
+
+@transaction.atomic
+def tier_update(*, tier: Tier, actor: User | None, **values) -> Tier:
+    """Change a tier. A new threshold places every member again; a new name, rate, perks
+    or reward list applies as it is (nobody moves)."""
+    merchant = tier.merchant
+    tier_settings_lock(merchant)
+    tier = Tier.objects.get(pk=tier.pk)
+    cleaned = _clean_tier(merchant, values)
+    if tier.is_active:
+        _refuse_clash(merchant, cleaned, exclude_pk=tier.pk)
+    rewards = cleaned.pop("rewards")
+    changed = sorted(field for field, value in cleaned.items() if getattr(tier, field) != value)
+    if {reward.pk for reward in rewards} != set(tier.rewards.values_list("pk", flat=True)):
+        changed.append("rewards")
+    if not changed:
+        return tier
+    threshold_moved = tier.threshold != cleaned["threshold"]
+    for field, value in cleaned.items():
+        setattr(tier, field, value)
+    tier.save()
+    tier.rewards.set(rewards)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="tier.updated",
+        summary=f"Changed tier {tier.name}: {', '.join(changed)}",
+        target=tier,
+        data={"fields": changed},
+    )
+    if threshold_moved and tier.is_active:
+        reevaluation_start(
+            merchant=merchant, actor=actor, reason=f"threshold of {tier.name} changed"
+        )
+    return tier
+
+
+@transaction.atomic
+def tier_set_active(*, tier: Tier, actor: User | None, active: bool) -> Tier:
+    """Deactivate a tier (its members are placed again, where their total puts them) or
+    offer it again (members who reach it move up)."""
+    merchant = tier.merchant
+    tier_settings_lock(merchant)
+    tier = Tier.objects.get(pk=tier.pk)
+    if tier.is_active == active:
+        return tier
+    if active:
+        _refuse_clash(merchant, {"name": tier.name, "threshold": tier.threshold})
+    tier.is_active = active
+    tier.save(update_fields=["is_active", "updated_at"])
+    verb = "Offered again" if active else "Deactivated"
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="tier.activated" if active else "tier.deactivated",
+        summary=f"{verb} tier {tier.name}",
+        target=tier,
+    )
+    reevaluation_start(
+        merchant=merchant,
+        actor=actor,
+        reason=f"tier {tier.name} {'offered again' if active else 'deactivated'}",
+    )
+    return tier
+
+
+@transaction.atomic
+def tier_settings_update(
+    *, merchant: Merchant, actor: User | None, measure: str, window: str, grace_days: int
+) -> TierSettings:
+    """Change how tiers qualify. The measure cannot change while tiers are offered: their
+    thresholds are points or money and would silently mean the other. A new measure or
+    window places every member again; review dates already set stay."""
+    settings = tier_settings_lock(merchant)
+    if measure not in Measure.values:
+        raise DomainError("Choose what qualifies.", field="measure")
+    if window not in Window.values:
+        raise DomainError("Choose the qualifying window.", field="window")
+    if not isinstance(grace_days, int) or not 0 <= grace_days <= 366:
+        raise DomainError("The grace period must be 0 to 366 days.", field="grace_days")
+    if (
+        measure != settings.measure
+        and Tier.objects.for_merchant(merchant).filter(is_active=True).exists()
+    ):
+        raise Conflict(
+            "Deactivate the tiers before changing what qualifies: their thresholds are in "
+            f"{settings.get_measure_display().lower()}.",
+            field="measure",
+            code="tiers_measure_in_use",
+        )
+    moved = measure != settings.measure or window != settings.window
+    changed = [
+        name
+        for name, value in (("measure", measure), ("window", window), ("grace_days", grace_days))
+        if getattr(settings, name) != value
+    ]
+    if not changed:
+        return settings
+    settings.measure, settings.window, settings.grace_days = measure, window, grace_days
+    settings.save()
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="tiers.settings_updated",
+        summary=f"Changed the tier settings: {', '.join(changed)}",
+        target=settings,
+        data={"measure": measure, "window": window, "grace_days": grace_days},
+    )
+    if moved and Tier.objects.for_merchant(merchant).filter(is_active=True).exists():
+        reevaluation_start(merchant=merchant, actor=actor, reason="tier settings changed")
+    return settings

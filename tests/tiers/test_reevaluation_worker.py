@@ -1,0 +1,80 @@
+"""The re-evaluation started by a rules change, run by a real worker through Redis."""
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from celery.signals import task_postrun
+
+from apps.programs.tiers.models import JobStatus, MemberTier, TierReevaluation
+from apps.programs.tiers.services import tier_create
+from apps.programs.tiers.tasks import tier_reevaluation_run
+from tests.celery_worker import celery_worker_on_redis
+from tests.members.factories import enroll
+from tests.tiers.factories import buy
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def redis_worker(transactional_db):
+    runs, lock = [], threading.Lock()
+
+    def on_postrun(sender=None, task=None, args=None, **kwargs):
+        with lock:
+            runs.append(
+                (
+                    task.name,
+                    tuple(args or ()),
+                    kwargs.get("retval"),
+                    bool(task.request.is_eager),
+                    (task.request.delivery_info or {}).get("routing_key"),
+                )
+            )
+
+    with celery_worker_on_redis("tiers") as queue:
+        task_postrun.connect(on_postrun, weak=False)
+        try:
+            yield queue, runs
+        finally:
+            task_postrun.disconnect(on_postrun)
+
+
+def _wait_for(condition, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}", pytrace=False)
+        time.sleep(0.05)
+    return result
+
+
+def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker, team):
+    queue, runs = redis_worker
+    recently = datetime.now(UTC) - timedelta(days=1)
+    rich, poor = enroll(team), enroll(team)
+    buy(team, rich, 30_000, recently)
+    buy(team, poor, 1_000, recently)
+
+    tier = tier_create(merchant=team.merchant, actor=team.manager, name="Gold", threshold=20_000)
+
+    job = _wait_for(
+        lambda: TierReevaluation.objects.filter(
+            merchant=team.merchant, status=JobStatus.DONE
+        ).first(),
+        "the re-evaluation",
+    )
+    assert (job.members_done, job.changes_count) == (2, 1)
+    assert MemberTier.objects.get(member=rich).tier == tier
+    assert not MemberTier.objects.filter(member=poor, tier__isnull=False).exists()
+    assert runs == [(tier_reevaluation_run.name, (job.pk,), True, False, queue)]
+
+    tier_reevaluation_run.delay(job.pk)  # delivered again: nothing more happens
+    _wait_for(lambda: len(runs) == 2, "the repeated task")
+    assert runs[-1][2] is False
+    assert TierReevaluation.objects.get(pk=job.pk).changes_count == 1
