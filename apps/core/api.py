@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
@@ -105,3 +106,24 @@ def whoami(request):
             "key": {"name": api_key.name, "prefix": api_key.prefix, "scope": api_key.scope},
         }
     )
+
+
+class ApiView(APIView):
+    """The base of every API view. A query parameter the view does not take is refused
+    (a typo would otherwise be silently ignored), and so is an id or a parameter holding
+    a NUL character, which PostgreSQL text cannot store: both as a 400, before any lookup.
+    """
+
+    query_parameters: frozenset[str] = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - self.query_parameters)
+        if unknown:
+            raise exceptions.ValidationError(
+                {name[:50]: ["This endpoint takes no such parameter."] for name in unknown[:5]}
+            )
+        for name, value in [*kwargs.items(), *request.query_params.lists()]:
+            values = value if isinstance(value, list) else [value]
+            if any("\x00" in str(item) for item in values):
+                raise exceptions.ValidationError({name: ["This value holds a NUL character."]})

@@ -7,8 +7,8 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api import ApiView
 from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
 
@@ -63,7 +63,9 @@ def member_for_api(request, member_id: str) -> Member:
     return member
 
 
-class MembersView(APIView):
+class MembersView(ApiView):
+    query_parameters = frozenset({"email", "phone", "card_code", "external_id"})
+
     @extend_schema(
         summary="Look a member up",
         operation_id="members_lookup",
@@ -106,7 +108,7 @@ class MembersView(APIView):
         return Response(member_data(result.member), status=201 if result.created else 200)
 
 
-class MemberView(APIView):
+class MemberView(ApiView):
     @extend_schema(summary="A member", responses={200: member_out(), 404: ErrorOut})
     def get(self, request, member_id: str):
         return Response(member_data(member_for_api(request, member_id)))

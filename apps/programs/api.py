@@ -9,8 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api import ApiView
 from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Location
@@ -115,7 +115,7 @@ def purchase_data(result: services.PurchaseResult) -> dict:
     }
 
 
-class PurchasesView(APIView):
+class PurchasesView(ApiView):
     @extend_schema(
         summary="Record a purchase (earns points)",
         request=PurchaseIn,
@@ -144,7 +144,7 @@ class PurchasesView(APIView):
         return Response(purchase_data(result), status=201 if result.created else 200)
 
 
-class RefundsView(APIView):
+class RefundsView(ApiView):
     @extend_schema(
         summary="Refund part or all of a purchase (takes back its points in proportion)",
         request=RefundIn,
@@ -177,7 +177,9 @@ class RefundsView(APIView):
         )
 
 
-class LedgerView(APIView):
+class LedgerView(ApiView):
+    query_parameters = frozenset({"before"})
+
     @extend_schema(
         summary="A member's ledger, newest first, with the balance after each entry",
         parameters=[OpenApiParameter("before", int, description="Entries older than this id.")],

@@ -7,8 +7,8 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api import ApiView
 from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Merchant, Role
@@ -65,7 +65,9 @@ def reward_data(reward: Reward, *, today, member=None, balance: int | None = Non
     }
 
 
-class RewardsView(APIView):
+class RewardsView(ApiView):
+    query_parameters = frozenset({"member"})
+
     @extend_schema(
         summary="The rewards catalog, with what a member can afford",
         parameters=[OpenApiParameter("member", str, description="A member's id.")],
@@ -117,7 +119,7 @@ def _program_schema() -> type[serializers.Serializer]:
     return type("Program", (serializers.Serializer,), fields)
 
 
-class ProgramView(APIView):
+class ProgramView(ApiView):
     @extend_schema(summary="The program as a storefront needs it", responses=_program_schema())
     def get(self, request):
         merchant = request.auth.merchant
@@ -183,7 +185,7 @@ def redemption_data(redemption: Redemption, balance: int) -> dict:
     }
 
 
-class RedemptionsView(APIView):
+class RedemptionsView(ApiView):
     @extend_schema(
         summary="Redeem a reward for a member",
         request=RedemptionIn,
@@ -215,7 +217,7 @@ class VoidIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
-class RedemptionVoidView(APIView):
+class RedemptionVoidView(ApiView):
     @extend_schema(
         summary="Void a redemption: its points return (once)",
         request=VoidIn,
@@ -263,7 +265,7 @@ class EventOut(serializers.Serializer):
     points_balance = serializers.IntegerField()
 
 
-class EventsView(APIView):
+class EventsView(ApiView):
     @extend_schema(
         summary="Report a customer's action that may earn a bonus (within its caps)",
         request=EventIn,
