@@ -22,6 +22,7 @@ NAVIGATION = [
     NavItem("Members", "members:list", Role.MANAGER),
     NavItem("Points program", "programs:program", Role.MANAGER),
     NavItem("Rewards", "programs:reward_list", Role.MANAGER),
+    NavItem("Referrals", "referrals:overview", Role.MANAGER),
     NavItem("Locations", "core:location_list", Role.MANAGER, "settings"),
     NavItem("Team", "core:team", Role.OWNER, "settings"),
     NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),

@@ -199,6 +199,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.programs.tasks.give_birthday_bonuses",
         "schedule": 60 * 60,
     },
+    "referrals-sweep": {
+        "task": "apps.programs.referrals.tasks.sweep_referrals",
+        "schedule": 60 * 60,
+    },
 }
 
 # Django REST framework and the OpenAPI schema (served offline through the sidecar).
