@@ -234,3 +234,10 @@ OBJECT_URLS |= {
     "programs:redemption_detail": _redemption,
     "programs:redemption_void": _redemption,
 }
+
+
+# programs: referrals (apps/programs/referrals)
+
+OBJECT_URLS |= {
+    "referrals:member_panel": _member,
+}
