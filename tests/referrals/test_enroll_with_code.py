@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from apps.core.errors import DomainError
 from apps.members.models import Member, MemberEvent
-from apps.programs.referrals.models import Referral, ReferralCode
+from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
 from tests.members.factories import enroll
 
 from .conftest import code_of, referrals_on
@@ -183,3 +183,15 @@ def test_a_code_of_a_merged_record_leads_to_the_record_it_went_into(team, ana):
 def test_unknown_enrollment_data_is_refused(team):
     with pytest.raises(DomainError):
         enroll(team, extras={"favourite_colour": "blue"})
+
+
+def test_the_demo_terms_are_set_once_however_often_they_are_applied(team):
+    from apps.programs.referrals.demo import configure_demo_referrals
+
+    configure_demo_referrals(team.merchant)
+    settings = configure_demo_referrals(team.merchant)
+
+    assert ReferralSettings.objects.filter(merchant=team.merchant).count() == 1
+    assert settings.is_enabled
+    assert (settings.min_purchase, settings.window_days, settings.monthly_cap) == (1000, 30, 5)
+    assert (settings.referrer_points, settings.referred_points) == (100, 100)

@@ -5,87 +5,332 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('coupons', '0001_initial'),
-        ('members', '0004_name_indexes_in_byte_order'),
-        ('programs', '0006_coupon_reward'),
+        ("core", "0001_initial"),
+        ("coupons", "0001_initial"),
+        ("members", "0004_name_indexes_in_byte_order"),
+        ("programs", "0006_coupon_reward"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='The code used.', max_length=6)),
-                ('channel', models.CharField(max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a first purchase'), ('rewarded', 'Rewarded'), ('expired', 'Expired (no purchase in time)'), ('reversed', 'Reversed'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('window_ends_at', models.DateTimeField()),
-                ('converted_at', models.DateTimeField(blank=True, null=True)),
-                ('min_purchase', models.BigIntegerField(blank=True, null=True)),
-                ('referred_reward', models.CharField(blank=True, choices=[('none', 'Nothing'), ('points', 'Points'), ('coupon', 'A coupon')], max_length=8)),
-                ('referred_points', models.PositiveIntegerField(default=0)),
-                ('referred_coupon_value', models.BigIntegerField(default=0)),
-                ('referrer_state', models.CharField(choices=[('none', 'Not yet'), ('due', 'Being credited'), ('paid', 'Rewarded'), ('capped', 'Nothing: monthly cap reached'), ('nothing', 'Nothing'), ('take_back', 'Being taken back'), ('taken_back', 'Taken back')], default='none', max_length=16)),
-                ('referrer_reward', models.CharField(blank=True, choices=[('none', 'Nothing'), ('points', 'Points'), ('coupon', 'A coupon')], max_length=8)),
-                ('referrer_points', models.PositiveIntegerField(default=0)),
-                ('referrer_coupon_value', models.BigIntegerField(default=0)),
-                ('referrer_settled_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=255)),
-                ('coupons_lost', models.BigIntegerField(default=0, help_text='Minor units of reward coupons already used when it was reversed.')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant')),
-                ('qualifying_purchase', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.purchase')),
-                ('referred', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='referral', to='members.member')),
-                ('referred_coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.coupon')),
-                ('referred_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.ledgerentry')),
-                ('referrer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals_made', to='members.member')),
-                ('referrer_coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coupons.coupon')),
-                ('referrer_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.ledgerentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="The code used.", max_length=6)),
+                ("channel", models.CharField(max_length=16)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a first purchase"),
+                            ("rewarded", "Rewarded"),
+                            ("expired", "Expired (no purchase in time)"),
+                            ("reversed", "Reversed"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("window_ends_at", models.DateTimeField()),
+                ("converted_at", models.DateTimeField(blank=True, null=True)),
+                ("min_purchase", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "referred_reward",
+                    models.CharField(
+                        blank=True,
+                        choices=[("none", "Nothing"), ("points", "Points"), ("coupon", "A coupon")],
+                        max_length=8,
+                    ),
+                ),
+                ("referred_points", models.PositiveIntegerField(default=0)),
+                ("referred_coupon_value", models.BigIntegerField(default=0)),
+                (
+                    "referrer_state",
+                    models.CharField(
+                        choices=[
+                            ("none", "Not yet"),
+                            ("due", "Being credited"),
+                            ("paid", "Rewarded"),
+                            ("capped", "Nothing: monthly cap reached"),
+                            ("nothing", "Nothing"),
+                            ("take_back", "Being taken back"),
+                            ("taken_back", "Taken back"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "referrer_reward",
+                    models.CharField(
+                        blank=True,
+                        choices=[("none", "Nothing"), ("points", "Points"), ("coupon", "A coupon")],
+                        max_length=8,
+                    ),
+                ),
+                ("referrer_points", models.PositiveIntegerField(default=0)),
+                ("referrer_coupon_value", models.BigIntegerField(default=0)),
+                ("referrer_settled_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=255)),
+                (
+                    "coupons_lost",
+                    models.BigIntegerField(
+                        default=0,
+                        help_text="Minor units of reward coupons already used when it was reversed.",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                    ),
+                ),
+                (
+                    "qualifying_purchase",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.purchase",
+                    ),
+                ),
+                (
+                    "referred",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referral",
+                        to="members.member",
+                    ),
+                ),
+                (
+                    "referred_coupon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="coupons.coupon",
+                    ),
+                ),
+                (
+                    "referred_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.ledgerentry",
+                    ),
+                ),
+                (
+                    "referrer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_made",
+                        to="members.member",
+                    ),
+                ),
+                (
+                    "referrer_coupon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="coupons.coupon",
+                    ),
+                ),
+                (
+                    "referrer_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.ledgerentry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['referrer', '-created_at'], name='referrals_by_referrer'), models.Index(fields=['merchant', '-created_at'], name='referrals_recent'), models.Index(condition=models.Q(('converted_at__isnull', False)), fields=['merchant', 'converted_at'], name='referrals_conversions'), models.Index(condition=models.Q(('status', 'pending')), fields=['window_ends_at'], name='referrals_pending_window'), models.Index(condition=models.Q(('referrer_state', 'due')), fields=['referrer_state'], name='referrals_referrer_due')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('referrer', models.F('referred')), _negated=True), name='referrals_not_self'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'rewarded'), _negated=True), ('converted_at__isnull', False), _connector='OR'), name='referrals_rewarded_has_conversion')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["referrer", "-created_at"], name="referrals_by_referrer"),
+                    models.Index(fields=["merchant", "-created_at"], name="referrals_recent"),
+                    models.Index(
+                        condition=models.Q(("converted_at__isnull", False)),
+                        fields=["merchant", "converted_at"],
+                        name="referrals_conversions",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["window_ends_at"],
+                        name="referrals_pending_window",
+                    ),
+                    models.Index(
+                        condition=models.Q(("referrer_state", "due")),
+                        fields=["referrer_state"],
+                        name="referrals_referrer_due",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("referrer", models.F("referred")), _negated=True),
+                        name="referrals_not_self",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "rewarded"), _negated=True),
+                            ("converted_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="referrals_rewarded_has_conversion",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReferralCode',
+            name="ReferralCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('member', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='referral_code', to='members.member')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=6)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "member",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referral_code",
+                        to="members.member",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('merchant', 'code'), name='referrals_code_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("merchant", "code"), name="referrals_code_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReferralSettings',
+            name="ReferralSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_enabled', models.BooleanField(default=False)),
-                ('min_purchase', models.BigIntegerField(default=1000, help_text='Minor units: the first purchase must reach this.')),
-                ('window_days', models.PositiveSmallIntegerField(default=30, help_text='Days after enrolling in which the first purchase must happen.')),
-                ('referrer_reward', models.CharField(choices=[('none', 'Nothing'), ('points', 'Points'), ('coupon', 'A coupon')], default='points', max_length=8)),
-                ('referrer_points', models.PositiveIntegerField(default=0)),
-                ('referrer_coupon_value', models.BigIntegerField(default=0, help_text='Minor units.')),
-                ('referred_reward', models.CharField(choices=[('none', 'Nothing'), ('points', 'Points'), ('coupon', 'A coupon')], default='points', max_length=8)),
-                ('referred_points', models.PositiveIntegerField(default=0)),
-                ('referred_coupon_value', models.BigIntegerField(default=0, help_text='Minor units.')),
-                ('coupon_days', models.PositiveSmallIntegerField(default=90, help_text='A reward coupon is valid this many days.')),
-                ('monthly_cap', models.PositiveSmallIntegerField(blank=True, help_text='Rewarded referrals per referrer per calendar month; empty: no cap.', null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_enabled", models.BooleanField(default=False)),
+                (
+                    "min_purchase",
+                    models.BigIntegerField(
+                        default=1000, help_text="Minor units: the first purchase must reach this."
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Days after enrolling in which the first purchase must happen.",
+                    ),
+                ),
+                (
+                    "referrer_reward",
+                    models.CharField(
+                        choices=[("none", "Nothing"), ("points", "Points"), ("coupon", "A coupon")],
+                        default="points",
+                        max_length=8,
+                    ),
+                ),
+                ("referrer_points", models.PositiveIntegerField(default=0)),
+                (
+                    "referrer_coupon_value",
+                    models.BigIntegerField(default=0, help_text="Minor units."),
+                ),
+                (
+                    "referred_reward",
+                    models.CharField(
+                        choices=[("none", "Nothing"), ("points", "Points"), ("coupon", "A coupon")],
+                        default="points",
+                        max_length=8,
+                    ),
+                ),
+                ("referred_points", models.PositiveIntegerField(default=0)),
+                (
+                    "referred_coupon_value",
+                    models.BigIntegerField(default=0, help_text="Minor units."),
+                ),
+                (
+                    "coupon_days",
+                    models.PositiveSmallIntegerField(
+                        default=90, help_text="A reward coupon is valid this many days."
+                    ),
+                ),
+                (
+                    "monthly_cap",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Rewarded referrals per referrer per calendar month; empty: no cap.",
+                        null=True,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('merchant',), name='referrals_settings_one_per_merchant'), models.CheckConstraint(condition=models.Q(('min_purchase__gte', 0)), name='referrals_min_purchase_not_negative'), models.CheckConstraint(condition=models.Q(('referrer_coupon_value__gte', 0), ('referred_coupon_value__gte', 0)), name='referrals_coupon_values_not_negative'), models.CheckConstraint(condition=models.Q(('window_days__gte', 1)), name='referrals_window_at_least_a_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("merchant",), name="referrals_settings_one_per_merchant"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("min_purchase__gte", 0)),
+                        name="referrals_min_purchase_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("referrer_coupon_value__gte", 0), ("referred_coupon_value__gte", 0)
+                        ),
+                        name="referrals_coupon_values_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("window_days__gte", 1)),
+                        name="referrals_window_at_least_a_day",
+                    ),
+                ],
             },
         ),
     ]
