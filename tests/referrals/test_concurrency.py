@@ -103,3 +103,30 @@ def test_drawing_a_code_from_many_requests_at_once_gives_one_code():
 
     assert len(set(codes)) == 1
     assert ReferralCode.objects.get(member=ana).code == codes[0]
+
+
+@pytest.mark.redis
+def test_the_public_pages_rate_limit_holds_under_parallel_requests(live_server, monkeypatch):
+    from django.core.cache import cache, caches
+    from django.test import override_settings
+
+    from apps.programs.referrals import views
+    from tests.conftest import REDIS_URL
+
+    team = make_team()
+    referrals_on(team)
+    ana = enroll(team, first_name="Ana")
+    url = reverse("referrals:join", args=[team.merchant.slug, code_of(ana)])
+    monkeypatch.setattr(views, "JOIN_LIMIT", 5)
+    redis_cache = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    with override_settings(CACHES=redis_cache):
+        assert type(caches["default"]).__name__ == "RedisCache"
+        cache.clear()
+        sessions = [HttpSession(live_server.url) for _ in range(12)]
+
+        statuses = _all_at_once(12, lambda n: sessions[n].get(url).status)
+        cache.clear()
+
+    assert sorted(statuses) == [200] * 5 + [429] * 7
