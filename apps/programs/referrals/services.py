@@ -188,13 +188,8 @@ def referrer_for_code(
             "This business is not running referrals.", field=EXTRA_NAME, code="referrals_off"
         )
     code = normalize_code(raw_code)
-    row = (
-        (
-            ReferralCode.objects.for_merchant(merchant).filter(code=code).select_related("member")
-        ).first()
-        if code
-        else None
-    )
+    codes = ReferralCode.objects.for_merchant(merchant).select_related("member")
+    row = codes.filter(code=code).first() if code else None
     referrer = row.member if row is not None else None
     for _hop in range(10):  # a merged record's code leads to the record it went into
         if referrer is None or referrer.merged_into_id is None:
