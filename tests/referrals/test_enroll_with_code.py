@@ -52,6 +52,7 @@ def test_enrolling_at_the_counter_with_a_code_links_the_new_member(team, ana, cl
     referral = Referral.objects.get()
     assert (referral.referrer, referral.referred) == (ana, bea)
     assert referral.channel == "counter"
+    assert referral.code == code.code
     assert referral.status == "pending"
     assert (referral.window_ends_at - referral.created_at).days == 30
     assert MemberEvent.objects.filter(member=bea, kind="referral").exists()

@@ -227,18 +227,25 @@ def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None
     window_days = referral_settings(merchant).window_days
 
     def record(saved: Member) -> None:
-        _referral_create(referrer=referrer, referred=saved, window_days=window_days)
+        _referral_create(
+            referrer=referrer,
+            referred=saved,
+            code=normalize_code(raw_code) or "",
+            window_days=window_days,
+        )
 
     return record
 
 
-def _referral_create(*, referrer: Member, referred: Member, window_days: int) -> Referral:
+def _referral_create(
+    *, referrer: Member, referred: Member, code: str, window_days: int
+) -> Referral:
     at = referred.enrolled_at
     referral = Referral.objects.create(
         merchant_id=referred.merchant_id,
         referrer=referrer,
         referred=referred,
-        code=referral_code_for(referrer).code,
+        code=code,
         channel=referred.channel,
         created_at=at,
         window_ends_at=at + timedelta(days=window_days),
