@@ -338,3 +338,10 @@ OBJECT_URLS |= {
     "tiers:reevaluation_resume": _tier_reevaluation,
     "tiers:member_tier": _member,
 }
+
+
+# programs: referrals (apps/programs/referrals)
+
+OBJECT_URLS |= {
+    "referrals:member_panel": _member,
+}

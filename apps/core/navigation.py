@@ -26,6 +26,7 @@ NAVIGATION = [
     NavItem("Cashback", "coupons:cashback", Role.MANAGER),
     NavItem("Check a coupon", "coupons:check", Role.STAFF),
     NavItem("Tiers", "tiers:page", Role.MANAGER),
+    NavItem("Referrals", "referrals:overview", Role.MANAGER),
     NavItem("Locations", "core:location_list", Role.MANAGER, "settings"),
     NavItem("Team", "core:team", Role.OWNER, "settings"),
     NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),

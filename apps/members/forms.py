@@ -52,6 +52,18 @@ class EnrollForm(forms.Form):
         return cleaned
 
 
+class CounterEnrollForm(EnrollForm):
+    """Enrollment at the counter, with the code of the friend who sent the customer."""
+
+    referral_code = forms.CharField(
+        label="Referral code (optional)",
+        max_length=20,
+        required=False,
+        help_text="If a member sent them: the code on the member's phone, e.g. K7M-2QX.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
 class MemberForm(EnrollForm):
     language = forms.ChoiceField(
         label="Language", choices=[("", "—"), *settings.LANGUAGES], required=False

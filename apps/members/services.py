@@ -5,9 +5,10 @@ The counter, the manager pages, the CSV import and (later) the API all call thes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -231,12 +232,14 @@ def _enrollment_events(member: Member) -> list[MemberEvent]:
 
 
 @transaction.atomic
-def member_enroll(*, merchant: Merchant, **fields) -> EnrollResult:
+def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -> EnrollResult:
     """Enroll a customer. A phone or an email is needed; both must be new to this merchant.
 
     Takes the fields of `_prepare_enrollment`. With an `external_id` (storefronts,
     imports) a repeat returns the member enrolled the first time instead of failing, so
-    retries are safe.
+    retries are safe. `extras` carries data other apps act on (`ENROLL_EXTRAS`: a
+    referral code); each is checked before the member is inserted, so a refused one
+    enrolls nobody.
     """
     external_id = (fields.get("external_id") or "").strip() or None
     if external_id and (
@@ -245,6 +248,13 @@ def member_enroll(*, merchant: Merchant, **fields) -> EnrollResult:
         return EnrollResult(member=existing, created=False)
     enrollment = _prepare_enrollment(merchant=merchant, **fields)
     member = enrollment.member
+    extras = {key: value for key, value in (extras or {}).items() if value not in (None, "")}
+    unknown = set(extras) - {extra.name for extra in ENROLL_EXTRAS}
+    if unknown:
+        raise DomainError(f"Unknown enrollment data: {', '.join(sorted(unknown))}.")
+    after_insert = [
+        extra.check(member, extras[extra.name]) for extra in ENROLL_EXTRAS if extra.name in extras
+    ]
     _refuse_duplicates(merchant, phone=member.phone, email=member.email)
     try:
         _insert_with_card_code(member)
@@ -259,6 +269,8 @@ def member_enroll(*, merchant: Merchant, **fields) -> EnrollResult:
     if enrollment.tag_names:
         member.tags.set(_tags_named(merchant, enrollment.tag_names))
     MemberEvent.objects.bulk_create(_enrollment_events(member))
+    for then in after_insert:
+        then(member)
     for handler in ENROLL_HANDLERS:
         handler(member, member.enrolled_by)
     return EnrollResult(member=member, created=True)
@@ -592,6 +604,22 @@ def member_enrolled_webhook(member: Member, actor: User | None) -> None:
 # does: the join and profile bonuses). They run in the service's transaction.
 ENROLL_HANDLERS: list = []
 PROFILE_HANDLERS: list = []
+
+
+@dataclass(frozen=True)
+class EnrollExtra:
+    """Data an enrollment may carry for another app (referrals: `referral_code`).
+
+    `check(member, value)` gets the checked, not yet inserted member and the value; it
+    refuses with a `DomainError` naming the field (nobody is enrolled) or returns a
+    function that `member_enroll` calls with the inserted member, in its transaction.
+    """
+
+    name: str
+    check: Callable[[Member, Any], Callable[[Member], None]]
+
+
+ENROLL_EXTRAS: list[EnrollExtra] = []
 
 # Apps whose rows about a member cannot simply be re-pointed at the survivor (an
 # append-only ledger, one account per member) register a handler, called first, and name

@@ -16,7 +16,7 @@ from apps.core.permissions import get_for_merchant_or_404, merchant_view
 
 from . import services
 from .filters import MemberFilter
-from .forms import EnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
+from .forms import CounterEnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
 from .models import Channel, Member
 from .panels import member_panels
 from .selectors import (
@@ -45,22 +45,25 @@ def counter(request):
     context = {"lookup": lookup, "term": term, "results": results}
     if request.htmx and request.htmx.target == "results":
         return render(request, "members/counter.html#results", context)
-    return render(request, "members/counter.html", {**context, "form": EnrollForm()})
+    return render(request, "members/counter.html", {**context, "form": CounterEnrollForm()})
 
 
 @require_POST
 @merchant_view(Role.STAFF)
 def counter_enroll(request):
-    form = EnrollForm(request.POST)
+    form = CounterEnrollForm(request.POST)
     duplicate = None
     if form.is_valid():
+        fields = dict(form.cleaned_data)
+        extras = {"referral_code": fields.pop("referral_code")}
         try:
             result = services.member_enroll(
                 merchant=request.merchant,
                 actor=request.user,
                 channel=Channel.COUNTER,
                 location=request.location or None,
-                **form.cleaned_data,
+                extras=extras,
+                **fields,
             )
         except services.DuplicateMember as error:
             duplicate = error.member

@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
     "webhook-retry-due": {"task": "apps.core.tasks.webhook_retry_due", "schedule": 60},
     "review-tiers": {"task": "apps.programs.tiers.tasks.review_tiers", "schedule": 60 * 60},
+    "referrals-sweep": {
+        "task": "apps.programs.referrals.tasks.sweep_referrals",
+        "schedule": 60 * 60,
+    },
 }
 
 # Member import and export files hold personal data: deleted this many days after their

@@ -7,3 +7,23 @@ class ReferralsConfig(AppConfig):
     name = "apps.programs.referrals"
     label = "referrals"
     verbose_name = "Referrals"
+
+    def ready(self):
+        from apps.members import services as member_services
+        from apps.members.panels import MEMBER_PANELS, MemberPanel
+        from apps.programs import hooks
+
+        from . import services
+        from .models import Referral, ReferralCode
+
+        # A code given at enrollment is checked before the member is inserted.
+        member_services.ENROLL_EXTRAS.append(
+            member_services.EnrollExtra(services.EXTRA_NAME, services.enroll_extra_check)
+        )
+        member_services.ENROLL_HANDLERS.append(services.enroll_code_handler)
+        # One code and one referral per member: a merge decides where they go itself.
+        member_services.MERGE_HANDLERS.append(services.referral_merge)
+        member_services.MERGE_KEEPS.update({Referral, ReferralCode})
+        hooks.PURCHASE_RECORDED.append(services.referral_purchase_hook)
+        hooks.REFUND_RECORDED.append(services.referral_refund_hook)
+        MEMBER_PANELS.append(MemberPanel("referrals:member_panel", "Referrals", order=40))

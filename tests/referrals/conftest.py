@@ -1,0 +1,50 @@
+"""Referral terms and purchases made the way the app makes them: through the services."""
+
+import pytest
+
+from apps.programs.referrals.models import ReferralSettings
+from apps.programs.referrals.services import referral_code_for, referral_settings_update
+from apps.programs.services import purchase_record, refund_record
+
+
+def referrals_on(team, **terms) -> ReferralSettings:
+    """100 points each after a first purchase of 10.00 within 30 days, unless told."""
+    defaults = {
+        "is_enabled": True,
+        "min_purchase": 1000,
+        "window_days": 30,
+        "referrer_reward": "points",
+        "referrer_points": 100,
+        "referred_reward": "points",
+        "referred_points": 100,
+        "coupon_days": 90,
+        "monthly_cap": None,
+    }
+    return referral_settings_update(merchant=team.merchant, actor=team.manager, **defaults | terms)
+
+
+def code_of(member) -> str:
+    return referral_code_for(member).code
+
+
+@pytest.fixture
+def buy(django_capture_on_commit_callbacks):
+    """`buy(team, member, amount, ticket)`: a purchase, with what runs on commit (the
+    referrer's reward task, eager in tests) run as it would after the commit."""
+
+    def record(team, member, amount, ticket, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return purchase_record(
+                merchant=team.merchant, member=member, external_id=ticket, amount=amount, **fields
+            )
+
+    return record
+
+
+@pytest.fixture
+def refund(django_capture_on_commit_callbacks):
+    def record(purchase, amount, ticket):
+        with django_capture_on_commit_callbacks(execute=True):
+            return refund_record(purchase=purchase, external_id=ticket, amount=amount)
+
+    return record
