@@ -8,6 +8,7 @@ from apps.core import api as core_api
 from apps.members import api as members_api
 from apps.programs import api as programs_api
 from apps.programs import reward_api
+from apps.programs.coupons import api as coupons_api
 
 app_name = "api"
 
@@ -26,6 +27,8 @@ urlpatterns = [
         name="redemption_void",
     ),
     path("events/", reward_api.EventsView.as_view(), name="events"),
+    path("coupons/validate/", coupons_api.CouponValidateView.as_view(), name="coupon_validate"),
+    path("coupons/redeem/", coupons_api.CouponRedeemView.as_view(), name="coupon_redeem"),
     path("members/", members_api.MembersView.as_view(), name="members"),
     path("members/<str:member_id>/", members_api.MemberView.as_view(), name="member"),
     path("members/<str:member_id>/ledger/", programs_api.LedgerView.as_view(), name="ledger"),

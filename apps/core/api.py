@@ -123,7 +123,21 @@ class ApiView(APIView):
             raise exceptions.ValidationError(
                 {name[:50]: ["This endpoint takes no such parameter."] for name in unknown[:5]}
             )
+        if len(request.headers.get("Idempotency-Key", "")) > 255:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": ["Keep the Idempotency-Key within 255 characters."]}
+            )
         for name, value in [*kwargs.items(), *request.query_params.lists()]:
             values = value if isinstance(value, list) else [value]
             if any("\x00" in str(item) for item in values):
                 raise exceptions.ValidationError({name: ["This value holds a NUL character."]})
+
+
+class TextField(serializers.CharField):
+    """A string, strictly: DRF's CharField turns 0 or true into "0" or "True", which
+    would let a client's type mistake through unnoticed."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView
+from apps.core.api import ApiView, TextField
 from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
 
@@ -19,22 +19,25 @@ from .selectors import members_find
 
 
 class EnrollIn(serializers.Serializer):
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    first_name = serializers.CharField(max_length=80)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    email = TextField(required=False, allow_blank=True, max_length=254)
+    phone = TextField(required=False, allow_blank=True, max_length=40)
+    first_name = TextField(max_length=80)
+    last_name = TextField(required=False, allow_blank=True, max_length=80)
     birthday = serializers.DateField(required=False, allow_null=True)
     marketing_consent = serializers.BooleanField(
         required=False, default=False, help_text="Email and SMS marketing, both."
     )
-    external_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    external_id = TextField(required=False, allow_blank=True, max_length=100)
+    referral_code = TextField(
+        required=False, allow_blank=True, max_length=20, help_text="A member's referral code."
+    )
 
 
 class MemberPatchIn(serializers.Serializer):
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    first_name = serializers.CharField(required=False, max_length=80)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    email = TextField(required=False, allow_blank=True, max_length=254)
+    phone = TextField(required=False, allow_blank=True, max_length=40)
+    first_name = TextField(required=False, max_length=80)
+    last_name = TextField(required=False, allow_blank=True, max_length=80)
     birthday = serializers.DateField(required=False, allow_null=True)
     consent_email = serializers.BooleanField(required=False)
     consent_sms = serializers.BooleanField(required=False)
@@ -96,6 +99,7 @@ class MembersView(ApiView):
         incoming.is_valid(raise_exception=True)
         values = dict(incoming.validated_data)
         consent = values.pop("marketing_consent", False)
+        referral_code = values.pop("referral_code", "").strip()
         with transaction.atomic():
             result = services.member_enroll(
                 merchant=request.auth.merchant,
@@ -103,6 +107,7 @@ class MembersView(ApiView):
                 channel=Channel.API,
                 consent_email=consent,
                 consent_sms=consent,
+                extras={"referral_code": referral_code} if referral_code else {},
                 **values,
             )
         return Response(member_data(result.member), status=201 if result.created else 200)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView
+from apps.core.api import ApiView, TextField
 from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Location
@@ -25,21 +25,21 @@ LEDGER_PAGE = 100
 
 
 class ItemIn(serializers.Serializer):
-    sku = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    sku = TextField(required=False, allow_blank=True, max_length=100)
+    category = TextField(required=False, allow_blank=True, max_length=100)
     quantity = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
     unit_amount = serializers.IntegerField(min_value=0, max_value=10**10, help_text="Cents.")
 
 
 class PurchaseIn(serializers.Serializer):
-    member = serializers.CharField(max_length=40, help_text="The member's id (mbr_…).")
-    external_id = serializers.CharField(max_length=100, help_text="Your order or ticket id.")
+    member = TextField(max_length=40, help_text="The member's id (mbr_…).")
+    external_id = TextField(max_length=100, help_text="Your order or ticket id.")
     amount = serializers.IntegerField(
         min_value=1, max_value=10**12, help_text="What was paid, in minor units (cents)."
     )
-    currency = serializers.CharField(min_length=3, max_length=3)
+    currency = TextField(min_length=3, max_length=3)
     items = ItemIn(many=True, required=False, max_length=500)
-    location = serializers.CharField(
+    location = TextField(
         required=False, allow_blank=True, max_length=120, help_text="The location's name."
     )
     occurred_at = serializers.DateTimeField(required=False)
@@ -58,7 +58,7 @@ class PurchaseOut(serializers.Serializer):
 
 
 class RefundIn(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, help_text="Your refund id.")
+    external_id = TextField(max_length=100, help_text="Your refund id.")
     amount = serializers.IntegerField(min_value=1, max_value=10**12, help_text="Cents.")
 
 

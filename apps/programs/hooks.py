@@ -33,6 +33,11 @@ PurchaseHook = Callable[..., dict[str, Any]]
 # called as hook(purchase, account=..., lines=..., actor=...)
 PURCHASE_RECORDED: list[PurchaseHook] = []
 
+# What a retried purchase (the same external id again) answers besides its points: the
+# cashback and coupons it earned the first time, the member's tier now.
+# called as hook(purchase) -> dict
+PURCHASE_REPLAYED: list[Callable[..., dict[str, Any]]] = []
+
 # After a refund took back its points: same shape, merged into `RefundResult.extras`.
 # called as hook(refund, purchase=..., account=..., actor=...)
 REFUND_RECORDED: list[PurchaseHook] = []

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView
+from apps.core.api import ApiView, TextField
 from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Merchant, Role
@@ -157,10 +157,10 @@ class ProgramView(ApiView):
 
 
 class RedemptionIn(serializers.Serializer):
-    reward = serializers.CharField(max_length=40, help_text="The reward's id (rwd_…).")
-    member = serializers.CharField(max_length=40)
-    external_id = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    reward = TextField(max_length=40, help_text="The reward's id (rwd_…).")
+    member = TextField(max_length=40)
+    external_id = TextField(required=False, allow_blank=True, max_length=100)
+    location = TextField(required=False, allow_blank=True, max_length=120)
 
 
 class RedemptionOut(serializers.Serializer):
@@ -214,7 +214,7 @@ class RedemptionsView(ApiView):
 
 
 class VoidIn(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    reason = TextField(required=False, allow_blank=True, max_length=255)
 
 
 class RedemptionVoidView(ApiView):
@@ -251,12 +251,12 @@ class RedemptionVoidView(ApiView):
 
 
 class EventIn(serializers.Serializer):
-    type = serializers.CharField(
+    type = TextField(
         max_length=60,
         help_text="review, social_share, or the name of a custom event set up in the program.",
     )
-    member = serializers.CharField(max_length=40)
-    external_id = serializers.CharField(max_length=100, help_text="Your id of this event.")
+    member = TextField(max_length=40)
+    external_id = TextField(max_length=100, help_text="Your id of this event.")
 
 
 class EventOut(serializers.Serializer):

@@ -168,7 +168,10 @@ def purchase_record(
                 field="external_id",
                 code="purchase_id_reused",
             )
-        return PurchaseResult(existing, existing.points_earned, account.balance, created=False)
+        extras = hooks.collect(hooks.PURCHASE_REPLAYED, existing)
+        return PurchaseResult(
+            existing, existing.points_earned, account.balance, created=False, extras=extras
+        )
 
     at = occurred_at or timezone.now()
     lines = _checked_lines(items or [])

@@ -80,7 +80,7 @@ def test_splitting_a_basket_into_lines_never_earns_more():
 def test_nothing_accrues_while_cashback_is_off(team):
     member = enroll(team)
     result = buy(team, member, 5000)
-    assert result.extras == {"cashback_earned": 0, "coupons_issued": []}
+    assert result.extras.items() >= {"cashback_earned": 0, "coupons_issued": []}.items()
     assert not CashbackWallet.objects.exists()
 
 
@@ -88,7 +88,7 @@ def test_a_purchase_accrues_cashback_in_the_wallet_with_its_entry(team):
     enable_cashback(team, bakery=1000)
     member = enroll(team)
     result = buy(team, member, 1500, items=[item("Bakery", 1000)])
-    assert result.extras == {"cashback_earned": 125, "coupons_issued": []}
+    assert result.extras.items() >= {"cashback_earned": 125, "coupons_issued": []}.items()
     assert wallet(member).balance == 125
     [entry] = CashbackEntry.objects.filter(member=member)
     assert (entry.kind, entry.amount, entry.balance_after) == (CashbackKind.ACCRUE, 125, 125)
@@ -167,7 +167,7 @@ def test_a_refund_after_the_cashback_became_a_coupon_leaves_a_shortfall(team):
 
     # the next cashback settles the shortfall first
     settle = buy(team, member, 11_000)  # 1100: 1000 settles, 100 reaches the wallet
-    assert settle.extras == {"cashback_earned": 1100, "coupons_issued": []}
+    assert settle.extras.items() >= {"cashback_earned": 1100, "coupons_issued": []}.items()
     assert (wallet(member).balance, wallet(member).shortfall) == (100, 0)
     entry = CashbackEntry.objects.filter(member=member).latest("id")
     assert (entry.amount, entry.reason) == (100, "1000 settled a shortfall")
@@ -275,8 +275,9 @@ def test_a_retried_purchase_can_answer_its_cashback_and_coupons(team):
     member = enroll(team)
     first = buy(team, member, 6000, external_id="T-api")
     again = buy(team, member, 6000, external_id="T-api")
-    assert again.extras == {}  # the hook runs once
-    assert purchase_cashback_extras(purchase=again.purchase) == first.extras
+    cashback = {key: first.extras[key] for key in ("cashback_earned", "coupons_issued")}
+    assert again.extras.items() >= cashback.items()  # replayed, not earned again
+    assert purchase_cashback_extras(purchase=again.purchase) == cashback
     assert len(first.extras["coupons_issued"]) == 1
 
 

@@ -210,7 +210,7 @@ def test_a_refund_below_the_minimum_reverses_both_rewards(team, ana, buy, refund
     referral = Referral.objects.get()
     assert referral.status == "reversed"
     assert referral.referrer_state == "taken_back"
-    assert result.extras == {"referral_reversed": referral.pk}
+    assert result.extras["referral_reversed"] == referral.pk
     taken = LedgerEntry.objects.filter(kind="refund", reason__contains="referral")
     assert sorted(taken.values_list("member", "points")) == sorted([(ana.pk, -100), (bea.pk, -100)])
     assert points_balance(member=ana) == 0

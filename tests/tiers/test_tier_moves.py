@@ -45,7 +45,7 @@ def test_a_purchase_crossing_a_threshold_moves_the_member_up_at_once(team):
     finally:
         hooks.TIER_CHANGED.remove(seen.append)
 
-    assert result.extras == {"tier": "Silver", "tier_changed": True}
+    assert result.extras.items() >= {"tier": "Silver", "tier_changed": True}.items()
     assert _tier_name(member) == "Silver"
     change = TierChange.objects.get(member=member, to_name="Silver")
     assert (change.from_name, change.direction, change.cause) == ("Bronze", "up", "purchase")
@@ -67,9 +67,9 @@ def test_purchases_below_the_next_threshold_change_nothing(team):
     second = buy(team, member, 20_000, MARCH)  # Bronze reached, Silver is far
     third = buy(team, member, 20_000, MARCH)
 
-    assert first.extras == {"tier": None, "tier_changed": False}
-    assert second.extras == {"tier": "Bronze", "tier_changed": True}
-    assert third.extras == {"tier": "Bronze", "tier_changed": False}
+    assert first.extras.items() >= {"tier": None, "tier_changed": False}.items()
+    assert second.extras.items() >= {"tier": "Bronze", "tier_changed": True}.items()
+    assert third.extras.items() >= {"tier": "Bronze", "tier_changed": False}.items()
     assert TierChange.objects.filter(member=member).count() == 1
 
 

@@ -27,3 +27,13 @@ class CouponsConfig(AppConfig):
         member_services.MERGE_HANDLERS.append(wallet_merge)
         member_services.MERGE_KEEPS.update({CashbackWallet, CashbackEntry})
         MEMBER_PANELS.append(MemberPanel("coupons:member_coupons", "Coupons and cashback", 30))
+
+        from apps.members.api_fields import MEMBER_API_EXTENSIONS
+        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
+
+        from . import api_fields
+        from .selectors import purchase_cashback_extras
+
+        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
+        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
+        hooks.PURCHASE_REPLAYED.append(lambda purchase: purchase_cashback_extras(purchase=purchase))

@@ -27,3 +27,11 @@ class ReferralsConfig(AppConfig):
         hooks.PURCHASE_RECORDED.append(services.referral_purchase_hook)
         hooks.REFUND_RECORDED.append(services.referral_refund_hook)
         MEMBER_PANELS.append(MemberPanel("referrals:member_panel", "Referrals", order=40))
+
+        from apps.members.api_fields import MEMBER_API_EXTENSIONS
+        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
+
+        from . import api_fields
+
+        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
+        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)

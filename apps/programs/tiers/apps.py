@@ -26,3 +26,12 @@ class TiersConfig(AppConfig):
         member_services.MERGE_HANDLERS.append(tiers_merge)
         member_services.MERGE_KEEPS.add(MemberTier)
         MEMBER_PANELS.append(MemberPanel("tiers:member_tier", "Tier", order=10))
+
+        from apps.members.api_fields import MEMBER_API_EXTENSIONS
+        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
+
+        from . import api_fields
+
+        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
+        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
+        program_hooks.PURCHASE_REPLAYED.append(api_fields.replayed_purchase_tier)

@@ -1,0 +1,66 @@
+"""What cashback and coupons add to the API: a member's wallet and live coupons, the
+program's cashback terms (registered in apps.py)."""
+
+from rest_framework import serializers
+
+from apps.members.api_fields import MemberApiExtension
+from apps.programs.api_fields import ProgramApiExtension
+
+from .cashback import cashback_settings
+from .models import CashbackCategoryRate
+from .selectors import coupons_live, wallet_get
+
+
+def coupon_data(coupon) -> dict:
+    return {
+        "code": coupon.code,
+        "value": coupon.value,
+        "currency": coupon.currency,
+        "min_spend": coupon.min_spend,
+        "expires_at": coupon.expires_at.isoformat() if coupon.expires_at else None,
+        "source": coupon.source,
+    }
+
+
+def _member_data(member) -> dict:
+    wallet = wallet_get(member=member)
+    return {
+        "cashback_balance": wallet.balance if wallet else 0,
+        "coupons": [coupon_data(coupon) for coupon in coupons_live(member=member)[:50]],
+    }
+
+
+MEMBER = MemberApiExtension(
+    fields={
+        "cashback_balance": serializers.IntegerField(help_text="Cents not yet a coupon."),
+        "coupons": serializers.ListField(
+            child=serializers.DictField(), help_text="Live coupons, soonest to expire first."
+        ),
+    },
+    data=_member_data,
+)
+
+
+def _cashback_data(merchant) -> dict:
+    settings = cashback_settings(merchant)
+    return {
+        "enabled": settings.is_enabled,
+        "rate_bp": settings.rate_bp,
+        "threshold": settings.threshold,
+        "coupon_days": settings.coupon_days,
+        "coupon_min_spend": settings.coupon_min_spend,
+        "category_rates": [
+            {"category": rate.category, "rate_bp": rate.rate_bp}
+            for rate in CashbackCategoryRate.objects.for_merchant(merchant).order_by("category")
+        ],
+    }
+
+
+PROGRAM = ProgramApiExtension(
+    name="cashback",
+    field=serializers.DictField(
+        help_text="enabled, rate_bp (basis points), threshold (cents: a coupon of that value), "
+        "coupon_days, coupon_min_spend, category_rates."
+    ),
+    data=_cashback_data,
+)

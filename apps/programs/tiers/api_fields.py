@@ -1,0 +1,67 @@
+"""What tiers add to the API: a member's tier and progress, the program's tiers, and the
+tier in a retried purchase's answer (registered in apps.py)."""
+
+from rest_framework import serializers
+
+from apps.members.api_fields import MemberApiExtension
+from apps.programs.api_fields import ProgramApiExtension
+
+from .selectors import current_tier, member_progress, tier_settings, tiers_active
+
+
+def _progress_data(member) -> dict:
+    progress = member_progress(member=member)
+    return {
+        "tier": progress.tier.name if progress.tier else None,
+        "tier_progress": {
+            "measure": progress.measure,
+            "total": progress.total,
+            "next_tier": progress.next_tier.name if progress.next_tier else None,
+            "needed": progress.needed,
+        }
+        if progress.any_tiers
+        else None,
+    }
+
+
+MEMBER = MemberApiExtension(
+    fields={
+        "tier": serializers.CharField(allow_null=True),
+        "tier_progress": serializers.DictField(
+            allow_null=True,
+            help_text="measure (spend: cents, or points), total in the window, next_tier, "
+            "needed: how much more reaches it (0 at the top).",
+        ),
+    },
+    data=_progress_data,
+)
+
+
+def _tiers_data(merchant) -> dict:
+    settings = tier_settings(merchant)
+    return {
+        "measure": settings.measure,
+        "window": settings.window,
+        "grace_days": settings.grace_days,
+        "levels": [
+            {
+                "name": tier.name,
+                "threshold": tier.threshold,
+                "earn_percent": tier.earn_percent,
+                "perks": tier.perks,
+            }
+            for tier in tiers_active(merchant=merchant)
+        ],
+    }
+
+
+PROGRAM = ProgramApiExtension(
+    name="tiers",
+    field=serializers.DictField(help_text="measure, window, grace_days, levels (lowest first)."),
+    data=_tiers_data,
+)
+
+
+def replayed_purchase_tier(purchase) -> dict:
+    tier = current_tier(purchase.member)
+    return {"tier": tier.name if tier else None, "tier_changed": False}
