@@ -5,7 +5,10 @@ from django.db import transaction
 from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Location, Membership, Merchant, Role
+from apps.programs.coupons.demo import configure_demo_cashback
 from apps.programs.demo_program import configure_demo_program
+from apps.programs.referrals.demo import configure_demo_referrals
+from apps.programs.tiers.demo import configure_demo_tiers
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "fideliza-demo"  # noqa: S105 - a published demo login, local data only
@@ -101,6 +104,9 @@ class Command(BaseCommand):
             if not Location.objects.for_merchant(merchant).filter(name=name).exists():
                 services.location_create(merchant=merchant, actor=owner, name=name, address=address)
         configure_demo_program(merchant=merchant, actor=owner)
+        configure_demo_tiers(merchant)
+        configure_demo_cashback(merchant)
+        configure_demo_referrals(merchant)
         return merchant, users
 
     def _members(self, merchant: Merchant, total: int, seed: int | None) -> None:
@@ -141,7 +147,20 @@ class Command(BaseCommand):
                     f"in {result.seconds:.1f} s ({result.method})."
                 )
             )
+            self._place_in_tiers(merchant)
         elif result.total < total:
             self.stdout.write("No member can take purchases: add members with --members N.")
         else:
             self.stdout.write(f"The demo merchant has {result.total:,} purchases already.")
+
+    def _place_in_tiers(self, merchant: Merchant) -> None:
+        """Seeded purchases bypass the purchase hooks (COPY): place members in their tiers
+        from those purchases, as a change of the tier rules would."""
+        from apps.programs.tiers.models import TierReevaluation
+        from apps.programs.tiers.services import reevaluation_run, reevaluation_start
+
+        with transaction.atomic():
+            job = reevaluation_start(merchant=merchant, actor=None, reason="demo purchases")
+        reevaluation_run(job_id=job.pk)  # a no-op if eager Celery ran it on commit already
+        job = TierReevaluation.objects.get(pk=job.pk)
+        self.stdout.write(f"Placed {job.members_done:,} demo members in their tiers.")
