@@ -20,6 +20,13 @@ class ProgramsConfig(AppConfig):
         member_services.ENROLL_HANDLERS.append(join_bonus)
         member_services.PROFILE_HANDLERS.append(profile_bonus)
 
+        # Accounts before member rows, everywhere (members/lock_objects.py says why).
+        from apps.members.lock_objects import LOCK_BEFORE_MEMBERS
+
+        from .lock_objects import points_accounts_lock
+
+        LOCK_BEFORE_MEMBERS.append(lambda members: points_accounts_lock(*members))
+
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
 
         from .api_fields import POINTS

@@ -65,7 +65,7 @@ def test_staff_enrolls_a_customer_at_their_location(page, viewport, team, sign_i
     expect(page.get_by_role("heading", name="Where are you working?")).to_be_visible()
     page.get_by_label("Your location").select_option(label="Main street")
     page.get_by_role("button", name="Use this location").click()
-    expect(page.get_by_role("status")).to_contain_text("Counter actions now record Main street.")
+    expect(page.locator(".messages")).to_contain_text("Counter actions now record Main street.")
 
     nav_link(page, "Counter").click()
     expect(page).to_have_url(re.compile(r"/members/counter/$"))
@@ -80,7 +80,7 @@ def test_staff_enrolls_a_customer_at_their_location(page, viewport, team, sign_i
     enroll_form.get_by_role("button", name="Enroll").click()
 
     expect(page).to_have_url(CARD_PAGE)
-    expect(page.get_by_role("status")).to_contain_text("Welcome, Ana! Here is the card.")
+    expect(page.locator(".messages")).to_contain_text("Welcome, Ana! Here is the card.")
     member = Member.objects.get(merchant=team.merchant)
     assert CARD_CODE_SHAPE.match(member.card_code_display)
     card = page.locator("article.member-card")

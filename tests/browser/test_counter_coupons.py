@@ -37,7 +37,7 @@ def test_staff_redeem_a_coupon_with_a_purchase(page, viewport, team, sign_in):
     form.get_by_role("button", name="Record purchase").click()
 
     expect(page).to_have_url(re.compile(rf"/members/{member.public_id}/$"))
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator(".messages")).to_contain_text(
         f"Coupon {shown}: {money(500, team.merchant)} off; "
         f"paid {money(1500, team.merchant)}. 150 points earned; balance 150."
     )

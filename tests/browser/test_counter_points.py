@@ -78,7 +78,7 @@ def test_staff_records_a_purchase_and_redeems_a_reward(page, viewport, team, sig
     form.get_by_role("button", name="Record purchase").click()
 
     expect(page).to_have_url(re.compile(rf"/members/{member.public_id}/$"))
-    expect(page.get_by_role("status")).to_contain_text("125 points earned; balance 125.")
+    expect(page.locator(".messages")).to_contain_text("125 points earned; balance 125.")
     points = page.locator("section#points")
     expect(points.get_by_role("heading", level=2)).to_have_text("Points: 125")
     ledger_rows = points.locator("table tbody tr")
@@ -94,7 +94,7 @@ def test_staff_records_a_purchase_and_redeems_a_reward(page, viewport, team, sig
 
     expect(page).to_have_url(REDEMPTION_PAGE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Café gratis")
-    expect(page.get_by_role("status")).to_contain_text("Redeemed Café gratis; balance 75.")
+    expect(page.locator(".messages")).to_contain_text("Redeemed Café gratis; balance 75.")
     code = page.get_by_label("Redemption code")
     expect(code).to_have_text(REDEMPTION_CODE_SHAPE)
     assert page.url.endswith(f"/redemptions/{code.inner_text().replace('-', '')}/")
@@ -133,7 +133,7 @@ def test_a_double_tap_records_the_purchase_once(page, team, sign_in, member):
     second.fulfill(response=second.fetch(max_redirects=0))
 
     expect(page).to_have_url(re.compile(rf"/members/{member.public_id}/$"))
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator(".messages")).to_contain_text(
         "Already recorded: this ticket earned its points before."
     )
     points = page.locator("section#points")

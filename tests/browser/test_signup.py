@@ -53,7 +53,7 @@ def test_owner_signs_up_and_names_the_business(page, viewport, live_server):
     expect(page).to_have_url(f"{live_server.url}/")
     main = page.get_by_role("main")
     expect(page.get_by_role("heading", level=1)).to_have_text("Café Aurora")
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator(".messages")).to_contain_text(
         "Café Aurora is ready. Here is what to set up first."
     )
     expect(page.get_by_role("heading", name="Get started")).to_be_visible()

@@ -63,3 +63,33 @@ def test_twenty_tills_earning_for_one_member_at_once_add_up():
     )
     assert balances == [100 * (n + 1) for n in range(THREADS)]  # each saw the one before
     assert not ledger_mismatches(merchant=team.merchant)
+
+
+def test_a_profile_change_locks_the_points_account_before_the_member_row():
+    """The project's one lock order (members/lock_objects.py): a purchase locks the account
+    then updates the member row, so a profile change (which may credit a bonus) must lock
+    the account first too, or the two could deadlock."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.members.services import member_update
+
+    team = make_team()
+    member = enroll(team)
+    with CaptureQueriesContext(db) as queries:
+        member_update(
+            member=member,
+            actor=team.staff,
+            source="counter",
+            first_name="Renamed",
+            last_name=member.last_name,
+            email=member.email or "",
+            phone=member.phone or "",
+            birthday=member.birthday,
+            language=member.language,
+            consent_email=member.consent_email,
+            consent_sms=member.consent_sms,
+        )
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert "programs_pointsaccount" in locks[0]
+    assert any("members_member" in sql for sql in locks[1:])
