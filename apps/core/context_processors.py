@@ -28,5 +28,6 @@ def tenancy(request):
         "active_merchant": membership.merchant,
         "other_memberships": other_memberships,
         "nav_main": [item for item in nav if item["section"] == "main"],
+        "nav_program": [item for item in nav if item["section"] == "program"],
         "nav_settings": [item for item in nav if item["section"] == "settings"],
     }

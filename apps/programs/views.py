@@ -23,8 +23,12 @@ from .services import points_adjust, purchase_record
 def _points_page(
     request, member: Member, form: PurchaseForm, *, adjust_form=None, status: int = 200
 ):
-    page = SlicePage.of(ledger_list(member=member), request, per_page=25)
+    # On the member page (htmx) the latest few entries, so the tier, coupons and referral
+    # sections below stay in reach at the till; the points page pages through them all.
+    embedded = bool(request.htmx and request.htmx.target == "points")
+    page = SlicePage.of(ledger_list(member=member), request, per_page=5 if embedded else 25)
     context = {
+        "embedded": embedded,
         "member": member,
         "balance": points_balance(member=member),
         "lots": lots_open(member=member)[:10],
@@ -33,7 +37,7 @@ def _points_page(
         "adjust_form": adjust_form or AdjustForm(),
     }
     template = "programs/member_points.html"
-    if request.htmx and request.htmx.target == "points":
+    if embedded:
         template += "#points"
     return render(request, template, context, status=status)
 
