@@ -159,6 +159,7 @@ def purchase_record(
     if location is not None and location.merchant_id != merchant.pk:
         raise DomainError("That location belongs to another business.", field="location")
 
+    member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
     account = points_account_lock(member)
     existing = Purchase.objects.for_merchant(merchant).filter(external_id=external_id).first()
     if existing is not None:

@@ -72,9 +72,7 @@ def test_owner_invites_a_staff_member(page, team, sign_in):
     invite.get_by_role("button", name="Send invitation").click()
 
     expect(page).to_have_url(re.compile(r"/team/$"))
-    expect(page.locator(".messages")).to_contain_text(
-        "Invitation sent to new.barista@example.com."
-    )
+    expect(page.locator(".messages")).to_contain_text("Invitation sent to new.barista@example.com.")
     pending = page.get_by_role("heading", name="Pending invitations").locator(
         "xpath=following-sibling::div[1]//table"
     )

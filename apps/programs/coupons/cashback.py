@@ -228,7 +228,7 @@ def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], acto
         merchant_id=purchase.merchant_id, purchase=purchase, earned=earned, created_at=at
     )
     member = purchase.member
-    wallet = wallet_lock(member)
+    wallet = wallet_lock(member, account=account)
     settle = min(wallet.shortfall, earned)
     wallet.shortfall -= settle
     credited = earned - settle
@@ -264,7 +264,7 @@ def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=Non
         )
         owed = owed_total - record.reversed
         if owed > 0:
-            wallet = wallet_lock(purchase.member)
+            wallet = wallet_lock(purchase.member, account=account)
             taken = min(wallet.balance, owed)
             wallet.shortfall += owed - taken
             if taken:

@@ -6,15 +6,18 @@ wallet is never written by two transactions at once.
 """
 
 from apps.members.models import Member
-from apps.programs.lock_objects import points_account_lock
+from apps.programs.models import PointsAccount
 
 from .models import CashbackWallet
 
 
-def wallet_lock(member: Member) -> CashbackWallet:
-    """The member's wallet, locked (after the member's points account), created on first
-    use; `INSERT … ON CONFLICT DO NOTHING` so two first accruals end up on one row."""
-    points_account_lock(member)
+def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:
+    """The member's wallet, locked, created on first use (`INSERT … ON CONFLICT DO
+    NOTHING`, so two first accruals end up on one row). `account` is the member's points
+    account, which the caller (a purchase or refund hook) has locked already: asking for
+    it proves the lock order, points first, without locking it twice."""
+    if account.member_id != member.pk:
+        raise ValueError("lock the member's own points account first")
     wallet = CashbackWallet.objects.select_for_update().filter(member=member).first()
     if wallet is not None:
         return wallet
