@@ -295,9 +295,9 @@ def wallet_merge(survivor: Member, duplicate: Member, actor: User | None) -> Non
     wallet turns into coupons at its next purchase if it now holds the threshold."""
     if not CashbackWallet.objects.filter(member=duplicate).exists():
         return
-    points_accounts_lock(survivor, duplicate)  # the members' one lock, in id order
-    ordered = sorted([survivor, duplicate], key=lambda member: member.pk)
-    locked = {wallet.member_id: wallet for wallet in map(wallet_lock, ordered)}
+    accounts = points_accounts_lock(survivor, duplicate)  # the members' one lock, id order
+    pairs = sorted(zip([survivor, duplicate], accounts, strict=True), key=lambda p: p[0].pk)
+    locked = {member.pk: wallet_lock(member, account=account) for member, account in pairs}
     target, source = locked[survivor.pk], locked[duplicate.pk]
     at = timezone.now()
     reason = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"
