@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
-from apps.core.models import Location, Merchant
+from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
@@ -87,6 +88,7 @@ def coupon_issue(
         try:
             with transaction.atomic():
                 coupon.save(force_insert=True)
+            _coupon_issued_webhook(coupon)
             return coupon
         except IntegrityError:
             if issue_key and (
@@ -96,6 +98,22 @@ def coupon_issue(
             if not Coupon.objects.for_merchant(merchant).filter(code=coupon.code).exists():
                 raise
     raise RuntimeError("could not draw a free coupon code")
+
+
+def _coupon_issued_webhook(coupon: Coupon) -> None:
+    webhook_emit(
+        merchant_id=coupon.merchant_id,
+        event=WebhookEvent.COUPON_ISSUED,
+        data={
+            "code": coupon.code,
+            "member": coupon.member.public_id if coupon.member_id else None,
+            "value": coupon.value,
+            "currency": coupon.currency,
+            "min_spend": coupon.min_spend,
+            "expires_at": coupon.expires_at,
+            "source": coupon.source,
+        },
+    )
 
 
 # Redemption ---------------------------------------------------------------------------

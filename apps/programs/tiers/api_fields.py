@@ -65,3 +65,24 @@ PROGRAM = ProgramApiExtension(
 def replayed_purchase_tier(purchase) -> dict:
     tier = current_tier(purchase.member)
     return {"tier": tier.name if tier else None, "tier_changed": False}
+
+
+def tier_changed_webhook(change) -> None:
+    """tiers.hooks.TIER_CHANGED: the `tier.changed` webhook, queued with the change."""
+    from apps.core.models import WebhookEvent
+    from apps.core.webhooks import webhook_emit
+
+    webhook_emit(
+        merchant_id=change.merchant_id,
+        event=WebhookEvent.TIER_CHANGED,
+        data={
+            "member": change.member.public_id,
+            "from_tier": change.from_name or None,
+            "to_tier": change.to_name or None,
+            "direction": change.direction,
+            "cause": change.cause,
+            "reason": change.reason,
+            "qualifying_total": change.qualifying_total,
+            "occurred_at": change.occurred_at,
+        },
+    )

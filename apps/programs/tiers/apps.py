@@ -35,3 +35,7 @@ class TiersConfig(AppConfig):
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
         PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
         program_hooks.PURCHASE_REPLAYED.append(api_fields.replayed_purchase_tier)
+
+        from .hooks import TIER_CHANGED
+
+        TIER_CHANGED.append(api_fields.tier_changed_webhook)
