@@ -1,5 +1,6 @@
-// Copy buttons for referral links: <button data-copy="input-id">. Loaded with the member
-// page's referral panel (inline scripts are not allowed by the content security policy).
+// Copy buttons: <button data-copy="input-id"> copies that field (a referral link). Loaded
+// on every page, listening on the document, so buttons in sections htmx loads later work
+// from the first tap (a script loaded with the section itself could come too late).
 "use strict";
 
 if (!window.fidelizaCopyButtons) {
