@@ -6,12 +6,16 @@ nor hand it theirs. On the way out the app's configuration, its cached connectio
 the queue's keys in Redis are put back as they were.
 """
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from kombu import pools as kombu_pools
 
 from config import celery_app
@@ -55,3 +59,39 @@ def celery_worker_on_redis(name: str) -> Iterator[str]:
         if leftovers:
             client.delete(*leftovers)
         client.close()
+
+
+@contextmanager
+def worker_recording_runs(name: str) -> Iterator[tuple[str, list[tuple]]]:
+    """A worker as above, and the record of every task it ran: (task name, args, return
+    value, whether it ran eagerly, the queue it came from)."""
+    runs, lock = [], threading.Lock()
+
+    def on_postrun(sender=None, task=None, args=None, **kwargs):
+        with lock:
+            runs.append(
+                (
+                    task.name,
+                    tuple(args or ()),
+                    kwargs.get("retval"),
+                    bool(task.request.is_eager),
+                    (task.request.delivery_info or {}).get("routing_key"),
+                )
+            )
+
+    with celery_worker_on_redis(name) as queue:
+        task_postrun.connect(on_postrun, weak=False)
+        try:
+            yield queue, runs
+        finally:
+            task_postrun.disconnect(on_postrun)
+
+
+def wait_for(condition, what: str, timeout: float = 30.0):
+    """Poll `condition` until it returns something true; fail the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}", pytrace=False)
+        time.sleep(0.05)
+    return result

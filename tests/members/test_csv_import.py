@@ -6,13 +6,10 @@ test runs them on a real Celery worker through Redis.
 
 import csv
 import io
-import threading
-import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from celery.signals import task_postrun
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -29,7 +26,7 @@ from apps.members.models import (
     MemberImport,
 )
 from apps.members.tasks import member_import_analyze, member_import_run
-from tests.celery_worker import celery_worker_on_redis
+from tests.celery_worker import wait_for, worker_recording_runs
 from tests.members.factories import enroll
 
 HEADER = (
@@ -617,35 +614,8 @@ def test_unknown_consent_is_an_error():
 @pytest.fixture
 def redis_worker(transactional_db):
     """A real worker on Redis, and a record of the tasks it ran."""
-    runs, lock = [], threading.Lock()
-
-    def on_postrun(sender=None, task=None, args=None, **kwargs):
-        with lock:
-            runs.append(
-                (
-                    task.name,
-                    tuple(args or ()),
-                    kwargs.get("retval"),
-                    bool(task.request.is_eager),
-                    (task.request.delivery_info or {}).get("routing_key"),
-                )
-            )
-
-    with celery_worker_on_redis("imports") as queue:
-        task_postrun.connect(on_postrun, weak=False)
-        try:
-            yield queue, runs
-        finally:
-            task_postrun.disconnect(on_postrun)
-
-
-def _wait_for(condition, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}", pytrace=False)
-        time.sleep(0.05)
-    return result
+    with worker_recording_runs("imports") as worker:
+        yield worker
 
 
 @pytest.mark.redis
@@ -667,14 +637,14 @@ def test_the_import_runs_on_a_worker_through_redis(redis_worker, team, monkeypat
         mapping=member_import.mapping,
         date_order="DMY",
     )
-    _wait_for(
+    wait_for(
         lambda: MemberImport.objects.get(pk=member_import.pk).status == ImportStatus.READY,
         "the dry run",
     )
     csv_import.import_confirm(
         member_import=MemberImport.objects.get(pk=member_import.pk), actor=team.manager
     )
-    done = _wait_for(
+    done = wait_for(
         lambda: MemberImport.objects.filter(pk=member_import.pk, status=ImportStatus.DONE).first(),
         "the import",
     )
@@ -687,6 +657,6 @@ def test_the_import_runs_on_a_worker_through_redis(redis_worker, team, monkeypat
         assert (args, retval, eager, routing_key) == ((member_import.pk,), True, False, queue)
 
     member_import_run.delay(member_import.pk)  # delivered again: nothing more happens
-    _wait_for(lambda: len(runs) == 3, "the repeated task")
+    wait_for(lambda: len(runs) == 3, "the repeated task")
     assert runs[-1][2] is False
     assert Member.objects.for_merchant(team.merchant).count() == 10

@@ -1,16 +1,13 @@
 """The re-evaluation started by a rules change, run by a real worker through Redis."""
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from celery.signals import task_postrun
 
 from apps.programs.tiers.models import JobStatus, MemberTier, TierReevaluation
 from apps.programs.tiers.services import tier_create
 from apps.programs.tiers.tasks import tier_reevaluation_run
-from tests.celery_worker import celery_worker_on_redis
+from tests.celery_worker import wait_for, worker_recording_runs
 from tests.members.factories import enroll
 from tests.tiers.factories import buy
 
@@ -23,35 +20,9 @@ pytestmark = [
 
 @pytest.fixture
 def redis_worker(transactional_db):
-    runs, lock = [], threading.Lock()
-
-    def on_postrun(sender=None, task=None, args=None, **kwargs):
-        with lock:
-            runs.append(
-                (
-                    task.name,
-                    tuple(args or ()),
-                    kwargs.get("retval"),
-                    bool(task.request.is_eager),
-                    (task.request.delivery_info or {}).get("routing_key"),
-                )
-            )
-
-    with celery_worker_on_redis("tiers") as queue:
-        task_postrun.connect(on_postrun, weak=False)
-        try:
-            yield queue, runs
-        finally:
-            task_postrun.disconnect(on_postrun)
-
-
-def _wait_for(condition, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}", pytrace=False)
-        time.sleep(0.05)
-    return result
+    """A real worker on Redis, and a record of the tasks it ran."""
+    with worker_recording_runs("tiers") as worker:
+        yield worker
 
 
 def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker, team):
@@ -63,7 +34,7 @@ def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker
 
     tier = tier_create(merchant=team.merchant, actor=team.manager, name="Gold", threshold=20_000)
 
-    job = _wait_for(
+    job = wait_for(
         lambda: TierReevaluation.objects.filter(
             merchant=team.merchant, status=JobStatus.DONE
         ).first(),
@@ -75,6 +46,6 @@ def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker
     assert runs == [(tier_reevaluation_run.name, (job.pk,), True, False, queue)]
 
     tier_reevaluation_run.delay(job.pk)  # delivered again: nothing more happens
-    _wait_for(lambda: len(runs) == 2, "the repeated task")
+    wait_for(lambda: len(runs) == 2, "the repeated task")
     assert runs[-1][2] is False
     assert TierReevaluation.objects.get(pk=job.pk).changes_count == 1
