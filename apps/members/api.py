@@ -3,7 +3,6 @@ services as the counter (a member's representation is in api_fields.py)."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -100,16 +99,15 @@ class MembersView(ApiView):
         values = dict(incoming.validated_data)
         consent = values.pop("marketing_consent", False)
         referral_code = values.pop("referral_code", "").strip()
-        with transaction.atomic():
-            result = services.member_enroll(
-                merchant=request.auth.merchant,
-                actor=None,
-                channel=Channel.API,
-                consent_email=consent,
-                consent_sms=consent,
-                extras={"referral_code": referral_code} if referral_code else {},
-                **values,
-            )
+        result = services.member_enroll(
+            merchant=request.auth.merchant,
+            actor=None,
+            channel=Channel.API,
+            consent_email=consent,
+            consent_sms=consent,
+            extras={"referral_code": referral_code} if referral_code else {},
+            **values,
+        )
         return Response(member_data(result.member), status=201 if result.created else 200)
 
 
