@@ -10,13 +10,16 @@ class ProgramsConfig(AppConfig):
         from apps.members import services as member_services
 
         from .bonuses import join_bonus, profile_bonus
-        from .models import LedgerEntry, PointsAccount
+        from .models import ExpiryNotice, LedgerEntry, PointsAccount
         from .services import points_merge
 
         # The ledger is append-only and an account is one per member: a merge moves points
         # with new entries instead of re-pointing these rows.
         member_services.MERGE_HANDLERS.append(points_merge)
         member_services.MERGE_KEEPS.update({LedgerEntry, PointsAccount})
+        # Expiry notices stay with the record they were sent for: moved, two notices of one
+        # date would clash, and the survivor's lots are announced on their own.
+        member_services.MERGE_KEEPS.add(ExpiryNotice)
         member_services.ENROLL_HANDLERS.append(join_bonus)
         member_services.PROFILE_HANDLERS.append(profile_bonus)
 

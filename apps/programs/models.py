@@ -454,3 +454,20 @@ class BonusAward(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.points} bonus points ({self.external_id})"
+
+
+class ExpiryNotice(TenantModel):
+    """That a member's points expiring on a date were announced (the `points.expiring`
+    webhook, reminders.py): once per member and expiry, however often the task runs."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    points = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "expires_at"], name="programs_expiry_notice_once"
+            )
+        ]

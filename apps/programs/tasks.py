@@ -14,3 +14,11 @@ def expire_points() -> int:
 def give_birthday_bonuses() -> int:
     """Several times a day (time zones differ): today's birthday bonuses, once each."""
     return birthday_bonuses()
+
+
+@shared_task
+def announce_points_expiring() -> int:
+    """Hourly: the `points.expiring` webhook, once per member and expiry date."""
+    from .reminders import points_expiring_announce
+
+    return points_expiring_announce()

@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
     "webhook-retry-due": {"task": "apps.core.tasks.webhook_retry_due", "schedule": 60},
+    "points-expiring": {
+        "task": "apps.programs.tasks.announce_points_expiring",
+        "schedule": 60 * 60,
+    },
     "review-tiers": {"task": "apps.programs.tiers.tasks.review_tiers", "schedule": 60 * 60},
     "referrals-sweep": {
         "task": "apps.programs.referrals.tasks.sweep_referrals",

@@ -290,3 +290,32 @@ def test_tier_changes_and_issued_coupons_are_sent(
     assert events["tier.changed"]["member"] == member.public_id
     assert events["coupon.issued"]["value"] == 1000
     assert events["coupon.issued"]["source"] == "cashback"
+
+
+def test_points_about_to_expire_are_announced_once(
+    team, receiver, django_capture_on_commit_callbacks
+):
+    from apps.programs.models import Lot
+    from apps.programs.reminders import points_expiring_announce
+    from apps.programs.services import points_adjust
+
+    subscribe(team, receiver.url, events=["points.expiring"])
+    soon, later = (
+        enroll(team, first_name="Ana", phone="611 000 001"),
+        enroll(team, first_name="Bea", phone="611 000 002"),
+    )
+    points_adjust(member=soon, points=120, reason="given", actor=team.manager)
+    points_adjust(member=later, points=80, reason="given", actor=team.manager)
+    now = timezone.now()
+    Lot.objects.filter(member=soon).update(expires_at=now + timedelta(days=10))
+    Lot.objects.filter(member=later).update(expires_at=now + timedelta(days=90))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = points_expiring_announce(now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = points_expiring_announce(now=now + timedelta(hours=1))
+
+    assert (first, again) == (1, 0)
+    [event] = receiver.events()
+    assert event["type"] == "points.expiring"
+    assert (event["data"]["member"], event["data"]["points"]) == (soon.public_id, 120)

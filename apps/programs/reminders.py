@@ -1,0 +1,64 @@
+"""Announcing points about to expire: the `points.expiring` webhook (the campaigns app's
+reminder messages will use the same list, `selectors.points_expiring`).
+
+Hourly (Celery beat): for each merchant with an endpoint that chose the event, every
+member whose points expire within the program's `reminder_days` is announced once per
+expiry date: an `ExpiryNotice` row, unique per member and date, is written in the same
+transaction as the webhook's delivery, so running twice (or at once) announces once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.models import Merchant, WebhookEndpoint, WebhookEvent
+from apps.core.webhooks import webhook_emit
+
+from .models import ExpiryNotice
+from .selectors import points_expiring
+from .services import program_settings
+
+
+def _merchants_listening() -> list[Merchant]:
+    endpoints = WebhookEndpoint.objects.filter(is_active=True).select_related("merchant")
+    listening = {
+        e.merchant_id: e.merchant for e in endpoints if WebhookEvent.POINTS_EXPIRING in e.events
+    }
+    return list(listening.values())
+
+
+def points_expiring_announce(*, now: datetime | None = None) -> int:
+    """Announce what is newly due; returns how many members were announced."""
+    now = now or timezone.now()
+    announced = 0
+    for merchant in _merchants_listening():
+        days = program_settings(merchant).reminder_days
+        for expiring in points_expiring(merchant=merchant, now=now, within_days=days):
+            announced += _announce(merchant, expiring)
+    return announced
+
+
+def _announce(merchant: Merchant, expiring) -> int:
+    try:
+        with transaction.atomic():
+            ExpiryNotice.objects.create(
+                merchant=merchant,
+                member=expiring.member,
+                expires_at=expiring.first_expiry,
+                points=expiring.points,
+            )
+            webhook_emit(
+                merchant_id=merchant.pk,
+                event=WebhookEvent.POINTS_EXPIRING,
+                data={
+                    "member": expiring.member.public_id,
+                    "points": expiring.points,
+                    "expires_at": expiring.first_expiry,
+                },
+            )
+    except IntegrityError:  # announced before (or by a run at the same moment)
+        return 0
+    return 1
