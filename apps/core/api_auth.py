@@ -72,6 +72,10 @@ class KeyScope(BasePermission):
         return request.method in SAFE_METHODS or api_key.can_write
 
 
+def _now() -> float:
+    return time.time()
+
+
 class KeyRateLimit(BaseThrottle):
     """At most `API_RATE_LIMIT_PER_MINUTE` requests per key per clock minute, counted with
     an atomic increment in the shared cache (Redis in production), so it holds however many
@@ -80,16 +84,14 @@ class KeyRateLimit(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if not isinstance(request.auth, ApiKey):
             return True
-        now = time.time()
+        now = _now()
         window = int(now // 60)
         self.retry_after = 60 - int(now % 60)
         counter = f"api-rate:{request.auth.pk}:{window}"
-        cache.add(counter, 0, 90)
-        try:
+        try:  # one round trip for every request of a minute but its first
             used = cache.incr(counter)
-        except ValueError:  # expired between add and incr: this request opens the window
-            cache.set(counter, 1, 90)
-            used = 1
+        except ValueError:  # the minute's first request (or two at once: one adds, one incr)
+            used = 1 if cache.add(counter, 1, 90) else cache.incr(counter)
         return used <= settings.API_RATE_LIMIT_PER_MINUTE
 
     def wait(self) -> float:
