@@ -97,3 +97,22 @@ def test_twenty_redemptions_of_the_last_affordable_reward_spend_once(live_server
     assert {b["code"] for s, b in answers if s == 409} == {"insufficient_points"}
     assert Redemption.objects.count() == 1
     assert points_balance(member=member) == 30
+
+
+def test_twenty_storefronts_redeeming_one_coupon_redeem_it_once(live_server):
+    from apps.programs.coupons.models import Coupon
+    from apps.programs.coupons.services import coupon_issue
+
+    team = make_team()
+    member = enroll(team, first_name="Lucía", phone="611 222 333")
+    coupon = coupon_issue(merchant=team.merchant, member=member, value=500, source="manual")
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+
+    answers = post_all_at_once(
+        f"{live_server.url}/api/v1/coupons/redeem/", key, {"code": coupon.code, "amount": 3000}, {}
+    )
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [201] + [409] * (CLIENTS - 1)
+    assert {b["code"] for s, b in answers if s == 409} == {"coupon_already_redeemed"}
+    assert Coupon.objects.get().status == "redeemed"
