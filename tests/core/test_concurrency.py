@@ -5,9 +5,6 @@ barrier, and checks that exactly one effect happened and the other request got a
 refusal, never a 500.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.urls import reverse
 
@@ -15,23 +12,11 @@ from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Invitation, Location, Membership, Role
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.concurrency import race
 from tests.conftest import make_team
 from tests.http import HttpSession
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(sessions_and_requests):
-    """Send each prepared request from its own thread, all at once."""
-    barrier = threading.Barrier(len(sessions_and_requests))
-
-    def fire(pair):
-        session, request = pair
-        barrier.wait()
-        return session.send(request)
-
-    with ThreadPoolExecutor(len(sessions_and_requests)) as pool:
-        return list(pool.map(fire, sessions_and_requests))
 
 
 def test_two_owners_demoting_each_other_leave_one_owner(live_server):
@@ -44,7 +29,7 @@ def test_two_owners_demoting_each_other_leave_one_owner(live_server):
     first.login(team.owner.email, PASSWORD)
     second.login(team.manager.email, PASSWORD)
     demote = {"role": Role.MANAGER}
-    responses = _race(
+    responses = race(
         [
             (
                 first,
@@ -81,7 +66,7 @@ def test_one_invitation_link_clicked_twice_at_once_creates_one_account(live_serv
     data = {"first_name": "Tia", "password1": PASSWORD, "password2": PASSWORD}
     sessions = [HttpSession(live_server.url), HttpSession(live_server.url)]
 
-    responses = _race([(session, session.prepare_post(url, data)) for session in sessions])
+    responses = race([(session, session.prepare_post(url, data)) for session in sessions])
 
     statuses = sorted(response.status for response in responses)
     assert statuses[0] in {200, 302, 410}
@@ -106,7 +91,7 @@ def test_two_managers_adding_the_same_location_at_once_add_one(live_server):
     sessions[1].login(second_manager.email, PASSWORD)
     url = reverse("core:location_list")
 
-    responses = _race([(s, s.prepare_post(url, {"name": "Harbour"})) for s in sessions])
+    responses = race([(s, s.prepare_post(url, {"name": "Harbour"})) for s in sessions])
 
     assert sorted(response.status for response in responses) == [200, 302]
     refused = next(response for response in responses if response.status == 200)
@@ -123,7 +108,7 @@ def test_two_owners_inviting_one_address_at_once_leave_one_pending_invitation(li
     sessions[1].login(team.manager.email, PASSWORD)
     invite = {"email": "wanted@example.com", "role": Role.STAFF}
 
-    responses = _race([(s, s.prepare_post(reverse("core:team"), invite)) for s in sessions])
+    responses = race([(s, s.prepare_post(reverse("core:team"), invite)) for s in sessions])
 
     assert {response.status for response in responses} <= {200, 302}
     for response in responses:
@@ -143,7 +128,7 @@ def test_resending_one_invitation_twice_at_once_leaves_one_pending_invitation(li
         session.login(team.owner.email, PASSWORD)
     url = reverse("core:invitation_resend", args=[issued.invitation.pk])
 
-    responses = _race([(s, s.prepare_post(url, {}, csrf_page="/team/")) for s in sessions])
+    responses = race([(s, s.prepare_post(url, {}, csrf_page="/team/")) for s in sessions])
 
     assert [response.status for response in responses] == [302, 302]
     pending = Invitation.objects.for_merchant(team.merchant).pending()
@@ -163,7 +148,7 @@ def test_two_tills_enrolling_one_phone_at_once_enroll_one_member(live_server):
     url = reverse("members:enroll")
     spellings = ["600 123 456", "+34600123456"]
 
-    responses = _race(
+    responses = race(
         [
             (
                 till,

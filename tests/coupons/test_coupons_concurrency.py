@@ -1,8 +1,5 @@
 """Races on coupon redemption: real parallel HTTP requests against PostgreSQL."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.urls import reverse
 
@@ -11,6 +8,7 @@ from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.models import Purchase
 from apps.programs.selectors import points_balance
 from tests.accounts.factories import PASSWORD
+from tests.concurrency import race
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
@@ -21,19 +19,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 REQUESTS = 20
 TILLS = 4  # signed-in devices; each sends several of the requests
-
-
-def _race(prepared):
-    """Send every prepared (session, request) from its own thread, all at once."""
-    barrier = threading.Barrier(len(prepared))
-
-    def fire(pair):
-        session, request = pair
-        barrier.wait()
-        return session.send(request)
-
-    with ThreadPoolExecutor(len(prepared)) as pool:
-        return list(pool.map(fire, prepared))
 
 
 def _tills(live_server, user) -> list[HttpSession]:
@@ -60,7 +45,7 @@ def test_twenty_tills_redeeming_one_coupon_redeem_it_once(live_server):
         for n in range(REQUESTS)
     ]
 
-    responses = _race(prepared)
+    responses = race(prepared)
 
     statuses = sorted(response.status for response in responses)
     assert statuses == [302] + [400] * (REQUESTS - 1)
@@ -83,7 +68,7 @@ def test_twenty_retries_of_one_redemption_all_answer_success_and_redeem_once(liv
         for n in range(REQUESTS)
     ]
 
-    responses = _race(prepared)
+    responses = race(prepared)
 
     assert {response.status for response in responses} == {302}
     coupon.refresh_from_db()
@@ -109,7 +94,7 @@ def test_twenty_purchases_paying_with_one_coupon_record_one(live_server):
         for n in range(REQUESTS)
     ]
 
-    responses = _race(prepared)
+    responses = race(prepared)
 
     statuses = sorted(response.status for response in responses)
     assert statuses == [302] + [400] * (REQUESTS - 1)

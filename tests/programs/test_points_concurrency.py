@@ -1,14 +1,11 @@
 """Races on one member's points, with real parallel transactions on PostgreSQL."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from apps.programs.models import LedgerEntry, Purchase
 from apps.programs.selectors import ledger_mismatches, points_balance
 from apps.programs.services import purchase_record
+from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.members.factories import enroll
 
@@ -17,28 +14,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 20
 
 
-def _all_at_once(work):
-    barrier = threading.Barrier(THREADS)
-
-    def run(n):
-        try:
-            barrier.wait()
-            return work(n)
-        finally:
-            connection.close()  # each thread had its own connection
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(run, range(THREADS)))
-
-
 def test_twenty_retries_of_one_purchase_earn_once():
     team = make_team()
     member = enroll(team)
 
-    results = _all_at_once(
+    results = all_at_once(
+        THREADS,
         lambda n: purchase_record(
             merchant=team.merchant, member=member, external_id="T-1", amount=1000
-        )
+        ),
     )
 
     assert sum(result.created for result in results) == 1
@@ -51,10 +35,11 @@ def test_twenty_tills_earning_for_one_member_at_once_add_up():
     team = make_team()
     member = enroll(team)
 
-    _all_at_once(
+    all_at_once(
+        THREADS,
         lambda n: purchase_record(
             merchant=team.merchant, member=member, external_id=f"T-{n}", amount=1000
-        )
+        ),
     )
 
     assert points_balance(member=member) == THREADS * 100

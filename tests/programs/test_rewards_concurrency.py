@@ -1,38 +1,19 @@
 """Races on redemption, with real parallel transactions on PostgreSQL."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from apps.core.errors import DomainError
 from apps.programs.models import LedgerEntry, Redemption, Reward
 from apps.programs.rewards import reward_create, reward_redeem
 from apps.programs.selectors import ledger_mismatches, points_balance
 from apps.programs.services import points_adjust
+from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.members.factories import enroll
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
-
-def _all_at_once(work):
-    barrier = threading.Barrier(THREADS)
-
-    def run(n):
-        try:
-            barrier.wait()
-            return work(n)
-        except DomainError as error:
-            return error
-        finally:
-            connection.close()  # each thread had its own connection
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(run, range(THREADS)))
 
 
 def _reward(team, **fields):
@@ -53,10 +34,12 @@ def test_twenty_tills_redeeming_the_last_affordable_reward_spend_once():
     points_adjust(member=member, points=70, reason="given", actor=team.manager)  # one, not two
     reward = _reward(team)
 
-    results = _all_at_once(
-        lambda n: reward_redeem(
+    results = all_at_once(
+        THREADS,
+        errors=(DomainError,),
+        work=lambda n: reward_redeem(
             merchant=team.merchant, member=member, reward=reward, external_id=f"till-{n}"
-        )
+        ),
     )
 
     refused = [result for result in results if isinstance(result, DomainError)]
@@ -73,10 +56,12 @@ def test_twenty_retries_of_one_redemption_redeem_once():
     points_adjust(member=member, points=1000, reason="given", actor=team.manager)
     reward = _reward(team, stock=50)
 
-    results = _all_at_once(
-        lambda n: reward_redeem(
+    results = all_at_once(
+        THREADS,
+        errors=(DomainError,),
+        work=lambda n: reward_redeem(
             merchant=team.merchant, member=member, reward=reward, external_id="order-1"
-        )
+        ),
     )
 
     assert sum(result.created for result in results) == 1
@@ -93,8 +78,10 @@ def test_twenty_members_racing_for_the_last_three_in_stock_get_three():
         points_adjust(member=member, points=40, reason="given", actor=team.manager)
     reward = _reward(team, stock=3)
 
-    results = _all_at_once(
-        lambda n: reward_redeem(merchant=team.merchant, member=members[n], reward=reward)
+    results = all_at_once(
+        THREADS,
+        errors=(DomainError,),
+        work=lambda n: reward_redeem(merchant=team.merchant, member=members[n], reward=reward),
     )
 
     refused = [result for result in results if isinstance(result, DomainError)]

@@ -1,10 +1,6 @@
 """Races on referral rewards, with real parallel transactions on PostgreSQL."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from apps.programs.models import LedgerEntry
@@ -13,6 +9,7 @@ from apps.programs.referrals.services import referral_code_for, referrer_settle
 from apps.programs.selectors import ledger_mismatches
 from apps.programs.services import purchase_record
 from tests.accounts.factories import PASSWORD
+from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
@@ -20,20 +17,6 @@ from tests.members.factories import enroll
 from .conftest import code_of, referrals_on
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _all_at_once(count, work):
-    barrier = threading.Barrier(count)
-
-    def run(n):
-        try:
-            barrier.wait()
-            return work(n)
-        finally:
-            connection.close()  # each thread had its own connection
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _bonus(member) -> list[int]:
@@ -58,7 +41,7 @@ def test_qualifying_purchases_at_once_from_several_tills_reward_exactly_once(liv
         for n, session in enumerate(sessions)
     ]
 
-    responses = _all_at_once(tills, lambda n: sessions[n].send(requests[n]))
+    responses = all_at_once(tills, lambda n: sessions[n].send(requests[n]))
 
     assert [response.status for response in responses] == [302] * tills
     referral = Referral.objects.get()
@@ -77,7 +60,7 @@ def test_friends_converting_at_once_never_pass_the_referrers_monthly_cap():
     friends = [
         enroll(team, first_name=f"F{n}", extras={"referral_code": code_of(ana)}) for n in range(6)
     ]
-    _all_at_once(
+    all_at_once(
         len(friends),
         lambda n: purchase_record(
             merchant=team.merchant, member=friends[n], external_id=f"T-{n}", amount=1000
@@ -85,7 +68,7 @@ def test_friends_converting_at_once_never_pass_the_referrers_monthly_cap():
     )  # each referrer side is settled by its task on commit (eager here)
     referrals = Referral.objects.all()
 
-    _all_at_once(len(friends), lambda n: referrer_settle(referral_id=referrals[n].pk))
+    all_at_once(len(friends), lambda n: referrer_settle(referral_id=referrals[n].pk))
 
     states = sorted(Referral.objects.values_list("referrer_state", flat=True))
     assert states == ["capped"] * 4 + ["paid"] * 2
@@ -99,7 +82,7 @@ def test_drawing_a_code_from_many_requests_at_once_gives_one_code():
     ana = enroll(team, first_name="Ana")
     ReferralCode.objects.filter(member=ana).delete()
 
-    codes = _all_at_once(8, lambda n: referral_code_for(ana).code)
+    codes = all_at_once(8, lambda n: referral_code_for(ana).code)
 
     assert len(set(codes)) == 1
     assert ReferralCode.objects.get(member=ana).code == codes[0]
@@ -126,7 +109,7 @@ def test_the_public_pages_rate_limit_holds_under_parallel_requests(live_server, 
         cache.clear()
         sessions = [HttpSession(live_server.url) for _ in range(12)]
 
-        statuses = _all_at_once(12, lambda n: sessions[n].get(url).status)
+        statuses = all_at_once(12, lambda n: sessions[n].get(url).status)
         cache.clear()
 
     assert sorted(statuses) == [200] * 5 + [429] * 7

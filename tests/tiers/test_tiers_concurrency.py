@@ -1,8 +1,5 @@
 """Races on tier crossing, with real parallel HTTP requests against PostgreSQL."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.urls import reverse
 
@@ -11,6 +8,7 @@ from apps.programs.models import Purchase
 from apps.programs.tiers.models import MemberTier, TierChange
 from apps.programs.tiers.services import tiers_review
 from tests.accounts.factories import PASSWORD
+from tests.concurrency import all_at_once, race
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
@@ -19,18 +17,6 @@ from tests.tiers.factories import buy, set_up_tiers
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TILLS = 6
-
-
-def _race(pairs):
-    barrier = threading.Barrier(len(pairs))
-
-    def fire(pair):
-        session, request = pair
-        barrier.wait()
-        return session.send(request)
-
-    with ThreadPoolExecutor(len(pairs)) as pool:
-        return list(pool.map(fire, pairs))
 
 
 def test_purchases_crossing_the_threshold_at_once_move_the_member_once(live_server):
@@ -49,7 +35,7 @@ def test_purchases_crossing_the_threshold_at_once_move_the_member_once(live_serv
         )
         pairs.append((session, request))
 
-    responses = _race(pairs)
+    responses = race(pairs)
 
     assert [response.status for response in responses] == [302] * TILLS
     assert Purchase.objects.filter(member=member).count() == TILLS + 1
@@ -69,19 +55,7 @@ def test_two_reviews_at_once_move_each_member_once():
     for member in members:
         buy(team, member, 60_000, datetime(2026, 1, 10, tzinfo=UTC))
     now = datetime(2027, 1, 11, tzinfo=UTC)
-    barrier = threading.Barrier(2)
-
-    def review(_):
-        from django.db import connection
-
-        try:
-            barrier.wait()
-            return tiers_review(now=now)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(2) as pool:
-        counts = list(pool.map(review, range(2)))
+    counts = all_at_once(2, lambda _n: tiers_review(now=now))
 
     assert sum(counts) == 4
     assert TierChange.objects.filter(cause="review").count() == 4
