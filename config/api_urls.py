@@ -1,7 +1,7 @@
 """The storefront API, version 1 (`/api/v1/`): each app adds its routes here."""
 
 from django.conf import settings
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -50,4 +50,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    # Last: whatever matched nothing above ([\s\S] takes newlines too, unlike a dot).
+    re_path(r"^[\s\S]*$", core_api.api_not_found),
 ]

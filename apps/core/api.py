@@ -141,3 +141,11 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any path under the API that names no route (an id with a newline, a typo): a 404 in
+    the API's error shape, not the site's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)

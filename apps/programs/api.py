@@ -3,9 +3,6 @@ same services as the counter (`services.purchase_record`, `services.refund_recor
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,8 +15,8 @@ from apps.members.api import ErrorOut, member_for_api
 from apps.members.models import Member
 
 from . import services
-from .models import EntryKind, LedgerEntry, Purchase
-from .selectors import ledger_list
+from .models import EntryKind, LedgerEntry
+from .selectors import ledger_list, purchase_by_external_id
 
 LEDGER_PAGE = 100
 
@@ -127,18 +124,14 @@ class PurchasesView(ApiView):
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         merchant = request.auth.merchant
-        if values["currency"].upper() != merchant.currency:
-            raise DomainError(f"This program counts in {merchant.currency}.", field="currency")
-        occurred_at = values.get("occurred_at")
-        if occurred_at and occurred_at > timezone.now() + timedelta(minutes=5):
-            raise DomainError("A purchase cannot be in the future.", field="occurred_at")
         result = services.purchase_record(
             merchant=merchant,
             member=_member(request, values["member"]),
             external_id=values["external_id"],
             amount=values["amount"],
+            currency=values["currency"],
             location=_location(merchant, values.get("location", "")),
-            occurred_at=occurred_at,
+            occurred_at=values.get("occurred_at"),
             items=[dict(item) for item in values.get("items", [])],
         )
         return Response(purchase_data(result), status=201 if result.created else 200)
@@ -154,12 +147,7 @@ class RefundsView(ApiView):
     def post(self, request, purchase_id: str):
         incoming = RefundIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        purchase = (
-            Purchase.objects.for_merchant(request.auth.merchant)
-            .select_related("member", "merchant")
-            .filter(external_id=purchase_id)
-            .first()
-        )
+        purchase = purchase_by_external_id(merchant=request.auth.merchant, external_id=purchase_id)
         if purchase is None:
             raise NotFound("No purchase with this id.", field="purchase")
         result = services.refund_record(purchase=purchase, **incoming.validated_data)

@@ -126,6 +126,30 @@ def bonus_award(
     return BonusResult(points, "awarded", created=True)
 
 
+# What a storefront reports by name (`POST events/`): these two are actions of their own;
+# any other name is a custom event set up in the program.
+_NAMED_ACTIONS = {BonusAction.REVIEW, BonusAction.SOCIAL_SHARE}
+
+
+def event_bonus_award(
+    *, merchant: Merchant, member: Member, event: str, external_id: str
+) -> BonusResult:
+    """A customer's action reported by name ("review", "social_share", or a custom
+    event's name): its bonus, within its caps, once per external id."""
+    event = (event or "").strip()
+    if not event:
+        raise DomainError("Name the event.", field="type")
+    if event in _NAMED_ACTIONS:
+        return bonus_award(merchant=merchant, member=member, action=event, external_id=external_id)
+    return bonus_award(
+        merchant=merchant,
+        member=member,
+        action=BonusAction.CUSTOM,
+        event_type=event,
+        external_id=external_id,
+    )
+
+
 def join_bonus(member: Member, actor: User | None) -> None:
     """Enrollment hook: the join bonus, except for imported members (they joined before)."""
     if member.channel != "import":

@@ -17,9 +17,9 @@ from apps.members.api import ErrorOut
 from . import hooks
 from .api import _location, _member
 from .api_fields import PROGRAM_API_EXTENSIONS
-from .bonuses import bonus_award
+from .bonuses import event_bonus_award
 from .earning import active_promotion
-from .models import BonusAction, BonusRule, EarnMultiplier, Redemption, Reward, RewardKind
+from .models import BonusRule, EarnMultiplier, Redemption, Reward, RewardKind
 from .reward_selectors import merchant_today, reward_list, reward_unavailable_reason
 from .rewards import redemption_void, reward_redeem
 from .selectors import points_balance
@@ -277,14 +277,10 @@ class EventsView(ApiView):
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         member = _member(request, values["member"])
-        kind = values["type"].strip()
-        builtin = {BonusAction.REVIEW, BonusAction.SOCIAL_SHARE}
-        action = kind if kind in builtin else BonusAction.CUSTOM
-        result = bonus_award(
+        result = event_bonus_award(
             merchant=request.auth.merchant,
             member=member,
-            action=action,
-            event_type="" if action in builtin else kind,
+            event=values["type"],
             external_id=values["external_id"],
         )
         return Response(

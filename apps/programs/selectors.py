@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import LedgerEntry, Lot, PointsAccount
+from .models import LedgerEntry, Lot, PointsAccount, Purchase
 
 
 def points_balance(*, member: Member) -> int:
@@ -97,4 +97,14 @@ def points_balances(*, members) -> dict[int, int]:
         PointsAccount.objects.filter(member__in=[member.pk for member in members]).values_list(
             "member_id", "balance"
         )
+    )
+
+
+def purchase_by_external_id(*, merchant: Merchant, external_id: str) -> Purchase | None:
+    """A purchase by the id its till or storefront gave it (unique per merchant)."""
+    return (
+        Purchase.objects.for_merchant(merchant)
+        .select_related("member", "merchant")
+        .filter(external_id=external_id)
+        .first()
     )

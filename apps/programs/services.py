@@ -8,7 +8,7 @@ the lots' remaining points, however many tills and storefronts write at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -28,6 +28,9 @@ from . import hooks
 from .earning import Line, basket_points, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
+
+# A till's clock may run a little ahead of the server's.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def program_settings(merchant: Merchant) -> ProgramSettings:
@@ -140,9 +143,11 @@ def purchase_record(
     location: Location | None = None,
     occurred_at: datetime | None = None,
     items: list | None = None,
+    currency: str | None = None,
 ) -> PurchaseResult:
     """Record a purchase and earn its points. The same external id again answers with the
-    first result and earns nothing more, however many retries race."""
+    first result and earns nothing more, however many retries race. A `currency`, when
+    the caller states one (a storefront), must be the program's."""
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainError(
@@ -158,6 +163,10 @@ def purchase_record(
         raise DomainError("This member cannot earn here.", field="member")
     if location is not None and location.merchant_id != merchant.pk:
         raise DomainError("That location belongs to another business.", field="location")
+    if currency is not None and currency.upper() != merchant.currency:
+        raise DomainError(f"This program counts in {merchant.currency}.", field="currency")
+    if occurred_at is not None and occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise DomainError("A purchase cannot be in the future.", field="occurred_at")
 
     member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
     account = points_account_lock(member)

@@ -132,3 +132,11 @@ def test_a_read_only_key_reads_but_cannot_enroll(team, reader):
     refused = reader.post("/api/v1/members/", {"first_name": "A", "phone": "611"}, format="json")
     assert refused.status_code == 403
     assert Member.objects.count() == 1
+
+
+def test_a_path_that_names_no_route_is_a_json_404(storefront):
+    for path in ("/api/v1/nothing/", "/api/v1/purchases/a%0Ab/refunds/"):
+        response = storefront.post(path, {}, format="json")
+
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"

@@ -13,6 +13,7 @@ from apps.core.idempotency import idempotent
 from apps.members.api import ErrorOut
 from apps.programs.api import _member
 from apps.programs.models import Purchase
+from apps.programs.selectors import purchase_by_external_id
 
 from .api_fields import coupon_data
 from .selectors import coupon_check
@@ -62,12 +63,7 @@ class CouponRedeemOut(serializers.Serializer):
 def _purchase(request, external_id: str) -> Purchase | None:
     if not external_id:
         return None
-    purchase = (
-        Purchase.objects.for_merchant(request.auth.merchant)
-        .select_related("member")
-        .filter(external_id=external_id)
-        .first()
-    )
+    purchase = purchase_by_external_id(merchant=request.auth.merchant, external_id=external_id)
     if purchase is None:
         raise DomainError("No purchase with this id.", field="purchase")
     return purchase
