@@ -3,6 +3,9 @@ same services as the counter (`services.purchase_record`, `services.refund_recor
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -40,6 +43,12 @@ class PurchaseIn(serializers.Serializer):
         required=False, allow_blank=True, max_length=120, help_text="The location's name."
     )
     occurred_at = serializers.DateTimeField(required=False)
+
+    def validate_occurred_at(self, value):
+        # A till's clock may run a little ahead of the server's; a day ahead is a mistake.
+        if value > timezone.now() + timedelta(minutes=5):
+            raise serializers.ValidationError("A purchase cannot be in the future.")
+        return value
 
 
 class PurchaseOut(serializers.Serializer):

@@ -8,7 +8,7 @@ the lots' remaining points, however many tills and storefronts write at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -28,9 +28,6 @@ from . import hooks
 from .earning import Line, basket_points, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
-
-# A till's clock may run a little ahead of the server's.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def program_settings(merchant: Merchant) -> ProgramSettings:
@@ -165,8 +162,6 @@ def purchase_record(
         raise DomainError("That location belongs to another business.", field="location")
     if currency is not None and currency.upper() != merchant.currency:
         raise DomainError(f"This program counts in {merchant.currency}.", field="currency")
-    if occurred_at is not None and occurred_at > timezone.now() + FUTURE_TOLERANCE:
-        raise DomainError("A purchase cannot be in the future.", field="occurred_at")
 
     member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
     account = points_account_lock(member)

@@ -134,7 +134,11 @@ def test_a_read_only_key_reads_but_cannot_enroll(team, reader):
     assert Member.objects.count() == 1
 
 
-def test_a_path_that_names_no_route_is_a_json_404(storefront):
+def test_a_path_that_names_no_route_is_a_json_404(team):
+    from tests.api.conftest import key_client
+
+    storefront = key_client(team)
+    storefront.handler.enforce_csrf_checks = True  # as a real client: no CSRF token
     for path in ("/api/v1/nothing/", "/api/v1/purchases/a%0Ab/refunds/"):
         response = storefront.post(path, {}, format="json")
 
