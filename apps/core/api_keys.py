@@ -102,7 +102,7 @@ def api_key_authenticate(key: str) -> ApiKey | None:
     api_key = (
         ApiKey.objects.select_related("merchant")
         .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
+        .one_or_none()
     )
     if api_key is None or not hmac.compare_digest(api_key.secret_hash, _digest(key)):
         return None

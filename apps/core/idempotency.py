@@ -89,7 +89,7 @@ def idempotent(handler):
                     "A request with this Idempotency-Key is still running: retry shortly.",
                     field=HEADER,
                 )
-            stored = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).first()
+            stored = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).one_or_none()
             if stored is not None:
                 return _replay(stored, fingerprint)
             response = handler(view, request, *args, **kwargs)
@@ -97,7 +97,8 @@ def idempotent(handler):
                 transaction.set_rollback(True)
                 return response
             try:
-                with transaction.atomic():
+                # No savepoint (a round trip each way): a failure here undoes everything.
+                with transaction.atomic(savepoint=False):
                     IdempotencyRecord.objects.create(
                         merchant=merchant,
                         key=key,

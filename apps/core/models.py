@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,9 @@ class Merchant(models.Model):
     timezone = models.CharField(max_length=64)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Replaced whenever the merchant's program terms change: the key of each process's
+    # cached copy of them (apps/core/merchant_config.py).
+    config_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["name"]

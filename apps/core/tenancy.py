@@ -19,6 +19,11 @@ class TenantQuerySet(models.QuerySet):
     def for_merchant(self, merchant: Merchant) -> Self:
         return self.filter(merchant=merchant)
 
+    def one_or_none(self):
+        """The row a lookup by a unique key finds, or None. `first()` would add an ORDER
+        BY the primary key, whose compiling is a tenth of a purchase's Python time."""
+        return next(iter(self.order_by()[:1]), None)
+
 
 class TenantModel(models.Model):
     merchant = models.ForeignKey("core.Merchant", on_delete=models.PROTECT, related_name="+")

@@ -38,6 +38,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 
 from .errors import DomainError
+from .merchant_config import merchant_config, merchant_config_changed
 from .models import DeliveryStatus, Merchant, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services import audit_record
 
@@ -125,6 +126,7 @@ def endpoint_create(
 @transaction.atomic
 def endpoint_set_active(*, endpoint: WebhookEndpoint, actor: User | None, active: bool) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=active)
+    merchant_config_changed(endpoint.merchant_id)
     audit_record(
         merchant=endpoint.merchant,
         actor=actor,
@@ -147,17 +149,19 @@ class _PayloadEncoder(DjangoJSONEncoder):
             return str(o)
 
 
-def webhook_emit(*, merchant_id: int, event: str, data: dict) -> int:
+@merchant_config(WebhookEndpoint)
+def active_endpoints(merchant: Merchant) -> tuple[WebhookEndpoint, ...]:
+    return tuple(WebhookEndpoint.objects.filter(merchant=merchant, is_active=True))
+
+
+def webhook_emit(*, merchant: Merchant, event: str, data: dict) -> int:
     """Queue `event` for every active endpoint of the merchant that chose it, in the
-    caller's transaction; returns how many deliveries. Costs one indexed query when the
-    merchant has no endpoint."""
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(merchant_id=merchant_id, is_active=True)
-        if event in endpoint.events
-    ]
+    caller's transaction; returns how many deliveries. Costs nothing when the merchant has
+    no endpoint for it (the endpoints are read once per configuration version)."""
+    endpoints = [endpoint for endpoint in active_endpoints(merchant) if event in endpoint.events]
     if not endpoints:
         return 0
+    merchant_id = merchant.pk
     payload = json.loads(
         json.dumps(
             {

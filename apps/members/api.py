@@ -58,7 +58,7 @@ def member_for_api(request, member_id: str) -> Member:
         Member.objects.for_merchant(request.auth.merchant)
         .select_related("location")
         .filter(public_id=member_id)
-        .first()
+        .one_or_none()
     )
     if member is None or not member.is_active:
         raise NotFound("No member with this id.", field="member")

@@ -593,7 +593,7 @@ def member_webhook_data(member: Member) -> dict:
 
 def member_enrolled_webhook(member: Member, actor: User | None) -> None:
     webhook_emit(
-        merchant_id=member.merchant_id,
+        merchant=member.merchant,
         event=WebhookEvent.MEMBER_ENROLLED,
         data={"member": member_webhook_data(member)},
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
-
+from apps.core.merchant_config import merchant_config
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
 
@@ -68,15 +67,48 @@ def parse_basket_lines(text: str, currency: str) -> list[dict]:
     return items
 
 
+@dataclass(frozen=True)
+class EarnTerms:
+    """What a basket earns under: read once per version of the merchant's configuration
+    (apps/core/merchant_config.py) and shared, so never changed."""
+
+    points_per_unit: int
+    expiry_months: int | None
+    multipliers: dict[tuple[str, str], int]  # (target, lower-case value) -> percent
+    # the promotions switched on, best first, each with the ids of the locations it is
+    # limited to (empty: everywhere)
+    promotions: tuple[tuple[Promotion, frozenset[int]], ...]
+
+
+@merchant_config(ProgramSettings, EarnMultiplier, Promotion)
+def earn_terms(merchant: Merchant) -> EarnTerms:
+    # Reading writes nothing: a merchant without a settings row earns at the defaults.
+    settings = ProgramSettings.objects.for_merchant(merchant).one_or_none() or ProgramSettings()
+    promotions = Promotion.objects.for_merchant(merchant).filter(is_active=True)
+    return EarnTerms(
+        points_per_unit=settings.points_per_unit,
+        expiry_months=settings.expiry_months,
+        multipliers={
+            (rule.target, rule.value.lower()): rule.percent
+            for rule in EarnMultiplier.objects.for_merchant(merchant).filter(is_active=True)
+        },
+        promotions=tuple(
+            (promotion, frozenset(location.pk for location in promotion.locations.all()))
+            for promotion in promotions.prefetch_related("locations").order_by("-percent", "pk")
+        ),
+    )
+
+
 def active_promotion(
     *, merchant: Merchant, at: datetime, location: Location | None
 ) -> Promotion | None:
-    """The best promotion running at `at` for `location` (one applies, never several)."""
-    running = Promotion.objects.for_merchant(merchant).filter(
-        is_active=True, starts_at__lte=at, ends_at__gt=at
-    )
-    here = Q(locations=None) | Q(locations=location) if location else Q(locations=None)
-    return running.filter(here).order_by("-percent", "pk").first()
+    """The best promotion running at `at` for `location` (one applies, never several):
+    one limited to some locations runs only there."""
+    for promotion, places in earn_terms(merchant).promotions:
+        running = promotion.starts_at <= at < promotion.ends_at
+        if running and (not places or (location is not None and location.pk in places)):
+            return promotion
+    return None
 
 
 def _line_percent(line: Line, multipliers: dict[tuple[str, str], int]) -> int:
@@ -95,21 +127,15 @@ def basket_points(
     lines: list[Line] = (),
     at: datetime,
     location: Location | None = None,
-    settings: ProgramSettings | None = None,
     member_percent: int = 100,
 ) -> Earning:
     """The points a purchase of `amount` earns. Lines name what was bought; whatever of
     the amount they do not cover earns at the base rate. `member_percent` is what the
     member's own standing adds (a tier's multiplier, `hooks.earn_percent`)."""
-    if settings is None:
-        settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
-    multipliers = {
-        (rule.target, rule.value.lower()): rule.percent
-        for rule in EarnMultiplier.objects.for_merchant(merchant).filter(is_active=True)
-    }
+    terms = earn_terms(merchant)
     promotion = active_promotion(merchant=merchant, at=at, location=location)
     promo_percent = promotion.percent if promotion else 100
-    priced = [(line, _line_percent(line, multipliers)) for line in lines if line.amount > 0]
+    priced = [(line, _line_percent(line, terms.multipliers)) for line in lines if line.amount > 0]
     covered = sum(line.amount for line, _percent in priced)
     weighted = sum(line.amount * percent for line, percent in priced)
     if covered > amount:
@@ -119,7 +145,7 @@ def basket_points(
     else:
         numerator, share = weighted + (amount - covered) * 100, 1
     points = divide(
-        numerator * settings.points_per_unit * promo_percent * member_percent,
+        numerator * terms.points_per_unit * promo_percent * member_percent,
         10 ** minor_digits(merchant.currency) * 100 * 100 * 100 * share,
         rounding=Rounding.DOWN,
     )

@@ -11,7 +11,7 @@ def points_account_lock(member: Member) -> PointsAccount:
     The insert ignores a conflict, so two first purchases at once both end up locking the
     one row; every points operation of a member then runs one after the other.
     """
-    locked = PointsAccount.objects.select_for_update().filter(member=member).first()
+    locked = PointsAccount.objects.select_for_update().filter(member=member).one_or_none()
     if locked is not None:
         return locked
     PointsAccount.objects.bulk_create(

@@ -51,7 +51,7 @@ def _announce(merchant: Merchant, expiring) -> int:
                 points=expiring.points,
             )
             webhook_emit(
-                merchant_id=merchant.pk,
+                merchant=merchant,
                 event=WebhookEvent.POINTS_EXPIRING,
                 data={
                     "member": expiring.member.public_id,

@@ -314,7 +314,7 @@ def reward_redeem(
     for hook in hooks.REDEMPTION_CREATED:
         hook(redemption, actor)
     webhook_emit(
-        merchant_id=merchant.pk,
+        merchant=merchant,
         event=WebhookEvent.REWARD_REDEEMED,
         data={
             "redemption": {"code": redemption.code, "external_id": external_id or None},

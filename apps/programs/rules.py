@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import Location, Merchant
 from apps.core.services import audit_record
 
@@ -117,6 +118,7 @@ def promotion_create(
 @transaction.atomic
 def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bool) -> None:
     type(rule).objects.filter(pk=rule.pk).update(is_active=active)
+    merchant_config_changed(rule.merchant_id)
     audit_record(
         merchant=rule.merchant,
         actor=actor,

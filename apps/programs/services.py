@@ -25,7 +25,7 @@ from apps.members.models import Member
 from apps.members.services import event_record
 
 from . import hooks
-from .earning import Line, basket_points, lines_from_items
+from .earning import Line, basket_points, earn_terms, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
 
@@ -39,7 +39,7 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
     """Base earning: `points_per_unit` per whole unit of currency, rounded down (a
     customer never earns for a fraction of a unit). What `earning.basket_points` gives a
     basket with no product multipliers and no promotion running."""
-    rate = program_settings(merchant).points_per_unit
+    rate = earn_terms(merchant).points_per_unit
     return divide(amount * rate, 10 ** minor_digits(merchant.currency), rounding=Rounding.DOWN)
 
 
@@ -165,7 +165,7 @@ def purchase_record(
 
     member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
     account = points_account_lock(member)
-    existing = Purchase.objects.for_merchant(merchant).filter(external_id=external_id).first()
+    existing = Purchase.objects.for_merchant(merchant).filter(external_id=external_id).one_or_none()
     if existing is not None:
         if existing.member_id != member.pk or existing.amount != amount:
             raise Conflict(
@@ -180,14 +180,12 @@ def purchase_record(
 
     at = occurred_at or timezone.now()
     lines = _checked_lines(items or [])
-    settings = program_settings(merchant)
     earning = basket_points(
         merchant=merchant,
         amount=amount,
         lines=lines,
         at=at,
         location=location,
-        settings=settings,
         member_percent=hooks.earn_percent(member, at),
     )
     points = earning.points
@@ -209,7 +207,7 @@ def purchase_record(
             EntryKind.EARN,
             points,
             at=at,
-            expiry_months=settings.expiry_months,
+            expiry_months=earn_terms(merchant).expiry_months,
             purchase=purchase,
             actor=actor,
         )
@@ -226,7 +224,7 @@ def purchase_record(
         hooks.PURCHASE_RECORDED, purchase, account=account, lines=lines, actor=actor
     )
     webhook_emit(
-        merchant_id=merchant.pk,
+        merchant=merchant,
         event=WebhookEvent.PURCHASE_RECORDED,
         data={
             "purchase": {
@@ -358,7 +356,7 @@ def points_adjust(*, member: Member, points: int, reason: str, actor: User) -> L
             EntryKind.ADJUST,
             points,
             at=at,
-            expiry_months=program_settings(member.merchant).expiry_months,
+            expiry_months=earn_terms(member.merchant).expiry_months,
             reason=reason,
             actor=actor,
         )

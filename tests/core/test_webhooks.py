@@ -142,7 +142,7 @@ def test_nothing_is_sent_for_a_change_that_rolled_back(
 
     def failing_change():
         with transaction.atomic():
-            webhook_emit(merchant_id=team.merchant.pk, event="member.enrolled", data={})
+            webhook_emit(merchant=team.merchant, event="member.enrolled", data={})
             raise RuntimeError("the change failed")
 
     with django_capture_on_commit_callbacks(execute=True):

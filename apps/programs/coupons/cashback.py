@@ -22,6 +22,7 @@ Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
+from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide
 from apps.core.services import audit_record
@@ -58,6 +60,27 @@ def cashback_settings(merchant: Merchant | int) -> CashbackSettings:
     merchant_id = merchant if isinstance(merchant, int) else merchant.pk
     settings, _created = CashbackSettings.objects.get_or_create(merchant_id=merchant_id)
     return settings
+
+
+@dataclass(frozen=True)
+class CashbackTerms:
+    """What purchases accrue under: read once per version of the merchant's configuration
+    (apps/core/merchant_config.py), shared, never changed."""
+
+    settings: CashbackSettings
+    category_rates: dict[str, int]  # category -> basis points
+
+
+@merchant_config(CashbackSettings, CashbackCategoryRate)
+def cashback_terms(merchant: Merchant) -> CashbackTerms:
+    # Reading writes nothing: without a settings row cashback is at its defaults (off).
+    settings = CashbackSettings.objects.for_merchant(merchant).one_or_none() or CashbackSettings()
+    return CashbackTerms(
+        settings=settings,
+        category_rates=dict(
+            CashbackCategoryRate.objects.for_merchant(merchant).values_list("category", "rate_bp")
+        ),
+    )
 
 
 @transaction.atomic
@@ -210,16 +233,15 @@ def _convert(
 def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], actor=None) -> dict:
     """hooks.PURCHASE_RECORDED: accrue the purchase's cashback and issue the coupons a
     full wallet makes. Adds `cashback_earned` (minor units) and `coupons_issued` (codes)."""
-    settings = cashback_settings(purchase.merchant_id)
+    terms = cashback_terms(purchase.merchant)
+    settings = terms.settings
     if not settings.is_enabled:
         return {"cashback_earned": 0, "coupons_issued": []}
-    rates = dict(
-        CashbackCategoryRate.objects.for_merchant(purchase.merchant_id).values_list(
-            "category", "rate_bp"
-        )
-    )
     earned = basket_cashback(
-        amount=purchase.amount, lines=lines, rate_bp=settings.rate_bp, category_rates=rates
+        amount=purchase.amount,
+        lines=lines,
+        rate_bp=settings.rate_bp,
+        category_rates=terms.category_rates,
     )
     if earned <= 0:
         return {"cashback_earned": 0, "coupons_issued": []}

@@ -18,7 +18,7 @@ def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:
     it proves the lock order, points first, without locking it twice."""
     if account.member_id != member.pk:
         raise ValueError("lock the member's own points account first")
-    wallet = CashbackWallet.objects.select_for_update().filter(member=member).first()
+    wallet = CashbackWallet.objects.select_for_update().filter(member=member).one_or_none()
     if wallet is not None:
         return wallet
     CashbackWallet.objects.bulk_create(

@@ -102,7 +102,7 @@ def coupon_issue(
 
 def _coupon_issued_webhook(coupon: Coupon) -> None:
     webhook_emit(
-        merchant_id=coupon.merchant_id,
+        merchant=coupon.merchant,
         event=WebhookEvent.COUPON_ISSUED,
         data={
             "code": coupon.code,

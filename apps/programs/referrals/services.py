@@ -386,7 +386,7 @@ def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict
     referral = (
         Referral.objects.filter(referred_id=purchase.member_id, status=ReferralStatus.PENDING)
         .select_related("referrer")
-        .first()
+        .one_or_none()
     )
     if referral is None:
         return {}

@@ -73,7 +73,7 @@ def tier_changed_webhook(change) -> None:
     from apps.core.webhooks import webhook_emit
 
     webhook_emit(
-        merchant_id=change.merchant_id,
+        merchant=change.merchant,
         event=WebhookEvent.TIER_CHANGED,
         data={
             "member": change.member.public_id,

@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.models import BonusAward, Purchase
@@ -37,6 +38,31 @@ def tier_settings(merchant: Merchant) -> TierSettings:
         TierSettings.objects.bulk_create([TierSettings(merchant=merchant)], ignore_conflicts=True)
         found = TierSettings.objects.for_merchant(merchant).get()
     return found
+
+
+@dataclass(frozen=True)
+class TierTerms:
+    """How tiers work, as purchases and the API read them: once per version of the
+    merchant's configuration (apps/core/merchant_config.py), shared, never changed."""
+
+    settings: TierSettings
+    tiers: tuple[Tier, ...]  # the active ones, lowest threshold first
+
+    def active_tier(self, tier_id: int | None) -> Tier | None:
+        """The tier with this id if it is still offered."""
+        return next((tier for tier in self.tiers if tier.pk == tier_id), None)
+
+
+@merchant_config(Tier, TierSettings)
+def tier_terms(merchant: Merchant) -> TierTerms:
+    return TierTerms(settings=tier_settings(merchant), tiers=tuple(tiers_active(merchant=merchant)))
+
+
+def member_tier_id(member: Member) -> int | None:
+    """The id of the member's tier row's tier (active or not), in one indexed read."""
+    return next(
+        iter(MemberTier.objects.filter(member=member).values_list("tier_id", flat=True)), None
+    )
 
 
 def merchant_zone(merchant: Merchant) -> ZoneInfo:
@@ -205,10 +231,10 @@ def progress_for(
 
 
 def member_progress(*, member: Member, now: datetime | None = None) -> Progress:
-    merchant = member.merchant
-    settings = tier_settings(merchant)
+    terms = tier_terms(member.merchant)
+    settings = terms.settings
     return progress_for(
-        tiers=tiers_active(merchant=merchant),
+        tiers=list(terms.tiers),
         settings=settings,
         status=member_tier(member),
         total=qualifying_total(member=member, end=now or timezone.now(), settings=settings),

@@ -54,12 +54,14 @@ from .models import (
     Window,
 )
 from .selectors import (
+    member_tier_id,
     next_review,
     qualifying_total,
     qualifying_totals,
     ranks_above,
     tier_for_total,
     tier_settings,
+    tier_terms,
     tiers_active,
 )
 
@@ -98,7 +100,7 @@ def _move(
         status.review_at = review_at or next_review(settings, member.merchant, at)
     status.save(update_fields=["tier", "since", "review_at", "updated_at"])
     change = TierChange.objects.create(
-        merchant_id=member.merchant_id,
+        merchant=member.merchant,
         member=member,
         from_tier=from_tier,
         to_tier=to_tier,
@@ -138,15 +140,15 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
     points account is locked by the purchase, so two purchases crossing at once move the
     member once."""
     member = purchase.member
-    merchant = purchase.merchant
-    tiers = tiers_active(merchant=merchant)
-    status = MemberTier.objects.select_related("tier").filter(member=member).first()
-    current = status.tier if status and status.tier and status.tier.is_active else None
-    if not tiers:
+    terms = tier_terms(purchase.merchant)
+    if not terms.tiers:
         return {"tier": None, "tier_changed": False}
-    settings = tier_settings(merchant)
+    current = terms.active_tier(member_tier_id(member))
+    if current == terms.tiers[-1]:  # at the top: no total can move them
+        return {"tier": current.name, "tier_changed": False}
+    settings = terms.settings
     total = qualifying_total(member=member, end=purchase.occurred_at, settings=settings)
-    target = tier_for_total(tiers, total)
+    target = tier_for_total(list(terms.tiers), total)
     if not ranks_above(target, current):
         return {"tier": current.name if current else None, "tier_changed": False}
     status = member_tier_lock(member)  # locked by the purchase already: re-read under it
@@ -169,12 +171,8 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
 
 def tier_earn_percent(member: Member, at: datetime) -> int:
     """`EARN_PERCENT` hook: the member's tier's percent (100 without an active tier)."""
-    tier = (
-        Tier.objects.filter(member_tiers__member=member, is_active=True)
-        .values_list("earn_percent", flat=True)
-        .first()
-    )
-    return tier or 100
+    tier = tier_terms(member.merchant).active_tier(member_tier_id(member))
+    return tier.earn_percent if tier else 100
 
 
 def tier_reward_check(reward: Reward, member: Member) -> str | None:

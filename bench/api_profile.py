@@ -1,0 +1,144 @@
+"""Where a storefront purchase spends its time: the API's `POST purchases/` in process.
+
+Builds the same throwaway database as bench/api_load.py (demo merchant with every feature
+on, N members, an API key, a webhook endpoint), then sends purchases through Django's test
+client under the production settings (no HTTP server), and prints the statements one
+purchase sends, the time per purchase, and cProfile's top functions by own time.
+
+    .venv/bin/python bench/api_profile.py [--members 2000] [--purchases 300] [--top 30]
+                                          [--callees FUNCTION_NAME]
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+REDIS = "redis://127.0.0.1:6379"
+BROKER_DB, CACHE_DB = 14, 13
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/fideliza_bench_profile",
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "CELERY_BROKER_URL": f"{REDIS}/{BROKER_DB}",
+        "CACHE_URL": f"rediscache://127.0.0.1:6379/{CACHE_DB}",
+        "API_RATE_LIMIT_PER_MINUTE": str(10**9),
+        "WEBHOOK_ALLOW_HTTP": "true",
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench.api_load import build  # noqa: E402
+
+
+def purchase(client: Client, key: str, member: str, number: int):
+    response = client.post(
+        "/api/v1/purchases/",
+        data=json.dumps(
+            {
+                "member": member,
+                "external_id": f"p-{number}",
+                "amount": random.randint(80, 4000),
+                "currency": "EUR",
+            }
+        ),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {key}", "idempotency-key": f"k-{number}"},
+    )
+    assert response.status_code == 201, response.content
+    return response
+
+
+class DatabaseTime:
+    """An `execute_wrapper` adding up the time statements take, round trip included."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--purchases", type=int, default=300)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--callees", help="also print what functions matching this call")
+    options = parser.parse_args()
+
+    setup_test_environment()
+    connection.settings_dict["TEST"]["NAME"] = connection.settings_dict["NAME"]
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        _merchant, key, rows = build(options.members)
+        members = [row[1] for row in rows]
+        client = Client()
+        for number in range(20):  # warm caches and the connection
+            purchase(client, key, random.choice(members), number)
+        with CaptureQueriesContext(connection) as queries:
+            purchase(client, key, random.choice(members), 100)
+        print(f"One purchase sends {len(queries)} statements:")
+        for query in queries.captured_queries:
+            print("  ", query["sql"][:150])
+        database = DatabaseTime()
+        started = time.perf_counter()
+        with connection.execute_wrapper(database):
+            for number in range(500, 500 + options.purchases):
+                purchase(client, key, random.choice(members), number)
+        elapsed = time.perf_counter() - started
+        print(
+            f"\n{options.purchases} purchases in {elapsed:.2f} s: "
+            f"{elapsed / options.purchases * 1000:.1f} ms each, "
+            f"{database.seconds / options.purchases * 1000:.1f} ms of it waiting on PostgreSQL"
+        )
+        profile = cProfile.Profile()
+        started = time.perf_counter()
+        profile.enable()
+        for number in range(1000, 1000 + options.purchases):
+            purchase(client, key, random.choice(members), number)
+        profile.disable()
+        elapsed = time.perf_counter() - started
+        print(
+            f"\n{options.purchases} purchases in {elapsed:.2f} s (profiled): "
+            f"{elapsed / options.purchases * 1000:.1f} ms each"
+        )
+        stats = pstats.Stats(profile)
+        stats.sort_stats("tottime").print_stats(options.top)
+        stats.sort_stats("cumulative").print_stats(options.top * 2)
+        if options.callees:
+            stats.print_callees(options.callees)
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        import redis
+
+        for db in (BROKER_DB, CACHE_DB):
+            redis.Redis.from_url(f"{REDIS}/{db}").flushdb()
+
+
+if __name__ == "__main__":
+    main()
