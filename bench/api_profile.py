@@ -1,11 +1,12 @@
-"""Where a storefront purchase spends its time: the API's `POST purchases/` in process.
+"""Where a storefront request spends its time: `POST purchases/` or `GET members/?phone=`.
 
 Builds the same throwaway database as bench/api_load.py (demo merchant with every feature
-on, N members, an API key, a webhook endpoint), then sends purchases through Django's test
+on, N members, an API key, a webhook endpoint), then sends requests through Django's test
 client under the production settings (no HTTP server), and prints the statements one
-purchase sends, the time per purchase, and cProfile's top functions by own time.
+request sends, the time per request, and cProfile's top functions.
 
-    .venv/bin/python bench/api_profile.py [--members 2000] [--purchases 300] [--top 30]
+    .venv/bin/python bench/api_profile.py [--endpoint purchases|lookup] [--members 2000]
+                                          [--requests 300] [--top 30]
                                           [--callees FUNCTION_NAME]
 """
 
@@ -50,12 +51,12 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from bench.api_load import build  # noqa: E402
 
 
-def purchase(client: Client, key: str, member: str, number: int):
+def purchase(client: Client, key: str, rows: list, number: int):
     response = client.post(
         "/api/v1/purchases/",
         data=json.dumps(
             {
-                "member": member,
+                "member": random.choice(rows)[1],
                 "external_id": f"p-{number}",
                 "amount": random.randint(80, 4000),
                 "currency": "EUR",
@@ -65,7 +66,17 @@ def purchase(client: Client, key: str, member: str, number: int):
         headers={"authorization": f"Bearer {key}", "idempotency-key": f"k-{number}"},
     )
     assert response.status_code == 201, response.content
-    return response
+
+
+def lookup(client: Client, key: str, rows: list, number: int):
+    phone = random.choice([row[2] for row in rows if row[2]])
+    response = client.get(
+        "/api/v1/members/", {"phone": phone}, headers={"authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 200, response.content
+
+
+ENDPOINTS = {"purchases": purchase, "lookup": lookup}
 
 
 class DatabaseTime:
@@ -85,7 +96,8 @@ class DatabaseTime:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--purchases", type=int, default=300)
+    parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="purchases")
+    parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callees", help="also print what functions matching this call")
     options = parser.parse_args()
@@ -95,36 +107,36 @@ def main():
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         _merchant, key, rows = build(options.members)
-        members = [row[1] for row in rows]
+        call = ENDPOINTS[options.endpoint]
         client = Client()
         for number in range(20):  # warm caches and the connection
-            purchase(client, key, random.choice(members), number)
+            call(client, key, rows, number)
         with CaptureQueriesContext(connection) as queries:
-            purchase(client, key, random.choice(members), 100)
-        print(f"One purchase sends {len(queries)} statements:")
+            call(client, key, rows, 100)
+        print(f"One request sends {len(queries)} statements:")
         for query in queries.captured_queries:
             print("  ", query["sql"][:150])
         database = DatabaseTime()
         started = time.perf_counter()
         with connection.execute_wrapper(database):
-            for number in range(500, 500 + options.purchases):
-                purchase(client, key, random.choice(members), number)
+            for number in range(500, 500 + options.requests):
+                call(client, key, rows, number)
         elapsed = time.perf_counter() - started
         print(
-            f"\n{options.purchases} purchases in {elapsed:.2f} s: "
-            f"{elapsed / options.purchases * 1000:.1f} ms each, "
-            f"{database.seconds / options.purchases * 1000:.1f} ms of it waiting on PostgreSQL"
+            f"\n{options.requests} requests in {elapsed:.2f} s: "
+            f"{elapsed / options.requests * 1000:.1f} ms each, "
+            f"{database.seconds / options.requests * 1000:.1f} ms of it waiting on PostgreSQL"
         )
         profile = cProfile.Profile()
         started = time.perf_counter()
         profile.enable()
-        for number in range(1000, 1000 + options.purchases):
-            purchase(client, key, random.choice(members), number)
+        for number in range(1000, 1000 + options.requests):
+            call(client, key, rows, number)
         profile.disable()
         elapsed = time.perf_counter() - started
         print(
-            f"\n{options.purchases} purchases in {elapsed:.2f} s (profiled): "
-            f"{elapsed / options.purchases * 1000:.1f} ms each"
+            f"\n{options.requests} requests in {elapsed:.2f} s (profiled): "
+            f"{elapsed / options.requests * 1000:.1f} ms each"
         )
         stats = pstats.Stats(profile)
         stats.sort_stats("tottime").print_stats(options.top)

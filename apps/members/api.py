@@ -62,6 +62,7 @@ def member_for_api(request, member_id: str) -> Member:
     )
     if member is None or not member.is_active:
         raise NotFound("No member with this id.", field="member")
+    member.merchant = request.auth.merchant  # the row it was filtered by: no second fetch
     return member
 
 
