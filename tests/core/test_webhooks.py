@@ -1,16 +1,25 @@
-"""Webhooks against a real HTTP receiver on this machine: signed, retried, replayed."""
+"""Webhooks against a real HTTP(S) receiver on this machine: signed, retried, replayed."""
 
+import ipaddress
 import json
+import ssl
 import threading
 import time
-from datetime import timedelta
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core import webhooks
 from apps.core.errors import DomainError
 from apps.core.models import DeliveryStatus, WebhookDelivery
 from apps.core.webhooks import (
@@ -30,7 +39,7 @@ class Receiver:
     """A local endpoint answering the scripted statuses in turn (then 200), recording
     every request it gets."""
 
-    def __init__(self):
+    def __init__(self, certificate: tuple[Path, Path] | None = None):
         self.statuses: list[int] = []
         self.requests: list[dict] = []
         receiver = self
@@ -47,7 +56,13 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        scheme = "http"
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -62,6 +77,47 @@ class Receiver:
 @pytest.fixture
 def receiver():
     running = Receiver()
+    yield running
+    running.close()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, signed by its own key: (certificate, key) files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = folder / "receiver.pem", folder / "receiver.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_file, key_file
+
+
+@pytest.fixture
+def https_receiver(tmp_path):
+    certificate = self_signed_certificate(tmp_path)
+    running = Receiver(certificate)
+    running.certificate_file = certificate[0]
     yield running
     running.close()
 
@@ -319,3 +375,36 @@ def test_points_about_to_expire_are_announced_once(
     [event] = receiver.events()
     assert event["type"] == "points.expiring"
     assert (event["data"]["member"], event["data"]["points"]) == (soon.public_id, 120)
+
+
+def test_over_https_a_delivery_arrives_when_the_certificate_is_trusted_and_never_otherwise(
+    team, https_receiver, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Production's rule (https only), against a TLS receiver: an address whose certificate
+    does not verify gets nothing and the delivery waits for a retry; once the certificate
+    is trusted (here: added to the sender's trust store) the next attempt arrives signed."""
+    settings.WEBHOOK_ALLOW_HTTP = False
+    assert https_receiver.url.startswith("https://")
+    endpoint = subscribe(team, https_receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll(team, first_name="Ana", phone="611 000 001")
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.PENDING, None)
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+    assert https_receiver.requests == []
+
+    trusting = ssl.create_default_context(cafile=https_receiver.certificate_file)
+    monkeypatch.setattr(
+        webhooks,
+        "_opener",
+        urllib.request.build_opener(
+            webhooks._NoRedirect, urllib.request.HTTPSHandler(context=trusting)
+        ),
+    )
+    assert deliveries_retry_due(now=timezone.now() + timedelta(hours=1)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 200)
+    [request] = https_receiver.requests
+    assert signature_verify(
+        endpoint.secret, request["headers"]["Fideliza-Signature"], request["body"]
+    )
