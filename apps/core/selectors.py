@@ -50,6 +50,11 @@ def location_get(*, merchant: Merchant, location_id: int | None) -> Location | N
     return location_list(merchant=merchant).filter(pk=location_id).first()
 
 
+def location_by_name(*, merchant: Merchant, name: str) -> Location | None:
+    """A location as a storefront names it (the name is unique per merchant)."""
+    return Location.objects.for_merchant(merchant).filter(name=name).one_or_none()
+
+
 def location_name_taken(*, merchant: Merchant, name: str, exclude_pk: int | None = None) -> bool:
     same_name = Location.objects.for_merchant(merchant).filter(name__iexact=name.strip())
     if exclude_pk is not None:

@@ -14,6 +14,7 @@ from apps.core.api import ApiView, TextField
 from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Location
+from apps.core.selectors import location_by_name
 from apps.members.api import ErrorOut, member_for_api
 from apps.members.models import Member
 
@@ -95,7 +96,7 @@ class LedgerOut(serializers.Serializer):
 def _location(merchant, name: str) -> Location | None:
     if not name:
         return None
-    location = Location.objects.for_merchant(merchant).filter(name=name).first()
+    location = location_by_name(merchant=merchant, name=name)
     if location is None:
         raise DomainError("No location with this name.", field="location")
     return location

@@ -17,7 +17,7 @@ from . import rules
 from .earning import basket_points, lines_from_items, parse_basket_lines
 from .forms import BonusRuleForm, MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
 from .models import BonusRule, EarnMultiplier, Promotion
-from .selectors import points_expiring
+from .selectors import bonus_rule_list, multiplier_list, points_expiring, promotion_list
 from .services import program_settings
 
 
@@ -56,11 +56,9 @@ def _page(request, *, status: int = 200, **forms):
         "promotion_form": PromotionForm(locations=location_list(merchant=request.merchant)),
         "bonus_form": BonusRuleForm(),
         "preview_form": PreviewForm(),
-        "multipliers": EarnMultiplier.objects.for_merchant(request.merchant),
-        "promotions": Promotion.objects.for_merchant(request.merchant).prefetch_related(
-            "locations"
-        ),
-        "bonus_rules": BonusRule.objects.for_merchant(request.merchant),
+        "multipliers": multiplier_list(merchant=request.merchant),
+        "promotions": promotion_list(merchant=request.merchant),
+        "bonus_rules": bonus_rule_list(merchant=request.merchant),
         **forms,
     }
     return render(request, "programs/program.html", context, status=status)

@@ -18,12 +18,17 @@ from . import hooks
 from .api import _location, _member
 from .api_fields import PROGRAM_API_EXTENSIONS
 from .bonuses import event_bonus_award
-from .earning import active_promotion
-from .models import BonusRule, EarnMultiplier, Redemption, Reward, RewardKind
-from .reward_selectors import merchant_today, reward_list, reward_unavailable_reason
+from .earning import active_promotion, earn_terms
+from .models import Redemption, Reward, RewardKind
+from .reward_selectors import (
+    merchant_today,
+    redemption_by_code,
+    reward_by_public_id,
+    reward_list,
+    reward_unavailable_reason,
+)
 from .rewards import redemption_void, reward_redeem
-from .selectors import points_balance
-from .services import program_settings
+from .selectors import bonus_rule_list, multiplier_list, points_balance
 
 # Program terms ------------------------------------------------------------------------
 
@@ -100,7 +105,7 @@ def _bonus_rules(merchant: Merchant) -> list[dict]:
             "cap_count": rule.cap_count,
             "cap_period": rule.cap_period,
         }
-        for rule in BonusRule.objects.for_merchant(merchant).filter(is_active=True)
+        for rule in bonus_rule_list(merchant=merchant, active_only=True)
     ]
 
 
@@ -123,17 +128,16 @@ class ProgramView(ApiView):
     @extend_schema(summary="The program as a storefront needs it", responses=_program_schema())
     def get(self, request):
         merchant = request.auth.merchant
-        settings = program_settings(merchant)
-        now = timezone.now()
-        promotion = active_promotion(merchant=merchant, at=now, location=None)
+        terms = earn_terms(merchant)
+        promotion = active_promotion(merchant=merchant, at=timezone.now(), location=None)
         today = merchant_today(merchant)
         body = {
             "currency": merchant.currency,
-            "points_per_unit": settings.points_per_unit,
-            "points_expire_after_months": settings.expiry_months or None,
+            "points_per_unit": terms.points_per_unit,
+            "points_expire_after_months": terms.expiry_months or None,
             "multipliers": [
                 {"target": rule.target, "value": rule.value, "percent": rule.percent}
-                for rule in EarnMultiplier.objects.for_merchant(merchant).filter(is_active=True)
+                for rule in multiplier_list(merchant=merchant, active_only=True)
             ],
             "promotion": {
                 "name": promotion.name,
@@ -197,7 +201,7 @@ class RedemptionsView(ApiView):
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         merchant = request.auth.merchant
-        reward = Reward.objects.for_merchant(merchant).filter(public_id=values["reward"]).first()
+        reward = reward_by_public_id(merchant=merchant, public_id=values["reward"])
         if reward is None:
             raise DomainError("No reward with this id.", field="reward")
         result = reward_redeem(
@@ -227,12 +231,7 @@ class RedemptionVoidView(ApiView):
     def post(self, request, code: str):
         incoming = VoidIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        redemption = (
-            Redemption.objects.for_merchant(request.auth.merchant)
-            .select_related("reward", "member")
-            .filter(code=code.upper()[:8])
-            .first()
-        )
+        redemption = redemption_by_code(merchant=request.auth.merchant, code=code)
         if redemption is None:
             raise NotFound("No redemption with this code.", field="redemption")
         # A storefront's key voids as a manager would: any day, not only the same one.

@@ -90,3 +90,17 @@ def redemptions_recent(*, member: Member, limit: int = 10) -> list[Redemption]:
 
 def redemption_list(*, merchant: Merchant) -> QuerySet[Redemption]:
     return Redemption.objects.for_merchant(merchant).select_related("member", "actor")
+
+
+def reward_by_public_id(*, merchant: Merchant, public_id: str) -> Reward | None:
+    return Reward.objects.for_merchant(merchant).filter(public_id=public_id).one_or_none()
+
+
+def redemption_by_code(*, merchant: Merchant, code: str) -> Redemption | None:
+    """A redemption by the code shown at the counter (typed in any case)."""
+    return (
+        Redemption.objects.for_merchant(merchant)
+        .select_related("reward", "member")
+        .filter(code=code.upper()[:8])
+        .one_or_none()
+    )

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import LedgerEntry, Lot, PointsAccount, Purchase
+from .models import BonusRule, EarnMultiplier, LedgerEntry, Lot, PointsAccount, Promotion, Purchase
 
 
 def points_balance(*, member: Member) -> int:
@@ -108,3 +108,20 @@ def purchase_by_external_id(*, merchant: Merchant, external_id: str) -> Purchase
         .filter(external_id=external_id)
         .first()
     )
+
+
+# The earn rules, as the program page and the storefront API list them ------------------
+
+
+def multiplier_list(*, merchant: Merchant, active_only: bool = False) -> QuerySet[EarnMultiplier]:
+    rules = EarnMultiplier.objects.for_merchant(merchant)
+    return rules.filter(is_active=True) if active_only else rules
+
+
+def promotion_list(*, merchant: Merchant) -> QuerySet[Promotion]:
+    return Promotion.objects.for_merchant(merchant).prefetch_related("locations")
+
+
+def bonus_rule_list(*, merchant: Merchant, active_only: bool = False) -> QuerySet[BonusRule]:
+    rules = BonusRule.objects.for_merchant(merchant)
+    return rules.filter(is_active=True) if active_only else rules

@@ -7,8 +7,7 @@ from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
 
 from .cashback import cashback_settings
-from .models import CashbackCategoryRate
-from .selectors import coupons_live, wallet_get
+from .selectors import category_rate_list, coupons_live, wallet_get
 
 
 def coupon_data(coupon) -> dict:
@@ -51,7 +50,7 @@ def _cashback_data(merchant) -> dict:
         "coupon_min_spend": settings.coupon_min_spend,
         "category_rates": [
             {"category": rate.category, "rate_bp": rate.rate_bp}
-            for rate in CashbackCategoryRate.objects.for_merchant(merchant).order_by("category")
+            for rate in category_rate_list(merchant=merchant)
         ],
     }
 

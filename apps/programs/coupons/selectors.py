@@ -15,6 +15,7 @@ from apps.core.money import format_money, money_locale
 from apps.members.models import Member
 
 from .models import (
+    CashbackCategoryRate,
     CashbackEntry,
     CashbackWallet,
     Coupon,
@@ -217,3 +218,7 @@ def purchase_cashback_extras(*, purchase) -> dict:
         .values_list("code", flat=True)
     )
     return {"cashback_earned": record.earned if record else 0, "coupons_issued": list(codes)}
+
+
+def category_rate_list(*, merchant: Merchant) -> QuerySet[CashbackCategoryRate]:
+    return CashbackCategoryRate.objects.for_merchant(merchant).order_by("category")

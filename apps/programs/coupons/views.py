@@ -32,6 +32,7 @@ from .forms import (
 )
 from .models import CashbackCategoryRate, Coupon
 from .selectors import (
+    category_rate_list,
     coupon_check,
     coupon_list,
     coupon_state,
@@ -279,10 +280,7 @@ def _cashback_page(request, *, status: int = 200, **forms):
         ),
         "category_form": CategoryRateForm(),
         "rates": [
-            (rate, _percent(rate.rate_bp))
-            for rate in CashbackCategoryRate.objects.for_merchant(request.merchant).order_by(
-                "category"
-            )
+            (rate, _percent(rate.rate_bp)) for rate in category_rate_list(merchant=request.merchant)
         ],
         **forms,
     }

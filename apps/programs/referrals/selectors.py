@@ -11,7 +11,14 @@ from django.db.models.functions import Coalesce
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import Referral, ReferralStatus, ReferrerState, RewardKind
+from .models import (
+    Referral,
+    ReferralCode,
+    ReferralSettings,
+    ReferralStatus,
+    ReferrerState,
+    RewardKind,
+)
 
 
 def referral_of(*, member: Member) -> Referral | None:
@@ -88,3 +95,12 @@ def referral_results(*, merchant: Merchant, start: datetime, end: datetime) -> R
             for row in top
         ],
     )
+
+
+def referral_code_of(*, member: Member) -> ReferralCode | None:
+    """The member's code if they have one (`services.referral_code_for` makes one)."""
+    return ReferralCode.objects.filter(member=member).one_or_none()
+
+
+def referral_settings_get(*, merchant: Merchant) -> ReferralSettings | None:
+    return ReferralSettings.objects.for_merchant(merchant).one_or_none()

@@ -18,7 +18,7 @@ from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Channel, Member
 from apps.members.services import DuplicateMember, member_enroll
 
-from . import services
+from . import selectors, services
 from .forms import JoinForm, ReferralSettingsForm, ResultsForm
 from .models import ReferralCode, ReferralSettings, RewardKind
 from .selectors import referral_of, referral_results, referrals_made
@@ -40,9 +40,9 @@ def member_panel(request, public_id: str):
     code = (
         services.referral_code_for(member)
         if member.is_active
-        else ReferralCode.objects.filter(member=member).first()
+        else selectors.referral_code_of(member=member)
     )
-    settings = ReferralSettings.objects.for_merchant(request.merchant).first()
+    settings = selectors.referral_settings_get(merchant=request.merchant)
     context = {
         "member": member,
         "code": code,
