@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,12 @@ local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
-function setup(thread) thread:set("tid", tostring(math.random(1, 1e9))) end
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", "__RUN__-" .. threads)
+end
+function init(args) math.randomseed(tonumber(tid:match("%%d+$"))) end
 function request()
   n = n + 1
   local id = tid .. "-" .. n
@@ -154,7 +160,9 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
 
 def wrk(script: str, connections: int, seconds: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script)
+        # Ids and Idempotency-Keys unique to this run: Lua's random numbers start from the
+        # same seed in every wrk process, so a second run would replay the first one's.
+        file.write(script.replace("__RUN__", uuid.uuid4().hex[:12]))
     try:
         output = subprocess.run(
             [
@@ -184,7 +192,14 @@ def wrk(script: str, connections: int, seconds: int) -> dict:
         "p50": latency("50%"),
         "p99": latency("99%"),
         "errors": int(errors.group(1)) if errors else 0,
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
     }
+
+
+def purchases_recorded() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM programs_purchase WHERE external_id LIKE 'w-%%'")
+        return cursor.fetchone()[0]
 
 
 def lua_list(values) -> str:
@@ -233,7 +248,10 @@ def main():
         for name, script in scripts.items():
             wrk(script, 8, 2)  # warm the workers and their pools
             for clients in (8, 32):
-                results.append((name, clients, wrk(script, clients, options.seconds)))
+                before = purchases_recorded()
+                result = wrk(script, clients, options.seconds)
+                result["recorded"] = purchases_recorded() - before
+                results.append((name, clients, result))
         floor = [(clients, run_pgbench(clients, options.seconds, merchant)) for clients in (8, 32)]
         print(f"\n{'what':<44}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
         for name, clients, r in results:
@@ -241,6 +259,8 @@ def main():
                 f"{name:<44}{clients:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
                 f"{r['errors']:>9}"
             )
+            if name.startswith("POST /api/v1/purchases/"):  # none a replay of another run's
+                print(f"{'':<8}{r['recorded']:,} new purchases for {r['requests']:,} requests")
         for clients, result in floor:
             if result:
                 count, seconds = result
