@@ -50,6 +50,7 @@ LOCAL_APPS = [
     "apps.programs.tiers",
     "apps.programs.coupons",
     "apps.programs.referrals",
+    "apps.analytics",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
