@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.programs.referrals.tasks.sweep_referrals",
         "schedule": 60 * 60,
     },
+    # Rollups behind the KPIs: what changed since the last run (apps/analytics/refresh.py).
+    "analytics-refresh": {"task": "apps.analytics.tasks.refresh_analytics", "schedule": 60},
 }
 
 # Member import and export files hold personal data: deleted this many days after their
