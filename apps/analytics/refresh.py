@@ -26,6 +26,7 @@ from .lock_objects import analytics_lock
 
 BATCH = 2000  # rows of one source per transaction
 BUDGET_SECONDS = 45  # a run stops starting batches after this; the next run goes on
+PROGRESS_EVERY = 10  # rounds of batches between progress lines (the rebuild's catching up)
 
 SOURCES: tuple[tuple[Source, Callable[[list[dict], Container[int]], set[int]]], ...] = (
     (Source("members", Member, ("id", "merchant_id")), rollups.members_add),
@@ -113,8 +114,9 @@ def catch_up(
     the analytics lock."""
     started = time.monotonic()
     result = RefreshResult(rows={source.name: 0 for source, _add in SOURCES})
-    pending = list(SOURCES)
+    pending, rounds = list(SOURCES), 0
     while pending:
+        rounds += 1
         for source, add in list(pending):
             with transaction.atomic():
                 changes = read_changes(source, now=now or time.time(), limit=batch)
@@ -124,7 +126,7 @@ def catch_up(
             result.open_gaps += changes.open_gaps if not changes.more else 0
             if not changes.more:
                 pending.remove((source, add))
-        if progress and pending:
+        if progress and (rounds % PROGRESS_EVERY == 0 or not pending):
             progress("  read " + ", ".join(f"{n:,} {name}" for name, n in result.rows.items()))
         if pending and budget is not None and time.monotonic() - started > budget:
             result.complete = False

@@ -123,9 +123,9 @@ class _Zones(dict):
     """Merchants' zones by id, fetched once per batch."""
 
     def __missing__(self, merchant_id: int):
-        for pk, name in Merchant.objects.filter(pk=merchant_id).values_list("pk", "timezone"):
-            self[pk] = merchant_zone(name)
-        return self[merchant_id]
+        name = Merchant.objects.values_list("timezone", flat=True).get(pk=merchant_id)
+        self[merchant_id] = zone = merchant_zone(name)
+        return zone
 
 
 def purchases_add(rows: list[dict], skip: Container[int]) -> set[int]:
@@ -144,6 +144,8 @@ def purchases_add(rows: list[dict], skip: Container[int]) -> set[int]:
 
 
 def refunds_add(rows: list[dict], skip: Container[int]) -> set[int]:
+    """New refunds: on the day they were made, at their purchase's location (the day of
+    the sale keeps its revenue: a period's refunds are those made in it)."""
     deltas, zones, members = DailyDeltas(), _Zones(), set()
     for row in rows:
         merchant_id = row["merchant_id"]
@@ -158,6 +160,7 @@ def refunds_add(rows: list[dict], skip: Container[int]) -> set[int]:
 
 
 def ledger_add(rows: list[dict], skip: Container[int]) -> set[int]:
+    """New points entries, on their day, at their purchase's location if they have one."""
     deltas, zones = DailyDeltas(), _Zones()
     for row in rows:
         merchant_id = row["merchant_id"]
@@ -171,6 +174,7 @@ def ledger_add(rows: list[dict], skip: Container[int]) -> set[int]:
 
 
 def cashback_add(rows: list[dict], skip: Container[int]) -> set[int]:
+    """New cashback wallet entries, like points entries."""
     deltas, zones = DailyDeltas(), _Zones()
     for row in rows:
         merchant_id = row["merchant_id"]
@@ -184,6 +188,7 @@ def cashback_add(rows: list[dict], skip: Container[int]) -> set[int]:
 
 
 def members_add(rows: list[dict], skip: Container[int]) -> set[int]:
+    """New members: their stats, and their enrollment day, follow from recomputing them."""
     return {row["id"] for row in rows if row["merchant_id"] not in skip}
 
 
