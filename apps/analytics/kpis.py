@@ -490,8 +490,8 @@ def kpi_referral_funnel(*, merchant: Merchant, period: Period) -> ReferralFunnel
 
 @dataclass(frozen=True)
 class AcquisitionCost:
-    cost_per_member: int | None  # minor units; None without new members
-    spend: int
+    cost_per_member: int | None  # minor units; None without new members or spend entered
+    spend: int | None  # None: no spend entered for these months
     new_members: int
     first_month: date
     last_month: date
@@ -500,13 +500,16 @@ class AcquisitionCost:
 def kpi_acquisition_cost(*, merchant: Merchant, period: Period) -> AcquisitionCost:
     """Acquisition cost: marketing spend ÷ new members, over the calendar months the
     period touches (spend is entered per month, so both sides count whole months),
-    rounded half up to the minor unit."""
+    rounded half up to the minor unit. Unknown (None) until spend is entered for one of
+    those months."""
     months = period.months()
     whole_months = Period(months[0], add_months(months[-1], 1) - timedelta(days=1))
     spend = selectors.marketing_spend_total(merchant, months)
     new = selectors.new_members_count(merchant, whole_months)
     return AcquisitionCost(
-        cost_per_member=divide(spend, new, rounding=Rounding.HALF_UP) if new else None,
+        cost_per_member=divide(spend, new, rounding=Rounding.HALF_UP)
+        if new and spend is not None
+        else None,
         spend=spend,
         new_members=new,
         first_month=months[0],

@@ -388,9 +388,11 @@ def cohort_activity(
     }
 
 
-def marketing_spend_total(merchant: Merchant, months: list[date]) -> int:
-    total = MarketingSpend.objects.for_merchant(merchant).filter(month__in=months)
-    return total.aggregate(amount=Sum("amount"))["amount"] or 0
+def marketing_spend_total(merchant: Merchant, months: list[date]) -> int | None:
+    """What was spent in these months; None when none of them has an amount entered
+    (unknown, which is not the same as nothing)."""
+    spend = MarketingSpend.objects.for_merchant(merchant).filter(month__in=months)
+    return spend.aggregate(amount=Sum("amount"))["amount"]
 
 
 # Small tables read as they are ----------------------------------------------------------

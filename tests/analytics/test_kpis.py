@@ -328,6 +328,8 @@ def test_enrollments_by_channel_location_and_staff(shop):
 
 
 def test_acquisition_cost_is_the_months_spend_over_their_new_members(shop):
+    unknown = kpis.kpi_acquisition_cost(merchant=shop.merchant, period=MARCH)
+    assert (unknown.spend, unknown.new_members, unknown.cost_per_member) == (None, 2, None)
     marketing_spend_set(
         merchant=shop.merchant, actor=shop.team.owner, month=date(2026, 3, 17), amount=10_000
     )
