@@ -29,7 +29,7 @@ BUDGET_SECONDS = 45  # a run stops starting batches after this; the next run goe
 PROGRESS_EVERY = 10  # rounds of batches between progress lines (the rebuild's catching up)
 
 SOURCES: tuple[tuple[Source, Callable[[list[dict], Container[int]], set[int]]], ...] = (
-    (Source("members", Member, ("id", "merchant_id")), rollups.members_add),
+    (Source("members", Member, ("id", "merchant_id", "merged_into_id")), rollups.members_add),
     (
         Source(
             "purchases",

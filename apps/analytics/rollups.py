@@ -188,8 +188,16 @@ def cashback_add(rows: list[dict], skip: Container[int]) -> set[int]:
 
 
 def members_add(rows: list[dict], skip: Container[int]) -> set[int]:
-    """New members: their stats, and their enrollment day, follow from recomputing them."""
-    return {row["id"] for row in rows if row["merchant_id"] not in skip}
+    """New members: their stats and enrollment day follow from recomputing them. A new
+    record merged already (before any run saw it) may have moved its survivor's
+    enrollment earlier: the survivor is recomputed too."""
+    members = set()
+    for row in rows:
+        if row["merchant_id"] not in skip:
+            members.add(row["id"])
+            if row["merged_into_id"]:
+                members.add(row["merged_into_id"])
+    return members
 
 
 # Members: recomputed ----------------------------------------------------------------------

@@ -315,6 +315,17 @@ def test_merges_and_erasures_are_noticed_without_a_new_row(team, clock):
     assert rollup_snapshot() == snapshot
 
 
+def test_a_record_merged_before_any_run_saw_it_moves_its_survivors_enrollment(team, clock):
+    clock.set(NOW)
+    survivor = enroll(team, enrolled_at=at(2026, 3, 1))
+    refresh()
+    duplicate = enroll(team, enrolled_at=at(2026, 1, 20))  # imported with an earlier date
+    member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
+    refresh()
+    assert MemberStats.objects.get(member=survivor).enrolled_on == date(2026, 1, 20)
+    assert list(EnrollmentDay.objects.values_list("day", "members")) == [(date(2026, 1, 20), 1)]
+
+
 def test_running_again_adds_nothing(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 3, 1))
