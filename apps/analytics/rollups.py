@@ -16,6 +16,7 @@ Two ways of keeping a table, chosen by what reading its source costs:
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Iterator
 from datetime import date, datetime
@@ -56,6 +57,7 @@ CASHBACK_COLUMNS = {
 }
 POINTS_IN = ("points_earned", "points_bonus", "points_adjusted_in", "points_returned")
 POINTS_OUT = ("points_adjusted_out", "points_reversed", "points_redeemed", "points_expired")
+logger = logging.getLogger(__name__)
 MEMBER_CHUNK = 1000  # members recomputed per set of queries (SQLite binds ≤ 32,766 values)
 
 
@@ -435,7 +437,10 @@ def cohort_activity_add(deltas: Counter) -> None:
         row.members += change
     for row in changed + created:
         if row.members < 0:
-            raise RuntimeError(f"cohort cell below zero: {row}")
+            # Only a rebuild stopped half-way leaves cells out of step with the months:
+            # say so, and keep the refresh going for every other merchant.
+            logger.warning("%s went below zero: run rebuild_analytics", row)
+            row.members = 0
     emptied = [row.pk for row in changed if row.members == 0]
     CohortActivity.objects.filter(pk__in=emptied).delete()
     CohortActivity.objects.bulk_update(

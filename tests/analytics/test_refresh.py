@@ -243,7 +243,7 @@ def _check_against_the_sources(trader: Trader) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_refreshed_rollups_equal_a_rebuild_from_scratch(team, other_team, clock, seed):
+def test_the_refreshed_rollups_equal_a_rebuild_from_scratch(team, other_team, clock, caplog, seed):
     # given two merchants in different time zones trading at random, with refreshes
     # at random moments in between
     rng = random.Random(seed)
@@ -267,6 +267,7 @@ def test_the_refreshed_rollups_equal_a_rebuild_from_scratch(team, other_team, cl
         assert refreshed[table], f"no {table} rows: the test data exercise nothing"
     for trader in traders:
         _check_against_the_sources(trader)
+    assert "below zero" not in caplog.text
 
 
 def test_a_sale_dated_in_the_past_is_added_to_its_own_day(team, clock):
