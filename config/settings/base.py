@@ -50,6 +50,7 @@ LOCAL_APPS = [
     "apps.programs.tiers",
     "apps.programs.coupons",
     "apps.programs.referrals",
+    "apps.analytics",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -219,6 +220,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.programs.referrals.tasks.sweep_referrals",
         "schedule": 60 * 60,
     },
+    # Rollups behind the KPIs: what changed since the last run (apps/analytics/refresh.py).
+    "analytics-refresh": {"task": "apps.analytics.tasks.refresh_analytics", "schedule": 60},
 }
 
 # Member import and export files hold personal data: deleted this many days after their

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    """Rollups kept by a periodic task, and the KPIs computed from them."""
+
+    name = "apps.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+
+    def ready(self):
+        from apps.members import services as member_services
+
+        from .models import MemberMonth, MemberStats
+
+        # One stats row per member, and months keyed by member: a merge must not re-point
+        # them at the survivor (it would collide with the survivor's own). The periodic
+        # refresh notices the merge and recomputes both members from their purchases.
+        member_services.MERGE_KEEPS.update({MemberStats, MemberMonth})

@@ -1,0 +1,466 @@
+"""Reads for analytics: the rollups summed over a period, the members behind a number,
+and the few figures small tables give directly. kpis.py turns these into the KPIs.
+
+Location filters mean two things, by what is counted:
+* sales, buyers, points and cashback: where the sale happened (the purchase's location);
+* members (statuses, new, cohorts, lifetime, enrollments, tiers): the member's home
+  location, where they enrolled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.utils import timezone
+
+from apps.core.models import Location, Merchant
+from apps.core.money import Rounding, divide, minor_digits
+from apps.members.models import Member
+from apps.programs.coupons.models import Coupon, CouponStatus
+from apps.programs.models import ProgramSettings, Reward, RewardKind
+from apps.programs.referrals.models import Referral, ReferralStatus
+from apps.programs.tiers.models import MemberTier, TierChange
+
+from .models import (
+    AnalyticsSettings,
+    CohortActivity,
+    DailyRollup,
+    EnrollmentDay,
+    MarketingSpend,
+    MemberMonth,
+    MemberStats,
+)
+from .periods import Period, local_day, masks_by_month, merchant_zone
+from .rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
+
+
+def analytics_settings_for(merchant: Merchant) -> AnalyticsSettings:
+    """The merchant's settings, created with the defaults on first use."""
+    found = AnalyticsSettings.objects.for_merchant(merchant).first()
+    if found is None:
+        AnalyticsSettings.objects.bulk_create(
+            [AnalyticsSettings(merchant=merchant)], ignore_conflicts=True
+        )
+        found = AnalyticsSettings.objects.for_merchant(merchant).get()
+    return found
+
+
+def merchant_today(merchant: Merchant, now: datetime | None = None) -> date:
+    return local_day(now or timezone.now(), merchant_zone(merchant.timezone))
+
+
+# Daily rollups ------------------------------------------------------------------------
+
+
+def daily_rows(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> QuerySet[DailyRollup]:
+    rows = DailyRollup.objects.for_merchant(merchant).filter(
+        day__gte=period.start, day__lte=period.end
+    )
+    return rows.filter(location=location) if location is not None else rows
+
+
+def daily_totals(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> dict[str, int]:
+    """Every column of the daily rollups summed over the period (zeros when empty)."""
+    totals = daily_rows(merchant, period, location).aggregate(
+        **{column: Coalesce(Sum(column), 0) for column in DAILY_COLUMNS}
+    )
+    return totals
+
+
+def daily_series(
+    merchant: Merchant, period: Period, columns: tuple[str, ...], location: Location | None = None
+) -> list[dict]:
+    """Day by day, the columns summed over locations, for the days where one of them is
+    not zero: a chart's numbers."""
+    any_figure = Q()
+    for column in columns:
+        any_figure |= ~Q(**{column: 0})
+    return list(
+        daily_rows(merchant, period, location)
+        .filter(any_figure)
+        .order_by()
+        .values("day")
+        .annotate(**{column: Sum(column) for column in columns})
+        .order_by("day")
+    )
+
+
+def _balance_expression(plus: tuple[str, ...], minus: tuple[str, ...]):
+    expression = Value(0)
+    for column in plus:
+        expression = expression + F(column)
+    for column in minus:
+        expression = expression - F(column)
+    return expression
+
+
+def points_outstanding(merchant: Merchant, day: date) -> int:
+    """Points members held at the end of `day`: everything in minus everything out, up to
+    that day (every location). Today, it equals the sum of the points accounts."""
+    rows = DailyRollup.objects.for_merchant(merchant).filter(day__lte=day)
+    total = rows.aggregate(held=Sum(_balance_expression(POINTS_IN, POINTS_OUT)))["held"]
+    return total or 0
+
+
+def cashback_outstanding(merchant: Merchant, day: date) -> int:
+    """Cashback in members' wallets at the end of `day`, not yet turned into coupons."""
+    rows = DailyRollup.objects.for_merchant(merchant).filter(day__lte=day)
+    expression = _balance_expression(
+        ("cashback_earned",), ("cashback_reversed", "cashback_converted")
+    )
+    return rows.aggregate(held=Sum(expression))["held"] or 0
+
+
+def point_value_per_thousand(merchant: Merchant) -> int:
+    """What 1,000 points are worth in minor units: the merchant's setting, else derived
+    from the program (`derived_point_value_per_thousand`)."""
+    configured = analytics_settings_for(merchant).thousand_points_value
+    if configured is not None:
+        return configured
+    return derived_point_value_per_thousand(merchant)
+
+
+def derived_point_value_per_thousand(merchant: Merchant) -> int:
+    """The median value per point of the active rewards worth money (fixed discounts and
+    coupons: amount ÷ point cost), the value members actually get; with none, 1 % back on
+    spend at the program's earn rate (a common program's return)."""
+    values = sorted(
+        divide(amount * 1000, cost, rounding=Rounding.HALF_UP)
+        for amount, cost in Reward.objects.for_merchant(merchant)
+        .filter(
+            is_active=True,
+            kind__in=[RewardKind.FIXED_DISCOUNT, RewardKind.COUPON],
+            discount_amount__gt=0,
+        )
+        .values_list("discount_amount", "points_cost")
+    )
+    if values:
+        return values[(len(values) - 1) // 2]
+    settings = ProgramSettings.objects.for_merchant(merchant).first()
+    points_per_unit = settings.points_per_unit if settings else 10
+    if not points_per_unit:
+        return 0
+    unit = 10 ** minor_digits(merchant.currency)
+    # One point is 1 % of the spend that earned it: unit / points_per_unit / 100.
+    return divide(unit * 1000, points_per_unit * 100, rounding=Rounding.HALF_UP)
+
+
+# Buyers: members' months and the days they bought on ---------------------------------------
+
+
+def _months_hit(merchant: Merchant, first: date, last: date) -> QuerySet[MemberMonth]:
+    """Member months with a purchase between `first` and `last` (days, both included),
+    annotated with `hit`: their day mask limited to those days."""
+    masks = masks_by_month(first, last)
+    hit = Case(
+        *[When(month=month, then=F("day_mask").bitand(mask)) for month, mask in masks.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return (
+        MemberMonth.objects.for_merchant(merchant)
+        .filter(month__in=list(masks))
+        .alias(hit=hit)
+        .filter(hit__gt=0)
+    )
+
+
+def buyers_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
+    """Members who bought at least once in the period (at the location)."""
+    months = _months_hit(merchant, period.start, period.end)
+    if location is not None:
+        months = months.filter(location=location)
+    return months.values("member_id").distinct().count()
+
+
+def repeat_buyers_count(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> int:
+    """Buyers of the period who came back: two visits or more in it, a visit being a day
+    at a location (two purchases at one till on one day are one visit)."""
+    months = _months_hit(merchant, period.start, period.end)
+    if location is not None:
+        months = months.filter(location=location)
+    # x & (x − 1) is non-zero when the mask x holds two days or more.
+    two_days = Case(When(two_days_mask__gt=0, then=Value(1)), default=Value(0))
+    return (
+        months.alias(two_days_mask=F("hit").bitand(F("hit") - 1))
+        .values("member_id")
+        .annotate(visits=Count("pk"), two_days=Max(two_days))
+        .filter(Q(visits__gte=2) | Q(two_days=1))
+        .count()
+    )
+
+
+# Members: statuses and the lists behind them -------------------------------------------------
+
+
+class Status:
+    ACTIVE = "active"
+    AT_RISK = "at_risk"
+    LAPSED = "lapsed"
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    members: int  # members at the end of `day` (enrolled, not erased)
+    active: int
+    at_risk: int
+    lapsed: int
+    new_active: int  # active members who enrolled on or after `enrolled_since`
+
+
+def current_member_stats(
+    merchant: Merchant, day: date, location: Location | None = None
+) -> QuerySet[MemberStats]:
+    """Members at the end of `day`: enrolled by then, not erased by then, not a record
+    merged into another."""
+    stats = MemberStats.objects.for_merchant(merchant).filter(merged=False, enrolled_on__lte=day)
+    stats = stats.filter(Q(erased_on__isnull=True) | Q(erased_on__gt=day))
+    return stats.filter(location=location) if location is not None else stats
+
+
+def _seen_since(merchant: Merchant, first: date, day: date, *, today: date) -> Q:
+    """Members who bought or enrolled between `first` and `day`. As of today, the stats'
+    last day seen says it; for a day in the past, the members' months do (the stats only
+    know the last purchase, which may be after that day)."""
+    if day >= today:
+        return Q(last_seen_on__gte=first)
+    bought = _months_hit(merchant, first, day).values("member_id")
+    return Q(enrolled_on__gte=first) | Q(member_id__in=bought)
+
+
+def member_status_counts(
+    merchant: Merchant,
+    *,
+    day: date,
+    at_risk_days: int,
+    lapsed_days: int,
+    location: Location | None = None,
+    enrolled_since: date | None = None,
+    today: date | None = None,
+) -> StatusCounts:
+    """Members at the end of `day` by the days since they last bought (or enrolled, if
+    they have not bought since): active up to `at_risk_days`, at risk beyond, lapsed
+    beyond `lapsed_days`."""
+    today = today or merchant_today(merchant)
+    day = min(day, today)
+    active = _seen_since(merchant, day - timedelta(days=at_risk_days), day, today=today)
+    not_lapsed = _seen_since(merchant, day - timedelta(days=lapsed_days), day, today=today)
+    since = Q(enrolled_on__gte=enrolled_since) if enrolled_since else Q(pk__in=[])
+    counts = current_member_stats(merchant, day, location).aggregate(
+        members=Count("pk"),
+        active=Count("pk", filter=active),
+        not_lapsed=Count("pk", filter=not_lapsed),
+        new_active=Count("pk", filter=active & since),
+    )
+    return StatusCounts(
+        members=counts["members"],
+        active=counts["active"],
+        at_risk=counts["not_lapsed"] - counts["active"],
+        lapsed=counts["members"] - counts["not_lapsed"],
+        new_active=counts["new_active"],
+    )
+
+
+def members_with_status(
+    merchant: Merchant,
+    status: str,
+    *,
+    at_risk_days: int,
+    lapsed_days: int,
+    location: Location | None = None,
+    today: date | None = None,
+) -> QuerySet[Member]:
+    """The members counted in `status` today: the list one click away from the number,
+    and a segment a campaign can use."""
+    today = today or merchant_today(merchant)
+    active_since = today - timedelta(days=at_risk_days)
+    lapsed_before = today - timedelta(days=lapsed_days)
+    condition = {
+        Status.ACTIVE: Q(last_seen_on__gte=active_since),
+        Status.AT_RISK: Q(last_seen_on__lt=active_since, last_seen_on__gte=lapsed_before),
+        Status.LAPSED: Q(last_seen_on__lt=lapsed_before),
+    }[status]
+    stats = current_member_stats(merchant, today, location).filter(condition)
+    return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
+
+
+def members_enrolled(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> QuerySet[Member]:
+    """The members who enrolled in the period (the "new" number's list)."""
+    stats = MemberStats.objects.for_merchant(merchant).filter(
+        merged=False, enrolled_on__gte=period.start, enrolled_on__lte=period.end
+    )
+    if location is not None:
+        stats = stats.filter(location=location)
+    return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
+
+
+@dataclass(frozen=True)
+class LifetimeTotals:
+    members: int  # members who bought at least once
+    days: int  # their days from first to last purchase, added up
+
+
+def lifetime_totals(merchant: Merchant, location: Location | None = None) -> LifetimeTotals:
+    stats = MemberStats.objects.for_merchant(merchant).filter(merged=False, purchases__gt=0)
+    if location is not None:
+        stats = stats.filter(location=location)
+    totals = stats.aggregate(members=Count("pk"), days=Coalesce(Sum("lifetime_days"), 0))
+    return LifetimeTotals(totals["members"], totals["days"])
+
+
+# Enrollments and cohorts ---------------------------------------------------------------
+
+
+def enrollment_rows(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> QuerySet[EnrollmentDay]:
+    rows = EnrollmentDay.objects.for_merchant(merchant).filter(
+        day__gte=period.start, day__lte=period.end
+    )
+    return rows.filter(location=location) if location is not None else rows
+
+
+def new_members_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
+    total = enrollment_rows(merchant, period, location).aggregate(n=Sum("members"))["n"]
+    return total or 0
+
+
+def enrollments_by(
+    merchant: Merchant, period: Period, field: str, location: Location | None = None
+) -> dict:
+    """New members of the period grouped by `field` (channel, location_id, enrolled_by_id)."""
+    rows = (
+        enrollment_rows(merchant, period, location)
+        .order_by()
+        .values(field)
+        .annotate(members=Sum("members"))
+    )
+    return {row[field]: row["members"] for row in rows}
+
+
+def cohort_sizes(
+    merchant: Merchant, first: date, last: date, location: Location | None = None
+) -> dict[date, int]:
+    """Members enrolled in each month from `first`'s to `last`'s (first days)."""
+    rows = (
+        enrollment_rows(merchant, Period(first, last), location)
+        .order_by()
+        .annotate(cohort=TruncMonth("day"))
+        .values("cohort")
+        .annotate(members=Sum("members"))
+    )
+    return {row["cohort"]: row["members"] for row in rows}
+
+
+def cohort_activity(
+    merchant: Merchant, cohorts: list[date], location: Location | None = None
+) -> dict[tuple[date, date], int]:
+    """(cohort, month) → members of the cohort who bought in the month."""
+    rows = CohortActivity.objects.for_merchant(merchant).filter(cohort__in=cohorts)
+    if location is not None:
+        rows = rows.filter(location=location)
+    return {
+        (row["cohort"], row["month"]): row["members"]
+        for row in rows.order_by().values("cohort", "month").annotate(members=Sum("members"))
+    }
+
+
+def marketing_spend_total(merchant: Merchant, months: list[date]) -> int | None:
+    """What was spent in these months; None when none of them has an amount entered
+    (unknown, which is not the same as nothing)."""
+    spend = MarketingSpend.objects.for_merchant(merchant).filter(month__in=months)
+    return spend.aggregate(amount=Sum("amount"))["amount"]
+
+
+# Small tables read as they are ----------------------------------------------------------
+# Coupons change by UPDATE (redeemed, voided, restored) with no feed to follow; tier moves
+# and referrals are few. A grouped query over them costs less than keeping them in step.
+
+
+def coupon_totals(merchant: Merchant, period: Period, *, now: datetime) -> dict[str, int]:
+    """Coupons issued and redeemed in the period (count, value; a redemption is worth
+    what it took off the basket) and live at `now` (count, value)."""
+    start, end = period.bounds(merchant_zone(merchant.timezone))
+    coupons = Coupon.objects.for_merchant(merchant).order_by()
+    issued = coupons.filter(issued_at__gte=start, issued_at__lt=end).aggregate(
+        count=Count("pk"), value=Coalesce(Sum("value"), 0)
+    )
+    redeemed = coupons.filter(
+        status=CouponStatus.REDEEMED, redeemed_at__gte=start, redeemed_at__lt=end
+    ).aggregate(count=Count("pk"), value=Coalesce(Sum(Least("value", "redeemed_amount")), 0))
+    live = coupons.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=CouponStatus.ISSUED
+    ).aggregate(count=Count("pk"), value=Coalesce(Sum("value"), 0))
+    return {
+        "issued": issued["count"],
+        "issued_value": issued["value"],
+        "redeemed": redeemed["count"],
+        "redeemed_value": redeemed["value"],
+        "outstanding": live["count"],
+        "outstanding_value": live["value"],
+    }
+
+
+def referral_totals(merchant: Merchant, period: Period) -> dict[str, int]:
+    """Referrals whose code was used in the period, and where each stands now."""
+    start, end = period.bounds(merchant_zone(merchant.timezone))
+    referrals = Referral.objects.for_merchant(merchant).filter(
+        created_at__gte=start, created_at__lt=end
+    )
+    return referrals.aggregate(
+        codes_used=Count("pk"),
+        converted=Count("pk", filter=Q(converted_at__isnull=False)),
+        **{
+            status: Count("pk", filter=Q(status=status))
+            for status in (
+                ReferralStatus.PENDING,
+                ReferralStatus.REWARDED,
+                ReferralStatus.REVERSED,
+                ReferralStatus.EXPIRED,
+                ReferralStatus.REJECTED,
+            )
+        },
+    )
+
+
+def tier_counts_now(merchant: Merchant, location: Location | None = None) -> dict[int, int]:
+    """Members per tier id now (records merged into another have none)."""
+    rows = MemberTier.objects.for_merchant(merchant).filter(tier__isnull=False)
+    if location is not None:
+        rows = rows.filter(member__location=location)
+    return dict(rows.order_by().values_list("tier_id").annotate(members=Count("pk")))
+
+
+def tier_changes_after(
+    merchant: Merchant, moment: datetime, location: Location | None = None
+) -> list[tuple[datetime, int | None, int | None]]:
+    """(when, from tier id, to tier id) of the moves after `moment`, oldest first."""
+    changes = TierChange.objects.for_merchant(merchant).filter(occurred_at__gt=moment)
+    if location is not None:
+        changes = changes.filter(member__location=location)
+    return list(
+        changes.order_by("occurred_at", "pk").values_list("occurred_at", "from_tier", "to_tier")
+    )

@@ -1,0 +1,100 @@
+"""Writes for analytics: a merchant's thresholds and point value, and its monthly
+marketing spend. (The rollups are written by refresh.py and rebuild.py.)"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.core.errors import DomainError
+from apps.core.models import Merchant
+from apps.core.services import audit_record
+
+from .models import AnalyticsSettings, MarketingSpend
+from .periods import month_start
+from .selectors import analytics_settings_for
+
+MAX_DAYS = 3650
+MAX_AMOUNT = 10**12
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+@transaction.atomic
+def analytics_settings_update(
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    at_risk_days: int,
+    lapsed_days: int,
+    thousand_points_value: int | None = None,
+) -> AnalyticsSettings:
+    """Set when a member counts as at risk and as lapsed (days without a purchase), and
+    what 1,000 points are worth in minor units (None: derived from the rewards)."""
+    if not _whole(at_risk_days, 1, MAX_DAYS - 1):
+        raise DomainError(f"Give 1 to {MAX_DAYS - 1:,} days.", field="at_risk_days")
+    if not _whole(lapsed_days, at_risk_days + 1, MAX_DAYS):
+        raise DomainError(
+            "Lapsed comes after at risk: give more days than for at risk.", field="lapsed_days"
+        )
+    if thousand_points_value is not None and not _whole(thousand_points_value, 0, MAX_AMOUNT):
+        raise DomainError(
+            "Give what 1,000 points are worth in cents (or leave it empty).",
+            field="thousand_points_value",
+        )
+    settings = analytics_settings_for(merchant)
+    settings.at_risk_days = at_risk_days
+    settings.lapsed_days = lapsed_days
+    settings.thousand_points_value = thousand_points_value
+    settings.save()
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="analytics.settings_updated",
+        summary=f"Analytics: at risk after {at_risk_days} days, lapsed after {lapsed_days}, "
+        + (
+            f"1,000 points worth {thousand_points_value}"
+            if thousand_points_value is not None
+            else "point value from the rewards"
+        ),
+        target=settings,
+        data={
+            "at_risk_days": at_risk_days,
+            "lapsed_days": lapsed_days,
+            "thousand_points_value": thousand_points_value,
+        },
+    )
+    return settings
+
+
+@transaction.atomic
+def marketing_spend_set(
+    *, merchant: Merchant, actor: User | None, month: date, amount: int
+) -> MarketingSpend:
+    """Record what was spent on marketing in `month` (any day of it), replacing what was
+    entered before for that month. Zero clears it."""
+    if not isinstance(month, date):
+        raise DomainError("Give the month.", field="month")
+    if not _whole(amount, 0, MAX_AMOUNT):
+        raise DomainError("Give the amount in cents, zero or more.", field="amount")
+    first_day = month_start(month)
+    MarketingSpend.objects.bulk_create(
+        [MarketingSpend(merchant=merchant, month=first_day, amount=amount)],
+        update_conflicts=True,
+        unique_fields=["merchant", "month"],
+        update_fields=["amount", "updated_at"],
+    )
+    spend = MarketingSpend.objects.get(merchant=merchant, month=first_day)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="analytics.spend_set",
+        summary=f"Marketing spend of {first_day:%Y-%m}: {amount}",
+        target=spend,
+        data={"month": first_day.isoformat(), "amount": amount},
+    )
+    return spend
