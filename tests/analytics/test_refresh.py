@@ -3,7 +3,7 @@ whatever order rows arrive in: random trading with refreshes in between, rows da
 the past after their days were counted, merges and erasures."""
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import suppress
 from datetime import date, timedelta
 
@@ -15,6 +15,7 @@ from apps.analytics.periods import Period, local_day, merchant_zone
 from apps.analytics.rebuild import analytics_rebuild
 from apps.analytics.refresh import analytics_refresh
 from apps.analytics.selectors import (
+    StatusCounts,
     buyers_count,
     cashback_outstanding,
     member_status_counts,
@@ -240,6 +241,53 @@ def _check_against_the_sources(trader: Trader) -> None:
             today=today + timedelta(days=1),
         )
         assert fast == from_months
+
+    # Statuses at the end of past days (retention's members at the start), from the
+    # members and the days of their purchases: active when their last purchase or their
+    # enrollment up to that day is at most 20 days old, lapsed past 45.
+    days_bought = defaultdict(set)
+    for member_id, occurred_at in Purchase.objects.for_merchant(merchant).values_list(
+        "member_id", "occurred_at"
+    ):
+        days_bought[member_id].add(local_day(occurred_at, zone))
+    members = list(Member.objects.for_merchant(merchant))
+    for day in (today - timedelta(days=back) for back in (1, 6, 15, 30, 50)):
+        for location in trader.locations:
+            expected = Counter()
+            for member in members:
+                enrolled_on = local_day(member.enrolled_at, zone)
+                if (
+                    member.merged_into_id is not None
+                    or enrolled_on > day
+                    or (member.erased_at and local_day(member.erased_at, zone) <= day)
+                    or (location is not None and member.location_id != location.pk)
+                ):
+                    continue
+                seen = max([enrolled_on, *(d for d in days_bought[member.pk] if d <= day)])
+                status = (
+                    "active"
+                    if seen >= day - timedelta(days=20)
+                    else "at_risk"
+                    if seen >= day - timedelta(days=45)
+                    else "lapsed"
+                )
+                expected["members"] += 1
+                expected[status] += 1
+                expected["new_active"] += status == "active" and enrolled_on >= day - timedelta(
+                    days=9
+                )
+            counts = member_status_counts(
+                merchant,
+                day=day,
+                at_risk_days=20,
+                lapsed_days=45,
+                location=location,
+                enrolled_since=day - timedelta(days=9),
+                today=today,
+            )
+            assert counts == StatusCounts(
+                **{field: expected[field] for field in StatusCounts.__dataclass_fields__}
+            ), (day, location)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
