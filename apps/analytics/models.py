@@ -15,6 +15,8 @@ from django.db.models import Q
 
 from apps.core.tenancy import TenantModel
 
+from .daybits import DayBitsField
+
 
 class AnalyticsSettings(TenantModel):
     """How a merchant reads its figures. One row per merchant, created on first use."""
@@ -189,6 +191,19 @@ class MemberStats(TenantModel):
     )
     lifetime_days = models.IntegerField(
         null=True, blank=True, help_text="Days from the first purchase to the last."
+    )
+    # The days bought on as bits (daybits.py), for buyers of any range and past statuses.
+    days_from = models.IntegerField(
+        default=0, help_text="The first purchase's day as date.toordinal() (0: none)."
+    )
+    days = DayBitsField(
+        default="", blank=True, help_text="From days_from on, 1 for each day with a purchase."
+    )
+    days_twice = DayBitsField(
+        default="",
+        blank=True,
+        help_text="From days_from on, 1 for each day with purchases at two locations or more "
+        "(two visits).",
     )
     updated_at = models.DateTimeField()
 

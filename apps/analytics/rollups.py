@@ -30,6 +30,7 @@ from apps.members.models import Member
 from apps.programs.coupons.models import CashbackKind
 from apps.programs.models import EntryKind, Purchase
 
+from .daybits import day_bits, mask_days
 from .models import CohortActivity, DailyRollup, EnrollmentDay, MemberMonth, MemberStats
 from .periods import local_day, merchant_zone, month_start
 
@@ -251,6 +252,7 @@ def _refresh_members(ids: list[int], *, derived: bool) -> None:
         _stats_row(member, totals.get(member["pk"]), zones[member["pk"]], now) for member in members
     ]
     months = _member_months(members, zones)
+    _days_of(stats, months)
     if derived:
         before = _MemberState.read(ids)
     MemberStats.objects.bulk_create(
@@ -328,6 +330,23 @@ def _member_months(members: list[dict], zones: dict) -> list[MemberMonth]:
             for row in rows
         ]
     return months
+
+
+def _days_of(stats: list[MemberStats], months: list[MemberMonth]) -> None:
+    """Set the stats' day bits from their months: the days bought on, and the days with
+    purchases at two locations or more (a month has a row per location)."""
+    visits: dict[int, Counter] = defaultdict(Counter)
+    for row in months:
+        visits[row.member_id].update(mask_days(row.month, row.day_mask))
+    for row in stats:
+        days = visits.get(row.member_id)
+        row.days_from = min(days) if days else 0
+        row.days = day_bits(days, row.days_from) if days else ""
+        row.days_twice = (
+            day_bits([day for day, count in days.items() if count > 1], row.days_from)
+            if days
+            else ""
+        )
 
 
 class _MemberState:

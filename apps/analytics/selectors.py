@@ -36,6 +36,7 @@ from apps.programs.models import ProgramSettings, Reward, RewardKind
 from apps.programs.referrals.models import Referral, ReferralStatus
 from apps.programs.tiers.models import MemberTier, TierChange
 
+from .daybits import DayCount, DaysBetween, FirstDay
 from .models import (
     AnalyticsSettings,
     CohortActivity,
@@ -184,22 +185,39 @@ def _months_hit(merchant: Merchant, first: date, last: date) -> QuerySet[MemberM
     )
 
 
+def _days_in(period: Period) -> DaysBetween:
+    """The bits of a member's stats for the days of the period (daybits.py)."""
+    return DaysBetween("days", period.start, period.end)
+
+
 def buyers_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
-    """Members who bought at least once in the period (at the location)."""
+    """Members who bought at least once in the period (at the location).
+
+    Everywhere, a row per member (the days bought on, as bits, in their stats); at a
+    location, the rows of the members' months there that the period touches."""
+    if location is None:
+        stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
+        return stats.alias(first=FirstDay(_days_in(period))).filter(first__gt=0).count()
     months = _months_hit(merchant, period.start, period.end)
-    if location is not None:
-        months = months.filter(location=location)
-    return months.values("member_id").distinct().count()
+    return months.filter(location=location).values("member_id").distinct().count()
 
 
 def repeat_buyers_count(
     merchant: Merchant, period: Period, location: Location | None = None
 ) -> int:
     """Buyers of the period who came back: two visits or more in it, a visit being a day
-    at a location (two purchases at one till on one day are one visit)."""
-    months = _months_hit(merchant, period.start, period.end)
-    if location is not None:
-        months = months.filter(location=location)
+    at a location (two purchases at one till on one day are one visit).
+
+    Everywhere, from the stats' bits: two days bought on, or one day with purchases at
+    two locations; at a location, from the members' months there."""
+    if location is None:
+        stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
+        stats = stats.alias(
+            days_bought=DayCount(_days_in(period)),
+            twice=FirstDay(DaysBetween("days_twice", period.start, period.end)),
+        )
+        return stats.filter(Q(days_bought__gte=2) | Q(twice__gt=0)).count()
+    months = _months_hit(merchant, period.start, period.end).filter(location=location)
     # x & (x − 1) is non-zero when the mask x holds two days or more.
     two_days = Case(When(two_days_mask__gt=0, then=Value(1)), default=Value(0))
     return (
@@ -239,14 +257,22 @@ def current_member_stats(
     return stats.filter(location=location) if location is not None else stats
 
 
-def _seen_since(merchant: Merchant, first: date, day: date, *, today: date) -> Q:
-    """Members who bought or enrolled between `first` and `day`. As of today, the stats'
-    last day seen says it; for a day in the past, the members' months do (the stats only
-    know the last purchase, which may be after that day)."""
+def _seen_since(first: date, day: date, *, today: date) -> Q:
+    """Members (stats) who bought or enrolled between `first` and `day`. As of today, the
+    stats' last day seen says it; for a day in the past, the days they bought on do (the
+    last purchase may be after that day). Filters stats aliased by `_seen_aliases`."""
     if day >= today:
         return Q(last_seen_on__gte=first)
-    bought = _months_hit(merchant, first, day).values("member_id")
-    return Q(enrolled_on__gte=first) | Q(member_id__in=bought)
+    return Q(enrolled_on__gte=first) | Q(**{f"bought_since_{first:%Y%m%d}__gt": 0})
+
+
+def _seen_aliases(firsts: list[date], day: date, *, today: date) -> dict:
+    if day >= today:
+        return {}
+    return {
+        f"bought_since_{first:%Y%m%d}": FirstDay(DaysBetween("days", first, day))
+        for first in firsts
+    }
 
 
 def member_status_counts(
@@ -264,10 +290,15 @@ def member_status_counts(
     beyond `lapsed_days`."""
     today = today or merchant_today(merchant)
     day = min(day, today)
-    active = _seen_since(merchant, day - timedelta(days=at_risk_days), day, today=today)
-    not_lapsed = _seen_since(merchant, day - timedelta(days=lapsed_days), day, today=today)
+    active_since = day - timedelta(days=at_risk_days)
+    not_lapsed_since = day - timedelta(days=lapsed_days)
+    active = _seen_since(active_since, day, today=today)
+    not_lapsed = _seen_since(not_lapsed_since, day, today=today)
     since = Q(enrolled_on__gte=enrolled_since) if enrolled_since else Q(pk__in=[])
-    counts = current_member_stats(merchant, day, location).aggregate(
+    stats = current_member_stats(merchant, day, location).alias(
+        **_seen_aliases([active_since, not_lapsed_since], day, today=today)
+    )
+    counts = stats.aggregate(
         members=Count("pk"),
         active=Count("pk", filter=active),
         not_lapsed=Count("pk", filter=not_lapsed),
