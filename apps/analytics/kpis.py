@@ -433,18 +433,16 @@ def kpi_members_per_tier(
         {min(add_months(month, 1) - timedelta(days=1), today) for month in period.months()}
     )
     history, counts = [], dict(now)
-    changes = selectors.tier_changes_after(
-        merchant, day_start(ends[0] + timedelta(days=1), zone), location
-    )
-    for end in reversed(ends):  # undo the moves made after each month's end, newest first
-        boundary = day_start(end + timedelta(days=1), zone)
-        while changes and changes[-1][0] >= boundary:
-            _at, from_tier, to_tier = changes.pop()
+    boundaries = [day_start(end + timedelta(days=1), zone) for end in ends]
+    moves = selectors.tier_moves_since(merchant, boundaries, location)
+    for index in reversed(range(len(ends))):
+        # Undo the moves made after each month's end, newest first.
+        for from_tier, to_tier, count in moves.get(index, ()):
             if to_tier is not None:
-                counts[to_tier] = counts.get(to_tier, 0) - 1
+                counts[to_tier] = counts.get(to_tier, 0) - count
             if from_tier is not None:
-                counts[from_tier] = counts.get(from_tier, 0) + 1
-        history.append({"day": end, "members": {k: v for k, v in counts.items() if v}})
+                counts[from_tier] = counts.get(from_tier, 0) + count
+        history.append({"day": ends[index], "members": {k: v for k, v in counts.items() if v}})
     tiers = Tier.objects.for_merchant(merchant).order_by("threshold", "pk")
     return TierMembers(
         tiers=[

@@ -485,13 +485,30 @@ def tier_counts_now(merchant: Merchant, location: Location | None = None) -> dic
     return dict(rows.order_by().values_list("tier_id").annotate(members=Count("pk")))
 
 
-def tier_changes_after(
-    merchant: Merchant, moment: datetime, location: Location | None = None
-) -> list[tuple[datetime, int | None, int | None]]:
-    """(when, from tier id, to tier id) of the moves after `moment`, oldest first."""
-    changes = TierChange.objects.for_merchant(merchant).filter(occurred_at__gt=moment)
+def tier_moves_since(
+    merchant: Merchant, boundaries: list[datetime], location: Location | None = None
+) -> dict[int, list[tuple[int | None, int | None, int]]]:
+    """The tier moves made after `boundaries[0]` (instants, oldest first), counted by the
+    last boundary each was made at or after: {index: [(from tier id, to tier id, moves)]}.
+    Grouped in the database: a re-evaluation moves many members at once."""
+    changes = TierChange.objects.for_merchant(merchant).filter(occurred_at__gt=boundaries[0])
     if location is not None:
         changes = changes.filter(member__location=location)
-    return list(
-        changes.order_by("occurred_at", "pk").values_list("occurred_at", "from_tier", "to_tier")
+    bucket = Case(
+        *[
+            When(occurred_at__gte=moment, then=Value(index))
+            for index, moment in reversed(list(enumerate(boundaries)))
+        ],
+        default=Value(0),
+        output_field=IntegerField(),
     )
+    moves: dict[int, list[tuple[int | None, int | None, int]]] = {}
+    rows = (
+        changes.order_by()
+        .annotate(bucket=bucket)
+        .values_list("bucket", "from_tier", "to_tier")
+        .annotate(moves=Count("pk"))
+    )
+    for index, from_tier, to_tier, count in rows:
+        moves.setdefault(index, []).append((from_tier, to_tier, count))
+    return moves
