@@ -11,9 +11,9 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from apps.members import services as member_services
 
-        from .models import MemberMonth, MemberStats
+        from .models import MemberLocationDays, MemberMonth, MemberStats
 
-        # One stats row per member, and months keyed by member: a merge must not re-point
+        # One stats row per member, and months and days keyed by member: a merge must not re-point
         # them at the survivor (it would collide with the survivor's own). The periodic
         # refresh notices the merge and recomputes both members from their purchases.
-        member_services.MERGE_KEEPS.update({MemberStats, MemberMonth})
+        member_services.MERGE_KEEPS.update({MemberStats, MemberMonth, MemberLocationDays})

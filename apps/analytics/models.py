@@ -259,6 +259,41 @@ class MemberMonth(TenantModel):
         return f"Member {self.member_id} in {self.month:%Y-%m}"
 
 
+class MemberLocationDays(TenantModel):
+    """The days one member bought on at one location (or with none), as bits
+    (daybits.py): "bought there between two dates" and "on how many days" in one row per
+    member and location, whatever the range. Recomputed with the member's stats."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(
+        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    days_from = models.IntegerField(help_text="The first day bought on, as date.toordinal().")
+    days = DayBitsField(help_text="From days_from on, 1 for each day with a purchase there.")
+
+    class Meta:
+        verbose_name_plural = "member location days"
+        constraints = [
+            models.UniqueConstraint(
+                "member",
+                "location",
+                condition=Q(location__isnull=False),
+                name="analytics_member_days_at_location",
+            ),
+            models.UniqueConstraint(
+                "member",
+                condition=Q(location__isnull=True),
+                name="analytics_member_days_no_location",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "location"], name="analytics_member_days_where")
+        ]
+
+    def __str__(self) -> str:
+        return f"Days of member {self.member_id} at {self.location_id or 'no location'}"
+
+
 class CohortActivity(TenantModel):
     """How many members who enrolled in `cohort` (a month) at a home location bought
     anything in `month`: the cells of the cohort retention heatmap. Kept by adding each

@@ -8,10 +8,10 @@ Two ways of keeping a table, chosen by what reading its source costs:
   purchase; adding what each new row brings needs nothing but the rows themselves. It is
   exact because the change feed (changes.py) hands each row over exactly once, in the
   transaction that adds it, and the analytics lock lets one writer add at a time.
-* Member tables (`MemberStats`, `MemberMonth`) are recomputed for each member touched,
-  from that member's purchases (an index scan per member): idempotent, so reading a
-  member twice is harmless. `CohortActivity` and `EnrollmentDay` follow from the
-  difference between a member's rows before and after.
+* Member tables (`MemberStats`, `MemberMonth`, `MemberLocationDays`) are recomputed for
+  each member touched, from that member's purchases (an index scan per member):
+  idempotent, so reading a member twice is harmless. `CohortActivity` and
+  `EnrollmentDay` follow from the difference between a member's rows before and after.
 """
 
 from __future__ import annotations
@@ -31,7 +31,14 @@ from apps.programs.coupons.models import CashbackKind
 from apps.programs.models import EntryKind, Purchase
 
 from .daybits import day_bits, mask_days
-from .models import CohortActivity, DailyRollup, EnrollmentDay, MemberMonth, MemberStats
+from .models import (
+    CohortActivity,
+    DailyRollup,
+    EnrollmentDay,
+    MemberLocationDays,
+    MemberMonth,
+    MemberStats,
+)
 from .periods import local_day, merchant_zone, month_start
 
 DAILY_COLUMNS = tuple(
@@ -260,6 +267,8 @@ def _refresh_members(ids: list[int], *, derived: bool) -> None:
     )
     MemberMonth.objects.filter(member_id__in=ids).delete()
     MemberMonth.objects.bulk_create(months, batch_size=1000)
+    MemberLocationDays.objects.filter(member_id__in=ids).delete()
+    MemberLocationDays.objects.bulk_create(_location_days(months), batch_size=1000)
     if derived:
         after = _MemberState.of(stats, months)
         change = after.cohort_cells()
@@ -347,6 +356,25 @@ def _days_of(stats: list[MemberStats], months: list[MemberMonth]) -> None:
             if days
             else ""
         )
+
+
+def _location_days(months: list[MemberMonth]) -> list[MemberLocationDays]:
+    """The members' days at each location, as bits, from their months there."""
+    days: dict[tuple[int, int, int | None], list[int]] = defaultdict(list)
+    for row in months:
+        days[(row.merchant_id, row.member_id, row.location_id)].extend(
+            mask_days(row.month, row.day_mask)
+        )
+    return [
+        MemberLocationDays(
+            merchant_id=merchant_id,
+            member_id=member_id,
+            location_id=location_id,
+            days_from=min(bought),
+            days=day_bits(bought, min(bought)),
+        )
+        for (merchant_id, member_id, location_id), bought in days.items()
+    ]
 
 
 class _MemberState:

@@ -17,7 +17,6 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
     Q,
     QuerySet,
     Subquery,
@@ -43,6 +42,7 @@ from .models import (
     DailyRollup,
     EnrollmentDay,
     MarketingSpend,
+    MemberLocationDays,
     MemberMonth,
     MemberStats,
 )
@@ -191,15 +191,13 @@ def _days_in(period: Period) -> DaysBetween:
 
 
 def buyers_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
-    """Members who bought at least once in the period (at the location).
-
-    Everywhere, a row per member (the days bought on, as bits, in their stats); at a
-    location, the rows of the members' months there that the period touches."""
+    """Members who bought at least once in the period (at the location): a row per
+    member (the days bought on, as bits: in their stats, or their days there)."""
     if location is None:
-        stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
-        return stats.alias(first=FirstDay(_days_in(period))).filter(first__gt=0).count()
-    months = _months_hit(merchant, period.start, period.end)
-    return months.filter(location=location).values("member_id").distinct().count()
+        rows = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
+    else:
+        rows = MemberLocationDays.objects.for_merchant(merchant).filter(location=location)
+    return rows.alias(first=FirstDay(_days_in(period))).filter(first__gt=0).count()
 
 
 def repeat_buyers_count(
@@ -209,24 +207,16 @@ def repeat_buyers_count(
     at a location (two purchases at one till on one day are one visit).
 
     Everywhere, from the stats' bits: two days bought on, or one day with purchases at
-    two locations; at a location, from the members' months there."""
-    if location is None:
-        stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
-        stats = stats.alias(
-            days_bought=DayCount(_days_in(period)),
-            twice=FirstDay(DaysBetween("days_twice", period.start, period.end)),
-        )
-        return stats.filter(Q(days_bought__gte=2) | Q(twice__gt=0)).count()
-    months = _months_hit(merchant, period.start, period.end).filter(location=location)
-    # x & (x − 1) is non-zero when the mask x holds two days or more.
-    two_days = Case(When(two_days_mask__gt=0, then=Value(1)), default=Value(0))
-    return (
-        months.alias(two_days_mask=F("hit").bitand(F("hit") - 1))
-        .values("member_id")
-        .annotate(visits=Count("pk"), two_days=Max(two_days))
-        .filter(Q(visits__gte=2) | Q(two_days=1))
-        .count()
+    two locations; at a location, two days bought on there."""
+    if location is not None:
+        rows = MemberLocationDays.objects.for_merchant(merchant).filter(location=location)
+        return rows.alias(days_bought=DayCount(_days_in(period))).filter(days_bought__gte=2).count()
+    stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
+    stats = stats.alias(
+        days_bought=DayCount(_days_in(period)),
+        twice=FirstDay(DaysBetween("days_twice", period.start, period.end)),
     )
+    return stats.filter(Q(days_bought__gte=2) | Q(twice__gt=0)).count()
 
 
 # Members: statuses and the lists behind them -------------------------------------------------

@@ -10,6 +10,7 @@ from apps.analytics.models import (
     CohortActivity,
     DailyRollup,
     EnrollmentDay,
+    MemberLocationDays,
     MemberMonth,
     MemberStats,
 )
@@ -50,6 +51,7 @@ ROLLUP_MODELS: tuple[type[Model], ...] = (
     EnrollmentDay,
     MemberStats,
     MemberMonth,
+    MemberLocationDays,
     CohortActivity,
 )
 _NOT_COMPARED = {"id", "updated_at"}

@@ -226,6 +226,17 @@ def _check_against_the_sources(trader: Trader) -> None:
             visits[member_id].add((day, location_id))
     assert buyers_count(merchant, period) == len(visits)
     assert repeat_buyers_count(merchant, period) == sum(len(v) >= 2 for v in visits.values())
+    for location in trader.locations:
+        if location is None:
+            continue
+        there = [
+            {day for day, at in member_visits if at == location.pk}
+            for member_visits in visits.values()
+        ]
+        assert buyers_count(merchant, period, location) == sum(bool(days) for days in there)
+        assert repeat_buyers_count(merchant, period, location) == sum(
+            len(days) >= 2 for days in there
+        )
 
     # Today's statuses from the members' last day seen equal those the months give.
     for location in trader.locations:
