@@ -36,9 +36,7 @@ def _small_shop(team):
 
 
 @VIEWPORTS
-def test_the_dashboard_fills_every_card_and_draws_the_revenue_chart(
-    page, viewport, team, sign_in
-):
+def test_the_dashboard_fills_every_card_and_draws_the_revenue_chart(page, viewport, team, sign_in):
     _small_shop(team)
     errors = console_errors(page)
     sign_in(page, team.manager)
@@ -74,9 +72,7 @@ def test_the_dashboard_fills_every_card_and_draws_the_revenue_chart(
 
 
 @VIEWPORTS
-def test_a_definition_shows_on_focus_and_a_number_opens_its_members(
-    page, viewport, team, sign_in
-):
+def test_a_definition_shows_on_focus_and_a_number_opens_its_members(page, viewport, team, sign_in):
     _small_shop(team)
     sign_in(page, team.manager)
     page.goto("/analytics/?preset=7&compare=on")
