@@ -139,6 +139,14 @@ def _figure(
     )
 
 
+def _figures(fmt: Format, result, previous, *specs: tuple) -> list[Figure]:
+    """A card's figures from (label, definition, kind, attribute[, link]) specs."""
+    return [
+        _figure(label, definition, kind, result, attribute, fmt, previous, *link)
+        for label, definition, kind, attribute, *link in specs
+    ]
+
+
 def _run(kpi, choice: Choice, *, with_location: bool = True):
     """The KPI for the period, and for the period before when comparing."""
     options = {"location": choice.location} if with_location else {}
@@ -173,124 +181,96 @@ def _members_link(status: str, choice: Choice) -> str:
 def retention_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_retention_rate, choice)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Retention rate",
                 "(Active members at the end − new members in the period) ÷ active members at "
                 "the start × 100.",
                 "percent",
-                now,
                 "rate",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Active at the start",
                 "Members who bought (or joined) within the at-risk threshold before the first day.",
                 "number",
-                now,
                 "members_at_start",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Active at the end",
                 "Members who bought (or joined) within the at-risk threshold before the last day.",
                 "number",
-                now,
                 "members_at_end",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "New and active",
                 "Of those active at the end, the ones who joined during the period.",
                 "number",
-                now,
                 "new_members",
-                fmt,
-                before,
             ),
-        ],
+        ),
     )
 
 
 def repeat_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_repeat_purchase_rate, choice)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Repeat purchase rate",
                 "Members who came back (a second visit: another day or shop) ÷ members who "
                 "bought × 100.",
                 "percent",
-                now,
                 "rate",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Came back",
                 "Members with two visits or more in the period.",
                 "number",
-                now,
                 "repeat_buyers",
-                fmt,
-                before,
             ),
-            _figure(
-                "Bought",
-                "Members with at least one purchase in the period.",
-                "number",
-                now,
-                "buyers",
-                fmt,
-                before,
-            ),
-        ],
+            ("Bought", "Members with at least one purchase in the period.", "number", "buyers"),
+        ),
     )
 
 
 def frequency_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_purchase_frequency, choice)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Purchases per buyer",
                 "Purchases in the period ÷ members who bought in it.",
                 "number",
-                now,
                 "per_buyer",
-                fmt,
-                before,
             ),
-            _figure(
-                "Purchases",
-                "Members' purchases in the period.",
-                "number",
-                now,
-                "purchases",
-                fmt,
-                before,
-            ),
-        ],
+            ("Purchases", "Members' purchases in the period.", "number", "purchases"),
+        ),
     )
 
 
 def aov_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_average_order_value, choice)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Average order (members)",
                 "Members' revenue in the period ÷ their purchases.",
                 "money",
-                now,
                 "members",
-                fmt,
-                before,
             ),
-        ],
+        ),
         note="Sales to customers who are not members are not recorded, so there is no "
         "figure for all sales.",
     )
@@ -300,27 +280,14 @@ def revenue_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_revenue_from_members, choice)
     series = now.series
     return Card(
-        figures=[
-            _figure(
-                "Revenue",
-                "The amounts of members' purchases in the period.",
-                "money",
-                now,
-                "revenue",
-                fmt,
-                before,
-            ),
-            _figure(
-                "Refunded",
-                "Refunds made in the period, of any purchase.",
-                "money",
-                now,
-                "refunded",
-                fmt,
-                before,
-            ),
-            _figure("Net revenue", "Revenue − refunded.", "money", now, "net_revenue", fmt, before),
-        ],
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            ("Revenue", "The amounts of members' purchases in the period.", "money", "revenue"),
+            ("Refunded", "Refunds made in the period, of any purchase.", "money", "refunded"),
+            ("Net revenue", "Revenue − refunded.", "money", "net_revenue"),
+        ),
         tables=[
             Table(
                 "Revenue by day",
@@ -354,45 +321,36 @@ def revenue_card(choice: Choice, fmt: Format) -> Card:
 def clv_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_customer_lifetime_value, choice)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Lifetime value",
                 "Average purchase value × purchases per year × average lifetime in years.",
                 "money",
-                now,
                 "value",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Average purchase value",
                 "Net revenue of the period ÷ its purchases.",
                 "money",
-                now,
                 "average_purchase_value",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Purchases per year",
                 "Purchases per buyer in the period, at a year's pace.",
                 "number",
-                now,
                 "purchases_per_year",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Average lifetime (days)",
                 "Days from a member's first purchase to their last, averaged over members who "
                 "bought.",
                 "number",
-                now,
                 "average_lifetime_days",
-                fmt,
-                before,
             ),
-        ],
+        ),
     )
 
 
@@ -400,48 +358,33 @@ def statuses_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_member_statuses, choice)
     risk, lapsed = now.at_risk_days, now.lapsed_days
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Active",
                 f"Bought (or joined) in the last {risk} days.",
                 "number",
-                now,
                 "active",
-                fmt,
-                before,
                 _members_link(Status.ACTIVE, choice),
             ),
-            _figure(
-                "New",
-                "Joined in the period.",
-                "number",
-                now,
-                "new",
-                fmt,
-                before,
-                _members_link("new", choice),
-            ),
-            _figure(
+            ("New", "Joined in the period.", "number", "new", _members_link("new", choice)),
+            (
                 "At risk",
                 f"No purchase for more than {risk} days, up to {lapsed}.",
                 "number",
-                now,
                 "at_risk",
-                fmt,
-                before,
                 _members_link(Status.AT_RISK, choice),
             ),
-            _figure(
+            (
                 "Lapsed",
                 f"No purchase for more than {lapsed} days.",
                 "number",
-                now,
                 "lapsed",
-                fmt,
-                before,
                 _members_link(Status.LAPSED, choice),
             ),
-        ],
+        ),
         chart={
             "type": "doughnut",
             "data": {
@@ -503,71 +446,38 @@ def cohorts_card(choice: Choice, fmt: Format) -> Card:
 def points_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_points, choice)
     return Card(
-        figures=[
-            _figure(
-                "Issued",
-                "Earned by purchases + bonuses + added by hand.",
-                "number",
-                now,
-                "issued",
-                fmt,
-                before,
-            ),
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            ("Issued", "Earned by purchases + bonuses + added by hand.", "number", "issued"),
+            (
                 "Redeemed",
                 "Spent on rewards, less what voided redemptions gave back.",
                 "number",
-                now,
                 "redeemed",
-                fmt,
-                before,
             ),
-            _figure(
-                "Expired",
-                "Points that reached their expiry unused.",
-                "number",
-                now,
-                "expired",
-                fmt,
-                before,
-            ),
-            _figure(
+            ("Expired", "Points that reached their expiry unused.", "number", "expired"),
+            (
                 "Outstanding",
                 "Held by members at the end of the period (all locations).",
                 "number",
-                now,
                 "outstanding",
-                fmt,
-                before,
             ),
-            _figure(
+            (
                 "Liability",
                 "Outstanding points × the value of a point (set in the analytics settings).",
                 "money",
-                now,
                 "liability",
-                fmt,
-                before,
             ),
-            _figure(
-                "Redemption rate",
-                "Redeemed ÷ issued × 100.",
-                "percent",
-                now,
-                "redemption_rate",
-                fmt,
-                before,
-            ),
-            _figure(
+            ("Redemption rate", "Redeemed ÷ issued × 100.", "percent", "redemption_rate"),
+            (
                 "Breakage",
                 "Expired ÷ (expired + redeemed) × 100: the share of used-up points that expired.",
                 "percent",
-                now,
                 "breakage",
-                fmt,
-                before,
             ),
-        ],
+        ),
         chart={
             "type": "bar",
             "data": {
@@ -652,42 +562,30 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
 
 def cashback_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_cashback_and_coupons, choice, with_location=False)
-
-    def money(label, definition, attribute):
-        return _figure(label, definition, "money", now, attribute, fmt, before)
-
-    def count(label, definition, attribute):
-        return _figure(label, definition, "number", now, attribute, fmt, before)
-
     return Card(
-        figures=[
-            money(
-                "Cashback earned", "Accrued in members' wallets in the period.", "cashback_earned"
-            ),
-            money("Cashback taken back", "By refunds in the period.", "cashback_reversed"),
-            money(
-                "In wallets",
-                "Cashback not yet a coupon, at the end of the period.",
-                "cashback_outstanding",
-            ),
-            count(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            ("Cashback earned", "Accrued in wallets in the period.", "money", "cashback_earned"),
+            ("Cashback taken back", "By refunds in the period.", "money", "cashback_reversed"),
+            ("In wallets", "Not yet a coupon, at the end.", "money", "cashback_outstanding"),
+            (
                 "Coupons issued",
-                "From cashback, rewards, referrals and by hand.",
+                "From cashback, rewards, referrals, by hand.",
+                "number",
                 "coupons_issued",
             ),
-            money("Value issued", "What the coupons issued are worth.", "coupons_issued_value"),
-            count("Coupons redeemed", "Used on a purchase in the period.", "coupons_redeemed"),
-            money(
-                "Value redeemed",
-                "What redeemed coupons took off baskets.",
-                "coupons_redeemed_value",
-            ),
-            money(
+            ("Value issued", "What the coupons issued are worth.", "money", "coupons_issued_value"),
+            ("Coupons redeemed", "Used on a purchase in the period.", "number", "coupons_redeemed"),
+            ("Value redeemed", "What they took off baskets.", "money", "coupons_redeemed_value"),
+            (
                 "Live coupons' value",
                 "Issued, not used, not expired, not void: now.",
+                "money",
                 "coupons_outstanding_value",
             ),
-        ],
+        ),
         note="For the whole business (coupons have no location).",
     )
 
@@ -700,35 +598,19 @@ def referrals_card(choice: Choice, fmt: Format) -> Card:
         ("Rewarded", now.rewarded),
     ]
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Codes used",
                 "New members who joined with a friend's code in the period.",
                 "number",
-                now,
                 "codes_used",
-                fmt,
-                before,
             ),
-            _figure(
-                "Converted",
-                "Of those, made a first qualifying purchase.",
-                "number",
-                now,
-                "converted",
-                fmt,
-                before,
-            ),
-            _figure(
-                "Conversion rate",
-                "Converted ÷ codes used × 100.",
-                "percent",
-                now,
-                "conversion_rate",
-                fmt,
-                before,
-            ),
-        ],
+            ("Converted", "Of those, made a first qualifying purchase.", "number", "converted"),
+            ("Conversion rate", "Converted ÷ codes used × 100.", "percent", "conversion_rate"),
+        ),
         chart={
             "type": "bar",
             "horizontal": True,
@@ -763,29 +645,19 @@ def referrals_card(choice: Choice, fmt: Format) -> Card:
 def acquisition_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_acquisition_cost, choice, with_location=False)
     return Card(
-        figures=[
-            _figure(
+        figures=_figures(
+            fmt,
+            now,
+            before,
+            (
                 "Cost per new member",
                 "Marketing spend ÷ new members, over the whole months the period touches.",
                 "money",
-                now,
                 "cost_per_member",
-                fmt,
-                before,
             ),
-            _figure(
-                "Marketing spend",
-                "Entered per month in the analytics settings.",
-                "money",
-                now,
-                "spend",
-                fmt,
-                before,
-            ),
-            _figure(
-                "New members", "Joined in those months.", "number", now, "new_members", fmt, before
-            ),
-        ],
+            ("Marketing spend", "Entered per month in the analytics settings.", "money", "spend"),
+            ("New members", "Joined in those months.", "number", "new_members"),
+        ),
         note=f"Months {_month(now.first_month)} to {_month(now.last_month)}."
         + ("" if now.spend is not None else " No spend entered for them yet."),
     )
