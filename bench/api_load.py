@@ -34,7 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fideliza_bench_api"
-REDIS = "redis://127.0.0.1:6379"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ["DATABASE_URL"] = DATABASE_URL
 
@@ -46,9 +45,9 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from bench.purchases import run_pgbench  # noqa: E402
+from bench.server_env import BROKER_DB, CACHE_DB, REDIS, server_environment  # noqa: E402
 
 PORT = 8931
-BROKER_DB, CACHE_DB = 14, 13
 
 PURCHASE_LUA = """
 local members = {%(members)s}
@@ -122,20 +121,7 @@ def build(members: int):
 
 
 def start_gunicorn(workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
-        "DATABASE_URL": DATABASE_URL,
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CELERY_BROKER_URL": f"{REDIS}/{BROKER_DB}",
-        "CACHE_URL": f"rediscache://127.0.0.1:6379/{CACHE_DB}",
-        "API_RATE_LIMIT_PER_MINUTE": str(10**9),
-        "WEBHOOK_ALLOW_HTTP": "true",
-        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = {**os.environ, **server_environment(database_url=DATABASE_URL, host="127.0.0.1")}
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

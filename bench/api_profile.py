@@ -22,22 +22,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-REDIS = "redis://127.0.0.1:6379"
-BROKER_DB, CACHE_DB = 14, 13
+
+from bench.server_env import BROKER_DB, CACHE_DB, REDIS, server_environment  # noqa: E402
+
 os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/fideliza_bench_profile",
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "CELERY_BROKER_URL": f"{REDIS}/{BROKER_DB}",
-        "CACHE_URL": f"rediscache://127.0.0.1:6379/{CACHE_DB}",
-        "API_RATE_LIMIT_PER_MINUTE": str(10**9),
-        "WEBHOOK_ALLOW_HTTP": "true",
-        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
+    server_environment(
+        database_url="postgres://postgres@127.0.0.1:5432/fideliza_bench_profile", host="testserver"
+    )
 )
 
 import django  # noqa: E402

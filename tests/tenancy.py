@@ -224,8 +224,21 @@ OBJECT_URLS |= {
 }
 
 
+# Views whose URL names no object but a fixed thing (an analytics card, a list): the same
+# for every merchant, each seeing its own figures. tests/analytics/test_dashboard.py
+# proves no other merchant's rows reach them.
+FIXED_URLS: dict[str, dict] = {
+    "analytics:card": {"name": "revenue"},
+    "analytics:card_csv": {"name": "revenue"},
+    "analytics:members": {"status": "active"},
+}
+
+
 def url_for(view: MerchantView, team) -> str:
-    kwargs = OBJECT_URLS[view.url_name](team) if view.has_kwargs else {}
+    if view.url_name in FIXED_URLS:
+        kwargs = FIXED_URLS[view.url_name]
+    else:
+        kwargs = OBJECT_URLS[view.url_name](team) if view.has_kwargs else {}
     return reverse(view.url_name, kwargs=kwargs)
 
 

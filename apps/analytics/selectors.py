@@ -409,6 +409,13 @@ def cohort_activity(
     }
 
 
+def marketing_spend_by_month(merchant: Merchant, months: list[date]) -> list[MarketingSpend]:
+    """The amounts entered for these months, latest first (the settings page's list)."""
+    return list(
+        MarketingSpend.objects.for_merchant(merchant).filter(month__in=months).order_by("-month")
+    )
+
+
 def marketing_spend_total(merchant: Merchant, months: list[date]) -> int | None:
     """What was spent in these months; None when none of them has an amount entered
     (unknown, which is not the same as nothing)."""

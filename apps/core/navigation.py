@@ -20,6 +20,7 @@ NAVIGATION = [
     NavItem("Home", "core:home", Role.STAFF),
     NavItem("Counter", "members:counter", Role.STAFF),
     NavItem("Check a coupon", "coupons:check", Role.STAFF),
+    NavItem("Analytics", "analytics:dashboard", Role.MANAGER),
     NavItem("Members", "members:list", Role.MANAGER),
     NavItem("Coupons", "coupons:list", Role.MANAGER),
     NavItem("Points", "programs:program", Role.MANAGER, "program"),

@@ -1,0 +1,249 @@
+"""The analytics dashboard: a shell that loads at once, and one request per card (htmx),
+so one slow figure never holds the page; each card as CSV; the members behind a number;
+the thresholds, the value of points and the marketing spend."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role
+from apps.core.money import to_major, to_minor
+from apps.core.pagination import SlicePage
+from apps.core.permissions import merchant_view
+from apps.members.csv_export import safe_cell
+
+from . import selectors, services
+from .cards import CARDS, Choice, card_build, card_csv_rows
+from .forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
+from .periods import Period
+from .tasks import refresh_analytics
+
+STATUS_TITLES = {
+    selectors.Status.ACTIVE: "Active members",
+    selectors.Status.AT_RISK: "Members at risk",
+    selectors.Status.LAPSED: "Lapsed members",
+    "new": "New members",
+}
+
+
+def _picker(request) -> DashboardForm:
+    return DashboardForm(
+        request.GET, merchant=request.merchant, today=selectors.merchant_today(request.merchant)
+    )
+
+
+def _choice(request, form: DashboardForm) -> Choice:
+    period, location, compare = form.choice()
+    return Choice(request.merchant, period, location, compare)
+
+
+def _query(choice: Choice) -> str:
+    """The query string that asks a card for exactly this choice."""
+    query = f"preset=custom&start={choice.period.start}&end={choice.period.end}"
+    if choice.location is not None:
+        query += f"&location={choice.location.pk}"
+    return query + ("&compare=on" if choice.compare else "")
+
+
+@merchant_view(Role.MANAGER)
+def dashboard(request):
+    form = _picker(request)
+    if form.is_bound and not form.is_valid():
+        return render(request, "analytics/dashboard.html", {"form": form}, status=400)
+    choice = _choice(request, form)
+    # Opening the dashboard asks for a refresh now rather than at the minute's beat (one
+    # runs at a time; a second finds the lock taken and stops). Where tasks run eagerly
+    # (`make run`, no beat) this is what keeps the figures current.
+    refresh_analytics.delay()
+    context = {
+        "form": form,
+        "choice": choice,
+        "query": _query(choice),
+        "cards": [(name, title) for name, (title, _build) in CARDS.items()],
+    }
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _card_or_404(request, name: str):
+    if name not in CARDS:
+        raise Http404("No such card.")
+    form = _picker(request)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    return form, _choice(request, form)
+
+
+@merchant_view(Role.MANAGER)
+def card(request, name: str):
+    form, choice = _card_or_404(request, name)
+    if choice is None:
+        return render(request, "analytics/_card_error.html", {"form": form}, status=400)
+    context = {
+        "name": name,
+        "title": CARDS[name][0],
+        "card": card_build(name, choice),
+        "chart_id": f"chart-{name}-data",
+        "choice": choice,
+        "query": _query(choice),
+    }
+    return render(request, "analytics/_card.html", context)
+
+
+@merchant_view(Role.MANAGER)
+def card_csv(request, name: str):
+    form, choice = _card_or_404(request, name)
+    if choice is None:
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"{name}-{choice.period.start}-{choice.period.end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    for row in card_csv_rows(card_build(name, choice)):
+        writer.writerow(
+            [
+                safe_cell(cell) if isinstance(cell, str) else "" if cell is None else cell
+                for cell in row
+            ]
+        )
+    return response
+
+
+@merchant_view(Role.MANAGER)
+def members(request, status: str):
+    """The members behind a number: today's active, at-risk or lapsed members, or those
+    who joined in the period; as a page or as CSV."""
+    if status not in STATUS_TITLES:
+        raise Http404("No such list.")
+    merchant = request.merchant
+    form = _picker(request)
+    if form.is_bound and not form.is_valid():
+        return render(request, "analytics/members.html", {"form": form}, status=400)
+    choice = _choice(request, form)
+    if status == "new":
+        found = selectors.members_enrolled(merchant, choice.period, choice.location)
+    else:
+        settings = selectors.analytics_settings_for(merchant)
+        found = selectors.members_with_status(
+            merchant,
+            status,
+            at_risk_days=settings.at_risk_days,
+            lapsed_days=settings.lapsed_days,
+            location=choice.location,
+        )
+    found = found.order_by("-last_activity_at", "pk")
+    if request.GET.get("format") == "csv":
+        return _members_csv(found, status)
+    context = {
+        "title": STATUS_TITLES[status],
+        "status": status,
+        "choice": choice,
+        "page": SlicePage.of(found, request, per_page=50),
+    }
+    return render(request, "analytics/members.html", context)
+
+
+def _members_csv(found, status: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="members-{status}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["Member id", "First name", "Last name", "Email", "Phone", "Last activity"])
+    for member in found.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                member.public_id,
+                safe_cell(member.first_name),
+                safe_cell(member.last_name),
+                safe_cell(member.email or ""),
+                safe_cell(member.phone or ""),
+                member.last_activity_at.isoformat() if member.last_activity_at else "",
+            ]
+        )
+    return response
+
+
+# Settings ----------------------------------------------------------------------------------
+
+
+def _settings_page(request, *, settings_form=None, spend_form=None, status: int = 200):
+    merchant = request.merchant
+    current = selectors.analytics_settings_for(merchant)
+    value = current.thousand_points_value
+    today = selectors.merchant_today(merchant)
+    months = Period(today - timedelta(days=365), today).months()
+    context = {
+        "settings_form": settings_form
+        or AnalyticsSettingsForm(
+            initial={
+                "at_risk_days": current.at_risk_days,
+                "lapsed_days": current.lapsed_days,
+                "thousand_points_value": to_major(value, merchant.currency)
+                if value is not None
+                else None,
+            }
+        ),
+        "spend_form": spend_form or MarketingSpendForm(initial={"month": today}),
+        "derived_value": selectors.derived_point_value_per_thousand(merchant),
+        "spend": selectors.marketing_spend_by_month(merchant, months),
+    }
+    return render(request, "analytics/settings.html", context, status=status)
+
+
+@merchant_view(Role.MANAGER)
+def settings_page(request):
+    return _settings_page(request)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def settings_update(request):
+    form = AnalyticsSettingsForm(request.POST)
+    if form.is_valid():
+        value = form.cleaned_data["thousand_points_value"]
+        try:
+            services.analytics_settings_update(
+                merchant=request.merchant,
+                actor=request.user,
+                at_risk_days=form.cleaned_data["at_risk_days"],
+                lapsed_days=form.cleaned_data["lapsed_days"],
+                thousand_points_value=to_minor(value, request.merchant.currency)
+                if value is not None
+                else None,
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        except ValueError as error:  # more decimals than the currency has
+            form.add_error("thousand_points_value", str(error))
+        else:
+            messages.success(request, "Analytics settings saved.")
+            return redirect("analytics:settings")
+    return _settings_page(request, settings_form=form, status=400)
+
+
+@require_POST
+@merchant_view(Role.MANAGER)
+def spend_update(request):
+    form = MarketingSpendForm(request.POST)
+    if form.is_valid():
+        try:
+            services.marketing_spend_set(
+                merchant=request.merchant,
+                actor=request.user,
+                month=form.cleaned_data["month"],
+                amount=to_minor(form.cleaned_data["amount"], request.merchant.currency),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        except ValueError as error:  # more decimals than the currency has
+            form.add_error("amount", str(error))
+        else:
+            messages.success(request, "Marketing spend saved.")
+            return redirect("analytics:settings")
+    return _settings_page(request, spend_form=form, status=400)
