@@ -88,20 +88,12 @@ def kpi_retention_rate(
     members from before the period who are still active at its end.
     """
     at_risk_days, lapsed_days = _thresholds(merchant)
-    before = selectors.member_status_counts(
+    before, after = selectors.member_status_counts_on(
         merchant,
-        day=period.start - timedelta(days=1),
+        days=[(period.start - timedelta(days=1), None), (_end_day(merchant, period), period.start)],
         at_risk_days=at_risk_days,
         lapsed_days=lapsed_days,
         location=location,
-    )
-    after = selectors.member_status_counts(
-        merchant,
-        day=_end_day(merchant, period),
-        at_risk_days=at_risk_days,
-        lapsed_days=lapsed_days,
-        location=location,
-        enrolled_since=period.start,
     )
     return RetentionRate(
         rate=percent(after.active - after.new_active, before.active),
@@ -127,8 +119,7 @@ def kpi_repeat_purchase_rate(
     Coming back is a second visit, a visit being a day at a location: two purchases at the
     till on one day (a coffee, then a cake) are one visit. With a location, visits there.
     """
-    buyers = selectors.buyers_count(merchant, period, location)
-    repeat = selectors.repeat_buyers_count(merchant, period, location)
+    buyers, repeat = selectors.buyers_and_repeat_buyers(merchant, period, location)
     return RepeatPurchaseRate(rate=percent(repeat, buyers), repeat_buyers=repeat, buyers=buyers)
 
 

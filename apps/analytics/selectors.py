@@ -43,10 +43,9 @@ from .models import (
     EnrollmentDay,
     MarketingSpend,
     MemberLocationDays,
-    MemberMonth,
     MemberStats,
 )
-from .periods import Period, local_day, masks_by_month, merchant_zone
+from .periods import Period, local_day, merchant_zone
 from .rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 
 
@@ -165,58 +164,53 @@ def derived_point_value_per_thousand(merchant: Merchant) -> int:
     return divide(unit * 1000, points_per_unit * 100, rounding=Rounding.HALF_UP)
 
 
-# Buyers: members' months and the days they bought on ---------------------------------------
+# Buyers: the days members bought on ---------------------------------------------------
 
 
-def _months_hit(merchant: Merchant, first: date, last: date) -> QuerySet[MemberMonth]:
-    """Member months with a purchase between `first` and `last` (days, both included),
-    annotated with `hit`: their day mask limited to those days."""
-    masks = masks_by_month(first, last)
-    hit = Case(
-        *[When(month=month, then=F("day_mask").bitand(mask)) for month, mask in masks.items()],
-        default=Value(0),
-        output_field=IntegerField(),
+def _buyer_rows(
+    merchant: Merchant, period: Period, location: Location | None
+) -> tuple[QuerySet, Q, Q]:
+    """One row per member who ever bought (at the location), and the conditions "bought
+    in the period" and "came back in it", read from the row's bits (daybits.py)."""
+    days = DaysBetween("days", period.start, period.end)
+    if location is not None:
+        rows = MemberLocationDays.objects.for_merchant(merchant).filter(location=location)
+        # At one location, a visit is a day.
+        rows = rows.alias(first=FirstDay(days), days_bought=DayCount(days))
+        return rows, Q(first__gt=0), Q(days_bought__gte=2)
+    rows = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
+    rows = rows.alias(
+        first=FirstDay(days),
+        days_bought=DayCount(days),
+        twice=FirstDay(DaysBetween("days_twice", period.start, period.end)),
     )
-    return (
-        MemberMonth.objects.for_merchant(merchant)
-        .filter(month__in=list(masks))
-        .alias(hit=hit)
-        .filter(hit__gt=0)
-    )
-
-
-def _days_in(period: Period) -> DaysBetween:
-    """The bits of a member's stats for the days of the period (daybits.py)."""
-    return DaysBetween("days", period.start, period.end)
+    # Two days, or one day at two locations.
+    return rows, Q(first__gt=0), Q(days_bought__gte=2) | Q(twice__gt=0)
 
 
 def buyers_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
     """Members who bought at least once in the period (at the location): a row per
     member (the days bought on, as bits: in their stats, or their days there)."""
-    if location is None:
-        rows = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
-    else:
-        rows = MemberLocationDays.objects.for_merchant(merchant).filter(location=location)
-    return rows.alias(first=FirstDay(_days_in(period))).filter(first__gt=0).count()
+    rows, bought, _came_back = _buyer_rows(merchant, period, location)
+    return rows.filter(bought).count()
 
 
 def repeat_buyers_count(
     merchant: Merchant, period: Period, location: Location | None = None
 ) -> int:
     """Buyers of the period who came back: two visits or more in it, a visit being a day
-    at a location (two purchases at one till on one day are one visit).
+    at a location (two purchases at one till on one day are one visit)."""
+    rows, _bought, came_back = _buyer_rows(merchant, period, location)
+    return rows.filter(came_back).count()
 
-    Everywhere, from the stats' bits: two days bought on, or one day with purchases at
-    two locations; at a location, two days bought on there."""
-    if location is not None:
-        rows = MemberLocationDays.objects.for_merchant(merchant).filter(location=location)
-        return rows.alias(days_bought=DayCount(_days_in(period))).filter(days_bought__gte=2).count()
-    stats = MemberStats.objects.for_merchant(merchant).filter(days_from__gt=0)
-    stats = stats.alias(
-        days_bought=DayCount(_days_in(period)),
-        twice=FirstDay(DaysBetween("days_twice", period.start, period.end)),
-    )
-    return stats.filter(Q(days_bought__gte=2) | Q(twice__gt=0)).count()
+
+def buyers_and_repeat_buyers(
+    merchant: Merchant, period: Period, location: Location | None = None
+) -> tuple[int, int]:
+    """`buyers_count` and `repeat_buyers_count` in one pass over the members."""
+    rows, bought, came_back = _buyer_rows(merchant, period, location)
+    counts = rows.aggregate(buyers=Count("pk", filter=bought), repeat=Count("pk", filter=came_back))
+    return counts["buyers"], counts["repeat"]
 
 
 # Members: statuses and the lists behind them -------------------------------------------------
@@ -247,22 +241,20 @@ def current_member_stats(
     return stats.filter(location=location) if location is not None else stats
 
 
-def _seen_since(first: date, day: date, *, today: date) -> Q:
-    """Members (stats) who bought or enrolled between `first` and `day`. As of today, the
-    stats' last day seen says it; for a day in the past, the days they bought on do (the
-    last purchase may be after that day). Filters stats aliased by `_seen_aliases`."""
+def _seen_since(first: date, day: date, *, today: date) -> tuple[Q, dict]:
+    """Members (stats) who bought or enrolled between `first` and `day`, and the aliases
+    the condition needs. As of today, the stats' last day seen says it. For a day in the
+    past it says it too for members not seen since that day; the others (they bought
+    after it) are read from the days they bought on, as bits: the conditions are
+    evaluated in order, so only their bits are read."""
     if day >= today:
-        return Q(last_seen_on__gte=first)
-    return Q(enrolled_on__gte=first) | Q(**{f"bought_since_{first:%Y%m%d}__gt": 0})
-
-
-def _seen_aliases(firsts: list[date], day: date, *, today: date) -> dict:
-    if day >= today:
-        return {}
-    return {
-        f"bought_since_{first:%Y%m%d}": FirstDay(DaysBetween("days", first, day))
-        for first in firsts
-    }
+        return Q(last_seen_on__gte=first), {}
+    name = f"bought_{first:%Y%m%d}_{day:%Y%m%d}"
+    return (
+        Q(last_seen_on__gte=first, last_seen_on__lte=day)
+        | (Q(last_seen_on__gt=day) & (Q(enrolled_on__gte=first) | Q(**{f"{name}__gt": 0}))),
+        {name: FirstDay(DaysBetween("days", first, day))},
+    )
 
 
 def member_status_counts(
@@ -278,29 +270,59 @@ def member_status_counts(
     """Members at the end of `day` by the days since they last bought (or enrolled, if
     they have not bought since): active up to `at_risk_days`, at risk beyond, lapsed
     beyond `lapsed_days`."""
+    return member_status_counts_on(
+        merchant,
+        days=[(day, enrolled_since)],
+        at_risk_days=at_risk_days,
+        lapsed_days=lapsed_days,
+        location=location,
+        today=today,
+    )[0]
+
+
+def member_status_counts_on(
+    merchant: Merchant,
+    *,
+    days: list[tuple[date, date | None]],
+    at_risk_days: int,
+    lapsed_days: int,
+    location: Location | None = None,
+    today: date | None = None,
+) -> list[StatusCounts]:
+    """`member_status_counts` at the end of several days, each with its `enrolled_since`
+    (or None), in one pass over the members."""
     today = today or merchant_today(merchant)
-    day = min(day, today)
-    active_since = day - timedelta(days=at_risk_days)
-    not_lapsed_since = day - timedelta(days=lapsed_days)
-    active = _seen_since(active_since, day, today=today)
-    not_lapsed = _seen_since(not_lapsed_since, day, today=today)
-    since = Q(enrolled_on__gte=enrolled_since) if enrolled_since else Q(pk__in=[])
-    stats = current_member_stats(merchant, day, location).alias(
-        **_seen_aliases([active_since, not_lapsed_since], day, today=today)
+    asked = [(min(day, today), since) for day, since in days]
+    stats = MemberStats.objects.for_merchant(merchant).filter(
+        merged=False, enrolled_on__lte=max(day for day, _since in asked)
     )
-    counts = stats.aggregate(
-        members=Count("pk"),
-        active=Count("pk", filter=active),
-        not_lapsed=Count("pk", filter=not_lapsed),
-        new_active=Count("pk", filter=active & since),
-    )
-    return StatusCounts(
-        members=counts["members"],
-        active=counts["active"],
-        at_risk=counts["not_lapsed"] - counts["active"],
-        lapsed=counts["members"] - counts["not_lapsed"],
-        new_active=counts["new_active"],
-    )
+    if location is not None:
+        stats = stats.filter(location=location)
+    aliases, aggregates = {}, {}
+    for index, (day, since) in enumerate(asked):
+        # Members at the end of `day`: enrolled by then, not erased by then.
+        counted = Q(enrolled_on__lte=day) & (Q(erased_on__isnull=True) | Q(erased_on__gt=day))
+        active, needs = _seen_since(day - timedelta(days=at_risk_days), day, today=today)
+        not_lapsed, more = _seen_since(day - timedelta(days=lapsed_days), day, today=today)
+        aliases |= needs | more
+        new = Q(enrolled_on__gte=since) if since else Q(pk__in=[])
+        aggregates |= {
+            f"members_{index}": Count("pk", filter=counted),
+            f"active_{index}": Count("pk", filter=counted & active),
+            f"not_lapsed_{index}": Count("pk", filter=counted & not_lapsed),
+            f"new_active_{index}": Count("pk", filter=counted & active & new),
+        }
+    counts = stats.alias(**aliases).aggregate(**aggregates)
+    return [
+        StatusCounts(
+            members=counts[f"members_{index}"],
+            active=counts[f"active_{index}"],
+            at_risk=counts[f"not_lapsed_{index}"] - counts[f"active_{index}"],
+            lapsed=counts[f"members_{index}"] - counts[f"not_lapsed_{index}"],
+            new_active=counts[f"new_active_{index}"],
+        )
+        for index in range(len(asked))
+    ]
 
 
 def members_with_status(
