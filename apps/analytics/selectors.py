@@ -302,6 +302,8 @@ def member_status_counts_on(
     for index, (day, since) in enumerate(asked):
         # Members at the end of `day`: enrolled by then, not erased by then.
         counted = Q(enrolled_on__lte=day) & (Q(erased_on__isnull=True) | Q(erased_on__gt=day))
+        if len(asked) == 1:  # one day: a filter of the scan, not of each count
+            stats, counted = stats.filter(counted), Q()
         active, needs = _seen_since(day - timedelta(days=at_risk_days), day, today=today)
         not_lapsed, more = _seen_since(day - timedelta(days=lapsed_days), day, today=today)
         aliases |= needs | more
