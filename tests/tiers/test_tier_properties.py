@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.core.merchant_config import merchant_config_changed
 from apps.programs.services import refund_record
 from apps.programs.tiers.models import MemberTier, Tier, TierChange
 from apps.programs.tiers.selectors import qualifying_total, tier_for_total, tiers_active
@@ -42,6 +43,7 @@ def test_any_sequence_keeps_the_tier_history_consistent(team, operations, calend
     TierSettings.objects.filter(merchant=team.merchant).update(
         window="calendar_year" if calendar else "rolling_12", grace_days=grace
     )
+    merchant_config_changed(team.merchant.pk)  # a bulk update: purchases must see it
     tiers = tiers_active(merchant=team.merchant)
     member = enroll(team)
     clock = datetime(2025, 1, 1, 9, tzinfo=UTC)
