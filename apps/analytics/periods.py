@@ -61,19 +61,6 @@ def day_bit(day: date) -> int:
     return 1 << (day.day - 1)
 
 
-def days_mask(first: date, last: date) -> int:
-    """The mask of the days from `first` to `last` (both included, one month)."""
-    return (1 << last.day) - (1 << (first.day - 1))
-
-
-def masks_by_month(first: date, last: date) -> dict[date, int]:
-    """For each month the range touches, the mask of the range's days in it."""
-    return {
-        month: days_mask(max(first, month), min(last, month_end(month)))
-        for month in months_between(first, last)
-    }
-
-
 @dataclass(frozen=True)
 class Period:
     """A range of the merchant's days, both ends included: what the dashboard's date
