@@ -5,12 +5,14 @@ the thresholds, the value of points and the marketing spend."""
 from __future__ import annotations
 
 import csv
+import logging
 from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
 
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
@@ -25,6 +27,8 @@ from .cards import CARDS, Choice, card_build, card_csv_rows
 from .forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
 from .periods import Period
 from .tasks import refresh_analytics
+
+logger = logging.getLogger(__name__)
 
 STATUS_TITLES = {
     selectors.Status.ACTIVE: "Active members",
@@ -62,7 +66,10 @@ def dashboard(request):
     # Opening the dashboard asks for a refresh now rather than at the minute's beat (one
     # runs at a time; a second finds the lock taken and stops). Where tasks run eagerly
     # (`make run`, no beat) this is what keeps the figures current.
-    refresh_analytics.delay()
+    try:
+        refresh_analytics.delay()
+    except OperationalError:  # the broker is down: the beat's figures will do
+        logger.warning("analytics refresh not queued: the broker did not answer")
     context = {
         "form": form,
         "choice": choice,

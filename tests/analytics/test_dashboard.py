@@ -189,3 +189,27 @@ def test_a_spend_in_a_currency_without_cents_refuses_cents(team, client_as):
     assert refused.status_code == 400
     assert "at most 0 decimals" in refused.text
     assert not MarketingSpend.objects.exists()
+
+
+def test_the_dashboard_opens_when_the_broker_is_down(team, shop, client_as, caplog):
+    """The refresh it asks for cannot be queued: the page still answers, from the beat's
+    figures."""
+    from config import celery_app
+
+    saved = {
+        key: celery_app.conf[key]
+        for key in ("broker_url", "task_always_eager", "task_publish_retry")
+    }
+    celery_app.conf.update(
+        broker_url="redis://127.0.0.1:1/0",  # nothing listens there
+        task_always_eager=False,
+        task_publish_retry=False,
+    )
+    celery_app._pool = None
+    try:
+        page = client_as(team.manager).get(reverse("analytics:dashboard"))
+    finally:
+        celery_app.conf.update(saved)
+        celery_app._pool = None
+    assert page.status_code == 200
+    assert "analytics refresh not queued" in caplog.text
