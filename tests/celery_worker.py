@@ -22,7 +22,7 @@ from config import celery_app
 from tests.conftest import REDIS_URL
 
 
-def _reset_app_caches(app) -> None:
+def reset_app_caches(app) -> None:
     """Forget broker connections and queue declarations built from the old configuration."""
     if app._pool is not None:
         app._pool.force_close_all()
@@ -47,13 +47,13 @@ def celery_worker_on_redis(name: str) -> Iterator[str]:
     }
     saved = {key: app.conf[key] for key in overrides}
     app.conf.update(overrides)
-    _reset_app_caches(app)
+    reset_app_caches(app)
     try:
         with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False):
             yield queue
     finally:
         app.conf.update(saved)
-        _reset_app_caches(app)
+        reset_app_caches(app)
         client = redis.Redis.from_url(REDIS_URL)
         leftovers = list(client.scan_iter(match=f"*{queue}*"))
         if leftovers:
