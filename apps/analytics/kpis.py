@@ -22,13 +22,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.members.models import Channel
-from apps.programs.tiers.models import Tier
 
 from . import selectors
 from .periods import Period, add_months, day_start, merchant_zone, month_start, months_apart
@@ -434,7 +432,7 @@ def kpi_members_per_tier(
             if from_tier is not None:
                 counts[from_tier] = counts.get(from_tier, 0) + count
         history.append({"day": ends[index], "members": {k: v for k, v in counts.items() if v}})
-    tiers = Tier.objects.for_merchant(merchant).order_by("threshold", "pk")
+    tiers = selectors.tiers_by_threshold(merchant)
     return TierMembers(
         tiers=[
             {"id": tier.pk, "name": tier.name, "members": now.get(tier.pk, 0)}
@@ -522,15 +520,8 @@ def kpi_enrollments(
     by_channel = selectors.enrollments_by(merchant, period, "channel", location)
     by_location = selectors.enrollments_by(merchant, period, "location_id", location)
     by_staff = selectors.enrollments_by(merchant, period, "enrolled_by_id", location)
-    locations = dict(
-        Location.objects.for_merchant(merchant)
-        .filter(pk__in=[pk for pk in by_location if pk])
-        .values_list("pk", "name")
-    )
-    users = {
-        user.pk: user.get_full_name() or user.email
-        for user in get_user_model().objects.filter(pk__in=[pk for pk in by_staff if pk])
-    }
+    locations = selectors.location_names(merchant, [pk for pk in by_location if pk])
+    users = selectors.staff_names([pk for pk in by_staff if pk])
 
     def ranked(counts: dict, describe: Callable[[Any], dict], name: str) -> list[dict]:
         """Most members first; ties by name, the unnamed (nobody, no location) last."""

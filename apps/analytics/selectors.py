@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -33,7 +34,7 @@ from apps.members.models import Member
 from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.models import ProgramSettings, Reward, RewardKind
 from apps.programs.referrals.models import Referral, ReferralStatus
-from apps.programs.tiers.models import MemberTier, TierChange
+from apps.programs.tiers.models import MemberTier, Tier, TierChange
 
 from .daybits import DayCount, DaysBetween, FirstDay
 from .models import (
@@ -350,6 +351,23 @@ def members_with_status(
     return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
 
 
+def members_behind(
+    merchant: Merchant, status: str, *, period: Period, location: Location | None = None
+) -> QuerySet[Member]:
+    """The list one click away from a number: today's active, at-risk or lapsed members
+    (at the merchant's thresholds), or "new": those who joined in the period."""
+    if status == "new":
+        return members_enrolled(merchant, period, location)
+    settings = analytics_settings_for(merchant)
+    return members_with_status(
+        merchant,
+        status,
+        at_risk_days=settings.at_risk_days,
+        lapsed_days=settings.lapsed_days,
+        location=location,
+    )
+
+
 def members_enrolled(
     merchant: Merchant, period: Period, location: Location | None = None
 ) -> QuerySet[Member]:
@@ -496,6 +514,25 @@ def referral_totals(merchant: Merchant, period: Period) -> dict[str, int]:
             )
         },
     )
+
+
+def tiers_by_threshold(merchant: Merchant) -> list[Tier]:
+    """Every tier, active or not, lowest threshold first."""
+    return list(Tier.objects.for_merchant(merchant).order_by("threshold", "pk"))
+
+
+def location_names(merchant: Merchant, ids: list[int]) -> dict[int, str]:
+    return dict(
+        Location.objects.for_merchant(merchant).filter(pk__in=ids).values_list("pk", "name")
+    )
+
+
+def staff_names(ids: list[int]) -> dict[int, str]:
+    """The people who enrolled members, by user id: full name, else email."""
+    return {
+        user.pk: user.get_full_name() or user.email
+        for user in get_user_model().objects.filter(pk__in=ids)
+    }
 
 
 def tier_counts_now(merchant: Merchant, location: Location | None = None) -> dict[int, int]:

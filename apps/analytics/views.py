@@ -129,23 +129,13 @@ def members(request, status: str):
     who joined in the period; as a page or as CSV."""
     if status not in STATUS_TITLES:
         raise Http404("No such list.")
-    merchant = request.merchant
     form = _picker(request)
     if form.is_bound and not form.is_valid():
         return render(request, "analytics/members.html", {"form": form}, status=400)
     choice = _choice(request, form)
-    if status == "new":
-        found = selectors.members_enrolled(merchant, choice.period, choice.location)
-    else:
-        settings = selectors.analytics_settings_for(merchant)
-        found = selectors.members_with_status(
-            merchant,
-            status,
-            at_risk_days=settings.at_risk_days,
-            lapsed_days=settings.lapsed_days,
-            location=choice.location,
-        )
-    found = found.order_by("-last_activity_at", "pk")
+    found = selectors.members_behind(
+        request.merchant, status, period=choice.period, location=choice.location
+    ).order_by("-last_activity_at", "pk")
     if request.GET.get("format") == "csv":
         return _members_csv(found, status)
     context = {
