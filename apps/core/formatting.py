@@ -1,0 +1,46 @@
+"""Locale-aware display of dates and numbers (Babel), for templates and messages.
+
+Everything reads the active language (`translation.get_language()`), so a page follows
+its reader and an email rendered under `translation.override(member_language(member))`
+follows the member. Services never format: they hand numbers and dates to templates.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+from django.utils import timezone, translation
+
+from .money import money_locale
+
+
+def active_locale(country: str = "") -> Locale:
+    """The CLDR locale for the active language, in a merchant's country when given."""
+    return money_locale(translation.get_language() or "en", country)
+
+
+def format_day(value: datetime.date | datetime.datetime, *, locale: Locale | None = None) -> str:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return format_date(value, "medium", locale=locale or active_locale())
+
+
+def format_moment(value: datetime.datetime, *, locale: Locale | None = None) -> str:
+    locale = locale or active_locale()
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    # CLDR's date-time pattern joins the medium date with a short time: "2 dic 2026, 14:05".
+    pattern = locale.datetime_formats["medium"]
+    return pattern.format(
+        format_time(value, "short", locale=locale), format_date(value, "medium", locale=locale)
+    )
+
+
+def format_number(value: int | float, *, locale: Locale | None = None) -> str:
+    return format_decimal(value, locale=locale or active_locale())
+
+
+
