@@ -9,7 +9,7 @@ PORT ?= 8000
 DEMO_MEMBERS ?= 500
 DEMO_PURCHASES ?= 3000
 
-.PHONY: install run test lint format worker clean
+.PHONY: install run test lint format worker clean messages
 
 install: .venv/.installed
 
@@ -21,6 +21,7 @@ install: .venv/.installed
 	@touch $@
 
 run: install
+	$(PY) manage.py compile_catalogs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --purchases $(DEMO_PURCHASES)
 	$(PY) manage.py rebuild_analytics demo
@@ -29,7 +30,15 @@ run: install
 
 test: install
 	@bin/ensure-browser
+	@bin/ensure-gettext
+	$(PY) manage.py compile_catalogs
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# After marking new strings: update locale/es and locale/ro (needs GNU gettext), translate the
+# new entries, and `make test` checks that none is missing, fuzzy or out of date.
+messages: install
+	$(PY) manage.py update_catalogs
+	$(PY) manage.py compile_catalogs
 
 lint: install
 	$(PY) -m ruff check .

@@ -14,9 +14,13 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from apps.core.catalogs import compile_catalogs
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import UserFactory
 from tests.core.factories import LocationFactory, MerchantFactory
+
+# `make test` compiles the catalogs first; a bare `pytest` gets them compiled here (Babel).
+compile_catalogs()
 
 REQUIRE_SERVICES = os.environ.get("FIDELIZA_REQUIRE_SERVICES") == "1"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

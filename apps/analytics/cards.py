@@ -14,11 +14,15 @@ from datetime import date
 from decimal import Decimal
 
 from babel import Locale
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
+from apps.core.formatting import active_locale, format_day
 from apps.core.models import Location, Merchant
-from apps.core.money import format_money, money_locale, to_major
+from apps.core.money import format_money, to_major
 
 from . import kpis
 from .periods import Period
@@ -80,7 +84,8 @@ class Format:
 
     def __init__(self, merchant: Merchant):
         self.currency = merchant.currency
-        self.locale: Locale = money_locale(merchant.language, merchant.country.code)
+        # The reader's language, written as in the merchant's country.
+        self.locale: Locale = active_locale(merchant.country.code)
 
     def money(self, minor: int | None) -> str:
         return "–" if minor is None else format_money(minor, self.currency, self.locale)
@@ -103,7 +108,9 @@ def _change(kind: str, now, before, fmt: Format) -> tuple[str, str]:
     difference = now - before
     direction = "up" if difference > 0 else "down" if difference < 0 else "flat"
     if kind == "percent":
-        return f"{'+' if difference > 0 else ''}{fmt.number(difference)} pts", direction
+        signed = f"{'+' if difference > 0 else ''}{fmt.number(difference)}"
+        # Translators: the change of a rate in percentage points, e.g. "+3 pts".
+        return _("%(change)s pts") % {"change": signed}, direction
     if not before:
         return "", direction
     share = (Decimal(difference) * 100 / Decimal(before)).quantize(Decimal("0.1"))
@@ -157,11 +164,22 @@ def _run(kpi, choice: Choice, *, with_location: bool = True):
 
 
 def _day(day: date) -> str:
+    """A day for the CSV and the links: ISO, whatever the language."""
     return day.isoformat()
 
 
 def _month(day: date) -> str:
     return day.strftime("%Y-%m")
+
+
+def _day_text(day: date) -> str:
+    """A day for people (the page, the charts), in the reader's language: "2 Dec 2026"."""
+    return format_day(day)
+
+
+def _month_text(day: date) -> str:
+    """A month for people, in the reader's language: "Dec 2026", "dic 2026"."""
+    return format_skeleton("yMMM", day, locale=active_locale())
 
 
 def _members_link(status: str, choice: Choice) -> str:
@@ -186,27 +204,35 @@ def retention_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Retention rate",
-                "(Active members at the end − new members in the period) ÷ active members at "
-                "the start × 100.",
+                _("Retention rate"),
+                _(
+                    "(Active members at the end − new members in the period) ÷ active members "
+                    "at the start × 100."
+                ),
                 "percent",
                 "rate",
             ),
             (
-                "Active at the start",
-                "Members who bought (or joined) within the at-risk threshold before the first day.",
+                _("Active at the start"),
+                _(
+                    "Members who bought (or joined) within the at-risk threshold before the "
+                    "first day."
+                ),
                 "number",
                 "members_at_start",
             ),
             (
-                "Active at the end",
-                "Members who bought (or joined) within the at-risk threshold before the last day.",
+                _("Active at the end"),
+                _(
+                    "Members who bought (or joined) within the at-risk threshold before the "
+                    "last day."
+                ),
                 "number",
                 "members_at_end",
             ),
             (
-                "New and active",
-                "Of those active at the end, the ones who joined during the period.",
+                _("New and active"),
+                _("Of those active at the end, the ones who joined during the period."),
                 "number",
                 "new_members",
             ),
@@ -222,19 +248,28 @@ def repeat_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Repeat purchase rate",
-                "Members who came back (a second visit: another day or shop) ÷ members who "
-                "bought × 100.",
+                _("Repeat purchase rate"),
+                _(
+                    "Members who came back (a second visit: another day or shop) ÷ members "
+                    "who bought × 100."
+                ),
                 "percent",
                 "rate",
             ),
             (
-                "Came back",
-                "Members with two visits or more in the period.",
+                # Translators: members who came back to buy again.
+                _("Came back"),
+                _("Members with two visits or more in the period."),
                 "number",
                 "repeat_buyers",
             ),
-            ("Bought", "Members with at least one purchase in the period.", "number", "buyers"),
+            (
+                # Translators: members who bought in the period.
+                _("Bought"),
+                _("Members with at least one purchase in the period."),
+                "number",
+                "buyers",
+            ),
         ),
     )
 
@@ -247,12 +282,12 @@ def frequency_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Purchases per buyer",
-                "Purchases in the period ÷ members who bought in it.",
+                _("Purchases per buyer"),
+                _("Purchases in the period ÷ members who bought in it."),
                 "number",
                 "per_buyer",
             ),
-            ("Purchases", "Members' purchases in the period.", "number", "purchases"),
+            (_("Purchases"), _("Members' purchases in the period."), "number", "purchases"),
         ),
     )
 
@@ -265,35 +300,43 @@ def aov_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Average order (members)",
-                "Members' revenue in the period ÷ their purchases.",
+                _("Average order (members)"),
+                _("Members' revenue in the period ÷ their purchases."),
                 "money",
                 "members",
             ),
         ),
-        note="Sales to customers who are not members are not recorded, so there is no "
-        "figure for all sales.",
+        note=_(
+            "Sales to customers who are not members are not recorded, so there is no "
+            "figure for all sales."
+        ),
     )
 
 
 def revenue_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_revenue_from_members, choice)
     series = now.series
+    revenue, refunded = _("Revenue"), _("Refunded")
     return Card(
         figures=_figures(
             fmt,
             now,
             before,
-            ("Revenue", "The amounts of members' purchases in the period.", "money", "revenue"),
-            ("Refunded", "Refunds made in the period, of any purchase.", "money", "refunded"),
-            ("Net revenue", "Revenue − refunded.", "money", "net_revenue"),
+            (
+                revenue,
+                _("The amounts of members' purchases in the period."),
+                "money",
+                "revenue",
+            ),
+            (refunded, _("Refunds made in the period, of any purchase."), "money", "refunded"),
+            (_("Net revenue"), _("Revenue − refunded."), "money", "net_revenue"),
         ),
         tables=[
             Table(
-                "Revenue by day",
-                ["Day", "Revenue", "Refunded"],
+                _("Revenue by day"),
+                [_("Day"), revenue, refunded],
                 [
-                    [_day(r["day"]), fmt.money(r["revenue"]), fmt.money(r["refunded"])]
+                    [_day_text(r["day"]), fmt.money(r["revenue"]), fmt.money(r["refunded"])]
                     for r in series
                 ],
                 [
@@ -305,11 +348,11 @@ def revenue_card(choice: Choice, fmt: Format) -> Card:
         chart={
             "type": "bar",
             "data": {
-                "labels": [_day(r["day"]) for r in series],
+                "labels": [_day_text(r["day"]) for r in series],
                 "datasets": [
-                    {"label": "Revenue", "data": [float(fmt.major(r["revenue"])) for r in series]},
+                    {"label": revenue, "data": [float(fmt.major(r["revenue"])) for r in series]},
                     {
-                        "label": "Refunded",
+                        "label": refunded,
                         "data": [float(fmt.major(r["refunded"])) for r in series],
                     },
                 ],
@@ -326,27 +369,29 @@ def clv_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Lifetime value",
-                "Average purchase value × purchases per year × average lifetime in years.",
+                _("Lifetime value"),
+                _("Average purchase value × purchases per year × average lifetime in years."),
                 "money",
                 "value",
             ),
             (
-                "Average purchase value",
-                "Net revenue of the period ÷ its purchases.",
+                _("Average purchase value"),
+                _("Net revenue of the period ÷ its purchases."),
                 "money",
                 "average_purchase_value",
             ),
             (
-                "Purchases per year",
-                "Purchases per buyer in the period, at a year's pace.",
+                _("Purchases per year"),
+                _("Purchases per buyer in the period, at a year's pace."),
                 "number",
                 "purchases_per_year",
             ),
             (
-                "Average lifetime (days)",
-                "Days from a member's first purchase to their last, averaged over members who "
-                "bought.",
+                _("Average lifetime (days)"),
+                _(
+                    "Days from a member's first purchase to their last, averaged over members "
+                    "who bought."
+                ),
                 "number",
                 "average_lifetime_days",
             ),
@@ -357,29 +402,56 @@ def clv_card(choice: Choice, fmt: Format) -> Card:
 def statuses_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_member_statuses, choice)
     risk, lapsed = now.at_risk_days, now.lapsed_days
+    active = pgettext("member status", "Active")
+    at_risk = pgettext("member status", "At risk")
+    lapsed_label = pgettext("member status", "Lapsed")
+    members = _("Members")
+    as_of = _day_text(now.as_of)
     return Card(
         figures=_figures(
             fmt,
             now,
             before,
             (
-                "Active",
-                f"Bought (or joined) in the last {risk} days.",
+                active,
+                ngettext(
+                    "Bought (or joined) in the last %(days)d day.",
+                    "Bought (or joined) in the last %(days)d days.",
+                    risk,
+                )
+                % {"days": risk},
                 "number",
                 "active",
                 _members_link(Status.ACTIVE, choice),
             ),
-            ("New", "Joined in the period.", "number", "new", _members_link("new", choice)),
             (
-                "At risk",
-                f"No purchase for more than {risk} days, up to {lapsed}.",
+                pgettext("member status", "New"),
+                _("Joined in the period."),
+                "number",
+                "new",
+                _members_link("new", choice),
+            ),
+            (
+                at_risk,
+                # Translators: "at_risk" and "lapsed" are the two thresholds, in days.
+                ngettext(
+                    "No purchase for more than %(at_risk)d day, up to %(lapsed)d.",
+                    "No purchase for more than %(at_risk)d days, up to %(lapsed)d.",
+                    risk,
+                )
+                % {"at_risk": risk, "lapsed": lapsed},
                 "number",
                 "at_risk",
                 _members_link(Status.AT_RISK, choice),
             ),
             (
-                "Lapsed",
-                f"No purchase for more than {lapsed} days.",
+                lapsed_label,
+                ngettext(
+                    "No purchase for more than %(days)d day.",
+                    "No purchase for more than %(days)d days.",
+                    lapsed,
+                )
+                % {"days": lapsed},
                 "number",
                 "lapsed",
                 _members_link(Status.LAPSED, choice),
@@ -388,23 +460,25 @@ def statuses_card(choice: Choice, fmt: Format) -> Card:
         chart={
             "type": "doughnut",
             "data": {
-                "labels": ["Active", "At risk", "Lapsed"],
-                "datasets": [{"label": "Members", "data": [now.active, now.at_risk, now.lapsed]}],
+                "labels": [active, at_risk, lapsed_label],
+                "datasets": [{"label": members, "data": [now.active, now.at_risk, now.lapsed]}],
             },
         },
         tables=[
             Table(
-                f"Members on {_day(now.as_of)}",
-                ["Status", "Members"],
+                # Translators: the caption of a table of members by status; "day" is a date.
+                _("Members on %(day)s") % {"day": as_of},
+                [_("Status"), members],
                 [
-                    ["Active", fmt.number(now.active)],
-                    ["At risk", fmt.number(now.at_risk)],
-                    ["Lapsed", fmt.number(now.lapsed)],
+                    [active, fmt.number(now.active)],
+                    [at_risk, fmt.number(now.at_risk)],
+                    [lapsed_label, fmt.number(now.lapsed)],
                 ],
-                [["Active", now.active], ["At risk", now.at_risk], ["Lapsed", now.lapsed]],
+                [[active, now.active], [at_risk, now.at_risk], [lapsed_label, now.lapsed]],
             )
         ],
-        note=f"Counted at the end of the period ({_day(now.as_of)}); the lists are of today.",
+        note=_("Counted at the end of the period (%(day)s); the lists are of today.")
+        % {"day": as_of},
     )
 
 
@@ -418,12 +492,15 @@ def cohorts_card(choice: Choice, fmt: Format) -> Card:
         merchant=choice.merchant, period=choice.period, location=choice.location
     )
     width = max((len(row.active) for row in result.rows), default=0)
-    headers = ["Joined", "Members"] + [f"Month {k}" for k in range(width)]
+    # Translators: a column of the cohort table: months since the members joined (0, 1, 2…).
+    headers = [_("Joined"), _("Members")] + [
+        _("Month %(number)d") % {"number": k} for k in range(width)
+    ]
     rows, values, classes = [], [], []
     for row in result.rows:
         padding = width - len(row.active)
         rows.append(
-            [_month(row.cohort), fmt.number(row.members)]
+            [_month_text(row.cohort), fmt.number(row.members)]
             + [fmt.percent(share) for share in row.shares]
             + [""] * padding
         )
@@ -432,48 +509,56 @@ def cohorts_card(choice: Choice, fmt: Format) -> Card:
     return Card(
         tables=[
             Table(
-                "Share of each month's new members who bought in each month after joining",
+                _("Share of each month's new members who bought in each month after joining"),
                 headers,
                 rows,
                 values,
                 classes,
             )
         ],
-        note="Month 0 is the month they joined. One row per month of the period.",
+        note=_("Month 0 is the month they joined. One row per month of the period."),
     )
 
 
 def points_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_points, choice)
+    issued = pgettext("points", "Issued")
+    redeemed = pgettext("points", "Redeemed")
+    expired = pgettext("points", "Expired")
+    taken_back = pgettext("points", "Taken back")
+    points = _("Points")
     return Card(
         figures=_figures(
             fmt,
             now,
             before,
-            ("Issued", "Earned by purchases + bonuses + added by hand.", "number", "issued"),
+            (issued, _("Earned by purchases + bonuses + added by hand."), "number", "issued"),
             (
-                "Redeemed",
-                "Spent on rewards, less what voided redemptions gave back.",
+                redeemed,
+                _("Spent on rewards, less what voided redemptions gave back."),
                 "number",
                 "redeemed",
             ),
-            ("Expired", "Points that reached their expiry unused.", "number", "expired"),
+            (expired, _("Points that reached their expiry unused."), "number", "expired"),
             (
-                "Outstanding",
-                "Held by members at the end of the period (all locations).",
+                pgettext("points", "Outstanding"),
+                _("Held by members at the end of the period (all locations)."),
                 "number",
                 "outstanding",
             ),
             (
-                "Liability",
-                "Outstanding points × the value of a point (set in the analytics settings).",
+                _("Liability"),
+                _("Outstanding points × the value of a point (set in the analytics settings)."),
                 "money",
                 "liability",
             ),
-            ("Redemption rate", "Redeemed ÷ issued × 100.", "percent", "redemption_rate"),
+            (_("Redemption rate"), _("Redeemed ÷ issued × 100."), "percent", "redemption_rate"),
             (
-                "Breakage",
-                "Expired ÷ (expired + redeemed) × 100: the share of used-up points that expired.",
+                _("Breakage"),
+                _(
+                    "Expired ÷ (expired + redeemed) × 100: the share of used-up points that "
+                    "expired."
+                ),
                 "percent",
                 "breakage",
             ),
@@ -481,10 +566,10 @@ def points_card(choice: Choice, fmt: Format) -> Card:
         chart={
             "type": "bar",
             "data": {
-                "labels": ["Issued", "Redeemed", "Expired", "Taken back"],
+                "labels": [issued, redeemed, expired, taken_back],
                 "datasets": [
                     {
-                        "label": "Points",
+                        "label": points,
                         "data": [now.issued, now.redeemed, now.expired, now.taken_back],
                     }
                 ],
@@ -492,23 +577,25 @@ def points_card(choice: Choice, fmt: Format) -> Card:
         },
         tables=[
             Table(
-                "Points in the period",
-                ["Movement", "Points"],
+                _("Points in the period"),
+                [_("Movement"), points],
                 [
-                    ["Issued", fmt.number(now.issued)],
-                    ["Redeemed", fmt.number(now.redeemed)],
-                    ["Expired", fmt.number(now.expired)],
-                    ["Taken back", fmt.number(now.taken_back)],
+                    [issued, fmt.number(now.issued)],
+                    [redeemed, fmt.number(now.redeemed)],
+                    [expired, fmt.number(now.expired)],
+                    [taken_back, fmt.number(now.taken_back)],
                 ],
                 [
-                    ["Issued", now.issued],
-                    ["Redeemed", now.redeemed],
-                    ["Expired", now.expired],
-                    ["Taken back", now.taken_back],
+                    [issued, now.issued],
+                    [redeemed, now.redeemed],
+                    [expired, now.expired],
+                    [taken_back, now.taken_back],
                 ],
             )
         ],
-        note=f"1,000 points are valued at {fmt.money(now.thousand_points_value)}.",
+        # Translators: "value" is an amount of money, e.g. "7,50 €".
+        note=_("1,000 points are valued at %(value)s.")
+        % {"value": fmt.money(now.thousand_points_value)},
     )
 
 
@@ -517,7 +604,7 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
         merchant=choice.merchant, period=choice.period, location=choice.location
     )
     tiers = result.tiers
-    headers = ["Month end"] + [tier["name"] for tier in tiers]
+    headers = [_("Month end")] + [tier["name"] for tier in tiers]
     history = [
         [row["day"]] + [row["members"].get(tier["id"], 0) for tier in tiers]
         for row in result.history
@@ -526,7 +613,8 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
         figures=[
             Figure(
                 tier["name"],
-                f"Members in {tier['name']} now.",
+                # Translators: "tier" is the name of a loyalty tier, e.g. "Gold".
+                _("Members in %(tier)s now.") % {"tier": tier["name"]},
                 tier["members"],
                 fmt.number(tier["members"]),
                 exported=tier["members"],
@@ -535,9 +623,9 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
         ],
         tables=[
             Table(
-                "Members per tier at each month's end",
+                _("Members per tier at each month's end"),
                 headers,
-                [[_day(row[0])] + [fmt.number(n) for n in row[1:]] for row in history],
+                [[_day_text(row[0])] + [fmt.number(n) for n in row[1:]] for row in history],
                 [[_day(row[0])] + row[1:] for row in history],
             )
         ]
@@ -547,7 +635,7 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
             "type": "bar",
             "stacked": True,
             "data": {
-                "labels": [_day(row[0]) for row in history],
+                "labels": [_day_text(row[0]) for row in history],
                 "datasets": [
                     {"label": tier["name"], "data": [row[1 + i] for row in history]}
                     for i, tier in enumerate(tiers)
@@ -556,7 +644,7 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
         }
         if tiers
         else None,
-        note="" if tiers else "No tiers are set up.",
+        note="" if tiers else _("No tiers are set up."),
     )
 
 
@@ -567,35 +655,73 @@ def cashback_card(choice: Choice, fmt: Format) -> Card:
             fmt,
             now,
             before,
-            ("Cashback earned", "Accrued in wallets in the period.", "money", "cashback_earned"),
-            ("Cashback taken back", "By refunds in the period.", "money", "cashback_reversed"),
-            ("In wallets", "Not yet a coupon, at the end.", "money", "cashback_outstanding"),
             (
-                "Coupons issued",
-                "From cashback, rewards, referrals, by hand.",
+                _("Cashback earned"),
+                _("Accrued in wallets in the period."),
+                "money",
+                "cashback_earned",
+            ),
+            (
+                _("Cashback taken back"),
+                _("By refunds in the period."),
+                "money",
+                "cashback_reversed",
+            ),
+            (
+                _("In wallets"),
+                _("Not yet a coupon, at the end."),
+                "money",
+                "cashback_outstanding",
+            ),
+            (
+                _("Coupons issued"),
+                _("From cashback, rewards, referrals, by hand."),
                 "number",
                 "coupons_issued",
             ),
-            ("Value issued", "What the coupons issued are worth.", "money", "coupons_issued_value"),
-            ("Coupons redeemed", "Used on a purchase in the period.", "number", "coupons_redeemed"),
-            ("Value redeemed", "What they took off baskets.", "money", "coupons_redeemed_value"),
             (
-                "Live coupons' value",
-                "Issued, not used, not expired, not void: now.",
+                _("Value issued"),
+                _("What the coupons issued are worth."),
+                "money",
+                "coupons_issued_value",
+            ),
+            (
+                _("Coupons redeemed"),
+                _("Used on a purchase in the period."),
+                "number",
+                "coupons_redeemed",
+            ),
+            (
+                _("Value redeemed"),
+                _("What they took off baskets."),
+                "money",
+                "coupons_redeemed_value",
+            ),
+            (
+                _("Live coupons' value"),
+                _("Issued, not used, not expired, not void: now."),
                 "money",
                 "coupons_outstanding_value",
             ),
         ),
-        note="For the whole business (coupons have no location).",
+        note=_("For the whole business (coupons have no location)."),
     )
 
 
 def referrals_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_referral_funnel, choice, with_location=False)
+    codes_used = _("Codes used")
+    converted = pgettext("referrals", "Converted")
     steps = [
-        ("Codes used", now.codes_used),
-        ("Converted", now.converted),
-        ("Rewarded", now.rewarded),
+        (codes_used, now.codes_used),
+        (converted, now.converted),
+        (pgettext("referrals", "Rewarded"), now.rewarded),
+    ]
+    others = [
+        (_("Reversed since"), now.reversed),
+        (_("Still pending"), now.pending),
+        (pgettext("referrals", "Expired"), now.expired),
+        (pgettext("referrals", "Rejected"), now.rejected),
     ]
     return Card(
         figures=_figures(
@@ -603,40 +729,33 @@ def referrals_card(choice: Choice, fmt: Format) -> Card:
             now,
             before,
             (
-                "Codes used",
-                "New members who joined with a friend's code in the period.",
+                codes_used,
+                _("New members who joined with a friend's code in the period."),
                 "number",
                 "codes_used",
             ),
-            ("Converted", "Of those, made a first qualifying purchase.", "number", "converted"),
-            ("Conversion rate", "Converted ÷ codes used × 100.", "percent", "conversion_rate"),
+            (converted, _("Of those, made a first qualifying purchase."), "number", "converted"),
+            (
+                _("Conversion rate"),
+                _("Converted ÷ codes used × 100."),
+                "percent",
+                "conversion_rate",
+            ),
         ),
         chart={
             "type": "bar",
             "horizontal": True,
             "data": {
                 "labels": [label for label, _n in steps],
-                "datasets": [{"label": "Referrals", "data": [n for _label, n in steps]}],
+                "datasets": [{"label": _("Referrals"), "data": [n for _label, n in steps]}],
             },
         },
         tables=[
             Table(
-                "Referral funnel",
-                ["Step", "Members"],
-                [[label, fmt.number(n)] for label, n in steps]
-                + [
-                    ["Reversed since", fmt.number(now.reversed)],
-                    ["Still pending", fmt.number(now.pending)],
-                    ["Expired", fmt.number(now.expired)],
-                    ["Rejected", fmt.number(now.rejected)],
-                ],
-                [[label, n] for label, n in steps]
-                + [
-                    ["Reversed since", now.reversed],
-                    ["Still pending", now.pending],
-                    ["Expired", now.expired],
-                    ["Rejected", now.rejected],
-                ],
+                _("Referral funnel"),
+                [_("Step"), _("Members")],
+                [[label, fmt.number(n)] for label, n in steps + others],
+                [[label, n] for label, n in steps + others],
             )
         ],
     )
@@ -644,22 +763,30 @@ def referrals_card(choice: Choice, fmt: Format) -> Card:
 
 def acquisition_card(choice: Choice, fmt: Format) -> Card:
     now, before = _run(kpis.kpi_acquisition_cost, choice, with_location=False)
+    months = {"first": _month_text(now.first_month), "last": _month_text(now.last_month)}
     return Card(
         figures=_figures(
             fmt,
             now,
             before,
             (
-                "Cost per new member",
-                "Marketing spend ÷ new members, over the whole months the period touches.",
+                _("Cost per new member"),
+                _("Marketing spend ÷ new members, over the whole months the period touches."),
                 "money",
                 "cost_per_member",
             ),
-            ("Marketing spend", "Entered per month in the analytics settings.", "money", "spend"),
-            ("New members", "Joined in those months.", "number", "new_members"),
+            (
+                _("Marketing spend"),
+                _("Entered per month in the analytics settings."),
+                "money",
+                "spend",
+            ),
+            (_("New members"), _("Joined in those months."), "number", "new_members"),
         ),
-        note=f"Months {_month(now.first_month)} to {_month(now.last_month)}."
-        + ("" if now.spend is not None else " No spend entered for them yet."),
+        # Translators: "first" and "last" are months, e.g. "Jan 2026".
+        note=_("Months %(first)s to %(last)s.") % months
+        if now.spend is not None
+        else _("Months %(first)s to %(last)s. No spend entered for them yet.") % months,
     )
 
 
@@ -667,24 +794,28 @@ def enrollments_card(choice: Choice, fmt: Format) -> Card:
     result = kpis.kpi_enrollments(
         merchant=choice.merchant, period=choice.period, location=choice.location
     )
+    members = _("Members")
+    # Translators: in the enrollments' tables, a row with no channel or no location.
+    nothing = pgettext("no channel or location", "None")
 
     def table(caption, header, rows, name):
-        named = [(row[name] or "None", row["members"]) for row in rows]
+        named = [(str(row[name] or nothing), row["members"]) for row in rows]
         return Table(
             caption,
-            [header, "Members"],
+            [header, members],
             [[label, fmt.number(n)] for label, n in named],
             [[label, n] for label, n in named],
         )
 
     staff = [
-        row | {"name": row["name"] or "Nobody (online, API, import)"} for row in result.by_staff
+        row | {"name": row["name"] or _("Nobody (online, API, import)")} for row in result.by_staff
     ]
+    new_members = _("New members")
     return Card(
         figures=[
             Figure(
-                "New members",
-                "Joined in the period.",
+                new_members,
+                _("Joined in the period."),
                 result.total,
                 fmt.number(result.total),
                 exported=result.total,
@@ -693,36 +824,36 @@ def enrollments_card(choice: Choice, fmt: Format) -> Card:
         chart={
             "type": "bar",
             "data": {
-                "labels": [row["label"] for row in result.by_channel],
+                "labels": [str(row["label"] or nothing) for row in result.by_channel],
                 "datasets": [
-                    {"label": "New members", "data": [row["members"] for row in result.by_channel]}
+                    {"label": new_members, "data": [row["members"] for row in result.by_channel]}
                 ],
             },
         },
         tables=[
-            table("By channel", "Channel", result.by_channel, "label"),
-            table("By location", "Location", result.by_location, "name"),
-            table("By staff member", "Enrolled by", staff, "name"),
+            table(_("By channel"), _("Channel"), result.by_channel, "label"),
+            table(_("By location"), _("Location"), result.by_location, "name"),
+            table(_("By staff member"), _("Enrolled by"), staff, "name"),
         ],
     )
 
 
 # name -> (title, builder), in the dashboard's order
 CARDS: dict[str, tuple[str, Callable[[Choice, Format], Card]]] = {
-    "retention": ("Retention", retention_card),
-    "repeat": ("Repeat purchases", repeat_card),
-    "frequency": ("Purchase frequency", frequency_card),
-    "aov": ("Average order value", aov_card),
-    "revenue": ("Revenue from members", revenue_card),
-    "clv": ("Customer lifetime value", clv_card),
-    "statuses": ("Members", statuses_card),
-    "cohorts": ("Cohort retention", cohorts_card),
-    "points": ("Points", points_card),
-    "tiers": ("Tiers", tiers_card),
-    "cashback": ("Cashback and coupons", cashback_card),
-    "referrals": ("Referrals", referrals_card),
-    "acquisition": ("Acquisition cost", acquisition_card),
-    "enrollments": ("Enrollments", enrollments_card),
+    "retention": (gettext_lazy("Retention"), retention_card),
+    "repeat": (gettext_lazy("Repeat purchases"), repeat_card),
+    "frequency": (gettext_lazy("Purchase frequency"), frequency_card),
+    "aov": (gettext_lazy("Average order value"), aov_card),
+    "revenue": (gettext_lazy("Revenue from members"), revenue_card),
+    "clv": (gettext_lazy("Customer lifetime value"), clv_card),
+    "statuses": (gettext_lazy("Members"), statuses_card),
+    "cohorts": (gettext_lazy("Cohort retention"), cohorts_card),
+    "points": (gettext_lazy("Points"), points_card),
+    "tiers": (pgettext_lazy("loyalty tiers", "Tiers"), tiers_card),
+    "cashback": (gettext_lazy("Cashback and coupons"), cashback_card),
+    "referrals": (gettext_lazy("Referrals"), referrals_card),
+    "acquisition": (gettext_lazy("Acquisition cost"), acquisition_card),
+    "enrollments": (gettext_lazy("Enrollments"), enrollments_card),
 }
 
 
@@ -732,10 +863,12 @@ def card_build(name: str, choice: Choice) -> Card:
 
 
 def card_csv_rows(card: Card) -> list[list[object]]:
-    """Every number of the card: its figures (with the previous period's), then each table."""
+    """Every number of the card: its figures (with the previous period's), then each table.
+    The headers and labels are in the reader's language (a spreadsheet for people, never
+    imported again); the values are raw: ISO days, money in major units."""
     rows: list[list[object]] = []
     if card.figures:
-        rows.append(["Figure", "Value", "Previous period"])
+        rows.append([_("Figure"), _("Value"), _("Previous period")])
         rows += [
             [figure.label, figure.exported, figure.previous_exported] for figure in card.figures
         ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import Location
 
@@ -13,14 +15,14 @@ from .periods import Period, add_months, month_start
 MAX_DAYS = 3 * 366  # the longest range the dashboard computes at once
 
 PRESETS = {
-    "7": "Last 7 days",
-    "30": "Last 30 days",
-    "90": "Last 90 days",
-    "365": "Last 12 months",
-    "month": "This month",
-    "last_month": "Last month",
-    "year": "This year",
-    "custom": "Custom range",
+    "7": _("Last 7 days"),
+    "30": _("Last 30 days"),
+    "90": _("Last 90 days"),
+    "365": _("Last 12 months"),
+    "month": _("This month"),
+    "last_month": _("Last month"),
+    "year": _("This year"),
+    "custom": _("Custom range"),
 }
 
 
@@ -40,17 +42,20 @@ def preset_period(preset: str, today: date) -> Period:
 class DashboardForm(forms.Form):
     """Read from the query string; an empty query means the last 30 days, compared."""
 
-    preset = forms.ChoiceField(label="Period", choices=PRESETS.items(), required=False)
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS.items(), required=False)
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To (included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     location = forms.ModelChoiceField(
-        label="Location", queryset=Location.objects.none(), required=False, empty_label="All"
+        label=_("Location"),
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label=pgettext_lazy("locations", "All"),
     )
-    compare = forms.BooleanField(label="Compare with the period before", required=False)
+    compare = forms.BooleanField(label=_("Compare with the period before"), required=False)
 
     def __init__(self, data, *, merchant, today: date):
         # Bound only when the picker was used: a bare address shows the defaults.
@@ -68,16 +73,16 @@ class DashboardForm(forms.Form):
             return cleaned
         start, end = cleaned.get("start"), cleaned.get("end")
         if start is None and "start" not in self.errors:
-            self.add_error("start", "Give the first day, or choose a period.")
+            self.add_error("start", gettext("Give the first day, or choose a period."))
         if end is None and "end" not in self.errors:
-            self.add_error("end", "Give the last day, or choose a period.")
+            self.add_error("end", gettext("Give the last day, or choose a period."))
         if start and end:
             if end < start:
-                self.add_error("end", "The last day comes on or after the first.")
+                self.add_error("end", gettext("The last day comes on or after the first."))
             elif (end - start).days >= MAX_DAYS:
-                self.add_error("end", "Choose at most three years.")
+                self.add_error("end", gettext("Choose at most three years."))
             elif start > self.today:
-                self.add_error("start", "The range starts in the future.")
+                self.add_error("start", gettext("The range starts in the future."))
         return cleaned
 
     def choice(self) -> tuple[Period, Location | None, bool]:
@@ -91,24 +96,24 @@ class DashboardForm(forms.Form):
 
 class AnalyticsSettingsForm(forms.Form):
     at_risk_days = forms.IntegerField(
-        label="At risk after (days without a purchase)", min_value=1, max_value=3649
+        label=_("At risk after (days without a purchase)"), min_value=1, max_value=3649
     )
     lapsed_days = forms.IntegerField(
-        label="Lapsed after (days without a purchase)", min_value=2, max_value=3650
+        label=_("Lapsed after (days without a purchase)"), min_value=2, max_value=3650
     )
     thousand_points_value = forms.DecimalField(
-        label="What 1,000 points are worth",
+        label=_("What 1,000 points are worth"),
         required=False,
         min_value=0,
         decimal_places=2,
-        help_text="In your currency, for the points liability. Empty: taken from your rewards.",
+        help_text=_("In your currency, for the points liability. Empty: taken from your rewards."),
     )
 
 
 class MarketingSpendForm(forms.Form):
     month = forms.DateField(
-        label="Month",
+        label=_("Month"),
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         input_formats=["%Y-%m", "%Y-%m-%d"],
     )
-    amount = forms.DecimalField(label="Spent on marketing", min_value=0, decimal_places=2)
+    amount = forms.DecimalField(label=_("Spent on marketing"), min_value=0, decimal_places=2)

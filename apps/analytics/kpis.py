@@ -522,6 +522,8 @@ def kpi_enrollments(
     by_staff = selectors.enrollments_by(merchant, period, "enrolled_by_id", location)
     locations = selectors.location_names(merchant, [pk for pk in by_location if pk])
     users = selectors.staff_names([pk for pk in by_staff if pk])
+    # The channels' names in the reader's language, as plain strings (sorted, sent as JSON).
+    channels = {value: str(label) for value, label in Channel.choices}
 
     def ranked(counts: dict, describe: Callable[[Any], dict], name: str) -> list[dict]:
         """Most members first; ties by name, the unnamed (nobody, no location) last."""
@@ -532,7 +534,7 @@ def kpi_enrollments(
         total=sum(by_channel.values()),
         by_channel=ranked(
             by_channel,
-            lambda channel: {"channel": channel, "label": dict(Channel.choices).get(channel)},
+            lambda channel: {"channel": channel, "label": channels.get(channel)},
             "label",
         ),
         by_location=ranked(

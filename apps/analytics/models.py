@@ -12,6 +12,7 @@ one; two partial unique constraints stand in for one that would treat NULLs as e
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.tenancy import TenantModel
 
@@ -22,12 +23,17 @@ class AnalyticsSettings(TenantModel):
     """How a merchant reads its figures. One row per merchant, created on first use."""
 
     at_risk_days = models.PositiveSmallIntegerField(
-        default=90, help_text="A member with no purchase for longer than this is at risk."
+        _("at risk after (days)"),
+        default=90,
+        help_text=_("A member with no purchase for longer than this is at risk."),
     )
     lapsed_days = models.PositiveSmallIntegerField(
-        default=180, help_text="A member with no purchase for longer than this has lapsed."
+        _("lapsed after (days)"),
+        default=180,
+        help_text=_("A member with no purchase for longer than this has lapsed."),
     )
     thousand_points_value = models.PositiveBigIntegerField(
+        _("value of 1,000 points"),
         null=True,
         blank=True,
         help_text="What 1,000 points are worth, in minor units (the points liability). "
@@ -37,7 +43,8 @@ class AnalyticsSettings(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "analytics settings"
+        verbose_name = _("analytics settings")
+        verbose_name_plural = _("analytics settings")
         constraints = [
             models.UniqueConstraint("merchant", name="analytics_one_settings_row"),
             models.CheckConstraint(
@@ -55,11 +62,13 @@ class AnalyticsSettings(TenantModel):
 class MarketingSpend(TenantModel):
     """What the merchant spent on marketing in one calendar month (acquisition cost)."""
 
-    month = models.DateField(help_text="The first day of the month.")
-    amount = models.BigIntegerField(help_text="Minor units.")
+    month = models.DateField(_("month"), help_text="The first day of the month.")
+    amount = models.BigIntegerField(_("amount"), help_text="Minor units.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("marketing spend")
+        verbose_name_plural = _("marketing spend")
         ordering = ["-month"]
         constraints = [
             models.UniqueConstraint("merchant", "month", name="analytics_one_spend_per_month"),

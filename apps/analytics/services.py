@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
+from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.services import audit_record
 
@@ -36,14 +38,19 @@ def analytics_settings_update(
     """Set when a member counts as at risk and as lapsed (days without a purchase), and
     what 1,000 points are worth in minor units (None: derived from the rewards)."""
     if not _whole(at_risk_days, 1, MAX_DAYS - 1):
-        raise DomainError(f"Give 1 to {MAX_DAYS - 1:,} days.", field="at_risk_days")
+        raise DomainError(
+            # Translators: "most" is the largest number of days allowed (3,649).
+            gettext("Give 1 to %(most)s days.") % {"most": format_number(MAX_DAYS - 1)},
+            field="at_risk_days",
+        )
     if not _whole(lapsed_days, at_risk_days + 1, MAX_DAYS):
         raise DomainError(
-            "Lapsed comes after at risk: give more days than for at risk.", field="lapsed_days"
+            gettext("Lapsed comes after at risk: give more days than for at risk."),
+            field="lapsed_days",
         )
     if thousand_points_value is not None and not _whole(thousand_points_value, 0, MAX_AMOUNT):
         raise DomainError(
-            "Give what 1,000 points are worth in cents (or leave it empty).",
+            gettext("Give what 1,000 points are worth in cents (or leave it empty)."),
             field="thousand_points_value",
         )
     settings = analytics_settings_for(merchant)
@@ -78,9 +85,9 @@ def marketing_spend_set(
     """Record what was spent on marketing in `month` (any day of it), replacing what was
     entered before for that month. Zero clears it."""
     if not isinstance(month, date):
-        raise DomainError("Give the month.", field="month")
+        raise DomainError(gettext("Give the month."), field="month")
     if not _whole(amount, 0, MAX_AMOUNT):
-        raise DomainError("Give the amount in cents, zero or more.", field="amount")
+        raise DomainError(gettext("Give the amount in cents, zero or more."), field="amount")
     first_day = month_start(month)
     MarketingSpend.objects.bulk_create(
         [MarketingSpend(merchant=merchant, month=first_day, amount=amount)],

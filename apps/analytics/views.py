@@ -11,6 +11,9 @@ from datetime import timedelta
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
@@ -31,10 +34,10 @@ from .tasks import refresh_analytics
 logger = logging.getLogger(__name__)
 
 STATUS_TITLES = {
-    selectors.Status.ACTIVE: "Active members",
-    selectors.Status.AT_RISK: "Members at risk",
-    selectors.Status.LAPSED: "Lapsed members",
-    "new": "New members",
+    selectors.Status.ACTIVE: _("Active members"),
+    selectors.Status.AT_RISK: _("Members at risk"),
+    selectors.Status.LAPSED: _("Lapsed members"),
+    "new": _("New members"),
 }
 
 
@@ -114,13 +117,16 @@ def card_csv(request, name: str):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     for row in card_csv_rows(card_build(name, choice)):
-        writer.writerow(
-            [
-                safe_cell(cell) if isinstance(cell, str) else "" if cell is None else cell
-                for cell in row
-            ]
-        )
+        writer.writerow([_csv_cell(cell) for cell in row])
     return response
+
+
+def _csv_cell(cell):
+    """A card's CSV cell: text (labels, translated headers, names) kept from running as a
+    formula; numbers as they are."""
+    if isinstance(cell, Promise):  # a lazy translation
+        cell = str(cell)
+    return safe_cell(cell) if isinstance(cell, str) else "" if cell is None else cell
 
 
 @merchant_view(Role.MANAGER)
@@ -219,7 +225,7 @@ def settings_update(request):
         except ValueError as error:  # more decimals than the currency has
             form.add_error("thousand_points_value", str(error))
         else:
-            messages.success(request, "Analytics settings saved.")
+            messages.success(request, gettext("Analytics settings saved."))
             return redirect("analytics:settings")
     return _settings_page(request, settings_form=form, status=400)
 
@@ -241,6 +247,6 @@ def spend_update(request):
         except ValueError as error:  # more decimals than the currency has
             form.add_error("amount", str(error))
         else:
-            messages.success(request, "Marketing spend saved.")
+            messages.success(request, gettext("Marketing spend saved."))
             return redirect("analytics:settings")
     return _settings_page(request, spend_form=form, status=400)

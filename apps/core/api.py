@@ -10,6 +10,7 @@ Errors always read `{"code": ..., "message": ..., "errors": {field: [messages]}}
 from __future__ import annotations
 
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+from .middleware import activate_merchant_language
 from .models import ApiKey
 
 
@@ -54,13 +56,13 @@ def api_exception_handler(exc, context):
         body = error_body(exc.code, exc.message, errors) | exc.details
         return Response(body, status=exc.status)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found.")
+        exc = exceptions.NotFound(gettext("Not found."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail)
-        first = next(iter(errors.values()))[0] if errors else "The request is not valid."
+        first = next(iter(errors.values()))[0] if errors else gettext("The request is not valid.")
         response.data = error_body("invalid", first, errors)
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
@@ -117,21 +119,34 @@ class ApiView(APIView):
 
     query_parameters: frozenset[str] = frozenset()
 
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
+        # The key is known now: answer in its merchant's language unless the request's
+        # Accept-Language names one of ours (apps/core/middleware.py).
+        if isinstance(request.auth, ApiKey):
+            activate_merchant_language(request, request.auth.merchant)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         unknown = sorted(set(request.query_params) - self.query_parameters)
         if unknown:
-            raise exceptions.ValidationError(
-                {name[:50]: ["This endpoint takes no such parameter."] for name in unknown[:5]}
-            )
+            message = gettext("This endpoint takes no such parameter.")
+            raise exceptions.ValidationError({name[:50]: [message] for name in unknown[:5]})
         if len(request.headers.get("Idempotency-Key", "")) > 255:
             raise exceptions.ValidationError(
-                {"Idempotency-Key": ["Keep the Idempotency-Key within 255 characters."]}
+                {
+                    "Idempotency-Key": [
+                        gettext("Keep the %(header)s within 255 characters.")
+                        % {"header": "Idempotency-Key"}
+                    ]
+                }
             )
         for name, value in [*kwargs.items(), *request.query_params.lists()]:
             values = value if isinstance(value, list) else [value]
             if any("\x00" in str(item) for item in values):
-                raise exceptions.ValidationError({name: ["This value holds a NUL character."]})
+                raise exceptions.ValidationError(
+                    {name: [gettext("This value holds a NUL character.")]}
+                )
 
 
 class TextField(serializers.CharField):
@@ -148,4 +163,4 @@ class TextField(serializers.CharField):
 def api_not_found(request, *args, **kwargs):
     """Any path under the API that names no route (an id with a newline, a typo): a 404 in
     the API's error shape, not the site's HTML page."""
-    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    return JsonResponse(error_body("not_found", gettext("No such endpoint.")), status=404)

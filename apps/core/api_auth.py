@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -42,10 +43,15 @@ class ApiKeyAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Send the key as “Authorization: Bearer <key>”.")
+            raise exceptions.AuthenticationFailed(
+                # Translators: %(header)s is an HTTP header, kept as is.
+                gettext("Send the key as “%(header)s”.") % {"header": "Authorization: Bearer <key>"}
+            )
         api_key = api_key_authenticate(parts[1].decode("latin-1"))
         if api_key is None:
-            raise exceptions.AuthenticationFailed("This API key is not valid or was revoked.")
+            raise exceptions.AuthenticationFailed(
+                gettext("This API key is not valid or was revoked.")
+            )
         return ApiClient(api_key), api_key
 
     def authenticate_header(self, request):
@@ -63,7 +69,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 class KeyScope(BasePermission):
     """Any key reads; only a read-and-write key changes anything."""
 
-    message = "This API key is read only."
+    message = gettext_lazy("This API key is read only.")
 
     def has_permission(self, request, view):
         api_key = request.auth

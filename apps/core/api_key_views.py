@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .api_keys import api_key_create, api_key_revoke
@@ -14,12 +16,12 @@ from .selectors import api_key_list
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=80, help_text="What uses it: “Web shop”.")
+    name = forms.CharField(label=_("Name"), max_length=80, help_text=_("What uses it: “Web shop”."))
     scope = forms.ChoiceField(
-        label="Access",
+        label=_("Access"),
         choices=ApiKeyScope.choices,
         initial=ApiKeyScope.WRITE,
-        help_text="A read-only key can look members up but not record anything.",
+        help_text=_("A read-only key can look members up but not record anything."),
     )
 
 
@@ -49,5 +51,9 @@ def api_keys(request):
 def api_key_revoke_view(request, pk: int):
     api_key = get_for_merchant_or_404(ApiKey, request, pk=pk)
     if api_key_revoke(api_key=api_key, actor=request.user):
-        messages.success(request, f"Revoked {api_key.name}: it no longer works.")
+        messages.success(
+            request,
+            # Translators: %(name)s is the API key's name, e.g. "Web shop".
+            gettext("Revoked %(name)s: it no longer works.") % {"name": api_key.name},
+        )
     return redirect("core:api_keys")

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from apps.accounts.models import User
 
 from .errors import DomainError
 from .models import ApiKey, ApiKeyScope, Merchant
-from .services import audit_record
+from .services import audit_record, stored_label
 
 KEY_START = "fdz_"
 PREFIX_LENGTH = 10
@@ -50,11 +51,19 @@ class IssuedKey:
 def api_key_create(*, merchant: Merchant, actor: User | None, name: str, scope: str) -> IssuedKey:
     name = (name or "").strip()
     if not name:
-        raise DomainError("Name the key after what uses it (“Web shop”).", field="name")
+        raise DomainError(gettext("Name the key after what uses it (“Web shop”)."), field="name")
     if len(name) > 80:
-        raise DomainError("Keep the name within 80 characters.", field="name")
+        raise DomainError(
+            ngettext(
+                "Keep the name within %(max_length)d character.",
+                "Keep the name within %(max_length)d characters.",
+                80,
+            )
+            % {"max_length": 80},
+            field="name",
+        )
     if scope not in ApiKeyScope.values:
-        raise DomainError("Choose read only or read and write.", field="scope")
+        raise DomainError(gettext("Choose read only or read and write."), field="scope")
     prefix = _random_base32(PREFIX_LENGTH)
     key = f"{KEY_START}{prefix}_{_random_base32(32)}"
     api_key = ApiKey.objects.create(
@@ -65,11 +74,12 @@ def api_key_create(*, merchant: Merchant, actor: User | None, name: str, scope: 
         scope=scope,
         created_by=actor,
     )
+    access = stored_label(ApiKeyScope(scope).label).lower()
     audit_record(
         merchant=merchant,
         actor=actor,
         action="api_key.created",
-        summary=f"Created the API key {name} ({prefix}…, {ApiKeyScope(scope).label.lower()})",
+        summary=f"Created the API key {name} ({prefix}…, {access})",
         target=api_key,
     )
     return IssuedKey(api_key, key)

@@ -14,7 +14,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from django.utils import timezone, translation
 
-from .money import money_locale
+from .money import format_money, money_locale
 
 
 def active_locale(country: str = "") -> Locale:
@@ -43,4 +43,7 @@ def format_number(value: int | float, *, locale: Locale | None = None) -> str:
     return format_decimal(value, locale=locale or active_locale())
 
 
-
+def format_merchant_money(minor: int, merchant) -> str:
+    """An amount of the merchant's currency for the reader: their language, written as in the
+    merchant's country ('12,50 €' for an English reader of a Spanish shop)."""
+    return format_money(minor, merchant.currency, active_locale(merchant.country.code))

@@ -4,6 +4,8 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from . import money
@@ -23,47 +25,50 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
 
 
 class MerchantForm(forms.Form):
-    name = forms.CharField(label="Business name", max_length=120)
+    name = forms.CharField(label=_("Business name"), max_length=120)
     currency = forms.ChoiceField(
-        label="Currency", choices=money.currency_choices, help_text="Used for every amount."
+        label=_("Currency"), choices=money.currency_choices, help_text=_("Used for every amount.")
     )
     country = forms.ChoiceField(
-        label="Country",
+        label=_("Country"),
         choices=lambda: list(countries),
-        help_text="Phone numbers written without a country prefix are read as this country's.",
+        help_text=_("Phone numbers written without a country prefix are read as this country's."),
     )
     timezone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         choices=_timezone_choices,
-        help_text="Days, birthdays and expiry dates follow this time zone.",
+        help_text=_("Days, birthdays and expiry dates follow this time zone."),
     )
     language = forms.ChoiceField(
-        label="Language", choices=settings.LANGUAGES, help_text="For emails and formatting."
+        label=_("Language"), choices=settings.LANGUAGES, help_text=_("For emails and formatting.")
     )
 
 
 class LocationForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=120)
-    address = forms.CharField(label="Address", max_length=255, required=False)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
 
 
 class LocationEditForm(LocationForm):
     is_active = forms.BooleanField(
-        label="Open", required=False, help_text="Closed locations are hidden from the counter."
+        # Translators: a checkbox: the location is open (in use at the counter).
+        label=pgettext_lazy("location", "Open"),
+        required=False,
+        help_text=_("Closed locations are hidden from the counter."),
     )
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="Email")
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.STAFF)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.STAFF)
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class LocationChoiceForm(forms.Form):
-    location = forms.ModelChoiceField(label="Your location", queryset=None, empty_label=None)
+    location = forms.ModelChoiceField(label=_("Your location"), queryset=None, empty_label=None)
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,13 +80,14 @@ class SwitchMerchantForm(forms.Form):
 
 
 class InvitationSignupForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     password1 = forms.CharField(
-        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     password2 = forms.CharField(
-        label="Password (again)", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password (again)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args, email: str, **kwargs):
@@ -92,7 +98,7 @@ class InvitationSignupForm(forms.Form):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", gettext("The two passwords differ."))
         elif first:
             from apps.accounts.models import User
 

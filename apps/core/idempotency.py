@@ -26,6 +26,7 @@ from functools import wraps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from .errors import Conflict, DomainError
@@ -64,7 +65,8 @@ def _lock_key(merchant: Merchant, key: str) -> bool:
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            "This Idempotency-Key was used for another request.", field=HEADER
+            gettext("This %(header)s was used for another request.") % {"header": HEADER},
+            field=HEADER,
         )
     response = Response(record.response_body, status=record.response_status)
     response["Idempotent-Replayed"] = "true"
@@ -80,13 +82,17 @@ def idempotent(handler):
         if not key:
             return handler(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
-            raise DomainError(f"Keep the {HEADER} within 255 characters.", field=HEADER)
+            raise DomainError(
+                gettext("Keep the %(header)s within 255 characters.") % {"header": HEADER},
+                field=HEADER,
+            )
         merchant = request.auth.merchant
         fingerprint = _fingerprint(request)
         with transaction.atomic():
             if not _lock_key(merchant, key):
                 raise IdempotencyKeyInUse(
-                    "A request with this Idempotency-Key is still running: retry shortly.",
+                    gettext("A request with this %(header)s is still running: retry shortly.")
+                    % {"header": HEADER},
                     field=HEADER,
                 )
             stored = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).one_or_none()
@@ -109,7 +115,8 @@ def idempotent(handler):
             except IntegrityError:  # SQLite only: a twin committed first; undo ours
                 transaction.set_rollback(True)
                 raise IdempotencyKeyInUse(
-                    "A request with this Idempotency-Key was just answered: retry it.",
+                    gettext("A request with this %(header)s was just answered: retry it.")
+                    % {"header": HEADER},
                     field=HEADER,
                 ) from None
             return response

@@ -13,6 +13,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
+from django.utils.translation import get_language, gettext
 
 # Codes in ISO 4217 that are not money a shop takes (funds, metals, testing, SDR).
 _NOT_SHOP_CURRENCIES = frozenset(
@@ -62,7 +63,8 @@ def is_currency(code: str) -> bool:
 
 
 def currency_choices() -> list[tuple[str, str]]:
-    names = Locale("en").currencies
+    """Every currency, named in the reader's language: 'EUR · euro' for a Spanish reader."""
+    names = money_locale(get_language() or "en").currencies
     return sorted((code, f"{code} · {names.get(code, code)}") for code in _iso_codes())
 
 
@@ -76,13 +78,21 @@ def to_minor(amount: str | Decimal, currency: str) -> int:
     try:
         value = Decimal(str(amount).strip())
     except InvalidOperation as error:
-        raise ValueError(f"{amount!r} is not an amount") from error
+        raise ValueError(not_an_amount(amount)) from error
     if not value.is_finite():
-        raise ValueError(f"{amount!r} is not an amount")
+        raise ValueError(not_an_amount(amount))
     scaled = value.scaleb(minor_digits(currency))
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} amounts have at most {minor_digits(currency)} decimals")
+        # Forms show this message to the person who typed the amount.
+        raise ValueError(
+            gettext("%(currency)s amounts have at most %(digits)s decimals")
+            % {"currency": currency, "digits": minor_digits(currency)}
+        )
     return int(scaled)
+
+
+def not_an_amount(amount) -> str:
+    return gettext("%(amount)s is not an amount") % {"amount": repr(amount)}
 
 
 def to_major(minor: int, currency: str) -> Decimal:

@@ -5,35 +5,47 @@ Each app that adds a page for its users adds it here, with the least role that m
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from .models import Membership, Role
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise  # translated when shown
     url_name: str
     min_role: str
     section: str = "main"
 
 
 NAVIGATION = [
-    NavItem("Home", "core:home", Role.STAFF),
-    NavItem("Counter", "members:counter", Role.STAFF),
-    NavItem("Check a coupon", "coupons:check", Role.STAFF),
-    NavItem("Analytics", "analytics:dashboard", Role.MANAGER),
-    NavItem("Members", "members:list", Role.MANAGER),
-    NavItem("Coupons", "coupons:list", Role.MANAGER),
-    NavItem("Points", "programs:program", Role.MANAGER, "program"),
-    NavItem("Rewards", "programs:reward_list", Role.MANAGER, "program"),
-    NavItem("Tiers", "tiers:page", Role.MANAGER, "program"),
-    NavItem("Cashback", "coupons:cashback", Role.MANAGER, "program"),
-    NavItem("Referrals", "referrals:overview", Role.MANAGER, "program"),
-    NavItem("Locations", "core:location_list", Role.MANAGER, "settings"),
-    NavItem("Team", "core:team", Role.OWNER, "settings"),
-    NavItem("Business", "core:merchant_settings", Role.OWNER, "settings"),
-    NavItem("API keys", "core:api_keys", Role.OWNER, "settings"),
-    NavItem("Webhooks", "core:webhooks", Role.OWNER, "settings"),
-    NavItem("Activity log", "core:audit_log", Role.MANAGER, "settings"),
+    NavItem(pgettext_lazy("navigation", "Home"), "core:home", Role.STAFF),
+    # Translators: the menu entry of the page where staff serve customers at the shop counter.
+    NavItem(pgettext_lazy("navigation", "Counter"), "members:counter", Role.STAFF),
+    NavItem(_("Check a coupon"), "coupons:check", Role.STAFF),
+    NavItem(_("Analytics"), "analytics:dashboard", Role.MANAGER),
+    NavItem(_("Members"), "members:list", Role.MANAGER),
+    NavItem(_("Coupons"), "coupons:list", Role.MANAGER),
+    # Translators: the menu entry of the points program's settings.
+    NavItem(pgettext_lazy("navigation", "Points"), "programs:program", Role.MANAGER, "program"),
+    NavItem(_("Rewards"), "programs:reward_list", Role.MANAGER, "program"),
+    NavItem(pgettext_lazy("loyalty tier", "Tiers"), "tiers:page", Role.MANAGER, "program"),
+    NavItem(_("Cashback"), "coupons:cashback", Role.MANAGER, "program"),
+    NavItem(_("Referrals"), "referrals:overview", Role.MANAGER, "program"),
+    NavItem(_("Locations"), "core:location_list", Role.MANAGER, "settings"),
+    NavItem(_("Team"), "core:team", Role.OWNER, "settings"),
+    NavItem(
+        # Translators: the menu entry of the business's details (name, currency, time zone).
+        pgettext_lazy("navigation", "Business"),
+        "core:merchant_settings",
+        Role.OWNER,
+        "settings",
+    ),
+    NavItem(_("API keys"), "core:api_keys", Role.OWNER, "settings"),
+    NavItem(_("Webhooks"), "core:webhooks", Role.OWNER, "settings"),
+    NavItem(_("Activity log"), "core:audit_log", Role.MANAGER, "settings"),
 ]
 
 

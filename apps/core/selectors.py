@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 
@@ -91,30 +92,34 @@ def onboarding_checklist(*, membership: Membership) -> list[ChecklistStep]:
     merchant, user = membership.merchant, membership.user
     steps = [
         ChecklistStep(
-            title="Check your business details",
-            description="Currency, country (for phone numbers), time zone and language.",
+            title=gettext("Check your business details"),
+            description=gettext("Currency, country (for phone numbers), time zone and language."),
             done=AuditLog.objects.for_merchant(merchant).filter(action="merchant.updated").exists(),
             url_name="core:merchant_settings",
             min_role=Role.OWNER,
         ),
         ChecklistStep(
-            title="Add your shops",
-            description="Every purchase and enrollment at the counter records where it happened.",
+            title=gettext("Add your shops"),
+            description=gettext(
+                "Every purchase and enrollment at the counter records where it happened."
+            ),
             done=Location.objects.for_merchant(merchant).exists(),
             url_name="core:location_list",
             min_role=Role.MANAGER,
         ),
         ChecklistStep(
-            title="Invite your team",
-            description="Managers configure the program; counter staff serve customers.",
+            title=gettext("Invite your team"),
+            description=gettext("Managers configure the program; counter staff serve customers."),
             done=Membership.objects.for_merchant(merchant).count() > 1
             or Invitation.objects.for_merchant(merchant).exists(),
             url_name="core:team",
             min_role=Role.OWNER,
         ),
         ChecklistStep(
-            title="Turn on two-factor authentication",
-            description="Your account controls your customers' data: protect it with a code app.",
+            title=gettext("Turn on two-factor authentication"),
+            description=gettext(
+                "Your account controls your customers' data: protect it with a code app."
+            ),
             done=Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
             url_name="mfa_index",
             min_role=Role.STAFF,

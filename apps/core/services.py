@@ -9,8 +9,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import user_exists_with_email
@@ -42,19 +43,35 @@ def audit_record(
     )
 
 
-def _clean_name(value: str, *, max_length: int, what: str) -> str:
+def stored_label(label) -> str:
+    """A choice's label as written into the activity log: a summary is stored data, kept in
+    English whatever the language of the person whose action it records."""
+    with translation.override("en"):
+        return str(label)
+
+
+def _clean_name(value: str, *, max_length: int, missing: str) -> str:
+    """`missing`: the (translated) refusal when the name is empty."""
     name = value.strip()
     if not name:
-        raise DomainError(f"Give the {what} a name.", field="name")
+        raise DomainError(missing, field="name")
     if len(name) > max_length:
-        raise DomainError(f"Keep the name within {max_length} characters.", field="name")
+        raise DomainError(
+            ngettext(
+                "Keep the name within %(max_length)d character.",
+                "Keep the name within %(max_length)d characters.",
+                max_length,
+            )
+            % {"max_length": max_length},
+            field="name",
+        )
     return name
 
 
 def _clean_address(value: str) -> str:
     address = value.strip()
     if len(address) > 255:
-        raise DomainError("Keep the address within 255 characters.", field="address")
+        raise DomainError(gettext("Keep the address within 255 characters."), field="address")
     return address
 
 
@@ -67,13 +84,29 @@ def _validate_merchant_fields(*, currency: str, country: str, timezone_name: str
     from django_countries import countries
 
     if not money.is_currency(currency):
-        raise DomainError(f"{currency!r} is not an ISO 4217 currency code.", field="currency")
+        raise DomainError(
+            # Translators: %(code)s is the refused code, in quotes: 'XYZ'.
+            gettext("%(code)s is not an ISO 4217 currency code.") % {"code": repr(currency)},
+            field="currency",
+        )
     if country not in dict(countries):
-        raise DomainError(f"{country!r} is not an ISO 3166 country code.", field="country")
+        raise DomainError(
+            # Translators: %(code)s is the refused code, in quotes: 'XX'.
+            gettext("%(code)s is not an ISO 3166 country code.") % {"code": repr(country)},
+            field="country",
+        )
     if timezone_name not in available_timezones():
-        raise DomainError(f"{timezone_name!r} is not a known time zone.", field="timezone")
+        raise DomainError(
+            # Translators: %(name)s is the refused time zone name, in quotes: 'Mars/Base'.
+            gettext("%(name)s is not a known time zone.") % {"name": repr(timezone_name)},
+            field="timezone",
+        )
     if language not in dict(settings.LANGUAGES):
-        raise DomainError(f"{language!r} is not a supported language.", field="language")
+        raise DomainError(
+            # Translators: %(code)s is the refused language code, in quotes: 'xx'.
+            gettext("%(code)s is not a supported language.") % {"code": repr(language)},
+            field="language",
+        )
 
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -100,16 +133,22 @@ def merchant_create(
     slug: str | None = None,
 ) -> Merchant:
     """A new business with `owner` as its first owner."""
-    name = _clean_name(name, max_length=120, what="business")
+    name = _clean_name(name, max_length=120, missing=gettext("Give the business a name."))
     _validate_merchant_fields(
         currency=currency, country=country, timezone_name=timezone_name, language=language
     )
     if slug is not None and not (_SLUG.fullmatch(slug) and len(slug) <= 60):
         raise DomainError(
-            "A slug is lowercase letters, digits and hyphens, up to 60 characters.", field="slug"
+            gettext("A slug is lowercase letters, digits and hyphens, up to 60 characters."),
+            field="slug",
         )
     if slug is not None and Merchant.objects.filter(slug=slug).exists():
-        raise Conflict(f"The slug {slug!r} is taken.", field="slug", code="slug_taken")
+        raise Conflict(
+            # Translators: %(slug)s is the slug in quotes, e.g. 'cafe-luna'.
+            gettext("The slug %(slug)s is taken.") % {"slug": repr(slug)},
+            field="slug",
+            code="slug_taken",
+        )
     try:
         with transaction.atomic():
             merchant = Merchant.objects.create(
@@ -121,7 +160,7 @@ def merchant_create(
                 language=language,
             )
     except IntegrityError as error:  # a concurrent create took the slug first
-        raise Conflict("That slug was just taken; try again.", field="slug") from error
+        raise Conflict(gettext("That slug was just taken; try again."), field="slug") from error
     Membership.objects.create(merchant=merchant, user=owner, role=Role.OWNER)
     audit_record(
         merchant=merchant,
@@ -144,7 +183,7 @@ def merchant_update(
     timezone_name: str,
     language: str,
 ) -> Merchant:
-    name = _clean_name(name, max_length=120, what="business")
+    name = _clean_name(name, max_length=120, missing=gettext("Give the business a name."))
     _validate_merchant_fields(
         currency=currency, country=country, timezone_name=timezone_name, language=language
     )
@@ -186,7 +225,7 @@ def _save_location(location: Location) -> None:
             location.save()
     except IntegrityError as error:
         raise Conflict(
-            "A location with this name already exists.", field="name", code="name_taken"
+            gettext("A location with this name already exists."), field="name", code="name_taken"
         ) from error
 
 
@@ -194,10 +233,12 @@ def _save_location(location: Location) -> None:
 def location_create(
     *, merchant: Merchant, actor: User | None, name: str, address: str = ""
 ) -> Location:
-    name = _clean_name(name, max_length=120, what="location")
+    name = _clean_name(name, max_length=120, missing=gettext("Give the location a name."))
     address = _clean_address(address)
     if location_name_taken(merchant=merchant, name=name):
-        raise Conflict("A location with this name already exists.", field="name", code="name_taken")
+        raise Conflict(
+            gettext("A location with this name already exists."), field="name", code="name_taken"
+        )
     location = Location(merchant=merchant, name=name, address=address)
     _save_location(location)
     audit_record(
@@ -214,10 +255,12 @@ def location_create(
 def location_update(
     *, location: Location, actor: User, name: str, address: str, is_active: bool
 ) -> Location:
-    name = _clean_name(name, max_length=120, what="location")
+    name = _clean_name(name, max_length=120, missing=gettext("Give the location a name."))
     address = _clean_address(address)
     if location_name_taken(merchant=location.merchant, name=name, exclude_pk=location.pk):
-        raise Conflict("A location with this name already exists.", field="name", code="name_taken")
+        raise Conflict(
+            gettext("A location with this name already exists."), field="name", code="name_taken"
+        )
     location.name, location.address, location.is_active = name, address, is_active
     _save_location(location)
     audit_record(
@@ -257,7 +300,7 @@ def _issue_invitation(
             )
     except IntegrityError as error:  # two invitations to one address at the same moment
         raise Conflict(
-            f"An invitation to {email} was sent a moment ago.",
+            gettext("An invitation to %(email)s was sent a moment ago.") % {"email": email},
             field="email",
             code="invitation_pending",
         ) from error
@@ -280,9 +323,13 @@ def invitation_create(
     """Invite `email` to the team. A pending invitation to the same address is replaced."""
     email = email.strip().lower()
     if role not in Role.values:
-        raise DomainError("Choose a role.", field="role")
+        raise DomainError(gettext("Choose a role."), field="role")
     if Membership.objects.for_merchant(merchant).filter(user__email__iexact=email).exists():
-        raise Conflict(f"{email} is already on the team.", field="email", code="already_member")
+        raise Conflict(
+            gettext("%(email)s is already on the team.") % {"email": email},
+            field="email",
+            code="already_member",
+        )
     Invitation.objects.for_merchant(merchant).pending().filter(email__iexact=email).update(
         revoked_at=timezone.now()
     )
@@ -291,7 +338,7 @@ def invitation_create(
         merchant=merchant,
         actor=actor,
         action="invitation.created",
-        summary=f"Invited {email} as {Role(role).label}",
+        summary=f"Invited {email} as {stored_label(Role(role).label)}",
         target=issued.invitation,
     )
     return issued
@@ -301,7 +348,7 @@ def invitation_create(
 def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitation:
     """A new link (the old one stops working) with a fresh expiry."""
     if not _withdraw_if_pending(invitation):
-        raise Conflict("This invitation is no longer pending.", code="not_pending")
+        raise Conflict(gettext("This invitation is no longer pending."), code="not_pending")
     issued = _issue_invitation(
         merchant=invitation.merchant, actor=actor, email=invitation.email, role=invitation.role
     )
@@ -340,16 +387,21 @@ def invitation_check(*, token: str) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise InvitationUnusable("This invitation link is not valid.", code="invitation_unknown")
+        raise InvitationUnusable(
+            gettext("This invitation link is not valid."), code="invitation_unknown"
+        )
     if invitation.accepted_at:
-        raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
+        raise InvitationUnusable(
+            gettext("This invitation has already been used."), code="invitation_used"
+        )
     if invitation.revoked_at:
         raise InvitationUnusable(
-            "This invitation was withdrawn or replaced by a newer one.", code="invitation_revoked"
+            gettext("This invitation was withdrawn or replaced by a newer one."),
+            code="invitation_revoked",
         )
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable(
-            "This invitation has expired. Ask for a new one.", code="invitation_expired"
+            gettext("This invitation has expired. Ask for a new one."), code="invitation_expired"
         )
     return invitation
 
@@ -363,7 +415,9 @@ def _claim_invitation(invitation: Invitation) -> None:
         .update(accepted_at=timezone.now())
     )
     if not claimed:
-        raise InvitationUnusable("This invitation has already been used.", code="invitation_used")
+        raise InvitationUnusable(
+            gettext("This invitation has already been used."), code="invitation_used"
+        )
 
 
 def _join(invitation: Invitation, user: User) -> Membership:
@@ -376,7 +430,7 @@ def _join(invitation: Invitation, user: User) -> Membership:
             merchant=invitation.merchant,
             actor=user,
             action="membership.joined",
-            summary=f"{user.email} joined as {Role(invitation.role).label}",
+            summary=f"{user.email} joined as {stored_label(Role(invitation.role).label)}",
             target=membership,
         )
     return membership
@@ -388,8 +442,10 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = invitation_check(token=token)
     if user.email.lower() != invitation.email.lower():
         raise NotAllowed(
-            f"This invitation was sent to {invitation.email}. "
-            "Sign in with that address to accept it.",
+            gettext(
+                "This invitation was sent to %(email)s. Sign in with that address to accept it."
+            )
+            % {"email": invitation.email},
             code="invitation_other_email",
         )
     _claim_invitation(invitation)
@@ -405,7 +461,8 @@ def invitation_accept_as_new_user(
 
     invitation = invitation_check(token=token)
     account_exists = Conflict(
-        "An account with this email exists already: sign in to accept.", code="account_exists"
+        gettext("An account with this email exists already: sign in to accept."),
+        code="account_exists",
     )
     if user_exists_with_email(email=invitation.email):
         raise account_exists
@@ -434,7 +491,7 @@ def _refuse_losing_last_owner(membership: Membership) -> None:
     owners = _lock_owner_memberships(membership.merchant)
     if membership.role == Role.OWNER and [m.pk for m in owners] == [membership.pk]:
         raise Conflict(
-            "A business needs at least one owner: make someone else owner first.",
+            gettext("A business needs at least one owner: make someone else owner first."),
             code="last_owner",
         )
 
@@ -442,7 +499,7 @@ def _refuse_losing_last_owner(membership: Membership) -> None:
 @transaction.atomic
 def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
     if role not in Role.values:
-        raise DomainError("Choose a role.", field="role")
+        raise DomainError(gettext("Choose a role."), field="role")
     if role == membership.role:
         return membership
     if role != Role.OWNER:
@@ -454,7 +511,10 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         merchant=membership.merchant,
         actor=actor,
         action="membership.role_changed",
-        summary=f"Changed {membership.user.email} from {Role(old).label} to {Role(role).label}",
+        summary=(
+            f"Changed {membership.user.email} from {stored_label(Role(old).label)}"
+            f" to {stored_label(Role(role).label)}"
+        ),
         target=membership,
         data={"from": old, "to": role},
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .models import Merchant
@@ -26,7 +27,9 @@ class TenantQuerySet(models.QuerySet):
 
 
 class TenantModel(models.Model):
-    merchant = models.ForeignKey("core.Merchant", on_delete=models.PROTECT, related_name="+")
+    merchant = models.ForeignKey(
+        "core.Merchant", verbose_name=_("business"), on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = TenantQuerySet.as_manager()
 

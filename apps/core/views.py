@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_exists_with_email
@@ -80,7 +81,12 @@ def merchant_create(request):
         else:
             request.session[MERCHANT_SESSION_KEY] = merchant.pk
             request.session.pop(LOCATION_SESSION_KEY, None)
-            messages.success(request, f"{merchant.name} is ready. Here is what to set up first.")
+            messages.success(
+                request,
+                # Translators: %(name)s is the name of the business just created.
+                gettext("%(name)s is ready. Here is what to set up first.")
+                % {"name": merchant.name},
+            )
             return redirect("core:home")
     first = not memberships_for_user(user=request.user).exists()
     return render(request, "core/merchant_create.html", {"form": form, "first": first})
@@ -101,7 +107,11 @@ def merchant_switch(request):
         raise Http404
     request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
     request.session.pop(LOCATION_SESSION_KEY, None)
-    messages.info(request, f"Now working in {membership.merchant.name}.")
+    messages.info(
+        request,
+        # Translators: %(name)s is the business the user switched to.
+        gettext("Now working in %(name)s.") % {"name": membership.merchant.name},
+    )
     return redirect("core:home")
 
 
@@ -112,9 +122,13 @@ def location_choose(request):
     if form.is_valid():
         location = form.cleaned_data["location"]
         request.session[LOCATION_SESSION_KEY] = location.pk
-        messages.success(request, f"Counter actions now record {location.name}.")
+        messages.success(
+            request,
+            # Translators: %(location)s is a shop's name; what staff record now happens there.
+            gettext("Counter actions now record %(location)s.") % {"location": location.name},
+        )
     else:
-        messages.error(request, "Choose one of this business's open locations.")
+        messages.error(request, gettext("Choose one of this business's open locations."))
     return redirect("core:home")
 
 
@@ -144,7 +158,7 @@ def merchant_settings(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Business details saved.")
+            messages.success(request, gettext("Business details saved."))
             return redirect("core:merchant_settings")
     return render(request, "core/merchant_settings.html", {"form": form})
 
@@ -160,7 +174,8 @@ def location_list_view(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Added {location.name}.")
+            # Translators: %(location)s is the name of the location just added.
+            messages.success(request, gettext("Added %(location)s.") % {"location": location.name})
             if not request.htmx:
                 return redirect("core:location_list")
             form = LocationForm()
@@ -189,7 +204,8 @@ def location_edit(request, pk: int):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Saved {location.name}.")
+            # Translators: %(location)s is the name of the location just saved.
+            messages.success(request, gettext("Saved %(location)s.") % {"location": location.name})
             return redirect("core:location_list")
     return render(request, "core/location_edit.html", {"form": form, "location": location})
 
@@ -205,7 +221,10 @@ def team(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Invitation sent to {issued.invitation.email}.")
+            messages.success(
+                request,
+                gettext("Invitation sent to %(email)s.") % {"email": issued.invitation.email},
+            )
             return redirect("core:team")
     return render(
         request,
@@ -225,7 +244,7 @@ def membership_role(request, pk: int):
     membership = get_for_merchant_or_404(Membership, request, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a role.")
+        messages.error(request, gettext("Choose a role."))
         return redirect("core:team")
     try:
         services.membership_change_role(
@@ -235,7 +254,10 @@ def membership_role(request, pk: int):
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"{membership.user.email} is now {membership.get_role_display()}."
+            request,
+            # Translators: %(email)s is a team member's email; %(role)s their new role.
+            gettext("%(email)s is now %(role)s.")
+            % {"email": membership.user.email, "role": membership.get_role_display()},
         )
     return redirect("core:team")
 
@@ -249,7 +271,10 @@ def membership_remove(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("core:team")
-    messages.success(request, f"Removed {membership.user.email} from the team.")
+    messages.success(
+        request,
+        gettext("Removed %(email)s from the team.") % {"email": membership.user.email},
+    )
     if membership.user_id == request.user.pk:
         return redirect("core:home")
     return redirect("core:team")
@@ -265,7 +290,9 @@ def invitation_resend(request, pk: int):
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"Sent a new link to {invitation.email}; the old one no longer works."
+            request,
+            gettext("Sent a new link to %(email)s; the old one no longer works.")
+            % {"email": invitation.email},
         )
     return redirect("core:team")
 
@@ -275,7 +302,9 @@ def invitation_resend(request, pk: int):
 def invitation_revoke(request, pk: int):
     invitation = get_for_merchant_or_404(Invitation, request, pk=pk)
     services.invitation_revoke(invitation=invitation, actor=request.user)
-    messages.success(request, f"Withdrew the invitation of {invitation.email}.")
+    messages.success(
+        request, gettext("Withdrew the invitation of %(email)s.") % {"email": invitation.email}
+    )
     return redirect("core:team")
 
 
@@ -320,7 +349,8 @@ def invitation_accept(request, token: str):
 def _enter_merchant(request, membership: Membership):
     request.session[MERCHANT_SESSION_KEY] = membership.merchant_id
     request.session.pop(LOCATION_SESSION_KEY, None)
-    messages.success(request, f"Welcome to {membership.merchant.name}.")
+    # Translators: %(name)s is the business the person just joined.
+    messages.success(request, gettext("Welcome to %(name)s.") % {"name": membership.merchant.name})
     return redirect("core:home")
 
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .errors import DomainError
@@ -16,11 +18,13 @@ from .webhooks import delivery_replay, endpoint_create, endpoint_set_active
 
 class EndpointForm(forms.Form):
     url = forms.CharField(
-        label="Address (https)", max_length=500, help_text="Where your system receives events."
+        label=_("Address (https)"),
+        max_length=500,
+        help_text=_("Where your system receives events."),
     )
-    description = forms.CharField(label="Description", max_length=120, required=False)
+    description = forms.CharField(label=_("Description"), max_length=120, required=False)
     events = forms.MultipleChoiceField(
-        label="Events to send",
+        label=_("Events to send"),
         choices=WebhookEvent.choices,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -37,7 +41,7 @@ def webhooks(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Endpoint added. Its signing secret is on its page.")
+            messages.success(request, gettext("Endpoint added. Its signing secret is on its page."))
             return redirect("core:webhook_detail", endpoint.pk)
     return render(
         request,
@@ -64,7 +68,9 @@ def webhook_set_active(request, pk: int):
     endpoint = get_for_merchant_or_404(WebhookEndpoint, request, pk=pk)
     active = request.POST.get("active") == "1"
     endpoint_set_active(endpoint=endpoint, actor=request.user, active=active)
-    messages.success(request, "Endpoint enabled." if active else "Endpoint disabled.")
+    messages.success(
+        request, gettext("Endpoint enabled.") if active else gettext("Endpoint disabled.")
+    )
     return redirect("core:webhook_detail", endpoint.pk)
 
 
@@ -77,5 +83,9 @@ def webhook_replay(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{delivery.event} queued again.")
+        messages.success(
+            request,
+            # Translators: %(event)s is an event's code, e.g. member.enrolled.
+            gettext("%(event)s queued again.") % {"event": delivery.event},
+        )
     return redirect("core:webhook_detail", delivery.endpoint_id)

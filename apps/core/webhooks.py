@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 
@@ -76,19 +77,19 @@ def _address_refusal(url: str) -> str | None:
     """Why the server will not call this address, or None."""
     parts = urlsplit(url)
     if parts.scheme != "https" and not (settings.WEBHOOK_ALLOW_HTTP and parts.scheme == "http"):
-        return "Use an https:// address."
+        return gettext("Use an https:// address.")
     if not parts.hostname:
-        return "Give a full address, like https://shop.example.com/hooks/fideliza."
+        return gettext("Give a full address, like https://shop.example.com/hooks/fideliza.")
     if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
         return None
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, None)}
     except (socket.gaierror, UnicodeError):
-        return "That host name does not resolve."
+        return gettext("That host name does not resolve.")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global:
-            return "That address is in a private network; use a public one."
+            return gettext("That address is in a private network; use a public one.")
     return None
 
 
@@ -98,12 +99,12 @@ def endpoint_create(
 ) -> WebhookEndpoint:
     url = (url or "").strip()
     if len(url) > 500:
-        raise DomainError("Keep the address within 500 characters.", field="url")
+        raise DomainError(gettext("Keep the address within 500 characters."), field="url")
     if refusal := _address_refusal(url):
         raise DomainError(refusal, field="url")
     events = sorted(set(events or []))
     if not events or not set(events) <= set(WebhookEvent.values):
-        raise DomainError("Choose at least one event.", field="events")
+        raise DomainError(gettext("Choose at least one event."), field="events")
     endpoint = WebhookEndpoint.objects.create(
         merchant=merchant,
         url=url,
@@ -299,7 +300,7 @@ def deliveries_retry_due(*, now: datetime | None = None, batch: int = 500) -> in
 def delivery_replay(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
     """Send the same event (same id) again to the same endpoint, as a new delivery."""
     if delivery.status == DeliveryStatus.PENDING:
-        raise DomainError("This delivery is still being sent.", code="delivery_pending")
+        raise DomainError(gettext("This delivery is still being sent."), code="delivery_pending")
     replay = WebhookDelivery.objects.create(
         merchant_id=delivery.merchant_id,
         endpoint=delivery.endpoint,

@@ -3,6 +3,8 @@ services as the counter (a member's representation is in api_fields.py)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -17,12 +19,24 @@ from .models import Channel, Member
 from .selectors import members_find
 
 
+def language_field(**kwargs) -> serializers.ChoiceField:
+    """A member's language: one Fideliza speaks, or "" for the merchant's."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return serializers.ChoiceField(
+        choices=codes,
+        allow_blank=True,
+        help_text=f"One of {', '.join(codes)}, or empty for the merchant's language.",
+        **kwargs,
+    )
+
+
 class EnrollIn(serializers.Serializer):
     email = TextField(required=False, allow_blank=True, max_length=254)
     phone = TextField(required=False, allow_blank=True, max_length=40)
     first_name = TextField(max_length=80)
     last_name = TextField(required=False, allow_blank=True, max_length=80)
     birthday = serializers.DateField(required=False, allow_null=True)
+    language = language_field(required=False, default="")
     marketing_consent = serializers.BooleanField(
         required=False, default=False, help_text="Email and SMS marketing, both."
     )
@@ -38,6 +52,7 @@ class MemberPatchIn(serializers.Serializer):
     first_name = TextField(required=False, max_length=80)
     last_name = TextField(required=False, allow_blank=True, max_length=80)
     birthday = serializers.DateField(required=False, allow_null=True)
+    language = language_field(required=False)
     consent_email = serializers.BooleanField(required=False)
     consent_sms = serializers.BooleanField(required=False)
 
@@ -61,7 +76,7 @@ def member_for_api(request, member_id: str) -> Member:
         .one_or_none()
     )
     if member is None or not member.is_active:
-        raise NotFound("No member with this id.", field="member")
+        raise NotFound(gettext("No member with this id."), field="member")
     member.merchant = request.auth.merchant  # the row it was filtered by: no second fetch
     return member
 

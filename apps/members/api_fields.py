@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from django.conf import settings
 from rest_framework import serializers
 
 from .models import Channel, Member
@@ -31,6 +32,11 @@ class MemberBase(serializers.Serializer):
     email = serializers.EmailField(allow_null=True)
     phone = serializers.CharField(allow_null=True, help_text="E.164.")
     birthday = serializers.DateField(allow_null=True)
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        allow_blank=True,
+        help_text="Empty: the merchant's language.",
+    )
     card_code = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
     marketing_consent = serializers.BooleanField()
@@ -58,6 +64,7 @@ def member_data(member: Member) -> dict:
         "email": member.email,
         "phone": member.phone,
         "birthday": member.birthday.isoformat() if member.birthday else None,
+        "language": member.language,
         "card_code": member.card_code,
         "external_id": member.external_id,
         "marketing_consent": member.consent_email or member.consent_sms,

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MembersConfig(AppConfig):
     name = "apps.members"
     label = "members"
-    verbose_name = "Members"
+    verbose_name = _("Members")
 
     def ready(self):
         from . import services

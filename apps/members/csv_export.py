@@ -3,7 +3,8 @@
 A manager asks for an export (`export_create`); a task (`export_run`) writes every active
 member of the merchant to a CSV file, in chunks of `EXPORT_CHUNK` rows, recording its
 progress; the page then offers the file for download. The columns use the names the
-import recognises, so an exported file imports back (every row matching its member).
+import recognises, so an exported file imports back (every row matching its member): the
+headers and values (yes/no, the channel) are in English whatever the reader's language.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from zoneinfo import ZoneInfo
 from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.models import Merchant
@@ -54,6 +56,9 @@ def _columns(zone: ZoneInfo) -> list[tuple[str, Callable[[Member], str]]]:
     def local(moment) -> str:
         return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
 
+    with translation.override("en"):
+        channels = {channel.value: str(channel.label) for channel in Channel}
+
     return [
         ("First name", lambda m: m.first_name),
         ("Last name", lambda m: m.last_name),
@@ -68,7 +73,7 @@ def _columns(zone: ZoneInfo) -> list[tuple[str, Callable[[Member], str]]]:
         ("Enrolled at", lambda m: local(m.enrolled_at)),
         ("Card code", lambda m: m.card_code_display),
         ("Member ID", lambda m: m.public_id),
-        ("Channel", lambda m: Channel(m.channel).label if m.channel in Channel.values else ""),
+        ("Channel", lambda m: channels.get(m.channel, "")),
         ("Last activity", lambda m: local(m.last_activity_at)),
     ]
 
@@ -113,7 +118,8 @@ def export_create(*, merchant: Merchant, actor: User | None) -> MemberExport:
         summary="Exported the member list to a CSV file",
         target=export,
     )
-    transaction.on_commit(lambda: member_export_run.delay(export.pk))
+    language = translation.get_language() or ""  # for the failure message, if any
+    transaction.on_commit(lambda: member_export_run.delay(export.pk, language))
     return export
 
 
@@ -132,7 +138,9 @@ def export_run(*, export_id: int) -> bool:
     except Exception as error:
         MemberExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
             status=ExportStatus.FAILED,
-            failure=f"The export stopped: {error.__class__.__name__}. Try again.",
+            # Translators: %(error)s is the name of a Python exception (OperationalError).
+            failure=gettext("The export stopped: %(error)s. Try again.")
+            % {"error": error.__class__.__name__},
             updated_at=timezone.now(),
         )
         raise

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import PurePath
 from time import monotonic
 from zoneinfo import ZoneInfo
@@ -33,10 +33,13 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.services import audit_record
 
@@ -63,13 +66,14 @@ STALE_AFTER = timedelta(minutes=10)  # a running import silent this long has los
 TASK_SECONDS = 240  # one task imports for about this long, then a new task carries on
 
 ENCODINGS = [
-    ("auto", "UTF-8 (recommended; with or without BOM)"),
-    ("cp1252", "Windows-1252 (Excel on Windows, older tills)"),
-    ("latin-1", "Latin-1 (ISO-8859-1)"),
+    ("auto", _("UTF-8 (recommended; with or without BOM)")),
+    ("cp1252", _("Windows-1252 (Excel on Windows, older tills)")),
+    ("latin-1", _("Latin-1 (ISO-8859-1)")),
 ]
+_ENCODING_NAMES = {"auto": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 DATE_ORDERS = [
-    ("DMY", "Day first: 31/12/1990"),
-    ("MDY", "Month first: 12/31/1990"),
+    ("DMY", _("Day first: 31/12/1990")),
+    ("MDY", _("Month first: 12/31/1990")),
 ]
 _MONTH_FIRST_COUNTRIES = {"US", "PH", "FM", "MH", "PW"}
 
@@ -80,24 +84,24 @@ _MONTH_FIRST_COUNTRIES = {"US", "PH", "FM", "MH", "PW"}
 @dataclass(frozen=True)
 class Target:
     name: str
-    label: str
+    label: str  # shown in the mapping page (translated); the synonyms are not
     synonyms: tuple[str, ...]  # header names, English and Spanish, as people write them
 
 
 TARGETS = (
     Target(
         "first_name",
-        "First name",
+        _("First name"),
         ("first name", "firstname", "given name", "forename", "name", "nombre", "nombres"),
     ),
     Target(
         "last_name",
-        "Last name",
+        _("Last name"),
         ("last name", "lastname", "surname", "family name", "apellido", "apellidos"),
     ),
     Target(
         "full_name",
-        "Full name",
+        _("Full name"),
         (
             "full name",
             "customer name",
@@ -110,12 +114,12 @@ TARGETS = (
     ),
     Target(
         "email",
-        "Email",
+        _("Email"),
         ("email", "mail", "email address", "correo", "correo electronico", "direccion de correo"),
     ),
     Target(
         "phone",
-        "Phone",
+        _("Phone"),
         (
             "phone",
             "phone number",
@@ -137,7 +141,7 @@ TARGETS = (
     ),
     Target(
         "birthday",
-        "Birthday",
+        _("Birthday"),
         (
             "birthday",
             "birth date",
@@ -151,7 +155,7 @@ TARGETS = (
     ),
     Target(
         "consent",
-        "Consent (email and SMS)",
+        _("Consent (email and SMS)"),
         (
             "consent",
             "marketing consent",
@@ -167,7 +171,7 @@ TARGETS = (
     ),
     Target(
         "consent_email",
-        "Consent to email",
+        _("Consent to email"),
         (
             "email consent",
             "consent email",
@@ -181,13 +185,15 @@ TARGETS = (
     ),
     Target(
         "consent_sms",
-        "Consent to SMS",
+        _("Consent to SMS"),
         ("sms consent", "consent sms", "sms opt in", "consentimiento sms", "acepta sms"),
     ),
-    Target("tags", "Tags", ("tags", "tag", "labels", "etiquetas", "etiqueta", "grupo", "grupos")),
+    Target(
+        "tags", _("Tags"), ("tags", "tag", "labels", "etiquetas", "etiqueta", "grupo", "grupos")
+    ),
     Target(
         "external_id",
-        "External id",
+        _("External id"),
         (
             "external id",
             "id",
@@ -202,10 +208,10 @@ TARGETS = (
             "referencia",
         ),
     ),
-    Target("language", "Language", ("language", "lang", "locale", "idioma")),
+    Target("language", _("Language"), ("language", "lang", "locale", "idioma")),
     Target(
         "enrolled_at",
-        "Enrolled at",
+        pgettext_lazy("import column: the date a member joined", "Enrolled at"),
         (
             "enrolled at",
             "enrolled",
@@ -254,22 +260,28 @@ def mapping_check(mapping: dict[str, int], *, columns: int) -> dict[str, int]:
     mapping = {name: int(index) for name, index in mapping.items()}
     unknown = set(mapping) - set(TARGET_LABELS)
     if unknown or any(not 0 <= index < columns for index in mapping.values()):
-        raise DomainError("That column mapping does not fit this file.", code="bad_mapping")
+        raise DomainError(
+            gettext("That column mapping does not fit this file."), code="bad_mapping"
+        )
     if "first_name" in mapping and "full_name" in mapping:
         raise DomainError(
-            "Choose either a first name column or a full name column, not both.",
+            gettext("Choose either a first name column or a full name column, not both."),
             code="bad_mapping",
         )
     if "first_name" not in mapping and "full_name" not in mapping:
         raise DomainError(
-            "Choose the column that holds the first name (or the full name): "
-            "every member needs one.",
+            gettext(
+                "Choose the column that holds the first name (or the full name): "
+                "every member needs one."
+            ),
             code="missing_columns",
         )
     if "phone" not in mapping and "email" not in mapping:
         raise DomainError(
-            "Choose the column that holds the phone number or the email: "
-            "every member needs at least one of them.",
+            gettext(
+                "Choose the column that holds the phone number or the email: "
+                "every member needs at least one of them."
+            ),
             code="missing_columns",
         )
     return mapping
@@ -281,18 +293,22 @@ def mapping_check(mapping: dict[str, int], *, columns: int) -> dict[str, int]:
 def _encoding_problem(data: bytes, encoding: str, error: UnicodeDecodeError) -> DomainError:
     line = data[: error.start].count(b"\n") + 1
     byte = data[error.start : error.start + 1].hex().upper()
-    where = f"line {line} has a character that cannot be read (byte 0x{byte})"
     if encoding == "auto":
-        message = (
-            f"This file is not UTF-8 text: {where}. Files saved by Excel on Windows or by "
-            "older tills are often Windows-1252: choose that encoding below and upload the "
-            "file again (or save it from your spreadsheet as “CSV UTF-8”)."
-        )
+        message = gettext(
+            # Translators: %(line)s is a line number of the file, %(byte)s a byte in hex (E9).
+            "This file is not UTF-8 text: line %(line)s has a character that cannot be read "
+            "(byte 0x%(byte)s). Files saved by Excel on Windows or by older tills are often "
+            "Windows-1252: choose that encoding below and upload the file again (or save it "
+            "from your spreadsheet as “CSV UTF-8”)."
+        ) % {"line": line, "byte": byte}
     else:
-        message = (
-            f"This file is not {dict(ENCODINGS)[encoding].split(' (')[0]} either: {where}. "
-            "Try Latin-1, or save it from your spreadsheet as “CSV UTF-8”."
-        )
+        message = gettext(
+            # Translators: %(encoding)s is an encoding's name (Windows-1252), %(line)s a line
+            # number of the file, %(byte)s a byte in hex (E9).
+            "This file is not %(encoding)s either: line %(line)s has a character that cannot "
+            "be read (byte 0x%(byte)s). Try Latin-1, or save it from your spreadsheet as "
+            "“CSV UTF-8”."
+        ) % {"encoding": _ENCODING_NAMES[encoding], "line": line, "byte": byte}
     return DomainError(message, field="encoding", code="encoding")
 
 
@@ -300,13 +316,15 @@ def decode(data: bytes, encoding: str) -> str:
     """The file's text. 'auto' reads UTF-8 with or without a BOM, and UTF-16 with one."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # .xlsx, .ods, .xls
         raise DomainError(
-            "This is a spreadsheet workbook, not a CSV file. Open it in your spreadsheet and "
-            "save it as “CSV UTF-8 (comma delimited)”, then upload that file.",
+            gettext(
+                "This is a spreadsheet workbook, not a CSV file. Open it in your spreadsheet "
+                "and save it as “CSV UTF-8 (comma delimited)”, then upload that file."
+            ),
             field="file",
             code="not_csv",
         )
     if encoding not in dict(ENCODINGS):
-        raise DomainError("Choose an encoding.", field="encoding")
+        raise DomainError(gettext("Choose an encoding."), field="encoding")
     codec = encoding
     if encoding == "auto":
         utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
@@ -348,7 +366,11 @@ class ParsedFile:
         if cells:  # a UTF-8 BOM read by a single-byte codec
             cells = [cells[0].removeprefix("\ufeff").removeprefix("ï»¿"), *cells[1:]]
         self.header_row = number
-        self.header = [cell.strip() or f"Column {index + 1}" for index, cell in enumerate(cells)]
+        self.header = [
+            # Translators: the name given to a column whose header cell is empty.
+            cell.strip() or gettext("Column %(number)s") % {"number": index + 1}
+            for index, cell in enumerate(cells)
+        ]
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         reader = csv.reader(io.StringIO(self._text, newline=""), delimiter=self.delimiter)
@@ -359,8 +381,13 @@ class ParsedFile:
                 yield number, cells
         except csv.Error as error:
             raise DomainError(
-                f"Row {number + 1} cannot be read as CSV ({error}). Check the file was "
-                "saved as CSV text.",
+                gettext(
+                    # Translators: %(row)s is a row number; %(error)s, Python's description of
+                    # the problem (in English).
+                    "Row %(row)s cannot be read as CSV (%(error)s). Check the file was saved "
+                    "as CSV text."
+                )
+                % {"row": number + 1, "error": error},
                 field="file",
                 code="not_csv",
             ) from error
@@ -387,8 +414,14 @@ _NO = {"no", "n", "false", "f", "0", "falso", ""}
 _LANGUAGE_NAMES = {
     "english": "en",
     "ingles": "en",
+    "engleza": "en",
     "spanish": "es",
     "castellano": "es",
+    "espanol": "es",
+    "spaniola": "es",
+    "romanian": "ro",
+    "rumano": "ro",
+    "romana": "ro",
     "portuguese": "pt",
     "portugues": "pt",
     "french": "fr",
@@ -515,8 +548,11 @@ class RowReader:
         extra = [cell for cell in cells[self.columns :] if cell.strip()]
         if extra:
             errors.append(
-                f"This row has {len(cells)} cells but the header has {self.columns}: "
-                "a value with the separator in it may be missing its quotes."
+                gettext(
+                    "This row has %(cells)s cells but the header has %(columns)s: a value with "
+                    "the separator in it may be missing its quotes."
+                )
+                % {"cells": len(cells), "columns": self.columns}
             )
         get = self._getter(cells)
         values = row.values
@@ -531,18 +567,20 @@ class RowReader:
             except DomainError as error:
                 errors.append(error.message)
         if "first_name" in values and not values["first_name"]:
-            errors.append("Give the customer's first name.")
+            errors.append(gettext("Give the customer's first name."))
 
-        for name, clean in (
-            ("phone", lambda raw: clean_phone(self.merchant, raw)),
-            ("email", clean_email),
-        ):
-            try:
-                values[name] = clean(get(name)) or ""
-            except DomainError as error:
-                errors.append(f"{TARGET_LABELS[name]}: {error.message}")
+        try:
+            values["phone"] = clean_phone(self.merchant, get("phone")) or ""
+        except DomainError as error:
+            # Translators: %(problem)s says what is wrong with the phone number.
+            errors.append(gettext("Phone: %(problem)s") % {"problem": error.message})
+        try:
+            values["email"] = clean_email(get("email")) or ""
+        except DomainError as error:
+            # Translators: %(problem)s says what is wrong with the email.
+            errors.append(gettext("Email: %(problem)s") % {"problem": error.message})
         if not get("phone") and not get("email"):
-            errors.append("Give a phone number or an email.")
+            errors.append(gettext("Give a phone number or an email."))
 
         self._dates(get, values, errors)
         self._consent(get, values, errors)
@@ -552,10 +590,15 @@ class RowReader:
                 values["language"] = _parse_language(raw)
             except ValueError:
                 codes = ", ".join(code for code, _name in settings.LANGUAGES)
-                errors.append(f"Language: {raw!r} is not one Fideliza speaks ({codes}).")
+                errors.append(
+                    # Translators: %(value)s is the cell, in quotes; %(codes)s the language
+                    # codes accepted ("es, ro, en").
+                    gettext("Language: %(value)s is not one Fideliza speaks (%(codes)s).")
+                    % {"value": repr(raw), "codes": codes}
+                )
         external_id = get("external_id")
         if len(external_id) > 100:
-            errors.append("External id: keep it within 100 characters.")
+            errors.append(gettext("External id: keep it within 100 characters."))
         values["external_id"] = external_id or None
         values["tags"] = [tag for tag in re.split(r"[,;|]", get("tags")) if tag.strip()][:20]
         if errors:
@@ -572,47 +615,96 @@ class RowReader:
         return get
 
     def _dates(self, get, values: dict, errors: list[str]) -> None:
-        order = "day/month/year" if self.date_order == "DMY" else "month/day/year"
+        # Translators: how the import reads dates, named in the messages below.
+        order = gettext("day/month/year") if self.date_order == "DMY" else gettext("month/day/year")
         if raw := get("birthday"):
             try:
                 birthday, _time = _parse_date(raw, self.date_order)
             except ValueError:
-                errors.append(f"Birthday: {raw!r} is not a date ({order}, or year-month-day).")
+                errors.append(
+                    # Translators: %(value)s is the cell, in quotes; %(order)s is
+                    # "day/month/year" or "month/day/year".
+                    gettext("Birthday: %(value)s is not a date (%(order)s, or year-month-day).")
+                    % {"value": repr(raw), "order": order}
+                )
             else:
                 if birthday > timezone.localdate():
-                    errors.append("A birthday cannot be in the future.")
+                    errors.append(gettext("A birthday cannot be in the future."))
                 elif birthday.year < 1900:
-                    errors.append(f"Birthday: {raw!r} is too long ago.")
+                    errors.append(
+                        # Translators: %(value)s is the cell, in quotes ('01/01/1850').
+                        gettext("Birthday: %(value)s is too long ago.") % {"value": repr(raw)}
+                    )
                 else:
                     values["birthday"] = birthday
         if raw := get("enrolled_at"):
             try:
                 moment = _parse_moment(raw, self.date_order, ZoneInfo(self.merchant.timezone))
             except ValueError:
-                errors.append(f"Enrolled at: {raw!r} is not a date ({order}, or year-month-day).")
+                errors.append(
+                    # Translators: "Enrolled at" is the import's column of the date a member
+                    # joined; %(value)s is the cell, in quotes; %(order)s is
+                    # "day/month/year" or "month/day/year".
+                    gettext("Enrolled at: %(value)s is not a date (%(order)s, or year-month-day).")
+                    % {"value": repr(raw), "order": order}
+                )
             else:
                 if moment > timezone.now():
-                    errors.append(f"Enrolled at: {raw!r} is in the future.")
+                    errors.append(
+                        # Translators: "Enrolled at" is the import's column of the date a
+                        # member joined; %(value)s is the cell, in quotes.
+                        gettext("Enrolled at: %(value)s is in the future.") % {"value": repr(raw)}
+                    )
                 else:
                     values["enrolled_at"] = moment
 
     def _consent(self, get, values: dict, errors: list[str]) -> None:
         both = False
+        not_yes_or_no = {
+            # Translators: %(value)s is the cell, in quotes ('maybe').
+            "consent": gettext("Consent: %(value)s is not yes or no."),
+            # Translators: %(value)s is the cell, in quotes ('maybe').
+            "consent_email": gettext("Consent to email: %(value)s is not yes or no."),
+            # Translators: %(value)s is the cell, in quotes ('maybe').
+            "consent_sms": gettext("Consent to SMS: %(value)s is not yes or no."),
+        }
         if raw := get("consent"):
             try:
                 both = _parse_consent(raw)
             except ValueError:
-                errors.append(f"Consent: {raw!r} is not yes or no.")
+                errors.append(not_yes_or_no["consent"] % {"value": repr(raw)})
         for name in ("consent_email", "consent_sms"):
             values[name] = both  # consent must be explicit: empty cells are a no
             if raw := get(name):
                 try:
                     values[name] = _parse_consent(raw)
                 except ValueError:
-                    errors.append(f"{TARGET_LABELS[name]}: {raw!r} is not yes or no.")
+                    errors.append(not_yes_or_no[name] % {"value": repr(raw)})
 
 
-_KEY_LABELS = {"phone": "phone", "email": "email", "external_id": "external id"}
+def _same_as_row(name: str, number: int) -> str:
+    """A row repeating an earlier row's phone, email or external id."""
+    row = {"number": number}
+    if name == "phone":
+        # Translators: %(number)s is the number of an earlier row of the file.
+        return gettext("Same phone as row %(number)s.") % row
+    if name == "email":
+        # Translators: %(number)s is the number of an earlier row of the file.
+        return gettext("Same email as row %(number)s.") % row
+    # Translators: %(number)s is the number of an earlier row of the file.
+    return gettext("Same external id as row %(number)s.") % row
+
+
+def _already_a_member(name: str, who: str) -> str:
+    """A row whose phone, email or external id belongs to a member already."""
+    if name == "phone":
+        # Translators: %(name)s is the member's name.
+        return gettext("Already a member: %(name)s (same phone).") % {"name": who}
+    if name == "email":
+        # Translators: %(name)s is the member's name.
+        return gettext("Already a member: %(name)s (same email).") % {"name": who}
+    # Translators: %(name)s is the member's name.
+    return gettext("Already a member: %(name)s (same external id).") % {"name": who}
 
 
 def _skip_repeats(rows: Iterable[ParsedRow], seen: dict[tuple[str, str], int]) -> None:
@@ -625,7 +717,7 @@ def _skip_repeats(rows: Iterable[ParsedRow], seen: dict[tuple[str, str], int]) -
         earlier = next(((key, seen[key]) for key in keys if key in seen), None)
         if earlier:
             (name, _value), number = earlier
-            row.decide(Kind.DUPLICATE, f"Same {_KEY_LABELS[name]} as row {number}.")
+            row.decide(Kind.DUPLICATE, _same_as_row(name, number))
             continue
         for key in keys:
             seen[key] = row.number
@@ -656,7 +748,7 @@ def _match_existing(merchant: Merchant, rows: list[ParsedRow]) -> None:
         match = next(((key, existing[key]) for key in row.identifiers() if key in existing), None)
         if match:
             (name, _value), who = match
-            row.decide(Kind.MATCHED, f"Already a member: {who} (same {_KEY_LABELS[name]}).")
+            row.decide(Kind.MATCHED, _already_a_member(name, who))
         else:
             row.kind = Kind.CREATE
 
@@ -742,8 +834,15 @@ def default_date_order(merchant: Merchant) -> str:
 def check_size(size: int) -> None:
     if size > MAX_UPLOAD_BYTES:
         raise DomainError(
-            f"This file is {size / 1024 / 1024:.1f} MB; the most one import takes is "
-            f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB. Split it into smaller files.",
+            gettext(
+                # Translators: %(size)s and %(limit)s are sizes in megabytes ("20.5", "20").
+                "This file is %(size)s MB; the most one import takes is %(limit)s MB. Split it "
+                "into smaller files."
+            )
+            % {
+                "size": format_number(round(size / 1024 / 1024, 1)),
+                "limit": format_number(MAX_UPLOAD_BYTES // 1024 // 1024),
+            },
             field="file",
             code="too_large",
         )
@@ -763,11 +862,11 @@ def import_create(
     check_size(len(data))
     name = PurePath(file.name or "members.csv").name
     if not data.strip():
-        raise DomainError("This file is empty.", field="file", code="empty")
+        raise DomainError(gettext("This file is empty."), field="file", code="empty")
     text = decode(data, encoding)
     parsed = ParsedFile(text, _sniff_delimiter(text))
     if not parsed.header:
-        raise DomainError("This file has no rows.", field="file", code="empty")
+        raise DomainError(gettext("This file has no rows."), field="file", code="empty")
     total, sample = 0, []
     for _number, cells in parsed.rows():
         total += 1
@@ -775,12 +874,18 @@ def import_create(
             sample.append([cell.strip()[:60] for cell in cells[: len(parsed.header)]])
     if total == 0:
         raise DomainError(
-            "This file has a header row but no members under it.", field="file", code="empty"
+            gettext("This file has a header row but no members under it."),
+            field="file",
+            code="empty",
         )
     if total > MAX_ROWS:
         raise DomainError(
-            f"This file has {total:,} rows; the most one import takes is {MAX_ROWS:,}. "
-            "Split it into smaller files.",
+            gettext(
+                # Translators: %(rows)s and %(limit)s are numbers of rows ("600,000").
+                "This file has %(rows)s rows; the most one import takes is %(limit)s. Split it "
+                "into smaller files."
+            )
+            % {"rows": format_number(total), "limit": format_number(MAX_ROWS)},
             field="file",
             code="too_many_rows",
         )
@@ -816,10 +921,11 @@ def import_set_mapping(
 
     mapping = mapping_check(mapping, columns=len(member_import.header))
     if date_order not in dict(DATE_ORDERS):
-        raise DomainError("Choose how dates are written.", field="date_order")
+        raise DomainError(gettext("Choose how dates are written."), field="date_order")
     if not import_can_remap(member_import):
         raise Conflict(
-            "This import has started: its columns cannot change any more.", code="not_mappable"
+            gettext("This import has started: its columns cannot change any more."),
+            code="not_mappable",
         )
     changes = {
         "mapping": mapping,
@@ -835,10 +941,14 @@ def import_set_mapping(
         pk=member_import.pk, status=member_import.status, updated_at=member_import.updated_at
     ).update(**changes)
     if not changed:
-        raise Conflict("This import changed a moment ago: look at it again.", code="changed")
+        raise Conflict(
+            gettext("This import changed a moment ago: look at it again."), code="changed"
+        )
     for name, value in changes.items():
         setattr(member_import, name, value)
-    transaction.on_commit(lambda: member_import_analyze.delay(member_import.pk))
+    # The report reads in the language of whoever asked for it.
+    language = translation.get_language() or ""
+    transaction.on_commit(lambda: member_import_analyze.delay(member_import.pk, language))
     return member_import
 
 
@@ -866,17 +976,22 @@ def import_analyze(*, import_id: int) -> bool:
     except Exception as error:
         MemberImport.objects.filter(pk=import_id, status=ImportStatus.ANALYZING).update(
             status=ImportStatus.FAILED,
-            failure=_failure_text(error, "checking the file"),
+            failure=_failure_text(error, importing=False),
             updated_at=timezone.now(),
         )
         raise
     return True
 
 
-def _failure_text(error: Exception, doing: str) -> str:
+def _failure_text(error: Exception, *, importing: bool) -> str:
     if isinstance(error, DomainError):
         return error.message
-    return f"Something went wrong while {doing} ({error.__class__.__name__})."
+    name = {"error": error.__class__.__name__}
+    if importing:
+        # Translators: %(error)s is the name of a Python exception (OperationalError).
+        return gettext("Something went wrong while importing (%(error)s).") % name
+    # Translators: %(error)s is the name of a Python exception (OperationalError).
+    return gettext("Something went wrong while checking the file (%(error)s).") % name
 
 
 def _analyze(member_import: MemberImport) -> None:
@@ -930,13 +1045,15 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
 
     if member_import.files_removed_at:
         raise Conflict(
-            "The file of this import was deleted after its keeping time: upload it again.",
+            gettext("The file of this import was deleted after its keeping time: upload it again."),
             code="file_deleted",
         )
     resuming = import_can_resume(member_import)
     if not resuming and member_import.status != ImportStatus.READY:
         raise Conflict(
-            "This import cannot start now: check the file first, or wait for it to finish.",
+            gettext(
+                "This import cannot start now: check the file first, or wait for it to finish."
+            ),
             code="not_ready",
         )
     now = timezone.now()
@@ -950,7 +1067,7 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
         updated_at=member_import.updated_at,
     ).update(**changes)
     if not started:
-        raise Conflict("This import was started a moment ago.", code="already_started")
+        raise Conflict(gettext("This import was started a moment ago."), code="already_started")
     audit_record(
         merchant=member_import.merchant,
         actor=actor,
@@ -959,7 +1076,9 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
         f"{member_import.original_name}",
         target=member_import,
     )
-    transaction.on_commit(lambda: member_import_run.delay(member_import.pk))
+    # The report reads in the language of whoever started it.
+    language = translation.get_language() or ""
+    transaction.on_commit(lambda: member_import_run.delay(member_import.pk, language))
     member_import.refresh_from_db()
     return member_import
 
@@ -987,8 +1106,9 @@ def import_run(*, import_id: int) -> bool:
     except Exception as error:
         MemberImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.FAILED,
-            failure=_failure_text(error, "importing")
-            + " Every batch before it is imported; resume to carry on.",
+            failure=_failure_text(error, importing=True)
+            + " "
+            + gettext("Every batch before it is imported; resume to carry on."),
             updated_at=timezone.now(),
         )
         raise
@@ -1016,7 +1136,11 @@ def _import(member_import: MemberImport) -> bool:
                 return False  # another run is ahead of this one: it carries on
             if end < member_import.rows_total and monotonic() > deadline:
                 # Hand over to a new task: no task runs longer than a broker waits for it.
-                transaction.on_commit(lambda: member_import_run.delay(member_import.pk))
+                transaction.on_commit(
+                    partial(
+                        member_import_run.delay, member_import.pk, translation.get_language() or ""
+                    )
+                )
                 return True
     return _finish(member_import)
 
@@ -1060,7 +1184,9 @@ def _enroll(merchant: Merchant, actor: User | None, rows: list[ParsedRow]) -> No
     )
     for row, outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome.error, DuplicateMember):  # enrolled since the batch looked
-            row.decide(Kind.MATCHED, f"Already a member: {outcome.error.member.display_name}.")
+            who = outcome.error.member.display_name
+            # Translators: %(name)s is the member's name.
+            row.decide(Kind.MATCHED, gettext("Already a member: %(name)s.") % {"name": who})
         elif outcome.error is not None:
             row.decide(Kind.ERROR, outcome.error.message)
 

@@ -105,7 +105,7 @@ EMAIL_DOMAINS = {
     "movistar.es": 2,
 }
 CHANNELS = {Channel.COUNTER: 78, Channel.ONLINE: 14, Channel.API: 4, Channel.IMPORT: 4}
-LANGUAGES = {"es": 82, "en": 7, "": 4, "fr": 2, "de": 2, "it": 1.5, "pt": 1.5}
+LANGUAGES = {"es": 80, "ro": 10, "en": 10}  # Spanish shops, some Romanian and English customers
 TAG_SHARES = {"vip": 0.03, "vegano": 0.06, "estudiante": 0.08, "vecino": 0.10}
 CONTACTS = {"both": 80, "phone": 12, "email": 8}
 CONSENT_EMAIL = 0.60  # of members with an email
@@ -224,8 +224,9 @@ class _Drawer:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.history_seconds = YEARS_OF_HISTORY * 365 * 86400
+        # As services._enrollment_events writes them: stored, in English.
         self.summaries = {
-            (channel, location): f"Enrolled ({Channel(channel).label.lower()})"
+            (channel, location): f"Enrolled ({channel})"
             + (f" at {location.name}" if location else "")
             for channel in Channel.values
             for location in [None, *self.locations]

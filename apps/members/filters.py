@@ -8,6 +8,8 @@ from django.apps import apps
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.models import Location
 
@@ -29,55 +31,59 @@ def _tiers(request):
 
 
 class MemberFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="filter_search")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
     channel = django_filters.ChoiceFilter(
-        label="Channel", choices=Channel.choices, empty_label="Any"
+        label=_("Channel"), choices=Channel.choices, empty_label=_("Any")
     )
     location = django_filters.ModelChoiceFilter(
-        label="Location", queryset=_locations, empty_label="Any"
+        label=_("Location"), queryset=_locations, empty_label=_("Any")
     )
     tag = django_filters.ModelChoiceFilter(
-        label="Tag", field_name="tags", queryset=_tags, empty_label="Any"
+        label=_("Tag"), field_name="tags", queryset=_tags, empty_label=_("Any")
     )
     tier = django_filters.ModelChoiceFilter(
-        label="Tier",
+        label=pgettext_lazy("loyalty tier", "Tier"),
         field_name="tier_status__tier",
         queryset=_tiers,
-        empty_label="Any",
-        null_label="No tier",
+        empty_label=_("Any"),
+        null_label=_("No tier"),
     )
     consent = django_filters.ChoiceFilter(
-        label="Consent",
+        label=_("Consent"),
         method="filter_consent",
-        empty_label="Any",
-        choices=[("email", "Email: yes"), ("sms", "SMS: yes"), ("none", "None")],
+        empty_label=_("Any"),
+        choices=[
+            ("email", _("Email: yes")),
+            ("sms", _("SMS: yes")),
+            ("none", pgettext_lazy("no marketing consent", "None")),
+        ],
     )
     enrolled_from = django_filters.DateFilter(
-        label="Enrolled from",
+        label=_("Enrolled from"),
         field_name="enrolled_at",
         lookup_expr="date__gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     enrolled_to = django_filters.DateFilter(
-        label="Enrolled until",
+        label=_("Enrolled until"),
         field_name="enrolled_at",
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     inactive_days = django_filters.NumberFilter(
-        label="No activity for (days)", method="filter_inactive", min_value=1, max_value=36500
+        label=_("No activity for (days)"), method="filter_inactive", min_value=1, max_value=36500
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort",
+        label=_("Sort"),
         method="filter_sort",
-        empty_label="Newest, or longest inactive when filtering by inactivity",
+        empty_label=_("Newest, or longest inactive when filtering by inactivity"),
         choices=[
-            ("-enrolled_at", "Newest members"),
-            ("enrolled_at", "Oldest members"),
-            ("-last_activity_at", "Recently active"),
-            ("last_activity_at", "Longest inactive"),
-            ("search_name", "Name A–Z"),
-            ("-search_name", "Name Z–A"),
+            ("-enrolled_at", _("Newest members")),
+            ("enrolled_at", _("Oldest members")),
+            ("-last_activity_at", _("Recently active")),
+            ("last_activity_at", _("Longest inactive")),
+            ("search_name", _("Name A–Z")),
+            ("-search_name", _("Name Z–A")),
         ],
     )
 

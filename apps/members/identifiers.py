@@ -11,6 +11,7 @@ import unicodedata
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 
 # Crockford's base 32 without I, L, O, U: nothing a cashier can misread or mistype.
 CARD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -27,13 +28,24 @@ def normalize_phone(raw: str, country: str) -> str:
     try:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException as error:
-        raise InvalidIdentifier(f"{raw!r} is not a phone number.") from error
+        # Translators: %(value)s is what was typed, in quotes ('12').
+        message = gettext("%(value)s is not a phone number.")
+        raise InvalidIdentifier(message % {"value": repr(raw)}) from error
     if not phonenumbers.is_valid_number(number):
-        raise InvalidIdentifier(
-            f"{raw!r} is not a valid phone number"
-            + (" for this country" if not raw.strip().startswith(("+", "00")) else "")
-            + "; include the country code if it is from abroad."
-        )
+        if raw.strip().startswith(("+", "00")):
+            message = gettext(
+                # Translators: %(value)s is what was typed, in quotes ('+34 12').
+                "%(value)s is not a valid phone number; include the country code if it is "
+                "from abroad."
+            )
+        else:
+            message = gettext(
+                # Translators: %(value)s is what was typed, in quotes ('612'); the country
+                # is the business's.
+                "%(value)s is not a valid phone number for this country; include the country "
+                "code if it is from abroad."
+            )
+        raise InvalidIdentifier(message % {"value": repr(raw)})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -48,7 +60,9 @@ def normalize_email(raw: str) -> str:
     try:
         validate_email(email)
     except ValidationError as error:
-        raise InvalidIdentifier(f"{raw.strip()!r} is not an email address.") from error
+        # Translators: %(value)s is what was typed, in quotes ('ana@').
+        message = gettext("%(value)s is not an email address.")
+        raise InvalidIdentifier(message % {"value": repr(raw.strip())}) from error
     return email
 
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.tenancy import TenantModel, TenantQuerySet
 
@@ -12,16 +14,18 @@ from .identifiers import format_card_code, format_phone, new_public_id
 class Channel(models.TextChoices):
     """Where a member enrolled."""
 
-    COUNTER = "counter", "Counter"
-    ONLINE = "online", "Online"
-    API = "api", "API"
-    IMPORT = "import", "Import"
+    COUNTER = "counter", pgettext_lazy("enrollment channel", "Counter")
+    ONLINE = "online", pgettext_lazy("enrollment channel", "Online")
+    API = "api", pgettext_lazy("enrollment channel", "API")
+    IMPORT = "import", pgettext_lazy("enrollment channel", "Import")
 
 
 class Tag(TenantModel):
-    name = models.CharField(max_length=40)
+    name = models.CharField(_("name"), max_length=40)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint("merchant", Lower("name"), name="members_tag_unique_name"),
@@ -46,38 +50,60 @@ class Member(TenantModel):
     prefix search by first or last name.
     """
 
-    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
-    card_code = models.CharField(max_length=8)
-    first_name = models.CharField(max_length=80, blank=True)
-    last_name = models.CharField(max_length=80, blank=True)
+    public_id = models.CharField(
+        _("member id"), max_length=24, unique=True, default=new_public_id, editable=False
+    )
+    card_code = models.CharField(_("card code"), max_length=8)
+    first_name = models.CharField(_("first name"), max_length=80, blank=True)
+    last_name = models.CharField(_("last name"), max_length=80, blank=True)
     # NULL, not "", means "none": the unique constraints ignore NULLs but not empty strings.
-    email = models.EmailField(null=True, blank=True)  # noqa: DJ001
-    phone = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
-    birthday = models.DateField(null=True, blank=True)
-    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
-    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    consent_email = models.BooleanField("may receive marketing email", default=False)
-    consent_sms = models.BooleanField("may receive marketing SMS", default=False)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="members")
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    email = models.EmailField(_("email"), null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(_("phone"), max_length=20, null=True, blank=True)  # noqa: DJ001
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # Empty: the merchant's language.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    external_id = models.CharField(  # noqa: DJ001
+        _("external id"), max_length=100, null=True, blank=True
+    )
+    consent_email = models.BooleanField(_("may receive marketing email"), default=False)
+    consent_sms = models.BooleanField(_("may receive marketing SMS"), default=False)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="members", verbose_name=_("tags"))
+    channel = models.CharField(_("enrolled through"), max_length=16, choices=Channel.choices)
     location = models.ForeignKey(
-        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "core.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
     )
     enrolled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enrolled by"),
     )
-    enrolled_at = models.DateTimeField(default=timezone.now)
-    last_activity_at = models.DateTimeField(default=timezone.now)
+    enrolled_at = models.DateTimeField(_("enrolled"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     search_name = models.CharField(max_length=170, blank=True, editable=False)
     search_name_reversed = models.CharField(max_length=170, blank=True, editable=False)
-    erased_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged into"),
     )
 
     objects = MemberQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ["-enrolled_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -112,7 +138,7 @@ class Member(TenantModel):
     @property
     def display_name(self) -> str:
         if self.erased_at:
-            return "Erased member"
+            return gettext("Erased member")
         return f"{self.first_name} {self.last_name}".strip() or self.email or self.phone or "—"
 
     @property
@@ -129,13 +155,13 @@ class Member(TenantModel):
 
 
 class EventKind(models.TextChoices):
-    ENROLLED = "enrolled", "Enrolled"
-    UPDATED = "updated", "Profile updated"
-    CONSENT = "consent", "Consent changed"
-    NOTE = "note", "Note"
-    MERGED = "merged", "Merged"
-    ERASED = "erased", "Erased"
-    IMPORTED = "imported", "Imported"
+    ENROLLED = "enrolled", _("Enrolled")
+    UPDATED = "updated", _("Profile updated")
+    CONSENT = "consent", _("Consent changed")
+    NOTE = "note", _("Note")
+    MERGED = "merged", _("Merged")
+    ERASED = "erased", _("Erased")
+    IMPORTED = "imported", _("Imported")
 
 
 class MemberEvent(TenantModel):
@@ -144,17 +170,26 @@ class MemberEvent(TenantModel):
     Append-only. Later apps (points, coupons, campaigns) add their own kinds.
     """
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=32)
-    summary = models.CharField(max_length=255)
-    data = models.JSONField(default=dict, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="events", verbose_name=_("member")
     )
-    source = models.CharField(max_length=16, blank=True)
-    occurred_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=32)
+    summary = models.CharField(_("summary"), max_length=255)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    source = models.CharField(_("source"), max_length=16, blank=True)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["member", "-occurred_at"], name="members_event_timeline")]
 
@@ -179,13 +214,13 @@ def _export_upload_to(instance: "MemberExport", filename: str) -> str:
 
 
 class ImportStatus(models.TextChoices):
-    MAPPING = "mapping", "Choose the columns"
-    ANALYZING = "analyzing", "Checking the file"
-    READY = "ready", "Checked, waiting for confirmation"
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Importing"
-    DONE = "done", "Done"
-    FAILED = "failed", "Stopped"
+    MAPPING = "mapping", _("Choose the columns")
+    ANALYZING = "analyzing", _("Checking the file")
+    READY = "ready", _("Checked, waiting for confirmation")
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped")
 
 
 class MemberImport(TenantModel):
@@ -195,44 +230,62 @@ class MemberImport(TenantModel):
     and the counts, so a task that dies leaves a consistent, resumable state.
     """
 
-    file = models.FileField(upload_to=_import_upload_to, max_length=200)
-    original_name = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField(default=0)
-    encoding = models.CharField(max_length=16)
-    delimiter = models.CharField(max_length=1, default=",")
-    header = models.JSONField(default=list, blank=True)
-    sample = models.JSONField(default=list, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
-    mapping = models.JSONField(default=dict, blank=True)  # target field -> column index
-    date_order = models.CharField(max_length=3, default="DMY")
-    status = models.CharField(max_length=16, choices=ImportStatus.choices)
+    file = models.FileField(_("file"), upload_to=_import_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    encoding = models.CharField(_("encoding"), max_length=16)
+    delimiter = models.CharField(_("separator"), max_length=1, default=",")
+    header = models.JSONField(_("header"), default=list, blank=True)
+    sample = models.JSONField(_("first rows"), default=list, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    # target field -> column index
+    mapping = models.JSONField(_("columns"), default=dict, blank=True)
+    date_order = models.CharField(_("dates are written"), max_length=3, default="DMY")
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices)
     # The dry run: its progress, its report, and every problem row as a CSV file.
-    analyzed_rows = models.PositiveIntegerField(default=0)
-    analysis = models.JSONField(default=dict, blank=True)
-    problems_file = models.FileField(upload_to=_import_problems_to, max_length=200, blank=True)
+    analyzed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    analysis = models.JSONField(_("report of the check"), default=dict, blank=True)
+    problems_file = models.FileField(
+        _("problem rows file"), upload_to=_import_problems_to, max_length=200, blank=True
+    )
     # The import: how far it got (the resume point) and what it did.
-    rows_done = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    matched_count = models.PositiveIntegerField(default=0)
-    duplicate_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    result = models.JSONField(default=dict, blank=True)
-    failure = models.TextField(blank=True)
+    rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
+    created_count = models.PositiveIntegerField(_("enrolled"), default=0)
+    matched_count = models.PositiveIntegerField(_("already members"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("repeated rows"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    result = models.JSONField(_("report of the import"), default=dict, blank=True)
+    failure = models.TextField(_("why it stopped"), blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     files_removed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When retention.py deleted the uploaded and problem files."
+        _("files deleted"),
+        null=True,
+        blank=True,
+        help_text=_("When retention.py deleted the uploaded and problem files."),
     )
 
     class Meta:
+        verbose_name = _("member import")
+        verbose_name_plural = _("member imports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["merchant", "-created_at"], name="members_import_recent")]
 
@@ -241,33 +294,44 @@ class MemberImport(TenantModel):
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Writing the file"
-    DONE = "done", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Writing the file")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class MemberExport(TenantModel):
     """A CSV file of the merchant's members, written in the background."""
 
-    file = models.FileField(upload_to=_export_upload_to, max_length=200, blank=True)
-    status = models.CharField(max_length=16, choices=ExportStatus.choices)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    failure = models.TextField(blank=True)
+    file = models.FileField(_("file"), upload_to=_export_upload_to, max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ExportStatus.choices)
+    rows_total = models.PositiveIntegerField(_("members"), default=0)
+    rows_done = models.PositiveIntegerField(_("members written"), default=0)
+    failure = models.TextField(_("why it failed"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     files_removed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When retention.py deleted the file."
+        _("file deleted"),
+        null=True,
+        blank=True,
+        help_text=_("When retention.py deleted the file."),
     )
 
     class Meta:
+        verbose_name = _("member export")
+        verbose_name_plural = _("member exports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["merchant", "-created_at"], name="members_export_recent")]
 
     def __str__(self) -> str:
-        return f"Export of {self.created_at:%Y-%m-%d %H:%M}"
+        # Translators: %(moment)s is when the export was asked for, e.g. 2026-12-02 14:05.
+        return gettext("Export of %(moment)s") % {"moment": f"{self.created_at:%Y-%m-%d %H:%M}"}

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Collate, Lower
 from django.db.models.lookups import StartsWith
+from django.utils.translation import gettext
 
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
@@ -177,7 +178,11 @@ def members_find(
     criteria must all match. A phone or email that cannot be one is a field error."""
     members = Member.objects.for_merchant(merchant).active()
     if not any((email, phone, card_code, external_id)):
-        raise DomainError("Look up by email, phone, card_code or external_id.", field="email")
+        raise DomainError(
+            # Translators: email, phone, card_code and external_id are API parameter names.
+            gettext("Look up by email, phone, card_code or external_id."),
+            field="email",
+        )
     try:
         if phone:
             members = members.filter(phone=normalize_phone(phone, merchant.country.code))

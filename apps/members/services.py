@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -72,7 +74,22 @@ def clean_email(raw: str) -> str | None:
 def clean_name_part(value: str, field: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > 80:
-        raise DomainError("Keep names within 80 characters.", field=field)
+        raise DomainError(gettext("Keep names within 80 characters."), field=field)
+    return value
+
+
+def clean_language(value: str) -> str:
+    """A language Fideliza speaks (settings.LANGUAGES), or "" for the merchant's."""
+    value = (value or "").strip()
+    if value and value not in dict(settings.LANGUAGES):
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        raise DomainError(
+            # Translators: %(language)s is the code refused, %(codes)s the codes accepted
+            # ("es, ro, en").
+            gettext("“%(language)s” is not a language Fideliza speaks (%(codes)s).")
+            % {"language": value, "codes": codes},
+            field="language",
+        )
     return value
 
 
@@ -90,13 +107,22 @@ def _refuse_duplicates(
     for existing in others[:2]:  # one query for both identifiers
         if phone and existing.phone == phone:
             raise DuplicateMember(
-                f"{existing.display_name} already has this phone number.",
-                member=existing,
-                field="phone",
+                _duplicate_message("phone", existing), member=existing, field="phone"
             )
-        raise DuplicateMember(
-            f"{existing.display_name} already has this email.", member=existing, field="email"
-        )
+        raise DuplicateMember(_duplicate_message("email", existing), member=existing, field="email")
+
+
+def _duplicate_message(field: str, existing: Member) -> str:
+    """Who already has this phone, email or external id."""
+    name = {"name": existing.display_name}
+    if field == "phone":
+        # Translators: %(name)s is the member who has the number (or "Erased member").
+        return gettext("%(name)s already has this phone number.") % name
+    if field == "email":
+        # Translators: %(name)s is the member who has the email (or "Erased member").
+        return gettext("%(name)s already has this email.") % name
+    # Translators: %(name)s is the member who has the id of the business's old system.
+    return gettext("%(name)s already has this external id.") % name
 
 
 def _set_search_names(member: Member) -> None:
@@ -173,18 +199,19 @@ def _prepare_enrollment(
     """Every rule of enrollment but uniqueness, which needs the database: the one place
     both the counter's single enrollment and the import's batches check their input."""
     if channel not in Channel.values:
-        raise DomainError("Unknown enrollment channel.", field="channel")
+        raise DomainError(gettext("Unknown enrollment channel."), field="channel")
     if location is not None and location.merchant_id != merchant.pk:
-        raise DomainError("That location belongs to another business.", field="location")
+        raise DomainError(gettext("That location belongs to another business."), field="location")
     phone_e164, email_clean = clean_phone(merchant, phone), clean_email(email)
     if not phone_e164 and not email_clean:
-        raise DomainError("Give a phone number or an email.", field="phone")
+        raise DomainError(gettext("Give a phone number or an email."), field="phone")
     first_name = clean_name_part(first_name, "first_name")
     last_name = clean_name_part(last_name, "last_name")
     if not first_name:
-        raise DomainError("Give the customer's first name.", field="first_name")
+        raise DomainError(gettext("Give the customer's first name."), field="first_name")
     if birthday and birthday > timezone.localdate():
-        raise DomainError("A birthday cannot be in the future.", field="birthday")
+        raise DomainError(gettext("A birthday cannot be in the future."), field="birthday")
+    language = clean_language(language)
     now = enrolled_at or timezone.now()
     member = Member(
         merchant=merchant,
@@ -193,7 +220,7 @@ def _prepare_enrollment(
         email=email_clean,
         phone=phone_e164,
         birthday=birthday,
-        language=language or "",
+        language=language,
         external_id=(external_id or "").strip() or None,
         consent_email=consent_email,
         consent_sms=consent_sms,
@@ -208,7 +235,10 @@ def _prepare_enrollment(
 
 
 def _enrollment_events(member: Member) -> list[MemberEvent]:
-    """The timeline lines of an enrollment: where and how, and any consent given."""
+    """The timeline lines of an enrollment: where and how, and any consent given.
+
+    Timeline summaries are stored, in English (the channel's value is its English label
+    in lower case): they are a record, not a message to whoever is reading."""
     channel, at = member.channel, member.enrolled_at
     where = f" at {member.location.name}" if member.location else ""
     events = [
@@ -216,7 +246,7 @@ def _enrollment_events(member: Member) -> list[MemberEvent]:
             merchant_id=member.merchant_id,
             member=member,
             kind=EventKind.ENROLLED,
-            summary=f"Enrolled ({Channel(channel).label.lower()}){where}",
+            summary=f"Enrolled ({channel}){where}",
             actor=member.enrolled_by,
             source=channel,
             occurred_at=at,
@@ -251,7 +281,10 @@ def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -
     extras = {key: value for key, value in (extras or {}).items() if value not in (None, "")}
     unknown = set(extras) - {extra.name for extra in ENROLL_EXTRAS}
     if unknown:
-        raise DomainError(f"Unknown enrollment data: {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            # Translators: %(names)s lists the names of the data sent, e.g. "coupon_code".
+            gettext("Unknown enrollment data: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
     after_insert = [
         extra.check(member, extras[extra.name]) for extra in ENROLL_EXTRAS if extra.name in extras
     ]
@@ -323,7 +356,7 @@ def _enroll_one(merchant: Merchant, fields: dict) -> BulkOutcome:
     if not result.created:
         return BulkOutcome(
             error=DuplicateMember(
-                f"{result.member.display_name} already has this external id.",
+                _duplicate_message("external_id", result.member),
                 member=result.member,
                 field="external_id",
             )
@@ -360,12 +393,9 @@ def _without_duplicates(merchant, prepared, outcomes) -> list[tuple[int, _Enroll
         )
         if holder is not None:
             field, existing = holder
-            what = {"phone": "phone number", "email": "email", "external_id": "external id"}
             outcomes[index] = BulkOutcome(
                 error=DuplicateMember(
-                    f"{existing.display_name} already has this {what[field]}.",
-                    member=existing,
-                    field=field,
+                    _duplicate_message(field, existing), member=existing, field=field
                 )
             )
             continue
@@ -463,7 +493,7 @@ def member_update(
     """Change a member's profile and consent. Each consent change is recorded with its source."""
     [member] = members_lock(member.pk)
     if not member.is_active:
-        raise Conflict("This member was erased or merged.", code="member_inactive")
+        raise Conflict(gettext("This member was erased or merged."), code="member_inactive")
     merchant = member.merchant
     new = {
         "first_name": clean_name_part(first_name, "first_name"),
@@ -471,12 +501,13 @@ def member_update(
         "email": clean_email(email),
         "phone": clean_phone(merchant, phone),
         "birthday": birthday,
-        "language": language or "",
+        # A language Fideliza no longer speaks may stay; it cannot be chosen anew.
+        "language": (language or "") if language == member.language else clean_language(language),
     }
     if not new["phone"] and not new["email"]:
-        raise DomainError("Keep a phone number or an email.", field="phone")
+        raise DomainError(gettext("Keep a phone number or an email."), field="phone")
     if not new["first_name"]:
-        raise DomainError("Give the customer's first name.", field="first_name")
+        raise DomainError(gettext("Give the customer's first name."), field="first_name")
     _refuse_duplicates(merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk)
     changed = [field for field in _PROFILE_FIELDS if getattr(member, field) != new[field]]
     for field, value in new.items():
@@ -496,7 +527,8 @@ def member_update(
         raise
     if changed:
         # Field names only: the timeline must not keep old personal data after an erasure.
-        labels = ", ".join(Member._meta.get_field(field).verbose_name for field in changed)
+        # In English, as every stored summary ("first name, email").
+        labels = ", ".join(field.replace("_", " ") for field in changed)
         event_record(
             member=member,
             kind=EventKind.UPDATED,
@@ -522,9 +554,9 @@ def member_update(
 def member_add_note(*, member: Member, actor: User, text: str) -> MemberEvent:
     text = text.strip()
     if not text:
-        raise DomainError("Write something.", field="text")
+        raise DomainError(gettext("Write something."), field="text")
     if len(text) > 255:
-        raise DomainError("Keep a note within 255 characters.", field="text")
+        raise DomainError(gettext("Keep a note within 255 characters."), field="text")
     return event_record(member=member, kind=EventKind.NOTE, summary=text, actor=actor)
 
 
@@ -538,12 +570,14 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     so that links to it can point to the survivor.
     """
     if survivor.pk == duplicate.pk:
-        raise DomainError("Choose two different members.", field="duplicate")
+        raise DomainError(gettext("Choose two different members."), field="duplicate")
     if survivor.merchant_id != duplicate.merchant_id:
-        raise DomainError("Both members must belong to the same business.", field="duplicate")
+        raise DomainError(
+            gettext("Both members must belong to the same business."), field="duplicate"
+        )
     survivor, duplicate = members_lock(survivor.pk, duplicate.pk)
     if not (survivor.is_active and duplicate.is_active):
-        raise Conflict("Only active members can be merged.", code="member_inactive")
+        raise Conflict(gettext("Only active members can be merged."), code="member_inactive")
 
     taken = {field: getattr(duplicate, field) for field in ("phone", "email")}
     duplicate.phone = duplicate.email = duplicate.external_id = None

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -28,18 +31,25 @@ PAGE = 25
 # Forms --------------------------------------------------------------------------------
 
 
+def _upload_help() -> str:
+    return gettext(
+        # Translators: %(limit)s is a size in megabytes ("20").
+        "A .csv file of up to %(limit)s MB with a header row, saved from a spreadsheet or "
+        "exported by your old system."
+    ) % {"limit": csv_import.MAX_UPLOAD_BYTES // 1024 // 1024}
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"A .csv file of up to {csv_import.MAX_UPLOAD_BYTES // 1024 // 1024} MB "
-        "with a header row, saved from a spreadsheet or exported by your old system.",
+        label=_("CSV file"),
+        help_text=lazy(_upload_help, str)(),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
     )
     encoding = forms.ChoiceField(
-        label="Encoding",
+        label=_("Encoding"),
         choices=csv_import.ENCODINGS,
         initial="auto",
-        help_text="Keep UTF-8 unless the upload says the file cannot be read.",
+        help_text=_("Keep UTF-8 unless the upload says the file cannot be read."),
     )
 
     def clean_file(self):
@@ -55,14 +65,14 @@ class ImportMappingForm(forms.Form):
     """One select per column of the file: which member field it holds, if any."""
 
     date_order = forms.ChoiceField(
-        label="Dates are written", choices=csv_import.DATE_ORDERS, initial="DMY"
+        label=_("Dates are written"), choices=csv_import.DATE_ORDERS, initial="DMY"
     )
 
     def __init__(self, *args, member_import: MemberImport, **kwargs):
         super().__init__(*args, **kwargs)
         self.header = member_import.header
         held = {int(index): name for name, index in member_import.mapping.items()}
-        choices = [("", "— Leave out —")] + [
+        choices = [("", gettext("— Leave out —"))] + [
             (target.name, target.label) for target in csv_import.TARGETS
         ]
         self.columns = []
@@ -86,7 +96,11 @@ class ImportMappingForm(forms.Form):
                 other = self.header[self.mapping[target]]
                 label = csv_import.TARGET_LABELS[target]
                 self.add_error(
-                    f"column_{index}", f"“{label}” is chosen for the column “{other}” already."
+                    f"column_{index}",
+                    # Translators: %(target)s is what a column holds ("Phone"), %(column)s
+                    # the name of another column of the file.
+                    gettext("“%(target)s” is chosen for the column “%(column)s” already.")
+                    % {"target": label, "column": other},
                 )
             else:
                 self.mapping[target] = index
@@ -186,7 +200,9 @@ def import_detail(request, pk: int):
             else:
                 return redirect("members:import_detail", member_import.pk)
     elif request.method == "POST":
-        messages.error(request, "This import has started: its columns cannot change any more.")
+        messages.error(
+            request, gettext("This import has started: its columns cannot change any more.")
+        )
         return redirect("members:import_detail", member_import.pk)
     template = "members/import_detail.html"
     if request.htmx and request.method == "GET":
@@ -211,7 +227,7 @@ def import_problems(request, pk: int):
     """Every row the dry run would not import, with why, as a CSV file to fix and re-upload."""
     member_import = get_for_merchant_or_404(MemberImport, request, pk=pk)
     if not member_import.problems_file:
-        raise Http404("This import has not been checked yet.")
+        raise Http404(gettext("This import has not been checked yet."))
     stem = PurePath(member_import.original_name).stem or "import"
     return FileResponse(
         member_import.problems_file.open("rb"),
@@ -260,7 +276,7 @@ def export_detail(request, pk: int):
 def export_download(request, pk: int):
     export = get_for_merchant_or_404(MemberExport, request, pk=pk)
     if export.status != ExportStatus.DONE or not export.file:
-        raise Http404("This export is not ready, or its file was deleted.")
+        raise Http404(gettext("This export is not ready, or its file was deleted."))
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

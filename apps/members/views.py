@@ -6,6 +6,7 @@ import segno
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -71,7 +72,12 @@ def counter_enroll(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Welcome, {result.member.first_name}! Here is the card.")
+            messages.success(
+                request,
+                # Translators: shown at the counter after enrolling; %(name)s is a first name.
+                gettext("Welcome, %(name)s! Here is the card.")
+                % {"name": result.member.first_name},
+            )
             return redirect("members:card", public_id=result.member.public_id)
     context = {"lookup": LookupForm(), "results": [], "form": form, "duplicate": duplicate}
     return render(request, "members/counter.html", context, status=400)
@@ -81,7 +87,9 @@ def counter_enroll(request):
 def member_detail(request, public_id: str):
     member = _member_or_404(request, public_id)
     if member.merged_into_id:
-        messages.info(request, "This record was merged; showing the member it was merged into.")
+        messages.info(
+            request, gettext("This record was merged; showing the member it was merged into.")
+        )
         return redirect("members:detail", public_id=member.merged_into.public_id)
     page = SlicePage.of(member_timeline(member=member), request, per_page=50)
     return render(
@@ -120,7 +128,7 @@ def member_edit(request, public_id: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("members:detail", public_id=member.public_id)
     return render(request, "members/member_form.html", {"member": member, "form": form})
 
@@ -131,7 +139,9 @@ def member_card(request, public_id: str):
     member = _member_or_404(request, public_id)
     # A full QR code, never a Micro QR: phone cameras and the counter scanner read only these.
     qr = segno.make(member.card_code, error="m", micro=False)
-    svg = qr.svg_inline(scale=8, border=2, omitsize=True, title=f"Card {member.card_code_display}")
+    # Translators: the title of the card's QR code; %(code)s is the card code, e.g. ABCD-EFGH.
+    title = gettext("Card %(code)s") % {"code": member.card_code_display}
+    svg = qr.svg_inline(scale=8, border=2, omitsize=True, title=title)
     return render(request, "members/member_card.html", {"member": member, "qr_svg": svg})
 
 
@@ -181,7 +191,9 @@ def member_erase(request, public_id: str):
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.member_erase(member=member, actor=request.user)
-        messages.success(request, "Personal data erased. Purchases and points stay, anonymous.")
+        messages.success(
+            request, gettext("Personal data erased. Purchases and points stay, anonymous.")
+        )
         return redirect("members:detail", public_id=member.public_id)
     return render(request, "members/member_erase.html", {"member": member, "form": form})
 
@@ -195,13 +207,18 @@ def member_merge(request, public_id: str):
             merchant=request.merchant, raw=form.cleaned_data["duplicate"]
         )
         if duplicate is None:
-            form.add_error("duplicate", "No member of this business has that card code.")
+            form.add_error("duplicate", gettext("No member of this business has that card code."))
         else:
             try:
                 services.member_merge(survivor=member, duplicate=duplicate, actor=request.user)
             except DomainError as error:
                 form.add_error("duplicate", error.message)
             else:
-                messages.success(request, f"Merged {duplicate.card_code_display} into this member.")
+                messages.success(
+                    request,
+                    # Translators: %(code)s is the card code of the duplicate, e.g. ABCD-EFGH.
+                    gettext("Merged %(code)s into this member.")
+                    % {"code": duplicate.card_code_display},
+                )
                 return redirect("members:detail", public_id=member.public_id)
     return render(request, "members/member_merge.html", {"member": member, "form": form})

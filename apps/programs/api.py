@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -48,7 +49,7 @@ class PurchaseIn(serializers.Serializer):
     def validate_occurred_at(self, value):
         # A till's clock may run a little ahead of the server's; a day ahead is a mistake.
         if value > timezone.now() + timedelta(minutes=5):
-            raise serializers.ValidationError("A purchase cannot be in the future.")
+            raise serializers.ValidationError(gettext("A purchase cannot be in the future."))
         return value
 
 
@@ -98,7 +99,7 @@ def _location(merchant, name: str) -> Location | None:
         return None
     location = location_by_name(merchant=merchant, name=name)
     if location is None:
-        raise DomainError("No location with this name.", field="location")
+        raise DomainError(gettext("No location with this name."), field="location")
     return location
 
 
@@ -106,7 +107,7 @@ def _member(request, member_id: str) -> Member:
     try:
         return member_for_api(request, member_id)
     except NotFound as error:
-        raise DomainError("No member with this id.", field="member") from error
+        raise DomainError(gettext("No member with this id."), field="member") from error
 
 
 def purchase_data(result: services.PurchaseResult) -> dict:
@@ -159,7 +160,7 @@ class RefundsView(ApiView):
         incoming.is_valid(raise_exception=True)
         purchase = purchase_by_external_id(merchant=request.auth.merchant, external_id=purchase_id)
         if purchase is None:
-            raise NotFound("No purchase with this id.", field="purchase")
+            raise NotFound(gettext("No purchase with this id."), field="purchase")
         result = services.refund_record(purchase=purchase, **incoming.validated_data)
         return Response(
             {
@@ -189,7 +190,7 @@ class LedgerView(ApiView):
         before = request.query_params.get("before")
         if before is not None:
             if not before.isdigit() or len(before) > 18:
-                raise DomainError("Give `before` as an entry id.", field="before")
+                raise DomainError(gettext("Give `before` as an entry id."), field="before")
             entries = entries.filter(id__lt=int(before))
         page = list(entries[: LEDGER_PAGE + 1])
         more = len(page) > LEDGER_PAGE

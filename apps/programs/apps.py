@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProgramsConfig(AppConfig):
     name = "apps.programs"
     label = "programs"
-    verbose_name = "Programs"
+    verbose_name = _("Programs")
 
     def ready(self):
         from apps.members import services as member_services

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -63,11 +64,13 @@ def bonus_award(
     member is under its cap. The same external id again answers the same, once."""
     external_id = (external_id or "").strip()
     if not external_id or len(external_id) > 100:
-        raise DomainError("Give the event an id (up to 100 characters).", field="external_id")
+        raise DomainError(
+            gettext("Give the event an id (up to 100 characters)."), field="external_id"
+        )
     if action not in BonusAction.values:
-        raise DomainError("Unknown action.", field="action")
+        raise DomainError(gettext("Unknown action."), field="action")
     if member.merchant_id != merchant.pk or not member.is_active:
-        raise DomainError("This member cannot earn here.", field="member")
+        raise DomainError(gettext("This member cannot earn here."), field="member")
     event_type = event_type.strip() if action == BonusAction.CUSTOM else ""
     rule = (
         BonusRule.objects.for_merchant(merchant)
@@ -78,15 +81,17 @@ def bonus_award(
         rule is None
         and not BonusAward.objects.for_merchant(merchant).filter(external_id=external_id).exists()
     ):
-        return BonusResult(0, "no bonus is set up for this action", created=False)
+        return BonusResult(0, gettext("no bonus is set up for this action"), created=False)
     account = points_account_lock(member)  # a retry waits here for the first to finish
     existing = BonusAward.objects.for_merchant(merchant).filter(external_id=external_id).first()
     if existing is not None:
         if existing.member_id != member.pk:
-            raise Conflict("This event id was used for another member.", field="external_id")
-        return BonusResult(existing.points, "already recorded", created=False)
+            raise Conflict(
+                gettext("This event id was used for another member."), field="external_id"
+            )
+        return BonusResult(existing.points, pgettext("bonus", "already recorded"), created=False)
     if rule is None:
-        return BonusResult(0, "no bonus is set up for this action", created=False)
+        return BonusResult(0, gettext("no bonus is set up for this action"), created=False)
     at = at or timezone.now()
     start = _period_start(rule.cap_period, at, merchant.timezone)
     given = BonusAward.objects.filter(member=member, rule=rule, points__gt=0)
@@ -103,9 +108,12 @@ def bonus_award(
         occurred_at=at,
     )
     if capped:
-        return BonusResult(
-            0, f"the cap of {rule.cap_count} {rule.get_cap_period_display()} is reached", True
-        )
+        # Translators: why no bonus was given, e.g. "the cap of 1 per year is reached".
+        reason = gettext("the cap of %(count)d %(period)s is reached") % {
+            "count": rule.cap_count,
+            "period": rule.get_cap_period_display(),
+        }
+        return BonusResult(0, reason, True)
     _credit(
         account,
         EntryKind.BONUS,
@@ -123,7 +131,7 @@ def bonus_award(
         data={"rule": rule.pk, "points": points},
         occurred_at=at,
     )
-    return BonusResult(points, "awarded", created=True)
+    return BonusResult(points, pgettext("bonus", "awarded"), created=True)
 
 
 # What a storefront reports by name (`POST events/`): these two are actions of their own;
@@ -138,7 +146,7 @@ def event_bonus_award(
     event's name): its bonus, within its caps, once per external id."""
     event = (event or "").strip()
     if not event:
-        raise DomainError("Name the event.", field="type")
+        raise DomainError(gettext("Name the event."), field="type")
     if event in _NAMED_ACTIONS:
         return bonus_award(merchant=merchant, member=member, action=event, external_id=external_id)
     return bonus_award(

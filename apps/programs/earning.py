@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
@@ -43,9 +45,20 @@ def lines_from_items(items: list[dict]) -> list[Line]:
     ]
 
 
+class BasketLineError(ValueError):
+    """A typed basket line that is not a name then an amount (the message names it)."""
+
+    def __init__(self, number: int):
+        super().__init__(
+            # Translators: %(number)s is the number of the line in the box of what was bought.
+            gettext("Line %(number)s: write a name then an amount, e.g. “bakery 4.50”.")
+            % {"number": number}
+        )
+
+
 def parse_basket_lines(text: str, currency: str) -> list[dict]:
     """Typed lines, one per row, a category or SKU then the amount ("bakery 4.50"), as
-    items; ValueError names the first row that is not that."""
+    items; BasketLineError (a ValueError) names the first row that is not that."""
     from apps.core.money import to_minor
 
     items = []
@@ -56,11 +69,9 @@ def parse_basket_lines(text: str, currency: str) -> list[dict]:
         try:
             amount = to_minor(price, currency)
         except ValueError as error:
-            raise ValueError(
-                f"Line {number}: write a name then an amount, e.g. “bakery 4.50”."
-            ) from error
+            raise BasketLineError(number) from error
         if not name.strip() or amount < 0:
-            raise ValueError(f"Line {number}: write a name then an amount, e.g. “bakery 4.50”.")
+            raise BasketLineError(number)
         items.append(
             {"sku": name.strip(), "category": name.strip(), "quantity": 1, "unit_amount": amount}
         )

@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import BonusAction, CapPeriod, MultiplierTarget
 
@@ -9,25 +10,27 @@ class PurchaseForm(forms.Form):
     """A sale at the counter. The ticket id is drawn when the form is shown, so a double
     tap or a resubmitted page records the purchase once."""
 
-    amount = forms.DecimalField(label="Amount", min_value=0, max_digits=12, decimal_places=3)
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=12, decimal_places=3)
     lines = forms.CharField(
-        label="What was bought (optional)",
+        label=_("What was bought (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line, a category or product then its amount, e.g. “bakery 4.50”: "
-        "products with a multiplier earn more.",
+        help_text=_(
+            "One per line, a category or product then its amount, e.g. “bakery 4.50”: "
+            "products with a multiplier earn more."
+        ),
     )
     external_id = forms.CharField(
-        label="Ticket number",
+        label=_("Ticket number"),
         max_length=100,
-        help_text="From the till receipt; keep the one filled in if there is none.",
+        help_text=_("From the till receipt; keep the one filled in if there is none."),
     )
     coupon = forms.CharField(
-        label="Coupon code",
+        label=_("Coupon code"),
         required=False,
         max_length=20,
-        help_text="Optional: its value comes off the amount; the rest is what earns.",
+        help_text=_("Optional: its value comes off the amount; the rest is what earns."),
     )
 
     @staticmethod
@@ -37,53 +40,56 @@ class PurchaseForm(forms.Form):
 
 class ProgramSettingsForm(forms.Form):
     points_per_unit = forms.IntegerField(
-        label="Points per unit of currency",
+        label=_("Points per unit of currency"),
         min_value=0,
         max_value=10_000,
-        help_text="Earned per whole unit spent (e.g. 10 per €1), rounded down.",
+        help_text=_("Earned per whole unit spent (e.g. 10 per €1), rounded down."),
     )
     expiry_months = forms.IntegerField(
-        label="Points expire after (months)",
+        label=_("Points expire after (months)"),
         required=False,
         min_value=1,
         max_value=120,
-        help_text="Empty: points never expire. Applies to points earned from now on.",
+        help_text=_("Empty: points never expire. Applies to points earned from now on."),
     )
     reminder_days = forms.IntegerField(
-        label="Remind members (days before expiry)",
+        label=_("Remind members (days before expiry)"),
         min_value=1,
         max_value=365,
         initial=30,
-        help_text="Who is due is listed under “Points expiring soon”; campaigns send the message.",
+        help_text=_(
+            "Who is due is listed under “Points expiring soon”; campaigns send the message."
+        ),
     )
 
 
 class MultiplierForm(forms.Form):
-    target = forms.ChoiceField(label="Applies to", choices=MultiplierTarget.choices)
-    value = forms.CharField(label="Category or SKU", max_length=100)
+    target = forms.ChoiceField(label=_("Applies to"), choices=MultiplierTarget.choices)
+    value = forms.CharField(label=_("Category or SKU"), max_length=100)
     percent = forms.IntegerField(
-        label="Earns (%)",
+        label=_("Earns (%)"),
         min_value=100,
         max_value=1000,
         initial=200,
-        help_text="200 % earns double points on those lines.",
+        # xgettext:no-python-format
+        help_text=_("200 % earns double points on those lines."),
     )
 
 
 class PromotionForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=120)
-    percent = forms.IntegerField(label="Earns (%)", min_value=100, max_value=1000, initial=200)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    percent = forms.IntegerField(label=_("Earns (%)"), min_value=100, max_value=1000, initial=200)
     starts_at = forms.DateTimeField(
-        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     ends_at = forms.DateTimeField(
-        label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     locations = forms.ModelMultipleChoiceField(
-        label="Only at",
+        label=_("Only at"),
         queryset=None,
         required=False,
-        help_text="None chosen: every location.",
+        help_text=_("None chosen: every location."),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -93,34 +99,40 @@ class PromotionForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
-    amount = forms.DecimalField(label="Basket total", min_value=0, max_digits=12, decimal_places=3)
+    amount = forms.DecimalField(
+        label=_("Basket total"), min_value=0, max_digits=12, decimal_places=3
+    )
     lines = forms.CharField(
-        label="Lines (optional)",
+        label=_("Lines (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: category or SKU, then the amount, e.g. “bakery 4.50”.",
+        help_text=_("One per line: category or SKU, then the amount, e.g. “bakery 4.50”."),
     )
 
 
 class AdjustForm(forms.Form):
     points = forms.IntegerField(
-        label="Points",
+        label=_("Points"),
         min_value=-1_000_000,
         max_value=1_000_000,
-        help_text="Negative to take points away.",
+        help_text=_("Negative to take points away."),
     )
-    reason = forms.CharField(label="Reason", max_length=200)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 class BonusRuleForm(forms.Form):
-    action = forms.ChoiceField(label="For", choices=BonusAction.choices)
+    action = forms.ChoiceField(label=_("For"), choices=BonusAction.choices)
     event_type = forms.CharField(
-        label="Event type (custom events)",
+        label=_("Event type (custom events)"),
         max_length=64,
         required=False,
-        help_text="The type your storefront reports, e.g. newsletter_signup.",
+        help_text=_("The type your storefront reports, e.g. newsletter_signup."),
     )
-    points = forms.IntegerField(label="Points", min_value=1, max_value=1_000_000)
-    cap_count = forms.IntegerField(label="At most (times)", min_value=1, max_value=1000, initial=1)
-    cap_period = forms.ChoiceField(label="Per", choices=CapPeriod.choices, initial=CapPeriod.EVER)
+    points = forms.IntegerField(label=_("Points"), min_value=1, max_value=1_000_000)
+    cap_count = forms.IntegerField(
+        label=_("At most (times)"), min_value=1, max_value=1000, initial=1
+    )
+    cap_period = forms.ChoiceField(
+        label=_("Per"), choices=CapPeriod.choices, initial=CapPeriod.EVER
+    )

@@ -3,6 +3,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.tenancy import TenantModel
 from apps.members.identifiers import CARD_ALPHABET
@@ -12,21 +14,32 @@ class ProgramSettings(TenantModel):
     """How a merchant's points work. One row per merchant, created on first use."""
 
     points_per_unit = models.PositiveIntegerField(
-        default=10, help_text="Points earned per whole unit of currency spent (e.g. per €1)."
+        _("points per unit of currency"),
+        default=10,
+        help_text=_("Points earned per whole unit of currency spent (e.g. per €1)."),
     )
     expiry_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Points expire this many months after they are earned."
+        _("points expire after (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Points expire this many months after they are earned."),
     )
     reminder_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Remind members this many days before their points expire."
+        _("reminder (days before expiry)"),
+        default=30,
+        help_text=_("Remind members this many days before their points expire."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("points program settings")
+        verbose_name_plural = _("points program settings")
         constraints = [models.UniqueConstraint("merchant", name="programs_one_settings_row")]
 
     def __str__(self) -> str:
-        return f"{self.points_per_unit} points per unit"
+        return ngettext(
+            "%(count)d point per unit", "%(count)d points per unit", self.points_per_unit
+        ) % {"count": self.points_per_unit}
 
 
 class PointsAccount(TenantModel):
@@ -38,12 +51,17 @@ class PointsAccount(TenantModel):
     """
 
     member = models.OneToOneField(
-        "members.Member", on_delete=models.PROTECT, related_name="points_account"
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="points_account",
+        verbose_name=_("member"),
     )
-    balance = models.IntegerField(default=0)
-    shortfall = models.IntegerField(default=0)
+    balance = models.IntegerField(_("balance"), default=0)
+    shortfall = models.IntegerField(_("shortfall"), default=0)
 
     class Meta:
+        verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0), name="programs_balance_never_negative"
@@ -54,30 +72,51 @@ class PointsAccount(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.balance} points"
+        return ngettext("%(count)d point", "%(count)d points", self.balance) % {
+            "count": self.balance
+        }
 
 
 class Purchase(TenantModel):
     """A sale to a member that earns points. `external_id` makes recording it idempotent."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="purchases")
-    external_id = models.CharField(max_length=100)
-    amount = models.BigIntegerField(help_text="Minor units (cents) of the merchant's currency.")
-    currency = models.CharField(max_length=3)
-    items = models.JSONField(default=list, blank=True)
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="purchases",
+        verbose_name=_("member"),
+    )
+    external_id = models.CharField(_("ticket or order number"), max_length=100)
+    amount = models.BigIntegerField(
+        _("amount"), help_text=_("Minor units (cents) of the merchant's currency.")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    items = models.JSONField(_("items"), default=list, blank=True)
     location = models.ForeignKey(
-        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "core.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    points_earned = models.IntegerField(default=0)
-    refunded_amount = models.BigIntegerField(default=0)
-    points_reversed = models.IntegerField(default=0)
-    occurred_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    points_earned = models.IntegerField(_("points earned"), default=0)
+    refunded_amount = models.BigIntegerField(_("amount refunded"), default=0)
+    points_reversed = models.IntegerField(_("points taken back"), default=0)
+    occurred_at = models.DateTimeField(_("when"))
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -94,21 +133,31 @@ class Purchase(TenantModel):
         indexes = [models.Index(fields=["member", "-occurred_at"], name="programs_purchase_member")]
 
     def __str__(self) -> str:
-        return f"Purchase {self.external_id}"
+        # Translators: %(id)s is the ticket or order number of the purchase.
+        return gettext("Purchase %(id)s") % {"id": self.external_id}
 
 
 class Refund(TenantModel):
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
-    external_id = models.CharField(max_length=100)
-    amount = models.BigIntegerField()
-    points_reversed = models.IntegerField(default=0)
-    shortfall = models.IntegerField(default=0)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("purchase")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    external_id = models.CharField(_("refund number"), max_length=100)
+    amount = models.BigIntegerField(_("amount"))
+    points_reversed = models.IntegerField(_("points taken back"), default=0)
+    shortfall = models.IntegerField(_("shortfall"), default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [
             models.UniqueConstraint("merchant", "external_id", name="programs_refund_external_id"),
             models.CheckConstraint(
@@ -117,19 +166,24 @@ class Refund(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"Refund {self.external_id}"
+        # Translators: %(id)s is the refund's number, given by the till or storefront.
+        return gettext("Refund %(id)s") % {"id": self.external_id}
 
 
 class Lot(TenantModel):
     """Points earned together, which expire together. Spending takes from the oldest lot."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="lots")
-    points = models.PositiveIntegerField()
-    remaining = models.PositiveIntegerField()
-    earned_at = models.DateTimeField()
-    expires_at = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="lots", verbose_name=_("member")
+    )
+    points = models.PositiveIntegerField(_("points"))
+    remaining = models.PositiveIntegerField(_("remaining"))
+    earned_at = models.DateTimeField(_("earned"))
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
         ordering = ["earned_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -146,19 +200,23 @@ class Lot(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.remaining}/{self.points} points"
+        # Translators: what is left of the points earned together, e.g. "40/100 points".
+        return gettext("%(remaining)d/%(points)d points") % {
+            "remaining": self.remaining,
+            "points": self.points,
+        }
 
 
 class EntryKind(models.TextChoices):
-    EARN = "earn", "Earned"
-    REFUND = "refund", "Taken back (refund)"
-    EXPIRE = "expire", "Expired"
-    ADJUST = "adjust", "Adjusted"
-    SHORTFALL = "shortfall", "Shortfall settled"
-    MERGE = "merge", "Moved by a merge"
-    BONUS = "bonus", "Bonus"
-    REDEEM = "redeem", "Redeemed"
-    VOID = "void", "Redemption voided"
+    EARN = "earn", pgettext_lazy("points", "Earned")
+    REFUND = "refund", _("Taken back (refund)")
+    EXPIRE = "expire", pgettext_lazy("points", "Expired")
+    ADJUST = "adjust", pgettext_lazy("points", "Adjusted")
+    SHORTFALL = "shortfall", _("Shortfall settled")
+    MERGE = "merge", _("Moved by a merge")
+    BONUS = "bonus", pgettext_lazy("points", "Bonus")
+    REDEEM = "redeem", pgettext_lazy("points", "Redeemed")
+    VOID = "void", _("Redemption voided")
 
 
 class LedgerEntry(TenantModel):
@@ -166,25 +224,53 @@ class LedgerEntry(TenantModel):
     row, and the database refuses it (migration 0002's triggers). Corrections are new
     entries."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="ledger")
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    points = models.IntegerField(help_text="Positive when earned, negative when spent or lost.")
-    balance_after = models.IntegerField()
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="ledger", verbose_name=_("member")
+    )
+    kind = models.CharField(_("what"), max_length=16, choices=EntryKind.choices)
+    points = models.IntegerField(
+        _("points"), help_text=_("Positive when earned, negative when spent or lost.")
+    )
+    balance_after = models.IntegerField(_("balance after"))
     purchase = models.ForeignKey(
-        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Purchase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purchase"),
     )
     refund = models.ForeignKey(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund"),
     )
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    reason = models.CharField(max_length=255, blank=True)
+    lot = models.ForeignKey(
+        Lot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("points lot"),
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
     # PROTECT, not SET_NULL: nulling the actor would be an update of an append-only row.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("when"))
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["member", "-created_at", "-id"], name="programs_ledger_member")
@@ -200,21 +286,27 @@ class LedgerEntry(TenantModel):
 
 
 class MultiplierTarget(models.TextChoices):
-    CATEGORY = "category", "Product category"
-    SKU = "sku", "Product (SKU)"
+    CATEGORY = "category", _("Product category")
+    SKU = "sku", _("Product (SKU)")
 
 
 class EarnMultiplier(TenantModel):
     """Lines of a basket in a category or of a product earn a multiple of the base rate
     (to push own-brand or higher-margin products)."""
 
-    target = models.CharField(max_length=16, choices=MultiplierTarget.choices)
-    value = models.CharField(max_length=100, help_text="The category name or the SKU.")
-    percent = models.PositiveIntegerField(help_text="200 earns double; 150 one and a half.")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    target = models.CharField(_("applies to"), max_length=16, choices=MultiplierTarget.choices)
+    value = models.CharField(
+        _("category or SKU"), max_length=100, help_text=_("The category name or the SKU.")
+    )
+    percent = models.PositiveIntegerField(
+        _("earns (%)"), help_text=_("200 earns double; 150 one and a half.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("product multiplier")
+        verbose_name_plural = _("product multipliers")
         ordering = ["target", "value"]
         constraints = [
             models.UniqueConstraint(
@@ -226,22 +318,31 @@ class EarnMultiplier(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_target_display()} {self.value}: ×{self.percent / 100:g}"
+        # Translators: a product multiplier, e.g. "Product category bakery: ×2".
+        return gettext("%(target)s %(value)s: ×%(factor)s") % {
+            "target": self.get_target_display(),
+            "value": self.value,
+            "factor": f"{self.percent / 100:g}",
+        }
 
 
 class Promotion(TenantModel):
     """A time-boxed multiplier of everything earned (double points this weekend),
     optionally only at some locations."""
 
-    name = models.CharField(max_length=120)
-    percent = models.PositiveIntegerField(help_text="200 earns double points.")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    locations = models.ManyToManyField("core.Location", blank=True, related_name="+")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=120)
+    percent = models.PositiveIntegerField(_("earns (%)"), help_text=_("200 earns double points."))
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    locations = models.ManyToManyField(
+        "core.Location", blank=True, related_name="+", verbose_name=_("only at")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(
@@ -265,10 +366,10 @@ def new_reward_id() -> str:
 
 
 class RewardKind(models.TextChoices):
-    FIXED_DISCOUNT = "fixed_discount", "Fixed discount"
-    PERCENT_DISCOUNT = "percent_discount", "Percentage discount"
-    FREE_PRODUCT = "free_product", "Free product"
-    COUPON = "coupon", "Coupon for a later visit"
+    FIXED_DISCOUNT = "fixed_discount", _("Fixed discount")
+    PERCENT_DISCOUNT = "percent_discount", _("Percentage discount")
+    FREE_PRODUCT = "free_product", _("Free product")
+    COUPON = "coupon", _("Coupon for a later visit")
 
 
 class Reward(TenantModel):
@@ -278,25 +379,34 @@ class Reward(TenantModel):
     value is `discount_amount`, the coupon's face value. Tier restrictions live in the tiers
     app (`hooks.REWARD_CHECKS`)."""
 
-    public_id = models.CharField(max_length=24, unique=True, default=new_reward_id, editable=False)
-    name = models.CharField(max_length=120)
-    description = models.CharField(max_length=255, blank=True)
-    kind = models.CharField(max_length=20, choices=RewardKind.choices)
-    points_cost = models.PositiveIntegerField()
-    discount_amount = models.BigIntegerField(
-        null=True, blank=True, help_text="Minor units (cents) of `currency`."
+    public_id = models.CharField(
+        _("id"), max_length=24, unique=True, default=new_reward_id, editable=False
     )
-    currency = models.CharField(max_length=3, blank=True)
-    discount_percent = models.PositiveSmallIntegerField(null=True, blank=True)
-    product_name = models.CharField(max_length=120, blank=True)
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
-    valid_from = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    kind = models.CharField(_("what it is"), max_length=20, choices=RewardKind.choices)
+    points_cost = models.PositiveIntegerField(_("point cost"))
+    discount_amount = models.BigIntegerField(
+        _("discount amount"),
+        null=True,
+        blank=True,
+        help_text=_("Minor units (cents) of the currency."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    discount_percent = models.PositiveSmallIntegerField(_("discount (%)"), null=True, blank=True)
+    product_name = models.CharField(_("free product"), max_length=120, blank=True)
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    valid_from = models.DateField(_("first day"), null=True, blank=True)
+    valid_until = models.DateField(_("last day"), null=True, blank=True)
+    is_active = models.BooleanField(_("offered"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
         ordering = ["points_cost", "name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -334,8 +444,8 @@ class Reward(TenantModel):
 
 
 class RedemptionStatus(models.TextChoices):
-    ISSUED = "issued", "Issued"
-    VOIDED = "voided", "Voided"
+    ISSUED = "issued", pgettext_lazy("redemption", "Issued")
+    VOIDED = "voided", pgettext_lazy("redemption", "Voided")
 
 
 class Redemption(TenantModel):
@@ -343,30 +453,57 @@ class Redemption(TenantModel):
     type into the till. `external_id` makes a storefront's redemption idempotent."""
 
     member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="redemptions"
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("member"),
     )
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
-    reward_name = models.CharField(max_length=120, help_text="The reward's name when redeemed.")
-    points = models.PositiveIntegerField()
-    code = models.CharField(max_length=8)
-    external_id = models.CharField(max_length=100, blank=True)
+    reward = models.ForeignKey(
+        Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("reward")
+    )
+    reward_name = models.CharField(
+        _("reward name"), max_length=120, help_text=_("The reward's name when redeemed.")
+    )
+    points = models.PositiveIntegerField(_("points"))
+    code = models.CharField(_("code"), max_length=8)
+    external_id = models.CharField(_("redemption id"), max_length=100, blank=True)
     status = models.CharField(
-        max_length=8, choices=RedemptionStatus.choices, default=RedemptionStatus.ISSUED
+        _("status"),
+        max_length=8,
+        choices=RedemptionStatus.choices,
+        default=RedemptionStatus.ISSUED,
     )
     location = models.ForeignKey(
-        "core.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "core.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("redeemed by"),
     )
-    created_at = models.DateTimeField()
-    voided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("when"))
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
     )
-    void_reason = models.CharField(max_length=255, blank=True)
+    void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint("merchant", "code", name="programs_redemption_code"),
@@ -389,37 +526,46 @@ class Redemption(TenantModel):
 
 
 class BonusAction(models.TextChoices):
-    JOIN = "join", "Joining"
-    BIRTHDAY = "birthday", "Birthday"
-    PROFILE = "profile", "Completing the profile"
-    REVIEW = "review", "Writing a review"
-    SOCIAL_SHARE = "social_share", "Sharing on social media"
-    CUSTOM = "custom", "Custom event (from the storefront)"
+    JOIN = "join", _("Joining")
+    BIRTHDAY = "birthday", _("Birthday")
+    PROFILE = "profile", _("Completing the profile")
+    REVIEW = "review", _("Writing a review")
+    SOCIAL_SHARE = "social_share", _("Sharing on social media")
+    CUSTOM = "custom", _("Custom event (from the storefront)")
 
 
 class CapPeriod(models.TextChoices):
-    DAY = "day", "per day"
-    WEEK = "week", "per week"
-    MONTH = "month", "per month"
-    YEAR = "year", "per year"
-    EVER = "ever", "ever"
+    # Translators: how often a bonus may be given, shown after "1×" ("1× per day").
+    DAY = "day", _("per day")
+    WEEK = "week", _("per week")
+    MONTH = "month", _("per month")
+    YEAR = "year", _("per year")
+    # Translators: a bonus given at most N times in total ("1× ever").
+    EVER = "ever", pgettext_lazy("bonus cap", "ever")
 
 
 class BonusRule(TenantModel):
     """Points for an action, at most `cap_count` times per member and period, so bonuses
     cannot be farmed."""
 
-    action = models.CharField(max_length=16, choices=BonusAction.choices)
+    action = models.CharField(_("for"), max_length=16, choices=BonusAction.choices)
     event_type = models.CharField(
-        max_length=64, blank=True, help_text="For custom events: the type the storefront sends."
+        _("event type"),
+        max_length=64,
+        blank=True,
+        help_text=_("For custom events: the type the storefront sends."),
     )
-    points = models.PositiveIntegerField()
-    cap_count = models.PositiveSmallIntegerField(default=1)
-    cap_period = models.CharField(max_length=8, choices=CapPeriod.choices, default=CapPeriod.EVER)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    points = models.PositiveIntegerField(_("points"))
+    cap_count = models.PositiveSmallIntegerField(_("at most (times)"), default=1)
+    cap_period = models.CharField(
+        _("per"), max_length=8, choices=CapPeriod.choices, default=CapPeriod.EVER
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("bonus rule")
+        verbose_name_plural = _("bonus rules")
         ordering = ["action", "event_type"]
         constraints = [
             models.UniqueConstraint(
@@ -431,20 +577,36 @@ class BonusRule(TenantModel):
 
     def __str__(self) -> str:
         what = self.event_type if self.action == BonusAction.CUSTOM else self.get_action_display()
-        return f"{what}: {self.points} points, {self.cap_count}× {self.get_cap_period_display()}"
+        return ngettext(
+            # Translators: a bonus rule, e.g. "Birthday: 100 points, 1× per year".
+            "%(what)s: %(points)d point, %(count)d× %(period)s",
+            "%(what)s: %(points)d points, %(count)d× %(period)s",
+            self.points,
+        ) % {
+            "what": what,
+            "points": self.points,
+            "count": self.cap_count,
+            "period": self.get_cap_period_display(),
+        }
 
 
 class BonusAward(TenantModel):
     """One bonus given (or refused by its cap, with 0 points), by its external id, so a
     retried event has the same answer and no second effect."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(BonusRule, on_delete=models.PROTECT, related_name="awards")
-    external_id = models.CharField(max_length=100)
-    points = models.PositiveIntegerField()
-    occurred_at = models.DateTimeField()
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    rule = models.ForeignKey(
+        BonusRule, on_delete=models.PROTECT, related_name="awards", verbose_name=_("bonus rule")
+    )
+    external_id = models.CharField(_("event id"), max_length=100)
+    points = models.PositiveIntegerField(_("points"))
+    occurred_at = models.DateTimeField(_("when"))
 
     class Meta:
+        verbose_name = _("bonus given")
+        verbose_name_plural = _("bonuses given")
         constraints = [
             models.UniqueConstraint("merchant", "external_id", name="programs_bonus_external_id")
         ]
@@ -453,19 +615,28 @@ class BonusAward(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.points} bonus points ({self.external_id})"
+        return ngettext(
+            # Translators: %(id)s is the id of the event that earned the bonus.
+            "%(points)d bonus point (%(id)s)",
+            "%(points)d bonus points (%(id)s)",
+            self.points,
+        ) % {"points": self.points, "id": self.external_id}
 
 
 class ExpiryNotice(TenantModel):
     """That a member's points expiring on a date were announced (the `points.expiring`
     webhook, reminders.py): once per member and expiry, however often the task runs."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    expires_at = models.DateTimeField()
-    points = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    points = models.PositiveIntegerField(_("points"))
+    created_at = models.DateTimeField(_("announced"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("expiry notice")
+        verbose_name_plural = _("expiry notices")
         constraints = [
             models.UniqueConstraint(
                 fields=["member", "expires_at"], name="programs_expiry_notice_once"

@@ -4,6 +4,7 @@ of what a sample basket earns."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -87,7 +88,7 @@ def settings_update(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("programs:program")
     return _redisplay(request, settings_form=form)
 
@@ -104,7 +105,7 @@ def multiplier_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Multiplier added.")
+            messages.success(request, gettext("Multiplier added."))
             return redirect("programs:program")
     return _redisplay(request, multiplier_form=form)
 
@@ -128,7 +129,7 @@ def promotion_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Promotion added.")
+            messages.success(request, gettext("Promotion added."))
             return redirect("programs:program")
     return _redisplay(request, promotion_form=form)
 
@@ -173,7 +174,7 @@ def bonus_rule_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Bonus added.")
+            messages.success(request, gettext("Bonus added."))
             return redirect("programs:program")
     return _redisplay(request, bonus_form=form)
 

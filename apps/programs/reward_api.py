@@ -4,6 +4,7 @@ terms. Thin: the same services as the counter (rewards.py, bonuses.py)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -203,7 +204,7 @@ class RedemptionsView(ApiView):
         merchant = request.auth.merchant
         reward = reward_by_public_id(merchant=merchant, public_id=values["reward"])
         if reward is None:
-            raise DomainError("No reward with this id.", field="reward")
+            raise DomainError(gettext("No reward with this id."), field="reward")
         result = reward_redeem(
             merchant=merchant,
             member=_member(request, values["member"]),
@@ -233,7 +234,7 @@ class RedemptionVoidView(ApiView):
         incoming.is_valid(raise_exception=True)
         redemption = redemption_by_code(merchant=request.auth.merchant, code=code)
         if redemption is None:
-            raise NotFound("No redemption with this code.", field="redemption")
+            raise NotFound(gettext("No redemption with this code."), field="redemption")
         # A storefront's key voids as a manager would: any day, not only the same one.
         result = redemption_void(
             redemption=redemption,

@@ -3,6 +3,8 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import minor_digits, to_minor
 
@@ -18,49 +20,52 @@ class RewardForm(forms.Form):
     service checks that it is given. `stock` keeps the number shown, so saving the form
     without touching it leaves redemptions made meanwhile counted."""
 
-    name = forms.CharField(label="Name", max_length=120)
-    kind = forms.ChoiceField(label="What it is", choices=RewardKind.choices)
-    points_cost = forms.IntegerField(label="Point cost", min_value=1, max_value=1_000_000_000)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("What it is"), choices=RewardKind.choices)
+    points_cost = forms.IntegerField(label=_("Point cost"), min_value=1, max_value=1_000_000_000)
     discount_amount = forms.DecimalField(
-        label="Discount amount",
+        label=_("Discount amount"),
         required=False,
         min_value=0,
         max_digits=15,
         decimal_places=3,
-        help_text="For a fixed discount, or the value of a coupon for a later visit.",
+        help_text=_("For a fixed discount, or the value of a coupon for a later visit."),
     )
     discount_percent = forms.IntegerField(
-        label="Discount (%)",
+        label=_("Discount (%)"),
         required=False,
         min_value=1,
         max_value=100,
-        help_text="For a percentage discount: a whole number from 1 to 100.",
+        help_text=_("For a percentage discount: a whole number from 1 to 100."),
     )
     product_name = forms.CharField(
-        label="Free product", required=False, max_length=120, help_text="For a free product."
+        label=_("Free product"), required=False, max_length=120, help_text=_("For a free product.")
     )
-    description = forms.CharField(label="Description", required=False, max_length=255)
+    description = forms.CharField(label=_("Description"), required=False, max_length=255)
     stock = forms.IntegerField(
-        label="Stock",
+        label=_("Stock"),
         required=False,
         min_value=0,
         max_value=1_000_000_000,
         show_hidden_initial=True,
-        help_text="How many can still be redeemed. Empty: unlimited.",
+        help_text=_("How many can still be redeemed. Empty: unlimited."),
     )
-    valid_from = forms.DateField(label="First day", required=False, widget=DateInput)
-    valid_until = forms.DateField(label="Last day", required=False, widget=DateInput)
+    valid_from = forms.DateField(label=_("First day"), required=False, widget=DateInput)
+    valid_until = forms.DateField(label=_("Last day"), required=False, widget=DateInput)
     is_active = forms.BooleanField(
-        label="Offered",
+        label=_("Offered"),
         required=False,
         initial=True,
-        help_text="Rewards not offered are hidden from the counter.",
+        help_text=_("Rewards not offered are hidden from the counter."),
     )
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["discount_amount"].label = f"Discount amount ({currency})"
+        # Translators: %(currency)s is a currency code, e.g. EUR.
+        self.fields["discount_amount"].label = gettext("Discount amount (%(currency)s)") % {
+            "currency": currency
+        }
         self.fields["discount_amount"].decimal_places = minor_digits(currency)
 
     @classmethod
@@ -101,7 +106,7 @@ class RewardForm(forms.Form):
         cleaned = super().clean()
         valid_from, valid_until = cleaned.get("valid_from"), cleaned.get("valid_until")
         if valid_from and valid_until and valid_until < valid_from:
-            self.add_error("valid_until", "The last day cannot be before the first.")
+            self.add_error("valid_until", gettext("The last day cannot be before the first."))
         return cleaned
 
     def reward_fields(self, *, editing: bool = False) -> dict:
@@ -117,7 +122,7 @@ class RedeemForm(forms.Form):
     """Redeem a reward at the counter. The redemption id is drawn when the form is shown,
     so a double tap or a resubmitted page redeems once."""
 
-    reward = forms.ModelChoiceField(queryset=Reward.objects.none(), label="Reward")
+    reward = forms.ModelChoiceField(queryset=Reward.objects.none(), label=_("Reward"))
     external_id = forms.CharField(max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args, merchant, **kwargs):
@@ -130,4 +135,4 @@ class RedeemForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label="Reason", required=False, max_length=255)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=255)

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from apps.core.formatting import format_day
 from apps.core.models import Merchant
 from apps.members.models import Member
 
@@ -28,20 +30,26 @@ def merchant_today(merchant: Merchant, at: datetime | None = None) -> date:
     return timezone.localdate(at, timezone=zone)
 
 
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 def reward_unavailable_reason(reward: Reward, *, today: date) -> str | None:
-    """Why the reward cannot be redeemed today, or None. (The balance is checked apart.)"""
+    """Why the reward cannot be redeemed today, or None (in the active language). (The
+    balance is checked apart.)"""
     if not reward.is_active:
-        return f"{reward.name} is no longer offered."
+        # Translators: %(name)s is a reward's name.
+        return gettext("%(name)s is no longer offered.") % {"name": reward.name}
     if reward.valid_from and today < reward.valid_from:
-        return f"{reward.name} can be redeemed from {_day(reward.valid_from)}."
+        # Translators: %(name)s is a reward's name; %(day)s a date.
+        return gettext("%(name)s can be redeemed from %(day)s.") % {
+            "name": reward.name,
+            "day": format_day(reward.valid_from),
+        }
     if reward.valid_until and today > reward.valid_until:
-        return f"{reward.name} could be redeemed until {_day(reward.valid_until)}."
+        # Translators: %(name)s is a reward's name; %(day)s a date.
+        return gettext("%(name)s could be redeemed until %(day)s.") % {
+            "name": reward.name,
+            "day": format_day(reward.valid_until),
+        }
     if reward.stock is not None and reward.stock <= 0:
-        return f"{reward.name} is out of stock."
+        return gettext("%(name)s is out of stock.") % {"name": reward.name}
     return None
 
 

@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
+from apps.core.formatting import format_number
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
@@ -40,7 +42,11 @@ def reward_create(request):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, f"Added {reward.name} to the rewards.")
+                messages.success(
+                    request,
+                    # Translators: %(name)s is the reward's name.
+                    gettext("Added %(name)s to the rewards.") % {"name": reward.name},
+                )
                 return redirect("programs:reward_list")
         return render(request, "programs/reward_form.html", {"form": form}, status=400)
     return render(request, "programs/reward_form.html", {"form": form})
@@ -61,7 +67,7 @@ def reward_edit(request, pk: int):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, f"Saved {reward.name}.")
+                messages.success(request, gettext("Saved %(name)s.") % {"name": reward.name})
                 return redirect("programs:reward_list")
         return render(request, "programs/reward_form.html", context, status=400)
     return render(request, "programs/reward_form.html", context)
@@ -74,7 +80,8 @@ def reward_deactivate(request, pk: int):
     reward = get_for_merchant_or_404(Reward, request, pk=pk)
     active = request.POST.get("active") == "1"
     rewards.reward_set_active(reward=reward, actor=request.user, active=active)
-    messages.success(request, f"{reward.name} is {'offered again' if active else 'taken off'}.")
+    text = gettext("%(name)s is offered again.") if active else gettext("%(name)s is taken off.")
+    messages.success(request, text % {"name": reward.name})
     return redirect("programs:reward_list")
 
 
@@ -85,7 +92,8 @@ def redemption_create(request, public_id: str):
     form = RedeemForm(request.POST, merchant=request.merchant)
     if not form.is_valid():
         errors = "; ".join(error for errors in form.errors.values() for error in errors)
-        messages.error(request, f"Nothing redeemed: {errors}")
+        # Translators: %(errors)s is why, e.g. "Select a valid choice."
+        messages.error(request, gettext("Nothing redeemed: %(errors)s") % {"errors": errors})
         return _redirect_to_points(member)
     try:
         result = rewards.reward_redeem(
@@ -97,15 +105,18 @@ def redemption_create(request, public_id: str):
             location=request.location or None,
         )
     except DomainError as error:
-        messages.error(request, f"Nothing redeemed: {error.message}")
+        messages.error(request, gettext("Nothing redeemed: %(errors)s") % {"errors": error.message})
         return _redirect_to_points(member)
     redemption = result.redemption
-    messages.success(
-        request,
-        f"Redeemed {redemption.reward_name}; balance {result.points_balance}."
-        if result.created
-        else "Already redeemed: this is the redemption made before.",
-    )
+    if result.created:
+        # Translators: %(name)s is the reward's name; %(balance)s the points left.
+        text = gettext("Redeemed %(name)s; balance %(balance)s.") % {
+            "name": redemption.reward_name,
+            "balance": format_number(result.points_balance),
+        }
+    else:
+        text = gettext("Already redeemed: this is the redemption made before.")
+    messages.success(request, text)
     return redirect("programs:redemption_detail", code=redemption.code)
 
 
@@ -142,10 +153,13 @@ def redemption_void(request, code: str):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            f"Voided: {result.points_returned} points returned."
-            if result.voided
-            else "This redemption was already voided.",
-        )
+        if result.voided:
+            text = ngettext(
+                "Voided: %(points)s point returned.",
+                "Voided: %(points)s points returned.",
+                result.points_returned,
+            ) % {"points": format_number(result.points_returned)}
+        else:
+            text = gettext("This redemption was already voided.")
+        messages.success(request, text)
     return redirect("programs:redemption_detail", code=redemption.code)

@@ -20,9 +20,11 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotAllowed
+from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, Role, WebhookEvent
 from apps.core.services import audit_record
 from apps.core.webhooks import webhook_emit
@@ -78,26 +80,32 @@ def _clean_reward(values: dict, *, currency: str) -> dict:
     cleared; a DomainError names the first bad field."""
     name = (values.get("name") or "").strip()
     if not name:
-        raise DomainError("Give the reward a name.", field="name")
+        raise DomainError(gettext("Give the reward a name."), field="name")
     if len(name) > 120:
-        raise DomainError("Keep the name within 120 characters.", field="name")
+        raise DomainError(gettext("Keep the name within 120 characters."), field="name")
     description = (values.get("description") or "").strip()
     if len(description) > 255:
-        raise DomainError("Keep the description within 255 characters.", field="description")
+        raise DomainError(
+            gettext("Keep the description within 255 characters."), field="description"
+        )
     kind = values.get("kind")
     if kind not in RewardKind.values:
-        raise DomainError("Choose what the reward is.", field="kind")
+        raise DomainError(gettext("Choose what the reward is."), field="kind")
     if not _int_in(values.get("points_cost"), 1, MAX_POINTS_COST):
-        raise DomainError("The point cost must be a whole number above zero.", field="points_cost")
+        raise DomainError(
+            gettext("The point cost must be a whole number above zero."), field="points_cost"
+        )
     stock = values.get("stock")
     if stock is not None and not _int_in(stock, 0, MAX_STOCK):
-        raise DomainError("The stock must be zero or more (empty: unlimited).", field="stock")
+        raise DomainError(
+            gettext("The stock must be zero or more (empty: unlimited)."), field="stock"
+        )
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
     for field, day in (("valid_from", valid_from), ("valid_until", valid_until)):
         if day is not None and not isinstance(day, date):
-            raise DomainError("Give a date.", field=field)
+            raise DomainError(gettext("Give a date."), field=field)
     if valid_from and valid_until and valid_until < valid_from:
-        raise DomainError("The last day cannot be before the first.", field="valid_until")
+        raise DomainError(gettext("The last day cannot be before the first."), field="valid_until")
     cleaned = {
         "name": name,
         "description": description,
@@ -116,22 +124,24 @@ def _clean_reward(values: dict, *, currency: str) -> dict:
         case RewardKind.FIXED_DISCOUNT | RewardKind.COUPON:
             if not _int_in(values.get("discount_amount"), 1, MAX_DISCOUNT_AMOUNT):
                 raise DomainError(
-                    "Give the discount amount (more than zero).", field="discount_amount"
+                    gettext("Give the discount amount (more than zero)."), field="discount_amount"
                 )
             cleaned |= {"discount_amount": values["discount_amount"], "currency": currency}
         case RewardKind.PERCENT_DISCOUNT:
             if not _int_in(values.get("discount_percent"), 1, 100):
                 raise DomainError(
-                    "The percentage must be a whole number from 1 to 100.",
+                    gettext("The percentage must be a whole number from 1 to 100."),
                     field="discount_percent",
                 )
             cleaned["discount_percent"] = values["discount_percent"]
         case RewardKind.FREE_PRODUCT:
             product = (values.get("product_name") or "").strip()
             if not product:
-                raise DomainError("Name the free product.", field="product_name")
+                raise DomainError(gettext("Name the free product."), field="product_name")
             if len(product) > 120:
-                raise DomainError("Keep the product within 120 characters.", field="product_name")
+                raise DomainError(
+                    gettext("Keep the product within 120 characters."), field="product_name"
+                )
             cleaned["product_name"] = product
     return cleaned
 
@@ -228,7 +238,7 @@ def _insert_with_code(redemption: Redemption) -> None:
 
 def _id_reused() -> Conflict:
     return Conflict(
-        "This redemption id was already used for another member or reward.",
+        gettext("This redemption id was already used for another member or reward."),
         field="external_id",
         code="redemption_id_reused",
     )
@@ -256,13 +266,13 @@ def reward_redeem(
     """
     external_id = (external_id or "").strip()
     if len(external_id) > 100:
-        raise DomainError("Keep the id within 100 characters.", field="external_id")
+        raise DomainError(gettext("Keep the id within 100 characters."), field="external_id")
     if member.merchant_id != merchant.pk or not member.is_active:
-        raise DomainError("This member cannot redeem here.", field="member")
+        raise DomainError(gettext("This member cannot redeem here."), field="member")
     if reward.merchant_id != merchant.pk:
-        raise DomainError("That reward belongs to another business.", field="reward")
+        raise DomainError(gettext("That reward belongs to another business."), field="reward")
     if location is not None and location.merchant_id != merchant.pk:
-        raise DomainError("That location belongs to another business.", field="location")
+        raise DomainError(gettext("That location belongs to another business."), field="location")
 
     account = points_account_lock(member)
     if external_id:
@@ -281,13 +291,25 @@ def reward_redeem(
         raise RewardUnavailable(reason, field="reward")
     if account.balance < reward.points_cost:
         raise InsufficientPoints(
-            f"{reward.name} costs {reward.points_cost} points; the balance is {account.balance}.",
+            ngettext(
+                # Translators: %(name)s is the reward's name; %(cost)s its price in points.
+                "%(name)s costs %(cost)s point; the balance is %(balance)s.",
+                "%(name)s costs %(cost)s points; the balance is %(balance)s.",
+                reward.points_cost,
+            )
+            % {
+                "name": reward.name,
+                "cost": format_number(reward.points_cost),
+                "balance": format_number(account.balance),
+            },
             field="reward",
         )
     if reward.stock is not None:
         taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
         if not taken:
-            raise RewardUnavailable(f"{reward.name} is out of stock.", field="reward")
+            raise RewardUnavailable(
+                gettext("%(name)s is out of stock.") % {"name": reward.name}, field="reward"
+            )
 
     redemption = Redemption(
         merchant=merchant,
@@ -386,7 +408,8 @@ def redemption_void(
         return VoidResult(redemption, 0, voided=False)
     if not redemption_voidable(redemption, role=role, now=at):
         raise NotAllowed(
-            "Only a manager can void a redemption made on another day.", code="void_not_allowed"
+            gettext("Only a manager can void a redemption made on another day."),
+            code="void_not_allowed",
         )
     for hook in hooks.REDEMPTION_VOIDING:
         hook(redemption, actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -18,7 +19,9 @@ from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 def _check_percent(percent: int) -> None:
     if not isinstance(percent, int) or not 100 <= percent <= 1000:
         raise DomainError(
-            "Give a multiplier from 100 % (normal) to 1000 % (ten times).", field="percent"
+            # xgettext:no-python-format
+            gettext("Give a multiplier from 100 % (normal) to 1000 % (ten times)."),
+            field="percent",
         )
 
 
@@ -32,11 +35,13 @@ def program_settings_update(
     reminder_days: int | None = None,
 ) -> ProgramSettings:
     if not isinstance(points_per_unit, int) or not 0 <= points_per_unit <= 10_000:
-        raise DomainError("Points per unit must be 0 to 10,000.", field="points_per_unit")
+        raise DomainError(gettext("Points per unit must be 0 to 10,000."), field="points_per_unit")
     if expiry_months is not None and not 1 <= expiry_months <= 120:
-        raise DomainError("Expiry must be 1 to 120 months, or never.", field="expiry_months")
+        raise DomainError(
+            gettext("Expiry must be 1 to 120 months, or never."), field="expiry_months"
+        )
     if reminder_days is not None and not 1 <= reminder_days <= 365:
-        raise DomainError("Remind 1 to 365 days before.", field="reminder_days")
+        raise DomainError(gettext("Remind 1 to 365 days before."), field="reminder_days")
     settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
         merchant=merchant
     )
@@ -60,10 +65,12 @@ def multiplier_create(
     *, merchant: Merchant, actor: User, target: str, value: str, percent: int
 ) -> EarnMultiplier:
     if target not in MultiplierTarget.values:
-        raise DomainError("Choose a category or a product.", field="target")
+        raise DomainError(gettext("Choose a category or a product."), field="target")
     value = " ".join((value or "").split())
     if not value or len(value) > 100:
-        raise DomainError("Name the category or product (up to 100 characters).", field="value")
+        raise DomainError(
+            gettext("Name the category or product (up to 100 characters)."), field="value"
+        )
     _check_percent(percent)
     try:
         with transaction.atomic():
@@ -71,7 +78,7 @@ def multiplier_create(
                 merchant=merchant, target=target, value=value, percent=percent
             )
     except IntegrityError as error:
-        raise Conflict("There is a multiplier for this already.", field="value") from error
+        raise Conflict(gettext("There is a multiplier for this already."), field="value") from error
     audit_record(
         merchant=merchant,
         actor=actor,
@@ -95,12 +102,12 @@ def promotion_create(
 ) -> Promotion:
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
-        raise DomainError("Name the promotion (up to 120 characters).", field="name")
+        raise DomainError(gettext("Name the promotion (up to 120 characters)."), field="name")
     _check_percent(percent)
     if ends_at <= starts_at:
-        raise DomainError("The promotion must end after it starts.", field="ends_at")
+        raise DomainError(gettext("The promotion must end after it starts."), field="ends_at")
     if any(location.merchant_id != merchant.pk for location in locations):
-        raise DomainError("Choose this business's locations.", field="locations")
+        raise DomainError(gettext("Choose this business's locations."), field="locations")
     promotion = Promotion.objects.create(
         merchant=merchant, name=name, percent=percent, starts_at=starts_at, ends_at=ends_at
     )
@@ -142,16 +149,16 @@ def bonus_rule_create(
     from .models import BonusAction, BonusRule, CapPeriod
 
     if action not in BonusAction.values:
-        raise DomainError("Choose an action.", field="action")
+        raise DomainError(gettext("Choose an action."), field="action")
     event_type = " ".join((event_type or "").split()) if action == BonusAction.CUSTOM else ""
     if action == BonusAction.CUSTOM and not event_type:
-        raise DomainError("Name the event type the storefront sends.", field="event_type")
+        raise DomainError(gettext("Name the event type the storefront sends."), field="event_type")
     if not isinstance(points, int) or not 1 <= points <= 1_000_000:
-        raise DomainError("Give 1 to 1,000,000 points.", field="points")
+        raise DomainError(gettext("Give 1 to 1,000,000 points."), field="points")
     if not isinstance(cap_count, int) or not 1 <= cap_count <= 1000:
-        raise DomainError("Allow it 1 to 1,000 times.", field="cap_count")
+        raise DomainError(gettext("Allow it 1 to 1,000 times."), field="cap_count")
     if cap_period not in CapPeriod.values:
-        raise DomainError("Choose a period.", field="cap_period")
+        raise DomainError(gettext("Choose a period."), field="cap_period")
     try:
         with transaction.atomic():
             rule = BonusRule.objects.create(
@@ -163,7 +170,9 @@ def bonus_rule_create(
                 cap_period=cap_period,
             )
     except IntegrityError as error:
-        raise Conflict("There is a bonus for this action already.", field="action") from error
+        raise Conflict(
+            gettext("There is a bonus for this action already."), field="action"
+        ) from error
     audit_record(
         merchant=merchant,
         actor=actor,

@@ -14,9 +14,11 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.money import Rounding, divide, minor_digits
 from apps.core.services import audit_record
@@ -109,14 +111,21 @@ def _debit(account, kind, points: int, *, at: datetime, **links) -> int:
 def _checked_lines(items: list) -> list[Line]:
     """The basket's lines, or a field error naming the first bad one."""
     if not isinstance(items, list) or len(items) > 500:
-        raise DomainError("Items must be a list of at most 500 lines.", field="items")
+        raise DomainError(gettext("Items must be a list of at most 500 lines."), field="items")
     for number, item in enumerate(items, start=1):
         quantity = item.get("quantity", 1) if isinstance(item, dict) else None
         unit_amount = item.get("unit_amount") if isinstance(item, dict) else None
         if not (isinstance(quantity, int) and 1 <= quantity <= 10_000):
-            raise DomainError(f"Line {number}: the quantity must be 1 to 10,000.", field="items")
+            raise DomainError(
+                # Translators: %(number)s is the number of a line of the basket.
+                gettext("Line %(number)s: the quantity must be 1 to 10,000.") % {"number": number},
+                field="items",
+            )
         if not (isinstance(unit_amount, int) and 0 <= unit_amount <= 10**10):
-            raise DomainError(f"Line {number}: give the unit amount in cents.", field="items")
+            raise DomainError(
+                gettext("Line %(number)s: give the unit amount in cents.") % {"number": number},
+                field="items",
+            )
     return lines_from_items(items)
 
 
@@ -148,20 +157,24 @@ def purchase_record(
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainError(
-            "Give the purchase an id (the ticket or order number).", field="external_id"
+            gettext("Give the purchase an id (the ticket or order number)."), field="external_id"
         )
     if len(external_id) > 100:
-        raise DomainError("Keep the id within 100 characters.", field="external_id")
+        raise DomainError(gettext("Keep the id within 100 characters."), field="external_id")
     if not isinstance(amount, int) or amount <= 0:
-        raise DomainError("The amount must be more than zero.", field="amount")
+        raise DomainError(gettext("The amount must be more than zero."), field="amount")
     if amount > 10**12:
-        raise DomainError("That amount is larger than any sale.", field="amount")
+        raise DomainError(gettext("That amount is larger than any sale."), field="amount")
     if member.merchant_id != merchant.pk or not member.is_active:
-        raise DomainError("This member cannot earn here.", field="member")
+        raise DomainError(gettext("This member cannot earn here."), field="member")
     if location is not None and location.merchant_id != merchant.pk:
-        raise DomainError("That location belongs to another business.", field="location")
+        raise DomainError(gettext("That location belongs to another business."), field="location")
     if currency is not None and currency.upper() != merchant.currency:
-        raise DomainError(f"This program counts in {merchant.currency}.", field="currency")
+        raise DomainError(
+            # Translators: %(currency)s is a currency code, e.g. EUR.
+            gettext("This program counts in %(currency)s.") % {"currency": merchant.currency},
+            field="currency",
+        )
 
     member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
     account = points_account_lock(member)
@@ -169,7 +182,7 @@ def purchase_record(
     if existing is not None:
         if existing.member_id != member.pk or existing.amount != amount:
             raise Conflict(
-                "This purchase id was already recorded with another member or amount.",
+                gettext("This purchase id was already recorded with another member or amount."),
                 field="external_id",
                 code="purchase_id_reused",
             )
@@ -266,9 +279,9 @@ def refund_record(
     """
     external_id = (external_id or "").strip()
     if not external_id:
-        raise DomainError("Give the refund an id.", field="external_id")
+        raise DomainError(gettext("Give the refund an id."), field="external_id")
     if not isinstance(amount, int) or amount <= 0:
-        raise DomainError("The amount must be more than zero.", field="amount")
+        raise DomainError(gettext("The amount must be more than zero."), field="amount")
     account = points_account_lock(purchase.member)
     existing = (
         Refund.objects.for_merchant(purchase.merchant_id).filter(external_id=external_id).first()
@@ -276,7 +289,7 @@ def refund_record(
     if existing is not None:
         if existing.purchase_id != purchase.pk or existing.amount != amount:
             raise Conflict(
-                "This refund id was already recorded for another purchase or amount.",
+                gettext("This refund id was already recorded for another purchase or amount."),
                 field="external_id",
                 code="refund_id_reused",
             )
@@ -286,8 +299,9 @@ def refund_record(
     purchase = Purchase.objects.get(pk=purchase.pk)  # fresh, under the account lock
     if purchase.refunded_amount + amount > purchase.amount:
         raise DomainError(
-            f"Only {purchase.amount - purchase.refunded_amount} of this purchase "
-            "is left to refund.",
+            # Translators: %(amount)d is in minor units of the currency (cents).
+            gettext("Only %(amount)d of this purchase is left to refund.")
+            % {"amount": purchase.amount - purchase.refunded_amount},
             field="amount",
         )
     refunded_total = purchase.refunded_amount + amount
@@ -339,14 +353,16 @@ def points_adjust(*, member: Member, points: int, reason: str, actor: User) -> L
     """A manager's correction, with a mandatory reason, audited. Cannot go below zero."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the balance changes.", field="reason")
+        raise DomainError(gettext("Say why the balance changes."), field="reason")
     if not isinstance(points, int) or points == 0:
-        raise DomainError("Give a number of points other than zero.", field="points")
+        raise DomainError(gettext("Give a number of points other than zero."), field="points")
     account = points_account_lock(member)
     at = timezone.now()
     if points < 0 and account.balance < -points:
         raise Conflict(
-            f"The balance is {account.balance}: it cannot go below zero.",
+            # Translators: %(balance)s is the member's points balance.
+            gettext("The balance is %(balance)s: it cannot go below zero.")
+            % {"balance": format_number(account.balance)},
             field="points",
             code="insufficient_points",
         )

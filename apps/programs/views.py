@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
+from apps.core.formatting import format_number
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.money import to_minor
@@ -14,7 +16,7 @@ from apps.members.models import Member
 
 from .coupons.services import purchase_with_coupon
 from .coupons.views import coupon_purchase_message
-from .earning import parse_basket_lines
+from .earning import BasketLineError, parse_basket_lines
 from .forms import AdjustForm, PurchaseForm
 from .selectors import ledger_list, lots_open, points_balance
 from .services import points_adjust, purchase_record
@@ -40,6 +42,32 @@ def _points_page(
     if embedded:
         template += "#points"
     return render(request, template, context, status=status)
+
+
+def _purchase_message(result) -> str:
+    """What the cashier reads after recording a purchase (and a tier reached by it: the
+    tiers app's PURCHASE_RECORDED hook)."""
+    if not result.created:
+        return gettext("Already recorded: this ticket earned its points before.")
+    values = {
+        "points": format_number(result.points_earned),
+        "balance": format_number(result.points_balance),
+        "tier": result.extras.get("tier"),
+    }
+    if result.extras.get("tier_changed"):
+        text = ngettext(
+            # Translators: %(tier)s is the name of the loyalty tier the member just reached.
+            "%(points)s point earned; balance %(balance)s. Now %(tier)s!",
+            "%(points)s points earned; balance %(balance)s. Now %(tier)s!",
+            result.points_earned,
+        )
+    else:
+        text = ngettext(
+            "%(points)s point earned; balance %(balance)s.",
+            "%(points)s points earned; balance %(balance)s.",
+            result.points_earned,
+        )
+    return text % values
 
 
 @merchant_view(Role.STAFF)
@@ -72,21 +100,14 @@ def purchase_create(request, public_id: str):
                 return redirect("members:detail", public_id=member.public_id)
             result = purchase_record(**sale)
         except ValueError as error:
-            form.add_error("lines" if str(error).startswith("Line ") else "amount", str(error))
+            form.add_error("lines" if isinstance(error, BasketLineError) else "amount", str(error))
         except DomainError as error:
             if error.field == "code":  # the coupon's refusal, on the coupon's field
                 form.add_error("coupon", error.message)
             else:
                 add_domain_error(form, error)
         else:
-            text = (
-                f"{result.points_earned} points earned; balance {result.points_balance}."
-                if result.created
-                else "Already recorded: this ticket earned its points before."
-            )
-            if result.extras.get("tier_changed"):  # the tiers app's PURCHASE_RECORDED hook
-                text += f" Now {result.extras['tier']}!"
-            messages.success(request, text)
+            messages.success(request, _purchase_message(result))
             return redirect("members:detail", public_id=member.public_id)
     return _points_page(request, member, form, status=400)
 
@@ -103,6 +124,16 @@ def points_adjust_view(request, public_id: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, f"Adjusted by {form.cleaned_data['points']:+d} points.")
+            points = form.cleaned_data["points"]
+            messages.success(
+                request,
+                ngettext(
+                    # Translators: %(points)s is signed: "+50" or "-20".
+                    "Adjusted by %(points)s point.",
+                    "Adjusted by %(points)s points.",
+                    abs(points),
+                )
+                % {"points": f"{'+' if points > 0 else '-'}{format_number(abs(points))}"},
+            )
             return redirect("members:detail", public_id=member.public_id)
     return _points_page(request, member, PurchaseForm.fresh(), adjust_form=form, status=400)

@@ -58,7 +58,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -68,6 +67,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.ActiveMerchantMiddleware",
+    # After the merchant is known: the user's language, else the browser's, else the shop's.
+    "apps.core.middleware.LanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -138,18 +139,19 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fideliza] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Fideliza"
 
-# Internationalisation: the interface follows the browser; money and dates follow
-# the merchant's language and time zone (see apps.core.money and templatetags).
+# Languages: English is the source; Spanish and Romanian are translated in full (locale/).
+# A page follows its reader (apps.core.middleware.LanguageMiddleware), a member's pages and
+# messages the member's language, else the merchant's. Dates, numbers and money follow the
+# active language through Babel (apps.core.formatting, the fmt and money template filters).
 LANGUAGE_CODE = "en"
 LANGUAGES = [
-    ("en", "English"),
     ("es", "Español"),
-    ("pt", "Português"),
-    ("fr", "Français"),
-    ("de", "Deutsch"),
-    ("it", "Italiano"),
-    ("nl", "Nederlands"),
+    ("ro", "Română"),
+    ("en", "English"),
 ]
+# Ours first; then strings that Django REST framework's own catalogs lack (kept apart so
+# that makemessages on our code never marks them obsolete).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,11 +14,11 @@ if (!window.fidelizaCopyButtons) {
     if (!field) return;
     try {
       await navigator.clipboard.writeText(field.value);
-      if (status) status.textContent = "Copied.";
+      if (status) status.textContent = gettext("Copied.");
     } catch {
       field.focus();
       field.select(); // no clipboard access (plain http): selected, ready for Ctrl+C
-      if (status) status.textContent = "Selected: copy it with your keyboard.";
+      if (status) status.textContent = gettext("Selected: copy it with your keyboard.");
     }
   });
 }

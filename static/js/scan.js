@@ -50,7 +50,7 @@
   }
 
   button.addEventListener("click", async () => {
-    status.textContent = "Starting the camera…";
+    status.textContent = gettext("Starting the camera…");
     dialog.showModal();
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -59,10 +59,10 @@
       });
       video.srcObject = stream;
       await video.play();
-      status.textContent = "Point the camera at the member's QR code.";
+      status.textContent = gettext("Point the camera at the member's QR code.");
       requestAnimationFrame(scanFrame);
     } catch (error) {
-      status.textContent = "The camera is not available. Type the card code instead.";
+      status.textContent = gettext("The camera is not available. Type the card code instead.");
     }
   });
   dialog.addEventListener("close", stop);

@@ -144,3 +144,63 @@ def test_a_path_that_names_no_route_is_a_json_404(team):
 
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+def test_enroll_takes_the_members_language_and_refuses_one_fideliza_does_not_speak(
+    team, storefront
+):
+    romanian = storefront.post(
+        "/api/v1/members/",
+        {"first_name": "Ioana", "phone": "611 222 333", "language": "ro"},
+        format="json",
+    )
+    french = storefront.post(
+        "/api/v1/members/",
+        {"first_name": "Zoé", "phone": "611 222 444", "language": "fr"},
+        format="json",
+    )
+    unsaid = storefront.post(
+        "/api/v1/members/", {"first_name": "Ana", "phone": "611 222 555"}, format="json"
+    )
+
+    assert romanian.status_code == 201
+    assert romanian.json()["language"] == "ro"
+    assert Member.objects.get(public_id=romanian.json()["id"]).language == "ro"
+    assert french.status_code == 400
+    assert french.json()["errors"].keys() == {"language"}
+    assert not Member.objects.filter(first_name="Zoé").exists()
+    assert unsaid.status_code == 201
+    assert unsaid.json()["language"] == ""  # the merchant's
+
+
+@pytest.mark.parametrize("language", ["fr", "xx", 5, None, ["es"]])
+def test_patch_refuses_a_language_fideliza_does_not_speak_and_changes_nothing(
+    team, storefront, language
+):
+    lucia = enroll(team, first_name="Lucía", phone="611 222 333", language="es")
+
+    response = storefront.patch(
+        f"/api/v1/members/{lucia.public_id}/",
+        {"language": language, "last_name": "Núñez"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"].keys() == {"language"}
+    lucia.refresh_from_db()
+    assert (lucia.language, lucia.last_name) == ("es", "García")
+
+
+def test_patch_changes_the_language_and_empty_means_the_merchants(team, storefront):
+    lucia = enroll(team, first_name="Lucía", phone="611 222 333", language="es")
+    url = f"/api/v1/members/{lucia.public_id}/"
+
+    english = storefront.patch(url, {"language": "en"}, format="json")
+    assert english.status_code == 200
+    assert english.json()["language"] == "en"
+    assert Member.objects.get(pk=lucia.pk).language == "en"
+
+    cleared = storefront.patch(url, {"language": ""}, format="json")
+    assert cleared.status_code == 200
+    assert cleared.json()["language"] == ""
+    assert Member.objects.get(pk=lucia.pk).language == ""

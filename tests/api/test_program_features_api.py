@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def program(team):
-    configure_demo_tiers(team.merchant)  # Bronze at 100.00 spent, Silver 300.00, Gold 600.00
+    configure_demo_tiers(team.merchant)  # Bronce at 100.00 spent, Plata 300.00, Oro 600.00
     configure_demo_cashback(team.merchant)  # 5 %, a 10.00 coupon each time
     configure_demo_referrals(team.merchant)
     return team.merchant
@@ -36,18 +36,18 @@ def buy(client, member, external_id, amount):
 def test_a_purchase_answers_cashback_coupons_and_the_tier_and_a_retry_the_same(
     program, storefront, lucia
 ):
-    first = buy(storefront, lucia, "order-1", 24_000)  # 240.00: Bronze, 12.00 cashback
+    first = buy(storefront, lucia, "order-1", 24_000)  # 240.00: Bronce, 12.00 cashback
     retry = buy(storefront, lucia, "order-1", 24_000)
 
     body = first.json()
     assert first.status_code == 201
-    assert (body["tier"], body["tier_changed"]) == ("Bronze", True)
+    assert (body["tier"], body["tier_changed"]) == ("Bronce", True)
     assert body["cashback_earned"] == 1200
     assert len(body["coupons_issued"]) == 1
     assert retry.status_code == 200
     assert retry.json()["cashback_earned"] == 1200
     assert retry.json()["coupons_issued"] == body["coupons_issued"]
-    assert (retry.json()["tier"], retry.json()["tier_changed"]) == ("Bronze", False)
+    assert (retry.json()["tier"], retry.json()["tier_changed"]) == ("Bronce", False)
 
 
 def test_a_member_shows_tier_progress_wallet_coupons_and_referral_code(program, storefront, lucia):
@@ -55,11 +55,11 @@ def test_a_member_shows_tier_progress_wallet_coupons_and_referral_code(program, 
 
     member = storefront.get(f"/api/v1/members/{lucia.public_id}/").json()
 
-    assert member["tier"] == "Bronze"
+    assert member["tier"] == "Bronce"
     assert member["tier_progress"] == {
         "measure": "spend",
         "total": 24_000,
-        "next_tier": "Silver",
+        "next_tier": "Plata",
         "needed": 6_000,
     }
     assert member["cashback_balance"] == 200
@@ -144,6 +144,6 @@ def test_another_merchants_coupon_is_unknown_here(other_team, storefront):
 def test_the_program_shows_tiers_cashback_and_referral_terms(program, storefront):
     body = storefront.get("/api/v1/program/").json()
 
-    assert [level["name"] for level in body["tiers"]["levels"]] == ["Bronze", "Silver", "Gold"]
+    assert [level["name"] for level in body["tiers"]["levels"]] == ["Bronce", "Plata", "Oro"]
     assert body["cashback"]["rate_bp"] == 500
     assert body["referrals"]["enabled"] is True

@@ -47,7 +47,7 @@ def test_staff_see_tier_progress_at_the_counter_and_on_the_member_page(
     form.get_by_label("Amount").fill("35.00")
     form.get_by_role("button", name="Record purchase").click()
 
-    expect(page.locator(".messages")).to_contain_text("points earned; balance 10087. Now Gold!")
+    expect(page.locator(".messages")).to_contain_text("points earned; balance 10,087. Now Gold!")
     tier = page.locator("section#tier")
     expect(tier.get_by_role("heading", level=2)).to_have_text("Tier: Gold")
     expect(tier).to_contain_text("Top tier")

@@ -333,7 +333,7 @@ def test_tier_changes_and_issued_coupons_are_sent(
     from apps.programs.coupons.demo import configure_demo_cashback
     from apps.programs.tiers.demo import configure_demo_tiers
 
-    configure_demo_tiers(team.merchant)  # Bronze at 100.00 spent in 12 months
+    configure_demo_tiers(team.merchant)  # Bronce at 100.00 spent in 12 months
     configure_demo_cashback(team.merchant)  # 5 %: a 10.00 coupon each time
     subscribe(team, receiver.url, events=["tier.changed", "coupon.issued"])
     member = enroll(team, first_name="Ana", phone="611 000 001")
@@ -342,7 +342,7 @@ def test_tier_changes_and_issued_coupons_are_sent(
         purchase_record(merchant=team.merchant, member=member, external_id="T-1", amount=24_000)
 
     events = {event["type"]: event["data"] for event in receiver.events()}
-    assert events["tier.changed"]["to_tier"] == "Bronze"
+    assert events["tier.changed"]["to_tier"] == "Bronce"
     assert events["tier.changed"]["member"] == member.public_id
     assert events["coupon.issued"]["value"] == 1000
     assert events["coupon.issued"]["source"] == "cashback"

@@ -87,6 +87,29 @@ def test_bad_counter_input_is_a_field_error_and_creates_nothing(team, client_as)
     assert "not a valid phone number" in response.context["form"].errors["phone"][0]
 
 
+def test_the_counter_enrolls_in_a_language_or_the_shops(team, client_as):
+    client = client_as(team.staff)
+    page = client.get(reverse("members:counter"))
+    assert "Shop&#x27;s language" in page.text
+    assert '<option value="ro">Română</option>' in page.text
+
+    client.post(
+        reverse("members:enroll"), {"first_name": "Ioana", "phone": "622 000 111", "language": "ro"}
+    )
+    client.post(
+        reverse("members:enroll"), {"first_name": "Ana", "phone": "622 000 222", "language": ""}
+    )
+    refused = client.post(
+        reverse("members:enroll"), {"first_name": "Zoé", "phone": "622 000 333", "language": "fr"}
+    )
+
+    assert Member.objects.get(first_name="Ioana").language == "ro"
+    assert Member.objects.get(first_name="Ana").language == ""
+    assert refused.status_code == 400
+    assert "language" in refused.context["form"].errors
+    assert not Member.objects.filter(first_name="Zoé").exists()
+
+
 def test_the_member_page_shows_profile_and_timeline_newest_first(team, client_as):
     member = enroll(team, first_name="Lucía", phone="600123456", consent_sms=True)
     client = client_as(team.staff)

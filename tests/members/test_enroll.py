@@ -172,3 +172,33 @@ def test_updating_to_another_members_phone_is_refused(team):
         )
     member.refresh_from_db()
     assert member.phone == "+34600333444"
+
+
+def test_a_language_fideliza_does_not_speak_is_refused_on_the_language_field(team):
+    with pytest.raises(DomainError, match="not a language Fideliza speaks") as refused:
+        enroll(team, language="fr")
+    assert refused.value.field == "language"
+    assert not Member.objects.exists()
+
+    member = enroll(team, language="ro")
+    assert member.language == "ro"
+    fields = {
+        "actor": team.manager,
+        "source": "dashboard",
+        "first_name": "Lucía",
+        "last_name": "García",
+        "email": "",
+        "phone": member.phone,
+        "birthday": None,
+        "consent_email": False,
+        "consent_sms": False,
+    }
+    with pytest.raises(DomainError) as refused:
+        member_update(member=member, language="xx", **fields)
+    assert refused.value.field == "language"
+    member.refresh_from_db()
+    assert member.language == "ro"
+
+    member_update(member=member, language="", **fields)  # empty: the merchant's
+    member.refresh_from_db()
+    assert member.language == ""

@@ -351,6 +351,6 @@ def test_the_demo_tiers_are_set_up_once(team):
     first = configure_demo_tiers(team.merchant)
     again = configure_demo_tiers(team.merchant)
 
-    assert [tier.name for tier in first] == ["Bronze", "Silver", "Gold"]
+    assert [tier.name for tier in first] == ["Bronce", "Plata", "Oro"]
     assert [tier.pk for tier in again] == [tier.pk for tier in first]
     assert first[-1].threshold == 60_000

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -65,7 +66,7 @@ def _purchase(request, external_id: str) -> Purchase | None:
         return None
     purchase = purchase_by_external_id(merchant=request.auth.merchant, external_id=external_id)
     if purchase is None:
-        raise DomainError("No purchase with this id.", field="purchase")
+        raise DomainError(gettext("No purchase with this id."), field="purchase")
     return purchase
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CouponsConfig(AppConfig):
@@ -7,7 +8,7 @@ class CouponsConfig(AppConfig):
 
     name = "apps.programs.coupons"
     label = "coupons"
-    verbose_name = "Cashback and coupons"
+    verbose_name = _("Cashback and coupons")
 
     def ready(self):
         from apps.members import services as member_services
@@ -26,7 +27,7 @@ class CouponsConfig(AppConfig):
         # balance with two entries; coupons follow the generic re-pointing.
         member_services.MERGE_HANDLERS.append(wallet_merge)
         member_services.MERGE_KEEPS.update({CashbackWallet, CashbackEntry})
-        MEMBER_PANELS.append(MemberPanel("coupons:member_coupons", "Coupons and cashback", 30))
+        MEMBER_PANELS.append(MemberPanel("coupons:member_coupons", _("Coupons and cashback"), 30))
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
@@ -97,13 +98,15 @@ def cashback_settings_update(
     """The manager's cashback terms; they apply to purchases from now on (coupons already
     issued keep their value, expiry and minimum spend). Audited."""
     if not isinstance(rate_bp, int) or not 0 <= rate_bp <= BASIS:
-        raise DomainError("The rate must be 0 to 100 %.", field="rate_bp")
+        raise DomainError(gettext("The rate must be 0 to 100 %."), field="rate_bp")
     if not isinstance(threshold, int) or not 0 < threshold <= MAX_VALUE:
-        raise DomainError("The coupon value must be more than zero.", field="threshold")
+        raise DomainError(gettext("The coupon value must be more than zero."), field="threshold")
     if not isinstance(coupon_days, int) or not 1 <= coupon_days <= 3650:
-        raise DomainError("Coupons must last 1 to 3,650 days.", field="coupon_days")
+        raise DomainError(gettext("Coupons must last 1 to 3,650 days."), field="coupon_days")
     if not isinstance(coupon_min_spend, int) or not 0 <= coupon_min_spend <= MAX_VALUE:
-        raise DomainError("The minimum spend must be zero or more.", field="coupon_min_spend")
+        raise DomainError(
+            gettext("The minimum spend must be zero or more."), field="coupon_min_spend"
+        )
     settings = cashback_settings(merchant)
     settings = CashbackSettings.objects.select_for_update().get(pk=settings.pk)
     settings.is_enabled = bool(is_enabled)
@@ -136,9 +139,9 @@ def category_rate_set(
     """A rate for one category (lower case, as lines are matched), replacing its old one."""
     category = (category or "").strip().lower()
     if not category or len(category) > 100:
-        raise DomainError("Name the category (up to 100 characters).", field="category")
+        raise DomainError(gettext("Name the category (up to 100 characters)."), field="category")
     if not isinstance(rate_bp, int) or not 0 <= rate_bp <= BASIS:
-        raise DomainError("The rate must be 0 to 100 %.", field="rate_bp")
+        raise DomainError(gettext("The rate must be 0 to 100 %."), field="rate_bp")
     rate, _created = CashbackCategoryRate.objects.update_or_create(
         merchant=merchant, category=category, defaults={"rate_bp": rate_bp}
     )

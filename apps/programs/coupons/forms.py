@@ -1,6 +1,8 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import CouponSource
 from .selectors import STATUS_FILTERS
@@ -8,50 +10,52 @@ from .selectors import STATUS_FILTERS
 
 class CashbackSettingsForm(forms.Form):
     is_enabled = forms.BooleanField(
-        label="Cashback on", required=False, help_text="Members earn cashback on purchases."
+        label=_("Cashback on"), required=False, help_text=_("Members earn cashback on purchases.")
     )
     rate = forms.DecimalField(
-        label="Cashback (%)",
+        label=_("Cashback (%)"),
         min_value=0,
         max_value=100,
         max_digits=5,
         decimal_places=2,
-        help_text="Of what the customer pays, e.g. 5 or 2.5.",
+        help_text=_("Of what the customer pays, e.g. 5 or 2.5."),
     )
     threshold = forms.DecimalField(
-        label="Coupon value",
+        label=_("Coupon value"),
         min_value=0,
         max_digits=12,
         decimal_places=3,
-        help_text="When the wallet reaches this, it becomes a coupon worth exactly this.",
+        help_text=_("When the wallet reaches this, it becomes a coupon worth exactly this."),
     )
     coupon_days = forms.IntegerField(
-        label="Coupons valid for (days)", min_value=1, max_value=3650, initial=90
+        label=_("Coupons valid for (days)"), min_value=1, max_value=3650, initial=90
     )
     coupon_min_spend = forms.DecimalField(
-        label="Minimum basket to use a coupon",
+        label=_("Minimum basket to use a coupon"),
         min_value=0,
         max_digits=12,
         decimal_places=3,
         initial=0,
-        help_text="0: any basket.",
+        help_text=_("0: any basket."),
     )
 
 
 class CategoryRateForm(forms.Form):
     category = forms.CharField(
-        label="Category",
+        label=_("Category"),
         max_length=100,
-        help_text="As typed in “What was bought”, e.g. bakery.",
+        help_text=_("As typed in “What was bought”, e.g. bakery."),
     )
     rate = forms.DecimalField(
-        label="Cashback (%)", min_value=0, max_value=100, max_digits=5, decimal_places=2
+        label=_("Cashback (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
 
 
 class CouponCheckForm(forms.Form):
-    code = forms.CharField(label="Coupon code", max_length=20)
-    amount = forms.DecimalField(label="Basket total", min_value=0, max_digits=12, decimal_places=3)
+    code = forms.CharField(label=_("Coupon code"), max_length=20)
+    amount = forms.DecimalField(
+        label=_("Basket total"), min_value=0, max_digits=12, decimal_places=3
+    )
 
 
 class CouponRedeemForm(CouponCheckForm):
@@ -63,29 +67,33 @@ class CouponRedeemForm(CouponCheckForm):
 
 
 class CouponIssueForm(forms.Form):
-    value = forms.DecimalField(label="Value", min_value=0, max_digits=12, decimal_places=3)
+    value = forms.DecimalField(label=_("Value"), min_value=0, max_digits=12, decimal_places=3)
     days = forms.IntegerField(
-        label="Valid for (days)",
+        label=_("Valid for (days)"),
         min_value=1,
         max_value=3650,
         required=False,
         initial=90,
-        help_text="Empty: never expires.",
+        help_text=_("Empty: never expires."),
     )
     min_spend = forms.DecimalField(
-        label="Minimum basket", min_value=0, max_digits=12, decimal_places=3, initial=0
+        label=_("Minimum basket"), min_value=0, max_digits=12, decimal_places=3, initial=0
     )
-    reason = forms.CharField(label="Reason", max_length=200)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 class CouponVoidForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=200, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
 class CouponFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any"), *STATUS_FILTERS.items()]
+        label=_("Status"),
+        required=False,
+        choices=[("", pgettext_lazy("any status", "Any")), *STATUS_FILTERS.items()],
     )
     source = forms.ChoiceField(
-        label="Source", required=False, choices=[("", "Any"), *CouponSource.choices]
+        label=_("Source"),
+        required=False,
+        choices=[("", pgettext_lazy("any source", "Any")), *CouponSource.choices],
     )

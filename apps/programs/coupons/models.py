@@ -9,6 +9,8 @@ A coupon is redeemed at most once: the flip issued → redeemed is a conditional
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.tenancy import TenantModel
 
@@ -18,14 +20,20 @@ class CashbackSettings(TenantModel):
     at which a coupon is issued (the coupon is worth exactly that), and the coupons'
     validity and minimum spend."""
 
-    is_enabled = models.BooleanField(default=False)
-    rate_bp = models.PositiveIntegerField(default=500, help_text="Basis points: 500 is 5 %.")
-    threshold = models.BigIntegerField(default=1000, help_text="Minor units.")
-    coupon_days = models.PositiveSmallIntegerField(default=90)
-    coupon_min_spend = models.BigIntegerField(default=0, help_text="Minor units.")
-    updated_at = models.DateTimeField(auto_now=True)
+    is_enabled = models.BooleanField(_("cashback on"), default=False)
+    rate_bp = models.PositiveIntegerField(
+        _("cashback rate"), default=500, help_text=_("Basis points: 500 is 5 %.")
+    )
+    threshold = models.BigIntegerField(_("coupon value"), default=1000, help_text=_("Minor units."))
+    coupon_days = models.PositiveSmallIntegerField(_("coupons valid for (days)"), default=90)
+    coupon_min_spend = models.BigIntegerField(
+        _("minimum basket to use a coupon"), default=0, help_text=_("Minor units.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("cashback settings")
+        verbose_name_plural = _("cashback settings")
         constraints = [
             models.UniqueConstraint(fields=["merchant"], name="coupons_settings_one_per_merchant"),
             models.CheckConstraint(
@@ -41,11 +49,13 @@ class CashbackSettings(TenantModel):
 class CashbackCategoryRate(TenantModel):
     """A rate for one category of product, instead of the merchant's rate (0: none)."""
 
-    category = models.CharField(max_length=100, help_text="Lower case.")
-    rate_bp = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    category = models.CharField(_("category"), max_length=100, help_text=_("Lower case."))
+    rate_bp = models.PositiveIntegerField(_("cashback rate"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("category cashback rate")
+        verbose_name_plural = _("category cashback rates")
         constraints = [
             models.UniqueConstraint(
                 fields=["merchant", "category"], name="coupons_category_rate_unique"
@@ -62,12 +72,17 @@ class CashbackWallet(TenantModel):
     accruals first (as points do)."""
 
     member = models.OneToOneField(
-        "members.Member", on_delete=models.PROTECT, related_name="cashback_wallet"
+        "members.Member",
+        on_delete=models.PROTECT,
+        related_name="cashback_wallet",
+        verbose_name=_("member"),
     )
-    balance = models.BigIntegerField(default=0)
-    shortfall = models.BigIntegerField(default=0)
+    balance = models.BigIntegerField(_("balance"), default=0)
+    shortfall = models.BigIntegerField(_("shortfall"), default=0)
 
     class Meta:
+        verbose_name = _("cashback wallet")
+        verbose_name_plural = _("cashback wallets")
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0), name="coupons_wallet_balance_never_negative"
@@ -79,32 +94,53 @@ class CashbackWallet(TenantModel):
 
 
 class CashbackKind(models.TextChoices):
-    ACCRUE = "accrue", "Cashback earned"
-    REFUND = "refund", "Taken back by a refund"
-    CONVERT = "convert", "Turned into a coupon"
-    MERGE = "merge", "Moved by a merge"
+    ACCRUE = "accrue", _("Cashback earned")
+    REFUND = "refund", _("Taken back by a refund")
+    CONVERT = "convert", _("Turned into a coupon")
+    MERGE = "merge", _("Moved by a merge")
 
 
 class CashbackEntry(TenantModel):
     """Append-only, like the points ledger: the wallet's balance is the sum of these."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=16, choices=CashbackKind.choices)
-    amount = models.BigIntegerField(help_text="Minor units; negative when it leaves the wallet.")
-    balance_after = models.BigIntegerField()
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CashbackKind.choices)
+    amount = models.BigIntegerField(
+        _("amount"), help_text=_("Minor units; negative when it leaves the wallet.")
+    )
+    balance_after = models.BigIntegerField(_("balance after"))
     purchase = models.ForeignKey(
-        "programs.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Purchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purchase"),
     )
     refund = models.ForeignKey(
-        "programs.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund"),
     )
     coupon = models.ForeignKey(
-        "Coupon", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "Coupon",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("coupon"),
     )
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField()
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"))
 
     class Meta:
+        verbose_name = _("cashback entry")
+        verbose_name_plural = _("cashback entries")
         indexes = [models.Index(fields=["member", "-id"], name="coupons_entry_member_recent")]
 
     def __str__(self) -> str:
@@ -117,72 +153,114 @@ class CashbackEntry(TenantModel):
 
 
 class CouponSource(models.TextChoices):
-    CASHBACK = "cashback", "Cashback"
-    MANUAL = "manual", "Issued by hand"
-    REWARD = "reward", "Reward"
-    REFERRAL = "referral", "Referral"
-    CAMPAIGN = "campaign", "Campaign"
+    CASHBACK = "cashback", _("Cashback")
+    MANUAL = "manual", _("Issued by hand")
+    REWARD = "reward", _("Reward")
+    REFERRAL = "referral", _("Referral")
+    CAMPAIGN = "campaign", _("Campaign")
 
 
 class CouponStatus(models.TextChoices):
-    ISSUED = "issued", "Live"
-    REDEEMED = "redeemed", "Redeemed"
-    VOID = "void", "Void"
+    # Translators: a coupon's status: issued and still usable.
+    ISSUED = "issued", pgettext_lazy("coupon status", "Live")
+    REDEEMED = "redeemed", pgettext_lazy("coupon status", "Redeemed")
+    VOID = "void", pgettext_lazy("coupon status", "Void")
 
 
 class Coupon(TenantModel):
     """A fixed amount off one purchase at this business, usable once. Expiry is by date
     (`expires_at`), not by a status: an issued coupon past its date is expired."""
 
-    code = models.CharField(max_length=12)
+    code = models.CharField(_("code"), max_length=12)
     member = models.ForeignKey(
         "members.Member",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="coupons",
-        help_text="Empty: anyone may use it.",
+        verbose_name=_("member"),
+        help_text=_("Empty: anyone may use it."),
     )
-    value = models.BigIntegerField(help_text="Minor units of `currency`.")
-    currency = models.CharField(max_length=3)
-    min_spend = models.BigIntegerField(default=0)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=16, choices=CouponSource.choices)
-    reason = models.CharField(max_length=255, blank=True)
+    value = models.BigIntegerField(_("value"), help_text=_("Minor units of `currency`."))
+    currency = models.CharField(_("currency"), max_length=3)
+    min_spend = models.BigIntegerField(_("minimum basket"), default=0)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=CouponSource.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
     status = models.CharField(
-        max_length=16, choices=CouponStatus.choices, default=CouponStatus.ISSUED
+        _("status"), max_length=16, choices=CouponStatus.choices, default=CouponStatus.ISSUED
     )
-    issued_at = models.DateTimeField()
+    issued_at = models.DateTimeField(_("issued"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
     source_purchase = models.ForeignKey(
-        "programs.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Purchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purchase that issued it"),
     )
     source_redemption = models.ForeignKey(
-        "programs.Redemption", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Redemption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reward redemption that issued it"),
     )
     issue_key = models.CharField(
-        max_length=120, blank=True, help_text="Makes an automatic issue idempotent."
+        _("issue key"),
+        max_length=120,
+        blank=True,
+        help_text=_("Makes an automatic issue idempotent."),
     )
-    redeemed_at = models.DateTimeField(null=True, blank=True)
-    redeemed_amount = models.BigIntegerField(null=True, blank=True, help_text="The basket.")
+    redeemed_at = models.DateTimeField(_("redeemed"), null=True, blank=True)
+    redeemed_amount = models.BigIntegerField(
+        _("basket total"), null=True, blank=True, help_text=_("The basket.")
+    )
     redeemed_purchase = models.ForeignKey(
-        "programs.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Purchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purchase it paid part of"),
     )
     redeemed_location = models.ForeignKey(
-        "core.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "core.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("redeemed at location"),
     )
     redeemed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("redeemed by"),
     )
     redeem_key = models.CharField(
-        max_length=100, blank=True, help_text="The redeemer's id: a retry answers the same."
+        _("redemption id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The redeemer's id: a retry answers the same."),
     )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.CharField(max_length=255, blank=True)
+    voided_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    void_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "code"], name="coupons_code_unique"),
             models.UniqueConstraint(
@@ -218,13 +296,20 @@ class PurchaseCashback(TenantModel):
     `points_earned` and `points_reversed` for points)."""
 
     purchase = models.OneToOneField(
-        "programs.Purchase", on_delete=models.PROTECT, related_name="cashback"
+        "programs.Purchase",
+        on_delete=models.PROTECT,
+        related_name="cashback",
+        verbose_name=_("purchase"),
     )
-    earned = models.BigIntegerField(help_text="Minor units, before settling any shortfall.")
-    reversed = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField()
+    earned = models.BigIntegerField(
+        _("cashback earned"), help_text=_("Minor units, before settling any shortfall.")
+    )
+    reversed = models.BigIntegerField(_("cashback taken back"), default=0)
+    created_at = models.DateTimeField(_("created"))
 
     class Meta:
+        verbose_name = _("purchase cashback")
+        verbose_name_plural = _("purchase cashback")
         constraints = [
             models.CheckConstraint(
                 condition=Q(earned__gt=0)

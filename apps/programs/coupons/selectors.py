@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from apps.core.errors import DomainError
+from apps.core.formatting import format_day, format_merchant_money, format_moment
 from apps.core.models import Merchant
-from apps.core.money import format_money, money_locale
 from apps.members.models import Member
 
 from .models import (
@@ -33,10 +35,10 @@ OTHER_MEMBER = "coupon_other_member"
 BELOW_MIN_SPEND = "coupon_below_min_spend"
 
 STATUS_FILTERS = {
-    "live": "Live",
-    "redeemed": "Redeemed",
-    "void": "Void",
-    "expired": "Expired",
+    "live": pgettext_lazy("coupon status", "Live"),
+    "redeemed": pgettext_lazy("coupon status", "Redeemed"),
+    "void": pgettext_lazy("coupon status", "Void"),
+    "expired": pgettext_lazy("coupon status", "Expired"),
 }
 
 
@@ -80,19 +82,18 @@ def coupon_find(*, merchant: Merchant, code: str) -> Coupon | None:
 
 def _money(minor: int, coupon: Coupon) -> str:
     """An amount in a refusal's sentence, as the merchant writes money."""
-    merchant = coupon.merchant
-    return format_money(
-        minor, coupon.currency, money_locale(merchant.language, merchant.country.code)
-    )
+    return format_merchant_money(minor, coupon.merchant)
 
 
-def _when(at: datetime, coupon: Coupon, pattern: str) -> str:
-    """A date in a refusal's sentence, in the merchant's time zone."""
+def _when(at: datetime, coupon: Coupon, fmt: Callable[[datetime], str]) -> str:
+    """A date in a refusal's sentence, in the merchant's time zone and the reader's
+    language (`format_day` or `format_moment`)."""
     try:
         zone = ZoneInfo(coupon.merchant.timezone)
-    except (ValueError, KeyError):  # an unknown zone name: the server's
-        zone = None
-    return timezone.localtime(at, zone).strftime(pattern)
+    except (ValueError, KeyError):  # an unknown zone name: the active one
+        return fmt(at)
+    with timezone.override(zone):
+        return fmt(at)
 
 
 def coupon_refusal(
@@ -101,20 +102,37 @@ def coupon_refusal(
     """(code, sentence) saying why `coupon` cannot pay part of `amount` now, or None."""
     shown = display_code(coupon.code)
     if coupon.status == CouponStatus.VOID:
-        return VOID, f"Coupon {shown} was cancelled and cannot be used."
+        # Translators: %(code)s is a coupon code such as ABCD-EFGH.
+        return VOID, gettext("Coupon %(code)s was cancelled and cannot be used.") % {"code": shown}
     if coupon.status == CouponStatus.REDEEMED:
-        when = _when(coupon.redeemed_at, coupon, "%d %b %Y %H:%M")
-        return ALREADY_REDEEMED, f"Coupon {shown} was already used on {when}."
+        when = _when(coupon.redeemed_at, coupon, format_moment)
+        # Translators: %(code)s is a coupon code; %(when)s a date and time.
+        return ALREADY_REDEEMED, gettext("Coupon %(code)s was already used on %(when)s.") % {
+            "code": shown,
+            "when": when,
+        }
     if coupon.expires_at is not None and coupon.expires_at <= now:
-        when = _when(coupon.expires_at, coupon, "%d %b %Y")
-        return EXPIRED, f"Coupon {shown} expired on {when}."
+        when = _when(coupon.expires_at, coupon, format_day)
+        # Translators: %(code)s is a coupon code; %(when)s a date.
+        return EXPIRED, gettext("Coupon %(code)s expired on %(when)s.") % {
+            "code": shown,
+            "when": when,
+        }
     if member is not None and coupon.member_id is not None and coupon.member_id != member.pk:
-        return OTHER_MEMBER, f"Coupon {shown} belongs to another member."
+        return OTHER_MEMBER, gettext("Coupon %(code)s belongs to another member.") % {"code": shown}
     if amount < coupon.min_spend:
         return (
             BELOW_MIN_SPEND,
-            f"Coupon {shown} needs a basket of at least {_money(coupon.min_spend, coupon)}; "
-            f"this one is {_money(amount, coupon)}.",
+            # Translators: %(code)s is a coupon code; %(min_spend)s and %(amount)s are
+            # amounts of money (the coupon's minimum basket, the basket presented).
+            gettext(
+                "Coupon %(code)s needs a basket of at least %(min_spend)s; this one is %(amount)s."
+            )
+            % {
+                "code": shown,
+                "min_spend": _money(coupon.min_spend, coupon),
+                "amount": _money(amount, coupon),
+            },
         )
     return None
 
@@ -131,14 +149,19 @@ def coupon_check(
     valid with its discount (its value, at most the basket), or why not. A code of another
     business answers like an unknown one."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise DomainError("The basket amount must be more than zero.", field="amount")
+        raise DomainError(gettext("The basket amount must be more than zero."), field="amount")
     if member is not None and member.merchant_id != merchant.pk:
-        raise DomainError("That member belongs to another business.", field="member")
+        raise DomainError(gettext("That member belongs to another business."), field="member")
     normalized = normalize_code(code)
     coupon = coupon_find(merchant=merchant, code=normalized)
     if coupon is None:
         return CouponCheck(
-            normalized, None, False, 0, NOT_FOUND, "No coupon has that code here. Check it."
+            normalized,
+            None,
+            False,
+            0,
+            NOT_FOUND,
+            gettext("No coupon has that code here. Check it."),
         )
     refusal = coupon_refusal(coupon, amount=amount, member=member, now=now or timezone.now())
     if refusal:

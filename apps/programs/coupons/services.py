@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -58,13 +59,13 @@ def coupon_issue(
     "cashback-<entry>", "referral-<id>-referrer") the same key again returns the coupon
     issued the first time, so a retried task or hook never issues two."""
     if source not in CouponSource.values:
-        raise DomainError("Unknown coupon source.", field="source")
+        raise DomainError(gettext("Unknown coupon source."), field="source")
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_VALUE:
-        raise DomainError("The value must be more than zero.", field="value")
+        raise DomainError(gettext("The value must be more than zero."), field="value")
     if not isinstance(min_spend, int) or not 0 <= min_spend <= MAX_VALUE:
-        raise DomainError("The minimum spend must be zero or more.", field="min_spend")
+        raise DomainError(gettext("The minimum spend must be zero or more."), field="min_spend")
     if member is not None and member.merchant_id != merchant.pk:
-        raise DomainError("That member belongs to another business.", field="member")
+        raise DomainError(gettext("That member belongs to another business."), field="member")
     if issue_key and (
         existing := Coupon.objects.for_merchant(merchant).filter(issue_key=issue_key).first()
     ):
@@ -147,7 +148,7 @@ def _replay(coupon: Coupon, *, redeem_key: str, amount: int) -> CouponRedemption
         return None
     if coupon.redeemed_amount != amount:
         raise Conflict(
-            "This redemption id was already used with another amount.",
+            gettext("This redemption id was already used with another amount."),
             field="redeem_key",
             code="redeem_key_reused",
         )
@@ -180,12 +181,14 @@ def coupon_redeem(
     """
     redeem_key = (redeem_key or "").strip()
     if len(redeem_key) > 100:
-        raise DomainError("Keep the id within 100 characters.", field="redeem_key")
+        raise DomainError(gettext("Keep the id within 100 characters."), field="redeem_key")
     if location is not None and location.merchant_id != merchant.pk:
-        raise DomainError("That location belongs to another business.", field="location")
+        raise DomainError(gettext("That location belongs to another business."), field="location")
     if purchase is not None:
         if purchase.merchant_id != merchant.pk:
-            raise DomainError("That purchase belongs to another business.", field="purchase")
+            raise DomainError(
+                gettext("That purchase belongs to another business."), field="purchase"
+            )
         member = member or purchase.member
     now = now or timezone.now()
     check = coupon_check(merchant=merchant, code=code, amount=amount, member=member, now=now)
@@ -261,10 +264,10 @@ def purchase_with_coupon(
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainError(
-            "Give the purchase an id (the ticket or order number).", field="external_id"
+            gettext("Give the purchase an id (the ticket or order number)."), field="external_id"
         )
     if member.merchant_id != merchant.pk:
-        raise DomainError("This member cannot earn here.", field="member")
+        raise DomainError(gettext("This member cannot earn here."), field="member")
     points_account_lock(member)  # the member's one lock: a retry waits for the first
     redemption = coupon_redeem(
         merchant=merchant,
@@ -346,11 +349,11 @@ def coupon_issue_by_hand(
     audited."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why this coupon is given.", field="reason")
+        raise DomainError(gettext("Say why this coupon is given."), field="reason")
     if days is not None and (not isinstance(days, int) or not 1 <= days <= 3650):
-        raise DomainError("Valid for 1 to 3,650 days, or leave it empty.", field="days")
+        raise DomainError(gettext("Valid for 1 to 3,650 days, or leave it empty."), field="days")
     if not member.is_active:
-        raise DomainError("This member cannot receive coupons.", field="member")
+        raise DomainError(gettext("This member cannot receive coupons."), field="member")
     merchant = member.merchant
     now = timezone.now()
     coupon = coupon_issue(
@@ -399,7 +402,9 @@ def coupon_void(
     if not voided:
         if coupon.status == CouponStatus.REDEEMED:
             raise CouponAlreadyRedeemed(
-                f"Coupon {display_code(coupon.code)} was already used: it cannot be cancelled.",
+                # Translators: %(code)s is a coupon code such as ABCD-EFGH.
+                gettext("Coupon %(code)s was already used: it cannot be cancelled.")
+                % {"code": display_code(coupon.code)},
                 field="code",
             )
         return False
@@ -456,8 +461,10 @@ def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
     for coupon in Coupon.objects.filter(source_redemption=redemption):
         if coupon.status == CouponStatus.REDEEMED:
             raise CouponAlreadyRedeemed(
-                f"Its coupon {display_code(coupon.code)} was already used: the redemption "
-                "cannot be voided.",
+                # Translators: refusing to void a reward redemption; %(code)s is the code
+                # of the coupon the reward issued.
+                gettext("Its coupon %(code)s was already used: the redemption cannot be voided.")
+                % {"code": display_code(coupon.code)},
                 field="code",
             )
         coupon_void(coupon=coupon, actor=actor, reason="redemption voided", audit=False)

@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
+from apps.core.formatting import format_merchant_money, format_number
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
-from apps.core.money import format_money, money_locale, to_major, to_minor
+from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
@@ -45,10 +47,7 @@ from .services import coupon_issue_by_hand, coupon_redeem, coupon_void
 
 
 def money_text(request, minor: int) -> str:
-    merchant = request.merchant
-    return format_money(
-        minor, merchant.currency, money_locale(merchant.language, merchant.country.code)
-    )
+    return format_merchant_money(minor, request.merchant)
 
 
 def coupon_purchase_message(request, sale) -> str:
@@ -56,16 +55,34 @@ def coupon_purchase_message(request, sale) -> str:
     shown = display_code(sale.redemption.coupon.code)
     discount = money_text(request, sale.redemption.discount)
     if sale.purchase_result is None:
-        return f"Coupon {shown} paid the whole basket ({discount}): nothing to pay, nothing earned."
+        # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
+        return gettext(
+            "Coupon %(code)s paid the whole basket (%(discount)s): nothing to pay, nothing earned."
+        ) % {"code": shown, "discount": discount}
     result = sale.purchase_result
     if not result.created:
-        return "Already recorded: this ticket earned its points before."
-    text = (
-        f"Coupon {shown}: {discount} off; paid {money_text(request, sale.paid)}. "
-        f"{result.points_earned} points earned; balance {result.points_balance}."
+        return gettext("Already recorded: this ticket earned its points before.")
+    values = {
+        "code": shown,
+        "discount": discount,
+        "paid": money_text(request, sale.paid),
+        "points": format_number(result.points_earned),
+        "balance": format_number(result.points_balance),
+    }
+    # Translators: after a purchase paid partly with a coupon. %(code)s is the coupon's
+    # code; %(discount)s and %(paid)s amounts of money; %(points)s the points the purchase
+    # earned; %(balance)s the member's points balance now.
+    sentence = ngettext(
+        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
+        "%(points)s point earned; balance %(balance)s.",
+        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
+        "%(points)s points earned; balance %(balance)s.",
+        result.points_earned,
     )
+    text = sentence % values
     if cashback := result.extras.get("cashback_earned"):
-        text += f" Cashback {money_text(request, cashback)}."
+        # Translators: added after the sentence above; %(amount)s is an amount of money.
+        text += " " + gettext("Cashback %(amount)s.") % {"amount": money_text(request, cashback)}
     return text
 
 
@@ -135,7 +152,9 @@ def coupon_issue_view(request, public_id: str):
         else:
             messages.success(
                 request,
-                f"Coupon {display_code(coupon.code)} worth {money_text(request, value)} given.",
+                # Translators: %(code)s is a coupon code; %(value)s an amount of money.
+                gettext("Coupon %(code)s worth %(value)s given.")
+                % {"code": display_code(coupon.code), "value": money_text(request, value)},
             )
             return redirect("members:detail", public_id=member.public_id)
     return _panel(request, member, issue_form=form, status=400)
@@ -154,9 +173,11 @@ def coupon_void_view(request, code: str):
     else:
         shown = display_code(coupon.code)
         if voided:
-            messages.success(request, f"Coupon {shown} cancelled.")
+            messages.success(request, gettext("Coupon %(code)s cancelled.") % {"code": shown})
         else:
-            messages.info(request, f"Coupon {shown} was already cancelled.")
+            messages.info(
+                request, gettext("Coupon %(code)s was already cancelled.") % {"code": shown}
+            )
     if coupon.member_id:
         return redirect("members:detail", public_id=coupon.member.public_id)
     return redirect("coupons:list")
@@ -225,12 +246,12 @@ def coupon_redeem_view(request):
         else:
             shown = display_code(result.coupon.code)
             discount = money_text(request, result.discount)
-            messages.success(
-                request,
-                f"Coupon {shown} used: {discount} off."
-                if result.created
-                else f"Already done: coupon {shown} took {discount} off this basket.",
-            )
+            if result.created:
+                # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
+                text = gettext("Coupon %(code)s used: %(discount)s off.")
+            else:
+                text = gettext("Already done: coupon %(code)s took %(discount)s off this basket.")
+            messages.success(request, text % {"code": shown, "discount": discount})
             return redirect("coupons:check")
     check_form = CouponCheckForm(
         initial={"code": normalize_code(request.POST.get("code", ""))},
@@ -280,7 +301,8 @@ def _cashback_page(request, *, status: int = 200, **forms):
         ),
         "category_form": CategoryRateForm(),
         "rates": [
-            (rate, _percent(rate.rate_bp)) for rate in category_rate_list(merchant=request.merchant)
+            (rate, format_number(Decimal(rate.rate_bp).scaleb(-2).normalize()))
+            for rate in category_rate_list(merchant=request.merchant)
         ],
         **forms,
     }
@@ -310,7 +332,7 @@ def cashback_view(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("coupons:cashback")
     return _cashback_page(request, status=400, settings_form=form)
 
@@ -330,7 +352,7 @@ def category_rate_create(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Category rate saved.")
+            messages.success(request, gettext("Category rate saved."))
             return redirect("coupons:cashback")
     return _cashback_page(request, status=400, category_form=form)
 
@@ -340,5 +362,9 @@ def category_rate_create(request):
 def category_rate_delete_view(request, pk: int):
     rate = get_for_merchant_or_404(CashbackCategoryRate, request, pk=pk)
     category_rate_delete(rate=rate, actor=request.user)
-    messages.success(request, f"{rate.category}: back to the general rate.")
+    messages.success(
+        request,
+        # Translators: %(category)s is a product category, e.g. bakery.
+        gettext("%(category)s: back to the general rate.") % {"category": rate.category},
+    )
     return redirect("coupons:cashback")

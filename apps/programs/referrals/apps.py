@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferralsConfig(AppConfig):
@@ -6,7 +7,7 @@ class ReferralsConfig(AppConfig):
 
     name = "apps.programs.referrals"
     label = "referrals"
-    verbose_name = "Referrals"
+    verbose_name = _("Referrals")
 
     def ready(self):
         from apps.members import services as member_services
@@ -26,7 +27,7 @@ class ReferralsConfig(AppConfig):
         member_services.MERGE_KEEPS.update({Referral, ReferralCode})
         hooks.PURCHASE_RECORDED.append(services.referral_purchase_hook)
         hooks.REFUND_RECORDED.append(services.referral_refund_hook)
-        MEMBER_PANELS.append(MemberPanel("referrals:member_panel", "Referrals", order=40))
+        MEMBER_PANELS.append(MemberPanel("referrals:member_panel", _("Referrals"), order=40))
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS

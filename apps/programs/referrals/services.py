@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
@@ -69,11 +70,13 @@ def referral_settings(merchant: Merchant) -> ReferralSettings:
 
 def _check_reward(kind: str, points: int, coupon_value: int, side: str) -> None:
     if kind not in RewardKind.values:
-        raise DomainError("Choose points, a coupon or nothing.", field=f"{side}_reward")
+        raise DomainError(gettext("Choose points, a coupon or nothing."), field=f"{side}_reward")
     if kind == RewardKind.POINTS and not 0 < points <= MAX_POINTS:
-        raise DomainError("Give a number of points above zero.", field=f"{side}_points")
+        raise DomainError(gettext("Give a number of points above zero."), field=f"{side}_points")
     if kind == RewardKind.COUPON and not 0 < coupon_value <= MAX_COUPON:
-        raise DomainError("Give the coupon a value above zero.", field=f"{side}_coupon_value")
+        raise DomainError(
+            gettext("Give the coupon a value above zero."), field=f"{side}_coupon_value"
+        )
 
 
 @transaction.atomic
@@ -96,13 +99,17 @@ def referral_settings_update(
     """Change the referral terms (audited). They apply to referrals that convert from now
     on; a referral keeps the terms it converted with."""
     if not isinstance(min_purchase, int) or not 0 <= min_purchase <= MAX_COUPON * 100:
-        raise DomainError("The minimum purchase must be zero or more.", field="min_purchase")
+        raise DomainError(
+            gettext("The minimum purchase must be zero or more."), field="min_purchase"
+        )
     if not isinstance(window_days, int) or not 1 <= window_days <= 365:
-        raise DomainError("The window is 1 to 365 days.", field="window_days")
+        raise DomainError(gettext("The window is 1 to 365 days."), field="window_days")
     if not isinstance(coupon_days, int) or not 1 <= coupon_days <= 3650:
-        raise DomainError("Coupons are valid 1 to 3650 days.", field="coupon_days")
+        raise DomainError(gettext("Coupons are valid 1 to 3650 days."), field="coupon_days")
     if monthly_cap is not None and not 1 <= monthly_cap <= 10_000:
-        raise DomainError("The cap is 1 to 10,000, or empty for none.", field="monthly_cap")
+        raise DomainError(
+            gettext("The cap is 1 to 10,000, or empty for none."), field="monthly_cap"
+        )
     _check_reward(referrer_reward, referrer_points or 0, referrer_coupon_value or 0, "referrer")
     _check_reward(referred_reward, referred_points or 0, referred_coupon_value or 0, "referred")
     settings = referral_settings(merchant)
@@ -185,7 +192,9 @@ def referrer_for_code(
     settings = ReferralSettings.objects.for_merchant(merchant).first()
     if settings is None or not settings.is_enabled:
         raise DomainError(
-            "This business is not running referrals.", field=EXTRA_NAME, code="referrals_off"
+            gettext("This business is not running referrals."),
+            field=EXTRA_NAME,
+            code="referrals_off",
         )
     code = normalize_code(raw_code)
     codes = ReferralCode.objects.for_merchant(merchant).select_related("member")
@@ -197,7 +206,7 @@ def referrer_for_code(
         referrer = Member.objects.get(pk=referrer.merged_into_id)
     if referrer is None or not referrer.is_active:
         raise DomainError(
-            "No member of this business has this referral code.",
+            gettext("No member of this business has this referral code."),
             field=EXTRA_NAME,
             code="unknown_referral_code",
         )
@@ -208,7 +217,9 @@ def referrer_for_code(
     )
     if same_person:
         raise DomainError(
-            "This is the customer's own referral code: a code is for bringing someone else.",
+            gettext(
+                "This is the customer's own referral code: a code is for bringing someone else."
+            ),
             field=EXTRA_NAME,
             code="self_referral",
         )
@@ -219,7 +230,7 @@ def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None
     """`members.services.ENROLL_EXTRAS` check for `referral_code`: refuse before the
     insert, record the referral after it."""
     if not isinstance(raw_code, str):
-        raise DomainError("Give the referral code as text.", field=EXTRA_NAME)
+        raise DomainError(gettext("Give the referral code as text."), field=EXTRA_NAME)
     merchant = member.merchant
     referrer = referrer_for_code(
         merchant=merchant, raw_code=raw_code, phone=member.phone, email=member.email

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -133,7 +134,7 @@ def settings_update(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("referrals:overview")
     return _overview(request, settings_form=form, status=400)
 
@@ -190,8 +191,10 @@ def join(request, merchant: str, code: str):
             # Never name the member who has this phone or email on a public page.
             form.add_error(
                 error.field,
-                "This is already a member's phone number or email: if it is yours, you are in"
-                " already (ask at the counter).",
+                gettext(
+                    "This is already a member's phone number or email: if it is yours, you are"
+                    " in already (ask at the counter)."
+                ),
             )
         except DomainError as error:
             if error.field == services.EXTRA_NAME:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class TiersConfig(AppConfig):
@@ -6,7 +7,7 @@ class TiersConfig(AppConfig):
 
     name = "apps.programs.tiers"
     label = "tiers"
-    verbose_name = "Tiers"
+    verbose_name = pgettext_lazy("loyalty tier", "Tiers")
 
     def ready(self):
         from apps.members import services as member_services
@@ -25,7 +26,9 @@ class TiersConfig(AppConfig):
         # One tier row per member: a merge keeps the better tier instead of re-pointing it.
         member_services.MERGE_HANDLERS.append(tiers_merge)
         member_services.MERGE_KEEPS.add(MemberTier)
-        MEMBER_PANELS.append(MemberPanel("tiers:member_tier", "Tier", order=10))
+        MEMBER_PANELS.append(
+            MemberPanel("tiers:member_tier", pgettext_lazy("loyalty tier", "Tier"), order=10)
+        )
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS

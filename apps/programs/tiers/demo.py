@@ -1,5 +1,8 @@
-"""The demo merchant's tiers: Bronze, Silver and Gold on the amount spent in a rolling
-12 months, so the counter shows tiers and progress after `make run`."""
+"""The demo merchant's tiers: Bronce, Plata and Oro (the demo café is in Madrid and speaks
+Spanish) on the amount spent in a rolling 12 months, so the counter shows tiers and
+progress after `make run`."""
+
+from django.db.models import Q
 
 from apps.core.models import Merchant
 from apps.programs.models import Reward
@@ -8,15 +11,16 @@ from .models import Measure, Tier, Window
 from .services import tier_create, tier_settings_update
 
 DEMO_TIERS = [
-    ("Bronze", 10_000, 100, "Bienvenida con café gratis el día de tu cumpleaños."),
-    ("Silver", 30_000, 110, "Acceso anticipado a las novedades de temporada."),
-    ("Gold", 60_000, 125, "Acceso anticipado, envío gratis y una tarta reservada para ti."),
+    ("Bronce", 10_000, 100, "Bienvenida con café gratis el día de tu cumpleaños."),
+    ("Plata", 30_000, 110, "Acceso anticipado a las novedades de temporada."),
+    ("Oro", 60_000, 125, "Acceso anticipado, envío gratis y una tarta reservada para ti."),
 ]
 GOLD_ONLY_REWARD = "Tarta entera"
 
 
 def configure_demo_tiers(merchant: Merchant) -> list[Tier]:
-    """Idempotent: tiers already there (by name) are left as they are."""
+    """Idempotent: tiers already there (by name, or an active one at the same threshold,
+    such as the English-named tiers of a demo seeded before) are left as they are."""
     tier_settings_update(
         merchant=merchant,
         actor=None,
@@ -26,7 +30,10 @@ def configure_demo_tiers(merchant: Merchant) -> list[Tier]:
     )
     tiers = []
     for name, threshold, percent, perks in DEMO_TIERS:
-        tier = Tier.objects.for_merchant(merchant).filter(name=name).first() or tier_create(
+        existing = Tier.objects.for_merchant(merchant).filter(
+            Q(name=name) | Q(threshold=threshold, is_active=True)
+        )
+        tier = existing.order_by("-is_active", "pk").first() or tier_create(
             merchant=merchant,
             actor=None,
             name=name,

@@ -1,6 +1,8 @@
 """Forms of the tier rules. Thresholds are typed as money or as points, by the measure."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import minor_digits, to_major, to_minor
 from apps.programs.models import Reward
@@ -9,13 +11,13 @@ from .models import Measure, Tier, TierSettings, Window
 
 
 class TierSettingsForm(forms.Form):
-    measure = forms.ChoiceField(label="What qualifies", choices=Measure.choices)
-    window = forms.ChoiceField(label="Qualifying window", choices=Window.choices)
+    measure = forms.ChoiceField(label=_("What qualifies"), choices=Measure.choices)
+    window = forms.ChoiceField(label=_("Qualifying window"), choices=Window.choices)
     grace_days = forms.IntegerField(
-        label="Grace period (days)",
+        label=_("Grace period (days)"),
         min_value=0,
         max_value=366,
-        help_text="How long a member keeps a tier after a review they did not pass.",
+        help_text=_("How long a member keeps a tier after a review they did not pass."),
     )
 
     @classmethod
@@ -31,28 +33,30 @@ class TierSettingsForm(forms.Form):
 
 
 class TierForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=60)
-    threshold = forms.DecimalField(label="Threshold", min_value=0, max_digits=15, decimal_places=3)
+    name = forms.CharField(label=_("Name"), max_length=60)
+    threshold = forms.DecimalField(
+        label=_("Threshold"), min_value=0, max_digits=15, decimal_places=3
+    )
     earn_percent = forms.IntegerField(
-        label="Earn rate (%)",
+        label=_("Earn rate (%)"),
         min_value=100,
         max_value=1000,
         initial=100,
-        help_text="100 earns the normal points; 150 half again; 200 double.",
+        help_text=_("100 earns the normal points; 150 half again; 200 double."),
     )
     perks = forms.CharField(
-        label="Perks",
+        label=_("Perks"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to staff and members, e.g. early access to sales, free delivery.",
+        help_text=_("Shown to staff and members, e.g. early access to sales, free delivery."),
     )
     rewards = forms.ModelMultipleChoiceField(
-        label="Rewards only this tier can redeem",
+        label=_("Rewards only this tier can redeem"),
         queryset=Reward.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A reward chosen for any tier is redeemable only by members of those tiers.",
+        help_text=_("A reward chosen for any tier is redeemable only by members of those tiers."),
     )
 
     def __init__(self, *args, merchant, measure: str, **kwargs):
@@ -62,15 +66,19 @@ class TierForm(forms.Form):
             "-is_active", "points_cost", "name"
         )
         spend = measure == Measure.SPEND
+        if spend:
+            # Translators: %(currency)s is a currency code, e.g. EUR.
+            label = gettext("Spend to reach it (%(currency)s)") % {"currency": merchant.currency}
+            help_text = gettext("Spent within the qualifying window, after refunds.")
+        else:
+            label = gettext("Points to reach it")
+            help_text = gettext("Points earned within the qualifying window, after refunds.")
         self.fields["threshold"] = forms.DecimalField(
-            label=f"Spend to reach it ({merchant.currency})" if spend else "Points to reach it",
+            label=label,
             min_value=0,
             max_digits=15,
             decimal_places=minor_digits(merchant.currency) if spend else 0,
-            help_text=(
-                f"{'Spent' if spend else 'Points earned'} within the qualifying window, "
-                "after refunds."
-            ),
+            help_text=help_text,
         )
 
     @classmethod

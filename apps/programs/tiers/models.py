@@ -7,32 +7,41 @@ The qualifying total is never stored: it is computed from the purchases and bonu
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.tenancy import TenantModel
 
 
 class Measure(models.TextChoices):
-    SPEND = "spend", "Amount spent"
-    POINTS = "points", "Points earned"
+    SPEND = "spend", _("Amount spent")
+    POINTS = "points", _("Points earned")
 
 
 class Window(models.TextChoices):
-    ROLLING_12 = "rolling_12", "Rolling 12 months"
-    CALENDAR_YEAR = "calendar_year", "Calendar year"
+    ROLLING_12 = "rolling_12", _("Rolling 12 months")
+    CALENDAR_YEAR = "calendar_year", _("Calendar year")
 
 
 class TierSettings(TenantModel):
     """How a merchant's tiers qualify. One row per merchant, created on first use."""
 
-    measure = models.CharField(max_length=8, choices=Measure.choices, default=Measure.SPEND)
-    window = models.CharField(max_length=16, choices=Window.choices, default=Window.ROLLING_12)
-    grace_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days a member keeps a tier after a review it did not pass."
+    measure = models.CharField(
+        _("what qualifies"), max_length=8, choices=Measure.choices, default=Measure.SPEND
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    window = models.CharField(
+        _("qualifying window"), max_length=16, choices=Window.choices, default=Window.ROLLING_12
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"),
+        default=0,
+        help_text=_("Days a member keeps a tier after a review it did not pass."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name_plural = "tier settings"
+        verbose_name = _("tier settings")
+        verbose_name_plural = _("tier settings")
         constraints = [
             models.UniqueConstraint("merchant", name="tiers_one_settings_row"),
             models.CheckConstraint(condition=Q(grace_days__lte=366), name="tiers_grace_days"),
@@ -47,18 +56,27 @@ class Tier(TenantModel):
     units of the merchant's currency when the measure is spend. A reward linked to any
     tier is redeemable only by members of one of those tiers."""
 
-    name = models.CharField(max_length=60)
-    threshold = models.BigIntegerField()
+    name = models.CharField(_("name"), max_length=60)
+    threshold = models.BigIntegerField(_("threshold"))
     earn_percent = models.PositiveIntegerField(
-        default=100, help_text="100 earns the normal points; 150 half again; 200 double."
+        _("earn rate (%)"),
+        default=100,
+        help_text=_("100 earns the normal points; 150 half again; 200 double."),
     )
-    perks = models.TextField(blank=True, max_length=1000)
-    rewards = models.ManyToManyField("programs.Reward", blank=True, related_name="tiers")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    perks = models.TextField(_("perks"), blank=True, max_length=1000)
+    rewards = models.ManyToManyField(
+        "programs.Reward",
+        verbose_name=_("rewards only this tier can redeem"),
+        blank=True,
+        related_name="tiers",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("loyalty tier", "tier")
+        verbose_name_plural = pgettext_lazy("loyalty tier", "tiers")
         ordering = ["-is_active", "threshold", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(threshold__gt=0), name="tiers_threshold_positive"),
@@ -86,16 +104,26 @@ class MemberTier(TenantModel):
     (the moment after which, plus the grace days, it may go down)."""
 
     member = models.OneToOneField(
-        "members.Member", on_delete=models.PROTECT, related_name="tier_status"
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="tier_status",
     )
     tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="member_tiers"
+        Tier,
+        verbose_name=pgettext_lazy("loyalty tier", "tier"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="member_tiers",
     )
-    since = models.DateTimeField(null=True, blank=True)
-    review_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    since = models.DateTimeField(_("since"), null=True, blank=True)
+    review_at = models.DateTimeField(_("next review"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("member's tier")
+        verbose_name_plural = _("members' tiers")
         indexes = [
             models.Index(
                 fields=["review_at"], condition=Q(review_at__isnull=False), name="tiers_review_due"
@@ -104,82 +132,117 @@ class MemberTier(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier or 'no tier'}"
+        return str(self.tier) if self.tier else gettext("no tier")
 
 
 class Direction(models.TextChoices):
-    UP = "up", "Up"
-    DOWN = "down", "Down"
+    UP = "up", pgettext_lazy("tier change", "Up")
+    DOWN = "down", pgettext_lazy("tier change", "Down")
 
 
 class ChangeCause(models.TextChoices):
-    PURCHASE = "purchase", "A purchase crossed the threshold"
-    REVIEW = "review", "Review at the end of the qualifying window"
-    RULES = "rules", "The tier rules changed"
-    MERGE = "merge", "Merged with a duplicate record"
+    PURCHASE = "purchase", _("A purchase crossed the threshold")
+    REVIEW = "review", _("Review at the end of the qualifying window")
+    RULES = "rules", _("The tier rules changed")
+    MERGE = "merge", _("Merged with a duplicate record")
 
 
 class TierChange(TenantModel):
     """One move of a member between tiers, with the names as they were then."""
 
     member = models.ForeignKey(
-        "members.Member", on_delete=models.PROTECT, related_name="tier_changes"
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="tier_changes",
     )
     from_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Tier,
+        verbose_name=_("from tier"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     to_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Tier,
+        verbose_name=_("to tier"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    from_name = models.CharField(max_length=60, blank=True)
-    to_name = models.CharField(max_length=60, blank=True)
-    direction = models.CharField(max_length=4, choices=Direction.choices)
-    cause = models.CharField(max_length=16, choices=ChangeCause.choices)
-    reason = models.CharField(max_length=255)
-    qualifying_total = models.BigIntegerField()
+    from_name = models.CharField(_("from"), max_length=60, blank=True)
+    to_name = models.CharField(_("to"), max_length=60, blank=True)
+    direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
+    cause = models.CharField(_("cause"), max_length=16, choices=ChangeCause.choices)
+    reason = models.CharField(_("reason"), max_length=255)
+    qualifying_total = models.BigIntegerField(_("qualifying total"))
     purchase = models.ForeignKey(
-        "programs.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "programs.Purchase",
+        verbose_name=_("purchase"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    occurred_at = models.DateTimeField()
+    occurred_at = models.DateTimeField(_("when"))
 
     class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["member", "-occurred_at"], name="tiers_change_member")]
 
     def __str__(self) -> str:
-        return f"{self.from_name or 'no tier'} → {self.to_name or 'no tier'}"
+        no_tier = gettext("no tier")
+        return f"{self.from_name or no_tier} → {self.to_name or no_tier}"
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    SUPERSEDED = "superseded", "Replaced by a newer run"
-    FAILED = "failed", "Stopped"
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    SUPERSEDED = "superseded", _("Replaced by a newer run")
+    FAILED = "failed", _("Stopped")
 
 
 class TierReevaluation(TenantModel):
     """Placing every member again after the rules changed, in batches of members by id.
     `last_member_id` is the resume point: a batch moves it on in its own transaction."""
 
-    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    reason = models.CharField(max_length=255)
-    members_total = models.PositiveIntegerField(default=0)
-    members_done = models.PositiveIntegerField(default=0)
-    last_member_id = models.BigIntegerField(default=0)
-    changes_count = models.PositiveIntegerField(default=0)
-    failure = models.CharField(max_length=255, blank=True)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    status = models.CharField(
+        _("status"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255)
+    members_total = models.PositiveIntegerField(_("members to place"), default=0)
+    members_done = models.PositiveIntegerField(_("members placed"), default=0)
+    last_member_id = models.BigIntegerField(_("last member placed (id)"), default=0)
+    changes_count = models.PositiveIntegerField(_("members moved"), default=0)
+    failure = models.CharField(_("failure"), max_length=255, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("tier re-evaluation")
+        verbose_name_plural = _("tier re-evaluations")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -190,7 +253,11 @@ class TierReevaluation(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"Re-evaluation {self.pk} ({self.status})"
+        # Translators: an admin label, e.g. "Re-evaluation 12 (Running)".
+        return gettext("Re-evaluation %(number)s (%(status)s)") % {
+            "number": self.pk,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_open(self) -> bool:

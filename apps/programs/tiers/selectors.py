@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
@@ -299,10 +300,24 @@ def reward_refusal_for_tier(reward, member: Member) -> str | None:
         return None
     names = [t.name for t in allowed]
     if not names:
-        return f"{reward.name} is not offered to any tier at the moment."
+        # Translators: %(reward)s is the name of a reward.
+        return gettext("%(reward)s is not offered to any tier at the moment.") % {
+            "reward": reward.name
+        }
     if len(names) == 1:
-        return f"{names[0]} members only: {reward.name}."
-    return f"{', '.join(names[:-1])} and {names[-1]} members only: {reward.name}."
+        # Translators: a reward only members of one tier may redeem, e.g.
+        # "Gold members only: Free cake."
+        return gettext("%(tier)s members only: %(reward)s.") % {
+            "tier": names[0],
+            "reward": reward.name,
+        }
+    # Translators: %(tiers)s is a list of tier names separated by commas, %(last_tier)s the
+    # last one, e.g. "Silver, Gold and Platinum members only: Free cake."
+    return gettext("%(tiers)s and %(last_tier)s members only: %(reward)s.") % {
+        "tiers": ", ".join(names[:-1]),
+        "last_tier": names[-1],
+        "reward": reward.name,
+    }
 
 
 def rewards_for_member(rewards: QuerySet, member: Member) -> QuerySet:

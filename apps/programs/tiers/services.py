@@ -29,6 +29,7 @@ from time import monotonic
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -428,7 +429,7 @@ def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierRee
 
     tier_settings_lock(job.merchant)
     if TierReevaluation.objects.for_merchant(job.merchant).filter(status__in=OPEN).exists():
-        raise Conflict("A re-evaluation is running already.", code="reevaluation_running")
+        raise Conflict(gettext("A re-evaluation is running already."), code="reevaluation_running")
     flipped = TierReevaluation.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
         status=JobStatus.QUEUED, failure="", updated_at=timezone.now()
     )
@@ -444,25 +445,28 @@ def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierRee
 def _clean_tier(merchant: Merchant, values: dict) -> dict:
     name = " ".join((values.get("name") or "").split())
     if not name:
-        raise DomainError("Give the tier a name.", field="name")
+        raise DomainError(gettext("Give the tier a name."), field="name")
     if len(name) > 60:
-        raise DomainError("Keep the name within 60 characters.", field="name")
+        raise DomainError(gettext("Keep the name within 60 characters."), field="name")
     threshold = values.get("threshold")
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= 0:
-        raise DomainError("The threshold must be more than zero.", field="threshold")
+        raise DomainError(gettext("The threshold must be more than zero."), field="threshold")
     if threshold > MAX_THRESHOLD:
-        raise DomainError("That threshold is larger than anyone could reach.", field="threshold")
+        raise DomainError(
+            gettext("That threshold is larger than anyone could reach."), field="threshold"
+        )
     earn_percent = values.get("earn_percent", 100)
     if not isinstance(earn_percent, int) or not 100 <= earn_percent <= 1000:
         raise DomainError(
-            "The earn rate must be 100 to 1000 percent (100: no change).", field="earn_percent"
+            gettext("The earn rate must be 100 to 1000 percent (100: no change)."),
+            field="earn_percent",
         )
     perks = (values.get("perks") or "").strip()
     if len(perks) > 1000:
-        raise DomainError("Keep the perks within 1000 characters.", field="perks")
+        raise DomainError(gettext("Keep the perks within 1000 characters."), field="perks")
     rewards = list(values.get("rewards") or [])
     if any(reward.merchant_id != merchant.pk for reward in rewards):
-        raise DomainError("That reward belongs to another business.", field="rewards")
+        raise DomainError(gettext("That reward belongs to another business."), field="rewards")
     return {
         "name": name,
         "threshold": threshold,
@@ -477,10 +481,12 @@ def _refuse_clash(merchant: Merchant, cleaned: dict, exclude_pk: int | None = No
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.filter(name__iexact=cleaned["name"]).exists():
-        raise Conflict("Another tier has this name.", field="name", code="tier_name_taken")
+        raise Conflict(gettext("Another tier has this name."), field="name", code="tier_name_taken")
     if others.filter(threshold=cleaned["threshold"]).exists():
         raise Conflict(
-            "Another tier starts at this threshold.", field="threshold", code="tier_threshold_taken"
+            gettext("Another tier starts at this threshold."),
+            field="threshold",
+            code="tier_threshold_taken",
         )
 
 
@@ -579,18 +585,27 @@ def tier_settings_update(
     window places every member again; review dates already set stay."""
     settings = tier_settings_lock(merchant)
     if measure not in Measure.values:
-        raise DomainError("Choose what qualifies.", field="measure")
+        raise DomainError(gettext("Choose what qualifies."), field="measure")
     if window not in Window.values:
-        raise DomainError("Choose the qualifying window.", field="window")
+        raise DomainError(gettext("Choose the qualifying window."), field="window")
     if not isinstance(grace_days, int) or not 0 <= grace_days <= 366:
-        raise DomainError("The grace period must be 0 to 366 days.", field="grace_days")
+        raise DomainError(gettext("The grace period must be 0 to 366 days."), field="grace_days")
     if (
         measure != settings.measure
         and Tier.objects.for_merchant(merchant).filter(is_active=True).exists()
     ):
+        if settings.measure == Measure.SPEND:
+            message = gettext(
+                "Deactivate the tiers before changing what qualifies: their thresholds are in "
+                "amount spent."
+            )
+        else:
+            message = gettext(
+                "Deactivate the tiers before changing what qualifies: their thresholds are in "
+                "points earned."
+            )
         raise Conflict(
-            "Deactivate the tiers before changing what qualifies: their thresholds are in "
-            f"{settings.get_measure_display().lower()}.",
+            message,
             field="measure",
             code="tiers_measure_in_use",
         )

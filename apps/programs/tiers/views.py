@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -48,7 +49,7 @@ def settings_update(request):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, "Saved the tier settings.")
+            messages.success(request, gettext("Saved the tier settings."))
             return redirect("tiers:page")
     return _page(request, settings_form=form, status=400)
 
@@ -70,7 +71,11 @@ def tier_create(request):
             except (DomainError, ValueError) as error:
                 _add_error(form, error)
             else:
-                messages.success(request, f"Added {tier.name}: members are being placed.")
+                messages.success(
+                    request,
+                    # Translators: %(tier)s is the name of the tier just added, e.g. Gold.
+                    gettext("Added %(tier)s: members are being placed.") % {"tier": tier.name},
+                )
                 return redirect("tiers:page")
         return _form_page(request, form, status=400)
     return _form_page(request, form)
@@ -95,7 +100,7 @@ def tier_edit(request, pk: int):
             except (DomainError, ValueError) as error:
                 _add_error(form, error)
             else:
-                messages.success(request, f"Saved {tier.name}.")
+                messages.success(request, gettext("Saved %(tier)s.") % {"tier": tier.name})
                 return redirect("tiers:page")
         return _form_page(request, form, tier, status=400)
     return _form_page(request, form, tier)
@@ -112,8 +117,11 @@ def tier_toggle(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        verb = "offered again" if active else "deactivated: its members are being placed again"
-        messages.success(request, f"{tier.name} is {verb}.")
+        if active:
+            text = gettext("%(tier)s is offered again.")
+        else:
+            text = gettext("%(tier)s is deactivated: its members are being placed again.")
+        messages.success(request, text % {"tier": tier.name})
     return redirect("tiers:page")
 
 

@@ -12,10 +12,13 @@ from apps.programs.tiers.demo import configure_demo_tiers
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "fideliza-demo"  # noqa: S105 - a published demo login, local data only
+# The demo café is in Madrid: its team works in Spanish (their own `language`), and its
+# shops carry Spanish names. The sign-in addresses stay as published.
+DEMO_LANGUAGE = "es"
 DEMO_USERS = [
-    ("owner@demo.fideliza.test", "Olivia", "Owner", Role.OWNER),
-    ("manager@demo.fideliza.test", "Marco", "Manager", Role.MANAGER),
-    ("staff@demo.fideliza.test", "Sara", "Staff", Role.STAFF),
+    ("owner@demo.fideliza.test", "Olivia", "Ortega", Role.OWNER),
+    ("manager@demo.fideliza.test", "Marco", "Martín", Role.MANAGER),
+    ("staff@demo.fideliza.test", "Sara", "Sánchez", Role.STAFF),
 ]
 DEMO_LOCATIONS = [
     ("Centro", "Calle Mayor 12, Madrid"),
@@ -25,11 +28,15 @@ DEMO_LOCATIONS = [
 
 def _demo_user(email: str, first_name: str, last_name: str) -> User:
     user, created = User.objects.get_or_create(
-        email=email, defaults={"first_name": first_name, "last_name": last_name}
+        email=email,
+        defaults={"first_name": first_name, "last_name": last_name, "language": DEMO_LANGUAGE},
     )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    elif not user.language:  # seeded before users had a language: complete it
+        user.language = DEMO_LANGUAGE
+        user.save(update_fields=["language"])
     EmailAddress.objects.get_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
@@ -95,7 +102,7 @@ class Command(BaseCommand):
                 currency="EUR",
                 country="ES",
                 timezone_name="Europe/Madrid",
-                language="es",
+                language=DEMO_LANGUAGE,
                 slug=DEMO_SLUG,
             )
         for user, role in users:
