@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_text
 
 from .models import AnalyticsSettings, MarketingSpend
 from .periods import month_start
@@ -62,11 +63,27 @@ def analytics_settings_update(
         merchant=merchant,
         actor=actor,
         action="analytics.settings_updated",
-        summary=f"Analytics: at risk after {at_risk_days} days, lapsed after {lapsed_days}, "
-        + (
-            f"1,000 points worth {thousand_points_value}"
+        summary=(
+            stored_text(
+                gettext_noop(
+                    # Translators: day counts; %(value)s is in cents of the currency.
+                    "Analytics: at risk after %(at_risk)s days, lapsed after %(lapsed)s, "
+                    "1,000 points worth %(value)s"
+                ),
+                at_risk=at_risk_days,
+                lapsed=lapsed_days,
+                value=thousand_points_value,
+            )
             if thousand_points_value is not None
-            else "point value from the rewards"
+            else stored_text(
+                gettext_noop(
+                    # Translators: day counts; the points' value is then taken from the rewards.
+                    "Analytics: at risk after %(at_risk)s days, lapsed after %(lapsed)s, "
+                    "point value from the rewards"
+                ),
+                at_risk=at_risk_days,
+                lapsed=lapsed_days,
+            )
         ),
         target=settings,
         data={
@@ -100,7 +117,12 @@ def marketing_spend_set(
         merchant=merchant,
         actor=actor,
         action="analytics.spend_set",
-        summary=f"Marketing spend of {first_day:%Y-%m}: {amount}",
+        summary=stored_text(
+            # Translators: %(month)s is written 2026-05; %(amount)s is in cents.
+            gettext_noop("Marketing spend of %(month)s: %(amount)s"),
+            month=f"{first_day:%Y-%m}",
+            amount=amount,
+        ),
         target=spend,
         data={"month": first_day.isoformat(), "amount": amount},
     )

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
 
 from .errors import DomainError
 from .models import ApiKey, ApiKeyScope, Merchant
-from .services import audit_record, stored_label
+from .services import audit_record
+from .stored_text import stored_text
 
 KEY_START = "fdz_"
 PREFIX_LENGTH = 10
@@ -74,12 +75,22 @@ def api_key_create(*, merchant: Merchant, actor: User | None, name: str, scope: 
         scope=scope,
         created_by=actor,
     )
-    access = stored_label(ApiKeyScope(scope).label).lower()
+    # What a key may do, as the activity log names it (in a sentence: lower case).
+    access = {
+        ApiKeyScope.READ: gettext_noop("read only"),
+        ApiKeyScope.WRITE: gettext_noop("read and write"),
+    }[ApiKeyScope(scope)]
     audit_record(
         merchant=merchant,
         actor=actor,
         action="api_key.created",
-        summary=f"Created the API key {name} ({prefix}…, {access})",
+        summary=stored_text(
+            # Translators: %(prefix)s is the start of the key, %(access)s "read only" or similar.
+            gettext_noop("Created the API key %(name)s (%(prefix)s…, %(access)s)"),
+            name=name,
+            prefix=prefix,
+            access=stored_text(access),
+        ),
         target=api_key,
     )
     return IssuedKey(api_key, key)
@@ -96,7 +107,11 @@ def api_key_revoke(*, api_key: ApiKey, actor: User | None) -> bool:
             merchant=api_key.merchant,
             actor=actor,
             action="api_key.revoked",
-            summary=f"Revoked the API key {api_key.name} ({api_key.prefix}…)",
+            summary=stored_text(
+                gettext_noop("Revoked the API key %(name)s (%(prefix)s…)"),
+                name=api_key.name,
+                prefix=api_key.prefix,
+            ),
             target=api_key,
         )
     return bool(revoked)

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from .money import currency_choices
+from .stored_text import summary_for_reader
 from .tenancy import TenantModel, TenantQuerySet
 
 
@@ -199,6 +200,11 @@ class AuditLog(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def summary_shown(self) -> str:
+        """The summary in the reader's language (apps/core/stored_text.py)."""
+        return summary_for_reader(summary=self.summary, data=self.data)
 
 
 class ApiKeyScope(models.TextChoices):

@@ -12,7 +12,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    list_currencies,
+    parse_decimal,
+)
 from django.utils.translation import get_language, gettext
 
 # Codes in ISO 4217 that are not money a shop takes (funds, metals, testing, SDR).
@@ -74,11 +80,15 @@ def minor_digits(currency: str) -> int:
 
 
 def to_minor(amount: str | Decimal, currency: str) -> int:
-    """'12.50' EUR -> 1250. Refuses more precision than the currency has, and non-numbers."""
+    """'12.50' EUR -> 1250. Refuses more precision than the currency has, and non-numbers.
+
+    A person typing in Spanish or Romanian writes '12,50' or '1.234,50': when the text is not
+    a plain number it is read as the active language writes numbers."""
+    text = str(amount).strip()
     try:
-        value = Decimal(str(amount).strip())
-    except InvalidOperation as error:
-        raise ValueError(not_an_amount(amount)) from error
+        value = Decimal(text)
+    except InvalidOperation:
+        value = _typed_decimal(text, amount)
     if not value.is_finite():
         raise ValueError(not_an_amount(amount))
     scaled = value.scaleb(minor_digits(currency))
@@ -89,6 +99,13 @@ def to_minor(amount: str | Decimal, currency: str) -> int:
             % {"currency": currency, "digits": minor_digits(currency)}
         )
     return int(scaled)
+
+
+def _typed_decimal(text: str, amount) -> Decimal:
+    try:
+        return parse_decimal(text, locale=money_locale(get_language() or "en"), strict=True)
+    except (NumberFormatError, ValueError) as error:
+        raise ValueError(not_an_amount(amount)) from error
 
 
 def not_an_amount(amount) -> str:

@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import user_exists_with_email
@@ -20,6 +20,7 @@ from . import money
 from .errors import Conflict, DomainError, NotAllowed
 from .models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
 from .selectors import location_name_taken
+from .stored_text import StoredText, choice_msgid, stored_list, stored_text, summary_and_data
 
 
 def audit_record(
@@ -27,11 +28,15 @@ def audit_record(
     merchant: Merchant,
     actor: User | None,
     action: str,
-    summary: str,
+    summary: str | StoredText,
     target: Model | None = None,
     data: dict | None = None,
 ) -> AuditLog:
-    """Append one line to the merchant's activity log, in the caller's transaction."""
+    """Append one line to the merchant's activity log, in the caller's transaction.
+
+    `summary` is a `stored_text(...)`: kept in English in the summary column and shown to
+    each reader in their language (apps/core/stored_text.py)."""
+    summary, data = summary_and_data(summary, data)
     return AuditLog.objects.create(
         merchant=merchant,
         actor=actor,
@@ -39,15 +44,8 @@ def audit_record(
         summary=summary[:255],
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        data=data or {},
+        data=data,
     )
-
-
-def stored_label(label) -> str:
-    """A choice's label as written into the activity log: a summary is stored data, kept in
-    English whatever the language of the person whose action it records."""
-    with translation.override("en"):
-        return str(label)
 
 
 def _clean_name(value: str, *, max_length: int, missing: str) -> str:
@@ -166,10 +164,20 @@ def merchant_create(
         merchant=merchant,
         actor=owner,
         action="merchant.created",
-        summary=f"Created the business {name}",
+        summary=stored_text(gettext_noop("Created the business %(name)s"), name=name),
         target=merchant,
     )
     return merchant
+
+
+# The business's details as the activity log names them (in English, its field names).
+MERCHANT_FIELD_WORDS = {
+    "name": gettext_noop("name"),
+    "currency": gettext_noop("currency"),
+    "country": gettext_noop("country"),
+    "timezone": gettext_noop("timezone"),
+    "language": gettext_noop("language"),
+}
 
 
 @transaction.atomic
@@ -208,7 +216,11 @@ def merchant_update(
         merchant=merchant,
         actor=actor,
         action="merchant.updated",
-        summary="Changed " + ", ".join(changed),
+        summary=stored_text(
+            # Translators: %(fields)s lists what changed, e.g. "name, currency".
+            gettext_noop("Changed %(fields)s"),
+            fields=stored_list([stored_text(MERCHANT_FIELD_WORDS[field]) for field in changed]),
+        ),
         target=merchant,
         data={"changes": changed},
     )
@@ -245,7 +257,7 @@ def location_create(
         merchant=merchant,
         actor=actor,
         action="location.created",
-        summary=f"Added the location {name}",
+        summary=stored_text(gettext_noop("Added the location %(name)s"), name=name),
         target=location,
     )
     return location
@@ -267,7 +279,12 @@ def location_update(
         merchant=location.merchant,
         actor=actor,
         action="location.updated",
-        summary=f"Updated the location {name}" + ("" if is_active else " (closed)"),
+        summary=stored_text(
+            gettext_noop("Updated the location %(name)s")
+            if is_active
+            else gettext_noop("Updated the location %(name)s (closed)"),
+            name=name,
+        ),
         target=location,
     )
     return location
@@ -338,7 +355,11 @@ def invitation_create(
         merchant=merchant,
         actor=actor,
         action="invitation.created",
-        summary=f"Invited {email} as {stored_label(Role(role).label)}",
+        summary=stored_text(
+            gettext_noop("Invited %(email)s as %(role)s"),
+            email=email,
+            role=choice_msgid(Role, role),
+        ),
         target=issued.invitation,
     )
     return issued
@@ -356,7 +377,9 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitatio
         merchant=invitation.merchant,
         actor=actor,
         action="invitation.resent",
-        summary=f"Sent a new invitation to {invitation.email}",
+        summary=stored_text(
+            gettext_noop("Sent a new invitation to %(email)s"), email=invitation.email
+        ),
         target=issued.invitation,
     )
     return issued
@@ -369,7 +392,9 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
             merchant=invitation.merchant,
             actor=actor,
             action="invitation.revoked",
-            summary=f"Withdrew the invitation of {invitation.email}",
+            summary=stored_text(
+                gettext_noop("Withdrew the invitation of %(email)s"), email=invitation.email
+            ),
             target=invitation,
         )
 
@@ -430,7 +455,11 @@ def _join(invitation: Invitation, user: User) -> Membership:
             merchant=invitation.merchant,
             actor=user,
             action="membership.joined",
-            summary=f"{user.email} joined as {stored_label(Role(invitation.role).label)}",
+            summary=stored_text(
+                gettext_noop("%(email)s joined as %(role)s"),
+                email=user.email,
+                role=choice_msgid(Role, invitation.role),
+            ),
             target=membership,
         )
     return membership
@@ -511,9 +540,11 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
         merchant=membership.merchant,
         actor=actor,
         action="membership.role_changed",
-        summary=(
-            f"Changed {membership.user.email} from {stored_label(Role(old).label)}"
-            f" to {stored_label(Role(role).label)}"
+        summary=stored_text(
+            gettext_noop("Changed %(email)s from %(old)s to %(new)s"),
+            email=membership.user.email,
+            old=choice_msgid(Role, old),
+            new=choice_msgid(Role, role),
         ),
         target=membership,
         data={"from": old, "to": role},
@@ -530,7 +561,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         merchant=membership.merchant,
         actor=actor,
         action="membership.removed",
-        summary=f"Removed {email} from the team",
+        summary=stored_text(gettext_noop("Removed %(email)s from the team"), email=email),
         target=membership,
     )
     membership.delete()

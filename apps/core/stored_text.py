@@ -20,18 +20,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 
 StoredText = dict[str, Any]
 
 
-def stored_text(msgid: str, /, **params: Any) -> StoredText:
-    """A msgid (marked with gettext_noop where it is written) and its named parameters."""
-    return {"msgid": str(msgid), "params": params} if params else {"msgid": str(msgid)}
+def stored_text(msgid: str, /, *, context: str = "", **params: Any) -> StoredText:
+    """A msgid (marked with gettext_noop where it is written) and its named parameters; a
+    `context` as pgettext's, for a msgid marked with pgettext_lazy elsewhere."""
+    stored: StoredText = {"msgid": str(msgid)}
+    if context:
+        stored["context"] = context
+    if params:
+        stored["params"] = params
+    return stored
 
 
 def stored_plural(singular: str, plural: str, count: int, /, **params: Any) -> StoredText:
-    """Like `stored_text`, for a sentence with a number: the count is `%(count)s` too."""
+    """Like `stored_text`, for a sentence with a number: the count is `%(count)s` too.
+
+    Write the two msgids as plain literals, `stored_plural("%(count)s point", "%(count)s
+    points", n)`: the project's makemessages knows `stored_plural` as a plural keyword."""
     return {"msgid": singular, "plural": plural, "count": count, "params": params}
 
 
@@ -53,7 +62,10 @@ def render(stored: StoredText | None, fallback: str = "") -> str:
             count = int(stored["count"])
             params.setdefault("count", count)
             return ngettext(stored["msgid"], stored["plural"], count) % params
-        text = gettext(stored["msgid"])
+        if "context" in stored:
+            text = pgettext(stored["context"], stored["msgid"])
+        else:
+            text = gettext(stored["msgid"])
         return text % params if params else text
     except (KeyError, TypeError, ValueError):
         return fallback or stored["msgid"]
@@ -63,3 +75,48 @@ def english(stored: StoredText) -> str:
     """The text in English, as it is kept in the row's plain text column (exports, API)."""
     with translation.override("en"):
         return render(stored)
+
+
+SUMMARY_KEY = "summary_text"
+
+
+def summary_and_data(summary: str | StoredText, data: dict | None) -> tuple[str, dict]:
+    """For a row with an English `summary` column and a `data` JSON: the English text, and
+    the data with the stored text beside it (under SUMMARY_KEY)."""
+    data = dict(data or {})
+    if is_stored_text(summary):
+        data[SUMMARY_KEY] = summary
+        return english(summary), data
+    return str(summary), data
+
+
+def summary_for_reader(*, summary: str, data: dict | None) -> str:
+    """The row's summary in the active language (its English text for older rows)."""
+    return render((data or {}).get(SUMMARY_KEY), summary)
+
+
+def choice_msgid(choices, value) -> StoredText:
+    """A choice's label as stored text: its msgid (and context), whatever language is active
+    now. Labels are marked with gettext_lazy or pgettext_lazy, whose proxies keep both."""
+    label = choices(value).label
+    try:
+        _unpickle, (function, args, *_rest) = label.__reduce__()
+    except (TypeError, ValueError):
+        return stored_text(str(label))
+    if function is translation.pgettext:
+        context, msgid = args
+        return {"msgid": msgid, "context": context}
+    if function is translation.gettext:
+        return stored_text(args[0])
+    return stored_text(str(label))
+
+
+def stored_list(items: list[str | StoredText]) -> str | StoredText:
+    """Several texts (or names) as one, separated by commas: "a, b, c" in English."""
+    if not items:
+        return ""
+    joined = items[0]
+    for item in items[1:]:
+        # Translators: a list being written out; %(list)s is what came before, e.g. "a, b".
+        joined = stored_text(gettext_noop("%(list)s, %(item)s"), list=joined, item=item)
+    return joined

@@ -34,7 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 
@@ -42,6 +42,7 @@ from .errors import DomainError
 from .merchant_config import merchant_config, merchant_config_changed
 from .models import DeliveryStatus, Merchant, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services import audit_record
+from .stored_text import stored_text
 
 SIGNATURE_HEADER = "Fideliza-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -117,7 +118,7 @@ def endpoint_create(
         merchant=merchant,
         actor=actor,
         action="webhook.endpoint_created",
-        summary=f"Added the webhook endpoint {url}",
+        summary=stored_text(gettext_noop("Added the webhook endpoint %(url)s"), url=url),
         target=endpoint,
         data={"events": events},
     )
@@ -132,7 +133,12 @@ def endpoint_set_active(*, endpoint: WebhookEndpoint, actor: User | None, active
         merchant=endpoint.merchant,
         actor=actor,
         action="webhook.endpoint_enabled" if active else "webhook.endpoint_disabled",
-        summary=f"{'Enabled' if active else 'Disabled'} the webhook endpoint {endpoint.url}",
+        summary=stored_text(
+            gettext_noop("Enabled the webhook endpoint %(url)s")
+            if active
+            else gettext_noop("Disabled the webhook endpoint %(url)s"),
+            url=endpoint.url,
+        ),
         target=endpoint,
     )
 
@@ -312,7 +318,12 @@ def delivery_replay(*, delivery: WebhookDelivery, actor: User | None) -> Webhook
         merchant=delivery.merchant,
         actor=actor,
         action="webhook.delivery_replayed",
-        summary=f"Replayed {delivery.event} to {delivery.endpoint.url}",
+        summary=stored_text(
+            # Translators: %(event)s is an event's code, e.g. purchase.recorded.
+            gettext_noop("Replayed %(event)s to %(url)s"),
+            event=delivery.event,
+            url=delivery.endpoint.url,
+        ),
         target=replay,
     )
     transaction.on_commit(lambda: _enqueue([replay.pk]))

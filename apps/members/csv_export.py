@@ -21,11 +21,12 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.models import Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_text
 
 from .models import Channel, ExportStatus, Member, MemberExport
 
@@ -115,7 +116,7 @@ def export_create(*, merchant: Merchant, actor: User | None) -> MemberExport:
         merchant=merchant,
         actor=actor,
         action="members.exported",
-        summary="Exported the member list to a CSV file",
+        summary=stored_text(gettext_noop("Exported the member list to a CSV file")),
         target=export,
     )
     language = translation.get_language() or ""  # for the failure message, if any

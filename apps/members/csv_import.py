@@ -34,7 +34,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
@@ -42,6 +42,7 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_plural, stored_text
 
 from .csv_export import safe_cell
 from .identifiers import search_text
@@ -1072,8 +1073,13 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
         merchant=member_import.merchant,
         actor=actor,
         action="members.import_resumed" if resuming else "members.import_started",
-        summary=f"{'Resumed' if resuming else 'Started'} the import of "
-        f"{member_import.original_name}",
+        summary=stored_text(
+            # Translators: %(file)s is the name of the uploaded file.
+            gettext_noop("Resumed the import of %(file)s")
+            if resuming
+            else gettext_noop("Started the import of %(file)s"),
+            file=member_import.original_name,
+        ),
         target=member_import,
     )
     # The report reads in the language of whoever started it.
@@ -1205,8 +1211,25 @@ def _finish(member_import: MemberImport) -> bool:
             merchant=member_import.merchant,
             actor=member_import.confirmed_by,
             action="members.imported",
-            summary=f"Imported {done.created_count:,} members from {done.original_name} "
-            f"({done.matched_count:,} already members, {done.error_count:,} rows with errors)",
+            summary=stored_plural(
+                # Translators: %(file)s is the file's name; %(matched)s is e.g. "5 already
+                # members", %(errors)s e.g. "2 rows with errors".
+                "Imported %(count)s member from %(file)s (%(matched)s, %(errors)s)",
+                "Imported %(count)s members from %(file)s (%(matched)s, %(errors)s)",
+                done.created_count,
+                file=done.original_name,
+                matched=stored_plural(
+                    # Translators: rows of an imported file that matched existing members.
+                    "%(count)s already a member",
+                    "%(count)s already members",
+                    done.matched_count,
+                ),
+                errors=stored_plural(
+                    "%(count)s row with errors",
+                    "%(count)s rows with errors",
+                    done.error_count,
+                ),
+            ),
             target=done,
             data={
                 "created": done.created_count,

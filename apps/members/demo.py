@@ -29,9 +29,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
+from apps.core.stored_text import summary_and_data
 
 from .identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
 from .models import Channel, EventKind, Member, MemberEvent, Tag
+from .services import enrollment_summary
 
 DEFAULT_SEED = 2026
 DEMO_TAGS = ("vip", "vegano", "estudiante", "vecino")
@@ -224,10 +226,9 @@ class _Drawer:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.history_seconds = YEARS_OF_HISTORY * 365 * 86400
-        # As services._enrollment_events writes them: stored, in English.
+        # As services._enrollment_events writes them: the English text and the stored text.
         self.summaries = {
-            (channel, location): f"Enrolled ({channel})"
-            + (f" at {location.name}" if location else "")
+            (channel, location): summary_and_data(enrollment_summary(channel, location), {})
             for channel in Channel.values
             for location in [None, *self.locations]
         }
@@ -354,11 +355,12 @@ class _Drawer:
 
     def event(self, member_id: int, values: dict) -> dict:
         location = values["location"]
+        summary, data = self.summaries[(values["channel"], location)]
         return {
             "member_id": member_id,
             "kind": EventKind.ENROLLED.value,
-            "summary": self.summaries[(values["channel"], location)],
-            "data": {"location": location.pk if location else None},
+            "summary": summary,
+            "data": {"location": location.pk if location else None, **data},
             "actor_id": values["enrolled_by_id"],
             "source": values["channel"],
             "occurred_at": values["enrolled_at"],

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.stored_text import summary_for_reader
 from apps.core.tenancy import TenantModel, TenantQuerySet
 
 from .identifiers import format_card_code, format_phone, new_public_id
@@ -195,6 +196,11 @@ class MemberEvent(TenantModel):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def summary_shown(self) -> str:
+        """The summary in the reader's language (apps/core/stored_text.py)."""
+        return summary_for_reader(summary=self.summary, data=self.data)
 
 
 # CSV import and export (apps/members/csv_import.py, csv_export.py) -------------------------

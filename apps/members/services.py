@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.stored_text import StoredText, stored_list, stored_text, summary_and_data
 from apps.core.webhooks import webhook_emit
 
 from .identifiers import (
@@ -134,13 +135,15 @@ def event_record(
     *,
     member: Member,
     kind: str,
-    summary: str,
+    summary: str | StoredText,
     actor: User | None = None,
     source: str = "",
     data: dict | None = None,
     occurred_at: datetime | None = None,
 ) -> MemberEvent:
-    """Append a line to the member's timeline (in the caller's transaction)."""
+    """Append a line to the member's timeline (in the caller's transaction). `summary` is a
+    `stored_text(...)`, shown to each reader in their language."""
+    summary, data = summary_and_data(summary, data)
     return MemberEvent.objects.create(
         merchant_id=member.merchant_id,
         member=member,
@@ -148,7 +151,7 @@ def event_record(
         summary=summary[:255],
         actor=actor,
         source=source,
-        data=data or {},
+        data=data,
         occurred_at=occurred_at or timezone.now(),
     )
 
@@ -234,19 +237,70 @@ def _prepare_enrollment(
     return _Enrollment(member=member, tag_names=list(tags))
 
 
+# Where a change came from, as the timeline names it (in English, the source's value).
+SOURCE_WORDS = {
+    # Translators: where a member enrolled or a change came from: the shop's counter.
+    Channel.COUNTER: gettext_noop("counter"),
+    # Translators: where a member enrolled or a change came from: the website.
+    Channel.ONLINE: gettext_noop("online"),
+    # Translators: where a member enrolled or a change came from: the programming interface.
+    Channel.API: gettext_noop("api"),
+    # Translators: where a member enrolled or a change came from: a file of members imported.
+    Channel.IMPORT: gettext_noop("import"),
+    # Translators: where a change came from: the back-office pages.
+    "dashboard": gettext_noop("dashboard"),
+}
+
+# A member's profile fields, as the timeline names them ("Changed first name, email").
+FIELD_WORDS = {
+    "first_name": gettext_noop("first name"),
+    "last_name": gettext_noop("last name"),
+    "email": gettext_noop("email"),
+    "phone": gettext_noop("phone"),
+    "birthday": gettext_noop("birthday"),
+    "language": gettext_noop("language"),
+}
+
+
+def _source_word(source: str) -> str | StoredText:
+    word = SOURCE_WORDS.get(source)
+    return stored_text(word) if word else source
+
+
+def _event(member: Member, *, summary: str | StoredText, data: dict | None = None, **fields):
+    """An unsaved timeline line (for bulk_create), its summary kept as event_record does."""
+    summary, data = summary_and_data(summary, data)
+    return MemberEvent(
+        merchant_id=member.merchant_id, member=member, summary=summary[:255], data=data, **fields
+    )
+
+
+def enrollment_summary(channel: str, location: Location | None) -> StoredText:
+    """The timeline's line for an enrollment (also written by demo.py, in bulk)."""
+    if location:
+        return stored_text(
+            # Translators: %(channel)s is where, e.g. "counter"; %(location)s a shop's name.
+            gettext_noop("Enrolled (%(channel)s) at %(location)s"),
+            channel=_source_word(channel),
+            location=location.name,
+        )
+    return stored_text(
+        # Translators: %(channel)s is where, e.g. "counter" or "online".
+        gettext_noop("Enrolled (%(channel)s)"),
+        channel=_source_word(channel),
+    )
+
+
 def _enrollment_events(member: Member) -> list[MemberEvent]:
     """The timeline lines of an enrollment: where and how, and any consent given.
 
-    Timeline summaries are stored, in English (the channel's value is its English label
-    in lower case): they are a record, not a message to whoever is reading."""
+    Timeline summaries are stored texts: kept in English, shown in the reader's language."""
     channel, at = member.channel, member.enrolled_at
-    where = f" at {member.location.name}" if member.location else ""
     events = [
-        MemberEvent(
-            merchant_id=member.merchant_id,
-            member=member,
+        _event(
+            member,
             kind=EventKind.ENROLLED,
-            summary=f"Enrolled ({channel}){where}",
+            summary=enrollment_summary(channel, member.location),
             actor=member.enrolled_by,
             source=channel,
             occurred_at=at,
@@ -458,12 +512,17 @@ def _tags_named(merchant: Merchant, names: Iterable[str]) -> list[Tag]:
 
 def _consent_event(member, channel: str, granted: bool, *, source: str, actor, at=None):
     """An unsaved timeline line for a consent given or withdrawn, with its source."""
-    label = "email" if channel == "email" else "SMS"
-    return MemberEvent(
-        merchant_id=member.merchant_id,
-        member=member,
+    label = stored_text(gettext_noop("email") if channel == "email" else gettext_noop("SMS"))
+    if granted:
+        # Translators: %(channel)s is "email" or "SMS"; %(source)s where, e.g. "counter".
+        summary = gettext_noop("Agreed to marketing by %(channel)s (%(source)s)")
+    else:
+        # Translators: %(channel)s is "email" or "SMS"; %(source)s where, e.g. "counter".
+        summary = gettext_noop("Declined marketing by %(channel)s (%(source)s)")
+    return _event(
+        member,
         kind=EventKind.CONSENT,
-        summary=f"{'Agreed to' if granted else 'Declined'} marketing by {label} ({source})",
+        summary=stored_text(summary, channel=label, source=_source_word(source)),
         actor=actor,
         source=source,
         data={"channel": channel, "granted": granted},
@@ -527,12 +586,12 @@ def member_update(
         raise
     if changed:
         # Field names only: the timeline must not keep old personal data after an erasure.
-        # In English, as every stored summary ("first name, email").
-        labels = ", ".join(field.replace("_", " ") for field in changed)
+        labels = stored_list([stored_text(FIELD_WORDS[field]) for field in changed])
         event_record(
             member=member,
             kind=EventKind.UPDATED,
-            summary=f"Changed {labels}",
+            # Translators: %(fields)s lists what changed, e.g. "first name, email".
+            summary=stored_text(gettext_noop("Changed %(fields)s"), fields=labels),
             actor=actor,
             source=source,
             data={"fields": changed},
@@ -596,7 +655,11 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     event_record(
         member=survivor,
         kind=EventKind.MERGED,
-        summary=f"Merged with the duplicate record {duplicate.card_code_display}",
+        summary=stored_text(
+            # Translators: %(card)s is a membership card code.
+            gettext_noop("Merged with the duplicate record %(card)s"),
+            card=duplicate.card_code_display,
+        ),
         actor=actor,
         data={"duplicate": duplicate.public_id},
     )
@@ -604,7 +667,11 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
         merchant=survivor.merchant,
         actor=actor,
         action="member.merged",
-        summary=f"Merged member {duplicate.public_id} into {survivor.public_id}",
+        summary=stored_text(
+            gettext_noop("Merged member %(duplicate)s into %(survivor)s"),
+            duplicate=duplicate.public_id,
+            survivor=survivor.public_id,
+        ),
         target=survivor,
     )
     return survivor
@@ -695,15 +762,23 @@ def member_erase(*, member: Member, actor: User) -> Member:
     member.erased_at = timezone.now()
     member.save()
     member.tags.clear()
+    removed, data = summary_and_data(stored_text(gettext_noop("(note removed at erasure)")), {})
     MemberEvent.objects.filter(member=member, kind=EventKind.NOTE).update(
-        summary="(note removed at erasure)", data={}
+        summary=removed, data=data
     )
-    event_record(member=member, kind=EventKind.ERASED, summary="Personal data erased", actor=actor)
+    event_record(
+        member=member,
+        kind=EventKind.ERASED,
+        summary=stored_text(gettext_noop("Personal data erased")),
+        actor=actor,
+    )
     audit_record(
         merchant=member.merchant,
         actor=actor,
         action="member.erased",
-        summary=f"Erased the personal data of member {member.public_id}",
+        summary=stored_text(
+            gettext_noop("Erased the personal data of member %(member)s"), member=member.public_id
+        ),
         target=member,
     )
     return member

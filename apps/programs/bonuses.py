@@ -13,17 +13,28 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import Merchant
+from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 
 from .lock_objects import points_account_lock
 from .models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
 from .services import _credit, program_settings
+
+# The actions as a member's timeline names them, in a sentence ("Bonus for birthday: ...").
+ACTION_WORDS = {
+    BonusAction.JOIN: gettext_noop("joining"),
+    BonusAction.BIRTHDAY: gettext_noop("birthday"),
+    BonusAction.PROFILE: gettext_noop("completing the profile"),
+    BonusAction.REVIEW: gettext_noop("writing a review"),
+    BonusAction.SOCIAL_SHARE: gettext_noop("sharing on social media"),
+    BonusAction.CUSTOM: gettext_noop("custom event (from the storefront)"),
+}
 
 
 @dataclass(frozen=True)
@@ -120,13 +131,20 @@ def bonus_award(
         points,
         at=at,
         expiry_months=program_settings(merchant).expiry_months,
-        reason=f"bonus: {rule}",
+        # Translators: a ledger line; %(rule)s is e.g. "Birthday: 100 points, 1× per year".
+        reason=stored_text(gettext_noop("bonus: %(rule)s"), rule=rule.stored_name()),
         actor=actor,
     )
     event_record(
         member=member,
         kind="bonus",
-        summary=f"Bonus for {rule.get_action_display().lower()}: {points} points",
+        summary=stored_plural(
+            # Translators: %(action)s is e.g. "birthday" or "writing a review".
+            "Bonus for %(action)s: %(count)s point",
+            "Bonus for %(action)s: %(count)s points",
+            points,
+            action=stored_text(ACTION_WORDS[BonusAction(rule.action)]),
+        ),
         actor=actor,
         data={"rule": rule.pk, "points": points},
         occurred_at=at,

@@ -119,6 +119,7 @@ LEDGER_COLUMNS = (
     "refund_id",
     "lot_id",
     "reason",
+    "reason_text",
     "actor_id",
     "created_at",
 )
@@ -347,6 +348,7 @@ class _Drawer:
                     refund_id,
                     lot_id,
                     "",
+                    {},  # reason_text: no reason
                     actor,
                     at,
                 )
@@ -526,7 +528,7 @@ def _write_copy(batch: _Batch) -> None:
             (Purchase, PURCHASE_COLUMNS, batch.purchases, PURCHASE_COLUMNS.index("items")),
             (Refund, REFUND_COLUMNS, batch.refunds, None),
             (Lot, LOT_COLUMNS, batch.lots, None),
-            (LedgerEntry, LEDGER_COLUMNS, batch.ledger, None),
+            (LedgerEntry, LEDGER_COLUMNS, batch.ledger, LEDGER_COLUMNS.index("reason_text")),
         ):
             if not rows:
                 continue

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.stored_text import StoredText, choice_msgid, render, stored_plural, stored_text
 from apps.core.tenancy import TenantModel
 from apps.members.identifiers import CARD_ALPHABET
 
@@ -257,6 +258,7 @@ class LedgerEntry(TenantModel):
         verbose_name=_("points lot"),
     )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason_text = models.JSONField(_("reason, for translation"), default=dict, blank=True)
     # PROTECT, not SET_NULL: nulling the actor would be an update of an append-only row.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -278,6 +280,11 @@ class LedgerEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.points:+d} ({self.kind})"
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (its English text for older rows)."""
+        return render(self.reason_text, self.reason)
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -325,6 +332,16 @@ class EarnMultiplier(TenantModel):
             "factor": f"{self.percent / 100:g}",
         }
 
+    def stored_name(self) -> StoredText:
+        """`str(self)` as stored text, for a line written now and read later (msgid marked
+        in __str__)."""
+        return stored_text(
+            "%(target)s %(value)s: ×%(factor)s",
+            target=choice_msgid(MultiplierTarget, self.target),
+            value=self.value,
+            factor=f"{self.percent / 100:g}",
+        )
+
 
 class Promotion(TenantModel):
     """A time-boxed multiplier of everything earned (double points this weekend),
@@ -355,6 +372,9 @@ class Promotion(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def stored_name(self) -> str:
+        return self.name  # a name: data, the same in every language
 
 
 # Rewards catalog and redemption (apps/programs/rewards.py) ---------------------------
@@ -588,6 +608,24 @@ class BonusRule(TenantModel):
             "count": self.cap_count,
             "period": self.get_cap_period_display(),
         }
+
+    def stored_name(self) -> StoredText:
+        """`str(self)` as stored text, for a line written now and read later (msgids marked
+        in __str__)."""
+        what = (
+            self.event_type
+            if self.action == BonusAction.CUSTOM
+            else choice_msgid(BonusAction, self.action)
+        )
+        return stored_plural(
+            "%(what)s: %(points)d point, %(count)d× %(period)s",
+            "%(what)s: %(points)d points, %(count)d× %(period)s",
+            self.points,
+            what=what,
+            points=self.points,
+            count=self.cap_count,
+            period=choice_msgid(CapPeriod, self.cap_period),
+        )
 
 
 class BonusAward(TenantModel):

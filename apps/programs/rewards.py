@@ -20,13 +20,14 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, Role, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_list, stored_plural, stored_text
 from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
@@ -69,6 +70,31 @@ _REWARD_FIELDS = (
     "valid_until",
     "is_active",
 )
+
+# A reward's fields as the activity log names them ("Changed reward Coffee: stock"): in
+# English, the field's name in the code.
+_FIELD_WORDS = {
+    "name": gettext_noop("name"),
+    "description": gettext_noop("description"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "kind": gettext_noop("kind"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "points_cost": gettext_noop("points_cost"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "discount_amount": gettext_noop("discount_amount"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "discount_percent": gettext_noop("discount_percent"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "product_name": gettext_noop("product_name"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "stock": gettext_noop("stock"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "valid_from": gettext_noop("valid_from"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "valid_until": gettext_noop("valid_until"),
+    # Translators: a reward's field, as the activity log lists what changed.
+    "is_active": gettext_noop("is_active"),
+}
 
 
 def _int_in(value, low: int, high: int) -> bool:
@@ -159,7 +185,12 @@ def reward_create(*, merchant: Merchant, actor: User | None, **fields) -> Reward
         merchant=merchant,
         actor=actor,
         action="reward.created",
-        summary=f"Added reward {reward.name} ({reward.points_cost} points)",
+        summary=stored_plural(
+            "Added reward %(name)s (%(count)s point)",
+            "Added reward %(name)s (%(count)s points)",
+            reward.points_cost,
+            name=reward.name,
+        ),
         target=reward,
         data={"points_cost": reward.points_cost, "kind": reward.kind},
     )
@@ -188,7 +219,12 @@ def reward_update(*, reward: Reward, actor: User | None, changes: dict) -> Rewar
             merchant=current.merchant,
             actor=actor,
             action="reward.updated",
-            summary=f"Changed reward {cleaned['name']}: {', '.join(sorted(written))}",
+            summary=stored_text(
+                # Translators: %(fields)s lists what changed, e.g. "points_cost, stock".
+                gettext_noop("Changed reward %(name)s: %(fields)s"),
+                name=cleaned["name"],
+                fields=stored_list([stored_text(_FIELD_WORDS[field]) for field in sorted(written)]),
+            ),
             target=current,
             data={"fields": sorted(written)},
         )
@@ -328,7 +364,12 @@ def reward_redeem(
         EntryKind.REDEEM,
         reward.points_cost,
         at=at,
-        reason=f"{reward.name} · code {redemption.code}",
+        reason=stored_text(
+            # Translators: a ledger line: the reward's name and the redemption's code.
+            gettext_noop("%(reward)s · code %(code)s"),
+            reward=reward.name,
+            code=redemption.code,
+        ),
         actor=actor,
     )
     if spent != reward.points_cost:  # the lots disagree with the balance: refuse, roll back
@@ -350,7 +391,13 @@ def reward_redeem(
     event_record(
         member=member,
         kind="redemption",
-        summary=f"Redeemed {reward.name} for {reward.points_cost} points (code {redemption.code})",
+        summary=stored_plural(
+            "Redeemed %(reward)s for %(count)s point (code %(code)s)",
+            "Redeemed %(reward)s for %(count)s points (code %(code)s)",
+            reward.points_cost,
+            reward=reward.name,
+            code=redemption.code,
+        ),
         actor=actor,
         data={"redemption": redemption.pk, "reward": reward.pk, "points": reward.points_cost},
         occurred_at=at,
@@ -425,15 +472,25 @@ def redemption_void(
         redemption.points,
         at=at,
         expiry_months=program_settings(merchant).expiry_months,
-        reason=f"void of {redemption.reward_name} · code {redemption.code}",
+        reason=stored_text(
+            # Translators: a ledger line: the reward's name and the redemption's code.
+            gettext_noop("void of %(reward)s · code %(code)s"),
+            reward=redemption.reward_name,
+            code=redemption.code,
+        ),
         actor=actor,
     )
     Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(stock=F("stock") + 1)
     event_record(
         member=redemption.member,
         kind="redemption_voided",
-        summary=f"Voided {redemption.reward_name} (code {redemption.code}): "
-        f"{redemption.points} points returned",
+        summary=stored_plural(
+            "Voided %(reward)s (code %(code)s): %(count)s point returned",
+            "Voided %(reward)s (code %(code)s): %(count)s points returned",
+            redemption.points,
+            reward=redemption.reward_name,
+            code=redemption.code,
+        ),
         actor=actor,
         data={"redemption": redemption.pk, "points": redemption.points, "reason": reason},
         occurred_at=at,
@@ -442,8 +499,16 @@ def redemption_void(
         merchant=merchant,
         actor=actor,
         action="reward.redemption_voided",
-        summary=f"Voided redemption {redemption.code} ({redemption.reward_name}) of member "
-        f"{redemption.member.public_id}" + (f": {reason}" if reason else ""),
+        summary=stored_text(
+            # Translators: %(reason)s is why, as the person who voided it typed it.
+            gettext_noop("Voided redemption %(code)s (%(reward)s) of member %(member)s: %(reason)s")
+            if reason
+            else gettext_noop("Voided redemption %(code)s (%(reward)s) of member %(member)s"),
+            code=redemption.code,
+            reward=redemption.reward_name,
+            member=redemption.member.public_id,
+            reason=reason,
+        ),
         target=redemption,
         data={"points": redemption.points, "credited": returned},
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import Location, Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_plural, stored_text
 
 from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
@@ -49,12 +50,25 @@ def program_settings_update(
     if reminder_days is not None:
         settings.reminder_days = reminder_days
     settings.save()
-    expiry = f"expire after {expiry_months} months" if expiry_months else "never expire"
+    expiry = (
+        stored_plural(
+            "expire after %(count)s month",
+            "expire after %(count)s months",
+            expiry_months,
+        )
+        if expiry_months
+        else stored_text(gettext_noop("never expire"))
+    )
     audit_record(
         merchant=merchant,
         actor=actor,
         action="program.updated",
-        summary=f"Points: {points_per_unit} per unit, {expiry} (new points only)",
+        summary=stored_text(
+            # Translators: %(expiry)s is e.g. "expire after 12 months" or "never expire".
+            gettext_noop("Points: %(points)s per unit, %(expiry)s (new points only)"),
+            points=points_per_unit,
+            expiry=expiry,
+        ),
         target=settings,
     )
     return settings
@@ -83,7 +97,7 @@ def multiplier_create(
         merchant=merchant,
         actor=actor,
         action="program.multiplier_created",
-        summary=f"Multiplier: {rule}",
+        summary=stored_text(gettext_noop("Multiplier: %(rule)s"), rule=rule.stored_name()),
         target=rule,
     )
     return rule
@@ -116,7 +130,12 @@ def promotion_create(
         merchant=merchant,
         actor=actor,
         action="program.promotion_created",
-        summary=f"Promotion {name}: ×{percent / 100:g}",
+        summary=stored_text(
+            # Translators: %(factor)s multiplies the points earned, e.g. ×2 or ×1.5.
+            gettext_noop("Promotion %(name)s: ×%(factor)s"),
+            name=name,
+            factor=f"{percent / 100:g}",
+        ),
         target=promotion,
     )
     return promotion
@@ -130,7 +149,11 @@ def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bo
         merchant=rule.merchant,
         actor=actor,
         action="program.rule_toggled",
-        summary=f"{'Resumed' if active else 'Stopped'} {rule}",
+        summary=stored_text(
+            # Translators: %(rule)s is a product multiplier or a promotion.
+            gettext_noop("Resumed %(rule)s") if active else gettext_noop("Stopped %(rule)s"),
+            rule=rule.stored_name(),
+        ),
         target=rule,
     )
 
@@ -177,7 +200,7 @@ def bonus_rule_create(
         merchant=merchant,
         actor=actor,
         action="program.bonus_created",
-        summary=f"Bonus: {rule}",
+        summary=stored_text(gettext_noop("Bonus: %(rule)s"), rule=rule.stored_name()),
         target=rule,
     )
     return rule

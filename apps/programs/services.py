@@ -14,7 +14,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
@@ -22,6 +22,7 @@ from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.money import Rounding, divide, minor_digits
 from apps.core.services import audit_record
+from apps.core.stored_text import StoredText, english, is_stored_text, stored_plural, stored_text
 from apps.core.webhooks import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
@@ -30,6 +31,8 @@ from . import hooks
 from .earning import Line, basket_points, earn_terms, lines_from_items
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
+
+REASON_MAX = LedgerEntry._meta.get_field("reason").max_length
 
 
 def program_settings(merchant: Merchant) -> ProgramSettings:
@@ -48,8 +51,23 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
 # Ledger primitives (in the caller's transaction, with the account locked) --------------
 
 
+def _reason_fields(reason: str | StoredText | None) -> dict[str, Any]:
+    """A ledger reason as its columns: a stored text keeps its English in `reason` and
+    itself in `reason_text` (pages show it in the reader's language); a plain text (a
+    manager's note) is kept as typed."""
+    if is_stored_text(reason):
+        return {"reason": english(reason)[:REASON_MAX], "reason_text": reason}
+    return {"reason": str(reason or "")[:REASON_MAX]}
+
+
 def _append(
-    account: PointsAccount, kind: str, points: int, *, at: datetime, **links
+    account: PointsAccount,
+    kind: str,
+    points: int,
+    *,
+    at: datetime,
+    reason: str | StoredText | None = "",
+    **links,
 ) -> LedgerEntry:
     account.balance += points
     account.save(update_fields=["balance", "shortfall"])
@@ -60,12 +78,14 @@ def _append(
         points=points,
         balance_after=account.balance,
         created_at=at,
+        **_reason_fields(reason),
         **links,
     )
 
 
 def _credit(account, kind, points: int, *, at: datetime, expiry_months, **links) -> int:
-    """Add points as a new lot, first settling any shortfall. Returns the points credited."""
+    """Add points as a new lot, first settling any shortfall. Returns the points credited.
+    A `reason` may be a plain text or a `stored_text` (see `_append`)."""
     settle = min(account.shortfall, points)
     account.shortfall -= settle
     credited = points - settle
@@ -81,9 +101,19 @@ def _credit(account, kind, points: int, *, at: datetime, expiry_months, **links)
         earned_at=at,
         expires_at=expires_at,
     )
-    reason = links.pop("reason", "")
-    if settle:
-        reason = (reason + f" ({settle} settled a shortfall)").strip()
+    reason = links.pop("reason", "") or ""
+    if settle and reason:
+        reason = stored_text(
+            # Translators: a ledger reason, then how many of its points paid back a shortfall.
+            gettext_noop("%(reason)s (%(points)s settled a shortfall)"),
+            reason=reason,
+            points=settle,
+        )
+    elif settle:
+        reason = stored_text(
+            gettext_noop("(%(points)s settled a shortfall)"),
+            points=settle,
+        )
     _append(account, kind, credited, at=at, lot=lot, reason=reason, **links)
     return credited
 
@@ -228,7 +258,13 @@ def purchase_record(
     event_record(
         member=member,
         kind="purchase",
-        summary=f"Purchase {external_id}: earned {points} points",
+        summary=stored_plural(
+            # Translators: %(purchase)s is the ticket or order number.
+            "Purchase %(purchase)s: earned %(count)s point",
+            "Purchase %(purchase)s: earned %(count)s points",
+            points,
+            purchase=external_id,
+        ),
         actor=actor,
         data={"purchase": purchase.pk, "amount": amount, "points": points},
         occurred_at=at,
@@ -332,8 +368,26 @@ def refund_record(
     event_record(
         member=purchase.member,
         kind="refund",
-        summary=f"Refund {external_id} of purchase {purchase.external_id}: {owed} points taken back"
-        + (f", {shortfall} owed" if shortfall else ""),
+        summary=stored_plural(
+            # Translators: %(refund)s and %(purchase)s are the shop's numbers for them;
+            # %(owed)s is the points the member still owes (spent before the refund).
+            "Refund %(refund)s of purchase %(purchase)s: %(count)s point taken back, %(owed)s owed",
+            "Refund %(refund)s of purchase %(purchase)s: %(count)s points taken back, "
+            "%(owed)s owed",
+            owed,
+            refund=external_id,
+            purchase=purchase.external_id,
+            owed=shortfall,
+        )
+        if shortfall
+        else stored_plural(
+            # Translators: %(refund)s and %(purchase)s are the shop's numbers for them.
+            "Refund %(refund)s of purchase %(purchase)s: %(count)s point taken back",
+            "Refund %(refund)s of purchase %(purchase)s: %(count)s points taken back",
+            owed,
+            refund=external_id,
+            purchase=purchase.external_id,
+        ),
         actor=actor,
         data={"refund": refund.pk, "amount": amount, "points": owed, "shortfall": shortfall},
         occurred_at=at,
@@ -349,9 +403,13 @@ def refund_record(
 
 
 @transaction.atomic
-def points_adjust(*, member: Member, points: int, reason: str, actor: User) -> LedgerEntry | None:
-    """A manager's correction, with a mandatory reason, audited. Cannot go below zero."""
-    reason = (reason or "").strip()
+def points_adjust(
+    *, member: Member, points: int, reason: str | StoredText, actor: User
+) -> LedgerEntry | None:
+    """A manager's correction, with a mandatory reason, audited. Cannot go below zero.
+    The reason is the manager's note as typed, or a `stored_text` when code adjusts."""
+    if not is_stored_text(reason):
+        reason = (reason or "").strip()
     if not reason:
         raise DomainError(gettext("Say why the balance changes."), field="reason")
     if not isinstance(points, int) or points == 0:
@@ -382,7 +440,13 @@ def points_adjust(*, member: Member, points: int, reason: str, actor: User) -> L
         merchant=member.merchant,
         actor=actor,
         action="points.adjusted",
-        summary=f"Adjusted member {member.public_id} by {points:+d} points: {reason}",
+        summary=stored_text(
+            # Translators: %(points)s is signed, e.g. +50 or -20; %(reason)s is a manager's note.
+            gettext_noop("Adjusted member %(member)s by %(points)s points: %(reason)s"),
+            member=member.public_id,
+            points=f"{points:+d}",
+            reason=reason,
+        ),
         target=member,
         data={"points": points},
     )
@@ -415,7 +479,14 @@ def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
     points = lot.remaining
     lot.remaining = 0
     lot.save(update_fields=["remaining"])
-    _append(account, EntryKind.EXPIRE, -points, at=now, lot=lot, reason="expired")
+    _append(
+        account,
+        EntryKind.EXPIRE,
+        -points,
+        at=now,
+        lot=lot,
+        reason=stored_text(gettext_noop("expired")),
+    )
     return points
 
 
@@ -430,7 +501,12 @@ def points_merge(survivor: Member, duplicate: Member, actor: User | None) -> Non
     points = source.balance
     if points:
         Lot.objects.filter(member=duplicate, remaining__gt=0).update(member=survivor)
-        reason = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"
+        reason = stored_text(
+            # Translators: a ledger reason; the two are membership card codes.
+            gettext_noop("merge of %(duplicate)s into %(survivor)s"),
+            duplicate=duplicate.card_code_display,
+            survivor=survivor.card_code_display,
+        )
         _append(source, EntryKind.MERGE, -points, at=at, reason=reason, actor=actor)
         _append(target, EntryKind.MERGE, points, at=at, reason=reason, actor=actor)
     if source.shortfall:

@@ -78,7 +78,7 @@ class Trader:
                 actor=self.rng.choice([self.team.staff, self.team.manager, None]),
                 channel=channel,
                 first_name="Ana",
-                phone=f"+34 622 {self.merchant.pk:02d}{self.numbers:04d}",
+                phone=f"+34 622 {self.merchant.pk % 100:02d}{self.numbers:04d}",
                 location=self.rng.choice(self.locations),
                 enrolled_at=self.clock.now() - timedelta(hours=self.rng.randint(0, 24 * 90)),
             ).member

@@ -44,10 +44,10 @@ def test_owner_signs_up_and_names_the_business(page, viewport, live_server):
     expect(page).to_have_url(re.compile(r"/business/new/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Name your business")
     page.get_by_label("Business name").fill("Café Aurora")
-    page.get_by_label("Country").select_option(label="Portugal")
-    page.get_by_label("Currency").select_option("EUR")
-    page.get_by_label("Time zone").select_option("Europe/Lisbon")
-    page.get_by_label("Language").select_option(label="Português")
+    page.get_by_label("Country").select_option(label="Romania")
+    page.get_by_label("Currency").select_option("RON")
+    page.get_by_label("Time zone").select_option("Europe/Bucharest")
+    page.get_by_label("Language").select_option(label="Română")
     page.get_by_role("button", name="Create business").click()
 
     expect(page).to_have_url(f"{live_server.url}/")
@@ -69,8 +69,8 @@ def test_owner_signs_up_and_names_the_business(page, viewport, live_server):
     expect(main).to_contain_text("4 steps left to set up Café Aurora.")
 
     merchant = Merchant.objects.get(name="Café Aurora")
-    assert (merchant.country.code, merchant.currency) == ("PT", "EUR")
-    assert (merchant.timezone, merchant.language) == ("Europe/Lisbon", "pt")
+    assert (merchant.country.code, merchant.currency) == ("RO", "RON")
+    assert (merchant.timezone, merchant.language) == ("Europe/Bucharest", "ro")
     owner = Membership.objects.get(merchant=merchant)
     assert owner.user.email == email
     assert owner.role == Role.OWNER

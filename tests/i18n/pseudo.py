@@ -108,7 +108,9 @@ class _VisibleText(HTMLParser):
             if tag not in _VOID_ELEMENTS:
                 self._skipping.append(tag)
             return
-        if tag not in _INLINE_ELEMENTS:
+        if tag in _INLINE_ELEMENTS:
+            self._current.append(" ")
+        else:
             self._flush()
         for name, value in attrs:
             if value and name in _READ_ATTRIBUTES:
@@ -126,7 +128,9 @@ class _VisibleText(HTMLParser):
             if self._skipping[-1] == tag:
                 self._skipping.pop()
             return
-        if tag not in _INLINE_ELEMENTS:
+        if tag in _INLINE_ELEMENTS:
+            self._current.append(" ")
+        else:
             self._flush()
 
     def handle_data(self, data):

@@ -149,13 +149,9 @@ def test_pages_read_in_spanish_and_romanian_and_fall_back_to_english():
 
 
 def test_romanian_uses_its_three_plural_forms():
-    forms = {
-        count: translation.ngettext("%(count)s point", "%(count)s points", count) % {"count": count}
-        for count in (1, 2, 19, 20, 101, 120)
-    }
     with translation.override("ro"):
         forms = {
-            count: translation.ngettext("%(count)s point", "%(count)s points", count)
+            count: translation.ngettext("%(count)d point", "%(count)d points", count)
             % {"count": count}
             for count in (1, 2, 19, 20, 101, 120)
         }

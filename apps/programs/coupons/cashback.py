@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
@@ -36,6 +36,7 @@ from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide
 from apps.core.services import audit_record
+from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.earning import Line
@@ -113,13 +114,37 @@ def cashback_settings_update(
     settings.rate_bp, settings.threshold = rate_bp, threshold
     settings.coupon_days, settings.coupon_min_spend = coupon_days, coupon_min_spend
     settings.save()
-    state = "on" if settings.is_enabled else "off"
+    if settings.is_enabled:
+        summary = stored_plural(
+            # Translators: activity log; %(rate)s is in basis points (500 is 5 %), %(threshold)s
+            # and %(min_spend)s are in cents (minor units).
+            "Cashback on: %(rate)s bp, coupon at %(threshold)s, %(count)s day, "
+            "minimum spend %(min_spend)s",
+            "Cashback on: %(rate)s bp, coupon at %(threshold)s, %(count)s days, "
+            "minimum spend %(min_spend)s",
+            coupon_days,
+            rate=rate_bp,
+            threshold=threshold,
+            min_spend=coupon_min_spend,
+        )
+    else:
+        summary = stored_plural(
+            # Translators: activity log; %(rate)s is in basis points (500 is 5 %), %(threshold)s
+            # and %(min_spend)s are in cents (minor units).
+            "Cashback off: %(rate)s bp, coupon at %(threshold)s, %(count)s day, "
+            "minimum spend %(min_spend)s",
+            "Cashback off: %(rate)s bp, coupon at %(threshold)s, %(count)s days, "
+            "minimum spend %(min_spend)s",
+            coupon_days,
+            rate=rate_bp,
+            threshold=threshold,
+            min_spend=coupon_min_spend,
+        )
     audit_record(
         merchant=merchant,
         actor=actor,
         action="cashback.updated",
-        summary=f"Cashback {state}: {rate_bp} bp, coupon at {threshold}, {coupon_days} days, "
-        f"minimum spend {coupon_min_spend}",
+        summary=summary,
         target=settings,
         data={
             "is_enabled": settings.is_enabled,
@@ -149,7 +174,9 @@ def category_rate_set(
         merchant=merchant,
         actor=actor,
         action="cashback.category_rate_set",
-        summary=f"Cashback for {category}: {rate_bp} bp",
+        summary=stored_text(
+            gettext_noop("Cashback for %(category)s: %(rate)s bp"), category=category, rate=rate_bp
+        ),
         target=rate,
         data={"category": category, "rate_bp": rate_bp},
     )
@@ -162,7 +189,10 @@ def category_rate_delete(*, rate: CashbackCategoryRate, actor: User) -> None:
         merchant=rate.merchant,
         actor=actor,
         action="cashback.category_rate_deleted",
-        summary=f"Cashback for {rate.category}: back to the general rate",
+        summary=stored_text(
+            gettext_noop("Cashback for %(category)s: back to the general rate"),
+            category=rate.category,
+        ),
         data={"category": rate.category},
     )
     rate.delete()
@@ -224,7 +254,7 @@ def _convert(
             min_spend=settings.coupon_min_spend,
             # from today, even for a purchase dated in the past (a storefront's late report)
             expires_at=timezone.now() + timedelta(days=settings.coupon_days),
-            reason="Cashback",
+            reason=stored_text(gettext_noop("Cashback")),
             issue_key=f"{key}-{number}",
             source_purchase=purchase,
         )
@@ -269,7 +299,12 @@ def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], acto
         event_record(
             member=member,
             kind="coupon_issued",
-            summary=f"Cashback became {len(codes)} coupon(s): {', '.join(codes)}",
+            summary=stored_plural(
+                "Cashback became %(count)s coupon: %(codes)s",
+                "Cashback became %(count)s coupons: %(codes)s",
+                len(codes),
+                codes=", ".join(codes),
+            ),
             actor=actor,
             data={"purchase": purchase.pk, "coupons": codes},
             occurred_at=at,

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
 
 
@@ -187,6 +188,7 @@ class Coupon(TenantModel):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=CouponSource.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason_text = models.JSONField(_("reason, for translation"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=CouponStatus.choices, default=CouponStatus.ISSUED
     )
@@ -288,6 +290,11 @@ class Coupon(TenantModel):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (apps/core/stored_text.py)."""
+        return render(self.reason_text, self.reason)
 
 
 class PurchaseCashback(TenantModel):

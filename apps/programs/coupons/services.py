@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.services import audit_record
+from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
@@ -49,7 +50,7 @@ def coupon_issue(
     member: Member | None = None,
     min_spend: int = 0,
     expires_at: datetime | None = None,
-    reason: str = "",
+    reason: str | StoredText = "",
     actor: User | None = None,
     issue_key: str = "",
     issued_at: datetime | None = None,
@@ -57,7 +58,9 @@ def coupon_issue(
 ) -> Coupon:
     """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
     "cashback-<entry>", "referral-<id>-referrer") the same key again returns the coupon
-    issued the first time, so a retried task or hook never issues two."""
+    issued the first time, so a retried task or hook never issues two. A `reason` written by
+    the system is a `stored_text` (shown in the reader's language); a person's is kept as
+    typed."""
     if source not in CouponSource.values:
         raise DomainError(gettext("Unknown coupon source."), field="source")
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_VALUE:
@@ -78,7 +81,8 @@ def coupon_issue(
         min_spend=min_spend,
         expires_at=expires_at,
         source=source,
-        reason=(reason or "")[:255],
+        reason=(english(reason) if is_stored_text(reason) else reason or "")[:255],
+        reason_text=reason if is_stored_text(reason) else {},
         issued_at=issued_at or timezone.now(),
         issued_by=actor,
         issue_key=issue_key,
@@ -225,7 +229,13 @@ def coupon_redeem(
         event_record(
             member=coupon.member,
             kind="coupon_redeemed",
-            summary=f"Used coupon {display_code(coupon.code)} ({discount} off)",
+            summary=stored_text(
+                # Translators: a member's timeline; %(discount)s is the amount taken off, in cents
+                # (minor units).
+                gettext_noop("Used coupon %(code)s (%(discount)s off)"),
+                code=display_code(coupon.code),
+                discount=discount,
+            ),
             actor=actor,
             data={"coupon": coupon.pk, "amount": amount, "discount": discount},
             occurred_at=now,
@@ -324,8 +334,15 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
             event_record(
                 member=coupon.member,
                 kind="coupon_restored",
-                summary=f"Coupon {display_code(coupon.code)} given back: purchase "
-                f"{purchase.external_id} was refunded in full (refund {refund.external_id})",
+                summary=stored_text(
+                    gettext_noop(
+                        "Coupon %(code)s given back: purchase %(purchase)s was refunded in full "
+                        "(refund %(refund)s)"
+                    ),
+                    code=display_code(coupon.code),
+                    purchase=purchase.external_id,
+                    refund=refund.external_id,
+                ),
                 actor=actor,
                 data={"coupon": coupon.pk, "purchase": purchase.pk, "refund": refund.pk},
             )
@@ -371,15 +388,26 @@ def coupon_issue_by_hand(
         merchant=merchant,
         actor=actor,
         action="coupon.issued",
-        summary=f"Coupon {display_code(coupon.code)} worth {value} for member "
-        f"{member.public_id}: {reason}",
+        summary=stored_text(
+            # Translators: activity log; %(value)s is in cents (minor units), %(member)s a member
+            # id, %(reason)s typed by the manager.
+            gettext_noop("Coupon %(code)s worth %(value)s for member %(member)s: %(reason)s"),
+            code=display_code(coupon.code),
+            value=value,
+            member=member.public_id,
+            reason=reason,
+        ),
         target=coupon,
         data={"value": value, "days": days, "min_spend": min_spend},
     )
     event_record(
         member=member,
         kind="coupon_issued",
-        summary=f"Coupon {display_code(coupon.code)} given: {reason}",
+        summary=stored_text(
+            gettext_noop("Coupon %(code)s given: %(reason)s"),
+            code=display_code(coupon.code),
+            reason=reason,
+        ),
         actor=actor,
         data={"coupon": coupon.pk, "value": value},
         occurred_at=now,
@@ -389,11 +417,13 @@ def coupon_issue_by_hand(
 
 @transaction.atomic
 def coupon_void(
-    *, coupon: Coupon, actor: User | None, reason: str = "", audit: bool = True
+    *, coupon: Coupon, actor: User | None, reason: str | StoredText = "", audit: bool = True
 ) -> bool:
     """Cancel a live (or expired) coupon. A used coupon cannot be voided (Conflict); a void
-    coupon again changes nothing (False). Audited when a person does it."""
-    reason = (reason or "").strip()[:255]
+    coupon again changes nothing (False). Audited when a person does it. The `reason` is
+    a person's text, or a `stored_text` when the system cancels it."""
+    stored = reason if is_stored_text(reason) else None
+    reason = (english(stored) if stored else (reason or "").strip())[:255]
     at = timezone.now()
     voided = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED).update(
         status=CouponStatus.VOID, voided_at=at, void_reason=reason
@@ -413,8 +443,12 @@ def coupon_void(
             merchant=coupon.merchant,
             actor=actor,
             action="coupon.voided",
-            summary=f"Cancelled coupon {display_code(coupon.code)}"
-            + (f": {reason}" if reason else ""),
+            summary=_void_summary(
+                gettext_noop("Cancelled coupon %(code)s"),
+                gettext_noop("Cancelled coupon %(code)s: %(reason)s"),
+                coupon,
+                stored or reason,
+            ),
             target=coupon,
             data={"reason": reason},
         )
@@ -422,13 +456,25 @@ def coupon_void(
         event_record(
             member=coupon.member,
             kind="coupon_voided",
-            summary=f"Coupon {display_code(coupon.code)} cancelled"
-            + (f": {reason}" if reason else ""),
+            summary=_void_summary(
+                gettext_noop("Coupon %(code)s cancelled"),
+                gettext_noop("Coupon %(code)s cancelled: %(reason)s"),
+                coupon,
+                stored or reason,
+            ),
             actor=actor,
             data={"coupon": coupon.pk},
             occurred_at=at,
         )
     return True
+
+
+def _void_summary(
+    without_reason: str, with_reason: str, coupon: Coupon, reason: str | StoredText
+) -> StoredText:
+    if reason:
+        return stored_text(with_reason, code=display_code(coupon.code), reason=reason)
+    return stored_text(without_reason, code=display_code(coupon.code))
 
 
 # Rewards of kind "coupon" (programs.hooks.REDEMPTION_CREATED / REDEMPTION_VOIDING) -----
@@ -467,4 +513,9 @@ def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
                 % {"code": display_code(coupon.code)},
                 field="code",
             )
-        coupon_void(coupon=coupon, actor=actor, reason="redemption voided", audit=False)
+        coupon_void(
+            coupon=coupon,
+            actor=actor,
+            reason=stored_text(gettext_noop("redemption voided")),
+            audit=False,
+        )

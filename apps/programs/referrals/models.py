@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
 
 
@@ -221,6 +222,7 @@ class Referral(TenantModel):
     # Filled when a refund or a merge undoes it.
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     end_reason = models.CharField(_("why it ended"), max_length=255, blank=True)
+    end_reason_text = models.JSONField(_("why it ended, for translation"), default=dict, blank=True)
     coupons_lost = models.BigIntegerField(
         _("coupons lost"),
         default=0,
@@ -266,3 +268,8 @@ class Referral(TenantModel):
             "number": self.pk,
             "status": self.get_status_display(),
         }
+
+    @property
+    def end_reason_shown(self) -> str:
+        """Why it ended, in the reader's language (apps/core/stored_text.py)."""
+        return render(self.end_reason_text, self.end_reason)

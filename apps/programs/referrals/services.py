@@ -31,12 +31,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import StoredText, english, stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.coupons.models import Coupon, CouponStatus
@@ -134,7 +135,9 @@ def referral_settings_update(
         merchant=merchant,
         actor=actor,
         action="referrals.settings_updated",
-        summary="Changed the referral terms" + ("" if is_enabled else " (referrals off)"),
+        summary=stored_text(gettext_noop("Changed the referral terms"))
+        if is_enabled
+        else stored_text(gettext_noop("Changed the referral terms (referrals off)")),
         data={
             "is_enabled": is_enabled,
             "min_purchase": min_purchase,
@@ -264,7 +267,11 @@ def _referral_create(
     event_record(
         member=referred,
         kind="referral",
-        summary=f"Referred by {referrer.display_name} ({referrer.card_code_display})",
+        summary=stored_text(
+            gettext_noop("Referred by %(name)s (%(card)s)"),
+            name=referrer.display_name,
+            card=referrer.card_code_display,
+        ),
         actor=referred.enrolled_by,
         source=referred.channel,
         data={"referral": referral.pk, "referrer": referrer.public_id},
@@ -273,7 +280,11 @@ def _referral_create(
     event_record(
         member=referrer,
         kind="referral",
-        summary=f"Brought a new member: {referred.display_name} ({referred.card_code_display})",
+        summary=stored_text(
+            gettext_noop("Brought a new member: %(name)s (%(card)s)"),
+            name=referred.display_name,
+            card=referred.card_code_display,
+        ),
         actor=referred.enrolled_by,
         source=referred.channel,
         data={"referral": referral.pk, "referred": referred.public_id},
@@ -294,7 +305,7 @@ def _give(
     points: int,
     coupon_value: int,
     side: str,
-    reason: str,
+    reason: StoredText,
     actor: User | None,
     at: datetime,
     coupon_days: int,
@@ -319,7 +330,13 @@ def _give(
         event_record(
             member=member,
             kind="referral",
-            summary=f"Referral reward: {points} points ({reason})",
+            summary=stored_plural(
+                # Translators: a member's timeline; %(reason)s says why, e.g. "referral of Ana".
+                "Referral reward: %(count)s point (%(reason)s)",
+                "Referral reward: %(count)s points (%(reason)s)",
+                points,
+                reason=reason,
+            ),
             actor=actor,
             data={"referral": referral.pk, "points": points},
             occurred_at=at,
@@ -340,7 +357,11 @@ def _give(
         event_record(
             member=member,
             kind="referral",
-            summary=f"Referral reward: coupon {coupon.code} ({reason})",
+            summary=stored_text(
+                gettext_noop("Referral reward: coupon %(code)s (%(reason)s)"),
+                code=coupon.code,
+                reason=reason,
+            ),
             actor=actor,
             data={"referral": referral.pk, "coupon": coupon.pk, "value": coupon_value},
             occurred_at=at,
@@ -355,7 +376,7 @@ def _take_back(
     account: PointsAccount,
     points: int,
     coupon: Coupon | None,
-    reason: str,
+    reason: StoredText,
     actor: User | None,
     at: datetime,
     **links,
@@ -372,7 +393,7 @@ def _take_back(
     lost = 0
     if coupon is not None:
         voided = Coupon.objects.filter(pk=coupon.pk, status=CouponStatus.ISSUED).update(
-            status=CouponStatus.VOID, voided_at=at, void_reason=reason[:255]
+            status=CouponStatus.VOID, voided_at=at, void_reason=english(reason)[:255]
         )
         if not voided and Coupon.objects.filter(pk=coupon.pk, status="redeemed").exists():
             lost = coupon.value
@@ -380,14 +401,43 @@ def _take_back(
         event_record(
             member=Member.objects.get(pk=account.member_id),
             kind="referral",
-            summary=f"Referral reward taken back: {reason}"
-            + (f", {points} points" if points else "")
-            + (f", coupon {coupon.code} {'already used' if lost else 'voided'}" if coupon else ""),
+            summary=_taken_back_summary(reason, points=points, coupon=coupon, lost=lost),
             actor=actor,
             data={"referral": referral.pk, "points": -points, "coupon_lost": lost},
             occurred_at=at,
         )
     return lost
+
+
+def _taken_back_summary(
+    reason: StoredText, *, points: int, coupon: Coupon | None, lost: int
+) -> StoredText:
+    taken = []
+    if points:
+        taken.append(stored_plural("%(count)s point", "%(count)s points", points))
+    if coupon is not None:
+        if lost:
+            # Translators: part of "Referral reward taken back: ..."; %(code)s is a coupon code.
+            taken.append(
+                stored_text(gettext_noop("coupon %(code)s already used"), code=coupon.code)
+            )
+        else:
+            # Translators: part of "Referral reward taken back: ..."; %(code)s is a coupon code.
+            taken.append(stored_text(gettext_noop("coupon %(code)s voided"), code=coupon.code))
+    if len(taken) == 2:
+        return stored_text(
+            gettext_noop("Referral reward taken back: %(reason)s, %(points)s, %(coupon)s"),
+            reason=reason,
+            points=taken[0],
+            coupon=taken[1],
+        )
+    if taken:
+        return stored_text(
+            gettext_noop("Referral reward taken back: %(reason)s, %(taken)s"),
+            reason=reason,
+            taken=taken[0],
+        )
+    return stored_text(gettext_noop("Referral reward taken back: %(reason)s"), reason=reason)
 
 
 def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict:
@@ -439,7 +489,12 @@ def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict
         points=settings.referred_points,
         coupon_value=settings.referred_coupon_value,
         side="referred",
-        reason=f"welcome: referred by {referral.referrer.first_name or 'a member'}",
+        reason=stored_text(
+            # Translators: why the new member got a reward; %(name)s is the referrer's first name,
+            # or "a member".
+            gettext_noop("welcome: referred by %(name)s"),
+            name=_first_name(referral.referrer),
+        ),
         actor=actor,
         at=at,
         coupon_days=settings.coupon_days,
@@ -454,6 +509,10 @@ def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict
     if coupon is not None:
         reward["coupon"] = coupon.code
     return {"referral_reward": reward}
+
+
+def _first_name(member: Member) -> str | StoredText:
+    return member.first_name or stored_text(gettext_noop("a member"))
 
 
 def _enqueue_settle(referral_pk: int) -> None:
@@ -486,7 +545,12 @@ def _settle_locked(referral: Referral, referrer: Member, merchant: Merchant, acc
             account=account,
             points=referral.referrer_points if referral.referrer_reward == RewardKind.POINTS else 0,
             coupon=referral.referrer_coupon,
-            reason=f"referral of {referral.referred.first_name or 'a member'} reversed",
+            reason=stored_text(
+                # Translators: why a referral reward is taken back; %(name)s is the new member's
+                # first name, or "a member".
+                gettext_noop("referral of %(name)s reversed"),
+                name=_first_name(referral.referred),
+            ),
             actor=None,
             at=at,
         )
@@ -514,7 +578,12 @@ def _settle_locked(referral: Referral, referrer: Member, merchant: Merchant, acc
             points=referral.referrer_points,
             coupon_value=referral.referrer_coupon_value,
             side="referrer",
-            reason=f"referral of {referral.referred.first_name or 'a member'}",
+            reason=stored_text(
+                # Translators: why a member got a referral reward; %(name)s is the new member's
+                # first name, or "a member".
+                gettext_noop("referral of %(name)s"),
+                name=_first_name(referral.referred),
+            ),
             actor=None,
             at=at,
             coupon_days=settings.coupon_days,
@@ -524,8 +593,15 @@ def _settle_locked(referral: Referral, referrer: Member, merchant: Merchant, acc
         event_record(
             member=referrer,
             kind="referral",
-            summary=f"No referral reward for {referral.referred.display_name}: "
-            + ("the monthly cap is reached" if state == ReferrerState.CAPPED else "inactive"),
+            summary=stored_text(
+                gettext_noop("No referral reward for %(name)s: the monthly cap is reached"),
+                name=referral.referred.display_name,
+            )
+            if state == ReferrerState.CAPPED
+            else stored_text(
+                gettext_noop("No referral reward for %(name)s: inactive"),
+                name=referral.referred.display_name,
+            ),
             data={"referral": referral.pk},
             occurred_at=at,
         )
@@ -583,14 +659,14 @@ def referral_refund_hook(refund, *, purchase: Purchase, account, actor) -> dict:
         account=account,
         actor=actor,
         at=at,
-        reason="qualifying purchase refunded",
+        reason=stored_text(gettext_noop("qualifying purchase refunded")),
         refund=refund,
         purchase=purchase,
     )
     return {"referral_reversed": referral.pk}
 
 
-def _reverse(referral: Referral, *, account, actor, at, reason: str, **links) -> None:
+def _reverse(referral: Referral, *, account, actor, at, reason: StoredText, **links) -> None:
     """Take back the new member's side now (their account is locked by the caller) and
     mark the referrer's side: never paid if it was still due, taken back by the task if
     it was paid."""
@@ -599,7 +675,7 @@ def _reverse(referral: Referral, *, account, actor, at, reason: str, **links) ->
         account=account,
         points=referral.referred_points if referral.referred_reward == RewardKind.POINTS else 0,
         coupon=referral.referred_coupon,
-        reason=f"referral reward: {reason}",
+        reason=stored_text(gettext_noop("referral reward: %(reason)s"), reason=reason),
         actor=actor,
         at=at,
         **links,
@@ -611,7 +687,8 @@ def _reverse(referral: Referral, *, account, actor, at, reason: str, **links) ->
     Referral.objects.filter(pk=referral.pk).update(
         status=ReferralStatus.REVERSED,
         ended_at=at,
-        end_reason=reason,
+        end_reason=english(reason)[:255],
+        end_reason_text=reason,
         coupons_lost=referral.coupons_lost + lost,
         referrer_state=referrer_state,
     )
@@ -636,14 +713,22 @@ def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> N
     at = timezone.now()
     for referral in between:
         if referral.status == ReferralStatus.PENDING:
+            end = stored_text(gettext_noop("self-referral: the two records were merged"))
             Referral.objects.filter(pk=referral.pk).update(
                 status=ReferralStatus.REJECTED,
                 ended_at=at,
-                end_reason="self-referral: the two records were merged",
+                end_reason=english(end),
+                end_reason_text=end,
             )
         elif referral.status == ReferralStatus.REWARDED:
             target, _source = points_accounts_lock(survivor, duplicate)
-            _reverse(referral, account=target, actor=actor, at=at, reason="self-referral (merge)")
+            _reverse(
+                referral,
+                account=target,
+                actor=actor,
+                at=at,
+                reason=stored_text(gettext_noop("self-referral (merge)")),
+            )
             referral.refresh_from_db()
             if referral.referrer_state == ReferrerState.TAKE_BACK:
                 _settle_locked(referral, survivor, survivor.merchant, target)
@@ -652,10 +737,12 @@ def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> N
     )
     moved = Referral.objects.filter(referred=duplicate).exclude(referrer_id__in=pair)
     if Referral.objects.filter(referred=survivor).exists():
+        end = stored_text(gettext_noop("merged into a record that was referred already"))
         moved.filter(status=ReferralStatus.PENDING).update(
             status=ReferralStatus.REJECTED,
             ended_at=at,
-            end_reason="merged into a record that was referred already",
+            end_reason=english(end),
+            end_reason_text=end,
         )
     else:
         moved.update(referred=survivor)
@@ -665,8 +752,9 @@ def referrals_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Hourly: expire pending referrals past their window, and settle referrer sides a
     lost task left due for more than ten minutes. Safe to run twice."""
     now = now or timezone.now()
+    end = stored_text(gettext_noop("no qualifying purchase"))
     expired = Referral.objects.filter(status=ReferralStatus.PENDING, window_ends_at__lt=now).update(
-        status=ReferralStatus.EXPIRED, ended_at=now, end_reason="no qualifying purchase"
+        status=ReferralStatus.EXPIRED, ended_at=now, end_reason=english(end), end_reason_text=end
     )
     stale = Referral.objects.filter(
         referrer_state__in=[ReferrerState.DUE, ReferrerState.TAKE_BACK],

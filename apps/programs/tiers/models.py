@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
 
 
@@ -177,6 +178,7 @@ class TierChange(TenantModel):
     direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
     cause = models.CharField(_("cause"), max_length=16, choices=ChangeCause.choices)
     reason = models.CharField(_("reason"), max_length=255)
+    reason_text = models.JSONField(_("reason, for translation"), default=dict, blank=True)
     qualifying_total = models.BigIntegerField(_("qualifying total"))
     purchase = models.ForeignKey(
         "programs.Purchase",
@@ -206,6 +208,11 @@ class TierChange(TenantModel):
         no_tier = gettext("no tier")
         return f"{self.from_name or no_tier} → {self.to_name or no_tier}"
 
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (apps/core/stored_text.py)."""
+        return render(self.reason_text, self.reason)
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Waiting to start")
@@ -223,11 +230,13 @@ class TierReevaluation(TenantModel):
         _("status"), max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED
     )
     reason = models.CharField(_("reason"), max_length=255)
+    reason_text = models.JSONField(_("reason, for translation"), default=dict, blank=True)
     members_total = models.PositiveIntegerField(_("members to place"), default=0)
     members_done = models.PositiveIntegerField(_("members placed"), default=0)
     last_member_id = models.BigIntegerField(_("last member placed (id)"), default=0)
     changes_count = models.PositiveIntegerField(_("members moved"), default=0)
     failure = models.CharField(_("failure"), max_length=255, blank=True)
+    failure_text = models.JSONField(_("failure, for translation"), default=dict, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),
@@ -258,6 +267,16 @@ class TierReevaluation(TenantModel):
             "number": self.pk,
             "status": self.get_status_display(),
         }
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language (apps/core/stored_text.py)."""
+        return render(self.reason_text, self.reason)
+
+    @property
+    def failure_shown(self) -> str:
+        """The failure in the reader's language (apps/core/stored_text.py)."""
+        return render(self.failure_text, self.failure)
 
     @property
     def is_open(self) -> bool:

@@ -29,12 +29,19 @@ from time import monotonic
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import Merchant
 from apps.core.services import audit_record
+from apps.core.stored_text import (
+    StoredText,
+    english,
+    is_stored_text,
+    stored_list,
+    stored_text,
+)
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.lock_objects import points_accounts_lock
@@ -73,6 +80,33 @@ TASK_SECONDS = 60
 MAX_THRESHOLD = 10**12
 OPEN = [JobStatus.QUEUED, JobStatus.RUNNING]
 
+# What a rules change changed, as the activity log lists it ("Changed tier Gold: threshold,
+# earn_percent"): the English is the field's name, as it always was.
+CHANGED_WORDS = {
+    # Translators: a tier's name, in a list of what a manager changed.
+    "name": gettext_noop("name"),
+    # Translators: a tier's threshold (what qualifies for it), in a list of what changed.
+    "threshold": gettext_noop("threshold"),
+    # Translators: a tier's earn rate (percent of the usual points), in a list of what changed.
+    "earn_percent": gettext_noop("earn_percent"),
+    # Translators: a tier's perks, in a list of what a manager changed.
+    "perks": gettext_noop("perks"),
+    # Translators: the rewards kept for a tier, in a list of what a manager changed.
+    "rewards": gettext_noop("rewards"),
+    # Translators: what qualifies for tiers (amount spent or points), in a list of what changed.
+    "measure": gettext_noop("measure"),
+    # Translators: the period over which tiers qualify, in a list of what changed.
+    "window": gettext_noop("window"),
+    # Translators: the grace period before a member moves down, in a list of what changed.
+    "grace_days": gettext_noop("grace_days"),
+}
+
+
+def _changed_list(changed: list[str]) -> str | StoredText:
+    return stored_list(
+        [stored_text(CHANGED_WORDS[name]) if name in CHANGED_WORDS else name for name in changed]
+    )
+
 
 # Moving a member (in the caller's transaction, with the member locked) ----------------
 
@@ -83,7 +117,7 @@ def _move(
     status: MemberTier,
     to_tier: Tier | None,
     cause: str,
-    reason: str,
+    reason: str | StoredText,
     total: int,
     at: datetime,
     settings: TierSettings,
@@ -93,6 +127,8 @@ def _move(
 ) -> TierChange:
     from_tier = status.tier
     up = ranks_above(to_tier, from_tier)
+    reason_text = reason if is_stored_text(reason) else {}
+    reason_english = english(reason) if is_stored_text(reason) else reason
     status.tier = to_tier
     status.since = at if to_tier else None
     if to_tier is None:
@@ -109,18 +145,36 @@ def _move(
         to_name=to_tier.name if to_tier else "",
         direction=Direction.UP if up else Direction.DOWN,
         cause=cause,
-        reason=reason[:255],
+        reason=reason_english[:255],
+        reason_text=reason_text,
         qualifying_total=total,
         purchase=purchase,
         actor=actor,
         occurred_at=at,
     )
-    before = from_tier.name if from_tier else "no tier"
-    after = to_tier.name if to_tier else "no tier"
+    no_tier = stored_text(gettext_noop("no tier"))
+    before = from_tier.name if from_tier else no_tier
+    after = to_tier.name if to_tier else no_tier
+    if up:
+        summary = stored_text(
+            # Translators: a member's timeline; before and after are tier names (or "no tier"),
+            # reason says why, e.g. "purchase 1042 reached Gold".
+            gettext_noop("Tier up: %(before)s → %(after)s (%(reason)s)"),
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    else:
+        summary = stored_text(
+            gettext_noop("Tier down: %(before)s → %(after)s (%(reason)s)"),
+            before=before,
+            after=after,
+            reason=reason,
+        )
     event_record(
         member=member,
         kind="tier_changed",
-        summary=f"Tier {'up' if up else 'down'}: {before} → {after} ({reason})",
+        summary=summary,
         actor=actor,
         data={
             "change": change.pk,
@@ -160,7 +214,13 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
         status=status,
         to_tier=target,
         cause=ChangeCause.PURCHASE,
-        reason=f"purchase {purchase.external_id} reached {target.name}",
+        reason=stored_text(
+            # Translators: why a member moved up a tier; %(purchase)s is the ticket or order
+            # number.
+            gettext_noop("purchase %(purchase)s reached %(tier)s"),
+            purchase=purchase.external_id,
+            tier=target.name,
+        ),
         total=total,
         at=purchase.occurred_at,
         settings=settings,
@@ -199,7 +259,13 @@ def tiers_merge(survivor: Member, duplicate: Member, actor: User | None) -> None
             status=ours,
             to_tier=theirs.tier,
             cause=ChangeCause.MERGE,
-            reason=f"merged with {duplicate.card_code_display}, who was {theirs.tier.name}",
+            reason=stored_text(
+                # Translators: why a member changed tier; %(card)s is the card code of the record
+                # merged into theirs.
+                gettext_noop("merged with %(card)s, who was %(tier)s"),
+                card=duplicate.card_code_display,
+                tier=theirs.tier.name,
+            ),
             total=qualifying_total(member=duplicate, settings=settings),
             at=timezone.now(),
             settings=settings,
@@ -243,18 +309,28 @@ def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
         event_record(
             member=member,
             kind="tier_confirmed",
-            summary=f"{target.name} confirmed until the next review, {following:%d %b %Y}",
+            summary=stored_text(
+                # Translators: a member's timeline; %(tier)s is a tier name, %(date)s a date such
+                # as "05 Mar 2027".
+                gettext_noop("%(tier)s confirmed until the next review, %(date)s"),
+                tier=target.name,
+                date=f"{following:%d %b %Y}",
+            ),
             data={"tier": target.name, "total": total},
             occurred_at=now,
         )
         return None
-    window = "last 12 months" if settings.window == Window.ROLLING_12 else "calendar year"
+    if settings.window == Window.ROLLING_12:
+        # Translators: why a member changed tier at their yearly review.
+        reason = stored_text(gettext_noop("review of the last 12 months"))
+    else:
+        reason = stored_text(gettext_noop("review of the calendar year"))
     return _move(
         member=member,
         status=status,
         to_tier=target,
         cause=ChangeCause.REVIEW,
-        reason=f"review of the {window}",  # the total is on the change: formatted by pages
+        reason=reason,  # the total is on the change: formatted by pages
         total=total,
         at=now,
         settings=settings,
@@ -297,7 +373,13 @@ def tiers_review(*, now: datetime | None = None, batch: int = 500) -> int:
 
 
 def _place(
-    member: Member, *, at: datetime, actor: User | None, settings, tiers, reason: str
+    member: Member,
+    *,
+    at: datetime,
+    actor: User | None,
+    settings,
+    tiers,
+    reason: str | StoredText,
 ) -> TierChange | None:
     """Up to the tier the total supports, or out of a deactivated tier (under the lock)."""
     status = member_tier_lock(member)
@@ -343,13 +425,15 @@ def _reevaluate_batch(job: TierReevaluation, member_ids: list[int], at: datetime
                 actor=job.started_by,
                 settings=settings,
                 tiers=tiers,
-                reason=job.reason,
+                reason=job.reason_text or job.reason,
             ):
                 changes += 1
     return changes
 
 
-def reevaluation_start(*, merchant: Merchant, actor: User | None, reason: str) -> TierReevaluation:
+def reevaluation_start(
+    *, merchant: Merchant, actor: User | None, reason: str | StoredText
+) -> TierReevaluation:
     """Start placing every member again (in the caller's transaction, which must hold the
     tier settings lock). A run still going is superseded: it stops at its next batch and
     the new one starts from the first member."""
@@ -361,7 +445,8 @@ def reevaluation_start(*, merchant: Merchant, actor: User | None, reason: str) -
     )
     job = TierReevaluation.objects.create(
         merchant=merchant,
-        reason=reason[:255],
+        reason=(english(reason) if is_stored_text(reason) else reason)[:255],
+        reason_text=reason if is_stored_text(reason) else {},
         started_by=actor,
         members_total=Member.objects.for_merchant(merchant).active().count(),
     )
@@ -377,7 +462,7 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
     from .tasks import tier_reevaluation_run
 
     started = TierReevaluation.objects.filter(pk=job_id, status__in=OPEN).update(
-        status=JobStatus.RUNNING, failure="", updated_at=timezone.now()
+        status=JobStatus.RUNNING, failure="", failure_text={}, updated_at=timezone.now()
     )
     if not started:
         return False
@@ -414,9 +499,15 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
                 return True
     except Exception as error:
         logger.exception("tier re-evaluation %s failed", job_id)
+        failure = stored_text(
+            # Translators: %(error)s is the technical name of the error.
+            gettext_noop("Stopped by an error (%(error)s); resume to carry on."),
+            error=type(error).__name__,
+        )
         TierReevaluation.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED,
-            failure=f"Stopped by an error ({type(error).__name__}); resume to carry on."[:255],
+            failure=english(failure)[:255],
+            failure_text=failure,
             updated_at=timezone.now(),
         )
         raise
@@ -431,7 +522,7 @@ def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierRee
     if TierReevaluation.objects.for_merchant(job.merchant).filter(status__in=OPEN).exists():
         raise Conflict(gettext("A re-evaluation is running already."), code="reevaluation_running")
     flipped = TierReevaluation.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
-        status=JobStatus.QUEUED, failure="", updated_at=timezone.now()
+        status=JobStatus.QUEUED, failure="", failure_text={}, updated_at=timezone.now()
     )
     if flipped:
         transaction.on_commit(lambda: tier_reevaluation_run.delay(job.pk))
@@ -503,11 +594,21 @@ def tier_create(*, merchant: Merchant, actor: User | None, **values) -> Tier:
         merchant=merchant,
         actor=actor,
         action="tier.created",
-        summary=f"Added tier {tier.name} (threshold {tier.threshold})",
+        summary=stored_text(
+            gettext_noop("Added tier %(tier)s (threshold %(threshold)s)"),
+            tier=tier.name,
+            threshold=tier.threshold,
+        ),
         target=tier,
         data={"threshold": tier.threshold, "earn_percent": tier.earn_percent},
     )
-    reevaluation_start(merchant=merchant, actor=actor, reason=f"tier {tier.name} added")
+    reevaluation_start(
+        merchant=merchant,
+        actor=actor,
+        # Translators: why every member is placed again ("Because tier Gold added"); %(tier)s is a
+        # tier name.
+        reason=stored_text(gettext_noop("tier %(tier)s added"), tier=tier.name),
+    )
     return tier
 
 
@@ -536,13 +637,20 @@ def tier_update(*, tier: Tier, actor: User | None, **values) -> Tier:
         merchant=merchant,
         actor=actor,
         action="tier.updated",
-        summary=f"Changed tier {tier.name}: {', '.join(changed)}",
+        summary=stored_text(
+            # Translators: activity log; %(fields)s lists what changed, e.g. "threshold, perks".
+            gettext_noop("Changed tier %(tier)s: %(fields)s"),
+            tier=tier.name,
+            fields=_changed_list(changed),
+        ),
         target=tier,
         data={"fields": changed},
     )
     if threshold_moved and tier.is_active:
         reevaluation_start(
-            merchant=merchant, actor=actor, reason=f"threshold of {tier.name} changed"
+            merchant=merchant,
+            actor=actor,
+            reason=stored_text(gettext_noop("threshold of %(tier)s changed"), tier=tier.name),
         )
     return tier
 
@@ -560,19 +668,20 @@ def tier_set_active(*, tier: Tier, actor: User | None, active: bool) -> Tier:
         _refuse_clash(merchant, {"name": tier.name, "threshold": tier.threshold})
     tier.is_active = active
     tier.save(update_fields=["is_active", "updated_at"])
-    verb = "Offered again" if active else "Deactivated"
+    if active:
+        summary = stored_text(gettext_noop("Offered again tier %(tier)s"), tier=tier.name)
+        reason = stored_text(gettext_noop("tier %(tier)s offered again"), tier=tier.name)
+    else:
+        summary = stored_text(gettext_noop("Deactivated tier %(tier)s"), tier=tier.name)
+        reason = stored_text(gettext_noop("tier %(tier)s deactivated"), tier=tier.name)
     audit_record(
         merchant=merchant,
         actor=actor,
         action="tier.activated" if active else "tier.deactivated",
-        summary=f"{verb} tier {tier.name}",
+        summary=summary,
         target=tier,
     )
-    reevaluation_start(
-        merchant=merchant,
-        actor=actor,
-        reason=f"tier {tier.name} {'offered again' if active else 'deactivated'}",
-    )
+    reevaluation_start(merchant=merchant, actor=actor, reason=reason)
     return tier
 
 
@@ -623,10 +732,16 @@ def tier_settings_update(
         merchant=merchant,
         actor=actor,
         action="tiers.settings_updated",
-        summary=f"Changed the tier settings: {', '.join(changed)}",
+        summary=stored_text(
+            gettext_noop("Changed the tier settings: %(fields)s"), fields=_changed_list(changed)
+        ),
         target=settings,
         data={"measure": measure, "window": window, "grace_days": grace_days},
     )
     if moved and Tier.objects.for_merchant(merchant).filter(is_active=True).exists():
-        reevaluation_start(merchant=merchant, actor=actor, reason="tier settings changed")
+        reevaluation_start(
+            merchant=merchant,
+            actor=actor,
+            reason=stored_text(gettext_noop("tier settings changed")),
+        )
     return settings

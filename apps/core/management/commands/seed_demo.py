@@ -1,10 +1,12 @@
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Location, Membership, Merchant, Role
+from apps.core.stored_text import stored_text
 from apps.programs.coupons.demo import configure_demo_cashback
 from apps.programs.demo_program import configure_demo_program
 from apps.programs.referrals.demo import configure_demo_referrals
@@ -167,7 +169,12 @@ class Command(BaseCommand):
         from apps.programs.tiers.services import reevaluation_run, reevaluation_start
 
         with transaction.atomic():
-            job = reevaluation_start(merchant=merchant, actor=None, reason="demo purchases")
+            job = reevaluation_start(
+                merchant=merchant,
+                actor=None,
+                # Translators: why members were placed in tiers again: the demo's purchases.
+                reason=stored_text(gettext_noop("demo purchases")),
+            )
         reevaluation_run(job_id=job.pk)  # a no-op if eager Celery ran it on commit already
         job = TierReevaluation.objects.get(pk=job.pk)
         self.stdout.write(f"Placed {job.members_done:,} demo members in their tiers.")

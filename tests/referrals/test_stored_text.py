@@ -1,0 +1,75 @@
+"""A referral's end reason, its rewards' reasons and its timeline lines are stored as
+msgids with their parameters and read in the reader's language
+(apps/core/stored_text.py); the English columns stay as they were."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+
+from apps.core import stored_text
+from apps.members.models import MemberEvent
+from apps.programs.models import LedgerEntry
+from apps.programs.referrals.models import Referral
+from tests.members.factories import enroll
+
+from .conftest import code_of, referrals_on
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marked_spanish(monkeypatch):
+    """Stored texts read in Spanish come out «marked», whatever the catalog holds yet: a
+    page that shows the English column instead of the stored text is caught."""
+
+    def mark(function):
+        def marked(*args):
+            text = function(*args)
+            return f"«{text}»" if translation.get_language() == "es" else text
+
+        return marked
+
+    for name in ("gettext", "ngettext", "pgettext"):
+        monkeypatch.setattr(stored_text, name, mark(getattr(stored_text, name)))
+
+
+def test_a_reversed_referral_reads_in_the_readers_language(
+    team, buy, refund, client_as, marked_spanish
+):
+    referrals_on(team)
+    ana = enroll(team, first_name="Ana")
+    bea = enroll(team, first_name="Bea", extras={"referral_code": code_of(ana)})
+    purchase = buy(team, bea, 1000, "T-1").purchase
+    refund(purchase, 1000, "R-1")
+
+    referral = Referral.objects.get()
+    welcome = LedgerEntry.objects.get(member=bea, kind="bonus")
+    taken_back = MemberEvent.objects.filter(member=bea, kind="referral").first()
+    assert referral.status == "reversed"
+    assert referral.end_reason == "qualifying purchase refunded"
+    assert welcome.reason == "welcome: referred by Ana"
+    assert taken_back.summary == (
+        "Referral reward taken back: referral reward: qualifying purchase refunded, 100 points"
+    )
+    with translation.override("es"):
+        _ = translation.gettext
+        end = _("qualifying purchase refunded")
+        assert referral.end_reason_shown == f"«{end}»"
+        assert welcome.reason_shown == "«%s»" % (
+            _("welcome: referred by %(name)s") % {"name": "Ana"}
+        )
+        points = translation.ngettext("%(count)s point", "%(count)s points", 100) % {"count": 100}
+        reason = _("referral reward: %(reason)s") % {"reason": f"«{end}»"}
+        summary = _("Referral reward taken back: %(reason)s, %(taken)s") % {
+            "reason": f"«{reason}»",
+            "taken": f"«{points}»",
+        }
+        assert taken_back.summary_shown == f"«{summary}»"
+        shown = referral.end_reason_shown
+
+    page = client_as(team.staff).get(
+        reverse("referrals:member_panel", args=[bea.public_id]), HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert page.headers["Content-Language"] == "es"
+    assert escape(shown) in page.text
