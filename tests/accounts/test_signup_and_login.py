@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -46,8 +47,11 @@ def test_signup_verify_name_the_business_and_land_on_the_dashboard(client):
     merchant = Merchant.objects.get()
     assert merchant.slug == "panaderia-ana"
     assert Membership.objects.get(merchant=merchant).role == Role.OWNER
-    assert "Get started" in response.text
-    assert "Add your shops" in response.text
+    # A Spanish business: its owner, who chose no language, reads its pages in Spanish.
+    with translation.override("es"):
+        assert translation.gettext("Get started") in response.text
+        assert translation.gettext("Add your shops") in response.text
+    assert "Get started" not in response.text
 
 
 def test_a_wrong_verification_code_is_refused(client):
