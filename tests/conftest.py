@@ -122,3 +122,23 @@ def pytest_report_header(config):
     where = database["ENGINE"].rsplit(".", 1)[-1]
     services = "required (CI)" if REQUIRE_SERVICES else "optional: missing ones skip their tests"
     return [f"database: {where} {database.get('HOST') or ''}", f"services: {services}"]
+
+
+@pytest.fixture
+def marked_spanish(monkeypatch):
+    """Stored texts (apps/core/stored_text.py) read in Spanish come out «marked», whatever the
+    catalog holds: a page that shows a row's English column instead of its stored text, in
+    the reader's language, is caught."""
+    from django.utils import translation
+
+    from apps.core import stored_text
+
+    def mark(function):
+        def marked(*args):
+            text = function(*args)
+            return f"«{text}»" if translation.get_language() == "es" else text
+
+        return marked
+
+    for name in ("gettext", "ngettext", "pgettext"):
+        monkeypatch.setattr(stored_text, name, mark(getattr(stored_text, name)))

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
-from .middleware import activate_merchant_language
+from .languages import activate_merchant_language
 from .models import ApiKey
 
 

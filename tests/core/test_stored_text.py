@@ -6,28 +6,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from apps.core import stored_text
 from apps.core.api_keys import api_key_create
 from apps.core.models import AuditLog, Role
 from apps.core.services import invitation_create, merchant_update
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marked_spanish(monkeypatch):
-    """Stored texts read in Spanish come out «marked», whatever the catalog holds yet: a
-    page that shows the English column instead of the stored text is caught."""
-
-    def mark(function):
-        def marked(*args):
-            text = function(*args)
-            return f"«{text}»" if translation.get_language() == "es" else text
-
-        return marked
-
-    for name in ("gettext", "ngettext", "pgettext"):
-        monkeypatch.setattr(stored_text, name, mark(getattr(stored_text, name)))
 
 
 def test_activity_lines_read_in_the_readers_language(team, client_as, marked_spanish):

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from apps.core import stored_text
 from apps.members.models import MemberEvent
 from apps.members.services import member_merge
 from apps.programs.models import EntryKind, LedgerEntry, ProgramSettings
@@ -15,22 +14,6 @@ from apps.programs.services import lots_expire, points_adjust, purchase_record, 
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marked_spanish(monkeypatch):
-    """Stored texts read in Spanish come out «marked», whatever the catalog holds yet: a
-    page that shows the English column instead of the stored text is caught."""
-
-    def mark(function):
-        def marked(*args):
-            text = function(*args)
-            return f"«{text}»" if translation.get_language() == "es" else text
-
-        return marked
-
-    for name in ("gettext", "ngettext", "pgettext"):
-        monkeypatch.setattr(stored_text, name, mark(getattr(stored_text, name)))
 
 
 def _buy(team, member, external_id, amount):

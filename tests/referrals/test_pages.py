@@ -277,3 +277,21 @@ def test_the_results_stay_within_the_business(team, other_team, ana, client_as):
 
     assert page.context["results"].created == 0
     assert "Olga" not in page.text
+
+
+def test_the_public_page_reads_in_the_visitors_language_else_the_businesss(team, ana, client):
+    from apps.core.models import Merchant
+
+    Merchant.objects.filter(pk=team.merchant.pk).update(language="es")
+    url = join_url(team, code_of(ana))
+
+    assert client.get(url).headers["Content-Language"] == "es"  # the business's
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="ro-RO,ro")
+    assert response.headers["Content-Language"] == "ro"  # the visitor's
+    assert '<html lang="ro"' in response.text
+
+    client.post(url, {"first_name": "Bea", "email": "bea@example.com"}, HTTP_ACCEPT_LANGUAGE="ro")
+    client.post(url, {"first_name": "Cris", "email": "cris@example.com"})
+
+    assert Member.objects.get(email="bea@example.com").language == "ro"
+    assert Member.objects.get(email="cris@example.com").language == ""  # the business's

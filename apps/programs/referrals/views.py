@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
+from apps.core.languages import activate_merchant_language, language_asked_by_browser
 from apps.core.models import Merchant, Role
 from apps.core.money import to_major, to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
@@ -174,6 +175,7 @@ def join(request, merchant: str, code: str):
     if _over_limit(request):
         return _public(request, "referrals/join_limited.html", {}, status=429)
     merchant, referrer, settings = _offer(merchant, code)
+    activate_merchant_language(request, merchant)
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -185,6 +187,8 @@ def join(request, merchant: str, code: str):
                 phone=form.cleaned_data["phone"],
                 email=form.cleaned_data["email"],
                 consent_email=form.cleaned_data["consent_email"],
+                # The language the page was read in, when the browser chose it.
+                language=language_asked_by_browser(request) or "",
                 extras={services.EXTRA_NAME: code},
             )
         except DuplicateMember as error:
@@ -216,5 +220,6 @@ def join_thanks(request, merchant: str, code: str):
     if _over_limit(request):
         return _public(request, "referrals/join_limited.html", {}, status=429)
     merchant, referrer, settings = _offer(merchant, code)
+    activate_merchant_language(request, merchant)
     context = {"merchant": merchant, "referrer_name": referrer.first_name, "settings": settings}
     return _public(request, "referrals/join_thanks.html", context)
