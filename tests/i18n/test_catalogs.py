@@ -185,3 +185,23 @@ def test_drf_messages_its_own_catalogs_lack_are_supplied():
             for msgid in sorted(missing):
                 if "%" not in msgid and "{" not in msgid:
                     assert translation.gettext(msgid) != msgid, msgid
+
+
+def test_an_untranslated_or_fuzzy_entry_falls_back_to_english_never_to_empty(tmp_path):
+    import gettext
+
+    po_path = tmp_path / "es" / "LC_MESSAGES" / "django.po"
+    po_path.parent.mkdir(parents=True)
+    catalog = polib.POFile()
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "es"}
+    catalog.append(polib.POEntry(msgid="Points", msgstr="Puntos"))
+    catalog.append(polib.POEntry(msgid="Rewards", msgstr=""))
+    catalog.append(polib.POEntry(msgid="Tiers", msgstr="Niveles a medias", flags=["fuzzy"]))
+    catalog.save(str(po_path))
+
+    with compile_catalog(po_path).open("rb") as compiled:
+        translations = gettext.GNUTranslations(compiled)
+
+    assert translations.gettext("Points") == "Puntos"
+    assert translations.gettext("Rewards") == "Rewards"
+    assert translations.gettext("Tiers") == "Tiers"
