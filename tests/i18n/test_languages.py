@@ -229,3 +229,28 @@ def test_the_migration_moves_dropped_languages_to_english(team):
 
 def test_a_new_user_follows_the_browser_until_they_choose():
     assert UserFactory().language == ""
+
+
+def test_an_invitation_is_written_in_the_businesss_language(
+    spanish_team, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from apps.core import services
+    from apps.core.models import Role
+
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            merchant=spanish_team.merchant,
+            actor=spanish_team.owner,
+            email="nueva@example.com",
+            role=Role.STAFF,
+        )
+
+    [message] = mail.outbox
+    with translation.override("es"):
+        subject = translation.gettext("Join %(name)s on Fideliza") % {
+            "name": spanish_team.merchant.name
+        }
+    assert message.subject == subject
+    assert subject.startswith("Únete")

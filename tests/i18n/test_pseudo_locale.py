@@ -37,8 +37,14 @@ NOT_OURS = {"fideliza", "español", "română", "english", "csv", "json", "api",
 
 @pytest.fixture
 def pseudo(tmp_path, settings):
+    from django_countries import countries
+
     build_pseudo_catalog(tmp_path)
     settings.LOCALE_PATHS = [tmp_path]
+    # django-countries keeps each language's translated names; forget the real Spanish ones.
+    del countries.countries
+    yield
+    del countries.countries
 
 
 @pytest.fixture
