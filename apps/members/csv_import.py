@@ -86,19 +86,28 @@ _MONTH_FIRST_COUNTRIES = {"US", "PH", "FM", "MH", "PW"}
 class Target:
     name: str
     label: str  # shown in the mapping page (translated); the synonyms are not
-    synonyms: tuple[str, ...]  # header names, English and Spanish, as people write them
+    synonyms: tuple[str, ...]  # header names, English, Spanish and Romanian, as people write them
 
 
 TARGETS = (
     Target(
         "first_name",
         _("First name"),
-        ("first name", "firstname", "given name", "forename", "name", "nombre", "nombres"),
+        (
+            "first name",
+            "firstname",
+            "given name",
+            "forename",
+            "name",
+            "nombre",
+            "nombres",
+            "prenume",
+        ),
     ),
     Target(
         "last_name",
         _("Last name"),
-        ("last name", "lastname", "surname", "family name", "apellido", "apellidos"),
+        ("last name", "lastname", "surname", "family name", "apellido", "apellidos", "nume"),
     ),
     Target(
         "full_name",
@@ -111,12 +120,25 @@ TARGETS = (
             "nombre completo",
             "nombre y apellidos",
             "cliente",
+            "nume complet",
+            "nume si prenume",
+            "client",
         ),
     ),
     Target(
         "email",
         _("Email"),
-        ("email", "mail", "email address", "correo", "correo electronico", "direccion de correo"),
+        (
+            "email",
+            "mail",
+            "email address",
+            "correo",
+            "correo electronico",
+            "direccion de correo",
+            "e-mail",
+            "adresa de email",
+            "adresa de e-mail",
+        ),
     ),
     Target(
         "phone",
@@ -138,6 +160,10 @@ TARGETS = (
             "numero de telefono",
             "tlf",
             "whatsapp",
+            "telefon",
+            "numar de telefon",
+            "nr telefon",
+            "telefon mobil",
         ),
     ),
     Target(
@@ -152,6 +178,9 @@ TARGETS = (
             "fecha nacimiento",
             "nacimiento",
             "cumpleanos",
+            "data nasterii",
+            "zi de nastere",
+            "ziua de nastere",
         ),
     ),
     Target(
@@ -168,6 +197,8 @@ TARGETS = (
             "publicidad",
             "gdpr",
             "rgpd",
+            "consimtamant",
+            "acord marketing",
         ),
     ),
     Target(
@@ -182,15 +213,37 @@ TARGETS = (
             "consentimiento correo",
             "acepta email",
             "acepta correo",
+            "consimtamant email",
+            "acord email",
         ),
     ),
     Target(
         "consent_sms",
         _("Consent to SMS"),
-        ("sms consent", "consent sms", "sms opt in", "consentimiento sms", "acepta sms"),
+        (
+            "sms consent",
+            "consent sms",
+            "sms opt in",
+            "consentimiento sms",
+            "acepta sms",
+            "consimtamant sms",
+            "acord sms",
+        ),
     ),
     Target(
-        "tags", _("Tags"), ("tags", "tag", "labels", "etiquetas", "etiqueta", "grupo", "grupos")
+        "tags",
+        _("Tags"),
+        (
+            "tags",
+            "tag",
+            "labels",
+            "etiquetas",
+            "etiqueta",
+            "grupo",
+            "grupos",
+            "etichete",
+            "eticheta",
+        ),
     ),
     Target(
         "external_id",
@@ -207,9 +260,12 @@ TARGETS = (
             "codigo de cliente",
             "numero de cliente",
             "referencia",
+            "cod client",
+            "id client",
+            "numar client",
         ),
     ),
-    Target("language", _("Language"), ("language", "lang", "locale", "idioma")),
+    Target("language", _("Language"), ("language", "lang", "locale", "idioma", "limba")),
     Target(
         "enrolled_at",
         pgettext_lazy("import column: the date a member joined", "Enrolled at"),
@@ -228,6 +284,9 @@ TARGETS = (
             "fecha de registro",
             "cliente desde",
             "socio desde",
+            "data inscrierii",
+            "membru din",
+            "client din",
         ),
     ),
 )
@@ -410,8 +469,8 @@ def _read(member_import: MemberImport) -> ParsedFile:
 
 _DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:[ T]+(.*))?")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?")
-_YES = {"yes", "y", "true", "t", "1", "si", "s", "x", "verdadero", "v"}
-_NO = {"no", "n", "false", "f", "0", "falso", ""}
+_YES = {"yes", "y", "true", "t", "1", "si", "s", "x", "verdadero", "v", "da", "d", "adevarat"}
+_NO = {"no", "n", "false", "f", "0", "falso", "", "nu", "fals"}
 _LANGUAGE_NAMES = {
     "english": "en",
     "ingles": "en",

@@ -147,9 +147,23 @@ def test_upload_reads_semicolons_and_guesses_spanish_columns(team, manager):
         ),
         ("Email consent,SMS consent,Card code", ["consent_email", "consent_sms", None]),
         ("name,surname,phone,phone", ["first_name", "last_name", "phone", None]),
+        (
+            "Prenume,Nume,Telefon,Adresa de e-mail,Data nașterii,Consimțământ,Limba,"
+            "Data înscrierii",
+            [
+                "first_name",
+                "last_name",
+                "phone",
+                "email",
+                "birthday",
+                "consent",
+                "language",
+                "enrolled_at",
+            ],
+        ),
     ],
 )
-def test_guessing_columns_in_english_and_spanish(header, expected):
+def test_guessing_columns_in_english_spanish_and_romanian(header, expected):
     mapping = csv_import.guess_mapping(header.split(","))
     by_column = {index: name for name, index in mapping.items()}
     assert [by_column.get(index) for index in range(len(expected))] == expected
@@ -597,6 +611,7 @@ def test_dates_are_read_in_the_chosen_order(raw, order, expected):
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("yes", True), ("Sí", True), ("si", True), ("TRUE", True), ("1", True), ("x", True)]
+    + [("Da", True), ("adevărat", True), ("Nu", False), ("fals", False)]
     + [("no", False), ("No", False), ("false", False), ("0", False), ("", False)],
 )
 def test_consent_is_yes_or_no(raw, expected):
