@@ -53,7 +53,16 @@ class PurchaseIn(serializers.Serializer):
         return value
 
 
+class ReferralRewardOut(serializers.Serializer):
+    referral = serializers.IntegerField(help_text="The referral this first purchase converted.")
+    points = serializers.IntegerField(required=False, help_text="Points the new member got.")
+    coupon = serializers.CharField(required=False, help_text="The coupon the new member got.")
+
+
 class PurchaseOut(serializers.Serializer):
+    """Every key a purchase can answer with: the points engine's, and those the tiers,
+    cashback and referral programs add (each only when that program is on)."""
+
     id = serializers.CharField(help_text="The purchase's external_id.")
     member = serializers.CharField()
     amount = serializers.IntegerField()
@@ -63,6 +72,12 @@ class PurchaseOut(serializers.Serializer):
     cashback_earned = serializers.IntegerField(required=False)
     coupons_issued = serializers.ListField(child=serializers.CharField(), required=False)
     tier = serializers.CharField(required=False, allow_null=True)
+    tier_changed = serializers.BooleanField(
+        required=False, help_text="Whether this purchase moved the member to another tier."
+    )
+    referral_reward = ReferralRewardOut(
+        required=False, help_text="When this purchase converted a referral: what it gave."
+    )
 
 
 class RefundIn(serializers.Serializer):
@@ -77,6 +92,18 @@ class RefundOut(serializers.Serializer):
     points_reversed = serializers.IntegerField()
     points_shortfall = serializers.IntegerField(help_text="Taken back but already spent.")
     points_balance = serializers.IntegerField()
+    cashback_reversed = serializers.IntegerField(required=False, help_text="Cents taken back.")
+    cashback_shortfall = serializers.IntegerField(
+        required=False, help_text="Cashback taken back but already turned into coupons (cents)."
+    )
+    coupons_restored = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Coupons used on the purchase, live again after a full refund.",
+    )
+    referral_reversed = serializers.IntegerField(
+        required=False, help_text="The referral whose rewards this refund reversed."
+    )
 
 
 class LedgerEntryOut(serializers.Serializer):

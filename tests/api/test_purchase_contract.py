@@ -1,0 +1,51 @@
+"""The purchase and refund answers hold only the keys their schema declares: every program
+that adds to them (tiers, cashback, coupons, referrals) is on, and a referred member's first
+purchase, then its full refund, return everything they can."""
+
+import pytest
+
+from apps.programs.api import PurchaseOut, RefundOut
+from apps.programs.coupons.demo import configure_demo_cashback
+from apps.programs.referrals.demo import configure_demo_referrals
+from apps.programs.referrals.services import referral_code_for
+from apps.programs.tiers.demo import configure_demo_tiers
+from tests.members.factories import enroll
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_key_a_purchase_or_refund_answers_is_declared(team, storefront):
+    configure_demo_tiers(team.merchant)
+    configure_demo_cashback(team.merchant)
+    configure_demo_referrals(team.merchant)
+    lucia = enroll(team, first_name="Lucía", phone="611 222 333")
+    friend = storefront.post(
+        "/api/v1/members/",
+        {
+            "first_name": "Pablo",
+            "phone": "611 444 555",
+            "referral_code": referral_code_for(lucia).code,
+        },
+        format="json",
+    ).json()
+
+    purchase = storefront.post(
+        "/api/v1/purchases/",
+        {"member": friend["id"], "external_id": "o-1", "amount": 24_000, "currency": "EUR"},
+        format="json",
+    )
+    refund = storefront.post(
+        "/api/v1/purchases/o-1/refunds/", {"external_id": "r-1", "amount": 24_000}, format="json"
+    )
+
+    assert purchase.status_code == 201, purchase.json()
+    assert refund.status_code == 201, refund.json()
+    answered, declared = set(purchase.json()), set(PurchaseOut().fields)
+    assert {"tier_changed", "referral_reward", "cashback_earned"} <= answered
+    assert answered <= declared, answered - declared
+    assert set(purchase.json()["referral_reward"]) <= set(
+        PurchaseOut().fields["referral_reward"].fields
+    )
+    answered, declared = set(refund.json()), set(RefundOut().fields)
+    assert {"cashback_reversed", "referral_reversed"} <= answered
+    assert answered <= declared, answered - declared
