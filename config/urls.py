@@ -7,7 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
-    path("me/", include("apps.accounts.urls")),
     path("api/v1/", include("config.api_urls")),
     path("analytics/", include("apps.analytics.urls")),
     path("members/", include("apps.members.urls")),

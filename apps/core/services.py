@@ -565,3 +565,15 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         target=membership,
     )
     membership.delete()
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, first_name: str, last_name: str, language: str) -> User:
+    """A user's name and the language of their pages (empty: the browser's)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise DomainError(gettext("Choose one of the languages offered."), field="language")
+    user.first_name = first_name.strip()[:150]
+    user.last_name = last_name.strip()[:150]
+    user.language = language
+    user.save(update_fields=["first_name", "last_name", "language"])
+    return user

@@ -27,5 +27,6 @@ urlpatterns = [
     path(
         "webhooks/deliveries/<int:pk>/replay/", webhook_views.webhook_replay, name="webhook_replay"
     ),
+    path("me/", views.profile, name="profile"),
     path("healthz/", views.healthz, name="healthz"),
 ]

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from .forms import (
     LocationEditForm,
     LocationForm,
     MerchantForm,
+    ProfileForm,
     RoleForm,
     SwitchMerchantForm,
     add_domain_error,
@@ -365,3 +367,29 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def profile(request):
+    """The signed-in person's own name and language, whatever business they work for."""
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_profile_update(user=user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            # The confirmation reads in the language just chosen.
+            if user.language:
+                translation.activate(user.language)
+            messages.success(request, gettext("Your profile is saved."))
+            return redirect("core:profile")
+    return render(request, "core/profile.html", {"form": form})

@@ -51,6 +51,7 @@ LOCAL_APPS = [
     "apps.programs.coupons",
     "apps.programs.referrals",
     "apps.analytics",
+    "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

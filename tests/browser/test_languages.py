@@ -8,7 +8,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from apps.accounts.models import User
-from apps.core.management.commands.seed_demo import DEMO_PASSWORD
+from apps.demo.management.commands.seed_demo import DEMO_PASSWORD
 from apps.members.models import Member
 
 from .conftest import console_errors

@@ -79,13 +79,13 @@ def test_a_user_sets_their_language_in_their_profile(team, client):
     client.force_login(team.staff)
 
     response = client.post(
-        reverse("accounts:profile"), {"first_name": "Ana", "last_name": "Pop", "language": "ro"}
+        reverse("core:profile"), {"first_name": "Ana", "last_name": "Pop", "language": "ro"}
     )
 
     assert response.status_code == 302
     team.staff.refresh_from_db()
     assert (team.staff.first_name, team.staff.language) == ("Ana", "ro")
-    assert _page_language(client.get(reverse("accounts:profile"))) == "ro"
+    assert _page_language(client.get(reverse("core:profile"))) == "ro"
 
 
 def test_an_unknown_language_in_the_profile_is_a_form_error_and_changes_nothing(team, client):
@@ -93,7 +93,7 @@ def test_an_unknown_language_in_the_profile_is_a_form_error_and_changes_nothing(
     before = (team.staff.first_name, team.staff.language)
 
     response = client.post(
-        reverse("accounts:profile"), {"first_name": "Changed", "last_name": "", "language": "fr"}
+        reverse("core:profile"), {"first_name": "Changed", "last_name": "", "language": "fr"}
     )
 
     assert response.status_code == 200

@@ -16,9 +16,9 @@ from django.urls import reverse
 from apps.accounts.models import User
 from apps.analytics.cards import CARDS
 from apps.core import services
-from apps.core.management.commands.seed_demo import DEMO_USERS
 from apps.core.models import Merchant, Role
 from apps.core.stored_text import SUMMARY_KEY, is_stored_text
+from apps.demo.management.commands.seed_demo import DEMO_USERS
 from tests import tenancy
 from tests.conftest import Team
 from tests.i18n.pseudo import (
@@ -132,7 +132,7 @@ def _dashboard_urls(team: Team) -> list[str]:
         reverse("analytics:members", kwargs={"status": status})
         for status in ("active", "new", "at_risk", "lapsed")
     ]
-    urls.append(reverse("accounts:profile"))
+    urls.append(reverse("core:profile"))
     return sorted(set(urls))
 
 
