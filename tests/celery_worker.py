@@ -7,12 +7,10 @@ the queue's keys in Redis are put back as they were.
 """
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -85,13 +83,3 @@ def worker_recording_runs(name: str) -> Iterator[tuple[str, list[tuple]]]:
             yield queue, runs
         finally:
             task_postrun.disconnect(on_postrun)
-
-
-def wait_for(condition, what: str, timeout: float = 30.0):
-    """Poll `condition` until it returns something true; fail the test after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}", pytrace=False)
-        time.sleep(0.05)
-    return result

@@ -20,7 +20,8 @@ from .daybits import DayBitsField
 
 
 class AnalyticsSettings(TenantModel):
-    """How a merchant reads its figures. One row per merchant, created on first use."""
+    """How a merchant reads its figures. One row per merchant, made by the first change
+    (`services.analytics_settings_ensure`); without one, reads see the defaults."""
 
     at_risk_days = models.PositiveSmallIntegerField(
         _("at risk after (days)"),

@@ -51,14 +51,10 @@ from .rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 
 
 def analytics_settings_for(merchant: Merchant) -> AnalyticsSettings:
-    """The merchant's settings, created with the defaults on first use."""
+    """The merchant's settings, or the defaults (an unsaved row) when it has none yet:
+    reading writes nothing. `services.analytics_settings_ensure` makes the row."""
     found = AnalyticsSettings.objects.for_merchant(merchant).first()
-    if found is None:
-        AnalyticsSettings.objects.bulk_create(
-            [AnalyticsSettings(merchant=merchant)], ignore_conflicts=True
-        )
-        found = AnalyticsSettings.objects.for_merchant(merchant).get()
-    return found
+    return found if found is not None else AnalyticsSettings(merchant=merchant)
 
 
 def merchant_today(merchant: Merchant, now: datetime | None = None) -> date:

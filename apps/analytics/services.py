@@ -17,7 +17,6 @@ from apps.core.stored_text import stored_text
 
 from .models import AnalyticsSettings, MarketingSpend
 from .periods import month_start
-from .selectors import analytics_settings_for
 
 MAX_DAYS = 3650
 MAX_AMOUNT = 10**12
@@ -25,6 +24,19 @@ MAX_AMOUNT = 10**12
 
 def _whole(value, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def analytics_settings_ensure(*, merchant: Merchant) -> AnalyticsSettings:
+    """The merchant's settings row, created with the defaults if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row). Reads do
+    not create it: `selectors.analytics_settings_for` answers the defaults instead."""
+    found = AnalyticsSettings.objects.for_merchant(merchant).first()
+    if found is None:
+        AnalyticsSettings.objects.bulk_create(
+            [AnalyticsSettings(merchant=merchant)], ignore_conflicts=True
+        )
+        found = AnalyticsSettings.objects.for_merchant(merchant).get()
+    return found
 
 
 @transaction.atomic
@@ -54,7 +66,7 @@ def analytics_settings_update(
             gettext("Give what 1,000 points are worth in cents (or leave it empty)."),
             field="thousand_points_value",
         )
-    settings = analytics_settings_for(merchant)
+    settings = analytics_settings_ensure(merchant=merchant)
     settings.at_risk_days = at_risk_days
     settings.lapsed_days = lapsed_days
     settings.thousand_points_value = thousand_points_value

@@ -26,6 +26,7 @@ POST_ONLY = {
     "409": "A conflict: the state does not allow it, or the Idempotency-Key is in use.",
     "422": "This Idempotency-Key was used with another request.",
 }
+WITH_BODY = {"415": "The body is not JSON: send `Content-Type: application/json`."}
 WITH_ID = {"404": "No such object for this key's merchant."}
 
 IDEMPOTENCY_KEY = {
@@ -48,6 +49,8 @@ def add_common_responses(result, generator, request, public):
             if method == "post":
                 extra |= POST_ONLY
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            if method in {"post", "put", "patch"}:
+                extra |= WITH_BODY
             if "{" in path:
                 extra |= WITH_ID
             responses = operation.setdefault("responses", {})

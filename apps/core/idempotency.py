@@ -12,8 +12,9 @@ second effect:
 The answer is stored in the same transaction as the work, so a request that fails or
 dies stores nothing and may be retried with its key. Only successful answers (2xx) are
 kept: a refusal (insufficient points, say) is not an effect to protect. A transaction-
-scoped advisory lock on the key tells a running duplicate apart (PostgreSQL; SQLite runs
-one writer at a time anyway). Records are kept `IDEMPOTENCY_KEEP_HOURS` (48).
+scoped advisory lock on the key (`lock_objects.idempotency_key_lock`) tells a running
+duplicate apart (PostgreSQL; SQLite runs one writer at a time anyway). Records are kept
+`IDEMPOTENCY_KEEP_HOURS` (48).
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from .errors import Conflict, DomainError
-from .models import IdempotencyRecord, Merchant
+from .lock_objects import idempotency_key_lock
+from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -48,18 +50,6 @@ class IdempotencyKeyInUse(Conflict):
 def _fingerprint(request) -> str:
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
-
-
-def _lock_key(merchant: Merchant, key: str) -> bool:
-    """Take the key for this transaction; False if another transaction holds it."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"idempotency:{merchant.pk}:{key}"],
-        )
-        return cursor.fetchone()[0]
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -89,7 +79,7 @@ def idempotent(handler):
         merchant = request.auth.merchant
         fingerprint = _fingerprint(request)
         with transaction.atomic():
-            if not _lock_key(merchant, key):
+            if not idempotency_key_lock(merchant=merchant, key=key):
                 raise IdempotencyKeyInUse(
                     gettext("A request with this %(header)s is still running: retry shortly.")
                     % {"header": HEADER},

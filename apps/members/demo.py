@@ -226,7 +226,7 @@ class _Drawer:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.history_seconds = YEARS_OF_HISTORY * 365 * 86400
-        # As services._enrollment_events writes them: the English text and the stored text.
+        # As services.enrollment._enrollment_events writes them: the English and the stored text.
         self.summaries = {
             (channel, location): summary_and_data(enrollment_summary(channel, location), {})
             for channel in Channel.values
@@ -347,7 +347,7 @@ class _Drawer:
             "enrolled_by_id": enrolled_by,
             "enrolled_at": enrolled_at,
             "last_activity_at": last_activity_at,
-            # Exactly as services._set_search_names does.
+            # Exactly as services.checks.set_search_names does.
             "search_name": search_text(first_name, last_name),
             "search_name_reversed": search_text(last_name, first_name),
         }

@@ -1,8 +1,9 @@
-"""The only place points rows are locked for update."""
+"""The only place points rows (and the program's settings row) are locked for update."""
 
+from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import PointsAccount
+from .models import PointsAccount, ProgramSettings
 
 
 def points_account_lock(member: Member) -> PointsAccount:
@@ -25,3 +26,12 @@ def points_accounts_lock(*members: Member) -> list[PointsAccount]:
     ordered = sorted(members, key=lambda member: member.pk)
     locked = {account.member_id: account for account in map(points_account_lock, ordered)}
     return [locked[member.pk] for member in members]
+
+
+def program_settings_lock(*, merchant: Merchant) -> ProgramSettings:
+    """Lock the merchant's one `ProgramSettings` row (the lock of its earn rules), created
+    with the defaults on first use, and return it."""
+    settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
+        merchant=merchant
+    )
+    return settings

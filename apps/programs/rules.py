@@ -14,6 +14,7 @@ from apps.core.models import Location, Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 
+from .lock_objects import program_settings_lock
 from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 
@@ -43,9 +44,7 @@ def program_settings_update(
         )
     if reminder_days is not None and not 1 <= reminder_days <= 365:
         raise DomainError(gettext("Remind 1 to 365 days before."), field="reminder_days")
-    settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
-        merchant=merchant
-    )
+    settings = program_settings_lock(merchant=merchant)
     settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
     if reminder_days is not None:
         settings.reminder_days = reminder_days

@@ -1,7 +1,7 @@
 """Analytics test data, made the way the shop makes it: through the services, on dates
-the tests choose (a purchase's `occurred_at`, a clock for what the services stamp now)."""
+the tests choose (a purchase's `at` for `tests.programs.factories.buy`, a clock for what
+the services stamp now)."""
 
-import itertools
 from datetime import UTC, datetime
 
 from django.db.models import Model
@@ -15,27 +15,11 @@ from apps.analytics.models import (
     MemberStats,
 )
 from apps.analytics.refresh import RefreshResult, analytics_refresh
-from apps.programs.services import purchase_record
-
-_tickets = itertools.count(1)
 
 
 def at(year: int, month: int, day: int, hour: int = 11) -> datetime:
     """A moment in UTC; 11:00 UTC is midday in Madrid, the test merchants' zone."""
     return datetime(year, month, day, hour, tzinfo=UTC)
-
-
-def buy(team, member, amount: int, when: datetime, location=None, **fields):
-    return purchase_record(
-        merchant=team.merchant,
-        member=member,
-        external_id=f"A-{next(_tickets)}",
-        amount=amount,
-        occurred_at=when,
-        location=location,
-        actor=team.staff,
-        **fields,
-    ).purchase
 
 
 def refresh(**options) -> RefreshResult:

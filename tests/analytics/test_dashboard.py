@@ -16,7 +16,7 @@ from apps.analytics.selectors import merchant_today
 from tests.analytics.factories import refresh
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll
-from tests.tiers.factories import buy
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +30,11 @@ def shop(team, other_team):
     """Ana buys twice, Bea once, in the last week; another business trades more."""
     ana = enroll(team, first_name="Ana", last_name="Gil")
     bea = enroll(team, first_name="=HYPERLINK(1)", last_name="Sol")
-    buy(team, ana, 1000, _days_ago(5))
-    buy(team, bea, 1500, _days_ago(4))
-    buy(team, ana, 2000, _days_ago(3))
+    buy(team, ana, 1000, at=_days_ago(5))
+    buy(team, bea, 1500, at=_days_ago(4))
+    buy(team, ana, 2000, at=_days_ago(3))
     stranger = enroll(other_team, first_name="Zoe", last_name="Other")
-    buy(other_team, stranger, 99_900, _days_ago(4))
+    buy(other_team, stranger, 99_900, at=_days_ago(4))
     refresh()
     return {"ana": ana, "bea": bea, "stranger": stranger}
 

@@ -17,9 +17,10 @@ from apps.analytics.periods import Period
 from apps.analytics.selectors import Status, members_enrolled, members_with_status
 from apps.analytics.services import marketing_spend_set
 from apps.programs.services import refund_record
-from tests.analytics.factories import at, buy, refresh
+from tests.analytics.factories import at, refresh
 from tests.coupons.factories import enable_cashback, give_coupon
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +56,10 @@ def _busy_other_merchant(other_team):
     )
     for n in range(3):
         member = enroll(other_team, enrolled_at=at(2026, 3, 1 + n))
-        purchase = buy(other_team, member, 60_000, at(2026, 3, 2), other_team.merchant_location)
-        buy(other_team, member, 5_000, at(2026, 3, 9))
+        purchase = buy(
+            other_team, member, 60_000, at=at(2026, 3, 2), location=other_team.merchant_location
+        ).purchase
+        buy(other_team, member, 5_000, at=at(2026, 3, 9))
         refund_record(purchase=purchase, external_id=f"O-{n}", amount=1000)
         give_coupon(other_team, member)
 
@@ -64,7 +67,7 @@ def _busy_other_merchant(other_team):
 def test_a_merchants_figures_ignore_another_merchant_entirely(team, other_team, clock):
     clock.set(at(2026, 3, 31, 12))
     member = enroll(team, enrolled_at=at(2026, 3, 1))
-    buy(team, member, 1000, at(2026, 3, 2), team.merchant_location)
+    buy(team, member, 1000, at=at(2026, 3, 2), location=team.merchant_location)
     refresh()
     alone = _all_kpis(team.merchant)
 
@@ -83,8 +86,8 @@ def test_the_lists_behind_the_numbers_hold_only_the_merchants_members(team, othe
     clock.set(at(2026, 3, 31, 12))
     mine = enroll(team, enrolled_at=at(2026, 3, 1))
     theirs = enroll(other_team, enrolled_at=at(2026, 3, 1))
-    buy(team, mine, 1000, at(2026, 3, 2))
-    buy(other_team, theirs, 1000, at(2026, 3, 2))
+    buy(team, mine, 1000, at=at(2026, 3, 2))
+    buy(other_team, theirs, 1000, at=at(2026, 3, 2))
     refresh()
     active = members_with_status(team.merchant, Status.ACTIVE, at_risk_days=90, lapsed_days=180)
     assert list(active) == [mine]
@@ -94,7 +97,7 @@ def test_the_lists_behind_the_numbers_hold_only_the_merchants_members(team, othe
 def test_every_rollup_row_belongs_to_its_members_merchant(team, other_team, clock):
     clock.set(at(2026, 3, 31, 12))
     _busy_other_merchant(other_team)
-    buy(team, enroll(team, enrolled_at=at(2026, 3, 1)), 1000, at(2026, 3, 2))
+    buy(team, enroll(team, enrolled_at=at(2026, 3, 1)), 1000, at=at(2026, 3, 2))
     refresh()
     for model in (MemberStats, MemberMonth):
         for row in model.objects.select_related("member"):

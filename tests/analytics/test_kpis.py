@@ -32,9 +32,10 @@ from apps.members.services import member_enroll
 from apps.programs.rewards import reward_create, reward_redeem
 from apps.programs.rules import program_settings_update
 from apps.programs.services import lots_expire, refund_record
-from tests.analytics.factories import at, buy, refresh
+from tests.analytics.factories import at, refresh
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -66,18 +67,18 @@ def _trade(team, shop: Shop) -> None:
     )
     m = shop.members
     m["D"] = enroll(team, enrolled_at=at(2025, 6, 1), location=main)
-    buy(team, m["D"], 800, at(2025, 6, 10), main)
+    buy(team, m["D"], 800, at=at(2025, 6, 10), location=main)
     m["C"] = enroll(team, enrolled_at=at(2025, 9, 1), location=harbour)
-    buy(team, m["C"], 2500, at(2025, 9, 1), harbour)
-    buy(team, m["C"], 1000, at(2025, 10, 15), harbour)
+    buy(team, m["C"], 2500, at=at(2025, 9, 1), location=harbour)
+    buy(team, m["C"], 1000, at=at(2025, 10, 15), location=harbour)
     m["A"] = enroll(team, enrolled_at=at(2025, 12, 10), location=main)
-    buy(team, m["A"], 1000, at(2025, 12, 10), main)
-    buy(team, m["A"], 2000, at(2026, 1, 15), main)
+    buy(team, m["A"], 1000, at=at(2025, 12, 10), location=main)
+    buy(team, m["A"], 2000, at=at(2026, 1, 15), location=main)
     m["B"] = enroll(team, enrolled_at=at(2025, 12, 20), location=main)
-    buy(team, m["B"], 4000, at(2025, 12, 20), main)
-    buy(team, m["A"], 1500, at(2026, 3, 5), main)
-    buy(team, m["A"], 500, at(2026, 3, 5, 15), main)
-    buy(team, m["A"], 3000, at(2026, 3, 20), harbour)
+    buy(team, m["B"], 4000, at=at(2025, 12, 20), location=main)
+    buy(team, m["A"], 1500, at=at(2026, 3, 5), location=main)
+    buy(team, m["A"], 500, at=at(2026, 3, 5, 15), location=main)
+    buy(team, m["A"], 3000, at=at(2026, 3, 20), location=harbour)
     m["E"] = member_enroll(
         merchant=merchant,
         actor=None,
@@ -88,7 +89,7 @@ def _trade(team, shop: Shop) -> None:
         enrolled_at=at(2026, 3, 10),
     ).member
     m["F"] = enroll(team, enrolled_at=at(2026, 3, 15), location=main)
-    f_purchase = buy(team, m["F"], 1200, at(2026, 3, 16), main)
+    f_purchase = buy(team, m["F"], 1200, at=at(2026, 3, 16), location=main).purchase
     reward_redeem(merchant=merchant, member=m["A"], reward=reward, now=at(2026, 3, 21))
     return f_purchase
 

@@ -11,9 +11,10 @@ from apps.analytics.periods import Period
 from apps.programs.coupons.models import Coupon, CouponSource
 from apps.programs.coupons.services import coupon_redeem
 from apps.programs.services import refund_record
-from tests.analytics.factories import at, buy, refresh
+from tests.analytics.factories import at, refresh
 from tests.coupons.factories import enable_cashback, give_coupon
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 from tests.referrals.conftest import code_of, referrals_on
 from tests.tiers.factories import set_up_tiers
 
@@ -32,14 +33,14 @@ def test_cashback_and_coupons_issued_redeemed_and_outstanding(team, other_team, 
     # 5 % back; 10.00 in the wallet becomes a coupon of 10.00.
     enable_cashback(team, rate_bp=500, threshold=1000)
     member = enroll(team, enrolled_at=at(2026, 3, 1))
-    first = buy(team, member, 10_000, at(2026, 3, 2))  # 5.00 back
-    buy(team, member, 20_000, at(2026, 3, 3))  # 10.00 more: a 10.00 coupon, 5.00 left
+    first = buy(team, member, 10_000, at=at(2026, 3, 2)).purchase  # 5.00 back
+    buy(team, member, 20_000, at=at(2026, 3, 3))  # 10.00 more: a 10.00 coupon, 5.00 left
     refund_record(purchase=first, external_id="R-1", amount=10_000)  # takes 5.00 back
     cashback_coupon = Coupon.objects.get(source=CouponSource.CASHBACK)
     coupon_redeem(merchant=team.merchant, code=cashback_coupon.code, amount=800, member=member)
     give_coupon(team, member, value=300)
     enable_cashback(other_team)  # the other merchant's sales never count here
-    buy(other_team, enroll(other_team), 50_000, at(2026, 3, 3))
+    buy(other_team, enroll(other_team), 50_000, at=at(2026, 3, 3))
     refresh()
 
     figures = kpis.kpi_cashback_and_coupons(merchant=team.merchant, period=MARCH)
@@ -68,8 +69,8 @@ def test_referral_funnel_from_codes_used_to_rewarded(
         enroll(team, extras={"referral_code": code}, enrolled_at=at(2026, 3, 20)) for _ in range(3)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        buy(team, converted, 1500, at(2026, 3, 25))
-        buy(team, small, 500, at(2026, 3, 25))  # below the minimum: still pending
+        buy(team, converted, 1500, at=at(2026, 3, 25))
+        buy(team, small, 500, at=at(2026, 3, 25))  # below the minimum: still pending
     refresh()
 
     funnel = kpis.kpi_referral_funnel(merchant=team.merchant, period=MARCH)
@@ -92,9 +93,9 @@ def test_members_per_tier_now_and_at_each_month_end(team, today):
     tiers = set_up_tiers(team)  # Bronze 100.00, Silver 500.00, Gold 1,000.00 spent
     bronze, silver = tiers["Bronze"].pk, tiers["Silver"].pk
     ana, bea = enroll(team, enrolled_at=at(2026, 1, 5)), enroll(team, enrolled_at=at(2026, 1, 5))
-    buy(team, ana, 12_000, at(2026, 2, 10))  # Bronze in February
-    buy(team, bea, 60_000, at(2026, 3, 12))  # straight to Silver in March
-    buy(team, ana, 40_000, at(2026, 3, 15))  # Ana reaches Silver too
+    buy(team, ana, 12_000, at=at(2026, 2, 10))  # Bronze in February
+    buy(team, bea, 60_000, at=at(2026, 3, 12))  # straight to Silver in March
+    buy(team, ana, 40_000, at=at(2026, 3, 15))  # Ana reaches Silver too
     refresh()
 
     per_tier = kpis.kpi_members_per_tier(

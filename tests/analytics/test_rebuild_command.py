@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from apps.analytics.models import DailyRollup, MemberStats
-from tests.analytics.factories import at, buy, refresh, rollup_snapshot
+from tests.analytics.factories import at, refresh, rollup_snapshot
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def _revenue(team) -> int:
 def _trade(team, amounts):
     members = [enroll(team) for _ in amounts]
     for member, amount in zip(members, amounts, strict=True):
-        buy(team, member, amount, at(2026, 3, 2))
+        buy(team, member, amount, at=at(2026, 3, 2))
     return members
 
 

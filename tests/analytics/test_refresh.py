@@ -32,10 +32,11 @@ from apps.programs.models import PointsAccount, Purchase, Redemption, Refund
 from apps.programs.rewards import redemption_void, reward_create, reward_redeem
 from apps.programs.rules import program_settings_update
 from apps.programs.services import lots_expire, points_adjust, refund_record
-from tests.analytics.factories import at, buy, refresh, rollup_snapshot
+from tests.analytics.factories import at, refresh, rollup_snapshot
 from tests.core.factories import LocationFactory
 from tests.coupons.factories import enable_cashback
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -97,9 +98,9 @@ class Trader:
                 self.team,
                 self.rng.choice(active),
                 self.rng.randint(100, 9000),
-                when,
-                self.rng.choice(self.locations),
-            )
+                at=when,
+                location=self.rng.choice(self.locations),
+            ).purchase
         )
 
     def refund(self):
@@ -332,9 +333,9 @@ def test_the_refreshed_rollups_equal_a_rebuild_from_scratch(team, other_team, cl
 def test_a_sale_dated_in_the_past_is_added_to_its_own_day(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 1, 2))
-    buy(team, member, 1000, at(2026, 3, 30))
+    buy(team, member, 1000, at=at(2026, 3, 30))
     refresh()
-    buy(team, member, 700, at(2026, 2, 14))  # reported late, after February was counted
+    buy(team, member, 700, at=at(2026, 2, 14))  # reported late, after February was counted
     refresh()
     days = dict(DailyRollup.objects.values_list("day", "revenue"))
     assert days == {date(2026, 2, 14): 700, date(2026, 3, 30): 1000}
@@ -345,7 +346,7 @@ def test_a_sale_dated_in_the_past_is_added_to_its_own_day(team, clock):
 def test_a_day_is_the_merchants_not_utc(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 1, 2))
-    buy(team, member, 1000, at(2026, 3, 30, 22))  # 00:00 on the 31st in Madrid (UTC+2)
+    buy(team, member, 1000, at=at(2026, 3, 30, 22))  # 00:00 on the 31st in Madrid (UTC+2)
     refresh()
     assert list(DailyRollup.objects.values_list("day", flat=True)) == [date(2026, 3, 31)]
 
@@ -354,7 +355,7 @@ def test_merges_and_erasures_are_noticed_without_a_new_row(team, clock):
     clock.set(NOW)
     survivor = enroll(team, enrolled_at=at(2026, 3, 1))
     duplicate = enroll(team, enrolled_at=at(2026, 2, 10))
-    buy(team, duplicate, 2000, at(2026, 3, 2))
+    buy(team, duplicate, 2000, at=at(2026, 3, 2))
     refresh()
     assert MemberStats.objects.get(member=duplicate).purchases == 1
 
@@ -389,7 +390,7 @@ def test_a_record_merged_before_any_run_saw_it_moves_its_survivors_enrollment(te
 def test_running_again_adds_nothing(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 3, 1))
-    buy(team, member, 1500, at(2026, 3, 2))
+    buy(team, member, 1500, at=at(2026, 3, 2))
     first = refresh()
     snapshot = rollup_snapshot()
     second = refresh()
@@ -401,7 +402,7 @@ def test_running_again_adds_nothing(team, clock):
 def test_the_periodic_task_reads_what_changed(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 3, 1))
-    buy(team, member, 1500, at(2026, 3, 2))
+    buy(team, member, 1500, at=at(2026, 3, 2))
     result = refresh_analytics.delay().get()
     assert result["rows"]["purchases"] == 1
     assert result["complete"] is True
@@ -413,7 +414,7 @@ def test_a_refresh_stopped_by_its_time_budget_goes_on_next_time(team, clock):
     clock.set(NOW)
     member = enroll(team, enrolled_at=at(2026, 3, 1))
     for day in range(1, 8):
-        buy(team, member, 100 * day, at(2026, 3, day))
+        buy(team, member, 100 * day, at=at(2026, 3, day))
     partial = analytics_refresh(budget=0, batch=2)
     assert partial is not None
     assert not partial.complete

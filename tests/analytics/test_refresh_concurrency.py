@@ -17,10 +17,11 @@ from apps.analytics.rebuild import analytics_rebuild
 from apps.analytics.refresh import analytics_refresh
 from apps.analytics.tasks import refresh_analytics
 from apps.programs.models import Purchase
-from tests.analytics.factories import at, buy, refresh, rollup_snapshot
-from tests.celery_worker import wait_for
+from tests.analytics.factories import at, refresh, rollup_snapshot
 from tests.concurrency import all_at_once
 from tests.members.factories import enroll
+from tests.programs.factories import buy
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,7 @@ class SlowTill(threading.Thread):
     def run(self):
         try:
             with transaction.atomic():
-                buy(self.team, self.member, self.amount, WHEN)
+                buy(self.team, self.member, self.amount, at=WHEN)
                 self.inserted.set()
                 self.release.wait(30)
         finally:
@@ -63,12 +64,12 @@ def test_a_purchase_committed_after_a_later_one_is_counted_when_it_commits(team)
     # given a purchase that took its id, then waits to commit (after a first sale made
     # the program's settings rows, which the slow one would otherwise hold locked)
     early, late = enroll(team), enroll(team)
-    buy(team, enroll(team), 100, WHEN)
+    buy(team, enroll(team), 100, at=WHEN)
     slow = SlowTill(team, early, 1000)
     slow.start()
     assert slow.inserted.wait(30)
     # when a later purchase commits first and the refresh reads past both ids
-    buy(team, late, 2000, WHEN)
+    buy(team, late, 2000, at=WHEN)
     refresh()
     # then the missing id waits in a gap
     assert _revenue() == 2100
@@ -95,7 +96,7 @@ class Rollback(Exception):
 
 @transaction.atomic
 def _buy_then_roll_back(team, member):
-    buy(team, member, 999, WHEN)
+    buy(team, member, 999, at=WHEN)
     raise Rollback
 
 
@@ -103,7 +104,7 @@ def test_the_id_of_a_rolled_back_purchase_is_forgotten_once_nothing_can_fill_it(
     member = enroll(team)
     with pytest.raises(Rollback):
         _buy_then_roll_back(team, member)
-    kept = buy(team, member, 500, WHEN)
+    kept = buy(team, member, 500, at=WHEN).purchase
     seen = time.time()
     refresh(now=seen)
     gap = _gaps("purchases")[-1]
@@ -115,7 +116,7 @@ def test_the_id_of_a_rolled_back_purchase_is_forgotten_once_nothing_can_fill_it(
         refresh(now=seen + ARM_SECONDS)  # armed, then settled once older transactions end
         return not _gaps("purchases")
 
-    wait_for(forgotten, "the gap to be settled")
+    wait_for(forgotten, message="the gap to be settled")
     assert _revenue() == 500
 
 
@@ -125,7 +126,7 @@ def test_refreshes_running_while_tills_sell_count_every_sale_once(team):
     def work(n):
         if n < len(members):
             for i in range(12):
-                buy(team, members[n], 100 + i, WHEN)
+                buy(team, members[n], 100 + i, at=WHEN)
             return None
         return [analytics_refresh(budget=None) for _ in range(8)]
 
@@ -140,7 +141,7 @@ def test_refreshes_running_while_tills_sell_count_every_sale_once(team):
 
 
 def test_a_refresh_finding_another_at_work_does_nothing(team):
-    buy(team, enroll(team), 700, WHEN)
+    buy(team, enroll(team), 700, at=WHEN)
     holding, done = threading.Event(), threading.Event()
 
     def hold_the_lock():

@@ -11,8 +11,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from apps.core.api_keys import api_key_create
 from apps.programs.rewards import reward_create
-from apps.programs.services import points_adjust, purchase_record
+from apps.programs.services import points_adjust
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 # Loaded in process at collection (the schema view needs no database).
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
@@ -34,7 +35,7 @@ def key(team):
     """A write key for a merchant with a member, a purchase and a reward to find."""
     member = enroll(team, first_name="Lucía", phone="611 222 333", email="lucia@example.com")
     points_adjust(member=member, points=500, reason="fuzz", actor=team.manager)
-    purchase_record(merchant=team.merchant, member=member, external_id="order-1", amount=2500)
+    buy(team, member, 2500, external_id="order-1")
     reward_create(
         merchant=team.merchant,
         actor=team.manager,

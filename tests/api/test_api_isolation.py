@@ -10,8 +10,9 @@ from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.services import coupon_issue
 from apps.programs.models import LedgerEntry, Purchase, Redemption, Refund
 from apps.programs.rewards import reward_create, reward_redeem
-from apps.programs.services import points_adjust, purchase_record
+from apps.programs.services import points_adjust
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def theirs(team):
     """One of each object of `team`, the merchant the other key must not reach."""
     member = enroll(team, first_name="Lucía", phone="611 222 333", email="lucia@example.com")
     points_adjust(member=member, points=500, reason="given", actor=team.manager)
-    purchase_record(merchant=team.merchant, member=member, external_id="order-1", amount=2500)
+    buy(team, member, 2500, external_id="order-1")
     reward = reward_create(
         merchant=team.merchant,
         actor=team.manager,

@@ -11,6 +11,7 @@ from apps.programs.referrals.models import Referral
 from apps.programs.referrals.services import referral_code_for
 from apps.programs.tiers.demo import configure_demo_tiers
 from tests.members.factories import enroll
+from tests.programs.factories import api_buy
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +29,11 @@ def lucia(team):
     return enroll(team, first_name="Lucía", phone="611 222 333")
 
 
-def buy(client, member, external_id, amount):
-    body = {"member": member.public_id, "external_id": external_id, "amount": amount}
-    return client.post("/api/v1/purchases/", body | {"currency": "EUR"}, format="json")
-
-
 def test_a_purchase_answers_cashback_coupons_and_the_tier_and_a_retry_the_same(
     program, storefront, lucia
 ):
-    first = buy(storefront, lucia, "order-1", 24_000)  # 240.00: Bronce, 12.00 cashback
-    retry = buy(storefront, lucia, "order-1", 24_000)
+    first = api_buy(storefront, lucia, 24_000)  # 240.00: Bronce, 12.00 cashback
+    retry = api_buy(storefront, lucia, 24_000)
 
     body = first.json()
     assert first.status_code == 201
@@ -51,7 +47,7 @@ def test_a_purchase_answers_cashback_coupons_and_the_tier_and_a_retry_the_same(
 
 
 def test_a_member_shows_tier_progress_wallet_coupons_and_referral_code(program, storefront, lucia):
-    buy(storefront, lucia, "order-1", 24_000)
+    api_buy(storefront, lucia, 24_000)
 
     member = storefront.get(f"/api/v1/members/{lucia.public_id}/").json()
 

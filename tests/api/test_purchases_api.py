@@ -4,8 +4,8 @@ import pytest
 
 from apps.core.models import Location
 from apps.programs.models import Purchase
-from apps.programs.services import purchase_record
 from tests.members.factories import enroll
+from tests.programs.factories import api_buy, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -15,21 +15,11 @@ def lucia(team):
     return enroll(team, first_name="Lucía", phone="611 222 333")
 
 
-def buy(client, member, external_id="order-1", amount=2500, **extra):
-    body = {
-        "member": member.public_id,
-        "external_id": external_id,
-        "amount": amount,
-        "currency": "EUR",
-    }
-    return client.post("/api/v1/purchases/", body | extra, format="json")
-
-
 def test_a_purchase_earns_and_a_retry_answers_the_same_without_earning_again(
     team, storefront, lucia
 ):
-    first = buy(storefront, lucia)
-    again = buy(storefront, lucia)
+    first = api_buy(storefront, lucia)
+    again = api_buy(storefront, lucia)
 
     assert first.status_code == 201
     body = first.json()
@@ -45,7 +35,7 @@ def test_items_and_location_are_recorded(team, storefront, lucia):
     Location.objects.create(merchant=team.merchant, name="Centro")
     items = [{"sku": "LATTE", "category": "drinks", "quantity": 2, "unit_amount": 350}]
 
-    response = buy(storefront, lucia, amount=700, items=items, location="Centro")
+    response = api_buy(storefront, lucia, amount=700, items=items, location="Centro")
 
     assert response.status_code == 201
     purchase = Purchase.objects.get()
@@ -66,7 +56,7 @@ def test_items_and_location_are_recorded(team, storefront, lucia):
     ],
 )
 def test_bad_purchases_are_400_on_the_field_and_earn_nothing(storefront, lucia, extra, field):
-    response = buy(storefront, lucia, **extra)
+    response = api_buy(storefront, lucia, **extra)
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
@@ -74,9 +64,9 @@ def test_bad_purchases_are_400_on_the_field_and_earn_nothing(storefront, lucia, 
 
 
 def test_the_same_id_with_another_amount_is_409(storefront, lucia):
-    buy(storefront, lucia, amount=2500)
+    api_buy(storefront, lucia, amount=2500)
 
-    response = buy(storefront, lucia, amount=3000)
+    response = api_buy(storefront, lucia, amount=3000)
 
     assert response.status_code == 409
     assert response.json()["code"] == "purchase_id_reused"
@@ -85,7 +75,7 @@ def test_the_same_id_with_another_amount_is_409(storefront, lucia):
 def test_another_merchants_member_cannot_earn_here(other_team, storefront):
     stranger = enroll(other_team, first_name="Stranger", phone="611 999 999")
 
-    response = buy(storefront, stranger)
+    response = api_buy(storefront, stranger)
 
     assert response.status_code == 400
     assert response.json()["errors"].keys() == {"member"}
@@ -93,7 +83,7 @@ def test_another_merchants_member_cannot_earn_here(other_team, storefront):
 
 
 def test_a_refund_takes_points_back_in_proportion_once(team, storefront, lucia):
-    buy(storefront, lucia, amount=4000)
+    api_buy(storefront, lucia, amount=4000)
     url = "/api/v1/purchases/order-1/refunds/"
 
     first = storefront.post(url, {"external_id": "ref-1", "amount": 1000}, format="json")
@@ -110,7 +100,7 @@ def test_a_refund_takes_points_back_in_proportion_once(team, storefront, lucia):
 
 def test_refunding_an_unknown_or_foreign_purchase_is_404(team, other_team, storefront):
     stranger = enroll(other_team, first_name="Stranger", phone="611 999 999")
-    purchase_record(merchant=other_team.merchant, member=stranger, external_id="x-1", amount=900)
+    buy(other_team, stranger, 900, external_id="x-1")
 
     for purchase_id in ("nope", "x-1"):
         response = storefront.post(
@@ -123,7 +113,7 @@ def test_refunding_an_unknown_or_foreign_purchase_is_404(team, other_team, store
 
 
 def test_an_external_id_with_a_slash_can_be_refunded(storefront, lucia):
-    buy(storefront, lucia, external_id="2026/11/0042", amount=1000)
+    api_buy(storefront, lucia, external_id="2026/11/0042", amount=1000)
 
     response = storefront.post(
         "/api/v1/purchases/2026/11/0042/refunds/",
@@ -142,7 +132,7 @@ def test_the_ledger_pages_newest_first_with_running_balances(
 
     monkeypatch.setattr(api, "LEDGER_PAGE", 2)
     for n in range(3):
-        buy(storefront, lucia, external_id=f"o-{n}", amount=1000 * (n + 1))
+        api_buy(storefront, lucia, external_id=f"o-{n}", amount=1000 * (n + 1))
     url = f"/api/v1/members/{lucia.public_id}/ledger/"
 
     first = storefront.get(url).json()

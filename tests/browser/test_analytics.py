@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from apps.analytics.cards import CARDS
 from tests.analytics.factories import refresh
 from tests.members.factories import enroll
-from tests.tiers.factories import buy
+from tests.programs.factories import buy
 
 from .conftest import VIEWPORTS, console_errors
 from .test_counter_points import assert_no_sideways_scroll
@@ -28,9 +28,9 @@ def _small_shop(team):
     """Three purchases on three days of the last week; one member never came back."""
     ana = enroll(team, first_name="Ana", last_name="Gil")
     bea = enroll(team, first_name="Bea", last_name="Sol")
-    buy(team, ana, 1000, _days_ago(5))
-    buy(team, bea, 1500, _days_ago(4))
-    buy(team, ana, 2000, _days_ago(3))
+    buy(team, ana, 1000, at=_days_ago(5))
+    buy(team, bea, 1500, at=_days_ago(4))
+    buy(team, ana, 2000, at=_days_ago(3))
     refresh()
     return ana, bea
 

@@ -25,7 +25,7 @@ PHONE_LABEL = re.compile(r"^Phone:?$")  # Django adds the colon
 @pytest.fixture
 def lucia(team, monkeypatch) -> Member:
     with monkeypatch.context() as patch:
-        patch.setattr("apps.members.services.new_card_code", lambda: CARD_CODE)
+        patch.setattr("apps.members.services.enrollment.new_card_code", lambda: CARD_CODE)
         member = enroll(team, first_name="Lucía", last_name="García", phone="600123456")
     assert member.card_code == CARD_CODE
     return member

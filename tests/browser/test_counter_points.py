@@ -10,6 +10,7 @@ from apps.programs.models import Purchase
 from apps.programs.rewards import reward_create
 from apps.programs.selectors import points_balance
 from tests.members.factories import enroll
+from tests.waiting import page_pause, wait_for
 
 from .conftest import PHONE, console_errors
 
@@ -37,15 +38,6 @@ def purchase_form(points):
     # `has` is matched inside each form, so it starts from the page, not from `points`.
     record = points.page.get_by_role("button", name="Record purchase")
     return points.locator("form").filter(has=record)
-
-
-def wait_until(page, condition, timeout_ms: int = 5_000) -> None:
-    """Let Playwright's events run until `condition()` holds."""
-    for _ in range(timeout_ms // 50):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError("timed out")
 
 
 def assert_no_sideways_scroll(page, viewport) -> None:
@@ -124,9 +116,13 @@ def test_a_double_tap_records_the_purchase_once(page, team, sign_in, member):
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     # The mouse, not `record.click()`: a locator's click waits for the first navigation.
     page.mouse.click(x, y)
-    wait_until(page, lambda: len(held) == 1)
+    wait_for(
+        lambda: len(held) == 1, timeout=5, pause=page_pause(page), message="the first tap's POST"
+    )
     page.mouse.click(x, y)
-    wait_until(page, lambda: len(held) == 2)
+    wait_for(
+        lambda: len(held) == 2, timeout=5, pause=page_pause(page), message="the second tap's POST"
+    )
     first, second = held
     assert first.request.post_data == second.request.post_data  # the same ticket number
     assert first.fetch(max_redirects=0).status == 302  # recorded, for the browser to forget

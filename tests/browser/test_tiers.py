@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from apps.programs.tiers.models import MemberTier
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 from .conftest import PHONE, console_errors
 from .test_counter_points import assert_no_sideways_scroll, purchase_form
@@ -23,7 +24,7 @@ def test_staff_see_tier_progress_at_the_counter_and_on_the_member_page(
 ):
     set_up_tiers(team)  # Bronze €100, Silver €500, Gold €1000 spent in 12 months
     member = enroll(team, first_name="Marta", last_name="Ruiz")
-    buy(team, member, 96_500, datetime.now(UTC) - timedelta(days=3))
+    buy(team, member, 96_500, at=datetime.now(UTC) - timedelta(days=3))
     errors = console_errors(page)
     sign_in(page, team.staff)
 

@@ -12,7 +12,6 @@ sharing the Redis database neither steal our tasks nor hand us theirs.
 import re
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -27,6 +26,7 @@ from apps.core.models import Invitation, Role, hash_token
 from apps.core.services import invitation_create, invitation_resend
 from apps.core.tasks import send_invitation_email
 from tests.celery_worker import celery_worker_on_redis
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.redis,
@@ -137,18 +137,6 @@ class TaskRuns:
             self._runs.clear()
 
 
-def wait_for(condition, *, what: str, timeout: float = TIMEOUT):
-    """Poll `condition` until it returns something truthy, failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
-        time.sleep(0.05)
-
-
 # Fixtures -----------------------------------------------------------------------------
 
 
@@ -167,13 +155,15 @@ class Delivery:
             matches = [r for r in self.runs.runs if r.args == (invitation_id, token)]
             return matches[-1] if matches else None
 
-        return wait_for(finished, what=f"the task for invitation {invitation_id}")
+        return wait_for(
+            finished, timeout=TIMEOUT, message=f"the task for invitation {invitation_id}"
+        )
 
     def run_by_id(self, task_id: str) -> TaskRun:
         def finished():
             return next((r for r in self.runs.runs if r.task_id == task_id), None)
 
-        return wait_for(finished, what=f"task {task_id}")
+        return wait_for(finished, timeout=TIMEOUT, message=f"task {task_id}")
 
     def assert_ran_on_worker(self, run: TaskRun) -> None:
         """Consumed from our Redis queue and run by the worker thread, not inline."""
@@ -320,7 +310,8 @@ def test_inviting_from_the_team_page_emails_a_working_link(delivery, team, clien
     invitation = Invitation.objects.get(merchant=team.merchant, email="page@example.com")
     run = wait_for(
         lambda: next((r for r in delivery.runs.runs if r.args[0] == invitation.pk), None),
-        what="the task for the invitation made on the team page",
+        timeout=TIMEOUT,
+        message="the task for the invitation made on the team page",
     )
     assert (run.state, run.retval) == ("SUCCESS", True)
     delivery.assert_ran_on_worker(run)

@@ -30,7 +30,8 @@ from apps.programs.rules import (
 from apps.programs.tiers.services import tier_set_active, tier_update
 from tests.coupons.factories import enable_cashback
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 

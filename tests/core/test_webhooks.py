@@ -28,9 +28,10 @@ from apps.core.webhooks import (
     signature_verify,
     webhook_emit,
 )
-from apps.programs.services import purchase_record
 from tests.celery_worker import celery_worker_on_redis
 from tests.members.factories import enroll
+from tests.programs.factories import buy
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +176,7 @@ def test_only_chosen_events_of_active_endpoints_are_sent(
 
     with django_capture_on_commit_callbacks(execute=True):
         member = enroll(team, first_name="Ana", phone="611 000 001")
-        purchase_record(merchant=team.merchant, member=member, external_id="T-1", amount=1250)
+        buy(team, member, 1250, external_id="T-1")
 
     events = receiver.events()
     assert [event["type"] for event in events] == ["purchase.recorded"]
@@ -317,19 +318,18 @@ def test_a_worker_on_redis_retries_after_a_500_on_its_own(team, receiver, settin
 
     with celery_worker_on_redis("webhooks"):
         enroll(team, first_name="Ana", phone="611 000 001")
-        deadline = time.monotonic() + 20
-        while not WebhookDelivery.objects.filter(endpoint=endpoint, status="delivered").exists():
-            assert time.monotonic() < deadline, "the worker did not deliver"
-            time.sleep(0.05)
+        wait_for(
+            WebhookDelivery.objects.filter(endpoint=endpoint, status="delivered").exists,
+            timeout=20,
+            message="the worker to deliver",
+        )
 
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert delivery.attempts == 2
     assert len(receiver.requests) == 2
 
 
-def test_tier_changes_and_issued_coupons_are_sent(
-    team, receiver, django_capture_on_commit_callbacks
-):
+def test_tier_changes_and_issued_coupons_are_sent(team, receiver):
     from apps.programs.coupons.demo import configure_demo_cashback
     from apps.programs.tiers.demo import configure_demo_tiers
 
@@ -338,8 +338,7 @@ def test_tier_changes_and_issued_coupons_are_sent(
     subscribe(team, receiver.url, events=["tier.changed", "coupon.issued"])
     member = enroll(team, first_name="Ana", phone="611 000 001")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        purchase_record(merchant=team.merchant, member=member, external_id="T-1", amount=24_000)
+    buy(team, member, 24_000, external_id="T-1", run_on_commit=True)
 
     events = {event["type"]: event["data"] for event in receiver.events()}
     assert events["tier.changed"]["to_tier"] == "Bronce"

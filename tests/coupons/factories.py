@@ -2,7 +2,6 @@
 
 from apps.programs.coupons.cashback import cashback_settings_update, category_rate_set
 from apps.programs.coupons.services import coupon_issue
-from apps.programs.services import purchase_record
 
 
 def enable_cashback(team, *, rate_bp=500, threshold=1000, days=90, min_spend=0, **categories):
@@ -20,18 +19,6 @@ def enable_cashback(team, *, rate_bp=500, threshold=1000, days=90, min_spend=0, 
             merchant=team.merchant, actor=team.manager, category=category, rate_bp=rate
         )
     return settings
-
-
-def buy(team, member, amount, external_id=None, items=None, **fields):
-    buy.count = getattr(buy, "count", 0) + 1
-    return purchase_record(
-        merchant=team.merchant,
-        member=member,
-        external_id=external_id or f"T-{buy.count}",
-        amount=amount,
-        items=items,
-        **fields,
-    )
 
 
 def give_coupon(team, member=None, *, value=500, **fields):

@@ -1,6 +1,7 @@
 """Cashback: accrual (categories, discounts, rounding), coupons from a full wallet,
 refunds in proportion, shortfalls, merges and the reconciliation check."""
 
+import itertools
 from io import StringIO
 
 import pytest
@@ -23,8 +24,9 @@ from apps.programs.coupons.models import (
 from apps.programs.earning import Line
 from apps.programs.services import refund_record
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
-from .factories import buy, enable_cashback
+from .factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 
@@ -222,6 +224,9 @@ operations = st.lists(
 )
 
 
+_refunds = itertools.count(1)  # unique across examples, which share the test's database
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -243,8 +248,7 @@ def test_wallets_and_coupons_reconcile_with_purchases_and_refunds(
             left = purchase.amount - purchase.refunded_amount
             if left:
                 amount = max(1, left * operation[2] // 100)
-                buy.count += 1
-                refund_record(purchase=purchase, external_id=f"R-{buy.count}", amount=amount)
+                refund_record(purchase=purchase, external_id=f"R-{next(_refunds)}", amount=amount)
 
     records = PurchaseCashback.objects.filter(purchase__member=member)
     accrued = sum(record.earned for record in records)

@@ -24,8 +24,9 @@ from apps.programs.rewards import redemption_void, reward_create, reward_redeem
 from apps.programs.selectors import points_balance
 from apps.programs.services import points_adjust, refund_record
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
-from .factories import buy, enable_cashback, give_coupon
+from .factories import enable_cashback, give_coupon
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.selectors import display_code
 from apps.programs.coupons.services import coupon_issue_by_hand, coupon_void
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
-from .factories import buy, enable_cashback
+from .factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 

@@ -17,6 +17,8 @@ from django.urls import reverse
 from apps.core.errors import Conflict
 from apps.core.models import AuditLog
 from apps.members import csv_import
+from apps.members.csv_import import running
+from apps.members.csv_import.cells import parse_consent, parse_date
 from apps.members.models import (
     Channel,
     EventKind,
@@ -26,8 +28,9 @@ from apps.members.models import (
     MemberImport,
 )
 from apps.members.tasks import member_import_analyze, member_import_run
-from tests.celery_worker import wait_for, worker_recording_runs
+from tests.celery_worker import worker_recording_runs
 from tests.members.factories import enroll
+from tests.waiting import wait_for
 
 HEADER = (
     "Nombre;Apellidos;Teléfono;Correo;Fecha de nacimiento;Acepta publicidad;Etiquetas;"
@@ -240,7 +243,7 @@ def test_files_that_cannot_be_imported_say_why(team, manager, content, message):
 
 @pytest.mark.django_db
 def test_a_file_over_the_size_limit_is_refused(team, manager, monkeypatch):
-    monkeypatch.setattr(csv_import, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(running, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
     content = csv_bytes("First name,Phone", ["Ana,611 200 001"] * 200_000)
 
     response = upload(manager, content)
@@ -307,8 +310,8 @@ def test_the_problem_rows_download_lists_every_row_left_out(
 def test_a_large_file_is_reported_in_full_and_shows_the_first_problems(
     team, manager, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(csv_import, "ANALYSIS_CHUNK", 700)
-    monkeypatch.setattr(csv_import, "DETAIL_LIMIT", 10)
+    monkeypatch.setattr(running, "ANALYSIS_CHUNK", 700)
+    monkeypatch.setattr(running, "DETAIL_LIMIT", 10)
     rows = [f"Member {n},{'bad' if n % 100 == 0 else f'+34 611 {n:06d}'}" for n in range(1, 3001)]
     member_import = checked_import(
         team, manager, django_capture_on_commit_callbacks, csv_bytes("First name,Phone", rows)
@@ -459,12 +462,12 @@ def test_running_the_same_import_twice_creates_no_duplicates(
 def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates(
     team, manager, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(csv_import, "IMPORT_BATCH", 2)
+    monkeypatch.setattr(running, "IMPORT_BATCH", 2)
     rows = [f"Person {n},+34 611 300 {n:03d}" for n in range(1, 8)]
     member_import = checked_import(
         team, manager, django_capture_on_commit_callbacks, csv_bytes("Name,Phone", rows)
     )
-    real_enroll = csv_import.members_enroll_many
+    real_enroll = running.members_enroll_many
 
     def enroll_or_die(*, merchant, rows):
         outcomes = real_enroll(merchant=merchant, rows=rows)
@@ -473,7 +476,7 @@ def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates
             raise RuntimeError("the worker's database connection dropped")
         return outcomes
 
-    monkeypatch.setattr(csv_import, "members_enroll_many", enroll_or_die)
+    monkeypatch.setattr(running, "members_enroll_many", enroll_or_die)
     with (
         pytest.raises(RuntimeError),
         django_capture_on_commit_callbacks(execute=True),
@@ -489,7 +492,7 @@ def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates
     page = manager.get(reverse("members:import_detail", args=[member_import.pk]))
     assert "Resume the import" in page.text
 
-    monkeypatch.setattr(csv_import, "members_enroll_many", real_enroll)
+    monkeypatch.setattr(running, "members_enroll_many", real_enroll)
     with django_capture_on_commit_callbacks(execute=True):
         manager.post(reverse("members:import_confirm", args=[member_import.pk]))
 
@@ -506,8 +509,8 @@ def test_a_crash_keeps_earlier_batches_and_a_resume_completes_without_duplicates
 def test_a_long_import_hands_over_to_a_new_task_between_batches(
     team, manager, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(csv_import, "IMPORT_BATCH", 2)
-    monkeypatch.setattr(csv_import, "TASK_SECONDS", 0)  # every batch is "too long"
+    monkeypatch.setattr(running, "IMPORT_BATCH", 2)
+    monkeypatch.setattr(running, "TASK_SECONDS", 0)  # every batch is "too long"
     rows = [f"Person {n},+34 611 300 {n:03d}" for n in range(1, 8)]
     member_import = checked_import(
         team, manager, django_capture_on_commit_callbacks, csv_bytes("Name,Phone", rows)
@@ -605,7 +608,7 @@ def test_an_import_started_by_another_request_cannot_change_or_start_twice(
     ],
 )
 def test_dates_are_read_in_the_chosen_order(raw, order, expected):
-    assert csv_import._parse_date(raw, order)[0] == expected
+    assert parse_date(raw, order)[0] == expected
 
 
 @pytest.mark.parametrize(
@@ -615,12 +618,12 @@ def test_dates_are_read_in_the_chosen_order(raw, order, expected):
     + [("no", False), ("No", False), ("false", False), ("0", False), ("", False)],
 )
 def test_consent_is_yes_or_no(raw, expected):
-    assert csv_import._parse_consent(raw) is expected
+    assert parse_consent(raw) is expected
 
 
 def test_unknown_consent_is_an_error():
     with pytest.raises(ValueError, match="maybe"):
-        csv_import._parse_consent("maybe")
+        parse_consent("maybe")
 
 
 # On a real worker ---------------------------------------------------------------------
@@ -638,7 +641,7 @@ def redis_worker(transactional_db):
 @pytest.mark.django_db(transaction=True)
 def test_the_import_runs_on_a_worker_through_redis(redis_worker, team, monkeypatch):
     queue, runs = redis_worker
-    monkeypatch.setattr(csv_import, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(running, "IMPORT_BATCH", 3)
     rows = [f"Person {n},+34 611 400 {n:03d}" for n in range(1, 11)] + ["Nobody,12"]
     member_import = csv_import.import_create(
         merchant=team.merchant,
@@ -654,14 +657,14 @@ def test_the_import_runs_on_a_worker_through_redis(redis_worker, team, monkeypat
     )
     wait_for(
         lambda: MemberImport.objects.get(pk=member_import.pk).status == ImportStatus.READY,
-        "the dry run",
+        message="the dry run",
     )
     csv_import.import_confirm(
         member_import=MemberImport.objects.get(pk=member_import.pk), actor=team.manager
     )
     done = wait_for(
         lambda: MemberImport.objects.filter(pk=member_import.pk, status=ImportStatus.DONE).first(),
-        "the import",
+        message="the import",
     )
 
     assert (done.created_count, done.error_count, done.rows_done) == (10, 1, 11)
@@ -673,6 +676,6 @@ def test_the_import_runs_on_a_worker_through_redis(redis_worker, team, monkeypat
         assert (args, retval, eager, routing_key) == ((member_import.pk, "en"), True, False, queue)
 
     member_import_run.delay(member_import.pk)  # delivered again: nothing more happens
-    wait_for(lambda: len(runs) == 3, "the repeated task")
+    wait_for(lambda: len(runs) == 3, message="the repeated task")
     assert runs[-1][2] is False
     assert Member.objects.for_merchant(team.merchant).count() == 10

@@ -4,10 +4,9 @@ import itertools
 
 import pytest
 
-from apps.members import services
 from apps.members.identifiers import new_card_code
 from apps.members.models import Channel, EventKind, Member
-from apps.members.services import DuplicateMember, members_enroll_many
+from apps.members.services import DuplicateMember, enrollment, members_enroll_many
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +65,7 @@ def test_bad_rows_and_duplicates_get_their_reason_and_the_rest_go_in(team):
 def test_a_conflict_the_check_could_not_see_falls_back_to_one_by_one(team, monkeypatch):
     taken = enroll(team).card_code
     codes = itertools.chain([taken], iter(new_card_code, None))
-    monkeypatch.setattr(services, "new_card_code", lambda: next(codes))
+    monkeypatch.setattr(enrollment, "new_card_code", lambda: next(codes))
 
     outcomes = members_enroll_many(
         merchant=team.merchant,

@@ -77,7 +77,7 @@ def test_erased_members_cannot_be_found(team, lucia):
 
 
 def test_an_all_digit_card_code_is_found_though_it_looks_like_a_phone(team, monkeypatch):
-    monkeypatch.setattr("apps.members.services.new_card_code", lambda: "12345678")
+    monkeypatch.setattr("apps.members.services.enrollment.new_card_code", lambda: "12345678")
     member = enroll(team, first_name="Digits")
     assert _find(team, "1234-5678") == [member]
     assert _find(team, "12345678") == [member]

@@ -5,6 +5,7 @@ from apps.core.middleware import LOCATION_SESSION_KEY
 from apps.programs.models import LedgerEntry, Purchase
 from apps.programs.selectors import points_balance
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -111,11 +112,9 @@ def test_the_counter_results_show_each_balance_in_one_query(team, client_as):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from apps.programs.services import purchase_record
-
     members = [enroll(team, first_name=f"Lucía {n}") for n in range(5)]
     enroll(team, first_name="Zacarías")
-    purchase_record(merchant=team.merchant, member=members[0], external_id="A", amount=2000)
+    buy(team, members[0], 2000, external_id="A")
     client = client_as(team.staff)
     headers = {"HX-Request": "true", "HX-Target": "results"}
 

@@ -16,23 +16,17 @@ from apps.programs.selectors import ledger_mismatches, lots_open, points_balance
 from apps.programs.services import (
     lots_expire,
     points_adjust,
-    purchase_record,
     refund_record,
 )
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
 
-def _buy(team, member, external_id="T-1", amount=1250, **fields):
-    return purchase_record(
-        merchant=team.merchant, member=member, external_id=external_id, amount=amount, **fields
-    )
-
-
 def test_a_purchase_earns_ten_points_per_euro_rounded_down(team):
     member = enroll(team)
-    result = _buy(team, member, amount=1299)  # €12.99
+    result = buy(team, member, 1299)  # €12.99
     assert result.points_earned == 129
     assert result.points_balance == 129
     [entry] = LedgerEntry.objects.filter(member=member)
@@ -44,19 +38,19 @@ def test_currencies_without_cents_earn_per_whole_unit(team):
     team.merchant.currency = "JPY"
     team.merchant.save()
     ProgramSettings.objects.create(merchant=team.merchant, points_per_unit=1)
-    assert _buy(team, enroll(team), amount=1500).points_earned == 1500
+    assert buy(team, enroll(team), 1500).points_earned == 1500
 
 
 def test_a_retried_purchase_earns_once_and_answers_the_same(team):
     member = enroll(team)
-    first = _buy(team, member)
-    again = _buy(team, member)
+    first = buy(team, member, external_id="T-1")
+    again = buy(team, member, external_id="T-1")
     assert again.created is False
     assert again.purchase == first.purchase
     assert again.points_balance == first.points_balance == 125
     assert LedgerEntry.objects.filter(member=member).count() == 1
     with pytest.raises(Conflict, match="another member or amount"):
-        _buy(team, member, amount=999)
+        buy(team, member, 999, external_id="T-1")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +60,7 @@ def test_a_retried_purchase_earns_once_and_answers_the_same(team):
 def test_bad_purchases_are_refused_and_change_nothing(team, fields, field):
     member = enroll(team)
     with pytest.raises(DomainError) as refused:
-        _buy(team, member, **fields)
+        buy(team, member, **fields)
     assert refused.value.field == field
     assert points_balance(member=member) == 0
     assert not LedgerEntry.objects.exists()
@@ -74,7 +68,7 @@ def test_bad_purchases_are_refused_and_change_nothing(team, fields, field):
 
 def test_partial_refunds_take_back_exactly_what_the_refunded_share_earned(team):
     member = enroll(team)
-    purchase = _buy(team, member, amount=1000).purchase  # 100 points
+    purchase = buy(team, member, 1000).purchase  # 100 points
     taken = [
         refund_record(purchase=purchase, external_id=f"R-{n}", amount=333).points_reversed
         for n in range(3)
@@ -88,14 +82,14 @@ def test_partial_refunds_take_back_exactly_what_the_refunded_share_earned(team):
 
 def test_a_refund_of_spent_points_records_a_shortfall_settled_by_future_earnings(team):
     member = enroll(team)
-    purchase = _buy(team, member, amount=1000).purchase  # 100 points
+    purchase = buy(team, member, 1000).purchase  # 100 points
     points_adjust(member=member, points=-80, reason="gift card", actor=team.manager)
 
     refund = refund_record(purchase=purchase, external_id="R-1", amount=1000)
 
     assert (refund.points_reversed, refund.shortfall, refund.points_balance) == (100, 80, 0)
     assert PointsAccount.objects.get(member=member).shortfall == 80
-    later = _buy(team, member, external_id="T-2", amount=1000)  # earns 100: 80 settle
+    later = buy(team, member, 1000, external_id="T-2")  # earns 100: 80 settle
     assert later.points_balance == 20
     assert PointsAccount.objects.get(member=member).shortfall == 0
     assert not ledger_mismatches(merchant=team.merchant)
@@ -103,7 +97,7 @@ def test_a_refund_of_spent_points_records_a_shortfall_settled_by_future_earnings
 
 def test_a_retried_refund_takes_back_once(team):
     member = enroll(team)
-    purchase = _buy(team, member, amount=1000).purchase
+    purchase = buy(team, member, 1000).purchase
     first = refund_record(purchase=purchase, external_id="R-1", amount=500)
     again = refund_record(purchase=purchase, external_id="R-1", amount=500)
     assert again.created is False
@@ -115,8 +109,8 @@ def test_points_expire_by_lot_oldest_first_and_twice_is_harmless(team):
     ProgramSettings.objects.create(merchant=team.merchant, expiry_months=12)
     member = enroll(team)
     now = timezone.now()
-    _buy(team, member, external_id="old", amount=1000, occurred_at=now - timedelta(days=400))
-    _buy(team, member, external_id="new", amount=500, occurred_at=now - timedelta(days=10))
+    buy(team, member, 1000, external_id="old", at=now - timedelta(days=400))
+    buy(team, member, 500, external_id="new", at=now - timedelta(days=10))
     points_adjust(member=member, points=-30, reason="sample", actor=team.manager)  # from "old"
 
     assert lots_expire(now=now) == 70
@@ -139,7 +133,7 @@ def test_adjustments_need_a_reason_cannot_go_negative_and_are_audited(team):
 
 def test_ledger_entries_cannot_be_edited_in_code(team):
     member = enroll(team)
-    _buy(team, member)
+    buy(team, member)
     entry = LedgerEntry.objects.get()
     entry.points = 1_000_000
     with pytest.raises(RuntimeError, match="append-only"):
@@ -151,7 +145,7 @@ def test_the_database_refuses_to_edit_or_delete_a_ledger_entry(team):
     from django.db import DatabaseError, transaction
 
     member = enroll(team)
-    _buy(team, member)
+    buy(team, member)
     for statement in (
         "UPDATE programs_ledgerentry SET points = 1",
         "DELETE FROM programs_ledgerentry",
@@ -167,7 +161,7 @@ def test_the_database_refuses_to_edit_or_delete_a_ledger_entry(team):
 
 def test_check_ledger_passes_then_catches_a_tampered_balance(team):
     member = enroll(team)
-    _buy(team, member)
+    buy(team, member)
     out = StringIO()
     call_command("check_ledger", stdout=out)
     assert "Every balance equals" in out.getvalue()
@@ -178,8 +172,8 @@ def test_check_ledger_passes_then_catches_a_tampered_balance(team):
 
 def test_merging_two_records_moves_the_points_with_new_entries(team):
     survivor, duplicate = enroll(team), enroll(team)
-    _buy(team, survivor, external_id="A", amount=1000)
-    _buy(team, duplicate, external_id="B", amount=500)
+    buy(team, survivor, 1000, external_id="A")
+    buy(team, duplicate, 500, external_id="B")
 
     member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
 
@@ -212,12 +206,12 @@ def test_any_sequence_keeps_balance_equal_to_ledger_and_lots_and_never_negative(
     for step, (operation, value) in enumerate(operations):
         try:
             if operation == "buy":
-                result = _buy(
+                result = buy(
                     team,
                     member,
+                    value,
                     external_id=f"{member.pk}-{step}",
-                    amount=value,
-                    occurred_at=now - timedelta(days=value % 700),
+                    at=now - timedelta(days=value % 700),
                 )
                 purchases.append(result.purchase)
             elif operation == "refund" and purchases:

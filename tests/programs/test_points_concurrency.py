@@ -4,10 +4,10 @@ import pytest
 
 from apps.programs.models import LedgerEntry, Purchase
 from apps.programs.selectors import ledger_mismatches, points_balance
-from apps.programs.services import purchase_record
 from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -20,9 +20,7 @@ def test_twenty_retries_of_one_purchase_earn_once():
 
     results = all_at_once(
         THREADS,
-        lambda n: purchase_record(
-            merchant=team.merchant, member=member, external_id="T-1", amount=1000
-        ),
+        lambda n: buy(team, member, 1000, external_id="T-1"),
     )
 
     assert sum(result.created for result in results) == 1
@@ -37,9 +35,7 @@ def test_twenty_tills_earning_for_one_member_at_once_add_up():
 
     all_at_once(
         THREADS,
-        lambda n: purchase_record(
-            merchant=team.merchant, member=member, external_id=f"T-{n}", amount=1000
-        ),
+        lambda n: buy(team, member, 1000, external_id=f"T-{n}"),
     )
 
     assert points_balance(member=member) == THREADS * 100

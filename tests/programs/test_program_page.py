@@ -73,26 +73,14 @@ def test_the_expiring_soon_list_names_who_a_reminder_should_reach(team, client_a
 
     from django.utils import timezone
 
-    from apps.programs.services import purchase_record
     from tests.members.factories import enroll
+    from tests.programs.factories import buy
 
     ProgramSettings.objects.create(merchant=team.merchant, expiry_months=12)
     soon, later = enroll(team, first_name="Soon"), enroll(team, first_name="Later")
     now = timezone.now()
-    purchase_record(
-        merchant=team.merchant,
-        member=soon,
-        external_id="A",
-        amount=1000,
-        occurred_at=now - timedelta(days=350),
-    )
-    purchase_record(
-        merchant=team.merchant,
-        member=later,
-        external_id="B",
-        amount=1000,
-        occurred_at=now - timedelta(days=100),
-    )
+    buy(team, soon, 1000, external_id="A", at=now - timedelta(days=350))
+    buy(team, later, 1000, external_id="B", at=now - timedelta(days=100))
     response = client_as(team.manager).get(reverse("programs:expiring"), {"days": 30})
     assert [(row.member.first_name, row.points) for row in response.context["due"]] == [
         ("Soon", 100)

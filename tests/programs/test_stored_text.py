@@ -10,21 +10,16 @@ from django.utils.html import escape
 from apps.members.models import MemberEvent
 from apps.members.services import member_merge
 from apps.programs.models import EntryKind, LedgerEntry, ProgramSettings
-from apps.programs.services import lots_expire, points_adjust, purchase_record, refund_record
+from apps.programs.services import lots_expire, points_adjust, refund_record
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = pytest.mark.django_db
 
 
-def _buy(team, member, external_id, amount):
-    return purchase_record(
-        merchant=team.merchant, member=member, external_id=external_id, amount=amount
-    )
-
-
 def test_ledger_reasons_and_timeline_read_in_the_readers_language(team, client_as, marked_spanish):
     member = enroll(team)
-    purchase = _buy(team, member, "T-1", 1000).purchase  # 100 points
+    purchase = buy(team, member, 1000, external_id="T-1").purchase  # 100 points
     points_adjust(member=member, points=-100, reason="used at the till", actor=team.manager)
     refund_record(purchase=purchase, external_id="R-1", amount=1000)  # 100 owed
     points_adjust(member=member, points=150, reason="welcome back", actor=team.manager)
@@ -57,7 +52,7 @@ def test_ledger_reasons_and_timeline_read_in_the_readers_language(team, client_a
 def test_expiry_and_merge_reasons_are_stored_texts(team, marked_spanish):
     ProgramSettings.objects.update_or_create(merchant=team.merchant, defaults={"expiry_months": 12})
     survivor, duplicate = enroll(team), enroll(team)
-    _buy(team, duplicate, "T-1", 1000)
+    buy(team, duplicate, 1000, external_id="T-1")
     member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
     moved = LedgerEntry.objects.get(member=survivor, kind=EntryKind.MERGE)
     english = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"

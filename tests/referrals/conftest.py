@@ -1,10 +1,10 @@
-"""Referral terms and purchases made the way the app makes them: through the services."""
+"""Referral terms and refunds made the way the app makes them: through the services."""
 
 import pytest
 
 from apps.programs.referrals.models import ReferralSettings
 from apps.programs.referrals.services import referral_code_for, referral_settings_update
-from apps.programs.services import purchase_record, refund_record
+from apps.programs.services import refund_record
 
 
 def referrals_on(team, **terms) -> ReferralSettings:
@@ -25,20 +25,6 @@ def referrals_on(team, **terms) -> ReferralSettings:
 
 def code_of(member) -> str:
     return referral_code_for(member).code
-
-
-@pytest.fixture
-def buy(django_capture_on_commit_callbacks):
-    """`buy(team, member, amount, ticket)`: a purchase, with what runs on commit (the
-    referrer's reward task, eager in tests) run as it would after the commit."""
-
-    def record(team, member, amount, ticket, **fields):
-        with django_capture_on_commit_callbacks(execute=True):
-            return purchase_record(
-                merchant=team.merchant, member=member, external_id=ticket, amount=amount, **fields
-            )
-
-    return record
 
 
 @pytest.fixture

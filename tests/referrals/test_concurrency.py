@@ -7,12 +7,12 @@ from apps.programs.models import LedgerEntry
 from apps.programs.referrals.models import Referral, ReferralCode
 from apps.programs.referrals.services import referral_code_for, referrer_settle
 from apps.programs.selectors import ledger_mismatches
-from apps.programs.services import purchase_record
 from tests.accounts.factories import PASSWORD
 from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 from .conftest import code_of, referrals_on
 
@@ -62,9 +62,7 @@ def test_friends_converting_at_once_never_pass_the_referrers_monthly_cap():
     ]
     all_at_once(
         len(friends),
-        lambda n: purchase_record(
-            merchant=team.merchant, member=friends[n], external_id=f"T-{n}", amount=1000
-        ),
+        lambda n: buy(team, friends[n], 1000, external_id=f"T-{n}"),
     )  # each referrer side is settled by its task on commit (eager here)
     referrals = Referral.objects.all()
 

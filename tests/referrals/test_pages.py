@@ -12,6 +12,7 @@ from apps.members.models import Member
 from apps.programs.referrals import views
 from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 from .conftest import code_of, referrals_on
 
@@ -236,16 +237,14 @@ def test_terms_without_an_amount_for_the_reward_are_refused(team, client_as):
     assert not ReferralSettings.objects.filter(merchant=team.merchant, is_enabled=True).exists()
 
 
-def test_the_results_count_codes_used_conversions_rewards_and_top_referrers(
-    team, ana, client_as, buy
-):
+def test_the_results_count_codes_used_conversions_rewards_and_top_referrers(team, ana, client_as):
     carl = enroll(team, first_name="Carl")
     friends_of_ana = [
         enroll(team, first_name=f"F{n}", extras={"referral_code": code_of(ana)}) for n in range(2)
     ]
     friend_of_carl = enroll(team, first_name="G", extras={"referral_code": code_of(carl)})
     for n, friend in enumerate([*friends_of_ana, friend_of_carl]):
-        buy(team, friend, 1000, f"T-{n}")
+        buy(team, friend, 1000, external_id=f"T-{n}", run_on_commit=True)
     enroll(team, first_name="H", extras={"referral_code": code_of(carl)})  # not yet converted
 
     page = client_as(team.manager).get(reverse("referrals:overview"))

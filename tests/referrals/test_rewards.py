@@ -13,6 +13,7 @@ from apps.programs.referrals.models import Referral
 from apps.programs.referrals.services import referrals_sweep, referrer_settle
 from apps.programs.selectors import ledger_mismatches, points_balance
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 from .conftest import code_of, referrals_on
 
@@ -37,10 +38,10 @@ def bonus_points(member) -> int:
     )
 
 
-def test_the_first_qualifying_purchase_rewards_both(team, ana, buy):
+def test_the_first_qualifying_purchase_rewards_both(team, ana):
     bea = invite(team, ana)
 
-    result = buy(team, bea, 1000, "T-1")
+    result = buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
     referral = Referral.objects.get()
     assert referral.status == "rewarded"
@@ -54,39 +55,40 @@ def test_the_first_qualifying_purchase_rewards_both(team, ana, buy):
     assert ledger_mismatches(merchant=team.merchant) == []
 
 
-def test_a_purchase_below_the_minimum_rewards_nobody_and_a_later_one_can(team, ana, buy):
+def test_a_purchase_below_the_minimum_rewards_nobody_and_a_later_one_can(team, ana):
     bea = invite(team, ana)
 
-    buy(team, bea, 999, "T-1")
+    buy(team, bea, 999, external_id="T-1", run_on_commit=True)
     assert Referral.objects.get().status == "pending"
     assert bonus_points(bea) == bonus_points(ana) == 0
 
-    buy(team, bea, 1500, "T-2")
+    buy(team, bea, 1500, external_id="T-2", run_on_commit=True)
     assert Referral.objects.get().qualifying_purchase.external_id == "T-2"
     assert bonus_points(bea) == bonus_points(ana) == 100
 
 
-def test_a_second_qualifying_purchase_gives_no_second_reward(team, ana, buy):
+def test_a_second_qualifying_purchase_gives_no_second_reward(team, ana):
     bea = invite(team, ana)
-    buy(team, bea, 1000, "T-1")
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
-    buy(team, bea, 5000, "T-2")
-    buy(team, bea, 1000, "T-1")  # and a retry of the first
+    buy(team, bea, 5000, external_id="T-2", run_on_commit=True)
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)  # and a retry of the first
 
     assert bonus_points(bea) == bonus_points(ana) == 100
 
 
-def test_a_purchase_after_the_window_rewards_nobody(team, ana, buy):
+def test_a_purchase_after_the_window_rewards_nobody(team, ana):
     bea = invite(team, ana)
     late = timezone.now() + timedelta(days=31)
 
-    buy(team, bea, 5000, "T-1", occurred_at=late)
+    buy(team, bea, 5000, external_id="T-1", at=late, run_on_commit=True)
 
     assert Referral.objects.get().status == "pending"
     assert bonus_points(bea) == bonus_points(ana) == 0
     assert referrals_sweep(now=late)["expired"] == 1
     assert Referral.objects.get().status == "expired"
-    buy(team, bea, 5000, "T-2")  # even inside the window, an expired one stays expired
+    # Even inside the window, an expired one stays expired.
+    buy(team, bea, 5000, external_id="T-2", run_on_commit=True)
     assert bonus_points(bea) == 0
 
 
@@ -97,17 +99,17 @@ def test_the_sweep_leaves_referrals_inside_their_window(team, ana):
     assert Referral.objects.get().status == "pending"
 
 
-def test_referrals_switched_off_reward_nobody(team, ana, buy):
+def test_referrals_switched_off_reward_nobody(team, ana):
     bea = invite(team, ana)
     referrals_on(team, is_enabled=False)
 
-    buy(team, bea, 5000, "T-1")
+    buy(team, bea, 5000, external_id="T-1", run_on_commit=True)
 
     assert Referral.objects.get().status == "pending"
     assert bonus_points(bea) == 0
 
 
-def test_coupon_rewards_are_issued_with_the_expiry_set(team, buy):
+def test_coupon_rewards_are_issued_with_the_expiry_set(team):
     referrals_on(
         team,
         referrer_reward="coupon",
@@ -119,7 +121,7 @@ def test_coupon_rewards_are_issued_with_the_expiry_set(team, buy):
     ana = enroll(team, first_name="Ana")
     bea = invite(team, ana)
 
-    result = buy(team, bea, 1000, "T-1")
+    result = buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
     referral = Referral.objects.get()
     assert (referral.referred_coupon.member, referral.referred_coupon.value) == (bea, 300)
@@ -131,12 +133,12 @@ def test_coupon_rewards_are_issued_with_the_expiry_set(team, buy):
     assert bonus_points(bea) == bonus_points(ana) == 0
 
 
-def test_mixed_rewards_and_nothing_for_one_side(team, buy):
+def test_mixed_rewards_and_nothing_for_one_side(team):
     referrals_on(team, referrer_reward="none", referred_reward="coupon", referred_coupon_value=250)
     ana = enroll(team, first_name="Ana")
     bea = invite(team, ana)
 
-    buy(team, bea, 1000, "T-1")
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
     referral = Referral.objects.get()
     assert referral.referrer_state == "nothing"
@@ -144,13 +146,13 @@ def test_mixed_rewards_and_nothing_for_one_side(team, buy):
     assert bonus_points(ana) == 0
 
 
-def test_past_the_monthly_cap_the_referrer_gets_nothing_and_the_new_member_still_does(team, buy):
+def test_past_the_monthly_cap_the_referrer_gets_nothing_and_the_new_member_still_does(team):
     referrals_on(team, monthly_cap=2)
     ana = enroll(team, first_name="Ana")
     friends = [invite(team, ana, phone=f"+34 622 000 00{n}") for n in range(3)]
 
     for n, friend in enumerate(friends):
-        buy(team, friend, 1000, f"T-{n}")
+        buy(team, friend, 1000, external_id=f"T-{n}", run_on_commit=True)
 
     states = list(Referral.objects.order_by("pk").values_list("referrer_state", flat=True))
     assert states == ["paid", "paid", "capped"]
@@ -158,7 +160,7 @@ def test_past_the_monthly_cap_the_referrer_gets_nothing_and_the_new_member_still
     assert [bonus_points(friend) for friend in friends] == [100, 100, 100]
 
 
-def test_the_cap_counts_per_calendar_month_of_the_business(team, buy):
+def test_the_cap_counts_per_calendar_month_of_the_business(team):
     team.merchant.timezone = "Europe/Madrid"
     team.merchant.save()
     referrals_on(team, monthly_cap=1, window_days=90)
@@ -167,16 +169,16 @@ def test_the_cap_counts_per_calendar_month_of_the_business(team, buy):
     first, second = (invite(team, ana, phone=f"+34 622 000 01{n}") for n in range(2))
     next_month = (now.replace(day=1) + timedelta(days=40)).replace(day=2)
 
-    buy(team, first, 1000, "T-1")
-    buy(team, second, 1000, "T-2", occurred_at=next_month)
+    buy(team, first, 1000, external_id="T-1", run_on_commit=True)
+    buy(team, second, 1000, external_id="T-2", at=next_month, run_on_commit=True)
 
     assert set(Referral.objects.values_list("referrer_state", flat=True)) == {"paid"}
     assert bonus_points(ana) == 200
 
 
-def test_settling_twice_pays_once(team, ana, buy):
+def test_settling_twice_pays_once(team, ana):
     bea = invite(team, ana)
-    buy(team, bea, 1000, "T-1")
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
     referral = Referral.objects.get()
 
     assert referrer_settle(referral_id=referral.pk) == "paid"
@@ -184,12 +186,9 @@ def test_settling_twice_pays_once(team, ana, buy):
     assert bonus_points(ana) == 100
 
 
-def test_a_lost_task_is_made_good_by_the_sweep(team, ana, django_capture_on_commit_callbacks):
-    from apps.programs.services import purchase_record
-
+def test_a_lost_task_is_made_good_by_the_sweep(team, ana):
     bea = invite(team, ana)
-    with django_capture_on_commit_callbacks(execute=False):  # the task never ran
-        purchase_record(merchant=team.merchant, member=bea, external_id="T-1", amount=1000)
+    buy(team, bea, 1000, external_id="T-1")  # what it leaves to run on commit does not run
     assert Referral.objects.get().referrer_state == "due"
     assert bonus_points(ana) == 0
 
@@ -198,9 +197,9 @@ def test_a_lost_task_is_made_good_by_the_sweep(team, ana, django_capture_on_comm
     assert bonus_points(ana) == 100
 
 
-def test_a_refund_below_the_minimum_reverses_both_rewards(team, ana, buy, refund):
+def test_a_refund_below_the_minimum_reverses_both_rewards(team, ana, refund):
     bea = invite(team, ana)
-    purchase = buy(team, bea, 1500, "T-1").purchase
+    purchase = buy(team, bea, 1500, external_id="T-1", run_on_commit=True).purchase
 
     refund(purchase, 400, "R-1")  # 11.00 left: still qualifies
     assert Referral.objects.get().status == "rewarded"
@@ -218,11 +217,11 @@ def test_a_refund_below_the_minimum_reverses_both_rewards(team, ana, buy, refund
     assert ledger_mismatches(merchant=team.merchant) == []
 
 
-def test_spent_reward_points_become_a_shortfall_when_taken_back(team, ana, buy, refund):
+def test_spent_reward_points_become_a_shortfall_when_taken_back(team, ana, refund):
     from apps.programs.services import points_adjust
 
     bea = invite(team, ana)
-    purchase = buy(team, bea, 1000, "T-1").purchase
+    purchase = buy(team, bea, 1000, external_id="T-1", run_on_commit=True).purchase
     points_adjust(member=ana, points=-100, reason="spent", actor=team.manager)
 
     refund(purchase, 1000, "R-1")
@@ -232,7 +231,7 @@ def test_spent_reward_points_become_a_shortfall_when_taken_back(team, ana, buy, 
     assert ledger_mismatches(merchant=team.merchant) == []
 
 
-def test_a_refund_voids_an_unused_coupon_and_records_a_used_one_as_lost(team, buy, refund):
+def test_a_refund_voids_an_unused_coupon_and_records_a_used_one_as_lost(team, refund):
     referrals_on(
         team,
         referrer_reward="coupon",
@@ -242,7 +241,7 @@ def test_a_refund_voids_an_unused_coupon_and_records_a_used_one_as_lost(team, bu
     )
     ana = enroll(team, first_name="Ana")
     bea = invite(team, ana)
-    purchase = buy(team, bea, 1000, "T-1").purchase
+    purchase = buy(team, bea, 1000, external_id="T-1", run_on_commit=True).purchase
     referral = Referral.objects.get()
     Coupon.objects.filter(pk=referral.referred_coupon_id).update(
         status="redeemed", redeemed_at=timezone.now()
@@ -257,16 +256,9 @@ def test_a_refund_voids_an_unused_coupon_and_records_a_used_one_as_lost(team, bu
     assert Coupon.objects.get(pk=referral.referred_coupon_id).status == "redeemed"
 
 
-def test_a_refund_before_the_referrer_was_paid_means_they_never_are(
-    team, ana, refund, django_capture_on_commit_callbacks
-):
-    from apps.programs.services import purchase_record
-
+def test_a_refund_before_the_referrer_was_paid_means_they_never_are(team, ana, refund):
     bea = invite(team, ana)
-    with django_capture_on_commit_callbacks(execute=False):
-        purchase = purchase_record(
-            merchant=team.merchant, member=bea, external_id="T-1", amount=1000
-        ).purchase
+    purchase = buy(team, bea, 1000, external_id="T-1").purchase  # the task never ran
 
     refund(purchase, 1000, "R-1")
     referral = Referral.objects.get()
@@ -276,10 +268,10 @@ def test_a_refund_before_the_referrer_was_paid_means_they_never_are(
     assert bonus_points(ana) == 0
 
 
-def test_a_refund_of_another_purchase_changes_nothing(team, ana, buy, refund):
+def test_a_refund_of_another_purchase_changes_nothing(team, ana, refund):
     bea = invite(team, ana)
-    buy(team, bea, 1000, "T-1")
-    other = buy(team, bea, 1000, "T-2").purchase
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
+    other = buy(team, bea, 1000, external_id="T-2", run_on_commit=True).purchase
 
     refund(other, 1000, "R-1")
 
@@ -297,9 +289,9 @@ def test_merging_the_referrer_and_the_new_member_rejects_a_pending_referral(team
     assert "self-referral" in referral.end_reason
 
 
-def test_merging_the_referrer_and_the_new_member_reverses_a_rewarded_referral(team, ana, buy):
+def test_merging_the_referrer_and_the_new_member_reverses_a_rewarded_referral(team, ana):
     bea = invite(team, ana)
-    buy(team, bea, 1000, "T-1")
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
     member_merge(survivor=bea, duplicate=ana, actor=team.manager)
 
@@ -309,12 +301,12 @@ def test_merging_the_referrer_and_the_new_member_reverses_a_rewarded_referral(te
     assert ledger_mismatches(merchant=team.merchant) == []
 
 
-def test_a_merge_moves_the_duplicates_referrals_to_the_survivor(team, ana, buy):
+def test_a_merge_moves_the_duplicates_referrals_to_the_survivor(team, ana):
     bea = invite(team, ana)
     ana_again = enroll(team, first_name="Ana", phone="+34 633 000 001")
 
     member_merge(survivor=ana_again, duplicate=ana, actor=team.manager)
-    buy(team, bea, 1000, "T-1")
+    buy(team, bea, 1000, external_id="T-1", run_on_commit=True)
 
     assert Referral.objects.get().referrer == ana_again
     assert bonus_points(ana_again) == 100

@@ -11,19 +11,18 @@ from apps.members.models import MemberEvent
 from apps.programs.models import LedgerEntry
 from apps.programs.referrals.models import Referral
 from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 from .conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_reversed_referral_reads_in_the_readers_language(
-    team, buy, refund, client_as, marked_spanish
-):
+def test_a_reversed_referral_reads_in_the_readers_language(team, refund, client_as, marked_spanish):
     referrals_on(team)
     ana = enroll(team, first_name="Ana")
     bea = enroll(team, first_name="Bea", extras={"referral_code": code_of(ana)})
-    purchase = buy(team, bea, 1000, "T-1").purchase
+    purchase = buy(team, bea, 1000, external_id="T-1", run_on_commit=True).purchase
     refund(purchase, 1000, "R-1")
 
     referral = Referral.objects.get()

@@ -1,12 +1,6 @@
-"""Tier rules and purchases built through the services, the way managers and tills do."""
+"""Tier rules built through the services, the way managers set them up."""
 
-import itertools
-from datetime import datetime
-
-from apps.programs.services import purchase_record
 from apps.programs.tiers.services import tier_create, tier_settings_update
-
-_tickets = itertools.count(1)
 
 
 def set_up_tiers(team, *, measure="spend", window="rolling_12", grace_days=0, tiers=None):
@@ -33,15 +27,3 @@ def set_up_tiers(team, *, measure="spend", window="rolling_12", grace_days=0, ti
             perks=f"{name} perks",
         )
     return made
-
-
-def buy(team, member, amount: int, at: datetime | None = None, **kwargs):
-    return purchase_record(
-        merchant=team.merchant,
-        member=member,
-        external_id=f"T-{next(_tickets)}",
-        amount=amount,
-        actor=team.staff,
-        occurred_at=at,
-        **kwargs,
-    )

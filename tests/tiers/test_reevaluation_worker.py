@@ -7,9 +7,10 @@ import pytest
 from apps.programs.tiers.models import JobStatus, MemberTier, TierReevaluation
 from apps.programs.tiers.services import tier_create
 from apps.programs.tiers.tasks import tier_reevaluation_run
-from tests.celery_worker import wait_for, worker_recording_runs
+from tests.celery_worker import worker_recording_runs
 from tests.members.factories import enroll
-from tests.tiers.factories import buy
+from tests.programs.factories import buy
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.redis,
@@ -29,8 +30,8 @@ def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker
     queue, runs = redis_worker
     recently = datetime.now(UTC) - timedelta(days=1)
     rich, poor = enroll(team), enroll(team)
-    buy(team, rich, 30_000, recently)
-    buy(team, poor, 1_000, recently)
+    buy(team, rich, 30_000, at=recently)
+    buy(team, poor, 1_000, at=recently)
 
     tier = tier_create(merchant=team.merchant, actor=team.manager, name="Gold", threshold=20_000)
 
@@ -38,7 +39,7 @@ def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker
         lambda: TierReevaluation.objects.filter(
             merchant=team.merchant, status=JobStatus.DONE
         ).first(),
-        "the re-evaluation",
+        message="the re-evaluation",
     )
     assert (job.members_done, job.changes_count) == (2, 1)
     assert MemberTier.objects.get(member=rich).tier == tier
@@ -46,6 +47,6 @@ def test_adding_a_tier_places_the_members_on_a_worker_through_redis(redis_worker
     assert runs == [(tier_reevaluation_run.name, (job.pk,), True, False, queue)]
 
     tier_reevaluation_run.delay(job.pk)  # delivered again: nothing more happens
-    wait_for(lambda: len(runs) == 2, "the repeated task")
+    wait_for(lambda: len(runs) == 2, message="the repeated task")
     assert runs[-1][2] is False
     assert TierReevaluation.objects.get(pk=job.pk).changes_count == 1

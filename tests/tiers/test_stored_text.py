@@ -13,7 +13,8 @@ from apps.members.models import MemberEvent
 from apps.programs.tiers.models import Tier, TierChange, TierReevaluation
 from apps.programs.tiers.services import reevaluation_run, tier_update
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,8 @@ from apps.programs.tiers.models import MemberTier, TierChange
 from apps.programs.tiers.selectors import member_progress, qualifying_total
 from apps.programs.tiers.services import tiers_review
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +38,11 @@ def _tier_name(member):
 def test_a_purchase_crossing_a_threshold_moves_the_member_up_at_once(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 40_000, MARCH)
+    buy(team, member, 40_000, at=MARCH)
     seen = []
     hooks.TIER_CHANGED.append(seen.append)
     try:
-        result = buy(team, member, 15_000, MARCH + timedelta(days=1))
+        result = buy(team, member, 15_000, at=MARCH + timedelta(days=1))
     finally:
         hooks.TIER_CHANGED.remove(seen.append)
 
@@ -63,9 +64,9 @@ def test_purchases_below_the_next_threshold_change_nothing(team):
     set_up_tiers(team)
     member = enroll(team)
 
-    first = buy(team, member, 9_999, MARCH)
-    second = buy(team, member, 20_000, MARCH)  # Bronze reached, Silver is far
-    third = buy(team, member, 20_000, MARCH)
+    first = buy(team, member, 9_999, at=MARCH)
+    second = buy(team, member, 20_000, at=MARCH)  # Bronze reached, Silver is far
+    third = buy(team, member, 20_000, at=MARCH)
 
     assert first.extras.items() >= {"tier": None, "tier_changed": False}.items()
     assert second.extras.items() >= {"tier": "Bronze", "tier_changed": True}.items()
@@ -77,7 +78,7 @@ def test_one_purchase_can_jump_several_tiers(team):
     set_up_tiers(team)
     member = enroll(team)
 
-    buy(team, member, 120_000, MARCH)
+    buy(team, member, 120_000, at=MARCH)
 
     change = TierChange.objects.get(member=member)
     assert (change.from_name, change.to_name) == ("", "Gold")
@@ -87,8 +88,8 @@ def test_the_crossing_purchase_earns_at_the_old_rate_and_the_next_at_the_new(tea
     set_up_tiers(team)  # Silver 125 %, Gold 150 %
     member = enroll(team)
 
-    crossing = buy(team, member, 100_000, MARCH)  # €1000 at 10 points per euro
-    after = buy(team, member, 1_000, MARCH)  # €10
+    crossing = buy(team, member, 100_000, at=MARCH)  # €1000 at 10 points per euro
+    after = buy(team, member, 1_000, at=MARCH)  # €10
 
     assert crossing.points_earned == 10_000
     assert after.points_earned == 150
@@ -100,16 +101,16 @@ def test_a_deactivated_tier_gives_no_multiplier(team):
 
     tiers = set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 60_000, MARCH)  # Silver
+    buy(team, member, 60_000, at=MARCH)  # Silver
     tier_set_active(tier=tiers["Silver"], actor=team.manager, active=False)
 
-    assert buy(team, member, 1_000, MARCH).points_earned == 100
+    assert buy(team, member, 1_000, at=MARCH).points_earned == 100
 
 
 def test_refunds_lower_the_total_but_never_move_anyone_down_before_the_review(team):
     set_up_tiers(team)
     member = enroll(team)
-    purchase = buy(team, member, 60_000, MARCH).purchase
+    purchase = buy(team, member, 60_000, at=MARCH).purchase
 
     refund_record(purchase=purchase, external_id="R-1", amount=30_000, actor=team.staff)
 
@@ -123,8 +124,8 @@ def test_refunds_lower_the_total_but_never_move_anyone_down_before_the_review(te
 def test_the_points_total_counts_purchases_net_of_refunds_and_bonuses_only(team):
     set_up_tiers(team, measure="points", tiers=[("Gold", 100_000, 100)])
     member = enroll(team)
-    first = buy(team, member, 10_000, MARCH).purchase  # 1000 points
-    buy(team, member, 5_000, MARCH)  # 500 points
+    first = buy(team, member, 10_000, at=MARCH).purchase  # 1000 points
+    buy(team, member, 5_000, at=MARCH)  # 500 points
     refund_record(purchase=first, external_id="R-1", amount=2_500, actor=team.staff)  # -250
     BonusRule.objects.create(merchant=team.merchant, action="review", points=40)
     bonus_award(
@@ -147,8 +148,8 @@ def test_the_points_total_counts_purchases_net_of_refunds_and_bonuses_only(team)
 def test_the_rolling_window_is_the_twelve_months_before_its_end(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 1_000, MARCH)
-    buy(team, member, 2_000, MARCH + timedelta(days=200))
+    buy(team, member, 1_000, at=MARCH)
+    buy(team, member, 2_000, at=MARCH + timedelta(days=200))
 
     assert qualifying_total(member=member, end=MARCH + timedelta(days=200)) == 3_000
     assert qualifying_total(member=member, end=datetime(2027, 3, 10, 12, tzinfo=UTC)) == 2_000
@@ -161,8 +162,8 @@ def test_the_rolling_window_is_the_twelve_months_before_its_end(team):
 def test_rolling_review_drops_to_the_tier_the_last_twelve_months_support(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 60_000, datetime(2026, 1, 10, 12, tzinfo=UTC))  # Silver
-    buy(team, member, 15_000, datetime(2026, 6, 1, 12, tzinfo=UTC))
+    buy(team, member, 60_000, at=datetime(2026, 1, 10, 12, tzinfo=UTC))  # Silver
+    buy(team, member, 15_000, at=datetime(2026, 6, 1, 12, tzinfo=UTC))
     review = datetime(2027, 1, 10, 12, tzinfo=UTC)
     assert MemberTier.objects.get(member=member).review_at == review
 
@@ -179,7 +180,7 @@ def test_rolling_review_drops_to_the_tier_the_last_twelve_months_support(team):
 def test_rolling_review_with_nothing_bought_leaves_no_tier(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 60_000, datetime(2026, 1, 10, 12, tzinfo=UTC))
+    buy(team, member, 60_000, at=datetime(2026, 1, 10, 12, tzinfo=UTC))
 
     tiers_review(now=datetime(2027, 1, 11, tzinfo=UTC))
 
@@ -192,9 +193,9 @@ def test_the_grace_period_delays_the_drop_and_a_purchase_in_it_keeps_the_tier(te
     keeper, leaver = enroll(team), enroll(team)
     start = datetime(2026, 1, 10, 12, tzinfo=UTC)
     for member in (keeper, leaver):
-        buy(team, member, 60_000, start)
-        buy(team, member, 15_000, datetime(2026, 6, 1, tzinfo=UTC))
-    buy(team, keeper, 40_000, datetime(2027, 1, 25, tzinfo=UTC))  # within the grace days
+        buy(team, member, 60_000, at=start)
+        buy(team, member, 15_000, at=datetime(2026, 6, 1, tzinfo=UTC))
+    buy(team, keeper, 40_000, at=datetime(2027, 1, 25, tzinfo=UTC))  # within the grace days
 
     assert tiers_review(now=datetime(2027, 1, 20, tzinfo=UTC)) == 0
     assert {_tier_name(keeper), _tier_name(leaver)} == {"Silver"}
@@ -210,13 +211,13 @@ def test_the_grace_period_delays_the_drop_and_a_purchase_in_it_keeps_the_tier(te
 def test_calendar_year_tiers_last_through_the_next_year_then_follow_its_total(team):
     set_up_tiers(team, window="calendar_year")
     member = enroll(team)  # the merchant is in Europe/Madrid
-    buy(team, member, 100_000, datetime(2026, 12, 20, 12, tzinfo=UTC))  # Gold
+    buy(team, member, 100_000, at=datetime(2026, 12, 20, 12, tzinfo=UTC))  # Gold
     new_year_madrid = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # 1 Jan 2027 00:00 CET
     assert MemberTier.objects.get(member=member).review_at == new_year_madrid
 
     assert tiers_review(now=datetime(2027, 1, 2, tzinfo=UTC)) == 0  # 2026 held Gold
     assert _tier_name(member) == "Gold"
-    buy(team, member, 20_000, datetime(2027, 5, 1, tzinfo=UTC))
+    buy(team, member, 20_000, at=datetime(2027, 5, 1, tzinfo=UTC))
     assert tiers_review(now=datetime(2028, 1, 2, tzinfo=UTC)) == 1
 
     assert _tier_name(member) == "Bronze"
@@ -231,8 +232,8 @@ def test_the_review_run_twice_gives_the_same_result(team):
     set_up_tiers(team)
     members = [enroll(team) for _ in range(3)]
     for n, member in enumerate(members):
-        buy(team, member, 60_000, datetime(2026, 1, 10, tzinfo=UTC))
-        buy(team, member, 15_000 * n, datetime(2026, 6, 1, tzinfo=UTC)) if n else None
+        buy(team, member, 60_000, at=datetime(2026, 1, 10, tzinfo=UTC))
+        buy(team, member, 15_000 * n, at=datetime(2026, 6, 1, tzinfo=UTC)) if n else None
     now = datetime(2027, 1, 11, tzinfo=UTC)
 
     first = tiers_review(now=now)
@@ -250,7 +251,7 @@ def test_the_review_run_twice_gives_the_same_result(team):
 def test_the_management_command_reviews_as_of_the_given_moment(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 60_000, datetime(2026, 1, 10, tzinfo=UTC))
+    buy(team, member, 60_000, at=datetime(2026, 1, 10, tzinfo=UTC))
 
     call_command("review_tiers", "--now", "2027-01-11T00:00:00+00:00")
     call_command("review_tiers", "--now", "2027-01-11T00:00:00+00:00")
@@ -278,8 +279,8 @@ def _gold_reward(team, tiers):
 def test_a_tier_reward_is_refused_to_other_tiers_and_hidden_from_their_list(team):
     tiers = set_up_tiers(team)
     silver, gold = enroll(team), enroll(team)
-    buy(team, silver, 60_000, MARCH)
-    buy(team, gold, 100_000, MARCH)
+    buy(team, silver, 60_000, at=MARCH)
+    buy(team, gold, 100_000, at=MARCH)
     reward = _gold_reward(team, tiers)
 
     with pytest.raises(DomainError) as refused:
@@ -295,7 +296,7 @@ def test_a_tier_reward_is_refused_to_other_tiers_and_hidden_from_their_list(team
 def test_a_member_page_lists_only_the_rewards_their_tier_may_redeem(team, client_as):
     tiers = set_up_tiers(team)
     silver = enroll(team)
-    buy(team, silver, 60_000, MARCH)
+    buy(team, silver, 60_000, at=MARCH)
     _gold_reward(team, tiers)
     reward_create(
         merchant=team.merchant,
@@ -318,8 +319,8 @@ def test_a_member_page_lists_only_the_rewards_their_tier_may_redeem(team, client
 def test_a_merge_keeps_the_better_tier(team):
     set_up_tiers(team)
     survivor, duplicate = enroll(team), enroll(team)
-    buy(team, survivor, 15_000, MARCH)
-    buy(team, duplicate, 100_000, MARCH)
+    buy(team, survivor, 15_000, at=MARCH)
+    buy(team, duplicate, 100_000, at=MARCH)
 
     member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
 
@@ -334,7 +335,7 @@ def test_a_merge_keeps_the_better_tier(team):
 def test_progress_is_exact_from_the_purchases(team):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 96_500, datetime.now(UTC) - timedelta(days=3))
+    buy(team, member, 96_500, at=datetime.now(UTC) - timedelta(days=3))
 
     progress = member_progress(member=member)
 

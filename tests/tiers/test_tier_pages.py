@@ -15,7 +15,8 @@ from apps.programs.tiers.services import (
     tier_update,
 )
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def _tier_name(member):
 def test_the_member_panel_shows_tier_perks_and_what_spending_reaches_the_next(team, client_as):
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 96_500, _recently())
+    buy(team, member, 96_500, at=_recently())
 
     page = client_as(team.staff).get(reverse("tiers:member_tier", args=[member.public_id]))
 
@@ -54,7 +55,7 @@ def test_the_member_panel_shows_tier_perks_and_what_spending_reaches_the_next(te
 def test_the_member_panel_counts_points_for_a_points_program(team, client_as):
     set_up_tiers(team, measure="points", tiers=[("Silver", 1_000, 100), ("Gold", 5_000, 100)])
     member = enroll(team)
-    buy(team, member, 48_800, _recently())  # 4880 points
+    buy(team, member, 48_800, at=_recently())  # 4880 points
 
     page = client_as(team.staff).get(reverse("tiers:member_tier", args=[member.public_id]))
 
@@ -68,7 +69,7 @@ def test_the_top_tier_says_so_and_without_tiers_the_panel_says_none(team, client
     assert "No tiers yet." in client_as(team.staff).get(url).text
 
     set_up_tiers(team)
-    buy(team, member, 200_000, _recently())
+    buy(team, member, 200_000, at=_recently())
 
     assert "Top tier" in client_as(team.staff).get(url).text
 
@@ -86,7 +87,7 @@ def test_the_counter_shows_each_result_s_tier_and_progress_in_few_queries(
 ):
     set_up_tiers(team)
     for n in range(5):
-        buy(team, enroll(team, first_name="Marta"), 20_000 + n * 100_000, _recently())
+        buy(team, enroll(team, first_name="Marta"), 20_000 + n * 100_000, at=_recently())
     client = client_as(team.staff)
     client.get(reverse("members:counter"), {"q": "Marta"})  # warm the session
 
@@ -111,8 +112,8 @@ def test_a_manager_adds_a_tier_and_the_members_who_reach_it_move_up(
     team, client_as, django_capture_on_commit_callbacks
 ):
     rich, poor = enroll(team), enroll(team)
-    buy(team, rich, 30_000, _recently())
-    buy(team, poor, 10_000, _recently())
+    buy(team, rich, 30_000, at=_recently())
+    buy(team, poor, 10_000, at=_recently())
     client = client_as(team.manager)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -207,7 +208,7 @@ def test_the_reevaluation_works_in_batches_and_a_second_run_changes_nothing(team
 
     members = [enroll(team) for _ in range(7)]
     for n, member in enumerate(members):
-        buy(team, member, 15_000 * n + 1, _recently())
+        buy(team, member, 15_000 * n + 1, at=_recently())
     set_up_tiers(team)
     monkeypatch.setattr(services, "REEVALUATION_BATCH", 3)
 
@@ -235,7 +236,7 @@ def test_a_failed_reevaluation_resumes_after_its_last_batch(team, monkeypatch, c
 
     members = [enroll(team) for _ in range(5)]
     for member in members:
-        buy(team, member, 60_000, _recently())
+        buy(team, member, 60_000, at=_recently())
     set_up_tiers(team)
     monkeypatch.setattr(services, "REEVALUATION_BATCH", 2)
     job = TierReevaluation.objects.for_merchant(team.merchant).first()
@@ -266,8 +267,8 @@ def test_a_failed_reevaluation_resumes_after_its_last_batch(team, monkeypatch, c
 def test_deactivating_a_tier_replaces_its_members_and_raising_a_threshold_waits(team):
     tiers = set_up_tiers(team)
     gold, silver = enroll(team), enroll(team)
-    buy(team, gold, 100_000, _recently())
-    buy(team, silver, 60_000, _recently())
+    buy(team, gold, 100_000, at=_recently())
+    buy(team, silver, 60_000, at=_recently())
 
     tier_update(
         tier=tiers["Silver"],
@@ -302,8 +303,8 @@ def test_the_member_list_filters_by_tier(team, client_as):
     gold = enroll(team, first_name="Goldie")
     bronze = enroll(team, first_name="Bronwen")
     enroll(team, first_name="Nobody")
-    buy(team, gold, 100_000, _recently())
-    buy(team, bronze, 10_000, _recently())
+    buy(team, gold, 100_000, at=_recently())
+    buy(team, bronze, 10_000, at=_recently())
     client = client_as(team.manager)
 
     only_gold = client.get(reverse("members:list"), {"tier": tiers["Gold"].pk}).text

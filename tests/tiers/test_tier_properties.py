@@ -13,7 +13,8 @@ from apps.programs.tiers.models import MemberTier, Tier, TierChange
 from apps.programs.tiers.selectors import qualifying_total, tier_for_total, tiers_active
 from apps.programs.tiers.services import tiers_review
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_any_sequence_keeps_the_tier_history_consistent(team, operations, calend
     for step, (operation, value, days) in enumerate(operations):
         clock += timedelta(days=days)
         if operation == "buy":
-            purchases.append(buy(team, member, value, clock).purchase)
+            purchases.append(buy(team, member, value, at=clock).purchase)
             status = MemberTier.objects.select_related("tier").filter(member=member).first()
             reached = tier_for_total(tiers, qualifying_total(member=member, end=clock))
             assert _threshold(status.tier if status else None) >= _threshold(reached)

@@ -12,7 +12,8 @@ from tests.concurrency import all_at_once, race
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
-from tests.tiers.factories import buy, set_up_tiers
+from tests.programs.factories import buy
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def test_purchases_crossing_the_threshold_at_once_move_the_member_once(live_serv
     team = make_team()
     set_up_tiers(team)
     member = enroll(team)
-    buy(team, member, 45_000, None)  # Bronze; Silver needs €500, each till adds €60
+    buy(team, member, 45_000)  # Bronze; Silver needs €500, each till adds €60
     url = reverse("programs:purchase_create", args=[member.public_id])
     csrf_page = reverse("programs:member_points", args=[member.public_id])
     pairs = []
@@ -53,7 +54,7 @@ def test_two_reviews_at_once_move_each_member_once():
     from datetime import UTC, datetime
 
     for member in members:
-        buy(team, member, 60_000, datetime(2026, 1, 10, tzinfo=UTC))
+        buy(team, member, 60_000, at=datetime(2026, 1, 10, tzinfo=UTC))
     now = datetime(2027, 1, 11, tzinfo=UTC)
     counts = all_at_once(2, lambda _n: tiers_review(now=now))
 

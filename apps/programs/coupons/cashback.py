@@ -43,7 +43,7 @@ from apps.programs.earning import Line
 from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Refund
 
-from .lock_objects import wallet_lock
+from .lock_objects import cashback_settings_lock, wallet_lock
 from .models import (
     CashbackCategoryRate,
     CashbackEntry,
@@ -109,7 +109,7 @@ def cashback_settings_update(
             gettext("The minimum spend must be zero or more."), field="coupon_min_spend"
         )
     settings = cashback_settings(merchant)
-    settings = CashbackSettings.objects.select_for_update().get(pk=settings.pk)
+    settings = cashback_settings_lock(settings_id=settings.pk)
     settings.is_enabled = bool(is_enabled)
     settings.rate_bp, settings.threshold = rate_bp, threshold
     settings.coupon_days, settings.coupon_min_spend = coupon_days, coupon_min_spend

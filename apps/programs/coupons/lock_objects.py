@@ -2,13 +2,14 @@
 
 A wallet changes only under its member's points lock (`programs.lock_objects`), the one
 lock of a member's money: a purchase that earns points and cashback takes one lock, and a
-wallet is never written by two transactions at once.
+wallet is never written by two transactions at once. The cashback terms are serialized
+by locking the merchant's one `CashbackSettings` row.
 """
 
 from apps.members.models import Member
 from apps.programs.models import PointsAccount
 
-from .models import CashbackWallet
+from .models import CashbackSettings, CashbackWallet
 
 
 def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:
@@ -25,3 +26,8 @@ def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:
         [CashbackWallet(merchant_id=member.merchant_id, member=member)], ignore_conflicts=True
     )
     return CashbackWallet.objects.select_for_update().get(member=member)
+
+
+def cashback_settings_lock(*, settings_id: int) -> CashbackSettings:
+    """Lock the merchant's cashback terms (one row) and return them fresh."""
+    return CashbackSettings.objects.select_for_update().get(pk=settings_id)

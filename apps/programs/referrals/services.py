@@ -47,6 +47,12 @@ from apps.programs.models import EntryKind, LedgerEntry, PointsAccount, Purchase
 from apps.programs.services import _credit, _debit, program_settings
 
 from .codes import canonical_email, new_code, normalize_code
+from .lock_objects import (
+    referral_lock,
+    referral_rewarded_for_purchase_lock,
+    referral_settings_lock,
+    referrals_between_lock,
+)
 from .models import (
     Referral,
     ReferralCode,
@@ -114,7 +120,7 @@ def referral_settings_update(
     _check_reward(referrer_reward, referrer_points or 0, referrer_coupon_value or 0, "referrer")
     _check_reward(referred_reward, referred_points or 0, referred_coupon_value or 0, "referred")
     settings = referral_settings(merchant)
-    settings = ReferralSettings.objects.select_for_update().get(pk=settings.pk)
+    settings = referral_settings_lock(settings_id=settings.pk)
     settings.is_enabled = is_enabled
     settings.min_purchase = min_purchase
     settings.window_days = window_days
@@ -531,7 +537,7 @@ def referrer_settle(*, referral_id: int) -> str:
         if referral.referrer_state not in (ReferrerState.DUE, ReferrerState.TAKE_BACK):
             return referral.referrer_state
         account = points_account_lock(referral.referrer)
-        locked = Referral.objects.select_for_update().get(pk=referral_id)
+        locked = referral_lock(referral_id=referral_id)
         if locked.referrer_id == referral.referrer_id:  # else a merge moved it: again
             return _settle_locked(locked, referral.referrer, referral.merchant, account)
     raise RuntimeError("the referral kept moving between referrers")
@@ -644,11 +650,7 @@ def _cap_reached(referral: Referral, merchant: Merchant) -> bool:
 def referral_refund_hook(refund, *, purchase: Purchase, account, actor) -> dict:
     """`hooks.REFUND_RECORDED`: when the qualifying purchase's net amount falls below the
     minimum it converted with, both rewards are taken back and the referral is reversed."""
-    referral = (
-        Referral.objects.select_for_update()
-        .filter(qualifying_purchase_id=purchase.pk, status=ReferralStatus.REWARDED)
-        .first()
-    )
+    referral = referral_rewarded_for_purchase_lock(purchase_id=purchase.pk)
     if referral is None:
         return {}
     if purchase.amount - purchase.refunded_amount >= (referral.min_purchase or 0):
@@ -707,9 +709,7 @@ def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> N
     with their records: the duplicate's code keeps leading to the survivor.
     """
     pair = {survivor.pk, duplicate.pk}
-    between = Referral.objects.select_for_update().filter(
-        referrer_id__in=pair, referred_id__in=pair
-    )
+    between = referrals_between_lock(member_ids=pair)
     at = timezone.now()
     for referral in between:
         if referral.status == ReferralStatus.PENDING:

@@ -3,15 +3,15 @@
 A member's tier changes only under the member's points account lock
 (`apps.programs.lock_objects.points_account_lock`, the one per-member lock), so a tier
 move and the purchase that causes it are serialized with every other points operation.
-Changes to a merchant's tier rules are serialized by locking its `TierSettings` row.
+Changes to a merchant's tier rules are serialized by locking its `TierSettings` row; a
+re-evaluation's batches, by locking its job row.
 """
 
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.lock_objects import points_account_lock
 
-from .models import MemberTier, TierSettings
-from .selectors import tier_settings
+from .models import MemberTier, TierReevaluation, TierSettings
 
 
 def member_tier_lock(member: Member) -> MemberTier:
@@ -25,5 +25,17 @@ def member_tier_lock(member: Member) -> MemberTier:
 
 
 def tier_settings_lock(merchant: Merchant) -> TierSettings:
-    tier_settings(merchant)  # created on first use
+    """Lock the merchant's one `TierSettings` row (the lock of its tier rules) and return
+    it. The row must exist: call `services.tier_settings_ensure` first."""
     return TierSettings.objects.select_for_update().get(merchant=merchant)
+
+
+def tier_reevaluation_lock(*, job_id: int) -> TierReevaluation:
+    """Lock one re-evaluation job row (only that row: not its merchant or starter, which
+    are fetched with it) and return it; a batch runs under it, so two workers never run
+    the same batch."""
+    return (
+        TierReevaluation.objects.select_for_update(of=("self",))
+        .select_related("merchant", "started_by")
+        .get(pk=job_id)
+    )

@@ -25,7 +25,8 @@ class Window(models.TextChoices):
 
 
 class TierSettings(TenantModel):
-    """How a merchant's tiers qualify. One row per merchant, created on first use."""
+    """How a merchant's tiers qualify. One row per merchant, made by the first change to the
+    rules (`services.tier_settings_ensure`); without one, reads see the defaults."""
 
     measure = models.CharField(
         _("what qualifies"), max_length=8, choices=Measure.choices, default=Measure.SPEND

@@ -34,11 +34,10 @@ from .models import Measure, MemberTier, Tier, TierChange, TierReevaluation, Tie
 
 
 def tier_settings(merchant: Merchant) -> TierSettings:
+    """The merchant's tier settings, or the defaults (an unsaved row) when it has none
+    yet: reading writes nothing. `services.tier_settings_ensure` makes the row."""
     found = TierSettings.objects.for_merchant(merchant).first()
-    if found is None:
-        TierSettings.objects.bulk_create([TierSettings(merchant=merchant)], ignore_conflicts=True)
-        found = TierSettings.objects.for_merchant(merchant).get()
-    return found
+    return found if found is not None else TierSettings(merchant=merchant)
 
 
 @dataclass(frozen=True)

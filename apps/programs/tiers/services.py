@@ -48,7 +48,7 @@ from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Reward
 
 from . import hooks
-from .lock_objects import member_tier_lock, tier_settings_lock
+from .lock_objects import member_tier_lock, tier_reevaluation_lock, tier_settings_lock
 from .models import (
     ChangeCause,
     Direction,
@@ -470,11 +470,7 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
     try:
         while True:
             with transaction.atomic():
-                job = (
-                    TierReevaluation.objects.select_for_update(of=("self",))
-                    .select_related("merchant", "started_by")
-                    .get(pk=job_id)
-                )
+                job = tier_reevaluation_lock(job_id=job_id)
                 if job.status != JobStatus.RUNNING:
                     return False  # superseded by a newer run, or finished by another worker
                 member_ids = list(
@@ -518,7 +514,7 @@ def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierRee
     """Carry on a stopped re-evaluation from its last finished batch."""
     from .tasks import tier_reevaluation_run
 
-    tier_settings_lock(job.merchant)
+    _tier_settings_locked(job.merchant)
     if TierReevaluation.objects.for_merchant(job.merchant).filter(status__in=OPEN).exists():
         raise Conflict(gettext("A re-evaluation is running already."), code="reevaluation_running")
     flipped = TierReevaluation.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
@@ -531,6 +527,20 @@ def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierRee
 
 
 # The rules ----------------------------------------------------------------------------
+
+
+def tier_settings_ensure(*, merchant: Merchant) -> None:
+    """Give the merchant its `TierSettings` row, with the defaults, if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row). Reads
+    never create it: without a row they read the defaults (`selectors.tier_settings`)."""
+    if not TierSettings.objects.for_merchant(merchant).exists():
+        TierSettings.objects.bulk_create([TierSettings(merchant=merchant)], ignore_conflicts=True)
+
+
+def _tier_settings_locked(merchant: Merchant) -> TierSettings:
+    """The merchant's tier settings row, made if missing, locked (the tier rules' lock)."""
+    tier_settings_ensure(merchant=merchant)
+    return tier_settings_lock(merchant)
 
 
 def _clean_tier(merchant: Merchant, values: dict) -> dict:
@@ -584,7 +594,7 @@ def _refuse_clash(merchant: Merchant, cleaned: dict, exclude_pk: int | None = No
 @transaction.atomic
 def tier_create(*, merchant: Merchant, actor: User | None, **values) -> Tier:
     """Add a tier and place every member again (members who reach it move up)."""
-    tier_settings_lock(merchant)
+    _tier_settings_locked(merchant)
     cleaned = _clean_tier(merchant, values)
     _refuse_clash(merchant, cleaned)
     rewards = cleaned.pop("rewards")
@@ -617,7 +627,7 @@ def tier_update(*, tier: Tier, actor: User | None, **values) -> Tier:
     """Change a tier. A new threshold places every member again; a new name, rate, perks
     or reward list applies as it is (nobody moves)."""
     merchant = tier.merchant
-    tier_settings_lock(merchant)
+    _tier_settings_locked(merchant)
     tier = Tier.objects.get(pk=tier.pk)
     cleaned = _clean_tier(merchant, values)
     if tier.is_active:
@@ -660,7 +670,7 @@ def tier_set_active(*, tier: Tier, actor: User | None, active: bool) -> Tier:
     """Deactivate a tier (its members are placed again, where their total puts them) or
     offer it again (members who reach it move up)."""
     merchant = tier.merchant
-    tier_settings_lock(merchant)
+    _tier_settings_locked(merchant)
     tier = Tier.objects.get(pk=tier.pk)
     if tier.is_active == active:
         return tier
@@ -692,7 +702,7 @@ def tier_settings_update(
     """Change how tiers qualify. The measure cannot change while tiers are offered: their
     thresholds are points or money and would silently mean the other. A new measure or
     window places every member again; review dates already set stay."""
-    settings = tier_settings_lock(merchant)
+    settings = _tier_settings_locked(merchant)
     if measure not in Measure.values:
         raise DomainError(gettext("Choose what qualifies."), field="measure")
     if window not in Window.values:

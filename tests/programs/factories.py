@@ -1,0 +1,49 @@
+"""Purchases made the way the app makes them: `buy` through the service that the counter
+and the API call (`purchase_record`); `api_buy` through the API itself."""
+
+import itertools
+from contextlib import nullcontext
+from datetime import datetime
+
+from django.test import TestCase
+
+from apps.members.models import Member
+from apps.programs.services import PurchaseResult, purchase_record
+
+_tickets = itertools.count(1)
+
+
+def buy(
+    team,
+    member: Member,
+    amount: int = 1250,
+    *,
+    external_id: str | None = None,
+    at: datetime | None = None,
+    run_on_commit: bool = False,
+    **fields,
+) -> PurchaseResult:
+    """Record a purchase of `amount` (minor units) for `member` of `team`'s merchant.
+
+    Rung up by the team's staff unless `actor` says otherwise (`actor=None`: a storefront),
+    `at` now unless told, with a ticket number of its own unless `external_id` is given.
+    Other keywords (`location`, `items`, `currency`) go to `purchase_record` as they are.
+    With `run_on_commit`, what the purchase leaves to run on commit (a referrer's reward,
+    a webhook) runs as it would after the commit, which never comes in a plain
+    `django_db` test (it runs in one transaction, rolled back at the end)."""
+    fields.setdefault("actor", team.staff)
+    with TestCase.captureOnCommitCallbacks(execute=True) if run_on_commit else nullcontext():
+        return purchase_record(
+            merchant=team.merchant,
+            member=member,
+            external_id=f"auto-{next(_tickets)}" if external_id is None else external_id,
+            amount=amount,
+            occurred_at=at,
+            **fields,
+        )
+
+
+def api_buy(client, member: Member, amount: int = 2500, *, external_id="order-1", **body):
+    """POST a purchase to the API with `client` (an API key's client); the response."""
+    fields = {"member": member.public_id, "external_id": external_id, "amount": amount}
+    return client.post("/api/v1/purchases/", fields | {"currency": "EUR"} | body, format="json")

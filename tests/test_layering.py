@@ -1,0 +1,175 @@
+"""The layers of an app hold (docs/ARCHITECTURE.md, "Writes and reads"):
+
+* selectors read and never write, and neither do the `@merchant_config` loaders (what a
+  reader finds missing, it answers with the defaults; a service makes the row);
+* rows are locked only in `lock_objects.py`: `select_for_update` and PostgreSQL's
+  advisory locks appear nowhere else under apps/ (migrations aside).
+
+Checked on the syntax tree, so comments and docstrings do not count.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ROOT / "apps"
+
+WRITES = {
+    "create",
+    "save",
+    "delete",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+}
+# `.update(...)` is also how a dict or a set grows: allowed on a name bound to one.
+CONTAINERS = (ast.Dict, ast.Set, ast.DictComp, ast.SetComp)
+CONTAINER_CALLS = {"dict", "set", "defaultdict", "Counter", "OrderedDict"}
+ADVISORY = re.compile(r"pg_(try_)?advisory", re.IGNORECASE)
+
+
+def _sources() -> list[Path]:
+    return sorted(path for path in APPS.rglob("*.py") if "migrations" not in path.parts)
+
+
+def _is_selectors(path: Path) -> bool:
+    return path.name == "selectors.py" or path.name.endswith("_selectors.py")
+
+
+def _where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(ROOT)}:{node.lineno}"
+
+
+def _container_names(tree: ast.AST) -> set[str]:
+    """Names assigned a dict or a set somewhere in the module (`found = {}`)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            value = node.value
+            container = isinstance(value, CONTAINERS) or (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id in CONTAINER_CALLS
+            )
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if container:
+                names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return names
+
+
+def _write_calls(tree: ast.AST, containers: set[str]) -> list[ast.Call]:
+    calls = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, node.func.value
+        on_container = isinstance(receiver, ast.Name) and receiver.id in containers
+        if method in WRITES or (method == "update" and not on_container):
+            calls.append(node)
+    return calls
+
+
+def _writes_in_module(tree: ast.Module) -> list[ast.Call]:
+    return _write_calls(tree, _container_names(tree))
+
+
+def _is_config_loader(function: ast.AST) -> bool:
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name == "merchant_config":
+            return True
+    return False
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(
+            node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+        ) and (docstring := ast.get_docstring(node, clean=False)):
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and first.value.value == docstring:
+                ids.add(id(first.value))
+    return ids
+
+
+def _locks(tree: ast.AST) -> list[ast.AST]:
+    """`select_for_update` and advisory-lock SQL, outside docstrings."""
+    docstrings = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        row_lock = isinstance(node, ast.Attribute) and node.attr == "select_for_update"
+        advisory = (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and ADVISORY.search(node.value)
+        )
+        if row_lock or advisory:
+            found.append(node)
+    return found
+
+
+def test_selectors_never_write():
+    offending = []
+    for path in filter(_is_selectors, _sources()):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        offending += [
+            f"{_where(path, call)} .{call.func.attr}(" for call in _writes_in_module(tree)
+        ]
+    assert not offending, "selectors read only; move these writes to a service:\n" + "\n".join(
+        offending
+    )
+
+
+def test_config_loaders_never_write():
+    offending = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        containers = _container_names(tree)
+        for loader in filter(_is_config_loader, ast.walk(tree)):
+            offending += [
+                f"{_where(path, call)} .{call.func.attr}( in {loader.name}"
+                for call in _write_calls(loader, containers)
+            ]
+    assert not offending, "@merchant_config loaders read only:\n" + "\n".join(offending)
+
+
+def test_rows_are_locked_only_in_lock_objects():
+    offending = []
+    for path in _sources():
+        if path.name == "lock_objects.py":
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        offending += [_where(path, node) for node in _locks(tree)]
+    assert not offending, "lock rows through the app's lock_objects.py:\n" + "\n".join(offending)
+
+
+def test_the_checks_see_what_they_look_for():
+    """The checks above are not vacuous: they catch each kind of write and lock, and let
+    a dict's or a set's `update` through."""
+    module = ast.parse(
+        "found = {}\n"
+        "seen = set()\n"
+        "def read(merchant):\n"
+        '    """Say pg_advisory_lock in prose: not a lock."""\n'
+        "    found.update(a=1)\n"
+        "    seen.update([1])\n"
+        "    Row.objects.bulk_create([Row()], ignore_conflicts=True)\n"
+        "    Row.objects.filter(merchant=merchant).update(x=1)\n"
+        "    row, _ = Row.objects.get_or_create(merchant=merchant)\n"
+        "    row.save()\n"
+        "    rows.update(x=2)\n"
+        "    Row.objects.select_for_update().get(pk=1)\n"
+        '    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [1])\n'
+    )
+    writes = sorted(call.func.attr for call in _writes_in_module(module))
+    assert writes == ["bulk_create", "get_or_create", "save", "update", "update"]
+    assert len(_locks(module)) == 2
+    loader = ast.parse("@merchant_config(Row)\ndef terms(merchant):\n    pass\n").body[0]
+    assert _is_config_loader(loader)
