@@ -150,6 +150,27 @@ def test_rows_are_locked_only_in_lock_objects():
     assert not offending, "lock rows through the app's lock_objects.py:\n" + "\n".join(offending)
 
 
+def _private_imports(tree: ast.AST) -> list[ast.ImportFrom]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and any(
+            alias.name.startswith("_") and not alias.name.startswith("__") for alias in node.names
+        )
+    ]
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A name with a leading underscore belongs to its module: what others need is public."""
+    offending = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        offending += [_where(path, node) for node in _private_imports(tree)]
+    assert not offending, "import public names only:\n" + "\n".join(offending)
+    assert _private_imports(ast.parse("from .services import _credit\n"))
+
+
 def test_the_checks_see_what_they_look_for():
     """The checks above are not vacuous: they catch each kind of write and lock, and let
     a dict's or a set's `update` through."""

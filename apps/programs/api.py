@@ -121,7 +121,8 @@ class LedgerOut(serializers.Serializer):
     next_before = serializers.IntegerField(allow_null=True)
 
 
-def _location(merchant, name: str) -> Location | None:
+def input_location(merchant, name: str) -> Location | None:
+    """The location a request names (by name), or a 400 on the `location` field."""
     if not name:
         return None
     location = location_by_name(merchant=merchant, name=name)
@@ -130,7 +131,8 @@ def _location(merchant, name: str) -> Location | None:
     return location
 
 
-def _member(request, member_id: str) -> Member:
+def input_member(request, member_id: str) -> Member:
+    """The member a request's body names (by id), or a 400 on the `member` field."""
     try:
         return member_for_api(request, member_id)
     except NotFound as error:
@@ -164,11 +166,11 @@ class PurchasesView(ApiView):
         merchant = request.auth.merchant
         result = services.purchase_record(
             merchant=merchant,
-            member=_member(request, values["member"]),
+            member=input_member(request, values["member"]),
             external_id=values["external_id"],
             amount=values["amount"],
             currency=values["currency"],
-            location=_location(merchant, values.get("location", "")),
+            location=input_location(merchant, values.get("location", "")),
             occurred_at=values.get("occurred_at"),
             items=[dict(item) for item in values.get("items", [])],
         )

@@ -22,9 +22,10 @@ from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 
+from .ledger import ledger_credit
 from .lock_objects import points_account_lock
 from .models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
-from .services import _credit, program_settings
+from .services import program_settings
 
 # The actions as a member's timeline names them, in a sentence ("Bonus for birthday: ...").
 ACTION_WORDS = {
@@ -125,10 +126,10 @@ def bonus_award(
             "period": rule.get_cap_period_display(),
         }
         return BonusResult(0, reason, True)
-    _credit(
-        account,
-        EntryKind.BONUS,
-        points,
+    ledger_credit(
+        account=account,
+        kind=EntryKind.BONUS,
+        points=points,
         at=at,
         expiry_months=program_settings(merchant).expiry_months,
         # Translators: a ledger line; %(rule)s is e.g. "Birthday: 100 points, 1× per year".

@@ -16,7 +16,7 @@ from apps.core.models import Merchant, Role
 from apps.members.api import ErrorOut
 
 from . import hooks
-from .api import _location, _member
+from .api import input_location, input_member
 from .api_fields import PROGRAM_API_EXTENSIONS
 from .bonuses import event_bonus_award
 from .earning import active_promotion, earn_terms
@@ -83,7 +83,7 @@ class RewardsView(ApiView):
         merchant = request.auth.merchant
         member, balance = None, None
         if member_id := request.query_params.get("member"):
-            member = _member(request, member_id[:40])
+            member = input_member(request, member_id[:40])
             balance = points_balance(member=member)
         today = merchant_today(merchant)
         rewards = reward_list(merchant=merchant, include_inactive=False)
@@ -207,9 +207,9 @@ class RedemptionsView(ApiView):
             raise DomainError(gettext("No reward with this id."), field="reward")
         result = reward_redeem(
             merchant=merchant,
-            member=_member(request, values["member"]),
+            member=input_member(request, values["member"]),
             reward=reward,
-            location=_location(merchant, values.get("location", "")),
+            location=input_location(merchant, values.get("location", "")),
             external_id=values.get("external_id", ""),
         )
         return Response(
@@ -276,7 +276,7 @@ class EventsView(ApiView):
         incoming = EventIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        member = _member(request, values["member"])
+        member = input_member(request, values["member"])
         result = event_bonus_award(
             merchant=request.auth.merchant,
             member=member,

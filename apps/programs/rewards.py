@@ -34,10 +34,11 @@ from apps.members.models import Member
 from apps.members.services import event_record
 
 from . import hooks
+from .ledger import ledger_credit, ledger_debit
 from .lock_objects import points_account_lock
 from .models import EntryKind, Redemption, RedemptionStatus, Reward, RewardKind
 from .reward_selectors import merchant_today, reward_unavailable_reason
-from .services import _credit, _debit, program_settings
+from .services import program_settings
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_POINTS_COST = 1_000_000_000
@@ -359,10 +360,10 @@ def reward_redeem(
         created_at=at,
     )
     _insert_with_code(redemption)
-    spent = _debit(
-        account,
-        EntryKind.REDEEM,
-        reward.points_cost,
+    spent = ledger_debit(
+        account=account,
+        kind=EntryKind.REDEEM,
+        points=reward.points_cost,
         at=at,
         reason=stored_text(
             # Translators: a ledger line: the reward's name and the redemption's code.
@@ -466,10 +467,10 @@ def redemption_void(
     if not flipped:
         return VoidResult(redemption, 0, voided=False)
     merchant = redemption.merchant
-    returned = _credit(
-        account,
-        EntryKind.VOID,
-        redemption.points,
+    returned = ledger_credit(
+        account=account,
+        kind=EntryKind.VOID,
+        points=redemption.points,
         at=at,
         expiry_months=program_settings(merchant).expiry_months,
         reason=stored_text(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -22,17 +21,16 @@ from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, WebhookEvent
 from apps.core.money import Rounding, divide, minor_digits
 from apps.core.services import audit_record
-from apps.core.stored_text import StoredText, english, is_stored_text, stored_plural, stored_text
+from apps.core.stored_text import StoredText, is_stored_text, stored_plural, stored_text
 from apps.core.webhooks import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 
 from . import hooks
 from .earning import Line, basket_points, earn_terms, lines_from_items
+from .ledger import ledger_append, ledger_credit, ledger_debit
 from .lock_objects import points_account_lock, points_accounts_lock
 from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
-
-REASON_MAX = LedgerEntry._meta.get_field("reason").max_length
 
 
 def program_settings(merchant: Merchant) -> ProgramSettings:
@@ -46,93 +44,6 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
     basket with no product multipliers and no promotion running."""
     rate = earn_terms(merchant).points_per_unit
     return divide(amount * rate, 10 ** minor_digits(merchant.currency), rounding=Rounding.DOWN)
-
-
-# Ledger primitives (in the caller's transaction, with the account locked) --------------
-
-
-def _reason_fields(reason: str | StoredText | None) -> dict[str, Any]:
-    """A ledger reason as its columns: a stored text keeps its English in `reason` and
-    itself in `reason_text` (pages show it in the reader's language); a plain text (a
-    manager's note) is kept as typed."""
-    if is_stored_text(reason):
-        return {"reason": english(reason)[:REASON_MAX], "reason_text": reason}
-    return {"reason": str(reason or "")[:REASON_MAX]}
-
-
-def _append(
-    account: PointsAccount,
-    kind: str,
-    points: int,
-    *,
-    at: datetime,
-    reason: str | StoredText | None = "",
-    **links,
-) -> LedgerEntry:
-    account.balance += points
-    account.save(update_fields=["balance", "shortfall"])
-    return LedgerEntry.objects.create(
-        merchant_id=account.merchant_id,
-        member_id=account.member_id,
-        kind=kind,
-        points=points,
-        balance_after=account.balance,
-        created_at=at,
-        **_reason_fields(reason),
-        **links,
-    )
-
-
-def _credit(account, kind, points: int, *, at: datetime, expiry_months, **links) -> int:
-    """Add points as a new lot, first settling any shortfall. Returns the points credited.
-    A `reason` may be a plain text or a `stored_text` (see `_append`)."""
-    settle = min(account.shortfall, points)
-    account.shortfall -= settle
-    credited = points - settle
-    if credited <= 0:
-        account.save(update_fields=["shortfall"])
-        return 0
-    expires_at = at + relativedelta(months=expiry_months) if expiry_months else None
-    lot = Lot.objects.create(
-        merchant_id=account.merchant_id,
-        member_id=account.member_id,
-        points=credited,
-        remaining=credited,
-        earned_at=at,
-        expires_at=expires_at,
-    )
-    reason = links.pop("reason", "") or ""
-    if settle and reason:
-        reason = stored_text(
-            # Translators: a ledger reason, then how many of its points paid back a shortfall.
-            gettext_noop("%(reason)s (%(points)s settled a shortfall)"),
-            reason=reason,
-            points=settle,
-        )
-    elif settle:
-        reason = stored_text(
-            gettext_noop("(%(points)s settled a shortfall)"),
-            points=settle,
-        )
-    _append(account, kind, credited, at=at, lot=lot, reason=reason, **links)
-    return credited
-
-
-def _debit(account, kind, points: int, *, at: datetime, **links) -> int:
-    """Take up to `points` from the oldest lots first. Returns the points taken."""
-    taken = 0
-    for lot in Lot.objects.filter(member_id=account.member_id, remaining__gt=0).order_by(
-        "earned_at", "id"
-    ):
-        if taken == points:
-            break
-        part = min(lot.remaining, points - taken)
-        lot.remaining -= part
-        lot.save(update_fields=["remaining"])
-        taken += part
-    if taken:
-        _append(account, kind, -taken, at=at, **links)
-    return taken
 
 
 # Purchases and refunds ---------------------------------------------------------------
@@ -245,10 +156,10 @@ def purchase_record(
         occurred_at=at,
     )
     if points:
-        _credit(
-            account,
-            EntryKind.EARN,
-            points,
+        ledger_credit(
+            account=account,
+            kind=EntryKind.EARN,
+            points=points,
             at=at,
             expiry_months=earn_terms(merchant).expiry_months,
             purchase=purchase,
@@ -353,8 +264,14 @@ def refund_record(
         amount=amount,
         actor=actor,
     )
-    taken = _debit(
-        account, EntryKind.REFUND, owed, at=at, purchase=purchase, refund=refund, actor=actor
+    taken = ledger_debit(
+        account=account,
+        kind=EntryKind.REFUND,
+        points=owed,
+        at=at,
+        purchase=purchase,
+        refund=refund,
+        actor=actor,
     )
     shortfall = owed - taken
     if shortfall:
@@ -425,17 +342,24 @@ def points_adjust(
             code="insufficient_points",
         )
     if points > 0:
-        _credit(
-            account,
-            EntryKind.ADJUST,
-            points,
+        ledger_credit(
+            account=account,
+            kind=EntryKind.ADJUST,
+            points=points,
             at=at,
             expiry_months=earn_terms(member.merchant).expiry_months,
             reason=reason,
             actor=actor,
         )
     else:
-        _debit(account, EntryKind.ADJUST, -points, at=at, reason=reason, actor=actor)
+        ledger_debit(
+            account=account,
+            kind=EntryKind.ADJUST,
+            points=-points,
+            at=at,
+            reason=reason,
+            actor=actor,
+        )
     audit_record(
         merchant=member.merchant,
         actor=actor,
@@ -479,10 +403,10 @@ def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
     points = lot.remaining
     lot.remaining = 0
     lot.save(update_fields=["remaining"])
-    _append(
-        account,
-        EntryKind.EXPIRE,
-        -points,
+    ledger_append(
+        account=account,
+        kind=EntryKind.EXPIRE,
+        points=-points,
         at=now,
         lot=lot,
         reason=stored_text(gettext_noop("expired")),
@@ -507,8 +431,17 @@ def points_merge(survivor: Member, duplicate: Member, actor: User | None) -> Non
             duplicate=duplicate.card_code_display,
             survivor=survivor.card_code_display,
         )
-        _append(source, EntryKind.MERGE, -points, at=at, reason=reason, actor=actor)
-        _append(target, EntryKind.MERGE, points, at=at, reason=reason, actor=actor)
+        ledger_append(
+            account=source,
+            kind=EntryKind.MERGE,
+            points=-points,
+            at=at,
+            reason=reason,
+            actor=actor,
+        )
+        ledger_append(
+            account=target, kind=EntryKind.MERGE, points=points, at=at, reason=reason, actor=actor
+        )
     if source.shortfall:
         target.shortfall += source.shortfall
         source.shortfall = 0

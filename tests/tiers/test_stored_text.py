@@ -53,7 +53,7 @@ def test_a_tier_change_reads_in_the_readers_language(team, client_as, marked_spa
 def test_a_reevaluations_reason_failure_and_audit_line_read_in_the_readers_language(
     team, client_as, marked_spanish, monkeypatch
 ):
-    from apps.programs.tiers import services
+    from apps.programs.tiers.services import reevaluation
 
     set_up_tiers(team)
     enroll(team)
@@ -62,7 +62,7 @@ def test_a_reevaluations_reason_failure_and_audit_line_read_in_the_readers_langu
     def broken_batch(job, member_ids, at):
         raise RuntimeError("worker lost its database")
 
-    monkeypatch.setattr(services, "_reevaluate_batch", broken_batch)
+    monkeypatch.setattr(reevaluation, "_reevaluate_batch", broken_batch)
     with pytest.raises(RuntimeError):
         reevaluation_run(job_id=job.pk)
     job.refresh_from_db()

@@ -204,13 +204,13 @@ def _run_latest(team):
 
 
 def test_the_reevaluation_works_in_batches_and_a_second_run_changes_nothing(team, monkeypatch):
-    from apps.programs.tiers import services
+    from apps.programs.tiers.services import reevaluation
 
     members = [enroll(team) for _ in range(7)]
     for n, member in enumerate(members):
         buy(team, member, 15_000 * n + 1, at=_recently())
     set_up_tiers(team)
-    monkeypatch.setattr(services, "REEVALUATION_BATCH", 3)
+    monkeypatch.setattr(reevaluation, "REEVALUATION_BATCH", 3)
 
     job = _run_latest(team)
     placed = {member.pk: _tier_name(member) for member in members}
@@ -232,15 +232,15 @@ def test_the_reevaluation_works_in_batches_and_a_second_run_changes_nothing(team
 
 
 def test_a_failed_reevaluation_resumes_after_its_last_batch(team, monkeypatch, client_as):
-    from apps.programs.tiers import services
+    from apps.programs.tiers.services import reevaluation
 
     members = [enroll(team) for _ in range(5)]
     for member in members:
         buy(team, member, 60_000, at=_recently())
     set_up_tiers(team)
-    monkeypatch.setattr(services, "REEVALUATION_BATCH", 2)
+    monkeypatch.setattr(reevaluation, "REEVALUATION_BATCH", 2)
     job = TierReevaluation.objects.for_merchant(team.merchant).first()
-    real_batch, calls = services._reevaluate_batch, []
+    real_batch, calls = reevaluation._reevaluate_batch, []
 
     def failing_second_batch(job, member_ids, at):
         calls.append(member_ids)
@@ -248,13 +248,13 @@ def test_a_failed_reevaluation_resumes_after_its_last_batch(team, monkeypatch, c
             raise RuntimeError("worker lost its database")
         return real_batch(job, member_ids, at)
 
-    monkeypatch.setattr(services, "_reevaluate_batch", failing_second_batch)
+    monkeypatch.setattr(reevaluation, "_reevaluate_batch", failing_second_batch)
     with pytest.raises(RuntimeError):
         reevaluation_run(job_id=job.pk)
     failed = TierReevaluation.objects.get(pk=job.pk)
     assert (failed.status, failed.members_done) == ("failed", 2)
 
-    monkeypatch.setattr(services, "_reevaluate_batch", real_batch)
+    monkeypatch.setattr(reevaluation, "_reevaluate_batch", real_batch)
     client_as(team.manager).post(reverse("tiers:reevaluation_resume", args=[job.pk]))
     reevaluation_run(job_id=job.pk)  # on_commit does not fire in this test: run it by hand
 

@@ -12,7 +12,7 @@ from apps.core.api import ApiView, TextField
 from apps.core.errors import DomainError
 from apps.core.idempotency import idempotent
 from apps.members.api import ErrorOut
-from apps.programs.api import _member
+from apps.programs.api import input_member
 from apps.programs.models import Purchase
 from apps.programs.selectors import purchase_by_external_id
 
@@ -80,7 +80,7 @@ class CouponValidateView(ApiView):
         incoming = CouponIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        member = _member(request, values["member"]) if values.get("member") else None
+        member = input_member(request, values["member"]) if values.get("member") else None
         check = coupon_check(
             merchant=request.auth.merchant,
             code=values["code"],
@@ -110,7 +110,7 @@ class CouponRedeemView(ApiView):
         incoming = CouponRedeemIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        member = _member(request, values["member"]) if values.get("member") else None
+        member = input_member(request, values["member"]) if values.get("member") else None
         redemption = coupon_redeem(
             merchant=request.auth.merchant,
             code=values["code"],

@@ -1,6 +1,6 @@
 """The only place referral rows are locked for update.
 
-Lock order, as services.py explains: a member's points account first
+Lock order, as services/__init__.py explains: a member's points account first
 (`apps.programs.lock_objects`), then the referral rows, in primary-key order. The
 referral terms are serialized by locking the merchant's one `ReferralSettings` row.
 """

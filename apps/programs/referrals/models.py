@@ -3,7 +3,7 @@
 Amounts are integer minor units of the merchant's currency. A referral's rewards are
 written under the members' points locks (`programs.lock_objects`): the new member's in
 the transaction of the purchase that qualifies, the referrer's by a task that locks the
-referrer's account alone (services.py explains why).
+referrer's account alone (services/__init__.py explains why).
 """
 
 from django.db import models

@@ -1,7 +1,7 @@
 """VIP tiers: a merchant's tier rules, each member's current tier and its history.
 
 The qualifying total is never stored: it is computed from the purchases and bonus awards
-(`selectors.qualifying_total`), so it is always exact. See services.py for the moves.
+(`selectors.qualifying_total`), so it is always exact. See services/moves.py for the moves.
 """
 
 from django.conf import settings
