@@ -11,6 +11,11 @@ from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 
+def language_codes() -> list[str]:
+    """The codes of the languages Fideliza speaks, in settings order: es, ro, en."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
 def supported_language(code: str | None) -> str | None:
     """`es-ES`, `ES`, `es` -> 'es'; a language we do not speak -> None."""
     if not code:

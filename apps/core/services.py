@@ -18,6 +18,7 @@ from apps.accounts.selectors import user_exists_with_email
 
 from . import money
 from .errors import Conflict, DomainError, NotAllowed
+from .languages import language_codes
 from .models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
 from .selectors import location_name_taken
 from .stored_text import StoredText, choice_msgid, stored_list, stored_text, summary_and_data
@@ -99,7 +100,7 @@ def _validate_merchant_fields(*, currency: str, country: str, timezone_name: str
             gettext("%(name)s is not a known time zone.") % {"name": repr(timezone_name)},
             field="timezone",
         )
-    if language not in dict(settings.LANGUAGES):
+    if language not in language_codes():
         raise DomainError(
             # Translators: %(code)s is the refused language code, in quotes: 'xx'.
             gettext("%(code)s is not a supported language.") % {"code": repr(language)},
@@ -570,7 +571,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 @transaction.atomic
 def user_profile_update(*, user: User, first_name: str, last_name: str, language: str) -> User:
     """A user's name and the language of their pages (empty: the browser's)."""
-    if language and language not in dict(settings.LANGUAGES):
+    if language and language not in language_codes():
         raise DomainError(gettext("Choose one of the languages offered."), field="language")
     user.first_name = first_name.strip()[:150]
     user.last_name = last_name.strip()[:150]

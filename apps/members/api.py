@@ -3,7 +3,6 @@ services as the counter (a member's representation is in api_fields.py)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from apps.core.api import ApiView, TextField
 from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
+from apps.core.languages import language_codes
 
 from . import services
 from .api_fields import member_data, member_out
@@ -21,7 +21,7 @@ from .selectors import members_find
 
 def language_field(**kwargs) -> serializers.ChoiceField:
     """A member's language: one Fideliza speaks, or "" for the merchant's."""
-    codes = [code for code, _name in settings.LANGUAGES]
+    codes = language_codes()
     return serializers.ChoiceField(
         choices=codes,
         allow_blank=True,

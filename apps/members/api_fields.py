@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from django.conf import settings
 from rest_framework import serializers
+
+from apps.core.languages import language_codes
 
 from .models import Channel, Member
 
@@ -33,7 +34,7 @@ class MemberBase(serializers.Serializer):
     phone = serializers.CharField(allow_null=True, help_text="E.164.")
     birthday = serializers.DateField(allow_null=True)
     language = serializers.ChoiceField(
-        choices=[code for code, _name in settings.LANGUAGES],
+        choices=language_codes(),
         allow_blank=True,
         help_text="Empty: the merchant's language.",
     )

@@ -118,7 +118,7 @@ def test_an_unknown_language_for_the_business_is_a_form_error(team, client):
     assert response.status_code == 200
     assert response.context["form"].errors["language"]
     team.merchant.refresh_from_db()
-    assert (team.merchant.name, team.merchant.language) == (team.merchant.name, "en")
+    assert team.merchant.language == "en"
     assert team.merchant.name != "Renamed"
 
 

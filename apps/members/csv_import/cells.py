@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.errors import DomainError
+from apps.core.languages import language_codes
 from apps.core.models import Merchant
 from apps.members.identifiers import search_text
 
@@ -204,7 +205,7 @@ class RowReader:
             try:
                 values["language"] = parse_language(raw)
             except ValueError:
-                codes = ", ".join(code for code, _name in settings.LANGUAGES)
+                codes = ", ".join(language_codes())
                 errors.append(
                     # Translators: %(value)s is the cell, in quotes; %(codes)s the language
                     # codes accepted ("es, ro, en").

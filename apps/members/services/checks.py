@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, DomainError
+from apps.core.languages import language_codes
 from apps.core.models import Merchant
 from apps.members.identifiers import (
     InvalidIdentifier,
@@ -63,8 +63,8 @@ def clean_name_part(value: str, field: str) -> str:
 def clean_language(value: str) -> str:
     """A language Fideliza speaks (settings.LANGUAGES), or "" for the merchant's."""
     value = (value or "").strip()
-    if value and value not in dict(settings.LANGUAGES):
-        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+    if value and value not in language_codes():
+        codes = ", ".join(language_codes())
         raise DomainError(
             # Translators: %(language)s is the code refused, %(codes)s the codes accepted
             # ("es, ro, en").
