@@ -1,4 +1,4 @@
-from .models import User
+from apps.accounts.models import User
 
 
 def user_exists_with_email(*, email: str) -> bool:

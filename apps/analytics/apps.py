@@ -12,7 +12,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from apps.members import services as member_services
 
-        from .models import MemberLocationDays, MemberMonth, MemberStats
+        from apps.analytics.models import MemberLocationDays, MemberMonth, MemberStats
 
         # One stats row per member, and months and days keyed by member: a merge must not re-point
         # them at the survivor (it would collide with the survivor's own). The periodic

@@ -43,7 +43,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model, Q
 
-from .models import AnalyticsCursor
+from apps.analytics.models import AnalyticsCursor
 
 # How long after a gap is first seen its writer surely holds a transaction id (module
 # docstring). An INSERT takes both within one statement; seed_demo draws a batch's ids

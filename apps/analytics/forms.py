@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import Location
 
-from .periods import Period, add_months, month_start
+from apps.analytics.periods import Period, add_months, month_start
 
 MAX_DAYS = 3 * 366  # the longest range the dashboard computes at once
 

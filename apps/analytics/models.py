@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.tenancy import TenantModel
 
-from .daybits import DayBitsField
+from apps.analytics.daybits import DayBitsField
 
 
 class AnalyticsSettings(TenantModel):

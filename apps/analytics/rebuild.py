@@ -28,19 +28,12 @@ from apps.members.models import Member
 from apps.programs.coupons.models import CashbackEntry
 from apps.programs.models import LedgerEntry, Purchase, Refund
 
-from . import rollups
-from .changes import cursor_gaps, gaps_condition
-from .lock_objects import analytics_lock
-from .models import (
-    AnalyticsCursor,
-    CohortActivity,
-    DailyRollup,
-    EnrollmentDay,
-    MemberMonth,
-    MemberStats,
-)
-from .periods import merchant_zone
-from .refresh import EVERYONE, catch_up
+from apps.analytics import rollups
+from apps.analytics.changes import cursor_gaps, gaps_condition
+from apps.analytics.lock_objects import analytics_lock
+from apps.analytics.models import AnalyticsCursor, CohortActivity, DailyRollup, EnrollmentDay, MemberMonth, MemberStats
+from apps.analytics.periods import merchant_zone
+from apps.analytics.refresh import EVERYONE, catch_up
 
 MEMBER_BATCH = 2000
 CATCH_UP_BATCH = 20_000

@@ -20,9 +20,9 @@ from apps.members.models import Member
 from apps.programs.coupons.models import CashbackEntry
 from apps.programs.models import LedgerEntry, Purchase, Refund
 
-from . import rollups
-from .changes import Source, read_changes
-from .lock_objects import analytics_lock
+from apps.analytics import rollups
+from apps.analytics.changes import Source, read_changes
+from apps.analytics.lock_objects import analytics_lock
 
 BATCH = 2000  # rows of one source per transaction
 BUDGET_SECONDS = 45  # a run stops starting batches after this; the next run goes on

@@ -30,16 +30,9 @@ from apps.members.models import Member
 from apps.programs.coupons.models import CashbackKind
 from apps.programs.models import EntryKind, Purchase
 
-from .daybits import day_bits, mask_days
-from .models import (
-    CohortActivity,
-    DailyRollup,
-    EnrollmentDay,
-    MemberLocationDays,
-    MemberMonth,
-    MemberStats,
-)
-from .periods import local_day, merchant_zone, month_start
+from apps.analytics.daybits import day_bits, mask_days
+from apps.analytics.models import CohortActivity, DailyRollup, EnrollmentDay, MemberLocationDays, MemberMonth, MemberStats
+from apps.analytics.periods import local_day, merchant_zone, month_start
 
 DAILY_COLUMNS = tuple(
     field.name

@@ -36,18 +36,10 @@ from apps.programs.models import ProgramSettings, Reward, RewardKind
 from apps.programs.referrals.models import Referral, ReferralStatus
 from apps.programs.tiers.models import MemberTier, Tier, TierChange
 
-from .daybits import DayCount, DaysBetween, FirstDay
-from .models import (
-    AnalyticsSettings,
-    CohortActivity,
-    DailyRollup,
-    EnrollmentDay,
-    MarketingSpend,
-    MemberLocationDays,
-    MemberStats,
-)
-from .periods import Period, local_day, merchant_zone
-from .rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
+from apps.analytics.daybits import DayCount, DaysBetween, FirstDay
+from apps.analytics.models import AnalyticsSettings, CohortActivity, DailyRollup, EnrollmentDay, MarketingSpend, MemberLocationDays, MemberStats
+from apps.analytics.periods import Period, local_day, merchant_zone
+from apps.analytics.rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 
 
 def analytics_settings_for(merchant: Merchant) -> AnalyticsSettings:

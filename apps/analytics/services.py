@@ -15,8 +15,8 @@ from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 
-from .models import AnalyticsSettings, MarketingSpend
-from .periods import month_start
+from apps.analytics.models import AnalyticsSettings, MarketingSpend
+from apps.analytics.periods import month_start
 
 MAX_DAYS = 3650
 MAX_AMOUNT = 10**12

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .refresh import analytics_refresh
+from apps.analytics.refresh import analytics_refresh
 
 
 @shared_task

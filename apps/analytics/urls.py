@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from apps.analytics import views
 
 app_name = "analytics"
 

@@ -25,11 +25,11 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import merchant_view
 from apps.members.csv_export import safe_cell
 
-from . import selectors, services
-from .cards import CARDS, Choice, card_build, card_csv_rows
-from .forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
-from .periods import Period
-from .tasks import refresh_analytics
+from apps.analytics import selectors, services
+from apps.analytics.cards import CARDS, Choice, card_build, card_csv_rows
+from apps.analytics.forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
+from apps.analytics.periods import Period
+from apps.analytics.tasks import refresh_analytics
 
 logger = logging.getLogger(__name__)
 

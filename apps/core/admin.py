@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditLog, Invitation, Location, Membership, Merchant
+from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant
 
 
 class MembershipInline(admin.TabularInline):

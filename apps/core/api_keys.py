@@ -21,10 +21,10 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
 
-from .errors import DomainError
-from .models import ApiKey, ApiKeyScope, Merchant
-from .services import audit_record
-from .stored_text import stored_text
+from apps.core.errors import DomainError
+from apps.core.models import ApiKey, ApiKeyScope, Merchant
+from apps.core.services import audit_record
+from apps.core.stored_text import stored_text
 
 KEY_START = "fdz_"
 PREFIX_LENGTH = 10

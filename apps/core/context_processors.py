@@ -1,7 +1,7 @@
 from django.urls import reverse
 
-from .navigation import navigation_for
-from .selectors import memberships_for_user
+from apps.core.navigation import navigation_for
+from apps.core.selectors import memberships_for_user
 
 
 def tenancy(request):

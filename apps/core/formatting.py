@@ -14,7 +14,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from django.utils import timezone, translation
 
-from .money import format_money, money_locale
+from apps.core.money import format_money, money_locale
 
 
 def active_locale(country: str = "") -> Locale:

@@ -8,9 +8,9 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from . import money
-from .errors import DomainError
-from .models import Role
+from apps.core import money
+from apps.core.errors import DomainError
+from apps.core.models import Role
 
 
 @cache

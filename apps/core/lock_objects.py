@@ -4,7 +4,7 @@ And the one advisory lock of core: an API request's idempotency key."""
 from django.db import connection
 from django.db.models import QuerySet
 
-from .models import Membership, Merchant
+from apps.core.models import Membership, Merchant
 
 
 def memberships_lock(*, merchant: Merchant, role: str) -> list[Membership]:

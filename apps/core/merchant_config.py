@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Merchant
+from apps.core.models import Merchant
 
 T = TypeVar("T")
 

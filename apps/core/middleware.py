@@ -4,8 +4,8 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
-from .languages import language_for_request
-from .selectors import location_get, membership_for
+from apps.core.languages import language_for_request
+from apps.core.selectors import location_get, membership_for
 
 MERCHANT_SESSION_KEY = "active_merchant_id"
 LOCATION_SESSION_KEY = "active_location_id"

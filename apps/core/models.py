@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from .money import currency_choices
-from .stored_text import summary_for_reader
-from .tenancy import TenantModel, TenantQuerySet
+from apps.core.money import currency_choices
+from apps.core.stored_text import summary_for_reader
+from apps.core.tenancy import TenantModel, TenantQuerySet
 
 
 class Merchant(models.Model):

@@ -9,7 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import Membership, Role
+from apps.core.models import Membership, Role
 
 
 @dataclass(frozen=True)

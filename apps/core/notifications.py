@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .models import Invitation, hash_token
+from apps.core.models import Invitation, hash_token
 
 
 def invitation_url(token: str) -> str:

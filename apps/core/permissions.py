@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 
-from .models import Role
+from apps.core.models import Role
 
 
 def merchant_view(min_role: str = Role.STAFF) -> Callable:

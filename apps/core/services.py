@@ -16,12 +16,12 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from apps.accounts.models import User
 from apps.accounts.selectors import user_exists_with_email
 
-from . import money
-from .errors import Conflict, DomainError, NotAllowed
-from .languages import language_codes
-from .models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
-from .selectors import location_name_taken
-from .stored_text import StoredText, choice_msgid, stored_list, stored_text, summary_and_data
+from apps.core import money
+from apps.core.errors import Conflict, DomainError, NotAllowed
+from apps.core.languages import language_codes
+from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
+from apps.core.selectors import location_name_taken
+from apps.core.stored_text import StoredText, choice_msgid, stored_list, stored_text, summary_and_data
 
 
 def audit_record(
@@ -303,7 +303,7 @@ class IssuedInvitation:
 def _issue_invitation(
     *, merchant: Merchant, actor: User, email: str, role: str
 ) -> IssuedInvitation:
-    from .tasks import send_invitation_email
+    from apps.core.tasks import send_invitation_email
 
     token, token_hash = Invitation.new_token()
     try:
@@ -512,7 +512,7 @@ def invitation_accept_as_new_user(
 
 
 def _lock_owner_memberships(merchant: Merchant) -> list[Membership]:
-    from .lock_objects import memberships_lock
+    from apps.core.lock_objects import memberships_lock
 
     return memberships_lock(merchant=merchant, role=Role.OWNER)
 

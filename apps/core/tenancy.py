@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from .models import Merchant
+    from apps.core.models import Merchant
 
 
 class TenantQuerySet(models.QuerySet):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api_key_views, views, webhook_views
+from apps.core import api_key_views, views, webhook_views
 
 app_name = "core"
 

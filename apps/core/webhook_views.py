@@ -7,13 +7,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from .errors import DomainError
-from .forms import add_domain_error
-from .models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .pagination import SlicePage
-from .permissions import get_for_merchant_or_404, merchant_view
-from .selectors import webhook_deliveries, webhook_endpoints
-from .webhooks import delivery_replay, endpoint_create, endpoint_set_active
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from apps.core.pagination import SlicePage
+from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.selectors import webhook_deliveries, webhook_endpoints
+from apps.core.webhooks import delivery_replay, endpoint_create, endpoint_set_active
 
 
 class EndpointForm(forms.Form):

@@ -38,11 +38,11 @@ from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 
-from .errors import DomainError
-from .merchant_config import merchant_config, merchant_config_changed
-from .models import DeliveryStatus, Merchant, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .services import audit_record
-from .stored_text import stored_text
+from apps.core.errors import DomainError
+from apps.core.merchant_config import merchant_config, merchant_config_changed
+from apps.core.models import DeliveryStatus, Merchant, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from apps.core.services import audit_record
+from apps.core.stored_text import stored_text
 
 SIGNATURE_HEADER = "Fideliza-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -194,7 +194,7 @@ def webhook_emit(*, merchant: Merchant, event: str, data: dict) -> int:
 
 
 def _enqueue(ids: list[int], countdown: float | None = None) -> None:
-    from .tasks import webhook_deliver
+    from apps.core.tasks import webhook_deliver
 
     for delivery_id in ids:
         webhook_deliver.apply_async((delivery_id,), countdown=countdown)

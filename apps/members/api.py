@@ -13,10 +13,10 @@ from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.languages import language_codes
 
-from . import services
-from .api_fields import member_data, member_out
-from .models import Channel, Member
-from .selectors import members_find
+from apps.members import services
+from apps.members.api_fields import member_data, member_out
+from apps.members.models import Channel, Member
+from apps.members.selectors import members_find
 
 
 def language_field(**kwargs) -> serializers.ChoiceField:

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from apps.core.languages import language_codes
 
-from .models import Channel, Member
+from apps.members.models import Channel, Member
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,6 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
-        from . import services
+        from apps.members import services
 
         services.ENROLL_HANDLERS.append(services.member_enrolled_webhook)

@@ -28,7 +28,7 @@ from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 
-from .models import Channel, ExportStatus, Member, MemberExport
+from apps.members.models import Channel, ExportStatus, Member, MemberExport
 
 EXPORT_CHUNK = 2000
 STALE_AFTER = timedelta(minutes=10)  # a running export silent this long has lost its worker
@@ -98,7 +98,7 @@ def export_is_stale(export: MemberExport) -> bool:
 @transaction.atomic
 def export_create(*, merchant: Merchant, actor: User | None) -> MemberExport:
     """Ask for a CSV of all members. While one is being written, that one is returned."""
-    from .tasks import member_export_run
+    from apps.members.tasks import member_export_run
 
     pending = (
         MemberExport.objects.for_merchant(merchant)

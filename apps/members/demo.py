@@ -31,9 +31,9 @@ from django.utils import timezone
 from apps.core.models import Location, Membership, Merchant
 from apps.core.stored_text import summary_and_data
 
-from .identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
-from .models import Channel, EventKind, Member, MemberEvent, Tag
-from .services import enrollment_summary
+from apps.members.identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
+from apps.members.models import Channel, EventKind, Member, MemberEvent, Tag
+from apps.members.services import enrollment_summary
 
 DEFAULT_SEED = 2026
 DEMO_TAGS = ("vip", "vegano", "estudiante", "vecino")

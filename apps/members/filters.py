@@ -13,8 +13,8 @@ from django.utils.translation import pgettext_lazy
 
 from apps.core.models import Location
 
-from .models import Channel, Member, Tag
-from .selectors import member_lookup_condition, name_key
+from apps.members.models import Channel, Member, Tag
+from apps.members.selectors import member_lookup_condition, name_key
 
 
 def _locations(request):

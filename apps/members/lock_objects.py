@@ -11,7 +11,7 @@ and `members_lock` takes those first.
 
 from collections.abc import Callable
 
-from .models import Member
+from apps.members.models import Member
 
 LOCK_BEFORE_MEMBERS: list[Callable[[list[Member]], object]] = []
 

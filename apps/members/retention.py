@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from .models import ExportStatus, ImportStatus, MemberExport, MemberImport
+from apps.members.models import ExportStatus, ImportStatus, MemberExport, MemberImport
 
 # A queued or running import or export may still need its file: those are left alone.
 _IMPORTS_AT_WORK = (ImportStatus.ANALYZING, ImportStatus.QUEUED, ImportStatus.RUNNING)

@@ -12,14 +12,8 @@ from django.utils.translation import gettext
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
 
-from .identifiers import (
-    InvalidIdentifier,
-    normalize_card_code,
-    normalize_email,
-    normalize_phone,
-    search_text,
-)
-from .models import Member, MemberEvent
+from apps.members.identifiers import InvalidIdentifier, normalize_card_code, normalize_email, normalize_phone, search_text
+from apps.members.models import Member, MemberEvent
 
 LOOKUP_LIMIT = 10
 _PHONE_CHARACTERS = set("0123456789+-.() ")

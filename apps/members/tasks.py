@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from celery import shared_task
 from django.utils import translation
 
-from . import csv_export, csv_import, retention
+from apps.members import csv_export, csv_import, retention
 
 
 def _in_language(language: str):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import transfer_views as views
+from apps.members import transfer_views as views
 
 urlpatterns = [
     path("imports/", views.import_list, name="import_list"),

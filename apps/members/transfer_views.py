@@ -23,8 +23,8 @@ from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 
-from . import csv_export, csv_import
-from .models import ExportStatus, ImportStatus, MemberExport, MemberImport
+from apps.members import csv_export, csv_import
+from apps.members.models import ExportStatus, ImportStatus, MemberExport, MemberImport
 
 PAGE = 25
 

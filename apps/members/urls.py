@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from apps.members import views
 
 app_name = "members"
 

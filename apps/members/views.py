@@ -15,18 +15,12 @@ from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 
-from . import services
-from .filters import MemberFilter
-from .forms import CounterEnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
-from .models import Channel, Member
-from .panels import member_panels
-from .selectors import (
-    member_by_card_code,
-    member_list,
-    member_lookup,
-    member_personal_data,
-    member_timeline,
-)
+from apps.members import services
+from apps.members.filters import MemberFilter
+from apps.members.forms import CounterEnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
+from apps.members.models import Channel, Member
+from apps.members.panels import member_panels
+from apps.members.selectors import member_by_card_code, member_list, member_lookup, member_personal_data, member_timeline
 
 
 def _member_or_404(request, public_id: str) -> Member:

@@ -19,9 +19,9 @@ from apps.core.selectors import location_by_name
 from apps.members.api import ErrorOut, member_for_api
 from apps.members.models import Member
 
-from . import services
-from .models import EntryKind, LedgerEntry
-from .selectors import ledger_list, purchase_by_external_id
+from apps.programs import services
+from apps.programs.models import EntryKind, LedgerEntry
+from apps.programs.selectors import ledger_list, purchase_by_external_id
 
 LEDGER_PAGE = 100
 

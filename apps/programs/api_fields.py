@@ -10,7 +10,7 @@ from rest_framework import serializers
 from apps.core.models import Merchant
 from apps.members.api_fields import MemberApiExtension
 
-from .selectors import points_balance
+from apps.programs.selectors import points_balance
 
 POINTS = MemberApiExtension(
     fields={"points_balance": serializers.IntegerField()},

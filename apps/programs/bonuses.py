@@ -22,10 +22,10 @@ from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 
-from .ledger import ledger_credit
-from .lock_objects import points_account_lock
-from .models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
-from .services import program_settings
+from apps.programs.ledger import ledger_credit
+from apps.programs.lock_objects import points_account_lock
+from apps.programs.models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
+from apps.programs.services import program_settings
 
 # The actions as a member's timeline names them, in a sentence ("Bonus for birthday: ...").
 ACTION_WORDS = {

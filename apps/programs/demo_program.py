@@ -7,9 +7,9 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.models import Merchant
 
-from . import rules
-from .models import BonusRule, EarnMultiplier, Promotion, Reward, RewardKind
-from .rewards import reward_create
+from apps.programs import rules
+from apps.programs.models import BonusRule, EarnMultiplier, Promotion, Reward, RewardKind
+from apps.programs.rewards import reward_create
 
 DEMO_REWARDS = [
     {

@@ -16,7 +16,7 @@ from apps.core.merchant_config import merchant_config
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
 
-from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 
 @dataclass(frozen=True)

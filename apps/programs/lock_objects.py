@@ -3,7 +3,7 @@
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import PointsAccount, ProgramSettings
+from apps.programs.models import PointsAccount, ProgramSettings
 
 
 def points_account_lock(member: Member) -> PointsAccount:

@@ -17,9 +17,9 @@ from django.utils import timezone
 from apps.core.models import Merchant, WebhookEndpoint, WebhookEvent
 from apps.core.webhooks import webhook_emit
 
-from .models import ExpiryNotice
-from .selectors import points_expiring
-from .services import program_settings
+from apps.programs.models import ExpiryNotice
+from apps.programs.selectors import points_expiring
+from apps.programs.services import program_settings
 
 
 def _merchants_listening() -> list[Merchant]:

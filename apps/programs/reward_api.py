@@ -15,21 +15,15 @@ from apps.core.idempotency import idempotent
 from apps.core.models import Merchant, Role
 from apps.members.api import ErrorOut
 
-from . import hooks
-from .api import input_location, input_member
-from .api_fields import PROGRAM_API_EXTENSIONS
-from .bonuses import event_bonus_award
-from .earning import active_promotion, earn_terms
-from .models import Redemption, Reward, RewardKind
-from .reward_selectors import (
-    merchant_today,
-    redemption_by_code,
-    reward_by_public_id,
-    reward_list,
-    reward_unavailable_reason,
-)
-from .rewards import redemption_void, reward_redeem
-from .selectors import bonus_rule_list, multiplier_list, points_balance
+from apps.programs import hooks
+from apps.programs.api import input_location, input_member
+from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
+from apps.programs.bonuses import event_bonus_award
+from apps.programs.earning import active_promotion, earn_terms
+from apps.programs.models import Redemption, Reward, RewardKind
+from apps.programs.reward_selectors import merchant_today, redemption_by_code, reward_by_public_id, reward_list, reward_unavailable_reason
+from apps.programs.rewards import redemption_void, reward_redeem
+from apps.programs.selectors import bonus_rule_list, multiplier_list, points_balance
 
 # Program terms ------------------------------------------------------------------------
 

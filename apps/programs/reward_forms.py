@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import minor_digits, to_minor
 
-from .models import Reward, RewardKind
+from apps.programs.models import Reward, RewardKind
 
 
 class DateInput(forms.DateInput):

@@ -33,12 +33,12 @@ from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
 
-from . import hooks
-from .ledger import ledger_credit, ledger_debit
-from .lock_objects import points_account_lock
-from .models import EntryKind, Redemption, RedemptionStatus, Reward, RewardKind
-from .reward_selectors import merchant_today, reward_unavailable_reason
-from .services import program_settings
+from apps.programs import hooks
+from apps.programs.ledger import ledger_credit, ledger_debit
+from apps.programs.lock_objects import points_account_lock
+from apps.programs.models import EntryKind, Redemption, RedemptionStatus, Reward, RewardKind
+from apps.programs.reward_selectors import merchant_today, reward_unavailable_reason
+from apps.programs.services import program_settings
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_POINTS_COST = 1_000_000_000

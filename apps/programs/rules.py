@@ -14,8 +14,8 @@ from apps.core.models import Location, Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 
-from .lock_objects import program_settings_lock
-from .models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.lock_objects import program_settings_lock
+from apps.programs.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 
 def _check_percent(percent: int) -> None:
@@ -168,7 +168,7 @@ def bonus_rule_create(
     cap_period: str,
     event_type: str = "",
 ):
-    from .models import BonusAction, BonusRule, CapPeriod
+    from apps.programs.models import BonusAction, BonusRule, CapPeriod
 
     if action not in BonusAction.values:
         raise DomainError(gettext("Choose an action."), field="action")

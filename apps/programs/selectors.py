@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import BonusRule, EarnMultiplier, LedgerEntry, Lot, PointsAccount, Promotion, Purchase
+from apps.programs.models import BonusRule, EarnMultiplier, LedgerEntry, Lot, PointsAccount, Promotion, Purchase
 
 
 def points_balance(*, member: Member) -> int:

@@ -26,11 +26,11 @@ from apps.core.webhooks import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 
-from . import hooks
-from .earning import Line, basket_points, earn_terms, lines_from_items
-from .ledger import ledger_append, ledger_credit, ledger_debit
-from .lock_objects import points_account_lock, points_accounts_lock
-from .models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
+from apps.programs import hooks
+from apps.programs.earning import Line, basket_points, earn_terms, lines_from_items
+from apps.programs.ledger import ledger_append, ledger_credit, ledger_debit
+from apps.programs.lock_objects import points_account_lock, points_accounts_lock
+from apps.programs.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings, Purchase, Refund
 
 
 def program_settings(merchant: Merchant) -> ProgramSettings:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import program_views, reward_views, views
+from apps.programs import program_views, reward_views, views
 
 app_name = "programs"
 

@@ -14,12 +14,12 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 
-from .coupons.services import purchase_with_coupon
-from .coupons.views import coupon_purchase_message
-from .earning import BasketLineError, parse_basket_lines
-from .forms import AdjustForm, PurchaseForm
-from .selectors import ledger_list, lots_open, points_balance
-from .services import points_adjust, purchase_record
+from apps.programs.coupons.services import purchase_with_coupon
+from apps.programs.coupons.views import coupon_purchase_message
+from apps.programs.earning import BasketLineError, parse_basket_lines
+from apps.programs.forms import AdjustForm, PurchaseForm
+from apps.programs.selectors import ledger_list, lots_open, points_balance
+from apps.programs.services import points_adjust, purchase_record
 
 
 def _points_page(

@@ -2,8 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import DATABASES, SECRET_KEY, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, SECRET_KEY, env
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production.")

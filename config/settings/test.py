@@ -7,8 +7,8 @@ where the tests marked `postgres` are skipped (see tests/conftest.py).
 
 import sys
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fideliza_test"
 

@@ -14,8 +14,8 @@ from tests.analytics.factories import refresh
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .conftest import VIEWPORTS, console_errors
-from .test_counter_points import assert_no_sideways_scroll
+from tests.browser.conftest import VIEWPORTS, console_errors
+from tests.browser.test_counter_points import assert_no_sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

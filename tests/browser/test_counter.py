@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from apps.members.models import Channel, Member
 from tests.members.factories import enroll
 
-from .conftest import PHONE, VIEWPORTS, console_errors
+from tests.browser.conftest import PHONE, VIEWPORTS, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

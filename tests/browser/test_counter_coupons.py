@@ -11,8 +11,8 @@ from apps.programs.models import Purchase
 from tests.coupons.factories import give_coupon
 from tests.members.factories import enroll
 
-from .conftest import PHONE, console_errors
-from .test_counter_points import assert_no_sideways_scroll, open_member, purchase_form
+from tests.browser.conftest import PHONE, console_errors
+from tests.browser.test_counter_points import assert_no_sideways_scroll, open_member, purchase_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from apps.programs.selectors import points_balance
 from tests.members.factories import enroll
 from tests.waiting import page_pause, wait_for
 
-from .conftest import PHONE, console_errors
+from tests.browser.conftest import PHONE, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from apps.accounts.models import User
 from apps.demo.management.commands.seed_demo import DEMO_PASSWORD
 from apps.members.models import Member
 
-from .conftest import console_errors
+from tests.browser.conftest import console_errors
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.accounts.factories import UserFactory
 
-from .conftest import PHONE
+from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 

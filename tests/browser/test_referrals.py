@@ -11,7 +11,7 @@ from apps.programs.referrals.models import Referral, ReferralCode
 from tests.members.factories import enroll
 from tests.referrals.conftest import code_of, referrals_on
 
-from .conftest import PHONE, console_errors
+from tests.browser.conftest import PHONE, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from apps.core.models import Invitation, Role
 
-from .conftest import VIEWPORTS
+from tests.browser.conftest import VIEWPORTS
 
 pytestmark = pytest.mark.browser
 

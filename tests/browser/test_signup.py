@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import PASSWORD
 
-from .conftest import VIEWPORTS
+from tests.browser.conftest import VIEWPORTS
 
 pytestmark = pytest.mark.browser
 

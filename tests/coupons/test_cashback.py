@@ -26,7 +26,7 @@ from apps.programs.services import refund_record
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .factories import enable_cashback
+from tests.coupons.factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 

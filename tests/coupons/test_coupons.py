@@ -26,7 +26,7 @@ from apps.programs.services import points_adjust, refund_record
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .factories import enable_cashback, give_coupon
+from tests.coupons.factories import enable_cashback, give_coupon
 
 pytestmark = pytest.mark.django_db
 

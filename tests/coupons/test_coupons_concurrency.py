@@ -13,7 +13,7 @@ from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
 
-from .factories import give_coupon
+from tests.coupons.factories import give_coupon
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

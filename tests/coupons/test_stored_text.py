@@ -15,7 +15,7 @@ from apps.programs.coupons.services import coupon_issue_by_hand, coupon_void
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .factories import enable_cashback
+from tests.coupons.factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from apps.members.models import Member, MemberEvent
 from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
 from tests.members.factories import enroll
 
-from .conftest import code_of, referrals_on
+from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from apps.programs.referrals.models import Referral, ReferralCode, ReferralSetti
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .conftest import code_of, referrals_on
+from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db
 

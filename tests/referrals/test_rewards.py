@@ -15,7 +15,7 @@ from apps.programs.selectors import ledger_mismatches, points_balance
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
-from .conftest import code_of, referrals_on
+from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db
 

@@ -11,18 +11,10 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from .base import Card, Choice, Figure, Format, Table
-from .customers import (
-    acquisition_card,
-    cohorts_card,
-    enrollments_card,
-    frequency_card,
-    repeat_card,
-    retention_card,
-    statuses_card,
-)
-from .programs import cashback_card, points_card, referrals_card, tiers_card
-from .sales import aov_card, clv_card, revenue_card
+from apps.analytics.cards.base import Card, Choice, Figure, Format, Table
+from apps.analytics.cards.customers import acquisition_card, cohorts_card, enrollments_card, frequency_card, repeat_card, retention_card, statuses_card
+from apps.analytics.cards.programs import cashback_card, points_card, referrals_card, tiers_card
+from apps.analytics.cards.sales import aov_card, clv_card, revenue_card
 
 __all__ = ["CARDS", "Card", "Choice", "Figure", "Format", "Table", "card_build", "card_csv_rows"]
 

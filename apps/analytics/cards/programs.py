@@ -7,7 +7,7 @@ from django.utils.translation import pgettext
 
 from apps.analytics import kpis
 
-from .base import Card, Choice, Figure, Format, Table, day_iso, day_text, figures_of, run_kpi
+from apps.analytics.cards.base import Card, Choice, Figure, Format, Table, day_iso, day_text, figures_of, run_kpi
 
 
 def points_card(choice: Choice, fmt: Format) -> Card:

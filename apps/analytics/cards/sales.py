@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from apps.analytics import kpis
 
-from .base import Card, Choice, Format, Table, day_iso, day_text, figures_of, run_kpi
+from apps.analytics.cards.base import Card, Choice, Format, Table, day_iso, day_text, figures_of, run_kpi
 
 
 def aov_card(choice: Choice, fmt: Format) -> Card:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .cells import Kind, ParsedRow
+from apps.members.csv_import.cells import Kind, ParsedRow
 
 
 def _same_as_row(name: str, number: int) -> str:

@@ -13,8 +13,8 @@ from apps.core.stored_text import stored_text, summary_and_data
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent
 
-from .hooks import MERGE_HANDLERS, MERGE_KEEPS
-from .timeline import event_record
+from apps.members.services.hooks import MERGE_HANDLERS, MERGE_KEEPS
+from apps.members.services.timeline import event_record
 
 
 @transaction.atomic

@@ -16,9 +16,9 @@ from apps.programs.api import input_member
 from apps.programs.models import Purchase
 from apps.programs.selectors import purchase_by_external_id
 
-from .api_fields import coupon_data
-from .selectors import coupon_check
-from .services import coupon_redeem
+from apps.programs.coupons.api_fields import coupon_data
+from apps.programs.coupons.selectors import coupon_check
+from apps.programs.coupons.services import coupon_redeem
 
 
 class CouponIn(serializers.Serializer):

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
 
-from .cashback import cashback_settings
-from .selectors import category_rate_list, coupons_live, wallet_get
+from apps.programs.coupons.cashback import cashback_settings
+from apps.programs.coupons.selectors import category_rate_list, coupons_live, wallet_get
 
 
 def coupon_data(coupon) -> dict:

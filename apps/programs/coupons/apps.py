@@ -15,9 +15,9 @@ class CouponsConfig(AppConfig):
         from apps.members.panels import MEMBER_PANELS, MemberPanel
         from apps.programs import hooks
 
-        from .cashback import on_purchase_recorded, on_refund_recorded, wallet_merge
-        from .models import CashbackEntry, CashbackWallet
-        from .services import on_redemption_created, on_redemption_voiding
+        from apps.programs.coupons.cashback import on_purchase_recorded, on_refund_recorded, wallet_merge
+        from apps.programs.coupons.models import CashbackEntry, CashbackWallet
+        from apps.programs.coupons.services import on_redemption_created, on_redemption_voiding
 
         hooks.PURCHASE_RECORDED.append(on_purchase_recorded)
         hooks.REFUND_RECORDED.append(on_refund_recorded)
@@ -32,8 +32,8 @@ class CouponsConfig(AppConfig):
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
 
-        from . import api_fields
-        from .selectors import purchase_cashback_extras
+        from apps.programs.coupons import api_fields
+        from apps.programs.coupons.selectors import purchase_cashback_extras
 
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
         PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)

@@ -43,17 +43,9 @@ from apps.programs.earning import Line
 from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Refund
 
-from .lock_objects import cashback_settings_lock, wallet_lock
-from .models import (
-    CashbackCategoryRate,
-    CashbackEntry,
-    CashbackKind,
-    CashbackSettings,
-    CashbackWallet,
-    CouponSource,
-    PurchaseCashback,
-)
-from .services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
+from apps.programs.coupons.lock_objects import cashback_settings_lock, wallet_lock
+from apps.programs.coupons.models import CashbackCategoryRate, CashbackEntry, CashbackKind, CashbackSettings, CashbackWallet, CouponSource, PurchaseCashback
+from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
 
 BASIS = 10_000  # basis points in a whole
 

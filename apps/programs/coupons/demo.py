@@ -5,8 +5,8 @@ from django.db import transaction
 from apps.core.models import Merchant
 from apps.core.money import minor_digits
 
-from .cashback import cashback_settings
-from .models import CashbackSettings
+from apps.programs.coupons.cashback import cashback_settings
+from apps.programs.coupons.models import CashbackSettings
 
 
 @transaction.atomic

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import CouponSource
-from .selectors import STATUS_FILTERS
+from apps.programs.coupons.models import CouponSource
+from apps.programs.coupons.selectors import STATUS_FILTERS
 
 
 class CashbackSettingsForm(forms.Form):

@@ -9,7 +9,7 @@ by locking the merchant's one `CashbackSettings` row.
 from apps.members.models import Member
 from apps.programs.models import PointsAccount
 
-from .models import CashbackSettings, CashbackWallet
+from apps.programs.coupons.models import CashbackSettings, CashbackWallet
 
 
 def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:

@@ -16,15 +16,7 @@ from apps.core.formatting import format_day, format_merchant_money, format_momen
 from apps.core.models import Merchant
 from apps.members.models import Member
 
-from .models import (
-    CashbackCategoryRate,
-    CashbackEntry,
-    CashbackWallet,
-    Coupon,
-    CouponSource,
-    CouponStatus,
-    PurchaseCashback,
-)
+from apps.programs.coupons.models import CashbackCategoryRate, CashbackEntry, CashbackWallet, Coupon, CouponSource, CouponStatus, PurchaseCashback
 
 # Why a coupon cannot be used: stable codes for the API, sentences for people.
 NOT_FOUND = "coupon_not_found"

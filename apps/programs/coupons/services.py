@@ -24,14 +24,8 @@ from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase, Redemption, Refund, RewardKind
 from apps.programs.services import PurchaseResult, purchase_record
 
-from .models import Coupon, CouponSource, CouponStatus
-from .selectors import (
-    ALREADY_REDEEMED,
-    CouponCheck,
-    coupon_check,
-    display_code,
-    live_condition,
-)
+from apps.programs.coupons.models import Coupon, CouponSource, CouponStatus
+from apps.programs.coupons.selectors import ALREADY_REDEEMED, CouponCheck, coupon_check, display_code, live_condition
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_VALUE = 10**10
@@ -486,7 +480,7 @@ def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
     reward = redemption.reward
     if reward.kind != RewardKind.COUPON or not reward.discount_amount:
         return
-    from .cashback import cashback_settings
+    from apps.programs.coupons.cashback import cashback_settings
 
     days = cashback_settings(redemption.merchant_id).coupon_days
     coupon_issue(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from apps.programs.coupons import views
 
 app_name = "coupons"
 

@@ -14,7 +14,7 @@ from django.db.models import Max
 from apps.members.models import Member
 from apps.programs.models import LedgerEntry, Lot, PointsAccount, Purchase, Refund
 
-from .histories import Batch
+from apps.programs.demo.histories import Batch
 
 PURCHASE_COLUMNS = (
     "id",

@@ -2,11 +2,11 @@
 `from apps.programs.models import X` and Django's model discovery work as they did when
 this was one module; the app label and tables are unchanged."""
 
-from .bonuses import BonusAction, BonusAward, BonusRule, CapPeriod
-from .earning import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
-from .ledger import EntryKind, ExpiryNotice, LedgerEntry, Lot, PointsAccount
-from .purchases import Purchase, Refund
-from .rewards import Redemption, RedemptionStatus, Reward, RewardKind, new_reward_id
+from apps.programs.models.bonuses import BonusAction, BonusAward, BonusRule, CapPeriod
+from apps.programs.models.earning import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.models.ledger import EntryKind, ExpiryNotice, LedgerEntry, Lot, PointsAccount
+from apps.programs.models.purchases import Purchase, Refund
+from apps.programs.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind, new_reward_id
 
 __all__ = [
     "BonusAction",

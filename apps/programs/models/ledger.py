@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
 
-from .purchases import Purchase, Refund
+from apps.programs.models.purchases import Purchase, Refund
 
 
 class PointsAccount(TenantModel):

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
 
-from .services import referral_code_for, referral_settings
+from apps.programs.referrals.services import referral_code_for, referral_settings
 
 
 def _member_data(member) -> dict:

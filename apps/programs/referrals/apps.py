@@ -14,8 +14,8 @@ class ReferralsConfig(AppConfig):
         from apps.members.panels import MEMBER_PANELS, MemberPanel
         from apps.programs import hooks
 
-        from . import services
-        from .models import Referral, ReferralCode
+        from apps.programs.referrals import services
+        from apps.programs.referrals.models import Referral, ReferralCode
 
         # A code given at enrollment is checked before the member is inserted.
         member_services.ENROLL_EXTRAS.append(
@@ -32,7 +32,7 @@ class ReferralsConfig(AppConfig):
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
 
-        from . import api_fields
+        from apps.programs.referrals import api_fields
 
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
         PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)

@@ -3,7 +3,7 @@
 from apps.core.models import Merchant
 from apps.core.money import minor_digits
 
-from .models import ReferralSettings, RewardKind
+from apps.programs.referrals.models import ReferralSettings, RewardKind
 
 
 def configure_demo_referrals(merchant: Merchant) -> ReferralSettings:

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import RewardKind
+from apps.programs.referrals.models import RewardKind
 
 
 class ReferralSettingsForm(forms.Form):

@@ -5,7 +5,7 @@ Lock order, as services/__init__.py explains: a member's points account first
 referral terms are serialized by locking the merchant's one `ReferralSettings` row.
 """
 
-from .models import Referral, ReferralSettings, ReferralStatus
+from apps.programs.referrals.models import Referral, ReferralSettings, ReferralStatus
 
 
 def referral_settings_lock(*, settings_id: int) -> ReferralSettings:

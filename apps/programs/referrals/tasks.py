@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import referrals_sweep, referrer_settle
+from apps.programs.referrals.services import referrals_sweep, referrer_settle
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from apps.programs.referrals import views
 
 app_name = "referrals"
 

@@ -20,10 +20,10 @@ from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Channel, Member
 from apps.members.services import DuplicateMember, member_enroll
 
-from . import selectors, services
-from .forms import JoinForm, ReferralSettingsForm, ResultsForm
-from .models import ReferralCode, ReferralSettings, RewardKind
-from .selectors import referral_of, referral_results, referrals_made
+from apps.programs.referrals import selectors, services
+from apps.programs.referrals.forms import JoinForm, ReferralSettingsForm, ResultsForm
+from apps.programs.referrals.models import ReferralCode, ReferralSettings, RewardKind
+from apps.programs.referrals.selectors import referral_of, referral_results, referrals_made
 
 JOIN_LIMIT = 30  # requests to the public pages per address ...
 JOIN_PERIOD = 10 * 60  # ... per ten minutes

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
 
-from .selectors import current_tier, member_progress, tier_settings, tiers_active
+from apps.programs.tiers.selectors import current_tier, member_progress, tier_settings, tiers_active
 
 
 def _progress_data(member) -> dict:

@@ -15,9 +15,9 @@ class TiersConfig(AppConfig):
         from apps.programs import hooks as program_hooks
         from apps.programs import reward_selectors
 
-        from .models import MemberTier
-        from .selectors import rewards_for_member
-        from .services import tier_earn_percent, tier_reward_check, tiers_merge, tiers_on_purchase
+        from apps.programs.tiers.models import MemberTier
+        from apps.programs.tiers.selectors import rewards_for_member
+        from apps.programs.tiers.services import tier_earn_percent, tier_reward_check, tiers_merge, tiers_on_purchase
 
         program_hooks.EARN_PERCENT.append(tier_earn_percent)
         program_hooks.PURCHASE_RECORDED.append(tiers_on_purchase)
@@ -33,12 +33,12 @@ class TiersConfig(AppConfig):
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
 
-        from . import api_fields
+        from apps.programs.tiers import api_fields
 
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
         PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
         program_hooks.PURCHASE_REPLAYED.append(api_fields.replayed_purchase_tier)
 
-        from .hooks import TIER_CHANGED
+        from apps.programs.tiers.hooks import TIER_CHANGED
 
         TIER_CHANGED.append(api_fields.tier_changed_webhook)

@@ -7,8 +7,8 @@ from django.db.models import Q
 from apps.core.models import Merchant
 from apps.programs.models import Reward
 
-from .models import Measure, Tier, Window
-from .services import tier_create, tier_settings_update
+from apps.programs.tiers.models import Measure, Tier, Window
+from apps.programs.tiers.services import tier_create, tier_settings_update
 
 DEMO_TIERS = [
     ("Bronce", 10_000, 100, "Bienvenida con café gratis el día de tu cumpleaños."),

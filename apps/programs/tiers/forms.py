@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.money import minor_digits, to_major, to_minor
 from apps.programs.models import Reward
 
-from .models import Measure, Tier, TierSettings, Window
+from apps.programs.tiers.models import Measure, Tier, TierSettings, Window
 
 
 class TierSettingsForm(forms.Form):

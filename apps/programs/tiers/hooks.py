@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import TierChange
+    from apps.programs.tiers.models import TierChange
 
 TierChanged = Callable[["TierChange"], None]
 TIER_CHANGED: list[TierChanged] = []

@@ -11,7 +11,7 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.lock_objects import points_account_lock
 
-from .models import MemberTier, TierReevaluation, TierSettings
+from apps.programs.tiers.models import MemberTier, TierReevaluation, TierSettings
 
 
 def member_tier_lock(member: Member) -> MemberTier:

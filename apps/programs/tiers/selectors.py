@@ -30,7 +30,7 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.models import BonusAward, Purchase
 
-from .models import Measure, MemberTier, Tier, TierChange, TierReevaluation, TierSettings, Window
+from apps.programs.tiers.models import Measure, MemberTier, Tier, TierChange, TierReevaluation, TierSettings, Window
 
 
 def tier_settings(merchant: Merchant) -> TierSettings:

@@ -11,9 +11,9 @@ from apps.core.models import Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 
-from . import selectors, services
-from .forms import TierForm, TierSettingsForm
-from .models import Tier, TierReevaluation
+from apps.programs.tiers import selectors, services
+from apps.programs.tiers.forms import TierForm, TierSettingsForm
+from apps.programs.tiers.models import Tier, TierReevaluation
 
 
 def _page(request, *, settings_form=None, status: int = 200):

@@ -13,9 +13,9 @@ from apps.core.stored_text import stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 
-from ..codes import normalize_code
-from ..models import Referral
-from .settings_and_codes import EXTRA_NAME, referral_settings, referrer_for_code
+from apps.programs.referrals.codes import normalize_code
+from apps.programs.referrals.models import Referral
+from apps.programs.referrals.services.settings_and_codes import EXTRA_NAME, referral_settings, referrer_for_code
 
 
 def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None]:

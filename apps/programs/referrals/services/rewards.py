@@ -23,9 +23,9 @@ from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import EntryKind, LedgerEntry, PointsAccount, Purchase
 from apps.programs.services import program_settings
 
-from ..lock_objects import referral_lock, referral_rewarded_for_purchase_lock
-from ..models import Referral, ReferralSettings, ReferralStatus, ReferrerState, RewardKind
-from .settings_and_codes import referral_settings
+from apps.programs.referrals.lock_objects import referral_lock, referral_rewarded_for_purchase_lock
+from apps.programs.referrals.models import Referral, ReferralSettings, ReferralStatus, ReferrerState, RewardKind
+from apps.programs.referrals.services.settings_and_codes import referral_settings
 
 # Rewards -----------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ def _first_name(member: Member) -> str | StoredText:
 
 
 def _enqueue_settle(referral_pk: int) -> None:
-    from ..tasks import settle_referrer
+    from apps.programs.referrals.tasks import settle_referrer
 
     settle_referrer.delay(referral_pk)
 

@@ -12,9 +12,9 @@ from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
 
-from ..codes import canonical_email, new_code, normalize_code
-from ..lock_objects import referral_settings_lock
-from ..models import ReferralCode, ReferralSettings, RewardKind
+from apps.programs.referrals.codes import canonical_email, new_code, normalize_code
+from apps.programs.referrals.lock_objects import referral_settings_lock
+from apps.programs.referrals.models import ReferralCode, ReferralSettings, RewardKind
 
 EXTRA_NAME = "referral_code"
 MAX_POINTS = 1_000_000

@@ -16,18 +16,10 @@ from apps.members.services import event_record
 from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Reward
 
-from .. import hooks
-from ..lock_objects import member_tier_lock
-from ..models import ChangeCause, Direction, MemberTier, Tier, TierChange, TierSettings
-from ..selectors import (
-    member_tier_id,
-    next_review,
-    qualifying_total,
-    ranks_above,
-    tier_for_total,
-    tier_settings,
-    tier_terms,
-)
+from apps.programs.tiers import hooks
+from apps.programs.tiers.lock_objects import member_tier_lock
+from apps.programs.tiers.models import ChangeCause, Direction, MemberTier, Tier, TierChange, TierSettings
+from apps.programs.tiers.selectors import member_tier_id, next_review, qualifying_total, ranks_above, tier_for_total, tier_settings, tier_terms
 
 # Moving a member (in the caller's transaction, with the member locked) ----------------
 
@@ -159,7 +151,7 @@ def tier_earn_percent(member: Member, at: datetime) -> int:
 
 def tier_reward_check(reward: Reward, member: Member) -> str | None:
     """`REWARD_CHECKS` hook: "Gold members only" for a reward linked to tiers."""
-    from ..selectors import reward_refusal_for_tier
+    from apps.programs.tiers.selectors import reward_refusal_for_tier
 
     return reward_refusal_for_tier(reward, member)
 

@@ -16,17 +16,10 @@ from apps.core.models import Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.members.models import Member
 
-from ..lock_objects import member_tier_lock, tier_reevaluation_lock
-from ..models import ChangeCause, JobStatus, MemberTier, TierChange, TierReevaluation
-from ..selectors import (
-    qualifying_total,
-    qualifying_totals,
-    ranks_above,
-    tier_for_total,
-    tier_settings,
-    tiers_active,
-)
-from .moves import member_tier_move
+from apps.programs.tiers.lock_objects import member_tier_lock, tier_reevaluation_lock
+from apps.programs.tiers.models import ChangeCause, JobStatus, MemberTier, TierChange, TierReevaluation
+from apps.programs.tiers.selectors import qualifying_total, qualifying_totals, ranks_above, tier_for_total, tier_settings, tiers_active
+from apps.programs.tiers.services.moves import member_tier_move
 
 # The package's name, as when this was one module (services.py).
 logger = logging.getLogger(__package__)
@@ -104,7 +97,7 @@ def reevaluation_start(
     """Start placing every member again (in the caller's transaction, which must hold the
     tier settings lock). A run still going is superseded: it stops at its next batch and
     the new one starts from the first member."""
-    from ..tasks import tier_reevaluation_run
+    from apps.programs.tiers.tasks import tier_reevaluation_run
 
     now = timezone.now()
     TierReevaluation.objects.for_merchant(merchant).filter(status__in=OPEN).update(
@@ -126,7 +119,7 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
     run twice, even at once: each batch locks the job row and moves the resume point in
     the same transaction, and placing a member again changes nothing. After
     `TASK_SECONDS` a run hands over to a new task. False when there was nothing to do."""
-    from ..tasks import tier_reevaluation_run
+    from apps.programs.tiers.tasks import tier_reevaluation_run
 
     started = TierReevaluation.objects.filter(pk=job_id, status__in=OPEN).update(
         status=JobStatus.RUNNING, failure="", failure_text={}, updated_at=timezone.now()

@@ -14,9 +14,9 @@ from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import StoredText, stored_list, stored_text
 
-from ..lock_objects import tier_settings_lock
-from ..models import JobStatus, Measure, Tier, TierReevaluation, TierSettings, Window
-from .reevaluation import OPEN, reevaluation_start
+from apps.programs.tiers.lock_objects import tier_settings_lock
+from apps.programs.tiers.models import JobStatus, Measure, Tier, TierReevaluation, TierSettings, Window
+from apps.programs.tiers.services.reevaluation import OPEN, reevaluation_start
 
 MAX_THRESHOLD = 10**12
 
@@ -51,7 +51,7 @@ def _changed_list(changed: list[str]) -> str | StoredText:
 @transaction.atomic
 def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierReevaluation:
     """Carry on a stopped re-evaluation from its last finished batch."""
-    from ..tasks import tier_reevaluation_run
+    from apps.programs.tiers.tasks import tier_reevaluation_run
 
     _tier_settings_locked(job.merchant)
     if TierReevaluation.objects.for_merchant(job.merchant).filter(status__in=OPEN).exists():
