@@ -10,8 +10,9 @@ from rest_framework.permissions import AllowAny
 from apps.core import api as core_api
 from apps.members import api as members_api
 from apps.programs import api as programs_api
-from apps.programs import reward_api
 from apps.programs.coupons import api as coupons_api
+from apps.programs.points import api as points_api
+from apps.programs.rewards import api as reward_api
 
 app_name = "api"
 
@@ -34,7 +35,7 @@ urlpatterns = [
     path("coupons/redeem/", coupons_api.CouponRedeemView.as_view(), name="coupon_redeem"),
     path("members/", members_api.MembersView.as_view(), name="members"),
     path("members/<str:member_id>/", members_api.MemberView.as_view(), name="member"),
-    path("members/<str:member_id>/ledger/", programs_api.LedgerView.as_view(), name="ledger"),
+    path("members/<str:member_id>/ledger/", points_api.LedgerView.as_view(), name="ledger"),
     path("purchases/", programs_api.PurchasesView.as_view(), name="purchases"),
     path(
         "purchases/<path:purchase_id>/refunds/",

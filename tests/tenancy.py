@@ -73,7 +73,7 @@ def _member(team) -> dict:
 
 
 def _multiplier(team) -> dict:
-    from apps.programs.models import EarnMultiplier
+    from apps.programs.points.models import EarnMultiplier
 
     rule, _created = EarnMultiplier.objects.get_or_create(
         merchant=team.merchant, target="sku", value="ISO-1", defaults={"percent": 200}
@@ -82,7 +82,7 @@ def _multiplier(team) -> dict:
 
 
 def _bonus_rule(team) -> dict:
-    from apps.programs.models import BonusRule
+    from apps.programs.points.models import BonusRule
 
     rule, _created = BonusRule.objects.get_or_create(
         merchant=team.merchant, action="review", event_type="", defaults={"points": 10}
@@ -95,7 +95,7 @@ def _promotion(team) -> dict:
 
     from django.utils import timezone
 
-    from apps.programs.models import Promotion
+    from apps.programs.points.models import Promotion
 
     promotion = Promotion.objects.for_merchant(team.merchant).first() or Promotion.objects.create(
         merchant=team.merchant,
@@ -254,8 +254,8 @@ def roles_from(minimum: str) -> list[str]:
 
 
 def _reward(team) -> dict:
-    from apps.programs.models import Reward
-    from apps.programs.rewards import reward_create
+    from apps.programs.rewards.models import Reward
+    from apps.programs.rewards.services import reward_create
 
     reward = Reward.objects.for_merchant(team.merchant).first() or reward_create(
         merchant=team.merchant,
@@ -270,9 +270,9 @@ def _reward(team) -> dict:
 
 def _redemption(team) -> dict:
     from apps.members.models import Member
-    from apps.programs.models import Redemption, Reward
-    from apps.programs.rewards import reward_redeem
-    from apps.programs.services import points_adjust
+    from apps.programs.points.services import points_adjust
+    from apps.programs.rewards.models import Redemption, Reward
+    from apps.programs.rewards.services import reward_redeem
 
     redemption = Redemption.objects.for_merchant(team.merchant).first()
     if redemption is None:

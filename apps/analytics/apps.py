@@ -10,9 +10,8 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from apps.members import services as member_services
-
         from apps.analytics.models import MemberLocationDays, MemberMonth, MemberStats
+        from apps.members import services as member_services
 
         # One stats row per member, and months and days keyed by member: a merge must not re-point
         # them at the survivor (it would collide with the survivor's own). The periodic

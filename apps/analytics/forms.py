@@ -8,9 +8,8 @@ from django import forms
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import Location
-
 from apps.analytics.periods import Period, add_months, month_start
+from apps.core.models import Location
 
 MAX_DAYS = 3 * 366  # the longest range the dashboard computes at once
 

@@ -24,12 +24,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.analytics import selectors
+from apps.analytics.periods import (
+    Period,
+    add_months,
+    day_start,
+    merchant_zone,
+    month_start,
+    months_apart,
+)
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.members.models import Channel
-
-from apps.analytics import selectors
-from apps.analytics.periods import Period, add_months, day_start, merchant_zone, month_start, months_apart
 
 TWO_PLACES = Decimal("0.01")
 

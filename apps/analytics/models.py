@@ -14,9 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.tenancy import TenantModel
-
 from apps.analytics.daybits import DayBitsField
+from apps.core.tenancy import TenantModel
 
 
 class AnalyticsSettings(TenantModel):

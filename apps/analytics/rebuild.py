@@ -23,17 +23,24 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from apps.core.models import Merchant
-from apps.members.models import Member
-from apps.programs.coupons.models import CashbackEntry
-from apps.programs.models import LedgerEntry, Purchase, Refund
-
 from apps.analytics import rollups
 from apps.analytics.changes import cursor_gaps, gaps_condition
 from apps.analytics.lock_objects import analytics_lock
-from apps.analytics.models import AnalyticsCursor, CohortActivity, DailyRollup, EnrollmentDay, MemberMonth, MemberStats
+from apps.analytics.models import (
+    AnalyticsCursor,
+    CohortActivity,
+    DailyRollup,
+    EnrollmentDay,
+    MemberMonth,
+    MemberStats,
+)
 from apps.analytics.periods import merchant_zone
 from apps.analytics.refresh import EVERYONE, catch_up
+from apps.core.models import Merchant
+from apps.members.models import Member
+from apps.programs.coupons.models import CashbackEntry
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import LedgerEntry
 
 MEMBER_BATCH = 2000
 CATCH_UP_BATCH = 20_000

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from apps.members.models import Member
-from apps.programs.coupons.models import CashbackEntry
-from apps.programs.models import LedgerEntry, Purchase, Refund
-
 from apps.analytics import rollups
 from apps.analytics.changes import Source, read_changes
 from apps.analytics.lock_objects import analytics_lock
+from apps.members.models import Member
+from apps.programs.coupons.models import CashbackEntry
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import LedgerEntry
 
 BATCH = 2000  # rows of one source per transaction
 BUDGET_SECONDS = 45  # a run stops starting batches after this; the next run goes on

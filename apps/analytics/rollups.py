@@ -25,14 +25,21 @@ from django.db.models import BigIntegerField, Count, DateField, Max, Min, Sum
 from django.db.models.functions import Cast, ExtractDay, Power, TruncMonth
 from django.utils import timezone
 
+from apps.analytics.daybits import day_bits, mask_days
+from apps.analytics.models import (
+    CohortActivity,
+    DailyRollup,
+    EnrollmentDay,
+    MemberLocationDays,
+    MemberMonth,
+    MemberStats,
+)
+from apps.analytics.periods import local_day, merchant_zone, month_start
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.coupons.models import CashbackKind
-from apps.programs.models import EntryKind, Purchase
-
-from apps.analytics.daybits import day_bits, mask_days
-from apps.analytics.models import CohortActivity, DailyRollup, EnrollmentDay, MemberLocationDays, MemberMonth, MemberStats
-from apps.analytics.periods import local_day, merchant_zone, month_start
+from apps.programs.models import Purchase
+from apps.programs.points.models import EntryKind
 
 DAILY_COLUMNS = tuple(
     field.name

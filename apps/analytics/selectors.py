@@ -28,18 +28,26 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
+from apps.analytics.daybits import DayCount, DaysBetween, FirstDay
+from apps.analytics.models import (
+    AnalyticsSettings,
+    CohortActivity,
+    DailyRollup,
+    EnrollmentDay,
+    MarketingSpend,
+    MemberLocationDays,
+    MemberStats,
+)
+from apps.analytics.periods import Period, local_day, merchant_zone
+from apps.analytics.rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
 from apps.members.models import Member
 from apps.programs.coupons.models import Coupon, CouponStatus
-from apps.programs.models import ProgramSettings, Reward, RewardKind
+from apps.programs.points.models import ProgramSettings
 from apps.programs.referrals.models import Referral, ReferralStatus
+from apps.programs.rewards.models import Reward, RewardKind
 from apps.programs.tiers.models import MemberTier, Tier, TierChange
-
-from apps.analytics.daybits import DayCount, DaysBetween, FirstDay
-from apps.analytics.models import AnalyticsSettings, CohortActivity, DailyRollup, EnrollmentDay, MarketingSpend, MemberLocationDays, MemberStats
-from apps.analytics.periods import Period, local_day, merchant_zone
-from apps.analytics.rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 
 
 def analytics_settings_for(merchant: Merchant) -> AnalyticsSettings:

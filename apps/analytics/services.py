@@ -9,14 +9,13 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.analytics.models import AnalyticsSettings, MarketingSpend
+from apps.analytics.periods import month_start
 from apps.core.errors import DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
-
-from apps.analytics.models import AnalyticsSettings, MarketingSpend
-from apps.analytics.periods import month_start
 
 MAX_DAYS = 3650
 MAX_AMOUNT = 10**12

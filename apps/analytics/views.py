@@ -17,6 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
+from apps.analytics import selectors, services
+from apps.analytics.cards import CARDS, Choice, card_build, card_csv_rows
+from apps.analytics.forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
+from apps.analytics.periods import Period
+from apps.analytics.tasks import refresh_analytics
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
@@ -24,12 +29,6 @@ from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import merchant_view
 from apps.members.csv_export import safe_cell
-
-from apps.analytics import selectors, services
-from apps.analytics.cards import CARDS, Choice, card_build, card_csv_rows
-from apps.analytics.forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
-from apps.analytics.periods import Period
-from apps.analytics.tasks import refresh_analytics
 
 logger = logging.getLogger(__name__)
 

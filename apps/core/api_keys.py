@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
-
 from apps.core.errors import DomainError
 from apps.core.models import ApiKey, ApiKeyScope, Merchant
 from apps.core.services import audit_record

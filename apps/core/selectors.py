@@ -8,8 +8,17 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext
 
 from apps.accounts.models import User
-
-from apps.core.models import ApiKey, AuditLog, Invitation, Location, Membership, Merchant, Role, WebhookDelivery, WebhookEndpoint
+from apps.core.models import (
+    ApiKey,
+    AuditLog,
+    Invitation,
+    Location,
+    Membership,
+    Merchant,
+    Role,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:

@@ -15,13 +15,18 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
 from apps.accounts.selectors import user_exists_with_email
-
 from apps.core import money
 from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.languages import language_codes
 from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
 from apps.core.selectors import location_name_taken
-from apps.core.stored_text import StoredText, choice_msgid, stored_list, stored_text, summary_and_data
+from apps.core.stored_text import (
+    StoredText,
+    choice_msgid,
+    stored_list,
+    stored_text,
+    summary_and_data,
+)
 
 
 def audit_record(

@@ -15,16 +15,33 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_exists_with_email
-
 from apps.core import services
 from apps.core.errors import DomainError
-from apps.core.forms import InvitationForm, InvitationSignupForm, LocationChoiceForm, LocationEditForm, LocationForm, MerchantForm, ProfileForm, RoleForm, SwitchMerchantForm, add_domain_error
+from apps.core.forms import (
+    InvitationForm,
+    InvitationSignupForm,
+    LocationChoiceForm,
+    LocationEditForm,
+    LocationForm,
+    MerchantForm,
+    ProfileForm,
+    RoleForm,
+    SwitchMerchantForm,
+    add_domain_error,
+)
 from apps.core.locale_guess import merchant_defaults_for
 from apps.core.middleware import LOCATION_SESSION_KEY, MERCHANT_SESSION_KEY
 from apps.core.models import Invitation, Location, Membership, Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
-from apps.core.selectors import audit_list, invitation_pending_list, location_list, memberships_for_user, onboarding_checklist, team_list
+from apps.core.selectors import (
+    audit_list,
+    invitation_pending_list,
+    location_list,
+    memberships_for_user,
+    onboarding_checklist,
+    team_list,
+)
 
 
 @merchant_view(Role.STAFF)

@@ -12,7 +12,6 @@ from apps.core.api import ApiView, TextField
 from apps.core.errors import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.languages import language_codes
-
 from apps.members import services
 from apps.members.api_fields import member_data, member_out
 from apps.members.models import Channel, Member

@@ -13,7 +13,6 @@ from functools import cache
 from rest_framework import serializers
 
 from apps.core.languages import language_codes
-
 from apps.members.models import Channel, Member
 
 

@@ -27,7 +27,6 @@ from apps.accounts.models import User
 from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
-
 from apps.members.models import Channel, ExportStatus, Member, MemberExport
 
 EXPORT_CHUNK = 2000

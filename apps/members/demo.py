@@ -30,7 +30,6 @@ from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
 from apps.core.stored_text import summary_and_data
-
 from apps.members.identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
 from apps.members.models import Channel, EventKind, Member, MemberEvent, Tag
 from apps.members.services import enrollment_summary

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.core.models import Location
-
 from apps.members.models import Channel, Member, Tag
 from apps.members.selectors import member_lookup_condition, name_key
 

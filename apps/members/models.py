@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.stored_text import summary_for_reader
 from apps.core.tenancy import TenantModel, TenantQuerySet
-
 from apps.members.identifiers import format_card_code, format_phone, new_public_id
 
 

@@ -11,8 +11,13 @@ from django.utils.translation import gettext
 
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
-
-from apps.members.identifiers import InvalidIdentifier, normalize_card_code, normalize_email, normalize_phone, search_text
+from apps.members.identifiers import (
+    InvalidIdentifier,
+    normalize_card_code,
+    normalize_email,
+    normalize_phone,
+    search_text,
+)
 from apps.members.models import Member, MemberEvent
 
 LOOKUP_LIMIT = 10

@@ -22,7 +22,6 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
-
 from apps.members import csv_export, csv_import
 from apps.members.models import ExportStatus, ImportStatus, MemberExport, MemberImport
 

@@ -14,13 +14,25 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
-
 from apps.members import services
 from apps.members.filters import MemberFilter
-from apps.members.forms import CounterEnrollForm, EraseForm, LookupForm, MemberForm, MergeForm, NoteForm
+from apps.members.forms import (
+    CounterEnrollForm,
+    EraseForm,
+    LookupForm,
+    MemberForm,
+    MergeForm,
+    NoteForm,
+)
 from apps.members.models import Channel, Member
 from apps.members.panels import member_panels
-from apps.members.selectors import member_by_card_code, member_list, member_lookup, member_personal_data, member_timeline
+from apps.members.selectors import (
+    member_by_card_code,
+    member_list,
+    member_lookup,
+    member_personal_data,
+    member_timeline,
+)
 
 
 def _member_or_404(request, public_id: str) -> Member:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -18,12 +18,8 @@ from apps.core.models import Location
 from apps.core.selectors import location_by_name
 from apps.members.api import ErrorOut, member_for_api
 from apps.members.models import Member
-
 from apps.programs import services
-from apps.programs.models import EntryKind, LedgerEntry
-from apps.programs.selectors import ledger_list, purchase_by_external_id
-
-LEDGER_PAGE = 100
+from apps.programs.selectors import purchase_by_external_id
 
 
 class ItemIn(serializers.Serializer):
@@ -104,21 +100,6 @@ class RefundOut(serializers.Serializer):
     referral_reversed = serializers.IntegerField(
         required=False, help_text="The referral whose rewards this refund reversed."
     )
-
-
-class LedgerEntryOut(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Ascending; pass as `before` for older ones.")
-    kind = serializers.ChoiceField(choices=EntryKind.choices)
-    points = serializers.IntegerField()
-    balance_after = serializers.IntegerField()
-    purchase = serializers.CharField(allow_null=True)
-    reason = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class LedgerOut(serializers.Serializer):
-    results = LedgerEntryOut(many=True)
-    next_before = serializers.IntegerField(allow_null=True)
 
 
 def input_location(merchant, name: str) -> Location | None:
@@ -203,42 +184,3 @@ class RefundsView(ApiView):
             },
             status=201 if result.created else 200,
         )
-
-
-class LedgerView(ApiView):
-    query_parameters = frozenset({"before"})
-
-    @extend_schema(
-        summary="A member's ledger, newest first, with the balance after each entry",
-        parameters=[OpenApiParameter("before", int, description="Entries older than this id.")],
-        responses={200: LedgerOut, 400: ErrorOut, 404: ErrorOut},
-    )
-    def get(self, request, member_id: str):
-        member = member_for_api(request, member_id)
-        entries = ledger_list(member=member).order_by("-id")
-        before = request.query_params.get("before")
-        if before is not None:
-            if not before.isdigit() or len(before) > 18:
-                raise DomainError(gettext("Give `before` as an entry id."), field="before")
-            entries = entries.filter(id__lt=int(before))
-        page = list(entries[: LEDGER_PAGE + 1])
-        more = len(page) > LEDGER_PAGE
-        page = page[:LEDGER_PAGE]
-        return Response(
-            {
-                "results": [_entry_data(entry) for entry in page],
-                "next_before": page[-1].pk if more else None,
-            }
-        )
-
-
-def _entry_data(entry: LedgerEntry) -> dict:
-    return {
-        "id": entry.pk,
-        "kind": entry.kind,
-        "points": entry.points,
-        "balance_after": entry.balance_after,
-        "purchase": entry.purchase.external_id if entry.purchase_id else None,
-        "reason": entry.reason,
-        "created_at": entry.created_at.isoformat(),
-    }

@@ -9,8 +9,7 @@ from rest_framework import serializers
 
 from apps.core.models import Merchant
 from apps.members.api_fields import MemberApiExtension
-
-from apps.programs.selectors import points_balance
+from apps.programs.points.selectors import points_balance
 
 POINTS = MemberApiExtension(
     fields={"points_balance": serializers.IntegerField()},

@@ -9,10 +9,9 @@ class ProgramsConfig(AppConfig):
 
     def ready(self):
         from apps.members import services as member_services
-
-        from apps.programs.bonuses import join_bonus, profile_bonus
-        from apps.programs.models import ExpiryNotice, LedgerEntry, PointsAccount
-        from apps.programs.services import points_merge
+        from apps.programs.points.bonuses import join_bonus, profile_bonus
+        from apps.programs.points.models import ExpiryNotice, LedgerEntry, PointsAccount
+        from apps.programs.points.services import points_merge
 
         # The ledger is append-only and an account is one per member: a merge moves points
         # with new entries instead of re-pointing these rows.
@@ -26,13 +25,11 @@ class ProgramsConfig(AppConfig):
 
         # Accounts before member rows, everywhere (members/lock_objects.py says why).
         from apps.members.lock_objects import LOCK_BEFORE_MEMBERS
-
         from apps.programs.lock_objects import points_accounts_lock
 
         LOCK_BEFORE_MEMBERS.append(lambda members: points_accounts_lock(*members))
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
-
         from apps.programs.api_fields import POINTS
 
         MEMBER_API_EXTENSIONS.append(POINTS)

@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.models import Merchant
-
-from apps.programs import rules
-from apps.programs.models import BonusRule, EarnMultiplier, Promotion, Reward, RewardKind
-from apps.programs.rewards import reward_create
+from apps.programs.points import rules
+from apps.programs.points.models import BonusRule, EarnMultiplier, Promotion
+from apps.programs.rewards.models import Reward, RewardKind
+from apps.programs.rewards.services import reward_create
 
 DEMO_REWARDS = [
     {

@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.programs.models import BonusAction, CapPeriod, MultiplierTarget
+from apps.programs.points.models import BonusAction, CapPeriod, MultiplierTarget
 
 
 class PurchaseForm(forms.Form):

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.members.models import Member
-
-    from apps.programs.models import Redemption, Reward
+    from apps.programs.rewards.models import Redemption, Reward
 
 # A whole percent applied to the points a member's basket earns (100: no change; a Gold
 # tier's 150 earns half again). Several multiply together.

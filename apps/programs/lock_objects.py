@@ -2,8 +2,7 @@
 
 from apps.core.models import Merchant
 from apps.members.models import Member
-
-from apps.programs.models import PointsAccount, ProgramSettings
+from apps.programs.points.models import PointsAccount, ProgramSettings
 
 
 def points_account_lock(member: Member) -> PointsAccount:

@@ -13,13 +13,23 @@ from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import location_list
-
-from apps.programs import rules
-from apps.programs.earning import basket_points, lines_from_items, parse_basket_lines
-from apps.programs.forms import BonusRuleForm, MultiplierForm, PreviewForm, ProgramSettingsForm, PromotionForm
-from apps.programs.models import BonusRule, EarnMultiplier, Promotion
-from apps.programs.selectors import bonus_rule_list, multiplier_list, points_expiring, promotion_list
-from apps.programs.services import program_settings
+from apps.programs.forms import (
+    BonusRuleForm,
+    MultiplierForm,
+    PreviewForm,
+    ProgramSettingsForm,
+    PromotionForm,
+)
+from apps.programs.points import rules
+from apps.programs.points.earning import basket_points, lines_from_items, parse_basket_lines
+from apps.programs.points.models import BonusRule, EarnMultiplier, Promotion
+from apps.programs.points.selectors import (
+    bonus_rule_list,
+    multiplier_list,
+    points_expiring,
+    promotion_list,
+)
+from apps.programs.points.services import program_settings
 
 
 def _preview(request, form: PreviewForm):

@@ -13,13 +13,13 @@ from apps.core.money import to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
-
 from apps.programs.coupons.services import purchase_with_coupon
 from apps.programs.coupons.views import coupon_purchase_message
-from apps.programs.earning import BasketLineError, parse_basket_lines
 from apps.programs.forms import AdjustForm, PurchaseForm
-from apps.programs.selectors import ledger_list, lots_open, points_balance
-from apps.programs.services import points_adjust, purchase_record
+from apps.programs.points.earning import BasketLineError, parse_basket_lines
+from apps.programs.points.selectors import ledger_list, lots_open, points_balance
+from apps.programs.points.services import points_adjust
+from apps.programs.services import purchase_record
 
 
 def _points_page(

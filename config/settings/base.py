@@ -206,16 +206,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "expire-points": {"task": "apps.programs.tasks.expire_points", "schedule": 60 * 60},
+    "expire-points": {"task": "apps.programs.points.tasks.expire_points", "schedule": 60 * 60},
     "birthday-bonuses": {
-        "task": "apps.programs.tasks.give_birthday_bonuses",
+        "task": "apps.programs.points.tasks.give_birthday_bonuses",
         "schedule": 60 * 60,
     },
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
     "webhook-retry-due": {"task": "apps.core.tasks.webhook_retry_due", "schedule": 60},
     "points-expiring": {
-        "task": "apps.programs.tasks.announce_points_expiring",
+        "task": "apps.programs.points.tasks.announce_points_expiring",
         "schedule": 60 * 60,
     },
     "review-tiers": {"task": "apps.programs.tiers.tasks.review_tiers", "schedule": 60 * 60},

@@ -29,9 +29,10 @@ from apps.analytics.selectors import Status, members_enrolled, members_with_stat
 from apps.analytics.services import analytics_settings_update, marketing_spend_set
 from apps.members.models import Channel
 from apps.members.services import member_enroll
-from apps.programs.rewards import reward_create, reward_redeem
-from apps.programs.rules import program_settings_update
-from apps.programs.services import lots_expire, refund_record
+from apps.programs.points.rules import program_settings_update
+from apps.programs.points.services import lots_expire
+from apps.programs.rewards.services import reward_create, reward_redeem
+from apps.programs.services import refund_record
 from tests.analytics.factories import at, refresh
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll

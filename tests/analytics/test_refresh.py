@@ -28,10 +28,13 @@ from apps.core.models import Role
 from apps.members.models import Channel, Member
 from apps.members.services import member_enroll, member_erase, member_merge
 from apps.programs.coupons.models import CashbackWallet
-from apps.programs.models import PointsAccount, Purchase, Redemption, Refund
-from apps.programs.rewards import redemption_void, reward_create, reward_redeem
-from apps.programs.rules import program_settings_update
-from apps.programs.services import lots_expire, points_adjust, refund_record
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import PointsAccount
+from apps.programs.points.rules import program_settings_update
+from apps.programs.points.services import lots_expire, points_adjust
+from apps.programs.rewards.models import Redemption
+from apps.programs.rewards.services import redemption_void, reward_create, reward_redeem
+from apps.programs.services import refund_record
 from tests.analytics.factories import at, refresh, rollup_snapshot
 from tests.core.factories import LocationFactory
 from tests.coupons.factories import enable_cashback

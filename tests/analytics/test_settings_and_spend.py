@@ -13,8 +13,8 @@ from apps.analytics.selectors import (
 from apps.analytics.services import analytics_settings_update, marketing_spend_set
 from apps.core.errors import DomainError
 from apps.core.models import AuditLog
-from apps.programs.rewards import reward_create
-from apps.programs.rules import program_settings_update
+from apps.programs.points.rules import program_settings_update
+from apps.programs.rewards.services import reward_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from apps.core.api_keys import api_key_create
-from apps.programs.models import LedgerEntry, Purchase
-from apps.programs.selectors import points_balance
+from apps.programs.models import Purchase
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.selectors import points_balance
 from tests.conftest import make_team
 from tests.members.factories import enroll
 
@@ -72,9 +73,9 @@ def test_twenty_identical_purchases_at_once_earn_once(shop, with_key):
 
 
 def test_twenty_redemptions_of_the_last_affordable_reward_spend_once(live_server):
-    from apps.programs.models import Redemption
-    from apps.programs.rewards import reward_create
-    from apps.programs.services import points_adjust
+    from apps.programs.points.services import points_adjust
+    from apps.programs.rewards.models import Redemption
+    from apps.programs.rewards.services import reward_create
 
     team = make_team()
     member = enroll(team, first_name="Lucía", phone="611 222 333")

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from apps.core.api_keys import api_key_create
-from apps.programs.rewards import reward_create
-from apps.programs.services import points_adjust
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.services import reward_create
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 

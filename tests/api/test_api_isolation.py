@@ -8,9 +8,11 @@ from apps.core.models import AuditLog
 from apps.members.models import Member
 from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.services import coupon_issue
-from apps.programs.models import LedgerEntry, Purchase, Redemption, Refund
-from apps.programs.rewards import reward_create, reward_redeem
-from apps.programs.services import points_adjust
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import Redemption
+from apps.programs.rewards.services import reward_create, reward_redeem
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 

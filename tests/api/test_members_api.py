@@ -3,7 +3,7 @@
 import pytest
 
 from apps.members.models import Member
-from apps.programs.services import points_adjust
+from apps.programs.points.services import points_adjust
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db

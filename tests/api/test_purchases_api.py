@@ -128,7 +128,7 @@ def test_an_external_id_with_a_slash_can_be_refunded(storefront, lucia):
 def test_the_ledger_pages_newest_first_with_running_balances(
     team, other_storefront, storefront, lucia, monkeypatch
 ):
-    from apps.programs import api
+    from apps.programs.points import api
 
     monkeypatch.setattr(api, "LEDGER_PAGE", 2)
     for n in range(3):

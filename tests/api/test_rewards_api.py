@@ -2,10 +2,11 @@
 
 import pytest
 
-from apps.programs.models import BonusRule, Redemption
-from apps.programs.rewards import reward_create
-from apps.programs.selectors import points_balance
-from apps.programs.services import points_adjust
+from apps.programs.points.models import BonusRule
+from apps.programs.points.selectors import points_balance
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import Redemption
+from apps.programs.rewards.services import reward_create
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,10 @@ from playwright.sync_api import expect
 
 from apps.analytics.cards import CARDS
 from tests.analytics.factories import refresh
-from tests.members.factories import enroll
-from tests.programs.factories import buy
-
 from tests.browser.conftest import VIEWPORTS, console_errors
 from tests.browser.test_counter_points import assert_no_sideways_scroll
+from tests.members.factories import enroll
+from tests.programs.factories import buy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

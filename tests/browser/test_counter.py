@@ -7,9 +7,8 @@ import segno
 from playwright.sync_api import expect
 
 from apps.members.models import Channel, Member
-from tests.members.factories import enroll
-
 from tests.browser.conftest import PHONE, VIEWPORTS, console_errors
+from tests.members.factories import enroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

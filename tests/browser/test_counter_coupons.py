@@ -8,11 +8,10 @@ from playwright.sync_api import expect
 from apps.core.templatetags.money import money
 from apps.programs.coupons.models import CouponStatus
 from apps.programs.models import Purchase
-from tests.coupons.factories import give_coupon
-from tests.members.factories import enroll
-
 from tests.browser.conftest import PHONE, console_errors
 from tests.browser.test_counter_points import assert_no_sideways_scroll, open_member, purchase_form
+from tests.coupons.factories import give_coupon
+from tests.members.factories import enroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

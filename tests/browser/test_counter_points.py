@@ -7,12 +7,11 @@ from playwright.sync_api import expect
 
 from apps.members.models import Member
 from apps.programs.models import Purchase
-from apps.programs.rewards import reward_create
-from apps.programs.selectors import points_balance
+from apps.programs.points.selectors import points_balance
+from apps.programs.rewards.services import reward_create
+from tests.browser.conftest import PHONE, console_errors
 from tests.members.factories import enroll
 from tests.waiting import page_pause, wait_for
-
-from tests.browser.conftest import PHONE, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from apps.accounts.models import User
 from apps.demo.management.commands.seed_demo import DEMO_PASSWORD
 from apps.members.models import Member
-
 from tests.browser.conftest import console_errors
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accounts.factories import UserFactory
-
 from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser

@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from apps.members.models import Member
 from apps.programs.referrals.models import Referral, ReferralCode
+from tests.browser.conftest import PHONE, console_errors
 from tests.members.factories import enroll
 from tests.referrals.conftest import code_of, referrals_on
-
-from tests.browser.conftest import PHONE, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

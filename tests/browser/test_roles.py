@@ -7,7 +7,6 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from apps.core.models import Invitation, Role
-
 from tests.browser.conftest import VIEWPORTS
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import PASSWORD
-
 from tests.browser.conftest import VIEWPORTS
 
 pytestmark = pytest.mark.browser

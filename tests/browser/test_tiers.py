@@ -8,12 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.programs.tiers.models import MemberTier
+from tests.browser.conftest import PHONE, console_errors
+from tests.browser.test_counter_points import assert_no_sideways_scroll, purchase_form
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 from tests.tiers.factories import set_up_tiers
-
-from tests.browser.conftest import PHONE, console_errors
-from tests.browser.test_counter_points import assert_no_sideways_scroll, purchase_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -104,13 +104,8 @@ def test_createmerchant_refuses_a_name_too_long_for_the_database():
 
 
 def test_seed_demo_configures_a_complete_program_once():
-    from apps.programs.models import (
-        BonusRule,
-        EarnMultiplier,
-        ProgramSettings,
-        Promotion,
-        Reward,
-    )
+    from apps.programs.points.models import BonusRule, EarnMultiplier, ProgramSettings, Promotion
+    from apps.programs.rewards.models import Reward
 
     _run("seed_demo")
     _run("seed_demo")

@@ -19,9 +19,9 @@ from apps.core import merchant_config
 from apps.core.models import Merchant
 from apps.core.webhooks import endpoint_create, endpoint_set_active
 from apps.programs.coupons.cashback import category_rate_delete, category_rate_set
-from apps.programs.earning import earn_terms
-from apps.programs.models import ProgramSettings
-from apps.programs.rules import (
+from apps.programs.points.earning import earn_terms
+from apps.programs.points.models import ProgramSettings
+from apps.programs.points.rules import (
     multiplier_create,
     program_settings_update,
     promotion_create,
@@ -182,7 +182,7 @@ def test_an_edit_committed_by_another_process_applies_here_from_the_next_request
     database = connection.settings_dict
     script = (
         "from apps.core.models import Merchant\n"
-        "from apps.programs.rules import program_settings_update\n"
+        "from apps.programs.points.rules import program_settings_update\n"
         f"merchant = Merchant.objects.get(pk={team.merchant.pk})\n"
         "program_settings_update(merchant=merchant, actor=None, points_per_unit=50,"
         " expiry_months=None)\n"

@@ -350,9 +350,9 @@ def test_tier_changes_and_issued_coupons_are_sent(team, receiver):
 def test_points_about_to_expire_are_announced_once(
     team, receiver, django_capture_on_commit_callbacks
 ):
-    from apps.programs.models import Lot
-    from apps.programs.reminders import points_expiring_announce
-    from apps.programs.services import points_adjust
+    from apps.programs.points.models import Lot
+    from apps.programs.points.reminders import points_expiring_announce
+    from apps.programs.points.services import points_adjust
 
     subscribe(team, receiver.url, events=["points.expiring"])
     soon, later = (

@@ -21,12 +21,11 @@ from apps.programs.coupons.models import (
     CouponSource,
     PurchaseCashback,
 )
-from apps.programs.earning import Line
+from apps.programs.points.earning import Line
 from apps.programs.services import refund_record
+from tests.coupons.factories import enable_cashback
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
-from tests.coupons.factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 

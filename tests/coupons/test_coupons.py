@@ -19,14 +19,15 @@ from apps.programs.coupons.services import (
     coupon_void,
     purchase_with_coupon,
 )
-from apps.programs.models import Purchase, RewardKind
-from apps.programs.rewards import redemption_void, reward_create, reward_redeem
-from apps.programs.selectors import points_balance
-from apps.programs.services import points_adjust, refund_record
+from apps.programs.models import Purchase
+from apps.programs.points.selectors import points_balance
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import RewardKind
+from apps.programs.rewards.services import redemption_void, reward_create, reward_redeem
+from apps.programs.services import refund_record
+from tests.coupons.factories import enable_cashback, give_coupon
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
-from tests.coupons.factories import enable_cashback, give_coupon
 
 pytestmark = pytest.mark.django_db
 

@@ -6,14 +6,13 @@ from django.urls import reverse
 from apps.members.models import MemberEvent
 from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.models import Purchase
-from apps.programs.selectors import points_balance
+from apps.programs.points.selectors import points_balance
 from tests.accounts.factories import PASSWORD
 from tests.concurrency import race
 from tests.conftest import make_team
+from tests.coupons.factories import give_coupon
 from tests.http import HttpSession
 from tests.members.factories import enroll
-
-from tests.coupons.factories import give_coupon
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

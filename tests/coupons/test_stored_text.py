@@ -12,10 +12,9 @@ from apps.members.models import MemberEvent
 from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.selectors import display_code
 from apps.programs.coupons.services import coupon_issue_by_hand, coupon_void
+from tests.coupons.factories import enable_cashback
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
-from tests.coupons.factories import enable_cashback
 
 pytestmark = pytest.mark.django_db
 

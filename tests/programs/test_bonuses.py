@@ -5,9 +5,9 @@ import pytest
 from apps.core.errors import Conflict
 from apps.members.models import Channel
 from apps.members.services import member_update
-from apps.programs.bonuses import birthday_bonuses, bonus_award
-from apps.programs.models import BonusRule, EntryKind, LedgerEntry
-from apps.programs.selectors import ledger_mismatches, points_balance
+from apps.programs.points.bonuses import birthday_bonuses, bonus_award
+from apps.programs.points.models import BonusRule, EntryKind, LedgerEntry
+from apps.programs.points.selectors import ledger_mismatches, points_balance
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db

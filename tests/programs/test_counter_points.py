@@ -2,8 +2,9 @@ import pytest
 from django.urls import reverse
 
 from apps.core.middleware import LOCATION_SESSION_KEY
-from apps.programs.models import LedgerEntry, Purchase
-from apps.programs.selectors import points_balance
+from apps.programs.models import Purchase
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.selectors import points_balance
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
@@ -91,7 +92,7 @@ def test_a_manager_adjusts_a_balance_with_a_reason(team, client_as):
 
 
 def test_what_was_bought_earns_its_multiplier_at_the_counter(team, client_as):
-    from apps.programs.models import EarnMultiplier
+    from apps.programs.points.models import EarnMultiplier
 
     EarnMultiplier.objects.create(
         merchant=team.merchant, target="category", value="bakery", percent=300

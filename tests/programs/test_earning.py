@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.core.errors import DomainError
-from apps.programs.earning import Line, basket_points
-from apps.programs.models import EarnMultiplier, ProgramSettings, Promotion
+from apps.programs.points.earning import Line, basket_points
+from apps.programs.points.models import EarnMultiplier, ProgramSettings, Promotion
 from apps.programs.services import purchase_record
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll

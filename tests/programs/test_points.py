@@ -11,13 +11,10 @@ from hypothesis import strategies as st
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import AuditLog
 from apps.members.services import member_merge
-from apps.programs.models import EntryKind, LedgerEntry, PointsAccount, ProgramSettings
-from apps.programs.selectors import ledger_mismatches, lots_open, points_balance
-from apps.programs.services import (
-    lots_expire,
-    points_adjust,
-    refund_record,
-)
+from apps.programs.points.models import EntryKind, LedgerEntry, PointsAccount, ProgramSettings
+from apps.programs.points.selectors import ledger_mismatches, lots_open, points_balance
+from apps.programs.points.services import lots_expire, points_adjust
+from apps.programs.services import refund_record
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 

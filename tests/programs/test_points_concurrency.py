@@ -2,8 +2,9 @@
 
 import pytest
 
-from apps.programs.models import LedgerEntry, Purchase
-from apps.programs.selectors import ledger_mismatches, points_balance
+from apps.programs.models import Purchase
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.selectors import ledger_mismatches, points_balance
 from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.members.factories import enroll

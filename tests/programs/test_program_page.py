@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.models import AuditLog
-from apps.programs.models import EarnMultiplier, ProgramSettings, Promotion
+from apps.programs.points.models import EarnMultiplier, ProgramSettings, Promotion
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_the_expiring_soon_list_names_who_a_reminder_should_reach(team, client_a
 
 
 def test_managers_add_a_capped_bonus_and_bad_input_is_a_field_error(team, client_as):
-    from apps.programs.models import BonusRule
+    from apps.programs.points.models import BonusRule
 
     client = client_as(team.manager)
     missing = client.post(

@@ -10,9 +10,12 @@ from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.models import AuditLog, Role
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import MemberEvent
-from apps.programs.models import EntryKind, LedgerEntry, Lot, Redemption, Reward, RewardKind
-from apps.programs.reward_selectors import merchant_today, rewards_affordable
-from apps.programs.rewards import (
+from apps.programs.points.models import EntryKind, LedgerEntry, Lot
+from apps.programs.points.selectors import ledger_mismatches, points_balance
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import Redemption, Reward, RewardKind
+from apps.programs.rewards.selectors import merchant_today, rewards_affordable
+from apps.programs.rewards.services import (
     InsufficientPoints,
     RewardUnavailable,
     redemption_void,
@@ -20,8 +23,6 @@ from apps.programs.rewards import (
     reward_redeem,
     reward_update,
 )
-from apps.programs.selectors import ledger_mismatches, points_balance
-from apps.programs.services import points_adjust
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +196,7 @@ def test_voiding_returns_the_points_and_the_stock_once(team):
 
 
 def test_returned_points_are_a_new_lot_with_the_programs_expiry(team):
-    from apps.programs.services import program_settings
+    from apps.programs.points.services import program_settings
 
     settings = program_settings(team.merchant)
     settings.expiry_months = 12

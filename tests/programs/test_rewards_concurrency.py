@@ -3,10 +3,11 @@
 import pytest
 
 from apps.core.errors import DomainError
-from apps.programs.models import LedgerEntry, Redemption, Reward
-from apps.programs.rewards import reward_create, reward_redeem
-from apps.programs.selectors import ledger_mismatches, points_balance
-from apps.programs.services import points_adjust
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.selectors import ledger_mismatches, points_balance
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import Redemption, Reward
+from apps.programs.rewards.services import reward_create, reward_redeem
 from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.members.factories import enroll

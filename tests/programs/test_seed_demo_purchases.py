@@ -17,17 +17,11 @@ from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.members.models import Member
 from apps.programs import demo
-from apps.programs.models import (
-    EntryKind,
-    LedgerEntry,
-    Lot,
-    PointsAccount,
-    ProgramSettings,
-    Purchase,
-    Refund,
-)
-from apps.programs.selectors import ledger_mismatches
-from apps.programs.services import points_for_amount, purchase_record, refund_record
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
+from apps.programs.points.selectors import ledger_mismatches
+from apps.programs.points.services import points_for_amount
+from apps.programs.services import purchase_record, refund_record
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.utils.html import escape
 
 from apps.members.models import MemberEvent
 from apps.members.services import member_merge
-from apps.programs.models import EntryKind, LedgerEntry, ProgramSettings
-from apps.programs.services import lots_expire, points_adjust, refund_record
+from apps.programs.points.models import EntryKind, LedgerEntry, ProgramSettings
+from apps.programs.points.services import lots_expire, points_adjust
+from apps.programs.services import refund_record
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 

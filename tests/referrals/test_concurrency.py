@@ -3,17 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from apps.programs.models import LedgerEntry
+from apps.programs.points.models import LedgerEntry
+from apps.programs.points.selectors import ledger_mismatches
 from apps.programs.referrals.models import Referral, ReferralCode
 from apps.programs.referrals.services import referral_code_for, referrer_settle
-from apps.programs.selectors import ledger_mismatches
 from tests.accounts.factories import PASSWORD
 from tests.concurrency import all_at_once
 from tests.conftest import make_team
 from tests.http import HttpSession
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
 from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

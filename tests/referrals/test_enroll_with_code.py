@@ -8,7 +8,6 @@ from apps.core.errors import DomainError
 from apps.members.models import Member, MemberEvent
 from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
 from tests.members.factories import enroll
-
 from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db

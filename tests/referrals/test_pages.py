@@ -13,7 +13,6 @@ from apps.programs.referrals import views
 from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
 from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db

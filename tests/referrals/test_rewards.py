@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from apps.members.services import member_merge
 from apps.programs.coupons.models import Coupon
-from apps.programs.models import LedgerEntry, PointsAccount
+from apps.programs.points.models import LedgerEntry, PointsAccount
+from apps.programs.points.selectors import ledger_mismatches, points_balance
 from apps.programs.referrals.models import Referral
 from apps.programs.referrals.services import referrals_sweep, referrer_settle
-from apps.programs.selectors import ledger_mismatches, points_balance
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
 from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +217,7 @@ def test_a_refund_below_the_minimum_reverses_both_rewards(team, ana, refund):
 
 
 def test_spent_reward_points_become_a_shortfall_when_taken_back(team, ana, refund):
-    from apps.programs.services import points_adjust
+    from apps.programs.points.services import points_adjust
 
     bea = invite(team, ana)
     purchase = buy(team, bea, 1000, external_id="T-1", run_on_commit=True).purchase

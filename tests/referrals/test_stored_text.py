@@ -8,11 +8,10 @@ from django.utils import translation
 from django.utils.html import escape
 
 from apps.members.models import MemberEvent
-from apps.programs.models import LedgerEntry
+from apps.programs.points.models import LedgerEntry
 from apps.programs.referrals.models import Referral
 from tests.members.factories import enroll
 from tests.programs.factories import buy
-
 from tests.referrals.conftest import code_of, referrals_on
 
 pytestmark = pytest.mark.django_db

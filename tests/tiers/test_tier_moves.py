@@ -9,11 +9,12 @@ from django.urls import reverse
 from apps.core.errors import DomainError
 from apps.members.models import MemberEvent
 from apps.members.services import member_merge
-from apps.programs.bonuses import bonus_award
-from apps.programs.models import BonusRule
-from apps.programs.reward_selectors import rewards_affordable
-from apps.programs.rewards import reward_create, reward_redeem
-from apps.programs.services import points_adjust, refund_record
+from apps.programs.points.bonuses import bonus_award
+from apps.programs.points.models import BonusRule
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.selectors import rewards_affordable
+from apps.programs.rewards.services import reward_create, reward_redeem
+from apps.programs.services import refund_record
 from apps.programs.tiers import hooks
 from apps.programs.tiers.models import MemberTier, TierChange
 from apps.programs.tiers.selectors import member_progress, qualifying_total

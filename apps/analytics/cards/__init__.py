@@ -12,7 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from apps.analytics.cards.base import Card, Choice, Figure, Format, Table
-from apps.analytics.cards.customers import acquisition_card, cohorts_card, enrollments_card, frequency_card, repeat_card, retention_card, statuses_card
+from apps.analytics.cards.customers import (
+    acquisition_card,
+    cohorts_card,
+    enrollments_card,
+    frequency_card,
+    repeat_card,
+    retention_card,
+    statuses_card,
+)
 from apps.analytics.cards.programs import cashback_card, points_card, referrals_card, tiers_card
 from apps.analytics.cards.sales import aov_card, clv_card, revenue_card
 

@@ -9,9 +9,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from apps.analytics import kpis
+from apps.analytics.cards.base import (
+    Card,
+    Choice,
+    Figure,
+    Format,
+    Table,
+    day_text,
+    figures_of,
+    members_link,
+    month_iso,
+    month_text,
+    run_kpi,
+)
 from apps.analytics.selectors import Status
-
-from apps.analytics.cards.base import Card, Choice, Figure, Format, Table, day_text, figures_of, members_link, month_iso, month_text, run_kpi
 
 
 def retention_card(choice: Choice, fmt: Format) -> Card:

@@ -6,8 +6,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from apps.analytics import kpis
-
-from apps.analytics.cards.base import Card, Choice, Figure, Format, Table, day_iso, day_text, figures_of, run_kpi
+from apps.analytics.cards.base import (
+    Card,
+    Choice,
+    Figure,
+    Format,
+    Table,
+    day_iso,
+    day_text,
+    figures_of,
+    run_kpi,
+)
 
 
 def points_card(choice: Choice, fmt: Format) -> Card:

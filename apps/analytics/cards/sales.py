@@ -6,8 +6,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from apps.analytics import kpis
-
-from apps.analytics.cards.base import Card, Choice, Format, Table, day_iso, day_text, figures_of, run_kpi
+from apps.analytics.cards.base import (
+    Card,
+    Choice,
+    Format,
+    Table,
+    day_iso,
+    day_text,
+    figures_of,
+    run_kpi,
+)
 
 
 def aov_card(choice: Choice, fmt: Format) -> Card:

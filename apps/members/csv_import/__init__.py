@@ -17,9 +17,30 @@ cells.py and checked against the others and the members in matching.py; running.
 the import.
 """
 
-from apps.members.csv_import.mapping import DATE_ORDERS, TARGET_LABELS, TARGETS, Target, default_date_order, guess_mapping, mapping_check
+from apps.members.csv_import.mapping import (
+    DATE_ORDERS,
+    TARGET_LABELS,
+    TARGETS,
+    Target,
+    default_date_order,
+    guess_mapping,
+    mapping_check,
+)
 from apps.members.csv_import.parsing import ENCODINGS, decode
-from apps.members.csv_import.running import MAX_ROWS, MAX_UPLOAD_BYTES, check_size, import_analyze, import_can_remap, import_can_resume, import_confirm, import_create, import_is_stale, import_list, import_run, import_set_mapping
+from apps.members.csv_import.running import (
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    check_size,
+    import_analyze,
+    import_can_remap,
+    import_can_resume,
+    import_confirm,
+    import_create,
+    import_is_stale,
+    import_list,
+    import_run,
+    import_set_mapping,
+)
 
 __all__ = [
     "DATE_ORDERS",

@@ -16,12 +16,11 @@ from django.utils.translation import gettext
 from apps.core.errors import DomainError
 from apps.core.languages import language_codes
 from apps.core.models import Merchant
+from apps.members.csv_import.parsing import clean_cell
 from apps.members.identifiers import search_text
 
 # The same checks `member_enroll` applies, so the dry run predicts what the import does.
 from apps.members.services import clean_email, clean_name_part, clean_phone
-
-from apps.members.csv_import.parsing import clean_cell
 
 _DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:[ T]+(.*))?")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?")

@@ -9,9 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from apps.core.models import Merchant
-from apps.members.models import Member
-
 from apps.members.csv_import.cells import Kind, ParsedRow
+from apps.members.models import Member
 
 
 def _same_as_row(name: str, number: int) -> str:

@@ -27,15 +27,19 @@ from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.csv_export import safe_cell
+from apps.members.csv_import.cells import Kind, ParsedRow, RowReader
+from apps.members.csv_import.mapping import (
+    DATE_ORDERS,
+    default_date_order,
+    guess_mapping,
+    mapping_check,
+)
+from apps.members.csv_import.matching import match_existing, skip_repeats
+from apps.members.csv_import.parsing import ParsedFile, decode, read_import, sniff_delimiter
 from apps.members.models import Channel, ImportStatus, MemberImport
 
 # The import enrolls by the same rules as `member_enroll`, in batches.
 from apps.members.services import DuplicateMember, members_enroll_many
-
-from apps.members.csv_import.cells import Kind, ParsedRow, RowReader
-from apps.members.csv_import.mapping import DATE_ORDERS, default_date_order, guess_mapping, mapping_check
-from apps.members.csv_import.matching import match_existing, skip_repeats
-from apps.members.csv_import.parsing import ParsedFile, decode, read_import, sniff_delimiter
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 500_000

@@ -3,12 +3,37 @@
 The counter, the manager pages, the CSV import and (later) the API all call these.
 """
 
-from apps.members.services.checks import DuplicateMember, clean_email, clean_language, clean_name_part, clean_phone
-from apps.members.services.enrollment import BulkOutcome, EnrollResult, member_enroll, members_enroll_many
-from apps.members.services.hooks import ENROLL_EXTRAS, ENROLL_HANDLERS, MERGE_HANDLERS, MERGE_KEEPS, PROFILE_HANDLERS, EnrollExtra, member_enrolled_webhook, member_webhook_data
+from apps.members.services.checks import (
+    DuplicateMember,
+    clean_email,
+    clean_language,
+    clean_name_part,
+    clean_phone,
+)
+from apps.members.services.enrollment import (
+    BulkOutcome,
+    EnrollResult,
+    member_enroll,
+    members_enroll_many,
+)
+from apps.members.services.hooks import (
+    ENROLL_EXTRAS,
+    ENROLL_HANDLERS,
+    MERGE_HANDLERS,
+    MERGE_KEEPS,
+    PROFILE_HANDLERS,
+    EnrollExtra,
+    member_enrolled_webhook,
+    member_webhook_data,
+)
 from apps.members.services.merge_and_erase import member_erase, member_merge
 from apps.members.services.profile import member_add_note, member_update
-from apps.members.services.timeline import FIELD_WORDS, SOURCE_WORDS, enrollment_summary, event_record
+from apps.members.services.timeline import (
+    FIELD_WORDS,
+    SOURCE_WORDS,
+    enrollment_summary,
+    event_record,
+)
 
 __all__ = [
     "ENROLL_EXTRAS",

@@ -17,8 +17,18 @@ from apps.core.errors import DomainError
 from apps.core.models import Location, Merchant
 from apps.members.identifiers import new_card_code
 from apps.members.models import Channel, EventKind, Member, MemberEvent
-
-from apps.members.services.checks import DuplicateMember, clean_email, clean_language, clean_name_part, clean_phone, duplicate_message, refuse_duplicates, set_search_names, tag_name, tags_named
+from apps.members.services.checks import (
+    DuplicateMember,
+    clean_email,
+    clean_language,
+    clean_name_part,
+    clean_phone,
+    duplicate_message,
+    refuse_duplicates,
+    set_search_names,
+    tag_name,
+    tags_named,
+)
 from apps.members.services.hooks import ENROLL_EXTRAS, ENROLL_HANDLERS
 from apps.members.services.timeline import consent_event, enrollment_summary, event_build
 

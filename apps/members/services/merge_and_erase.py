@@ -12,7 +12,6 @@ from apps.core.services import audit_record
 from apps.core.stored_text import stored_text, summary_and_data
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent
-
 from apps.members.services.hooks import MERGE_HANDLERS, MERGE_KEEPS
 from apps.members.services.timeline import event_record
 

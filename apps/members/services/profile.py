@@ -13,8 +13,15 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.stored_text import stored_list, stored_text
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent
-
-from apps.members.services.checks import clean_email, clean_language, clean_name_part, clean_phone, refuse_duplicates, set_search_names, tags_named
+from apps.members.services.checks import (
+    clean_email,
+    clean_language,
+    clean_name_part,
+    clean_phone,
+    refuse_duplicates,
+    set_search_names,
+    tags_named,
+)
 from apps.members.services.hooks import PROFILE_HANDLERS
 from apps.members.services.timeline import FIELD_WORDS, consent_event, event_record
 

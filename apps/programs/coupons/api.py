@@ -13,12 +13,11 @@ from apps.core.errors import DomainError
 from apps.core.idempotency import idempotent
 from apps.members.api import ErrorOut
 from apps.programs.api import input_member
-from apps.programs.models import Purchase
-from apps.programs.selectors import purchase_by_external_id
-
 from apps.programs.coupons.api_fields import coupon_data
 from apps.programs.coupons.selectors import coupon_check
 from apps.programs.coupons.services import coupon_redeem
+from apps.programs.models import Purchase
+from apps.programs.selectors import purchase_by_external_id
 
 
 class CouponIn(serializers.Serializer):

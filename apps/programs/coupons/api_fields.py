@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
-
 from apps.programs.coupons.cashback import cashback_settings
 from apps.programs.coupons.selectors import category_rate_list, coupons_live, wallet_get
 

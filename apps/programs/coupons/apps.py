@@ -14,8 +14,11 @@ class CouponsConfig(AppConfig):
         from apps.members import services as member_services
         from apps.members.panels import MEMBER_PANELS, MemberPanel
         from apps.programs import hooks
-
-        from apps.programs.coupons.cashback import on_purchase_recorded, on_refund_recorded, wallet_merge
+        from apps.programs.coupons.cashback import (
+            on_purchase_recorded,
+            on_refund_recorded,
+            wallet_merge,
+        )
         from apps.programs.coupons.models import CashbackEntry, CashbackWallet
         from apps.programs.coupons.services import on_redemption_created, on_redemption_voiding
 
@@ -31,7 +34,6 @@ class CouponsConfig(AppConfig):
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-
         from apps.programs.coupons import api_fields
         from apps.programs.coupons.selectors import purchase_cashback_extras
 

@@ -39,13 +39,20 @@ from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs.earning import Line
+from apps.programs.coupons.lock_objects import cashback_settings_lock, wallet_lock
+from apps.programs.coupons.models import (
+    CashbackCategoryRate,
+    CashbackEntry,
+    CashbackKind,
+    CashbackSettings,
+    CashbackWallet,
+    CouponSource,
+    PurchaseCashback,
+)
+from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
 from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Refund
-
-from apps.programs.coupons.lock_objects import cashback_settings_lock, wallet_lock
-from apps.programs.coupons.models import CashbackCategoryRate, CashbackEntry, CashbackKind, CashbackSettings, CashbackWallet, CouponSource, PurchaseCashback
-from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
+from apps.programs.points.earning import Line
 
 BASIS = 10_000  # basis points in a whole
 

@@ -4,7 +4,6 @@ from django.db import transaction
 
 from apps.core.models import Merchant
 from apps.core.money import minor_digits
-
 from apps.programs.coupons.cashback import cashback_settings
 from apps.programs.coupons.models import CashbackSettings
 

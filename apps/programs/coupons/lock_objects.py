@@ -7,9 +7,8 @@ by locking the merchant's one `CashbackSettings` row.
 """
 
 from apps.members.models import Member
-from apps.programs.models import PointsAccount
-
 from apps.programs.coupons.models import CashbackSettings, CashbackWallet
+from apps.programs.points.models import PointsAccount
 
 
 def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:

@@ -15,8 +15,15 @@ from apps.core.errors import DomainError
 from apps.core.formatting import format_day, format_merchant_money, format_moment
 from apps.core.models import Merchant
 from apps.members.models import Member
-
-from apps.programs.coupons.models import CashbackCategoryRate, CashbackEntry, CashbackWallet, Coupon, CouponSource, CouponStatus, PurchaseCashback
+from apps.programs.coupons.models import (
+    CashbackCategoryRate,
+    CashbackEntry,
+    CashbackWallet,
+    Coupon,
+    CouponSource,
+    CouponStatus,
+    PurchaseCashback,
+)
 
 # Why a coupon cannot be used: stable codes for the API, sentences for people.
 NOT_FOUND = "coupon_not_found"

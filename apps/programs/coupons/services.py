@@ -20,12 +20,18 @@ from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs.lock_objects import points_account_lock
-from apps.programs.models import Purchase, Redemption, Refund, RewardKind
-from apps.programs.services import PurchaseResult, purchase_record
-
 from apps.programs.coupons.models import Coupon, CouponSource, CouponStatus
-from apps.programs.coupons.selectors import ALREADY_REDEEMED, CouponCheck, coupon_check, display_code, live_condition
+from apps.programs.coupons.selectors import (
+    ALREADY_REDEEMED,
+    CouponCheck,
+    coupon_check,
+    display_code,
+    live_condition,
+)
+from apps.programs.lock_objects import points_account_lock
+from apps.programs.models import Purchase, Refund
+from apps.programs.rewards.models import Redemption, RewardKind
+from apps.programs.services import PurchaseResult, purchase_record
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_VALUE = 10**10

@@ -16,11 +16,32 @@ from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
-
-from apps.programs.coupons.cashback import cashback_settings, cashback_settings_update, category_rate_delete, category_rate_set
-from apps.programs.coupons.forms import CashbackSettingsForm, CategoryRateForm, CouponCheckForm, CouponFilterForm, CouponIssueForm, CouponRedeemForm, CouponVoidForm
+from apps.programs.coupons.cashback import (
+    cashback_settings,
+    cashback_settings_update,
+    category_rate_delete,
+    category_rate_set,
+)
+from apps.programs.coupons.forms import (
+    CashbackSettingsForm,
+    CategoryRateForm,
+    CouponCheckForm,
+    CouponFilterForm,
+    CouponIssueForm,
+    CouponRedeemForm,
+    CouponVoidForm,
+)
 from apps.programs.coupons.models import CashbackCategoryRate, Coupon
-from apps.programs.coupons.selectors import category_rate_list, coupon_check, coupon_list, coupon_state, coupons_live, display_code, normalize_code, wallet_get
+from apps.programs.coupons.selectors import (
+    category_rate_list,
+    coupon_check,
+    coupon_list,
+    coupon_state,
+    coupons_live,
+    display_code,
+    normalize_code,
+    wallet_get,
+)
 from apps.programs.coupons.services import coupon_issue_by_hand, coupon_redeem, coupon_void
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
 from apps.core.money import Rounding, divide, minor_digits
-from apps.programs.models import EntryKind, ProgramSettings
+from apps.programs.points.models import EntryKind, ProgramSettings
 
 # Member habits: share of members, visits per year (range), typical basket in major units.
 HABITS = (

@@ -40,10 +40,10 @@ from django.db.models import Max
 
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.programs.models import LedgerEntry, Lot, PointsAccount, Purchase, Refund
-
 from apps.programs.demo.histories import REFUND_SHARE, Batch, Drawer, Eligible
 from apps.programs.demo.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 
 DEFAULT_SEED = 2026
 BATCH_SIZE = 20_000  # purchases per transaction (whole members, so a little more)

@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import Max
 
 from apps.members.models import Member
-from apps.programs.models import LedgerEntry, Lot, PointsAccount, Purchase, Refund
-
 from apps.programs.demo.histories import Batch
+from apps.programs.models import Purchase, Refund
+from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 
 PURCHASE_COLUMNS = (
     "id",

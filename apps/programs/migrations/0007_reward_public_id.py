@@ -3,7 +3,7 @@ needs its own random value), then made unique and required."""
 
 from django.db import migrations, models
 
-from apps.programs.models import new_reward_id
+from apps.programs.rewards.models import new_reward_id
 
 
 def fill_public_ids(apps, schema_editor):

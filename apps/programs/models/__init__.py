@@ -1,32 +1,9 @@
-"""The points program's models, by concern. Every model class is imported here, so
-`from apps.programs.models import X` and Django's model discovery work as they did when
-this was one module; the app label and tables are unchanged."""
+"""The sale's models (purchases and refunds). The points and rewards sub-packages own their
+models; they are imported here only because Django discovers an app's models through this
+module (app label `programs`, tables unchanged). Import them from their sub-package."""
 
-from apps.programs.models.bonuses import BonusAction, BonusAward, BonusRule, CapPeriod
-from apps.programs.models.earning import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
-from apps.programs.models.ledger import EntryKind, ExpiryNotice, LedgerEntry, Lot, PointsAccount
 from apps.programs.models.purchases import Purchase, Refund
-from apps.programs.models.rewards import Redemption, RedemptionStatus, Reward, RewardKind, new_reward_id
+from apps.programs.points import models as points_models
+from apps.programs.rewards import models as rewards_models
 
-__all__ = [
-    "BonusAction",
-    "BonusAward",
-    "BonusRule",
-    "CapPeriod",
-    "EarnMultiplier",
-    "EntryKind",
-    "ExpiryNotice",
-    "LedgerEntry",
-    "Lot",
-    "MultiplierTarget",
-    "PointsAccount",
-    "ProgramSettings",
-    "Promotion",
-    "Purchase",
-    "Redemption",
-    "RedemptionStatus",
-    "Refund",
-    "Reward",
-    "RewardKind",
-    "new_reward_id",
-]
+__all__ = ["Purchase", "Refund", "points_models", "rewards_models"]

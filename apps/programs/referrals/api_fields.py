@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
-
 from apps.programs.referrals.services import referral_code_for, referral_settings
 
 

@@ -13,7 +13,6 @@ class ReferralsConfig(AppConfig):
         from apps.members import services as member_services
         from apps.members.panels import MEMBER_PANELS, MemberPanel
         from apps.programs import hooks
-
         from apps.programs.referrals import services
         from apps.programs.referrals.models import Referral, ReferralCode
 
@@ -31,7 +30,6 @@ class ReferralsConfig(AppConfig):
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-
         from apps.programs.referrals import api_fields
 
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)

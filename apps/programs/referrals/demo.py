@@ -2,7 +2,6 @@
 
 from apps.core.models import Merchant
 from apps.core.money import minor_digits
-
 from apps.programs.referrals.models import ReferralSettings, RewardKind
 
 

@@ -10,8 +10,14 @@ from django.db.models.functions import Coalesce
 
 from apps.core.models import Merchant
 from apps.members.models import Member
-
-from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings, ReferralStatus, ReferrerState, RewardKind
+from apps.programs.referrals.models import (
+    Referral,
+    ReferralCode,
+    ReferralSettings,
+    ReferralStatus,
+    ReferrerState,
+    RewardKind,
+)
 
 
 def referral_of(*, member: Member) -> Referral | None:

@@ -19,7 +19,6 @@ from apps.core.money import to_major, to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Channel, Member
 from apps.members.services import DuplicateMember, member_enroll
-
 from apps.programs.referrals import selectors, services
 from apps.programs.referrals.forms import JoinForm, ReferralSettingsForm, ResultsForm
 from apps.programs.referrals.models import ReferralCode, ReferralSettings, RewardKind

@@ -1,7 +1,7 @@
 from django import template
 
 from apps.programs.coupons.selectors import live_coupon_counts
-from apps.programs.selectors import points_balances
+from apps.programs.points.selectors import points_balances
 
 register = template.Library()
 

@@ -3,10 +3,10 @@
 
 from django import template
 
-from apps.programs.reward_forms import RedeemForm
-from apps.programs.reward_selectors import redemptions_recent, rewards_affordable
-from apps.programs.rewards import redemption_voidable
-from apps.programs.selectors import points_balance
+from apps.programs.points.selectors import points_balance
+from apps.programs.rewards.forms import RedeemForm
+from apps.programs.rewards.selectors import redemptions_recent, rewards_affordable
+from apps.programs.rewards.services import redemption_voidable
 
 register = template.Library()
 

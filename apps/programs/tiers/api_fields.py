@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from apps.members.api_fields import MemberApiExtension
 from apps.programs.api_fields import ProgramApiExtension
-
 from apps.programs.tiers.selectors import current_tier, member_progress, tier_settings, tiers_active
 
 

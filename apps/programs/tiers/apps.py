@@ -13,11 +13,15 @@ class TiersConfig(AppConfig):
         from apps.members import services as member_services
         from apps.members.panels import MEMBER_PANELS, MemberPanel
         from apps.programs import hooks as program_hooks
-        from apps.programs import reward_selectors
-
+        from apps.programs.rewards import selectors as reward_selectors
         from apps.programs.tiers.models import MemberTier
         from apps.programs.tiers.selectors import rewards_for_member
-        from apps.programs.tiers.services import tier_earn_percent, tier_reward_check, tiers_merge, tiers_on_purchase
+        from apps.programs.tiers.services import (
+            tier_earn_percent,
+            tier_reward_check,
+            tiers_merge,
+            tiers_on_purchase,
+        )
 
         program_hooks.EARN_PERCENT.append(tier_earn_percent)
         program_hooks.PURCHASE_RECORDED.append(tiers_on_purchase)
@@ -32,7 +36,6 @@ class TiersConfig(AppConfig):
 
         from apps.members.api_fields import MEMBER_API_EXTENSIONS
         from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-
         from apps.programs.tiers import api_fields
 
         MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)

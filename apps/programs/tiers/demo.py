@@ -5,8 +5,7 @@ progress after `make run`."""
 from django.db.models import Q
 
 from apps.core.models import Merchant
-from apps.programs.models import Reward
-
+from apps.programs.rewards.models import Reward
 from apps.programs.tiers.models import Measure, Tier, Window
 from apps.programs.tiers.services import tier_create, tier_settings_update
 

@@ -5,8 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import minor_digits, to_major, to_minor
-from apps.programs.models import Reward
-
+from apps.programs.rewards.models import Reward
 from apps.programs.tiers.models import Measure, Tier, TierSettings, Window
 
 

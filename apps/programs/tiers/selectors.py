@@ -28,9 +28,17 @@ from django.utils.translation import gettext
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.programs.models import BonusAward, Purchase
-
-from apps.programs.tiers.models import Measure, MemberTier, Tier, TierChange, TierReevaluation, TierSettings, Window
+from apps.programs.models import Purchase
+from apps.programs.points.models import BonusAward
+from apps.programs.tiers.models import (
+    Measure,
+    MemberTier,
+    Tier,
+    TierChange,
+    TierReevaluation,
+    TierSettings,
+    Window,
+)
 
 
 def tier_settings(merchant: Merchant) -> TierSettings:

@@ -10,7 +10,6 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
-
 from apps.programs.tiers import selectors, services
 from apps.programs.tiers.forms import TierForm, TierSettingsForm
 from apps.programs.tiers.models import Tier, TierReevaluation

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.programs.selectors import ledger_mismatches
+from apps.programs.points.selectors import ledger_mismatches
 
 
 class Command(BaseCommand):

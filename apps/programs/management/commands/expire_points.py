@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.programs.services import lots_expire
+from apps.programs.points.services import lots_expire
 
 
 class Command(BaseCommand):

@@ -24,8 +24,23 @@ How the pieces run, and under which locks:
 
 from apps.programs.referrals.services.linking import enroll_extra_check
 from apps.programs.referrals.services.merging_and_expiry import referral_merge, referrals_sweep
-from apps.programs.referrals.services.rewards import referral_purchase_hook, referral_refund_hook, referral_reverse, referrer_settle, referrer_settle_locked
-from apps.programs.referrals.services.settings_and_codes import EXTRA_NAME, MAX_COUPON, MAX_POINTS, enroll_code_handler, referral_code_for, referral_settings, referral_settings_update, referrer_for_code
+from apps.programs.referrals.services.rewards import (
+    referral_purchase_hook,
+    referral_refund_hook,
+    referral_reverse,
+    referrer_settle,
+    referrer_settle_locked,
+)
+from apps.programs.referrals.services.settings_and_codes import (
+    EXTRA_NAME,
+    MAX_COUPON,
+    MAX_POINTS,
+    enroll_code_handler,
+    referral_code_for,
+    referral_settings,
+    referral_settings_update,
+    referrer_for_code,
+)
 
 __all__ = [
     "EXTRA_NAME",

@@ -12,10 +12,13 @@ from apps.core.errors import DomainError
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
-
 from apps.programs.referrals.codes import normalize_code
 from apps.programs.referrals.models import Referral
-from apps.programs.referrals.services.settings_and_codes import EXTRA_NAME, referral_settings, referrer_for_code
+from apps.programs.referrals.services.settings_and_codes import (
+    EXTRA_NAME,
+    referral_settings,
+    referrer_for_code,
+)
 
 
 def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None]:

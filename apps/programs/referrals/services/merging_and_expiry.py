@@ -11,10 +11,13 @@ from apps.accounts.models import User
 from apps.core.stored_text import english, stored_text
 from apps.members.models import Member
 from apps.programs.lock_objects import points_accounts_lock
-
 from apps.programs.referrals.lock_objects import referrals_between_lock
 from apps.programs.referrals.models import Referral, ReferralStatus, ReferrerState
-from apps.programs.referrals.services.rewards import referral_reverse, referrer_settle, referrer_settle_locked
+from apps.programs.referrals.services.rewards import (
+    referral_reverse,
+    referrer_settle,
+    referrer_settle_locked,
+)
 
 
 def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:

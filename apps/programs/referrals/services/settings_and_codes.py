@@ -11,7 +11,6 @@ from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
-
 from apps.programs.referrals.codes import canonical_email, new_code, normalize_code
 from apps.programs.referrals.lock_objects import referral_settings_lock
 from apps.programs.referrals.models import ReferralCode, ReferralSettings, RewardKind

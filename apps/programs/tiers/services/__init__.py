@@ -25,10 +25,31 @@ nightly reviews), reevaluation.py (placing every member again) and rules.py (the
 tier edits and settings). Their public names are re-exported here.
 """
 
-from apps.programs.tiers.services.moves import member_tier_move, tier_earn_percent, tier_reward_check, tiers_merge, tiers_on_purchase
-from apps.programs.tiers.services.reevaluation import OPEN, REEVALUATION_BATCH, TASK_SECONDS, reevaluation_run, reevaluation_start
+from apps.programs.tiers.services.moves import (
+    member_tier_move,
+    tier_earn_percent,
+    tier_reward_check,
+    tiers_merge,
+    tiers_on_purchase,
+)
+from apps.programs.tiers.services.reevaluation import (
+    OPEN,
+    REEVALUATION_BATCH,
+    TASK_SECONDS,
+    reevaluation_run,
+    reevaluation_start,
+)
 from apps.programs.tiers.services.reviews import member_tier_review, tiers_review
-from apps.programs.tiers.services.rules import CHANGED_WORDS, MAX_THRESHOLD, reevaluation_resume, tier_create, tier_set_active, tier_settings_ensure, tier_settings_update, tier_update
+from apps.programs.tiers.services.rules import (
+    CHANGED_WORDS,
+    MAX_THRESHOLD,
+    reevaluation_resume,
+    tier_create,
+    tier_set_active,
+    tier_settings_ensure,
+    tier_settings_update,
+    tier_update,
+)
 
 __all__ = [
     "CHANGED_WORDS",

@@ -14,12 +14,27 @@ from apps.core.stored_text import StoredText, english, is_stored_text, stored_te
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.lock_objects import points_accounts_lock
-from apps.programs.models import Purchase, Reward
-
+from apps.programs.models import Purchase
+from apps.programs.rewards.models import Reward
 from apps.programs.tiers import hooks
 from apps.programs.tiers.lock_objects import member_tier_lock
-from apps.programs.tiers.models import ChangeCause, Direction, MemberTier, Tier, TierChange, TierSettings
-from apps.programs.tiers.selectors import member_tier_id, next_review, qualifying_total, ranks_above, tier_for_total, tier_settings, tier_terms
+from apps.programs.tiers.models import (
+    ChangeCause,
+    Direction,
+    MemberTier,
+    Tier,
+    TierChange,
+    TierSettings,
+)
+from apps.programs.tiers.selectors import (
+    member_tier_id,
+    next_review,
+    qualifying_total,
+    ranks_above,
+    tier_for_total,
+    tier_settings,
+    tier_terms,
+)
 
 # Moving a member (in the caller's transaction, with the member locked) ----------------
 

@@ -15,10 +15,22 @@ from apps.accounts.models import User
 from apps.core.models import Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.members.models import Member
-
 from apps.programs.tiers.lock_objects import member_tier_lock, tier_reevaluation_lock
-from apps.programs.tiers.models import ChangeCause, JobStatus, MemberTier, TierChange, TierReevaluation
-from apps.programs.tiers.selectors import qualifying_total, qualifying_totals, ranks_above, tier_for_total, tier_settings, tiers_active
+from apps.programs.tiers.models import (
+    ChangeCause,
+    JobStatus,
+    MemberTier,
+    TierChange,
+    TierReevaluation,
+)
+from apps.programs.tiers.selectors import (
+    qualifying_total,
+    qualifying_totals,
+    ranks_above,
+    tier_for_total,
+    tier_settings,
+    tiers_active,
+)
 from apps.programs.tiers.services.moves import member_tier_move
 
 # The package's name, as when this was one module (services.py).

@@ -13,10 +13,15 @@ from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
-
 from apps.programs.tiers.lock_objects import member_tier_lock
 from apps.programs.tiers.models import ChangeCause, MemberTier, TierChange, TierSettings, Window
-from apps.programs.tiers.selectors import next_review, qualifying_total, tier_for_total, tier_settings, tiers_active
+from apps.programs.tiers.selectors import (
+    next_review,
+    qualifying_total,
+    tier_for_total,
+    tier_settings,
+    tiers_active,
+)
 from apps.programs.tiers.services.moves import member_tier_move
 
 # Reviews (the nightly task) ----------------------------------------------------------

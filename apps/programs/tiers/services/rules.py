@@ -13,9 +13,15 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.models import Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import StoredText, stored_list, stored_text
-
 from apps.programs.tiers.lock_objects import tier_settings_lock
-from apps.programs.tiers.models import JobStatus, Measure, Tier, TierReevaluation, TierSettings, Window
+from apps.programs.tiers.models import (
+    JobStatus,
+    Measure,
+    Tier,
+    TierReevaluation,
+    TierSettings,
+    Window,
+)
 from apps.programs.tiers.services.reevaluation import OPEN, reevaluation_start
 
 MAX_THRESHOLD = 10**12

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
-
 from apps.programs.models.purchases import Purchase, Refund
 
 

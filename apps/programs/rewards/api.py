@@ -14,16 +14,21 @@ from apps.core.errors import DomainError, NotFound
 from apps.core.idempotency import idempotent
 from apps.core.models import Merchant, Role
 from apps.members.api import ErrorOut
-
 from apps.programs import hooks
 from apps.programs.api import input_location, input_member
 from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-from apps.programs.bonuses import event_bonus_award
-from apps.programs.earning import active_promotion, earn_terms
-from apps.programs.models import Redemption, Reward, RewardKind
-from apps.programs.reward_selectors import merchant_today, redemption_by_code, reward_by_public_id, reward_list, reward_unavailable_reason
-from apps.programs.rewards import redemption_void, reward_redeem
-from apps.programs.selectors import bonus_rule_list, multiplier_list, points_balance
+from apps.programs.points.bonuses import event_bonus_award
+from apps.programs.points.earning import active_promotion, earn_terms
+from apps.programs.points.selectors import bonus_rule_list, multiplier_list, points_balance
+from apps.programs.rewards.models import Redemption, Reward, RewardKind
+from apps.programs.rewards.selectors import (
+    merchant_today,
+    redemption_by_code,
+    reward_by_public_id,
+    reward_list,
+    reward_unavailable_reason,
+)
+from apps.programs.rewards.services import redemption_void, reward_redeem
 
 # Program terms ------------------------------------------------------------------------
 

@@ -12,11 +12,10 @@ from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
-
-from apps.programs import rewards
-from apps.programs.models import Redemption, Reward
-from apps.programs.reward_forms import RedeemForm, RewardForm, VoidForm
-from apps.programs.reward_selectors import reward_list as catalog
+from apps.programs.rewards import services as rewards
+from apps.programs.rewards.forms import RedeemForm, RewardForm, VoidForm
+from apps.programs.rewards.models import Redemption, Reward
+from apps.programs.rewards.selectors import reward_list as catalog
 
 
 def _redirect_to_points(member: Member):

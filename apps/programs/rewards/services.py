@@ -32,13 +32,13 @@ from apps.core.webhooks import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
-
 from apps.programs import hooks
-from apps.programs.ledger import ledger_credit, ledger_debit
 from apps.programs.lock_objects import points_account_lock
-from apps.programs.models import EntryKind, Redemption, RedemptionStatus, Reward, RewardKind
-from apps.programs.reward_selectors import merchant_today, reward_unavailable_reason
-from apps.programs.services import program_settings
+from apps.programs.points.ledger import ledger_credit, ledger_debit
+from apps.programs.points.models import EntryKind
+from apps.programs.points.services import program_settings
+from apps.programs.rewards.models import Redemption, RedemptionStatus, Reward, RewardKind
+from apps.programs.rewards.selectors import merchant_today, reward_unavailable_reason
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_POINTS_COST = 1_000_000_000

@@ -7,8 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import minor_digits, to_minor
-
-from apps.programs.models import Reward, RewardKind
+from apps.programs.rewards.models import Reward, RewardKind
 
 
 class DateInput(forms.DateInput):

@@ -20,8 +20,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_noop
 
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
-
-from apps.programs.models import LedgerEntry, Lot, PointsAccount
+from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 
 REASON_MAX = LedgerEntry._meta.get_field("reason").max_length
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from apps.programs.bonuses import birthday_bonuses
-from apps.programs.services import lots_expire
+from apps.programs.points.bonuses import birthday_bonuses
+from apps.programs.points.services import lots_expire
 
 
 @shared_task
@@ -19,6 +19,6 @@ def give_birthday_bonuses() -> int:
 @shared_task
 def announce_points_expiring() -> int:
     """Hourly: the `points.expiring` webhook, once per member and expiry date."""
-    from apps.programs.reminders import points_expiring_announce
+    from apps.programs.points.reminders import points_expiring_announce
 
     return points_expiring_announce()

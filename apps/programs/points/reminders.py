@@ -16,10 +16,9 @@ from django.utils import timezone
 
 from apps.core.models import Merchant, WebhookEndpoint, WebhookEvent
 from apps.core.webhooks import webhook_emit
-
-from apps.programs.models import ExpiryNotice
-from apps.programs.selectors import points_expiring
-from apps.programs.services import program_settings
+from apps.programs.points.models import ExpiryNotice
+from apps.programs.points.selectors import points_expiring
+from apps.programs.points.services import program_settings
 
 
 def _merchants_listening() -> list[Merchant]:

@@ -15,8 +15,7 @@ from django.utils.translation import gettext
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
-
-from apps.programs.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 
 @dataclass(frozen=True)

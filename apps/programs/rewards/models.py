@@ -1,4 +1,4 @@
-"""Rewards catalog and redemption (apps/programs/rewards.py)."""
+"""Rewards catalog and redemption: the models (services.py writes, selectors.py reads)."""
 
 import secrets
 

@@ -13,9 +13,8 @@ from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import Location, Merchant
 from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
-
 from apps.programs.lock_objects import program_settings_lock
-from apps.programs.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 
 def _check_percent(percent: int) -> None:
@@ -168,7 +167,7 @@ def bonus_rule_create(
     cap_period: str,
     event_type: str = "",
 ):
-    from apps.programs.models import BonusAction, BonusRule, CapPeriod
+    from apps.programs.points.models import BonusAction, BonusRule, CapPeriod
 
     if action not in BonusAction.values:
         raise DomainError(gettext("Choose an action."), field="action")

@@ -13,8 +13,7 @@ from django.utils.translation import gettext
 from apps.core.formatting import format_day
 from apps.core.models import Merchant
 from apps.members.models import Member
-
-from apps.programs.models import Redemption, Reward
+from apps.programs.rewards.models import Redemption, Reward
 
 # Narrowings of what one member may redeem, as querysets so a list stays one query:
 # narrow(rewards, member) -> rewards (the tiers app hides rewards of other tiers).

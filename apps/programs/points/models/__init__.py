@@ -1,0 +1,32 @@
+"""The points program's models: settings and earn rules, bonuses, the ledger and its lots."""
+
+from apps.programs.points.models.bonuses import BonusAction, BonusAward, BonusRule, CapPeriod
+from apps.programs.points.models.earning import (
+    EarnMultiplier,
+    MultiplierTarget,
+    ProgramSettings,
+    Promotion,
+)
+from apps.programs.points.models.ledger import (
+    EntryKind,
+    ExpiryNotice,
+    LedgerEntry,
+    Lot,
+    PointsAccount,
+)
+
+__all__ = [
+    "BonusAction",
+    "BonusAward",
+    "BonusRule",
+    "CapPeriod",
+    "EarnMultiplier",
+    "EntryKind",
+    "ExpiryNotice",
+    "LedgerEntry",
+    "Lot",
+    "MultiplierTarget",
+    "PointsAccount",
+    "ProgramSettings",
+    "Promotion",
+]

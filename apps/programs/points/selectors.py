@@ -1,0 +1,123 @@
+"""Reads for points: balances, the ledger with its running balance, lots, and the check
+that the three agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, Sum
+
+from apps.core.models import Merchant
+from apps.members.models import Member
+from apps.programs.points.models import (
+    BonusRule,
+    EarnMultiplier,
+    LedgerEntry,
+    Lot,
+    PointsAccount,
+    Promotion,
+)
+
+
+def points_balance(*, member: Member) -> int:
+    account = PointsAccount.objects.filter(member=member).only("balance").first()
+    return account.balance if account else 0
+
+
+def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:
+    """Newest first; each entry carries the balance right after it (`balance_after`)."""
+    return LedgerEntry.objects.filter(member=member).select_related("actor", "purchase")
+
+
+def lots_open(*, member: Member) -> QuerySet[Lot]:
+    """What the member holds, oldest first: what is spent or expires first."""
+    return Lot.objects.filter(member=member, remaining__gt=0).order_by("earned_at", "id")
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    member_id: int
+    balance: int
+    ledger_sum: int
+    lots_sum: int
+
+
+def ledger_mismatches(*, merchant: Merchant | None = None) -> list[LedgerMismatch]:
+    """Members whose stored balance differs from the sum of their ledger or of their lots'
+    remaining points. Empty is the only right answer."""
+    accounts = PointsAccount.objects.all()
+    if merchant is not None:
+        accounts = accounts.for_merchant(merchant)
+    ledger = dict(
+        LedgerEntry.objects.filter(member__in=accounts.values("member"))
+        .values_list("member")
+        .annotate(total=Sum("points"))
+    )
+    lots = dict(
+        Lot.objects.filter(Q(member__in=accounts.values("member")), remaining__gt=0)
+        .values_list("member")
+        .annotate(total=Sum("remaining"))
+    )
+    mismatches = []
+    for member_id, balance in accounts.values_list("member_id", "balance"):
+        ledger_sum, lots_sum = ledger.get(member_id, 0), lots.get(member_id, 0)
+        if not balance == ledger_sum == lots_sum:
+            mismatches.append(LedgerMismatch(member_id, balance, ledger_sum, lots_sum))
+    return mismatches
+
+
+@dataclass(frozen=True)
+class ExpiringPoints:
+    member: Member
+    points: int
+    first_expiry: object  # datetime of the soonest lot to expire
+
+
+def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[ExpiringPoints]:
+    """Who has points expiring in the next `within_days` days, soonest first: the list a
+    reminder goes to (the message itself is the campaigns app's)."""
+    from datetime import timedelta
+
+    from django.db.models import Min
+
+    rows = (
+        Lot.objects.for_merchant(merchant)
+        .filter(
+            remaining__gt=0, expires_at__gt=now, expires_at__lte=now + timedelta(days=within_days)
+        )
+        .values("member")
+        .annotate(points=Sum("remaining"), first_expiry=Min("expires_at"))
+        .order_by("first_expiry", "member")
+    )
+    members = Member.objects.in_bulk([row["member"] for row in rows])
+    return [
+        ExpiringPoints(members[row["member"]], row["points"], row["first_expiry"])
+        for row in rows
+        if members[row["member"]].is_active
+    ]
+
+
+def points_balances(*, members) -> dict[int, int]:
+    """Balances of several members in one query (members without an account have 0)."""
+    return dict(
+        PointsAccount.objects.filter(member__in=[member.pk for member in members]).values_list(
+            "member_id", "balance"
+        )
+    )
+
+
+# The earn rules, as the program page and the storefront API list them ------------------
+
+
+def multiplier_list(*, merchant: Merchant, active_only: bool = False) -> QuerySet[EarnMultiplier]:
+    rules = EarnMultiplier.objects.for_merchant(merchant)
+    return rules.filter(is_active=True) if active_only else rules
+
+
+def promotion_list(*, merchant: Merchant) -> QuerySet[Promotion]:
+    return Promotion.objects.for_merchant(merchant).prefetch_related("locations")
+
+
+def bonus_rule_list(*, merchant: Merchant, active_only: bool = False) -> QuerySet[BonusRule]:
+    rules = BonusRule.objects.for_merchant(merchant)
+    return rules.filter(is_active=True) if active_only else rules
