@@ -95,9 +95,10 @@ end
 def build(members: int):
     from django.core.management import call_command
 
-    from apps.core.api_keys import api_key_create
-    from apps.core.models import Merchant, WebhookEndpoint
-    from apps.members import demo
+    from apps.core.api.keys import api_key_create
+    from apps.core.models import Merchant
+    from apps.core.webhooks.models import WebhookEndpoint
+    from apps.demo import members as demo
     from apps.members.models import Member
 
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

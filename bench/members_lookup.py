@@ -55,7 +55,7 @@ def seed(total: int):
     from django.core.management import call_command
 
     from apps.core.models import Merchant
-    from apps.members import demo
+    from apps.demo import members as demo
 
     call_command("seed_demo", stdout=io.StringIO())
     merchant = Merchant.objects.get(slug="demo")

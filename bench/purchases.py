@@ -76,7 +76,7 @@ def build(members: int):
     from django.core.management import call_command
 
     from apps.core.models import Merchant
-    from apps.members import demo
+    from apps.demo import members as demo
 
     call_command("seed_demo", stdout=io.StringIO())
     merchant = Merchant.objects.get(slug="demo")
@@ -228,7 +228,7 @@ def main():
 def seed_and_check(merchant, total: int) -> None:
     from django.core.management import call_command
 
-    from apps.programs import demo
+    from apps.demo import sales as demo
     from apps.programs.models import Purchase
 
     existing = Purchase.objects.for_merchant(merchant).count()

@@ -7,7 +7,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from apps.core import api as core_api
+from apps.core.api import base as core_api
 from apps.members import api as members_api
 from apps.programs import api as programs_api
 from apps.programs.coupons import api as coupons_api

@@ -14,5 +14,6 @@ urlpatterns = [
     path("tiers/", include("apps.programs.tiers.urls")),
     path("coupons/", include("apps.programs.coupons.urls")),
     path("referrals/", include("apps.programs.referrals.urls")),
+    path("", include("apps.home.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -108,8 +108,8 @@ def _promotion(team) -> dict:
 
 
 def _api_key(team) -> dict:
-    from apps.core.api_keys import api_key_create
-    from apps.core.models import ApiKey
+    from apps.core.api.keys import api_key_create
+    from apps.core.api.models import ApiKey
 
     api_key = ApiKey.objects.for_merchant(team.merchant).first() or (
         api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="write").api_key
@@ -118,8 +118,8 @@ def _api_key(team) -> dict:
 
 
 def _webhook_endpoint(team) -> dict:
-    from apps.core.models import WebhookEndpoint
-    from apps.core.webhooks import endpoint_create
+    from apps.core.webhooks.models import WebhookEndpoint
+    from apps.core.webhooks.services import endpoint_create
 
     endpoint = WebhookEndpoint.objects.for_merchant(team.merchant).first() or endpoint_create(
         merchant=team.merchant,
@@ -131,7 +131,7 @@ def _webhook_endpoint(team) -> dict:
 
 
 def _webhook_delivery(team) -> dict:
-    from apps.core.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+    from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.get(pk=_webhook_endpoint(team)["pk"])
     delivery = WebhookDelivery.objects.filter(endpoint=endpoint).first() or (

@@ -11,10 +11,10 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.analytics.models import AnalyticsSettings, MarketingSpend
 from apps.analytics.periods import month_start
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 
 MAX_DAYS = 3650

@@ -4,14 +4,13 @@ the thresholds, the value of points and the marketing spend."""
 
 from __future__ import annotations
 
-import csv
 import logging
 from datetime import timedelta
+from itertools import chain
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -22,13 +21,13 @@ from apps.analytics.cards import CARDS, Choice, card_build, card_csv_rows
 from apps.analytics.forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
 from apps.analytics.periods import Period
 from apps.analytics.tasks import refresh_analytics
+from apps.core.csv import csv_attachment
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import merchant_view
-from apps.members.csv_export import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -111,21 +110,8 @@ def card_csv(request, name: str):
     form, choice = _card_or_404(request, name)
     if choice is None:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{name}-{choice.period.start}-{choice.period.end}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    for row in card_csv_rows(card_build(name, choice)):
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return response
-
-
-def _csv_cell(cell):
-    """A card's CSV cell: text (labels, translated headers, names) kept from running as a
-    formula; numbers as they are."""
-    if isinstance(cell, Promise):  # a lazy translation
-        cell = str(cell)
-    return safe_cell(cell) if isinstance(cell, str) else "" if cell is None else cell
+    return csv_attachment(filename=filename, rows=card_csv_rows(card_build(name, choice)))
 
 
 @merchant_view(Role.MANAGER)
@@ -153,22 +139,19 @@ def members(request, status: str):
 
 
 def _members_csv(found, status: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="members-{status}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["Member id", "First name", "Last name", "Email", "Phone", "Last activity"])
-    for member in found.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                member.public_id,
-                safe_cell(member.first_name),
-                safe_cell(member.last_name),
-                safe_cell(member.email or ""),
-                safe_cell(member.phone or ""),
-                member.last_activity_at.isoformat() if member.last_activity_at else "",
-            ]
-        )
-    return response
+    header = ["Member id", "First name", "Last name", "Email", "Phone", "Last activity"]
+    rows = (
+        [
+            member.public_id,
+            member.first_name,
+            member.last_name,
+            member.email,
+            member.phone,
+            member.last_activity_at.isoformat() if member.last_activity_at else "",
+        ]
+        for member in found.iterator(chunk_size=2000)
+    )
+    return csv_attachment(filename=f"members-{status}.csv", rows=chain([header], rows))
 
 
 # Settings ----------------------------------------------------------------------------------

@@ -207,168 +207,21 @@ class AuditLog(TenantModel):
         return summary_for_reader(summary=self.summary, data=self.data)
 
 
-class ApiKeyScope(models.TextChoices):
-    READ = "read", _("Read only")
-    WRITE = "write", _("Read and write")
+# Django discovers an app's models through this module; these live with their concern.
+from apps.core.api.models import ApiKey, ApiKeyScope, IdempotencyRecord  # noqa: E402
+from apps.core.webhooks.models import (  # noqa: E402
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
-
-class ApiKey(TenantModel):
-    """A storefront's key to the API (apps/core/api_keys.py).
-
-    The key is shown once. Only its public `prefix` (which finds the row) and a SHA-256 of
-    the whole key are stored: the secret part carries 160 random bits, so a fast hash is
-    enough, and checking it costs microseconds on every request instead of a password
-    hash's tens of milliseconds.
-    """
-
-    name = models.CharField(_("name"), max_length=80)
-    prefix = models.CharField(_("key starts"), max_length=16, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    scope = models.CharField(_("access"), max_length=8, choices=ApiKeyScope.choices)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("revoked by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    @property
-    def can_write(self) -> bool:
-        return self.scope == ApiKeyScope.WRITE
-
-
-class IdempotencyRecord(TenantModel):
-    """The answer given to a POST sent with an `Idempotency-Key` (apps/core/idempotency.py),
-    written in the same transaction as the work it answers, kept two days."""
-
-    key = models.CharField(_("key"), max_length=255)
-    fingerprint = models.CharField(
-        _("fingerprint"), max_length=64, help_text=_("SHA-256 of method, path and body.")
-    )
-    response_status = models.PositiveSmallIntegerField(_("response status"))
-    response_body = models.JSONField(_("response body"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-        constraints = [
-            models.UniqueConstraint(fields=["merchant", "key"], name="core_idempotency_key_unique")
-        ]
-        indexes = [models.Index(fields=["created_at"], name="core_idempotency_age")]
-
-
-class WebhookEvent(models.TextChoices):
-    MEMBER_ENROLLED = "member.enrolled", _("Member enrolled")
-    PURCHASE_RECORDED = "purchase.recorded", _("Purchase recorded")
-    TIER_CHANGED = "tier.changed", pgettext_lazy("loyalty tier", "Tier changed")
-    COUPON_ISSUED = "coupon.issued", _("Coupon issued")
-    REWARD_REDEEMED = "reward.redeemed", _("Reward redeemed")
-    POINTS_EXPIRING = "points.expiring", _("Points expiring soon")
-
-
-class WebhookEndpoint(TenantModel):
-    """An owner's HTTPS address that receives the events it chose (apps/core/webhooks.py).
-    The secret signs every delivery; it must be readable to sign, so it is stored as is."""
-
-    url = models.URLField(_("address"), max_length=500)
-    description = models.CharField(_("description"), max_length=120, blank=True)
-    events = models.JSONField(_("events"), default=list, help_text="WebhookEvent values.")
-    secret = models.CharField(_("signing secret"), max_length=64)
-    is_active = models.BooleanField(_("on"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("webhook endpoint")
-        verbose_name_plural = _("webhook endpoints")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.url
-
-
-class DeliveryStatus(models.TextChoices):
-    # Translators: the state of a webhook delivery that is not delivered yet.
-    PENDING = "pending", pgettext_lazy("webhook delivery", "Sending")
-    DELIVERED = "delivered", pgettext_lazy("webhook delivery", "Delivered")
-    FAILED = "failed", pgettext_lazy("webhook delivery", "Failed")
-
-
-class WebhookDelivery(TenantModel):
-    """One event to one endpoint, written in the transaction of the change it reports (an
-    outbox): it exists exactly when the change committed, and a task sends it after."""
-
-    endpoint = models.ForeignKey(
-        WebhookEndpoint,
-        verbose_name=_("endpoint"),
-        on_delete=models.CASCADE,
-        related_name="deliveries",
-    )
-    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
-    payload = models.JSONField(_("payload"))
-    status = models.CharField(
-        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next try"), null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(
-        _("last status code"), null=True, blank=True
-    )
-    last_error = models.CharField(_("last error"), max_length=255, blank=True)
-    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    replay_of = models.ForeignKey(
-        "self",
-        verbose_name=_("replay of"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("webhook delivery")
-        verbose_name_plural = _("webhook deliveries")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["endpoint", "-created_at"], name="core_delivery_recent"),
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(status="pending"),
-                name="core_delivery_due",
-            ),
-        ]
+__all__ = [
+    "ApiKey",
+    "ApiKeyScope",
+    "IdempotencyRecord",
+    "DeliveryStatus",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

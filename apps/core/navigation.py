@@ -21,7 +21,7 @@ class NavItem:
 
 
 NAVIGATION = [
-    NavItem(pgettext_lazy("navigation", "Home"), "core:home", Role.STAFF),
+    NavItem(pgettext_lazy("navigation", "Home"), "home:home", Role.STAFF),
     # Translators: the menu entry of the page where staff serve customers at the shop counter.
     NavItem(pgettext_lazy("navigation", "Counter"), "members:counter", Role.STAFF),
     NavItem(_("Check a coupon"), "coupons:check", Role.STAFF),

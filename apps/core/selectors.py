@@ -8,17 +8,9 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext
 
 from apps.accounts.models import User
-from apps.core.models import (
-    ApiKey,
-    AuditLog,
-    Invitation,
-    Location,
-    Membership,
-    Merchant,
-    Role,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from apps.core.api.models import ApiKey
+from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant, Role
+from apps.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -68,10 +60,6 @@ def team_list(*, merchant: Merchant) -> QuerySet[Membership]:
 
 def invitation_pending_list(*, merchant: Merchant) -> QuerySet[Invitation]:
     return Invitation.objects.for_merchant(merchant).pending().select_related("invited_by")
-
-
-def audit_list(*, merchant: Merchant) -> QuerySet[AuditLog]:
-    return AuditLog.objects.for_merchant(merchant).select_related("actor")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writes for tenancy: merchants, locations, the team and its invitations, the audit log."""
+"""Writes for tenancy: merchants, locations, the team and its invitations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_noop, ngettext
@@ -16,42 +15,16 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from apps.accounts.models import User
 from apps.accounts.selectors import user_exists_with_email
 from apps.core import money
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.languages import language_codes
-from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant, Role, hash_token
+from apps.core.models import Invitation, Location, Membership, Merchant, Role, hash_token
 from apps.core.selectors import location_name_taken
 from apps.core.stored_text import (
-    StoredText,
     choice_msgid,
     stored_list,
     stored_text,
-    summary_and_data,
 )
-
-
-def audit_record(
-    *,
-    merchant: Merchant,
-    actor: User | None,
-    action: str,
-    summary: str | StoredText,
-    target: Model | None = None,
-    data: dict | None = None,
-) -> AuditLog:
-    """Append one line to the merchant's activity log, in the caller's transaction.
-
-    `summary` is a `stored_text(...)`: kept in English in the summary column and shown to
-    each reader in their language (apps/core/stored_text.py)."""
-    summary, data = summary_and_data(summary, data)
-    return AuditLog.objects.create(
-        merchant=merchant,
-        actor=actor,
-        action=action,
-        summary=summary[:255],
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        data=data,
-    )
 
 
 def _clean_name(value: str, *, max_length: int, missing: str) -> str:

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from apps.core import api_key_views, views, webhook_views
+from apps.core import views
+from apps.core.api import key_views as api_key_views
+from apps.core.webhooks import views as webhook_views
 
 app_name = "core"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("business/new/", views.merchant_create, name="merchant_create"),
     path("business/switch/", views.merchant_switch, name="merchant_switch"),
     path("business/settings/", views.merchant_settings, name="merchant_settings"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_exists_with_email
 from apps.core import services
+from apps.core.audit import audit_list
 from apps.core.errors import DomainError
 from apps.core.forms import (
     InvitationForm,
@@ -35,31 +36,11 @@ from apps.core.models import Invitation, Location, Membership, Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import (
-    audit_list,
     invitation_pending_list,
     location_list,
     memberships_for_user,
-    onboarding_checklist,
     team_list,
 )
-
-
-@merchant_view(Role.STAFF)
-def home(request):
-    steps = onboarding_checklist(membership=request.membership)
-    locations = location_list(merchant=request.merchant)
-    return render(
-        request,
-        "core/home.html",
-        {
-            "steps": steps,
-            "steps_left": sum(not step.done for step in steps),
-            "location_form": LocationChoiceForm(
-                locations=locations, initial={"location": request.location}
-            ),
-            "has_locations": locations.exists(),
-        },
-    )
 
 
 @login_required
@@ -88,7 +69,7 @@ def merchant_create(request):
                 gettext("%(name)s is ready. Here is what to set up first.")
                 % {"name": merchant.name},
             )
-            return redirect("core:home")
+            return redirect("home:home")
     first = not memberships_for_user(user=request.user).exists()
     return render(request, "core/merchant_create.html", {"form": form, "first": first})
 
@@ -113,7 +94,7 @@ def merchant_switch(request):
         # Translators: %(name)s is the business the user switched to.
         gettext("Now working in %(name)s.") % {"name": membership.merchant.name},
     )
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @require_POST
@@ -130,7 +111,7 @@ def location_choose(request):
         )
     else:
         messages.error(request, gettext("Choose one of this business's open locations."))
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @merchant_view(Role.OWNER)
@@ -277,7 +258,7 @@ def membership_remove(request, pk: int):
         gettext("Removed %(email)s from the team.") % {"email": membership.user.email},
     )
     if membership.user_id == request.user.pk:
-        return redirect("core:home")
+        return redirect("home:home")
     return redirect("core:team")
 
 
@@ -352,7 +333,7 @@ def _enter_merchant(request, membership: Membership):
     request.session.pop(LOCATION_SESSION_KEY, None)
     # Translators: %(name)s is the business the person just joined.
     messages.success(request, gettext("Welcome to %(name)s.") % {"name": membership.merchant.name})
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @merchant_view(Role.MANAGER)

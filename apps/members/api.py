@@ -8,9 +8,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView, TextField
+from apps.core.api.base import ApiView, TextField
+from apps.core.api.idempotency import idempotent
 from apps.core.errors import NotFound
-from apps.core.idempotency import idempotent
 from apps.core.languages import language_codes
 from apps.members import services
 from apps.members.api_fields import member_data, member_out

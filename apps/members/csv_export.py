@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tempfile
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,28 +23,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.csv import safe_cell
 from apps.core.models import Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 from apps.members.models import Channel, ExportStatus, Member, MemberExport
 
 EXPORT_CHUNK = 2000
 STALE_AFTER = timedelta(minutes=10)  # a running export silent this long has lost its worker
-
-_NUMBER_LIKE = re.compile(r"[+-][\d\s().-]*")
-
-
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (CSV injection).
-
-    Phone numbers such as '+34 600 12 34 56' stay as they are; '=HYPERLINK(…)' gets a
-    leading apostrophe, which spreadsheets hide and the import strips again.
-    """
-    if not value:
-        return value
-    if value[0] in "=@\t\r" or (value[0] in "+-" and not _NUMBER_LIKE.fullmatch(value)):
-        return "'" + value
-    return value
 
 
 def _yes_no(value: bool) -> str:

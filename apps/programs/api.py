@@ -11,9 +11,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView, TextField
+from apps.core.api.base import ApiView, TextField
+from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError, NotFound
-from apps.core.idempotency import idempotent
 from apps.core.models import Location
 from apps.core.selectors import location_by_name
 from apps.members.api import ErrorOut, member_for_api

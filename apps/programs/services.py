@@ -17,10 +17,11 @@ from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
-from apps.core.models import Location, Merchant, WebhookEvent
+from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.core.stored_text import stored_plural
-from apps.core.webhooks import webhook_emit
+from apps.core.webhooks.models import WebhookEvent
+from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs import hooks

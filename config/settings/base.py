@@ -51,6 +51,7 @@ LOCAL_APPS = [
     "apps.programs.coupons",
     "apps.programs.referrals",
     "apps.analytics",
+    "apps.home",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -120,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 
 # django-allauth: email is the login, verified by a code sent by email.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -235,12 +236,12 @@ MEMBER_FILES_KEEP_DAYS = env.int("MEMBER_FILES_KEEP_DAYS", default=7)
 # The API is for storefronts with keys (apps/core/api.py, api_auth.py): JSON only, no sessions.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.core.api_auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api_auth.KeyScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["apps.core.api_auth.KeyRateLimit"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.core.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.auth.KeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.api.auth.KeyRateLimit"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "apps.core.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "apps.core.api.base.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
@@ -260,7 +261,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apps.core.api_schema.add_common_responses",
+        "apps.core.api.schema.add_common_responses",
     ],
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -131,7 +131,7 @@ def test_login_with_email_and_password(client):
         reverse("account_login"), {"login": "Cashier@Example.com", "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert client.get(reverse("core:home")).wsgi_request.user == user
+    assert client.get(reverse("home:home")).wsgi_request.user == user
 
 
 def test_repeated_failed_logins_are_rate_limited(client):

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.api_keys import api_key_create
+from apps.core.api.keys import api_key_create
 
 
 def key_client(team, scope: str = "write") -> APIClient:

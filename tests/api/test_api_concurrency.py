@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from apps.core.api_keys import api_key_create
+from apps.core.api.keys import api_key_create
 from apps.programs.models import Purchase
 from apps.programs.points.models import LedgerEntry
 from apps.programs.points.selectors import points_balance

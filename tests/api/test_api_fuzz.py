@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from apps.core.api_keys import api_key_create
+from apps.core.api.keys import api_key_create
 from apps.programs.points.services import points_adjust
 from apps.programs.rewards.services import reward_create
 from tests.members.factories import enroll

@@ -2,14 +2,14 @@
 
 import pytest
 
+from apps.demo.coupons import configure_demo_cashback
+from apps.demo.referrals import configure_demo_referrals
+from apps.demo.tiers import configure_demo_tiers
 from apps.members.models import Member
-from apps.programs.coupons.demo import configure_demo_cashback
 from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.services import coupon_issue
-from apps.programs.referrals.demo import configure_demo_referrals
 from apps.programs.referrals.models import Referral
 from apps.programs.referrals.services import referral_code_for
-from apps.programs.tiers.demo import configure_demo_tiers
 from tests.members.factories import enroll
 from tests.programs.factories import api_buy
 

@@ -4,11 +4,11 @@ purchase, then its full refund, return everything they can."""
 
 import pytest
 
+from apps.demo.coupons import configure_demo_cashback
+from apps.demo.referrals import configure_demo_referrals
+from apps.demo.tiers import configure_demo_tiers
 from apps.programs.api import PurchaseOut, RefundOut
-from apps.programs.coupons.demo import configure_demo_cashback
-from apps.programs.referrals.demo import configure_demo_referrals
 from apps.programs.referrals.services import referral_code_for
-from apps.programs.tiers.demo import configure_demo_tiers
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db

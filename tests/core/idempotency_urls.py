@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import services
-from apps.core.idempotency import idempotent
+from apps.core.api.idempotency import idempotent
 
 
 class LocationAdd(APIView):

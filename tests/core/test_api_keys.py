@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.core.api_keys import api_key_authenticate, api_key_create, api_key_revoke
-from apps.core.models import ApiKey, AuditLog
+from apps.core.api.keys import api_key_authenticate, api_key_create, api_key_revoke
+from apps.core.api.models import ApiKey
+from apps.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,7 @@ def test_a_write_key_gets_past_the_scope_check(team):
 @pytest.fixture
 def mid_minute(monkeypatch):
     """The limit counts per clock minute: tests run in the middle of one."""
-    from apps.core import api_auth
+    from apps.core.api import auth as api_auth
 
     monkeypatch.setattr(api_auth, "_now", lambda: 1_800_000_030.0)
 

@@ -7,9 +7,10 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.core.api_keys import api_key_create
-from apps.core.idempotency import idempotency_records_purge
-from apps.core.models import IdempotencyRecord, Location
+from apps.core.api.idempotency import idempotency_records_purge
+from apps.core.api.keys import api_key_create
+from apps.core.api.models import IdempotencyRecord
+from apps.core.models import Location
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.idempotency_urls")]
 URL = "/api/v1/test/locations/"

@@ -78,13 +78,13 @@ def test_staff_choose_the_location_their_counter_records(team, client_as, other_
     client = client_as(team.staff)
 
     client.post(reverse("core:location_choose"), {"location": main.pk})
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home:home"))
     assert response.wsgi_request.location == main
     assert "Counter actions are recorded at" in response.text
 
     foreign = Location.objects.for_merchant(other_team.merchant).get()
     client.post(reverse("core:location_choose"), {"location": foreign.pk})
-    assert client.get(reverse("core:home")).wsgi_request.location == main
+    assert client.get(reverse("home:home")).wsgi_request.location == main
 
 
 def test_owner_changes_the_business_details(team, client_as):
@@ -130,7 +130,7 @@ def test_bad_business_details_change_nothing(team, client_as):
 
 def test_the_home_checklist_tracks_what_is_done(team, client_as):
     client = client_as(team.owner)
-    steps = {step.title: step.done for step in client.get(reverse("core:home")).context["steps"]}
+    steps = {step.title: step.done for step in client.get(reverse("home:home")).context["steps"]}
     assert steps["Add your shops"] is True  # the team fixture has a location
     assert steps["Invite your team"] is True
     assert steps["Check your business details"] is False
@@ -138,7 +138,7 @@ def test_the_home_checklist_tracks_what_is_done(team, client_as):
 
 
 def test_staff_see_only_their_steps_and_no_settings_links(team, client_as):
-    response = client_as(team.staff).get(reverse("core:home"))
+    response = client_as(team.staff).get(reverse("home:home"))
     titles = [step.title for step in response.context["steps"]]
     assert titles == ["Turn on two-factor authentication"]
     for hidden in ("core:team", "core:location_list", "core:merchant_settings", "core:audit_log"):
@@ -155,14 +155,14 @@ def test_a_user_of_two_merchants_switches_between_them(team, client_as):
         language="en",
     )
     client = client_as(team.staff)
-    first_home = client.get(reverse("core:home"))
+    first_home = client.get(reverse("home:home"))
     active = first_home.context["active_merchant"]
     other = second if active == team.merchant else team.merchant
     assert f'value="{other.pk}"' in first_home.text  # offered in the switcher
 
     client.post(reverse("core:merchant_switch"), {"merchant": other.pk})
 
-    assert client.get(reverse("core:home")).context["active_merchant"] == other
+    assert client.get(reverse("home:home")).context["active_merchant"] == other
 
 
 def test_the_activity_log_lists_this_merchants_actions_only(team, other_team, client_as):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.core import merchant_config
 from apps.core.models import Merchant
-from apps.core.webhooks import endpoint_create, endpoint_set_active
+from apps.core.webhooks.services import endpoint_create, endpoint_set_active
 from apps.programs.coupons.cashback import category_rate_delete, category_rate_set
 from apps.programs.points.earning import earn_terms
 from apps.programs.points.models import ProgramSettings

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from apps.core.models import Location, Merchant
-from apps.members import demo
+from apps.demo import members as demo
 from apps.members.identifiers import (
     CARD_ALPHABET,
     format_phone,

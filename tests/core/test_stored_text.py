@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from apps.core.api_keys import api_key_create
+from apps.core.api.keys import api_key_create
 from apps.core.models import AuditLog, Role
 from apps.core.services import invitation_create, merchant_update
 

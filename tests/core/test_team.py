@@ -186,7 +186,7 @@ def test_a_newcomer_creates_an_account_from_the_link(
         {"first_name": "Bea", "last_name": "Ruiz", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 302
-    home = client.get(reverse("core:home"))
+    home = client.get(reverse("home:home"))
     assert home.context["active_merchant"] == team.merchant
     assert home.context["active_membership"].role == Role.STAFF
 
@@ -216,5 +216,5 @@ def test_removing_yourself_as_one_of_two_owners(team, client_as):
 
     response = client.post(reverse("core:membership_remove", args=[owner_seat.pk]))
 
-    assert response["Location"] == reverse("core:home")
-    assert client.get(reverse("core:home"))["Location"] == reverse("core:merchant_create")
+    assert response["Location"] == reverse("home:home")
+    assert client.get(reverse("home:home"))["Location"] == reverse("core:merchant_create")

@@ -28,7 +28,7 @@ def _snapshot(merchant) -> tuple:
 
 def test_the_walk_finds_the_dashboard():
     names = {view.url_name for view in VIEWS}
-    assert {"core:home", "core:team", "core:location_list", "core:location_edit"} <= names
+    assert {"home:home", "core:team", "core:location_list", "core:location_edit"} <= names
 
 
 def test_every_view_with_an_object_id_has_an_isolation_fixture():
@@ -94,5 +94,5 @@ def test_switching_to_a_merchant_one_does_not_belong_to_is_not_found(team, other
     client = client_as(team.owner)
     response = client.post(reverse("core:merchant_switch"), {"merchant": other_team.merchant.pk})
     assert response.status_code == 404
-    home = client.get(reverse("core:home"))
+    home = client.get(reverse("home:home"))
     assert home.context["active_merchant"] == team.merchant

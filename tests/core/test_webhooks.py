@@ -19,10 +19,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core import webhooks
 from apps.core.errors import DomainError
-from apps.core.models import DeliveryStatus, WebhookDelivery
-from apps.core.webhooks import (
+from apps.core.webhooks import services as webhooks
+from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery
+from apps.core.webhooks.services import (
     deliveries_retry_due,
     endpoint_create,
     signature_verify,
@@ -156,7 +156,7 @@ def test_an_enrollment_reaches_the_endpoint_signed(
 def test_a_stale_or_tampered_signature_does_not_verify():
     body = b'{"id":"evt_1"}'
     now = time.time()
-    from apps.core.webhooks import signature
+    from apps.core.webhooks.services import signature
 
     header = signature("whsec_x", int(now) - 600, body)
 
@@ -330,8 +330,8 @@ def test_a_worker_on_redis_retries_after_a_500_on_its_own(team, receiver, settin
 
 
 def test_tier_changes_and_issued_coupons_are_sent(team, receiver):
-    from apps.programs.coupons.demo import configure_demo_cashback
-    from apps.programs.tiers.demo import configure_demo_tiers
+    from apps.demo.coupons import configure_demo_cashback
+    from apps.demo.tiers import configure_demo_tiers
 
     configure_demo_tiers(team.merchant)  # Bronce at 100.00 spent in 12 months
     configure_demo_cashback(team.merchant)  # 5 %: a 10.00 coupon each time

@@ -65,7 +65,7 @@ def test_an_unknown_language_from_the_switcher_changes_nothing(client):
 
 def test_staff_read_their_own_language_else_the_browsers_else_the_business(spanish_team, client):
     client.force_login(spanish_team.staff)
-    home = reverse("core:home")
+    home = reverse("home:home")
 
     assert _page_language(client.get(home)) == "es"  # the business's
     assert _page_language(client.get(home, HTTP_ACCEPT_LANGUAGE="ro")) == "ro"  # the browser's

@@ -165,7 +165,7 @@ def test_the_counter_for_staff_shows_only_marked_text(pseudo, demo, client):
         reverse("members:counter"),
         reverse("members:counter") + "?q=6",
         reverse("members:detail", kwargs=member),
-        reverse("core:home"),
+        reverse("home:home"),
     ]:
         response = client.get(url)
         assert response.status_code == 200, url

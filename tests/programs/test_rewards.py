@@ -490,7 +490,7 @@ def test_a_manager_takes_a_reward_off_and_back(team, client_as):
 
 
 def test_the_rewards_page_is_in_the_managers_navigation(team, client_as):
-    home = client_as(team.manager).get(reverse("core:home"))
+    home = client_as(team.manager).get(reverse("home:home"))
     assert reverse("programs:reward_list") in home.text
-    home = client_as(team.staff).get(reverse("core:home"))
+    home = client_as(team.staff).get(reverse("home:home"))
     assert reverse("programs:reward_list") not in home.text

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
+from apps.demo import sales as demo
 from apps.members.models import Member
-from apps.programs import demo
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
 from apps.programs.points.selectors import ledger_mismatches

@@ -186,7 +186,7 @@ def test_unknown_enrollment_data_is_refused(team):
 
 
 def test_the_demo_terms_are_set_once_however_often_they_are_applied(team):
-    from apps.programs.referrals.demo import configure_demo_referrals
+    from apps.demo.referrals import configure_demo_referrals
 
     configure_demo_referrals(team.merchant)
     settings = configure_demo_referrals(team.merchant)

@@ -348,7 +348,7 @@ def test_progress_is_exact_from_the_purchases(team):
 
 
 def test_the_demo_tiers_are_set_up_once(team):
-    from apps.programs.tiers.demo import configure_demo_tiers
+    from apps.demo.tiers import configure_demo_tiers
 
     first = configure_demo_tiers(team.merchant)
     again = configure_demo_tiers(team.merchant)

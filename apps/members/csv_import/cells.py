@@ -13,10 +13,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.core.csv import clean_cell
 from apps.core.errors import DomainError
 from apps.core.languages import language_codes
 from apps.core.models import Merchant
-from apps.members.csv_import.parsing import clean_cell
 from apps.members.identifiers import search_text
 
 # The same checks `member_enroll` applies, so the dry run predicts what the import does.

@@ -77,14 +77,6 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def clean_cell(value: str) -> str:
-    value = value.strip()
-    # An apostrophe in front of a formula-like value is how exports keep it text.
-    if value[:2] in {"'=", "'+", "'-", "'@"}:
-        value = value[1:]
-    return value
-
-
 class ParsedFile:
     """A decoded CSV file: its header (the first row that is not blank) and its rows."""
 

@@ -21,12 +21,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.csv import safe_cell
 from apps.core.errors import Conflict, DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
-from apps.members.csv_export import safe_cell
 from apps.members.csv_import.cells import Kind, ParsedRow, RowReader
 from apps.members.csv_import.mapping import (
     DATE_ORDERS,

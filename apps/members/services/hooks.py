@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.accounts.models import User
-from apps.core.models import WebhookEvent
-from apps.core.webhooks import webhook_emit
+from apps.core.webhooks.models import WebhookEvent
+from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_text, summary_and_data
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent

@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView, TextField
+from apps.core.api.base import ApiView, TextField
+from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError
-from apps.core.idempotency import idempotent
 from apps.members.api import ErrorOut
 from apps.programs.api import input_member
 from apps.programs.coupons.api_fields import coupon_data

@@ -31,11 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record

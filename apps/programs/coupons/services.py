@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
-from apps.core.models import Location, Merchant, WebhookEvent
-from apps.core.services import audit_record
+from apps.core.models import Location, Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
-from apps.core.webhooks import webhook_emit
+from apps.core.webhooks.models import WebhookEvent
+from apps.core.webhooks.services import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record

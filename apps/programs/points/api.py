@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView
+from apps.core.api.base import ApiView
 from apps.core.errors import DomainError
 from apps.members.api import ErrorOut, member_for_api
 from apps.programs.points.models import EntryKind, LedgerEntry

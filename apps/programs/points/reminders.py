@@ -14,8 +14,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.models import Merchant, WebhookEndpoint, WebhookEvent
-from apps.core.webhooks import webhook_emit
+from apps.core.models import Merchant
+from apps.core.webhooks.models import WebhookEndpoint, WebhookEvent
+from apps.core.webhooks.services import webhook_emit
 from apps.programs.points.models import ExpiryNotice
 from apps.programs.points.selectors import points_expiring
 from apps.programs.points.services import program_settings

@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
 from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import Location, Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_plural, stored_text
 from apps.programs.lock_objects import program_settings_lock
 from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion

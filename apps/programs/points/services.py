@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide, minor_digits
-from apps.core.services import audit_record
 from apps.core.stored_text import StoredText, is_stored_text, stored_text
 from apps.members.models import Member
 from apps.programs.lock_objects import points_account_lock, points_accounts_lock

@@ -9,9 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api import ApiView, TextField
+from apps.core.api.base import ApiView, TextField
+from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError, NotFound
-from apps.core.idempotency import idempotent
 from apps.core.models import Merchant, Role
 from apps.members.api import ErrorOut
 from apps.programs import hooks

@@ -23,12 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.formatting import format_number
-from apps.core.models import Location, Merchant, Role, WebhookEvent
-from apps.core.services import audit_record
+from apps.core.models import Location, Merchant, Role
 from apps.core.stored_text import stored_list, stored_plural, stored_text
-from apps.core.webhooks import webhook_emit
+from apps.core.webhooks.models import WebhookEvent
+from apps.core.webhooks.services import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record

@@ -68,8 +68,8 @@ def replayed_purchase_tier(purchase) -> dict:
 
 def tier_changed_webhook(change) -> None:
     """tiers.hooks.TIER_CHANGED: the `tier.changed` webhook, queued with the change."""
-    from apps.core.models import WebhookEvent
-    from apps.core.webhooks import webhook_emit
+    from apps.core.webhooks.models import WebhookEvent
+    from apps.core.webhooks.services import webhook_emit
 
     webhook_emit(
         merchant=change.merchant,

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.api_keys import api_key_create
+from apps.core.api.keys import api_key_create
+from apps.core.api.models import ApiKeyScope
 from apps.core.errors import DomainError
-from apps.core.models import ApiKeyScope, Merchant
+from apps.core.models import Merchant
 
 
 class Command(BaseCommand):

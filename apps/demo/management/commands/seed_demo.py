@@ -7,10 +7,10 @@ from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Location, Membership, Merchant, Role
 from apps.core.stored_text import stored_text
-from apps.programs.coupons.demo import configure_demo_cashback
-from apps.programs.demo_program import configure_demo_program
-from apps.programs.referrals.demo import configure_demo_referrals
-from apps.programs.tiers.demo import configure_demo_tiers
+from apps.demo.coupons import configure_demo_cashback
+from apps.demo.program import configure_demo_program
+from apps.demo.referrals import configure_demo_referrals
+from apps.demo.tiers import configure_demo_tiers
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "fideliza-demo"  # noqa: S105 - a published demo login, local data only
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         return merchant, users
 
     def _members(self, merchant: Merchant, total: int, seed: int | None) -> None:
-        from apps.members import demo
+        from apps.demo import members as demo
 
         self.stdout.write(f"Demo members: topping up to {total:,}...")
         result = demo.seed_members(
@@ -139,7 +139,7 @@ class Command(BaseCommand):
             self.stdout.write(f"The demo merchant has {result.total:,} members already.")
 
     def _purchases(self, merchant: Merchant, total: int, seed: int | None) -> None:
-        from apps.programs import demo
+        from apps.demo import sales as demo
 
         self.stdout.write(f"Demo purchases: topping up to {total:,}...")
         result = demo.seed_purchases(

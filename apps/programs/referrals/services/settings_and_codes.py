@@ -6,9 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
 from apps.programs.referrals.codes import canonical_email, new_code, normalize_code

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import Merchant
-from apps.core.services import audit_record
 from apps.core.stored_text import StoredText, stored_list, stored_text
 from apps.programs.tiers.lock_objects import tier_settings_lock
 from apps.programs.tiers.models import (

@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from apps.accounts.models import User
+from apps.core.api.models import ApiKey, ApiKeyScope
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
-from apps.core.models import ApiKey, ApiKeyScope, Merchant
-from apps.core.services import audit_record
+from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
 
 KEY_START = "fdz_"

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from django.db import connection
 from django.db.models import Max
 
+from apps.demo.sales.histories import Batch
 from apps.members.models import Member
-from apps.programs.demo.histories import Batch
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 

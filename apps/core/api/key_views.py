@@ -7,10 +7,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from apps.core.api_keys import api_key_create, api_key_revoke
+from apps.core.api.keys import api_key_create, api_key_revoke
+from apps.core.api.models import ApiKey, ApiKeyScope
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
-from apps.core.models import ApiKey, ApiKeyScope, Role
+from apps.core.models import Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import api_key_list
 

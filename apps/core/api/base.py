@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.api.models import ApiKey
 from apps.core.errors import DomainError
 from apps.core.languages import activate_merchant_language
-from apps.core.models import ApiKey
 
 
 def _field_errors(detail) -> dict[str, list[str]]:

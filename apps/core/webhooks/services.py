@@ -37,17 +37,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.merchant_config import merchant_config, merchant_config_changed
-from apps.core.models import (
-    DeliveryStatus,
-    Merchant,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
-from apps.core.services import audit_record
+from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
+from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 SIGNATURE_HEADER = "Fideliza-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300

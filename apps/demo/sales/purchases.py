@@ -39,9 +39,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from apps.core.models import Merchant
+from apps.demo.sales.histories import REFUND_SHARE, Batch, Drawer, Eligible
+from apps.demo.sales.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
 from apps.members.models import Member
-from apps.programs.demo.histories import REFUND_SHARE, Batch, Drawer, Eligible
-from apps.programs.demo.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 

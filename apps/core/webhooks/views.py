@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
-from apps.core.models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import webhook_deliveries, webhook_endpoints
-from apps.core.webhooks import delivery_replay, endpoint_create, endpoint_set_active
+from apps.core.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from apps.core.webhooks.services import delivery_replay, endpoint_create, endpoint_set_active
 
 
 class EndpointForm(forms.Form):

@@ -18,8 +18,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import BaseThrottle
 
-from apps.core.api_keys import api_key_authenticate
-from apps.core.models import ApiKey
+from apps.core.api.keys import api_key_authenticate
+from apps.core.api.models import ApiKey
 
 
 @dataclass(frozen=True)

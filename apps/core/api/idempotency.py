@@ -30,9 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
+from apps.core.api.models import IdempotencyRecord
 from apps.core.errors import Conflict, DomainError
 from apps.core.lock_objects import idempotency_key_lock
-from apps.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
