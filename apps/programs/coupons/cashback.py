@@ -3,7 +3,9 @@ turning a full wallet into coupons, and moving a wallet when two members merge.
 
 The purchase and refund hooks run inside `programs.services.purchase_record` and
 `refund_record`, with the member's points account already locked, so a wallet is written
-by one transaction at a time and commits or rolls back with its purchase or refund.
+by one transaction at a time and commits or rolls back with its purchase or refund. A
+wallet is a ledger in money: its entries and balance are written by the programs' ledger
+(`apps.programs.ledger`: `ledger_credit_money`, `ledger_debit_money`...), as points are.
 
 Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
 * Each line earns its category's rate if one is set, else the merchant's rate; what the
