@@ -3,7 +3,9 @@ turning a full wallet into coupons, and moving a wallet when two members merge.
 
 The purchase and refund hooks run inside `programs.services.purchase_record` and
 `refund_record`, with the member's points account already locked, so a wallet is written
-by one transaction at a time and commits or rolls back with its purchase or refund.
+by one transaction at a time and commits or rolls back with its purchase or refund. A
+wallet is a ledger in money: its entries and balance are written by the programs' ledger
+(`apps.programs.points.ledger`: `ledger_credit_money`, `ledger_debit_money`...), as points are.
 
 Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
 * Each line earns its category's rate if one is set, else the merchant's rate; what the
@@ -26,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -42,7 +43,6 @@ from apps.members.services import event_record
 from apps.programs.coupons.lock_objects import cashback_settings_lock, wallet_lock
 from apps.programs.coupons.models import (
     CashbackCategoryRate,
-    CashbackEntry,
     CashbackKind,
     CashbackSettings,
     CashbackWallet,
@@ -53,6 +53,14 @@ from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_rest
 from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.earning import Line
+from apps.programs.points.ledger import (
+    LedgerMismatch,
+    ledger_balance_mismatches,
+    ledger_credit_money,
+    ledger_debit_money,
+    ledger_merge_money,
+    ledger_shortfall_add,
+)
 
 BASIS = 10_000  # basis points in a whole
 
@@ -217,20 +225,6 @@ def basket_cashback(
     return divide(weighted + (amount - covered) * rate_bp, BASIS, rounding=Rounding.DOWN)
 
 
-def _entry(wallet: CashbackWallet, kind: str, amount: int, *, at: datetime, **links):
-    wallet.balance += amount
-    wallet.save(update_fields=["balance", "shortfall"])
-    return CashbackEntry.objects.create(
-        merchant_id=wallet.merchant_id,
-        member_id=wallet.member_id,
-        kind=kind,
-        amount=amount,
-        balance_after=wallet.balance,
-        created_at=at,
-        **links,
-    )
-
-
 def _convert(
     wallet: CashbackWallet,
     settings: CashbackSettings,
@@ -240,7 +234,8 @@ def _convert(
     key: str,
     purchase: Purchase | None = None,
 ) -> list[str]:
-    """Turn the wallet into coupons worth the threshold while it holds that much."""
+    """Turn the wallet into coupons worth the threshold while it holds that much: each
+    coupon is a debit of the wallet (a `convert` entry linked to the coupon)."""
     codes = []
     number = 0
     while wallet.balance >= settings.threshold:
@@ -257,7 +252,13 @@ def _convert(
             issue_key=f"{key}-{number}",
             source_purchase=purchase,
         )
-        _entry(wallet, CashbackKind.CONVERT, -settings.threshold, at=at, coupon=coupon)
+        ledger_debit_money(
+            account=wallet,
+            kind=CashbackKind.CONVERT,
+            amount=settings.threshold,
+            at=at,
+            coupon=coupon,
+        )
         codes.append(coupon.code)
     return codes
 
@@ -283,14 +284,9 @@ def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], acto
     )
     member = purchase.member
     wallet = wallet_lock(member, account=account)
-    settle = min(wallet.shortfall, earned)
-    wallet.shortfall -= settle
-    credited = earned - settle
-    reason = f"{settle} settled a shortfall" if settle else ""
-    if credited:
-        _entry(wallet, CashbackKind.ACCRUE, credited, at=at, purchase=purchase, reason=reason)
-    else:
-        wallet.save(update_fields=["shortfall"])
+    ledger_credit_money(
+        account=wallet, kind=CashbackKind.ACCRUE, amount=earned, at=at, purchase=purchase
+    )
     codes = _convert(
         wallet, settings, member=member, at=at, key=f"cashback-p{purchase.pk}", purchase=purchase
     )
@@ -324,19 +320,15 @@ def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=Non
         owed = owed_total - record.reversed
         if owed > 0:
             wallet = wallet_lock(purchase.member, account=account)
-            taken = min(wallet.balance, owed)
-            wallet.shortfall += owed - taken
-            if taken:
-                _entry(
-                    wallet,
-                    CashbackKind.REFUND,
-                    -taken,
-                    at=timezone.now(),
-                    purchase=purchase,
-                    refund=refund,
-                )
-            else:
-                wallet.save(update_fields=["shortfall"])
+            taken = ledger_debit_money(
+                account=wallet,
+                kind=CashbackKind.REFUND,
+                amount=owed,
+                at=timezone.now(),
+                purchase=purchase,
+                refund=refund,
+            )
+            ledger_shortfall_add(account=wallet, amount=owed - taken)
             PurchaseCashback.objects.filter(pk=record.pk).update(reversed=owed_total)
             extras = {"cashback_reversed": owed, "cashback_shortfall": owed - taken}
     extras["coupons_restored"] = coupons_restore_for_refund(
@@ -359,34 +351,20 @@ def wallet_merge(survivor: Member, duplicate: Member, actor: User | None) -> Non
     locked = {member.pk: wallet_lock(member, account=account) for member, account in pairs}
     target, source = locked[survivor.pk], locked[duplicate.pk]
     at = timezone.now()
-    reason = f"merge of {duplicate.card_code_display} into {survivor.card_code_display}"
-    if source.balance:
-        amount = source.balance
-        _entry(source, CashbackKind.MERGE, -amount, at=at, reason=reason)
-        _entry(target, CashbackKind.MERGE, amount, at=at, reason=reason)
-    if source.shortfall:
-        target.shortfall += source.shortfall
-        source.shortfall = 0
-        source.save(update_fields=["shortfall"])
-        target.save(update_fields=["shortfall"])
+    ledger_merge_money(
+        source=source,
+        target=target,
+        kind=CashbackKind.MERGE,
+        at=at,
+        reason=f"merge of {duplicate.card_code_display} into {survivor.card_code_display}",
+    )
 
 
 # Checks -------------------------------------------------------------------------------
 
 
-def wallet_mismatches(*, merchant: Merchant | None = None) -> list[tuple[int, int, int]]:
-    """(member id, wallet balance, sum of its entries) for every wallet that disagrees."""
-    wallets = CashbackWallet.objects.all()
-    entries = CashbackEntry.objects.all()
-    if merchant is not None:
-        wallets, entries = wallets.for_merchant(merchant), entries.for_merchant(merchant)
-    sums = dict(
-        entries.values("member_id").annotate(total=Sum("amount")).values_list("member_id", "total")
-    )
-    mismatches = [
-        (member_id, balance, sums.pop(member_id, 0) or 0)
-        for member_id, balance in wallets.values_list("member_id", "balance")
-    ]
-    mismatches = [row for row in mismatches if row[1] != row[2]]
-    mismatches += [(member_id, 0, total) for member_id, total in sums.items() if total]
-    return sorted(mismatches)
+def wallet_mismatches(*, merchant: Merchant | None = None) -> list[LedgerMismatch]:
+    """Members whose wallet balance differs from the sum of its entries, or who have
+    entries and no wallet: the ledger's one check (`ledger_balance_mismatches`), for
+    wallets."""
+    return ledger_balance_mismatches(account_model=CashbackWallet, merchant=merchant)

@@ -1,10 +1,14 @@
 """Cashback wallets and coupons.
 
-Money is integer minor units of the merchant's currency. A member's wallet and its
-entries change only under the member's points lock (`programs.lock_objects`), the one
-lock of a member's money, so a purchase that earns points and cashback takes one lock.
+Money is integer minor units of the merchant's currency. A member's wallet is a ledger in
+money: `CashbackWallet` and `CashbackEntry` are the programs' `MoneyAccount` and
+`AppendOnlyEntry`, written only by `apps/programs/points/ledger.py`, as points are. They change
+only under the member's points lock (`programs.lock_objects`), the one lock of a member's
+money, so a purchase that earns points and cashback takes one lock.
 A coupon is redeemed at most once: the flip issued → redeemed is a conditional UPDATE.
 """
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
+from apps.programs.points.models.ledger import AppendOnlyEntry, MoneyAccount
 
 
 class CashbackSettings(TenantModel):
@@ -67,7 +72,7 @@ class CashbackCategoryRate(TenantModel):
         ]
 
 
-class CashbackWallet(TenantModel):
+class CashbackWallet(MoneyAccount):
     """One per member: cashback accrued and not yet turned into a coupon. `shortfall` is
     cashback a refund took back after it had become a coupon, settled from later
     accruals first (as points do)."""
@@ -93,6 +98,10 @@ class CashbackWallet(TenantModel):
             ),
         ]
 
+    @classmethod
+    def entry_model(cls) -> type[CashbackEntry]:
+        return CashbackEntry
+
 
 class CashbackKind(models.TextChoices):
     ACCRUE = "accrue", _("Cashback earned")
@@ -101,8 +110,11 @@ class CashbackKind(models.TextChoices):
     MERGE = "merge", _("Moved by a merge")
 
 
-class CashbackEntry(TenantModel):
-    """Append-only, like the points ledger: the wallet's balance is the sum of these."""
+class CashbackEntry(AppendOnlyEntry):
+    """One movement of a wallet, in minor units: the wallet's balance is the sum of these.
+    Append-only (`AppendOnlyEntry`; on PostgreSQL migration 0005's trigger)."""
+
+    AMOUNT_FIELD = "amount"
 
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
@@ -143,14 +155,6 @@ class CashbackEntry(TenantModel):
         verbose_name = _("cashback entry")
         verbose_name_plural = _("cashback entries")
         indexes = [models.Index(fields=["member", "-id"], name="coupons_entry_member_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.amount:+d} ({self.kind})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise RuntimeError("Cashback entries are append-only: record a correction instead.")
-        super().save(*args, **kwargs)
 
 
 class CouponSource(models.TextChoices):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from apps.core.models import Merchant
 from apps.members.models import Member
+from apps.programs.points.ledger import LedgerMismatch, ledger_balance_mismatches
 from apps.programs.points.models import (
     BonusRule,
     EarnMultiplier,
@@ -34,36 +35,11 @@ def lots_open(*, member: Member) -> QuerySet[Lot]:
     return Lot.objects.filter(member=member, remaining__gt=0).order_by("earned_at", "id")
 
 
-@dataclass(frozen=True)
-class LedgerMismatch:
-    member_id: int
-    balance: int
-    ledger_sum: int
-    lots_sum: int
-
-
 def ledger_mismatches(*, merchant: Merchant | None = None) -> list[LedgerMismatch]:
-    """Members whose stored balance differs from the sum of their ledger or of their lots'
-    remaining points. Empty is the only right answer."""
-    accounts = PointsAccount.objects.all()
-    if merchant is not None:
-        accounts = accounts.for_merchant(merchant)
-    ledger = dict(
-        LedgerEntry.objects.filter(member__in=accounts.values("member"))
-        .values_list("member")
-        .annotate(total=Sum("points"))
-    )
-    lots = dict(
-        Lot.objects.filter(Q(member__in=accounts.values("member")), remaining__gt=0)
-        .values_list("member")
-        .annotate(total=Sum("remaining"))
-    )
-    mismatches = []
-    for member_id, balance in accounts.values_list("member_id", "balance"):
-        ledger_sum, lots_sum = ledger.get(member_id, 0), lots.get(member_id, 0)
-        if not balance == ledger_sum == lots_sum:
-            mismatches.append(LedgerMismatch(member_id, balance, ledger_sum, lots_sum))
-    return mismatches
+    """Members whose stored points balance differs from the sum of their ledger or of
+    their lots' remaining points. Empty is the only right answer. (The one check of every
+    ledger, points and money: `ledger.ledger_balance_mismatches`.)"""
+    return ledger_balance_mismatches(account_model=PointsAccount, merchant=merchant)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""A member's points: the account, the lots, the append-only ledger and expiry notices."""
+"""A member's points: the account, the lots, the append-only ledger and expiry notices;
+and what every ledger shares, points or money (`LedgerAccount`, `AppendOnlyEntry`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +16,69 @@ from apps.core.tenancy import TenantModel
 from apps.programs.models.purchases import Purchase, Refund
 
 
-class PointsAccount(TenantModel):
+class LedgerAccount(TenantModel):
+    """A member's account kept by an append-only ledger: points (`PointsAccount`) or
+    money (`MoneyAccount`, the cashback wallet). `balance` is always the sum of the
+    account's entries; `shortfall` is what a take-back could not take because it was
+    already spent, settled first from later credits. Only `apps/programs/points/ledger.py`
+    writes either, under the member's points lock.
+
+    Each concrete account declares the columns itself (points are an integer, money a
+    big integer, and each has its own related name), so the tables are what they were;
+    this base holds what the ledger relies on."""
+
+    member_id: int
+    balance: int
+    shortfall: int
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def entry_model(cls) -> type[AppendOnlyEntry]:
+        """The model of this account's entries."""
+        raise NotImplementedError
+
+
+class MoneyAccount(LedgerAccount):
+    """An account of money, in minor units of the merchant's currency. Money is not held
+    in lots: it never expires, and a debit takes from the balance."""
+
+    class Meta:
+        abstract = True
+
+
+class AppendOnlyEntry(TenantModel):
+    """One movement of a `LedgerAccount`: a `kind`, a signed amount in the column
+    `AMOUNT_FIELD` (`points`, or `amount` for money), the `balance_after` it, a `reason`
+    and `created_at`. Append-only: no code path updates or deletes a row, and on
+    PostgreSQL a trigger refuses it. Corrections are new entries."""
+
+    AMOUNT_FIELD: ClassVar[str]
+
+    member_id: int
+    kind: str
+    balance_after: int
+    reason: str
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.moved:+d} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Ledger entries are append-only: record a correction instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def moved(self) -> int:
+        """The signed amount of this entry, in the account's unit."""
+        return getattr(self, self.AMOUNT_FIELD)
+
+
+class PointsAccount(LedgerAccount):
     """A member's points: the balance (always the sum of the ledger) and any shortfall.
 
     The row is the lock every points operation of one member takes, so two tills can
@@ -44,6 +111,10 @@ class PointsAccount(TenantModel):
         return ngettext("%(count)d point", "%(count)d points", self.balance) % {
             "count": self.balance
         }
+
+    @classmethod
+    def entry_model(cls) -> type[LedgerEntry]:
+        return LedgerEntry
 
 
 class Lot(TenantModel):
@@ -95,10 +166,11 @@ class EntryKind(models.TextChoices):
     VOID = "void", _("Redemption voided")
 
 
-class LedgerEntry(TenantModel):
-    """One movement of a member's points. Append-only: no code path updates or deletes a
-    row, and the database refuses it (migration 0002's triggers). Corrections are new
-    entries."""
+class LedgerEntry(AppendOnlyEntry):
+    """One movement of a member's points. Append-only (`AppendOnlyEntry`; the database
+    refuses an update or a delete by migration 0002's trigger)."""
+
+    AMOUNT_FIELD = "points"
 
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="ledger", verbose_name=_("member")
@@ -153,18 +225,10 @@ class LedgerEntry(TenantModel):
             models.Index(fields=["member", "-created_at", "-id"], name="programs_ledger_member")
         ]
 
-    def __str__(self) -> str:
-        return f"{self.points:+d} ({self.kind})"
-
     @property
     def reason_shown(self) -> str:
         """The reason in the reader's language (its English text for older rows)."""
         return render(self.reason_text, self.reason)
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise RuntimeError("Ledger entries are append-only: record a correction instead.")
-        super().save(*args, **kwargs)
 
 
 class ExpiryNotice(TenantModel):

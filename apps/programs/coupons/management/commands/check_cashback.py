@@ -8,8 +8,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         mismatches = wallet_mismatches()
-        for member_id, balance, entries in mismatches:
-            self.stderr.write(f"member {member_id}: wallet {balance}, entries {entries}")
+        for row in mismatches:
+            self.stderr.write(
+                f"member {row.member_id}: wallet {row.balance}, entries {row.ledger_sum}"
+            )
         if mismatches:
             raise CommandError(f"{len(mismatches)} wallet(s) do not add up.")
         self.stdout.write(self.style.SUCCESS("Every wallet equals the sum of its entries."))
