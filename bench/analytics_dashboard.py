@@ -280,7 +280,7 @@ def measure(repeat: int) -> list[dict]:
     app.conf.task_always_eager = False
     merchant = Merchant.objects.get(slug="demo")
     location = Location.objects.for_merchant(merchant).order_by("pk").first()
-    today = selectors.merchant_today(merchant)
+    today = selectors.merchant_today(merchant=merchant)
     results = []
 
     def add(kind: str, what: str, days: int, at: bool, figures: dict) -> None:

@@ -58,14 +58,14 @@ def quotient(numerator: int, denominator: int, places: str = "0.01") -> Decimal 
 
 
 def _thresholds(merchant: Merchant) -> tuple[int, int]:
-    settings = selectors.analytics_settings_for(merchant)
+    settings = selectors.analytics_settings_for(merchant=merchant)
     return settings.at_risk_days, settings.lapsed_days
 
 
 def _end_day(merchant: Merchant, period: Period) -> date:
     """The last day of the period that has happened: figures "at the end" of a period
     still running are today's."""
-    return min(period.end, selectors.merchant_today(merchant))
+    return min(period.end, selectors.merchant_today(merchant=merchant))
 
 
 # Customers ---------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def kpi_retention_rate(
     """
     at_risk_days, lapsed_days = _thresholds(merchant)
     before, after = selectors.member_status_counts_on(
-        merchant,
+        merchant=merchant,
         days=[(period.start - timedelta(days=1), None), (_end_day(merchant, period), period.start)],
         at_risk_days=at_risk_days,
         lapsed_days=lapsed_days,
@@ -123,7 +123,9 @@ def kpi_repeat_purchase_rate(
     Coming back is a second visit, a visit being a day at a location: two purchases at the
     till on one day (a coffee, then a cake) are one visit. With a location, visits there.
     """
-    buyers, repeat = selectors.buyers_and_repeat_buyers(merchant, period, location)
+    buyers, repeat = selectors.buyers_and_repeat_buyers(
+        merchant=merchant, period=period, location=location
+    )
     return RepeatPurchaseRate(rate=percent(repeat, buyers), repeat_buyers=repeat, buyers=buyers)
 
 
@@ -138,8 +140,10 @@ def kpi_purchase_frequency(
     *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> PurchaseFrequency:
     """Purchase frequency: purchases in the period ÷ members who bought in it."""
-    purchases = selectors.daily_totals(merchant, period, location)["purchases"]
-    buyers = selectors.buyers_count(merchant, period, location)
+    purchases = selectors.daily_totals(merchant=merchant, period=period, location=location)[
+        "purchases"
+    ]
+    buyers = selectors.buyers_count(merchant=merchant, period=period, location=location)
     return PurchaseFrequency(quotient(purchases, buyers), purchases, buyers)
 
 
@@ -156,7 +160,7 @@ def kpi_average_order_value(
 ) -> AverageOrderValue:
     """Average order value: members' revenue in the period ÷ their purchases, rounded
     half up to the minor unit. Gross: refunds are a figure of their own (revenue)."""
-    totals = selectors.daily_totals(merchant, period, location)
+    totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
     purchases, revenue = totals["purchases"], totals["revenue"]
     average = divide(revenue, purchases, rounding=Rounding.HALF_UP) if purchases else None
     return AverageOrderValue(members=average, purchases=purchases, revenue=revenue)
@@ -177,14 +181,16 @@ def kpi_revenue_from_members(
 ) -> RevenueFromMembers:
     """Revenue from members: the amounts of the purchases members made in the period;
     net revenue takes away the refunds made in the period."""
-    totals = selectors.daily_totals(merchant, period, location)
+    totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
     return RevenueFromMembers(
         revenue=totals["revenue"],
         refunded=totals["refunded"],
         net_revenue=totals["revenue"] - totals["refunded"],
         purchases=totals["purchases"],
         refunds=totals["refunds"],
-        series=selectors.daily_series(merchant, period, ("revenue", "refunded"), location),
+        series=selectors.daily_series(
+            merchant=merchant, period=period, columns=("revenue", "refunded"), location=location
+        ),
     )
 
 
@@ -216,11 +222,11 @@ def kpi_customer_lifetime_value(
     The product simplifies to net revenue × lifetime days ÷ (buyers × period days ×
     members averaged): one division, rounded half up.
     """
-    totals = selectors.daily_totals(merchant, period, location)
+    totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
     net = totals["revenue"] - totals["refunded"]
     purchases = totals["purchases"]
-    buyers = selectors.buyers_count(merchant, period, location)
-    lifetime = selectors.lifetime_totals(merchant, location)
+    buyers = selectors.buyers_count(merchant=merchant, period=period, location=location)
+    lifetime = selectors.lifetime_totals(merchant=merchant, location=location)
     denominator = buyers * period.days * lifetime.members
     return CustomerLifetimeValue(
         value=divide(net * lifetime.days, denominator, rounding=Rounding.HALF_UP)
@@ -264,7 +270,11 @@ def kpi_member_statuses(
     at_risk_days, lapsed_days = _thresholds(merchant)
     day = _end_day(merchant, period)
     counts = selectors.member_status_counts(
-        merchant, day=day, at_risk_days=at_risk_days, lapsed_days=lapsed_days, location=location
+        merchant=merchant,
+        day=day,
+        at_risk_days=at_risk_days,
+        lapsed_days=lapsed_days,
+        location=location,
     )
     return MemberStatuses(
         as_of=day,
@@ -272,7 +282,7 @@ def kpi_member_statuses(
         active=counts.active,
         at_risk=counts.at_risk,
         lapsed=counts.lapsed,
-        new=selectors.new_members_count(merchant, period, location),
+        new=selectors.new_members_count(merchant=merchant, period=period, location=location),
         at_risk_days=at_risk_days,
         lapsed_days=lapsed_days,
     )
@@ -301,8 +311,10 @@ def kpi_cohort_retention(
     cohorts = [month for month in period.months() if month <= last_month]
     if not cohorts:
         return CohortRetention(rows=[])
-    sizes = selectors.cohort_sizes(merchant, cohorts[0], _end_day(merchant, period), location)
-    cells = selectors.cohort_activity(merchant, cohorts, location)
+    sizes = selectors.cohort_sizes(
+        merchant=merchant, first=cohorts[0], last=_end_day(merchant, period), location=location
+    )
+    cells = selectors.cohort_activity(merchant=merchant, cohorts=cohorts, location=location)
     rows = []
     for cohort in cohorts:
         size = sizes.get(cohort, 0)
@@ -350,12 +362,12 @@ def kpi_points(
     by refunds); bonuses, redemptions and expiry have no location. Outstanding points and
     the liability are always the whole business's: balances have no location.
     """
-    totals = selectors.daily_totals(merchant, period, location)
+    totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
     issued = totals["points_earned"] + totals["points_bonus"] + totals["points_adjusted_in"]
     redeemed = totals["points_redeemed"] - totals["points_returned"]
     expired = totals["points_expired"]
-    outstanding = selectors.points_outstanding(merchant, _end_day(merchant, period))
-    value = selectors.point_value_per_thousand(merchant)
+    outstanding = selectors.points_outstanding(merchant=merchant, day=_end_day(merchant, period))
+    value = selectors.point_value_per_thousand(merchant=merchant)
     return PointsFigures(
         issued=issued,
         earned=totals["points_earned"],
@@ -389,13 +401,15 @@ def kpi_cashback_and_coupons(*, merchant: Merchant, period: Period) -> CashbackA
     """Cashback accrued, taken back and turned into coupons in the period and left in
     wallets at its end; coupons issued and redeemed in the period (a redemption is worth
     what it took off the basket: its value, at most the basket) and live now."""
-    totals = selectors.daily_totals(merchant, period)
-    coupons = selectors.coupon_totals(merchant, period, now=timezone.now())
+    totals = selectors.daily_totals(merchant=merchant, period=period)
+    coupons = selectors.coupon_totals(merchant=merchant, period=period, now=timezone.now())
     return CashbackAndCoupons(
         cashback_earned=totals["cashback_earned"],
         cashback_reversed=totals["cashback_reversed"],
         cashback_converted=totals["cashback_converted"],
-        cashback_outstanding=selectors.cashback_outstanding(merchant, _end_day(merchant, period)),
+        cashback_outstanding=selectors.cashback_outstanding(
+            merchant=merchant, day=_end_day(merchant, period)
+        ),
         coupons_issued=coupons["issued"],
         coupons_issued_value=coupons["issued_value"],
         coupons_redeemed=coupons["redeemed"],
@@ -421,15 +435,15 @@ def kpi_members_per_tier(
     empties the duplicate's tier without a move, so months before a merge may count one
     member too few in the duplicate's tier.
     """
-    now = selectors.tier_counts_now(merchant, location)
+    now = selectors.tier_counts_now(merchant=merchant, location=location)
     zone = merchant_zone(merchant.timezone)
-    today = selectors.merchant_today(merchant)
+    today = selectors.merchant_today(merchant=merchant)
     ends = sorted(
         {min(add_months(month, 1) - timedelta(days=1), today) for month in period.months()}
     )
     history, counts = [], dict(now)
     boundaries = [day_start(end + timedelta(days=1), zone) for end in ends]
-    moves = selectors.tier_moves_since(merchant, boundaries, location)
+    moves = selectors.tier_moves_since(merchant=merchant, boundaries=boundaries, location=location)
     for index in reversed(range(len(ends))):
         # Undo the moves made after each month's end, newest first.
         for from_tier, to_tier, count in moves.get(index, ()):
@@ -438,7 +452,7 @@ def kpi_members_per_tier(
             if from_tier is not None:
                 counts[from_tier] = counts.get(from_tier, 0) + count
         history.append({"day": ends[index], "members": {k: v for k, v in counts.items() if v}})
-    tiers = selectors.tiers_by_threshold(merchant)
+    tiers = selectors.tiers_by_threshold(merchant=merchant)
     return TierMembers(
         tiers=[
             {"id": tier.pk, "name": tier.name, "members": now.get(tier.pk, 0)}
@@ -465,7 +479,7 @@ def kpi_referral_funnel(*, merchant: Merchant, period: Period) -> ReferralFunnel
     """Referral funnel for the codes used in the period: codes used → converted (first
     qualifying purchase) → still rewarded; with those reversed, pending, expired and
     rejected. Conversion rate = converted ÷ codes used × 100."""
-    totals = selectors.referral_totals(merchant, period)
+    totals = selectors.referral_totals(merchant=merchant, period=period)
     return ReferralFunnel(
         codes_used=totals["codes_used"],
         converted=totals["converted"],
@@ -497,8 +511,8 @@ def kpi_acquisition_cost(*, merchant: Merchant, period: Period) -> AcquisitionCo
     those months."""
     months = period.months()
     whole_months = Period(months[0], add_months(months[-1], 1) - timedelta(days=1))
-    spend = selectors.marketing_spend_total(merchant, months)
-    new = selectors.new_members_count(merchant, whole_months)
+    spend = selectors.marketing_spend_total(merchant=merchant, months=months)
+    new = selectors.new_members_count(merchant=merchant, period=whole_months)
     return AcquisitionCost(
         cost_per_member=divide(spend, new, rounding=Rounding.HALF_UP)
         if new and spend is not None
@@ -523,11 +537,17 @@ def kpi_enrollments(
 ) -> Enrollments:
     """New members in the period by enrollment channel, by location and by the staff
     member who enrolled them (who enrolls best at the counter)."""
-    by_channel = selectors.enrollments_by(merchant, period, "channel", location)
-    by_location = selectors.enrollments_by(merchant, period, "location_id", location)
-    by_staff = selectors.enrollments_by(merchant, period, "enrolled_by_id", location)
-    locations = selectors.location_names(merchant, [pk for pk in by_location if pk])
-    users = selectors.staff_names([pk for pk in by_staff if pk])
+    by_channel = selectors.enrollments_by(
+        merchant=merchant, period=period, field="channel", location=location
+    )
+    by_location = selectors.enrollments_by(
+        merchant=merchant, period=period, field="location_id", location=location
+    )
+    by_staff = selectors.enrollments_by(
+        merchant=merchant, period=period, field="enrolled_by_id", location=location
+    )
+    locations = selectors.location_names(merchant=merchant, ids=[pk for pk in by_location if pk])
+    users = selectors.staff_names(ids=[pk for pk in by_staff if pk])
     # The channels' names in the reader's language, as plain strings (sorted, sent as JSON).
     channels = {value: str(label) for value, label in Channel.choices}
 

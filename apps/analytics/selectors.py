@@ -50,14 +50,14 @@ from apps.programs.rewards.models import Reward, RewardKind
 from apps.programs.tiers.models import MemberTier, Tier, TierChange
 
 
-def analytics_settings_for(merchant: Merchant) -> AnalyticsSettings:
+def analytics_settings_for(*, merchant: Merchant) -> AnalyticsSettings:
     """The merchant's settings, or the defaults (an unsaved row) when it has none yet:
     reading writes nothing. `services.analytics_settings_ensure` makes the row."""
     found = AnalyticsSettings.objects.for_merchant(merchant).first()
     return found if found is not None else AnalyticsSettings(merchant=merchant)
 
 
-def merchant_today(merchant: Merchant, now: datetime | None = None) -> date:
+def merchant_today(*, merchant: Merchant, now: datetime | None = None) -> date:
     return local_day(now or timezone.now(), merchant_zone(merchant.timezone))
 
 
@@ -65,7 +65,7 @@ def merchant_today(merchant: Merchant, now: datetime | None = None) -> date:
 
 
 def daily_rows(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> QuerySet[DailyRollup]:
     rows = DailyRollup.objects.for_merchant(merchant).filter(
         day__gte=period.start, day__lte=period.end
@@ -74,17 +74,21 @@ def daily_rows(
 
 
 def daily_totals(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> dict[str, int]:
     """Every column of the daily rollups summed over the period (zeros when empty)."""
-    totals = daily_rows(merchant, period, location).aggregate(
+    totals = daily_rows(merchant=merchant, period=period, location=location).aggregate(
         **{column: Coalesce(Sum(column), 0) for column in DAILY_COLUMNS}
     )
     return totals
 
 
 def daily_series(
-    merchant: Merchant, period: Period, columns: tuple[str, ...], location: Location | None = None
+    *,
+    merchant: Merchant,
+    period: Period,
+    columns: tuple[str, ...],
+    location: Location | None = None,
 ) -> list[dict]:
     """Day by day, the columns summed over locations, for the days where one of them is
     not zero: a chart's numbers."""
@@ -92,7 +96,7 @@ def daily_series(
     for column in columns:
         any_figure |= ~Q(**{column: 0})
     return list(
-        daily_rows(merchant, period, location)
+        daily_rows(merchant=merchant, period=period, location=location)
         .filter(any_figure)
         .order_by()
         .values("day")
@@ -110,7 +114,7 @@ def _balance_expression(plus: tuple[str, ...], minus: tuple[str, ...]):
     return expression
 
 
-def points_outstanding(merchant: Merchant, day: date) -> int:
+def points_outstanding(*, merchant: Merchant, day: date) -> int:
     """Points members held at the end of `day`: everything in minus everything out, up to
     that day (every location). Today, it equals the sum of the points accounts."""
     rows = DailyRollup.objects.for_merchant(merchant).filter(day__lte=day)
@@ -118,7 +122,7 @@ def points_outstanding(merchant: Merchant, day: date) -> int:
     return total or 0
 
 
-def cashback_outstanding(merchant: Merchant, day: date) -> int:
+def cashback_outstanding(*, merchant: Merchant, day: date) -> int:
     """Cashback in members' wallets at the end of `day`, not yet turned into coupons."""
     rows = DailyRollup.objects.for_merchant(merchant).filter(day__lte=day)
     expression = _balance_expression(
@@ -127,16 +131,16 @@ def cashback_outstanding(merchant: Merchant, day: date) -> int:
     return rows.aggregate(held=Sum(expression))["held"] or 0
 
 
-def point_value_per_thousand(merchant: Merchant) -> int:
+def point_value_per_thousand(*, merchant: Merchant) -> int:
     """What 1,000 points are worth in minor units: the merchant's setting, else derived
     from the program (`derived_point_value_per_thousand`)."""
-    configured = analytics_settings_for(merchant).thousand_points_value
+    configured = analytics_settings_for(merchant=merchant).thousand_points_value
     if configured is not None:
         return configured
-    return derived_point_value_per_thousand(merchant)
+    return derived_point_value_per_thousand(merchant=merchant)
 
 
-def derived_point_value_per_thousand(merchant: Merchant) -> int:
+def derived_point_value_per_thousand(*, merchant: Merchant) -> int:
     """The median value per point of the active rewards worth money (fixed discounts and
     coupons: amount ÷ point cost), the value members actually get; with none, 1 % back on
     spend at the program's earn rate (a common program's return)."""
@@ -185,7 +189,7 @@ def _buyer_rows(
     return rows, Q(first__gt=0), Q(days_bought__gte=2) | Q(twice__gt=0)
 
 
-def buyers_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
+def buyers_count(*, merchant: Merchant, period: Period, location: Location | None = None) -> int:
     """Members who bought at least once in the period (at the location): a row per
     member (the days bought on, as bits: in their stats, or their days there)."""
     rows, bought, _came_back = _buyer_rows(merchant, period, location)
@@ -193,7 +197,7 @@ def buyers_count(merchant: Merchant, period: Period, location: Location | None =
 
 
 def repeat_buyers_count(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> int:
     """Buyers of the period who came back: two visits or more in it, a visit being a day
     at a location (two purchases at one till on one day are one visit)."""
@@ -202,7 +206,7 @@ def repeat_buyers_count(
 
 
 def buyers_and_repeat_buyers(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> tuple[int, int]:
     """`buyers_count` and `repeat_buyers_count` in one pass over the members."""
     rows, bought, came_back = _buyer_rows(merchant, period, location)
@@ -229,7 +233,7 @@ class StatusCounts:
 
 
 def current_member_stats(
-    merchant: Merchant, day: date, location: Location | None = None
+    *, merchant: Merchant, day: date, location: Location | None = None
 ) -> QuerySet[MemberStats]:
     """Members at the end of `day`: enrolled by then, not erased by then, not a record
     merged into another."""
@@ -255,8 +259,8 @@ def _seen_since(first: date, day: date, *, today: date) -> tuple[Q, dict]:
 
 
 def member_status_counts(
-    merchant: Merchant,
     *,
+    merchant: Merchant,
     day: date,
     at_risk_days: int,
     lapsed_days: int,
@@ -268,7 +272,7 @@ def member_status_counts(
     they have not bought since): active up to `at_risk_days`, at risk beyond, lapsed
     beyond `lapsed_days`."""
     return member_status_counts_on(
-        merchant,
+        merchant=merchant,
         days=[(day, enrolled_since)],
         at_risk_days=at_risk_days,
         lapsed_days=lapsed_days,
@@ -278,8 +282,8 @@ def member_status_counts(
 
 
 def member_status_counts_on(
-    merchant: Merchant,
     *,
+    merchant: Merchant,
     days: list[tuple[date, date | None]],
     at_risk_days: int,
     lapsed_days: int,
@@ -288,7 +292,7 @@ def member_status_counts_on(
 ) -> list[StatusCounts]:
     """`member_status_counts` at the end of several days, each with its `enrolled_since`
     (or None), in one pass over the members."""
-    today = today or merchant_today(merchant)
+    today = today or merchant_today(merchant=merchant)
     asked = [(min(day, today), since) for day, since in days]
     stats = MemberStats.objects.for_merchant(merchant).filter(
         merged=False, enrolled_on__lte=max(day for day, _since in asked)
@@ -325,9 +329,9 @@ def member_status_counts_on(
 
 
 def members_with_status(
+    *,
     merchant: Merchant,
     status: str,
-    *,
     at_risk_days: int,
     lapsed_days: int,
     location: Location | None = None,
@@ -335,7 +339,7 @@ def members_with_status(
 ) -> QuerySet[Member]:
     """The members counted in `status` today: the list one click away from the number,
     and a segment a campaign can use."""
-    today = today or merchant_today(merchant)
+    today = today or merchant_today(merchant=merchant)
     active_since = today - timedelta(days=at_risk_days)
     lapsed_before = today - timedelta(days=lapsed_days)
     condition = {
@@ -343,21 +347,21 @@ def members_with_status(
         Status.AT_RISK: Q(last_seen_on__lt=active_since, last_seen_on__gte=lapsed_before),
         Status.LAPSED: Q(last_seen_on__lt=lapsed_before),
     }[status]
-    stats = current_member_stats(merchant, today, location).filter(condition)
+    stats = current_member_stats(merchant=merchant, day=today, location=location).filter(condition)
     return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
 
 
 def members_behind(
-    merchant: Merchant, status: str, *, period: Period, location: Location | None = None
+    *, merchant: Merchant, status: str, period: Period, location: Location | None = None
 ) -> QuerySet[Member]:
     """The list one click away from a number: today's active, at-risk or lapsed members
     (at the merchant's thresholds), or "new": those who joined in the period."""
     if status == "new":
-        return members_enrolled(merchant, period, location)
-    settings = analytics_settings_for(merchant)
+        return members_enrolled(merchant=merchant, period=period, location=location)
+    settings = analytics_settings_for(merchant=merchant)
     return members_with_status(
-        merchant,
-        status,
+        merchant=merchant,
+        status=status,
         at_risk_days=settings.at_risk_days,
         lapsed_days=settings.lapsed_days,
         location=location,
@@ -365,7 +369,7 @@ def members_behind(
 
 
 def members_enrolled(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> QuerySet[Member]:
     """The members who enrolled in the period (the "new" number's list)."""
     stats = MemberStats.objects.for_merchant(merchant).filter(
@@ -382,7 +386,7 @@ class LifetimeTotals:
     days: int  # their days from first to last purchase, added up
 
 
-def lifetime_totals(merchant: Merchant, location: Location | None = None) -> LifetimeTotals:
+def lifetime_totals(*, merchant: Merchant, location: Location | None = None) -> LifetimeTotals:
     stats = MemberStats.objects.for_merchant(merchant).filter(merged=False, purchases__gt=0)
     if location is not None:
         stats = stats.filter(location=location)
@@ -394,7 +398,7 @@ def lifetime_totals(merchant: Merchant, location: Location | None = None) -> Lif
 
 
 def enrollment_rows(
-    merchant: Merchant, period: Period, location: Location | None = None
+    *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> QuerySet[EnrollmentDay]:
     rows = EnrollmentDay.objects.for_merchant(merchant).filter(
         day__gte=period.start, day__lte=period.end
@@ -402,17 +406,21 @@ def enrollment_rows(
     return rows.filter(location=location) if location is not None else rows
 
 
-def new_members_count(merchant: Merchant, period: Period, location: Location | None = None) -> int:
-    total = enrollment_rows(merchant, period, location).aggregate(n=Sum("members"))["n"]
+def new_members_count(
+    *, merchant: Merchant, period: Period, location: Location | None = None
+) -> int:
+    total = enrollment_rows(merchant=merchant, period=period, location=location).aggregate(
+        n=Sum("members")
+    )["n"]
     return total or 0
 
 
 def enrollments_by(
-    merchant: Merchant, period: Period, field: str, location: Location | None = None
+    *, merchant: Merchant, period: Period, field: str, location: Location | None = None
 ) -> dict:
     """New members of the period grouped by `field` (channel, location_id, enrolled_by_id)."""
     rows = (
-        enrollment_rows(merchant, period, location)
+        enrollment_rows(merchant=merchant, period=period, location=location)
         .order_by()
         .values(field)
         .annotate(members=Sum("members"))
@@ -421,11 +429,11 @@ def enrollments_by(
 
 
 def cohort_sizes(
-    merchant: Merchant, first: date, last: date, location: Location | None = None
+    *, merchant: Merchant, first: date, last: date, location: Location | None = None
 ) -> dict[date, int]:
     """Members enrolled in each month from `first`'s to `last`'s (first days)."""
     rows = (
-        enrollment_rows(merchant, Period(first, last), location)
+        enrollment_rows(merchant=merchant, period=Period(first, last), location=location)
         .order_by()
         .annotate(cohort=TruncMonth("day"))
         .values("cohort")
@@ -435,7 +443,7 @@ def cohort_sizes(
 
 
 def cohort_activity(
-    merchant: Merchant, cohorts: list[date], location: Location | None = None
+    *, merchant: Merchant, cohorts: list[date], location: Location | None = None
 ) -> dict[tuple[date, date], int]:
     """(cohort, month) → members of the cohort who bought in the month."""
     rows = CohortActivity.objects.for_merchant(merchant).filter(cohort__in=cohorts)
@@ -447,14 +455,14 @@ def cohort_activity(
     }
 
 
-def marketing_spend_by_month(merchant: Merchant, months: list[date]) -> list[MarketingSpend]:
+def marketing_spend_by_month(*, merchant: Merchant, months: list[date]) -> list[MarketingSpend]:
     """The amounts entered for these months, latest first (the settings page's list)."""
     return list(
         MarketingSpend.objects.for_merchant(merchant).filter(month__in=months).order_by("-month")
     )
 
 
-def marketing_spend_total(merchant: Merchant, months: list[date]) -> int | None:
+def marketing_spend_total(*, merchant: Merchant, months: list[date]) -> int | None:
     """What was spent in these months; None when none of them has an amount entered
     (unknown, which is not the same as nothing)."""
     spend = MarketingSpend.objects.for_merchant(merchant).filter(month__in=months)
@@ -466,7 +474,7 @@ def marketing_spend_total(merchant: Merchant, months: list[date]) -> int | None:
 # and referrals are few. A grouped query over them costs less than keeping them in step.
 
 
-def coupon_totals(merchant: Merchant, period: Period, *, now: datetime) -> dict[str, int]:
+def coupon_totals(*, merchant: Merchant, period: Period, now: datetime) -> dict[str, int]:
     """Coupons issued and redeemed in the period (count, value; a redemption is worth
     what it took off the basket) and live at `now` (count, value)."""
     start, end = period.bounds(merchant_zone(merchant.timezone))
@@ -490,7 +498,7 @@ def coupon_totals(merchant: Merchant, period: Period, *, now: datetime) -> dict[
     }
 
 
-def referral_totals(merchant: Merchant, period: Period) -> dict[str, int]:
+def referral_totals(*, merchant: Merchant, period: Period) -> dict[str, int]:
     """Referrals whose code was used in the period, and where each stands now."""
     start, end = period.bounds(merchant_zone(merchant.timezone))
     referrals = Referral.objects.for_merchant(merchant).filter(
@@ -512,18 +520,18 @@ def referral_totals(merchant: Merchant, period: Period) -> dict[str, int]:
     )
 
 
-def tiers_by_threshold(merchant: Merchant) -> list[Tier]:
+def tiers_by_threshold(*, merchant: Merchant) -> list[Tier]:
     """Every tier, active or not, lowest threshold first."""
     return list(Tier.objects.for_merchant(merchant).order_by("threshold", "pk"))
 
 
-def location_names(merchant: Merchant, ids: list[int]) -> dict[int, str]:
+def location_names(*, merchant: Merchant, ids: list[int]) -> dict[int, str]:
     return dict(
         Location.objects.for_merchant(merchant).filter(pk__in=ids).values_list("pk", "name")
     )
 
 
-def staff_names(ids: list[int]) -> dict[int, str]:
+def staff_names(*, ids: list[int]) -> dict[int, str]:
     """The people who enrolled members, by user id: full name, else email."""
     return {
         user.pk: user.get_full_name() or user.email
@@ -531,7 +539,7 @@ def staff_names(ids: list[int]) -> dict[int, str]:
     }
 
 
-def tier_counts_now(merchant: Merchant, location: Location | None = None) -> dict[int, int]:
+def tier_counts_now(*, merchant: Merchant, location: Location | None = None) -> dict[int, int]:
     """Members per tier id now (records merged into another have none)."""
     rows = MemberTier.objects.for_merchant(merchant).filter(tier__isnull=False)
     if location is not None:
@@ -540,7 +548,7 @@ def tier_counts_now(merchant: Merchant, location: Location | None = None) -> dic
 
 
 def tier_moves_since(
-    merchant: Merchant, boundaries: list[datetime], location: Location | None = None
+    *, merchant: Merchant, boundaries: list[datetime], location: Location | None = None
 ) -> dict[int, list[tuple[int | None, int | None, int]]]:
     """The tier moves made after `boundaries[0]` (instants, oldest first), counted by the
     last boundary each was made at or after: {index: [(from tier id, to tier id, moves)]}.

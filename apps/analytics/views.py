@@ -41,7 +41,9 @@ STATUS_TITLES = {
 
 def _picker(request) -> DashboardForm:
     return DashboardForm(
-        request.GET, merchant=request.merchant, today=selectors.merchant_today(request.merchant)
+        request.GET,
+        merchant=request.merchant,
+        today=selectors.merchant_today(merchant=request.merchant),
     )
 
 
@@ -125,7 +127,7 @@ def members(request, status: str):
         return render(request, "analytics/members.html", {"form": form}, status=400)
     choice = _choice(request, form)
     found = selectors.members_behind(
-        request.merchant, status, period=choice.period, location=choice.location
+        merchant=request.merchant, status=status, period=choice.period, location=choice.location
     ).order_by("-last_activity_at", "pk")
     if request.GET.get("format") == "csv":
         return _members_csv(found, status)
@@ -159,9 +161,9 @@ def _members_csv(found, status: str) -> HttpResponse:
 
 def _settings_page(request, *, settings_form=None, spend_form=None, status: int = 200):
     merchant = request.merchant
-    current = selectors.analytics_settings_for(merchant)
+    current = selectors.analytics_settings_for(merchant=merchant)
     value = current.thousand_points_value
-    today = selectors.merchant_today(merchant)
+    today = selectors.merchant_today(merchant=merchant)
     months = Period(today - timedelta(days=365), today).months()
     context = {
         "settings_form": settings_form
@@ -175,8 +177,8 @@ def _settings_page(request, *, settings_form=None, spend_form=None, status: int 
             }
         ),
         "spend_form": spend_form or MarketingSpendForm(initial={"month": today}),
-        "derived_value": selectors.derived_point_value_per_thousand(merchant),
-        "spend": selectors.marketing_spend_by_month(merchant, months),
+        "derived_value": selectors.derived_point_value_per_thousand(merchant=merchant),
+        "spend": selectors.marketing_spend_by_month(merchant=merchant, months=months),
     }
     return render(request, "analytics/settings.html", context, status=status)
 

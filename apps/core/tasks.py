@@ -24,7 +24,7 @@ def webhook_deliver(self, delivery_id: int) -> str:
     endpoint never holds a page up for its back-off."""
     from apps.core.webhooks.services import delivery_attempt
 
-    return delivery_attempt(delivery_id, schedule_retry=not self.request.is_eager)
+    return delivery_attempt(delivery_id=delivery_id, schedule_retry=not self.request.is_eager)
 
 
 @shared_task

@@ -227,7 +227,9 @@ class _Drawer:
         self.history_seconds = YEARS_OF_HISTORY * 365 * 86400
         # As services.enrollment._enrollment_events writes them: the English and the stored text.
         self.summaries = {
-            (channel, location): summary_and_data(enrollment_summary(channel, location), {})
+            (channel, location): summary_and_data(
+                enrollment_summary(channel=channel, location=location), {}
+            )
             for channel in Channel.values
             for location in [None, *self.locations]
         }

@@ -117,7 +117,7 @@ class MemberFilter(django_filters.FilterSet):
         if field == "search_name":
             # Unfiltered, the name index gives the order; with a search, sort what matched
             # (Lower() matches no index), or PostgreSQL may walk the whole name index.
-            key = Lower("search_name") if data.get("q") else name_key("search_name")
+            key = Lower("search_name") if data.get("q") else name_key(field="search_name")
         else:
             key = F(field)
         key = key.desc() if descending else key.asc()

@@ -50,7 +50,7 @@ def _phone_condition(merchant: Merchant, term: str) -> Q:
     return Q(phone__startswith=f"+{country_code}{national}")
 
 
-def name_key(field: str):
+def name_key(*, field: str):
     """A name column in byte order: on PostgreSQL the expression the name indexes hold
     (`COLLATE "C"`), so one index serves both a prefix range and its order. The names are
     stored lower case without accents, so byte order is alphabetical order."""
@@ -58,7 +58,7 @@ def name_key(field: str):
 
 
 def _name_prefix(field: str, name: str) -> Q:
-    return Q(StartsWith(name_key(field), name))
+    return Q(StartsWith(name_key(field=field), name))
 
 
 def member_lookup_condition(*, merchant: Merchant, term: str) -> Q:
@@ -105,7 +105,7 @@ def member_lookup(*, merchant: Merchant, term: str, limit: int = LOOKUP_LIMIT) -
     name = search_text(term)
     found: dict[int, Member] = {}
     for field in ("search_name", "search_name_reversed"):
-        matches = members.filter(_name_prefix(field, name)).order_by(name_key(field), "pk")
+        matches = members.filter(_name_prefix(field, name)).order_by(name_key(field=field), "pk")
         found.update((m.pk, m) for m in matches[:limit] if m.pk not in found)
     return list(found.values())[:limit]
 

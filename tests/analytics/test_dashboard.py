@@ -168,7 +168,7 @@ def test_settings_change_the_thresholds_and_a_bad_value_changes_nothing(team, cl
 
 def test_marketing_spend_per_month_gives_the_acquisition_cost(team, shop, client_as):
     client = client_as(team.manager)
-    month = merchant_today(team.merchant).strftime("%Y-%m")
+    month = merchant_today(merchant=team.merchant).strftime("%Y-%m")
     saved = client.post(reverse("analytics:spend_update"), {"month": month, "amount": "100.00"})
     assert saved.status_code == 302
     assert MarketingSpend.objects.get(merchant=team.merchant).amount == 10_000

@@ -89,9 +89,11 @@ def test_the_lists_behind_the_numbers_hold_only_the_merchants_members(team, othe
     buy(team, mine, 1000, at=at(2026, 3, 2))
     buy(other_team, theirs, 1000, at=at(2026, 3, 2))
     refresh()
-    active = members_with_status(team.merchant, Status.ACTIVE, at_risk_days=90, lapsed_days=180)
+    active = members_with_status(
+        merchant=team.merchant, status=Status.ACTIVE, at_risk_days=90, lapsed_days=180
+    )
     assert list(active) == [mine]
-    assert list(members_enrolled(team.merchant, MARCH)) == [mine]
+    assert list(members_enrolled(merchant=team.merchant, period=MARCH)) == [mine]
 
 
 def test_every_rollup_row_belongs_to_its_members_merchant(team, other_team, clock):

@@ -180,7 +180,7 @@ def test_member_statuses_at_the_end_of_the_period_and_the_lists_behind_them(shop
     m = shop.members
     thresholds = {"at_risk_days": 90, "lapsed_days": 180}
     listed = {
-        status: set(members_with_status(shop.merchant, status, **thresholds))
+        status: set(members_with_status(merchant=shop.merchant, status=status, **thresholds))
         for status in (Status.ACTIVE, Status.AT_RISK, Status.LAPSED)
     }
     assert listed == {
@@ -188,9 +188,9 @@ def test_member_statuses_at_the_end_of_the_period_and_the_lists_behind_them(shop
         Status.AT_RISK: {m["B"], m["C"]},
         Status.LAPSED: {m["D"]},
     }
-    assert set(members_enrolled(shop.merchant, MARCH)) == {m["E"], m["F"]}
+    assert set(members_enrolled(merchant=shop.merchant, period=MARCH)) == {m["E"], m["F"]}
     at_harbour = members_with_status(
-        shop.merchant, Status.ACTIVE, location=shop.harbour, **thresholds
+        merchant=shop.merchant, status=Status.ACTIVE, location=shop.harbour, **thresholds
     )
     assert set(at_harbour) == {m["E"]}
 

@@ -198,9 +198,9 @@ def _check_against_the_sources(trader: Trader) -> None:
     assert (daily["purchases"] or 0, daily["revenue"] or 0) == (purchases["n"], purchases["s"] or 0)
     assert (daily["refunds"] or 0) == Refund.objects.for_merchant(merchant).count()
     balances = PointsAccount.objects.for_merchant(merchant).aggregate(s=Sum("balance"))["s"] or 0
-    assert points_outstanding(merchant, today) == balances
+    assert points_outstanding(merchant=merchant, day=today) == balances
     wallets = CashbackWallet.objects.for_merchant(merchant).aggregate(s=Sum("balance"))["s"] or 0
-    assert cashback_outstanding(merchant, today) == wallets
+    assert cashback_outstanding(merchant=merchant, day=today) == wallets
 
     for member in Member.objects.for_merchant(merchant):
         stats = MemberStats.objects.get(member=member)
@@ -228,8 +228,10 @@ def _check_against_the_sources(trader: Trader) -> None:
         day = local_day(occurred_at, zone)
         if period.start <= day <= period.end:
             visits[member_id].add((day, location_id))
-    assert buyers_count(merchant, period) == len(visits)
-    assert repeat_buyers_count(merchant, period) == sum(len(v) >= 2 for v in visits.values())
+    assert buyers_count(merchant=merchant, period=period) == len(visits)
+    assert repeat_buyers_count(merchant=merchant, period=period) == sum(
+        len(v) >= 2 for v in visits.values()
+    )
     for location in trader.locations:
         if location is None:
             continue
@@ -237,18 +239,20 @@ def _check_against_the_sources(trader: Trader) -> None:
             {day for day, at in member_visits if at == location.pk}
             for member_visits in visits.values()
         ]
-        assert buyers_count(merchant, period, location) == sum(bool(days) for days in there)
-        assert repeat_buyers_count(merchant, period, location) == sum(
+        assert buyers_count(merchant=merchant, period=period, location=location) == sum(
+            bool(days) for days in there
+        )
+        assert repeat_buyers_count(merchant=merchant, period=period, location=location) == sum(
             len(days) >= 2 for days in there
         )
 
     # Today's statuses from the members' last day seen equal those the months give.
     for location in trader.locations:
         fast = member_status_counts(
-            merchant, day=today, at_risk_days=20, lapsed_days=45, location=location
+            merchant=merchant, day=today, at_risk_days=20, lapsed_days=45, location=location
         )
         from_months = member_status_counts(
-            merchant,
+            merchant=merchant,
             day=today,
             at_risk_days=20,
             lapsed_days=45,
@@ -292,7 +296,7 @@ def _check_against_the_sources(trader: Trader) -> None:
                     days=9
                 )
             counts = member_status_counts(
-                merchant,
+                merchant=merchant,
                 day=day,
                 at_risk_days=20,
                 lapsed_days=45,

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_thresholds_default_to_90_and_180_days(team):
-    settings = analytics_settings_for(team.merchant)
+    settings = analytics_settings_for(merchant=team.merchant)
     assert (settings.at_risk_days, settings.lapsed_days) == (90, 180)
     assert settings.thousand_points_value is None
 
@@ -33,9 +33,9 @@ def test_a_manager_sets_the_thresholds_and_the_point_value(team):
         lapsed_days=120,
         thousand_points_value=500,
     )
-    settings = analytics_settings_for(team.merchant)
+    settings = analytics_settings_for(merchant=team.merchant)
     assert (settings.at_risk_days, settings.lapsed_days) == (60, 120)
-    assert point_value_per_thousand(team.merchant) == 500
+    assert point_value_per_thousand(merchant=team.merchant) == 500
     audit = AuditLog.objects.for_merchant(team.merchant).get(action="analytics.settings_updated")
     assert audit.actor == team.manager
 
@@ -71,7 +71,7 @@ def test_the_point_value_comes_from_the_rewards_worth_money(team):
         product_name="Coffee",
     )
     # Per 1,000 points: 1,000, 1,500 and 500 cents: the median.
-    assert derived_point_value_per_thousand(team.merchant) == 1000
+    assert derived_point_value_per_thousand(merchant=team.merchant) == 1000
 
 
 def test_without_such_rewards_a_point_is_one_percent_of_what_earned_it(team):
@@ -79,7 +79,7 @@ def test_without_such_rewards_a_point_is_one_percent_of_what_earned_it(team):
         merchant=team.merchant, actor=team.manager, points_per_unit=10, expiry_months=None
     )
     # 10 points per euro: a point came from 10 cents of spend, 1 % of which is 0.1 cent.
-    assert derived_point_value_per_thousand(team.merchant) == 100
+    assert derived_point_value_per_thousand(merchant=team.merchant) == 100
 
 
 def test_marketing_spend_is_one_amount_per_month(team):

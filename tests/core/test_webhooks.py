@@ -139,10 +139,12 @@ def test_an_enrollment_reaches_the_endpoint_signed(
     assert len(receiver.requests) == 1
     request = receiver.requests[0]
     assert signature_verify(
-        endpoint.secret, request["headers"]["Fideliza-Signature"], request["body"]
+        secret=endpoint.secret,
+        header=request["headers"]["Fideliza-Signature"],
+        body=request["body"],
     )
     assert not signature_verify(
-        "whsec_other", request["headers"]["Fideliza-Signature"], request["body"]
+        secret="whsec_other", header=request["headers"]["Fideliza-Signature"], body=request["body"]
     )
     assert request["headers"]["Fideliza-Event"] == "member.enrolled"
     event = receiver.events()[0]
@@ -158,12 +160,12 @@ def test_a_stale_or_tampered_signature_does_not_verify():
     now = time.time()
     from apps.core.webhooks.services import signature
 
-    header = signature("whsec_x", int(now) - 600, body)
+    header = signature(secret="whsec_x", timestamp=int(now) - 600, body=body)
 
-    assert not signature_verify("whsec_x", header, body, now=now)
-    assert signature_verify("whsec_x", header, body, now=now - 600)
-    assert not signature_verify("whsec_x", header, body + b" ", now=now - 600)
-    assert not signature_verify("whsec_x", "garbage", body)
+    assert not signature_verify(secret="whsec_x", header=header, body=body, now=now)
+    assert signature_verify(secret="whsec_x", header=header, body=body, now=now - 600)
+    assert not signature_verify(secret="whsec_x", header=header, body=body + b" ", now=now - 600)
+    assert not signature_verify(secret="whsec_x", header="garbage", body=body)
 
 
 def test_only_chosen_events_of_active_endpoints_are_sent(
@@ -405,5 +407,7 @@ def test_over_https_a_delivery_arrives_when_the_certificate_is_trusted_and_never
     assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 200)
     [request] = https_receiver.requests
     assert signature_verify(
-        endpoint.secret, request["headers"]["Fideliza-Signature"], request["body"]
+        secret=endpoint.secret,
+        header=request["headers"]["Fideliza-Signature"],
+        body=request["body"],
     )

@@ -117,7 +117,7 @@ def test_the_last_one_in_stock_goes_once(team):
     ],
 )
 def test_a_reward_outside_its_days_inactive_or_sold_out_is_unavailable(team, fields, message):
-    today = merchant_today(team.merchant)
+    today = merchant_today(merchant=team.merchant)
     fields = {
         key: today + timedelta(days=value) if key.startswith("valid") else value
         for key, value in fields.items()
@@ -132,7 +132,7 @@ def test_a_reward_outside_its_days_inactive_or_sold_out_is_unavailable(team, fie
 
 
 def test_validity_days_are_inclusive(team):
-    today = merchant_today(team.merchant)
+    today = merchant_today(merchant=team.merchant)
     reward = _reward(team, valid_from=today, valid_until=today)
     member = _member_with(team, 40)
     assert reward_redeem(merchant=team.merchant, member=member, reward=reward).created

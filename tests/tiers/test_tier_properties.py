@@ -54,7 +54,7 @@ def test_any_sequence_keeps_the_tier_history_consistent(team, operations, calend
         if operation == "buy":
             purchases.append(buy(team, member, value, at=clock).purchase)
             status = MemberTier.objects.select_related("tier").filter(member=member).first()
-            reached = tier_for_total(tiers, qualifying_total(member=member, end=clock))
+            reached = tier_for_total(tiers=tiers, total=qualifying_total(member=member, end=clock))
             assert _threshold(status.tier if status else None) >= _threshold(reached)
         elif operation == "refund" and purchases:
             purchase = purchases[value % len(purchases)]

@@ -53,12 +53,12 @@ LEASE_SECONDS = 60  # an attempt in flight is not started again meanwhile
 # Signing -------------------------------------------------------------------------------
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
+def signature(*, secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def signature_verify(secret: str, header: str, body: bytes, *, now: float | None = None) -> bool:
+def signature_verify(*, secret: str, header: str, body: bytes, now: float | None = None) -> bool:
     """What a receiver does: the signature matches and its timestamp is recent."""
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:
@@ -67,7 +67,7 @@ def signature_verify(secret: str, header: str, body: bytes, *, now: float | None
         return False
     if abs((now or time.time()) - timestamp) > SIGNATURE_TOLERANCE_SECONDS:
         return False
-    expected = signature(secret, timestamp, body)
+    expected = signature(secret=secret, timestamp=timestamp, body=body)
     return hmac.compare_digest(expected, header)
 
 
@@ -222,13 +222,13 @@ def _post(url: str, body: bytes, headers: dict) -> int:
         return error.code
 
 
-def retry_delay(attempts: int) -> timedelta:
+def retry_delay(*, attempts: int) -> timedelta:
     """After the n-th failed attempt: base × 2^(n-1) (30 s, 1 min, 2 min … by default)."""
     return timedelta(seconds=settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
 
 
 def delivery_attempt(
-    delivery_id: int, *, now: datetime | None = None, schedule_retry: bool = False
+    *, delivery_id: int, now: datetime | None = None, schedule_retry: bool = False
 ) -> str:
     """Send one pending delivery once, if it is due; returns its status afterwards. Safe to
     run twice at once: the attempt is claimed by a conditional UPDATE first. With
@@ -258,7 +258,9 @@ def delivery_attempt(
             "User-Agent": "Fideliza-Webhooks/1",
             "Fideliza-Event": delivery.event,
             "Fideliza-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: signature(endpoint.secret, int(time.time()), body),
+            SIGNATURE_HEADER: signature(
+                secret=endpoint.secret, timestamp=int(time.time()), body=body
+            ),
         }
         try:
             code = _post(endpoint.url, body, headers)
@@ -280,7 +282,7 @@ def _record_outcome(
     elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         changes |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     else:
-        delay = retry_delay(delivery.attempts)
+        delay = retry_delay(attempts=delivery.attempts)
         changes["next_attempt_at"] = now + delay
         if schedule:
             transaction.on_commit(lambda: _enqueue([delivery.pk], delay.total_seconds()))
@@ -298,7 +300,7 @@ def deliveries_retry_due(*, now: datetime | None = None, batch: int = 500) -> in
         .values_list("pk", flat=True)[:batch]
     )
     for delivery_id in due:
-        delivery_attempt(delivery_id, now=now)
+        delivery_attempt(delivery_id=delivery_id, now=now)
     return len(due)
 
 

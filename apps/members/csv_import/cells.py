@@ -178,19 +178,19 @@ class RowReader:
             last_name = last_name or rest
         for name, value in (("first_name", first_name), ("last_name", last_name)):
             try:
-                values[name] = clean_name_part(value, name)
+                values[name] = clean_name_part(value=value, field=name)
             except DomainError as error:
                 errors.append(error.message)
         if "first_name" in values and not values["first_name"]:
             errors.append(gettext("Give the customer's first name."))
 
         try:
-            values["phone"] = clean_phone(self.merchant, get("phone")) or ""
+            values["phone"] = clean_phone(merchant=self.merchant, raw=get("phone")) or ""
         except DomainError as error:
             # Translators: %(problem)s says what is wrong with the phone number.
             errors.append(gettext("Phone: %(problem)s") % {"problem": error.message})
         try:
-            values["email"] = clean_email(get("email")) or ""
+            values["email"] = clean_email(raw=get("email")) or ""
         except DomainError as error:
             # Translators: %(problem)s says what is wrong with the email.
             errors.append(gettext("Email: %(problem)s") % {"problem": error.message})

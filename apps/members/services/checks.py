@@ -35,7 +35,7 @@ class DuplicateMember(Conflict):
         return {"member": self.member.public_id}
 
 
-def clean_phone(merchant: Merchant, raw: str) -> str | None:
+def clean_phone(*, merchant: Merchant, raw: str) -> str | None:
     if not raw or not raw.strip():
         return None
     try:
@@ -44,7 +44,7 @@ def clean_phone(merchant: Merchant, raw: str) -> str | None:
         raise DomainError(str(error), field="phone") from error
 
 
-def clean_email(raw: str) -> str | None:
+def clean_email(*, raw: str) -> str | None:
     if not raw or not raw.strip():
         return None
     try:
@@ -53,14 +53,14 @@ def clean_email(raw: str) -> str | None:
         raise DomainError(str(error), field="email") from error
 
 
-def clean_name_part(value: str, field: str) -> str:
+def clean_name_part(*, value: str, field: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > 80:
         raise DomainError(gettext("Keep names within 80 characters."), field=field)
     return value
 
 
-def clean_language(value: str) -> str:
+def clean_language(*, value: str) -> str:
     """A language Fideliza speaks (settings.LANGUAGES), or "" for the merchant's."""
     value = (value or "").strip()
     if value and value not in language_codes():
@@ -76,7 +76,7 @@ def clean_language(value: str) -> str:
 
 
 def refuse_duplicates(
-    merchant: Merchant, *, phone: str | None, email: str | None, exclude_pk: int | None = None
+    *, merchant: Merchant, phone: str | None, email: str | None, exclude_pk: int | None = None
 ) -> None:
     contact = Q(pk__in=[])
     if phone:
@@ -89,12 +89,14 @@ def refuse_duplicates(
     for existing in others[:2]:  # one query for both identifiers
         if phone and existing.phone == phone:
             raise DuplicateMember(
-                duplicate_message("phone", existing), member=existing, field="phone"
+                duplicate_message(field="phone", existing=existing), member=existing, field="phone"
             )
-        raise DuplicateMember(duplicate_message("email", existing), member=existing, field="email")
+        raise DuplicateMember(
+            duplicate_message(field="email", existing=existing), member=existing, field="email"
+        )
 
 
-def duplicate_message(field: str, existing: Member) -> str:
+def duplicate_message(*, field: str, existing: Member) -> str:
     """Who already has this phone, email or external id."""
     name = {"name": existing.display_name}
     if field == "phone":
@@ -107,19 +109,19 @@ def duplicate_message(field: str, existing: Member) -> str:
     return gettext("%(name)s already has this external id.") % name
 
 
-def set_search_names(member: Member) -> None:
+def set_search_names(*, member: Member) -> None:
     member.search_name = search_text(member.first_name, member.last_name)
     member.search_name_reversed = search_text(member.last_name, member.first_name)
 
 
-def tag_name(raw: str) -> str:
+def tag_name(*, raw: str) -> str:
     return " ".join(raw.split())[:40]
 
 
-def tags_named(merchant: Merchant, names: Iterable[str]) -> list[Tag]:
+def tags_named(*, merchant: Merchant, names: Iterable[str]) -> list[Tag]:
     tags = []
     for raw in names:
-        name = tag_name(raw)
+        name = tag_name(raw=raw)
         if not name:
             continue
         tag = Tag.objects.for_merchant(merchant).filter(name__iexact=name).first()

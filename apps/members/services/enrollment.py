@@ -88,16 +88,16 @@ def _prepare_enrollment(
         raise DomainError(gettext("Unknown enrollment channel."), field="channel")
     if location is not None and location.merchant_id != merchant.pk:
         raise DomainError(gettext("That location belongs to another business."), field="location")
-    phone_e164, email_clean = clean_phone(merchant, phone), clean_email(email)
+    phone_e164, email_clean = clean_phone(merchant=merchant, raw=phone), clean_email(raw=email)
     if not phone_e164 and not email_clean:
         raise DomainError(gettext("Give a phone number or an email."), field="phone")
-    first_name = clean_name_part(first_name, "first_name")
-    last_name = clean_name_part(last_name, "last_name")
+    first_name = clean_name_part(value=first_name, field="first_name")
+    last_name = clean_name_part(value=last_name, field="last_name")
     if not first_name:
         raise DomainError(gettext("Give the customer's first name."), field="first_name")
     if birthday and birthday > timezone.localdate():
         raise DomainError(gettext("A birthday cannot be in the future."), field="birthday")
-    language = clean_language(language)
+    language = clean_language(value=language)
     now = enrolled_at or timezone.now()
     member = Member(
         merchant=merchant,
@@ -116,7 +116,7 @@ def _prepare_enrollment(
         enrolled_at=now,
         last_activity_at=now,
     )
-    set_search_names(member)
+    set_search_names(member=member)
     return _Enrollment(member=member, tag_names=list(tags))
 
 
@@ -127,9 +127,9 @@ def _enrollment_events(member: Member) -> list[MemberEvent]:
     channel, at = member.channel, member.enrolled_at
     events = [
         event_build(
-            member,
+            member=member,
             kind=EventKind.ENROLLED,
-            summary=enrollment_summary(channel, member.location),
+            summary=enrollment_summary(channel=channel, location=member.location),
             actor=member.enrolled_by,
             source=channel,
             occurred_at=at,
@@ -137,7 +137,14 @@ def _enrollment_events(member: Member) -> list[MemberEvent]:
         )
     ]
     events += [
-        consent_event(member, channel_name, True, source=channel, actor=member.enrolled_by, at=at)
+        consent_event(
+            member=member,
+            channel=channel_name,
+            granted=True,
+            source=channel,
+            actor=member.enrolled_by,
+            at=at,
+        )
         for channel_name in ("email", "sms")
         if getattr(member, f"consent_{channel_name}")
     ]
@@ -171,7 +178,7 @@ def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -
     after_insert = [
         extra.check(member, extras[extra.name]) for extra in ENROLL_EXTRAS if extra.name in extras
     ]
-    refuse_duplicates(merchant, phone=member.phone, email=member.email)
+    refuse_duplicates(merchant=merchant, phone=member.phone, email=member.email)
     try:
         _insert_with_card_code(member)
     except IntegrityError:
@@ -180,10 +187,10 @@ def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -
             same := Member.objects.for_merchant(merchant).filter(external_id=external_id).first()
         ):
             return EnrollResult(member=same, created=False)
-        refuse_duplicates(merchant, phone=member.phone, email=member.email)
+        refuse_duplicates(merchant=merchant, phone=member.phone, email=member.email)
         raise
     if enrollment.tag_names:
-        member.tags.set(tags_named(merchant, enrollment.tag_names))
+        member.tags.set(tags_named(merchant=merchant, names=enrollment.tag_names))
     MemberEvent.objects.bulk_create(_enrollment_events(member))
     for then in after_insert:
         then(member)
@@ -239,7 +246,7 @@ def _enroll_one(merchant: Merchant, fields: dict) -> BulkOutcome:
     if not result.created:
         return BulkOutcome(
             error=DuplicateMember(
-                duplicate_message("external_id", result.member),
+                duplicate_message(field="external_id", existing=result.member),
                 member=result.member,
                 field="external_id",
             )
@@ -278,7 +285,7 @@ def _without_duplicates(merchant, prepared, outcomes) -> list[tuple[int, _Enroll
             field, existing = holder
             outcomes[index] = BulkOutcome(
                 error=DuplicateMember(
-                    duplicate_message(field, existing), member=existing, field=field
+                    duplicate_message(field=field, existing=existing), member=existing, field=field
                 )
             )
             continue
@@ -301,15 +308,15 @@ def _bulk_insert(merchant: Merchant, enrollments: list[_Enrollment]) -> None:
     # In order of appearance, so a new tag keeps the spelling it was first written with.
     names = list(dict.fromkeys(name for enrollment in enrollments for name in enrollment.tag_names))
     if names:
-        tag_ids = {tag.name.lower(): tag.pk for tag in tags_named(merchant, names)}
+        tag_ids = {tag.name.lower(): tag.pk for tag in tags_named(merchant=merchant, names=names)}
         Member.tags.through.objects.bulk_create(
             [
                 Member.tags.through(member_id=enrollment.member.pk, tag_id=tag_id)
                 for enrollment in enrollments
                 for tag_id in {
-                    tag_ids[tag_name(name).lower()]
+                    tag_ids[tag_name(raw=name).lower()]
                     for name in enrollment.tag_names
-                    if tag_name(name)
+                    if tag_name(raw=name)
                 }
             ]
         )

@@ -50,23 +50,27 @@ def member_update(
         raise Conflict(gettext("This member was erased or merged."), code="member_inactive")
     merchant = member.merchant
     new = {
-        "first_name": clean_name_part(first_name, "first_name"),
-        "last_name": clean_name_part(last_name, "last_name"),
-        "email": clean_email(email),
-        "phone": clean_phone(merchant, phone),
+        "first_name": clean_name_part(value=first_name, field="first_name"),
+        "last_name": clean_name_part(value=last_name, field="last_name"),
+        "email": clean_email(raw=email),
+        "phone": clean_phone(merchant=merchant, raw=phone),
         "birthday": birthday,
         # A language Fideliza no longer speaks may stay; it cannot be chosen anew.
-        "language": (language or "") if language == member.language else clean_language(language),
+        "language": (language or "")
+        if language == member.language
+        else clean_language(value=language),
     }
     if not new["phone"] and not new["email"]:
         raise DomainError(gettext("Keep a phone number or an email."), field="phone")
     if not new["first_name"]:
         raise DomainError(gettext("Give the customer's first name."), field="first_name")
-    refuse_duplicates(merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk)
+    refuse_duplicates(
+        merchant=merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk
+    )
     changed = [field for field in _PROFILE_FIELDS if getattr(member, field) != new[field]]
     for field, value in new.items():
         setattr(member, field, value)
-    set_search_names(member)
+    set_search_names(member=member)
     consent_changes = [
         (channel, granted)
         for channel, granted in (("email", consent_email), ("sms", consent_sms))
@@ -77,7 +81,9 @@ def member_update(
         with transaction.atomic():
             member.save()
     except IntegrityError:
-        refuse_duplicates(merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk)
+        refuse_duplicates(
+            merchant=merchant, phone=new["phone"], email=new["email"], exclude_pk=member.pk
+        )
         raise
     if changed:
         # Field names only: the timeline must not keep old personal data after an erasure.
@@ -93,12 +99,14 @@ def member_update(
         )
     MemberEvent.objects.bulk_create(
         [
-            consent_event(member, channel, granted, source=source, actor=actor)
+            consent_event(
+                member=member, channel=channel, granted=granted, source=source, actor=actor
+            )
             for channel, granted in consent_changes
         ]
     )
     if tags is not None:
-        member.tags.set(tags_named(merchant, tags))
+        member.tags.set(tags_named(merchant=merchant, names=tags))
     for handler in PROFILE_HANDLERS:
         handler(member, actor)
     return member

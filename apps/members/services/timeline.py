@@ -64,12 +64,12 @@ FIELD_WORDS = {
 }
 
 
-def source_word(source: str) -> str | StoredText:
+def source_word(*, source: str) -> str | StoredText:
     word = SOURCE_WORDS.get(source)
     return stored_text(word) if word else source
 
 
-def event_build(member: Member, *, summary: str | StoredText, data: dict | None = None, **fields):
+def event_build(*, member: Member, summary: str | StoredText, data: dict | None = None, **fields):
     """An unsaved timeline line (for bulk_create), its summary kept as event_record does."""
     summary, data = summary_and_data(summary, data)
     return MemberEvent(
@@ -77,23 +77,23 @@ def event_build(member: Member, *, summary: str | StoredText, data: dict | None 
     )
 
 
-def enrollment_summary(channel: str, location: Location | None) -> StoredText:
+def enrollment_summary(*, channel: str, location: Location | None) -> StoredText:
     """The timeline's line for an enrollment (also written by demo.py, in bulk)."""
     if location:
         return stored_text(
             # Translators: %(channel)s is where, e.g. "counter"; %(location)s a shop's name.
             gettext_noop("Enrolled (%(channel)s) at %(location)s"),
-            channel=source_word(channel),
+            channel=source_word(source=channel),
             location=location.name,
         )
     return stored_text(
         # Translators: %(channel)s is where, e.g. "counter" or "online".
         gettext_noop("Enrolled (%(channel)s)"),
-        channel=source_word(channel),
+        channel=source_word(source=channel),
     )
 
 
-def consent_event(member, channel: str, granted: bool, *, source: str, actor, at=None):
+def consent_event(*, member, channel: str, granted: bool, source: str, actor, at=None):
     """An unsaved timeline line for a consent given or withdrawn, with its source."""
     label = stored_text(gettext_noop("email") if channel == "email" else gettext_noop("SMS"))
     if granted:
@@ -103,9 +103,9 @@ def consent_event(member, channel: str, granted: bool, *, source: str, actor, at
         # Translators: %(channel)s is "email" or "SMS"; %(source)s where, e.g. "counter".
         summary = gettext_noop("Declined marketing by %(channel)s (%(source)s)")
     return event_build(
-        member,
+        member=member,
         kind=EventKind.CONSENT,
-        summary=stored_text(summary, channel=label, source=source_word(source)),
+        summary=stored_text(summary, channel=label, source=source_word(source=source)),
         actor=actor,
         source=source,
         data={"channel": channel, "granted": granted},

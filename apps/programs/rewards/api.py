@@ -51,7 +51,7 @@ class RewardOut(serializers.Serializer):
 
 
 def reward_data(reward: Reward, *, today, member=None, balance: int | None = None) -> dict:
-    reason = reward_unavailable_reason(reward, today=today)
+    reason = reward_unavailable_reason(reward=reward, today=today)
     if reason is None and member is not None:
         reason = hooks.reward_refusal(reward, member)
     return {
@@ -84,7 +84,7 @@ class RewardsView(ApiView):
         if member_id := request.query_params.get("member"):
             member = input_member(request, member_id[:40])
             balance = points_balance(member=member)
-        today = merchant_today(merchant)
+        today = merchant_today(merchant=merchant)
         rewards = reward_list(merchant=merchant, include_inactive=False)
         return Response(
             {
@@ -130,7 +130,7 @@ class ProgramView(ApiView):
         merchant = request.auth.merchant
         terms = earn_terms(merchant)
         promotion = active_promotion(merchant=merchant, at=timezone.now(), location=None)
-        today = merchant_today(merchant)
+        today = merchant_today(merchant=merchant)
         body = {
             "currency": merchant.currency,
             "points_per_unit": terms.points_per_unit,

@@ -20,7 +20,7 @@ from apps.programs.rewards.models import Redemption, Reward
 MEMBER_REWARD_FILTERS: list[Callable[[QuerySet[Reward], Member], QuerySet[Reward]]] = []
 
 
-def merchant_today(merchant: Merchant, at: datetime | None = None) -> date:
+def merchant_today(*, merchant: Merchant, at: datetime | None = None) -> date:
     """The merchant's calendar day at `at` (now by default): validity days are theirs."""
     try:
         zone = ZoneInfo(merchant.timezone)
@@ -29,7 +29,7 @@ def merchant_today(merchant: Merchant, at: datetime | None = None) -> date:
     return timezone.localdate(at, timezone=zone)
 
 
-def reward_unavailable_reason(reward: Reward, *, today: date) -> str | None:
+def reward_unavailable_reason(*, reward: Reward, today: date) -> str | None:
     """Why the reward cannot be redeemed today, or None (in the active language). (The
     balance is checked apart.)"""
     if not reward.is_active:
@@ -71,7 +71,7 @@ def _available_condition(today: date) -> Q:
 
 def rewards_available(*, merchant: Merchant, today: date | None = None) -> QuerySet[Reward]:
     """What can be redeemed today (active, in stock, within its days), cheapest first."""
-    today = today or merchant_today(merchant)
+    today = today or merchant_today(merchant=merchant)
     return (
         Reward.objects.for_merchant(merchant)
         .filter(_available_condition(today))

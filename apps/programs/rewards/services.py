@@ -323,7 +323,7 @@ def reward_redeem(
     at = now or timezone.now()
     reward = Reward.objects.get(pk=reward.pk)  # fresh: the catalog may have changed
     reason = reward_unavailable_reason(
-        reward, today=merchant_today(merchant, at)
+        reward=reward, today=merchant_today(merchant=merchant, at=at)
     ) or hooks.reward_refusal(reward, member)
     if reason:
         raise RewardUnavailable(reason, field="reward")
@@ -416,7 +416,9 @@ def redemption_voidable(redemption: Redemption, *, role: str, now: datetime | No
         return True
     merchant = redemption.merchant
     now = now or timezone.now()
-    return merchant_today(merchant, redemption.created_at) == merchant_today(merchant, now)
+    return merchant_today(merchant=merchant, at=redemption.created_at) == merchant_today(
+        merchant=merchant, at=now
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ MEMBER = MemberApiExtension(
 
 
 def _tiers_data(merchant) -> dict:
-    settings = tier_settings(merchant)
+    settings = tier_settings(merchant=merchant)
     return {
         "measure": settings.measure,
         "window": settings.window,
@@ -62,7 +62,7 @@ PROGRAM = ProgramApiExtension(
 
 
 def replayed_purchase_tier(purchase) -> dict:
-    tier = current_tier(purchase.member)
+    tier = current_tier(member=purchase.member)
     return {"tier": tier.name if tier else None, "tier_changed": False}
 
 

@@ -41,7 +41,7 @@ from apps.programs.tiers.models import (
 )
 
 
-def tier_settings(merchant: Merchant) -> TierSettings:
+def tier_settings(*, merchant: Merchant) -> TierSettings:
     """The merchant's tier settings, or the defaults (an unsaved row) when it has none
     yet: reading writes nothing. `services.tier_settings_ensure` makes the row."""
     found = TierSettings.objects.for_merchant(merchant).first()
@@ -63,17 +63,19 @@ class TierTerms:
 
 @merchant_config(Tier, TierSettings)
 def tier_terms(merchant: Merchant) -> TierTerms:
-    return TierTerms(settings=tier_settings(merchant), tiers=tuple(tiers_active(merchant=merchant)))
+    return TierTerms(
+        settings=tier_settings(merchant=merchant), tiers=tuple(tiers_active(merchant=merchant))
+    )
 
 
-def member_tier_id(member: Member) -> int | None:
+def member_tier_id(*, member: Member) -> int | None:
     """The id of the member's tier row's tier (active or not), in one indexed read."""
     return next(
         iter(MemberTier.objects.filter(member=member).values_list("tier_id", flat=True)), None
     )
 
 
-def merchant_zone(merchant: Merchant) -> ZoneInfo:
+def merchant_zone(*, merchant: Merchant) -> ZoneInfo:
     try:
         return ZoneInfo(merchant.timezone)
     except (ValueError, KeyError):
@@ -84,28 +86,28 @@ def _year_start(year: int, zone: ZoneInfo) -> datetime:
     return datetime(year, 1, 1, tzinfo=zone)
 
 
-def window_start(settings: TierSettings, merchant: Merchant, end: datetime) -> datetime:
+def window_start(*, settings: TierSettings, merchant: Merchant, end: datetime) -> datetime:
     """Where the window that ends at `end` begins (purchases after it count; for a
     calendar year, from the first instant of the year)."""
     if settings.window == Window.CALENDAR_YEAR:
-        zone = merchant_zone(merchant)
+        zone = merchant_zone(merchant=merchant)
         # A review falls on the first instant of a year: it closes the year before.
         year = (end.astimezone(zone) - timedelta(microseconds=1)).year
         return _year_start(year, zone)
     return end - relativedelta(months=12)
 
 
-def next_review(settings: TierSettings, merchant: Merchant, start: datetime) -> datetime:
+def next_review(*, settings: TierSettings, merchant: Merchant, start: datetime) -> datetime:
     """When a tier reached or confirmed at `start` is next reviewed: 12 months later for a
     rolling window, the end of `start`'s calendar year (the merchant's) otherwise."""
     if settings.window == Window.CALENDAR_YEAR:
-        zone = merchant_zone(merchant)
+        zone = merchant_zone(merchant=merchant)
         return _year_start(start.astimezone(zone).year + 1, zone)
     return start + relativedelta(months=12)
 
 
 def _window_condition(settings, merchant, end, prefix: str = "") -> Q:
-    start = window_start(settings, merchant, end)
+    start = window_start(settings=settings, merchant=merchant, end=end)
     lower = "gte" if settings.window == Window.CALENDAR_YEAR else "gt"
     return Q(**{f"{prefix}occurred_at__{lower}": start, f"{prefix}occurred_at__lte": end})
 
@@ -143,7 +145,7 @@ def qualifying_totals(
 def qualifying_total(
     *, member: Member, end: datetime | None = None, settings: TierSettings | None = None
 ) -> int:
-    settings = settings or tier_settings(member.merchant)
+    settings = settings or tier_settings(merchant=member.merchant)
     end = end or timezone.now()
     totals = qualifying_totals(
         merchant=member.merchant, member_ids=[member.pk], end=end, settings=settings
@@ -164,7 +166,7 @@ def tier_list(*, merchant: Merchant) -> list[Tier]:
     )
 
 
-def tier_for_total(tiers: list[Tier], total: int) -> Tier | None:
+def tier_for_total(*, tiers: list[Tier], total: int) -> Tier | None:
     """The highest of the active `tiers` (lowest first) that `total` reaches."""
     reached = None
     for tier in tiers:
@@ -173,21 +175,21 @@ def tier_for_total(tiers: list[Tier], total: int) -> Tier | None:
     return reached
 
 
-def ranks_above(candidate: Tier | None, current: Tier | None) -> bool:
+def ranks_above(*, candidate: Tier | None, current: Tier | None) -> bool:
     """Whether `candidate` is a higher tier than `current` (no tier is the lowest)."""
     if candidate is None:
         return False
     return current is None or candidate.threshold > current.threshold
 
 
-def member_tier(member: Member) -> MemberTier | None:
+def member_tier(*, member: Member) -> MemberTier | None:
     return MemberTier.objects.filter(member=member).select_related("tier").first()
 
 
-def current_tier(member: Member) -> Tier | None:
+def current_tier(*, member: Member) -> Tier | None:
     """The member's tier if it is still offered (a deactivated tier gives nothing while
     the re-evaluation places its members)."""
-    status = member_tier(member)
+    status = member_tier(member=member)
     if status is None or status.tier is None or not status.tier.is_active:
         return None
     return status.tier
@@ -244,7 +246,7 @@ def member_progress(*, member: Member, now: datetime | None = None) -> Progress:
     return progress_for(
         tiers=list(terms.tiers),
         settings=settings,
-        status=member_tier(member),
+        status=member_tier(member=member),
         total=qualifying_total(member=member, end=now or timezone.now(), settings=settings),
     )
 
@@ -253,7 +255,7 @@ def members_progress(*, merchant: Merchant, members: list[Member]) -> dict[int, 
     """Progress of several members (the counter's results) in four queries in all."""
     if not members:
         return {}
-    settings = tier_settings(merchant)
+    settings = tier_settings(merchant=merchant)
     tiers = tiers_active(merchant=merchant)
     if not tiers:
         return {}
@@ -302,7 +304,7 @@ def reward_refusal_for_tier(reward, member: Member) -> str | None:
     restricted = allowed or reward.tiers.exists()
     if not restricted:
         return None
-    tier = current_tier(member)
+    tier = current_tier(member=member)
     if tier is not None and any(t.pk == tier.pk for t in allowed):
         return None
     names = [t.name for t in allowed]
@@ -332,7 +334,7 @@ def rewards_for_member(rewards: QuerySet, member: Member) -> QuerySet:
     reward linked to tiers is only for members of one of them."""
     links = Tier.rewards.through.objects.filter(reward_id=OuterRef("pk"))
     allowed = ~Exists(links)
-    tier = current_tier(member)
+    tier = current_tier(member=member)
     if tier is not None:
         allowed |= Exists(links.filter(tier_id=tier.pk))
     return rewards.filter(allowed)

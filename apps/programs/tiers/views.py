@@ -17,7 +17,7 @@ from apps.programs.tiers.models import Tier, TierReevaluation
 
 def _page(request, *, settings_form=None, status: int = 200):
     merchant = request.merchant
-    settings = selectors.tier_settings(merchant)
+    settings = selectors.tier_settings(merchant=merchant)
     counts = selectors.tier_member_counts(merchant=merchant)
     tiers = selectors.tier_list(merchant=merchant)
     for tier in tiers:
@@ -59,7 +59,7 @@ def _form_page(request, form, tier=None, status: int = 200):
 
 @merchant_view(Role.MANAGER)
 def tier_create(request):
-    measure = selectors.tier_settings(request.merchant).measure
+    measure = selectors.tier_settings(merchant=request.merchant).measure
     form = TierForm(request.POST or None, merchant=request.merchant, measure=measure)
     if request.method == "POST":
         if form.is_valid():
@@ -90,7 +90,7 @@ def _add_error(form, error):
 @merchant_view(Role.MANAGER)
 def tier_edit(request, pk: int):
     tier = get_for_merchant_or_404(Tier, request, pk=pk)
-    measure = selectors.tier_settings(request.merchant).measure
+    measure = selectors.tier_settings(merchant=request.merchant).measure
     form = TierForm.for_tier(tier, request.POST or None, measure=measure)
     if request.method == "POST":
         if form.is_valid():
@@ -153,7 +153,7 @@ def member_tier(request, public_id: str):
         "member": member,
         "progress": selectors.member_progress(member=member),
         "changes": selectors.tier_changes(member=member),
-        "settings": selectors.tier_settings(request.merchant),
+        "settings": selectors.tier_settings(merchant=request.merchant),
     }
     template = "tiers/member_tier.html"
     if request.htmx:

@@ -54,7 +54,7 @@ def member_tier_move(
     purchase: Purchase | None = None,
 ) -> TierChange:
     from_tier = status.tier
-    up = ranks_above(to_tier, from_tier)
+    up = ranks_above(candidate=to_tier, current=from_tier)
     reason_text = reason if is_stored_text(reason) else {}
     reason_english = english(reason) if is_stored_text(reason) else reason
     status.tier = to_tier
@@ -62,7 +62,9 @@ def member_tier_move(
     if to_tier is None:
         status.review_at = None
     else:
-        status.review_at = review_at or next_review(settings, member.merchant, at)
+        status.review_at = review_at or next_review(
+            settings=settings, merchant=member.merchant, start=at
+        )
     status.save(update_fields=["tier", "since", "review_at", "updated_at"])
     change = TierChange.objects.create(
         merchant=member.merchant,
@@ -126,16 +128,18 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
     terms = tier_terms(purchase.merchant)
     if not terms.tiers:
         return {"tier": None, "tier_changed": False}
-    current = terms.active_tier(member_tier_id(member))
+    current = terms.active_tier(member_tier_id(member=member))
     if current == terms.tiers[-1]:  # at the top: no total can move them
         return {"tier": current.name, "tier_changed": False}
     settings = terms.settings
     total = qualifying_total(member=member, end=purchase.occurred_at, settings=settings)
-    target = tier_for_total(list(terms.tiers), total)
-    if not ranks_above(target, current):
+    target = tier_for_total(tiers=list(terms.tiers), total=total)
+    if not ranks_above(candidate=target, current=current):
         return {"tier": current.name if current else None, "tier_changed": False}
     status = member_tier_lock(member)  # locked by the purchase already: re-read under it
-    if not ranks_above(target, status.tier if status.tier and status.tier.is_active else None):
+    if not ranks_above(
+        candidate=target, current=status.tier if status.tier and status.tier.is_active else None
+    ):
         return {"tier": status.tier.name if status.tier else None, "tier_changed": False}
     member_tier_move(
         member=member,
@@ -160,7 +164,7 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
 
 def tier_earn_percent(member: Member, at: datetime) -> int:
     """`EARN_PERCENT` hook: the member's tier's percent (100 without an active tier)."""
-    tier = tier_terms(member.merchant).active_tier(member_tier_id(member))
+    tier = tier_terms(member.merchant).active_tier(member_tier_id(member=member))
     return tier.earn_percent if tier else 100
 
 
@@ -180,8 +184,8 @@ def tiers_merge(survivor: Member, duplicate: Member, actor: User | None) -> None
         return
     ours = member_tier_lock(survivor)
     current = ours.tier if ours.tier and ours.tier.is_active else None
-    if theirs.tier.is_active and ranks_above(theirs.tier, current):
-        settings = tier_settings(survivor.merchant)
+    if theirs.tier.is_active and ranks_above(candidate=theirs.tier, current=current):
+        settings = tier_settings(merchant=survivor.merchant)
         member_tier_move(
             member=survivor,
             status=ours,

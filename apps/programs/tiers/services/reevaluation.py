@@ -56,10 +56,10 @@ def _place(
     """Up to the tier the total supports, or out of a deactivated tier (under the lock)."""
     status = member_tier_lock(member)
     total = qualifying_total(member=member, end=at, settings=settings)
-    target = tier_for_total(tiers, total)
+    target = tier_for_total(tiers=tiers, total=total)
     current = status.tier
     stale = current is not None and not current.is_active
-    if not stale and not ranks_above(target, current):
+    if not stale and not ranks_above(candidate=target, current=current):
         return None
     return member_tier_move(
         member=member,
@@ -76,7 +76,7 @@ def _place(
 
 def _reevaluate_batch(job: TierReevaluation, member_ids: list[int], at: datetime) -> int:
     merchant = job.merchant
-    settings = tier_settings(merchant)
+    settings = tier_settings(merchant=merchant)
     tiers = tiers_active(merchant=merchant)
     totals = qualifying_totals(merchant=merchant, member_ids=member_ids, end=at, settings=settings)
     statuses = {
@@ -87,9 +87,9 @@ def _reevaluate_batch(job: TierReevaluation, member_ids: list[int], at: datetime
     for member_id in member_ids:
         status = statuses.get(member_id)
         current = status.tier if status else None
-        target = tier_for_total(tiers, totals.get(member_id, 0))
+        target = tier_for_total(tiers=tiers, total=totals.get(member_id, 0))
         stale = current is not None and not current.is_active
-        if stale or ranks_above(target, current):
+        if stale or ranks_above(candidate=target, current=current):
             member = Member.objects.select_related("merchant").get(pk=member_id)
             if _place(
                 member,

@@ -28,9 +28,9 @@ from apps.programs.tiers.services.moves import member_tier_move
 
 
 def _review_after(settings: TierSettings, merchant: Merchant, review_at, now) -> datetime:
-    upcoming = next_review(settings, merchant, review_at)
+    upcoming = next_review(settings=settings, merchant=merchant, start=review_at)
     while upcoming <= now:
-        upcoming = next_review(settings, merchant, upcoming)
+        upcoming = next_review(settings=settings, merchant=merchant, start=upcoming)
     return upcoming
 
 
@@ -40,7 +40,7 @@ def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
     member's lock, so running it twice, or from two workers, acts once."""
     status = member_tier_lock(member)
     merchant = member.merchant
-    settings = tier_settings(merchant)
+    settings = tier_settings(merchant=merchant)
     if status.review_at is None or status.review_at + timedelta(days=settings.grace_days) > now:
         return None
     tiers = tiers_active(merchant=merchant)
@@ -48,7 +48,7 @@ def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
         qualifying_total(member=member, end=status.review_at, settings=settings),
         qualifying_total(member=member, end=now, settings=settings),
     )
-    target = tier_for_total(tiers, total)
+    target = tier_for_total(tiers=tiers, total=total)
     following = _review_after(settings, merchant, status.review_at, now)
     if target is not None and status.tier is not None and target.pk == status.tier.pk:
         status.review_at = following
@@ -98,7 +98,7 @@ def tiers_review(*, now: datetime | None = None, batch: int = 500) -> int:
         .distinct()
     )
     for merchant in Merchant.objects.filter(pk__in=list(merchant_ids)).order_by("pk"):
-        cutoff = now - timedelta(days=tier_settings(merchant).grace_days)
+        cutoff = now - timedelta(days=tier_settings(merchant=merchant).grace_days)
         after = 0
         while True:
             due = list(
