@@ -1,5 +1,5 @@
 """The storefront API for points: the member's ledger, purchases and refunds. Thin: the
-same services as the counter (`services.purchase_record`, `services.refund_record`)."""
+same services as the counter (`sale.sale_record`, `services.refund_record`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from apps.core.selectors import location_by_name
 from apps.members.api import ErrorOut, member_for_api
 from apps.members.models import Member
 from apps.programs import services
+from apps.programs.sale import SaleResult, sale_record
 from apps.programs.selectors import purchase_by_external_id
+
+LEDGER_PAGE = 100
 
 
 class ItemIn(serializers.Serializer):
@@ -33,9 +36,20 @@ class PurchaseIn(serializers.Serializer):
     member = TextField(max_length=40, help_text="The member's id (mbr_…).")
     external_id = TextField(max_length=100, help_text="Your order or ticket id.")
     amount = serializers.IntegerField(
-        min_value=1, max_value=10**12, help_text="What was paid, in minor units (cents)."
+        min_value=1,
+        max_value=10**12,
+        help_text="What was paid, in minor units (cents); with a `coupon`, the basket before "
+        "its discount.",
     )
     currency = TextField(min_length=3, max_length=3)
+    coupon = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="A coupon code paying part of the basket (or all of it: the purchase is "
+        "recorded paid 0). One that cannot be used is a 409 with its reason, and nothing is "
+        "recorded.",
+    )
     items = ItemIn(many=True, required=False, max_length=500)
     location = TextField(
         required=False, allow_blank=True, max_length=120, help_text="The location's name."
@@ -61,8 +75,16 @@ class PurchaseOut(serializers.Serializer):
 
     id = serializers.CharField(help_text="The purchase's external_id.")
     member = serializers.CharField()
-    amount = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="As sent: with a coupon, the basket.")
     currency = serializers.CharField()
+    discount = serializers.IntegerField(
+        required=False, help_text="With a coupon: what it took off the basket (cents)."
+    )
+    paid = serializers.IntegerField(
+        required=False,
+        help_text="With a coupon: the basket less the discount, what earns and what a refund "
+        "can give back (cents).",
+    )
     points_earned = serializers.IntegerField()
     points_balance = serializers.IntegerField()
     cashback_earned = serializers.IntegerField(required=False)
@@ -78,7 +100,12 @@ class PurchaseOut(serializers.Serializer):
 
 class RefundIn(serializers.Serializer):
     external_id = TextField(max_length=100, help_text="Your refund id.")
-    amount = serializers.IntegerField(min_value=1, max_value=10**12, help_text="Cents.")
+    amount = serializers.IntegerField(
+        min_value=0,
+        max_value=10**12,
+        help_text="Cents, at most what is left of what was paid. 0 only for a purchase a coupon "
+        "paid in full: its refund gives the coupon back.",
+    )
 
 
 class RefundOut(serializers.Serializer):
@@ -120,22 +147,26 @@ def input_member(request, member_id: str) -> Member:
         raise DomainError(gettext("No member with this id."), field="member") from error
 
 
-def purchase_data(result: services.PurchaseResult) -> dict:
-    purchase = result.purchase
-    return {
+def purchase_data(sale: SaleResult, *, with_coupon: bool = False) -> dict:
+    purchase = sale.result.purchase
+    answer = {
         "id": purchase.external_id,
         "member": purchase.member.public_id,
-        "amount": purchase.amount,
+        "amount": purchase.amount + purchase.discount,  # the basket, as it was sent
         "currency": purchase.currency,
-        "points_earned": result.points_earned,
-        "points_balance": result.points_balance,
-        **result.extras,
+    }
+    if with_coupon:
+        answer |= {"discount": sale.discount, "paid": sale.paid}
+    return answer | {
+        "points_earned": sale.result.points_earned,
+        "points_balance": sale.result.points_balance,
+        **sale.result.extras,
     }
 
 
 class PurchasesView(ApiView):
     @extend_schema(
-        summary="Record a purchase (earns points)",
+        summary="Record a purchase (earns points), paid in part with a coupon or not",
         request=PurchaseIn,
         responses={201: PurchaseOut, 200: PurchaseOut, 400: ErrorOut, 409: ErrorOut},
     )
@@ -145,17 +176,21 @@ class PurchasesView(ApiView):
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         merchant = request.auth.merchant
-        result = services.purchase_record(
+        coupon = values.get("coupon", "")
+        sale = sale_record(
             merchant=merchant,
             member=input_member(request, values["member"]),
             external_id=values["external_id"],
             amount=values["amount"],
+            coupon_code=coupon,
             currency=values["currency"],
             location=input_location(merchant, values.get("location", "")),
             occurred_at=values.get("occurred_at"),
             items=[dict(item) for item in values.get("items", [])],
         )
-        return Response(purchase_data(result), status=201 if result.created else 200)
+        return Response(
+            purchase_data(sale, with_coupon=bool(coupon)), status=201 if sale.created else 200
+        )
 
 
 class RefundsView(ApiView):

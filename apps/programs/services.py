@@ -29,7 +29,7 @@ from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.earning import Line, basket_points, earn_terms, lines_from_items
 from apps.programs.points.ledger import ledger_credit, ledger_debit
-from apps.programs.points.models import EntryKind
+from apps.programs.points.models import EntryKind, PointsAccount
 
 # Purchases and refunds ---------------------------------------------------------------
 
@@ -64,22 +64,19 @@ class PurchaseResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what hooks.PURCHASE_RECORDED added
 
 
-@transaction.atomic
-def purchase_record(
+def purchase_check(
     *,
     merchant: Merchant,
     member: Member,
     external_id: str,
     amount: int,
-    actor: User | None = None,
+    discount: int = 0,
     location: Location | None = None,
-    occurred_at: datetime | None = None,
-    items: list | None = None,
     currency: str | None = None,
-) -> PurchaseResult:
-    """Record a purchase and earn its points. The same external id again answers with the
-    first result and earns nothing more, however many retries race. A `currency`, when
-    the caller states one (a storefront), must be the program's."""
+) -> str:
+    """What `purchase_record` refuses before it writes anything, each on its field; the
+    external id as it will be stored. A sale with a coupon (`sale.sale_record`) asks first,
+    so a purchase that would be refused never gets as far as using the coupon."""
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainError(
@@ -87,9 +84,12 @@ def purchase_record(
         )
     if len(external_id) > 100:
         raise DomainError(gettext("Keep the id within 100 characters."), field="external_id")
-    if not isinstance(amount, int) or amount <= 0:
+    if not isinstance(discount, int) or discount < 0:
+        raise ValueError("a discount is what a coupon took off: zero or more")
+    # Nothing paid is a sale only when a coupon paid the whole basket.
+    if not isinstance(amount, int) or amount < 0 or (amount == 0 and not discount):
         raise DomainError(gettext("The amount must be more than zero."), field="amount")
-    if amount > 10**12:
+    if amount + discount > 10**12:
         raise DomainError(gettext("That amount is larger than any sale."), field="amount")
     if member.merchant_id != merchant.pk or not member.is_active:
         raise DomainError(gettext("This member cannot earn here."), field="member")
@@ -101,12 +101,54 @@ def purchase_record(
             gettext("This program counts in %(currency)s.") % {"currency": merchant.currency},
             field="currency",
         )
+    return external_id
+
+
+@transaction.atomic
+def purchase_record(
+    *,
+    merchant: Merchant,
+    member: Member,
+    external_id: str,
+    amount: int,
+    discount: int = 0,
+    actor: User | None = None,
+    location: Location | None = None,
+    occurred_at: datetime | None = None,
+    items: list | None = None,
+    currency: str | None = None,
+    account: PointsAccount | None = None,
+) -> PurchaseResult:
+    """Record a purchase and earn its points. The same external id again answers with the
+    first result and earns nothing more, however many retries race. A `currency`, when
+    the caller states one (a storefront), must be the program's.
+
+    `amount` is what was paid, what earns; `discount` what a coupon took off the basket
+    (given by `sale.sale_record`, which redeems the coupon: this module knows no coupons).
+    A caller that holds the member's lock already passes its `account`, so a sale takes
+    the lock once."""
+    external_id = purchase_check(
+        merchant=merchant,
+        member=member,
+        external_id=external_id,
+        amount=amount,
+        discount=discount,
+        location=location,
+        currency=currency,
+    )
 
     member.merchant = merchant  # the same row (checked above): hooks need not fetch it again
-    account = points_account_lock(member)
+    if account is None:
+        account = points_account_lock(member)
+    elif account.member_id != member.pk:
+        raise ValueError("the account locked is another member's")
     existing = Purchase.objects.for_merchant(merchant).filter(external_id=external_id).one_or_none()
     if existing is not None:
-        if existing.member_id != member.pk or existing.amount != amount:
+        if (existing.member_id, existing.amount, existing.discount) != (
+            member.pk,
+            amount,
+            discount,
+        ):
             raise Conflict(
                 gettext("This purchase id was already recorded with another member or amount."),
                 field="external_id",
@@ -133,6 +175,7 @@ def purchase_record(
         member=member,
         external_id=external_id,
         amount=amount,
+        discount=discount,
         currency=merchant.currency,
         items=items or [],
         location=location,
@@ -208,11 +251,15 @@ def refund_record(
     refunded share earned (rounded half up on the running total). Points already spent
     cannot go below zero: what is missing becomes a shortfall, settled from future
     earnings first.
+
+    A refund gives back at most what was paid. A sale a coupon paid in full (paid 0) is
+    refunded once with an amount of 0: the goods come back, no money goes out, and being
+    a full refund it gives the coupon back (`coupons_restore_for_refund`).
     """
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainError(gettext("Give the refund an id."), field="external_id")
-    if not isinstance(amount, int) or amount <= 0:
+    if not isinstance(amount, int) or amount < 0 or (amount == 0 and purchase.amount):
         raise DomainError(gettext("The amount must be more than zero."), field="amount")
     account = points_account_lock(purchase.member)
     existing = (
@@ -236,9 +283,15 @@ def refund_record(
             % {"amount": purchase.amount - purchase.refunded_amount},
             field="amount",
         )
+    if purchase.amount == 0 and purchase.refunds.exists():
+        raise DomainError(gettext("This purchase was refunded in full already."), field="amount")
     refunded_total = purchase.refunded_amount + amount
-    owed_total = divide(
-        purchase.points_earned * refunded_total, purchase.amount, rounding=Rounding.HALF_UP
+    owed_total = (
+        purchase.points_earned  # all of it (and no division by a sale paid 0)
+        if refunded_total == purchase.amount
+        else divide(
+            purchase.points_earned * refunded_total, purchase.amount, rounding=Rounding.HALF_UP
+        )
     )
     owed = owed_total - purchase.points_reversed
     at = timezone.now()

@@ -6,20 +6,19 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
-from apps.core.formatting import format_number
+from apps.core.formatting import format_merchant_money, format_number
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
-from apps.programs.coupons.services import purchase_with_coupon
-from apps.programs.coupons.views import coupon_purchase_message
+from apps.programs.coupons.selectors import display_code
 from apps.programs.forms import AdjustForm, PurchaseForm
 from apps.programs.points.earning import BasketLineError, parse_basket_lines
 from apps.programs.points.selectors import ledger_list, lots_open, points_balance
 from apps.programs.points.services import points_adjust
-from apps.programs.services import purchase_record
+from apps.programs.sale import SaleResult, sale_record
 
 
 def _points_page(
@@ -44,17 +43,19 @@ def _points_page(
     return render(request, template, context, status=status)
 
 
-def _purchase_message(result) -> str:
-    """What the cashier reads after recording a purchase (and a tier reached by it: the
-    tiers app's PURCHASE_RECORDED hook)."""
+def _sale_message(request, sale: SaleResult) -> str:
+    """What the cashier reads after recording a sale."""
+    result = sale.result
     if not result.created:
         return gettext("Already recorded: this ticket earned its points before.")
+    if sale.coupon is not None:
+        return _coupon_sale_message(request, sale)
     values = {
         "points": format_number(result.points_earned),
         "balance": format_number(result.points_balance),
         "tier": result.extras.get("tier"),
     }
-    if result.extras.get("tier_changed"):
+    if result.extras.get("tier_changed"):  # a tier reached by it (the tiers app's hook)
         text = ngettext(
             # Translators: %(tier)s is the name of the loyalty tier the member just reached.
             "%(points)s point earned; balance %(balance)s. Now %(tier)s!",
@@ -68,6 +69,41 @@ def _purchase_message(result) -> str:
             result.points_earned,
         )
     return text % values
+
+
+def _coupon_sale_message(request, sale: SaleResult) -> str:
+    def money(minor: int) -> str:
+        return format_merchant_money(minor, request.merchant)
+
+    shown = display_code(sale.coupon.code)
+    if sale.paid == 0:
+        # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
+        return gettext(
+            "Coupon %(code)s paid the whole basket (%(discount)s): nothing to pay, nothing earned."
+        ) % {"code": shown, "discount": money(sale.discount)}
+    result = sale.result
+    values = {
+        "code": shown,
+        "discount": money(sale.discount),
+        "paid": money(sale.paid),
+        "points": format_number(result.points_earned),
+        "balance": format_number(result.points_balance),
+    }
+    # Translators: after a purchase paid partly with a coupon. %(code)s is the coupon's
+    # code; %(discount)s and %(paid)s amounts of money; %(points)s the points the purchase
+    # earned; %(balance)s the member's points balance now.
+    sentence = ngettext(
+        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
+        "%(points)s point earned; balance %(balance)s.",
+        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
+        "%(points)s points earned; balance %(balance)s.",
+        result.points_earned,
+    )
+    text = sentence % values
+    if cashback := result.extras.get("cashback_earned"):
+        # Translators: added after the sentence above; %(amount)s is an amount of money.
+        text += " " + gettext("Cashback %(amount)s.") % {"amount": money(cashback)}
+    return text
 
 
 @merchant_view(Role.STAFF)
@@ -85,29 +121,22 @@ def purchase_create(request, public_id: str):
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
             items = parse_basket_lines(form.cleaned_data["lines"], request.merchant.currency)
-            sale = {
-                "merchant": request.merchant,
-                "member": member,
-                "external_id": form.cleaned_data["external_id"],
-                "amount": amount,
-                "actor": request.user,
-                "location": request.location or None,
-                "items": items,
-            }
-            if form.cleaned_data["coupon"]:  # the amount is the basket; the coupon pays part
-                with_coupon = purchase_with_coupon(code=form.cleaned_data["coupon"], **sale)
-                messages.success(request, coupon_purchase_message(request, with_coupon))
-                return redirect("members:detail", public_id=member.public_id)
-            result = purchase_record(**sale)
+            sale = sale_record(
+                merchant=request.merchant,
+                member=member,
+                external_id=form.cleaned_data["external_id"],
+                amount=amount,  # the basket: a coupon pays part of it
+                coupon_code=form.cleaned_data["coupon"],
+                actor=request.user,
+                location=request.location or None,
+                items=items,
+            )
         except ValueError as error:
             form.add_error("lines" if isinstance(error, BasketLineError) else "amount", str(error))
         except DomainError as error:
-            if error.field == "code":  # the coupon's refusal, on the coupon's field
-                form.add_error("coupon", error.message)
-            else:
-                add_domain_error(form, error)
+            add_domain_error(form, error)  # a coupon's refusal is on the coupon's field
         else:
-            messages.success(request, _purchase_message(result))
+            messages.success(request, _sale_message(request, sale))
             return redirect("members:detail", public_id=member.public_id)
     return _points_page(request, member, form, status=400)
 

@@ -19,13 +19,17 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 CLIENTS = 20
 
 
-def post_all_at_once(url: str, key: str, body: dict, headers: dict) -> list[tuple[int, dict]]:
-    barrier = threading.Barrier(CLIENTS)
+def post_all_at_once(
+    url: str, key: str, body: dict | list[dict], headers: dict
+) -> list[tuple[int, dict]]:
+    """POST `body` from CLIENTS threads at once (or each its own, given a list of bodies)."""
+    bodies = body if isinstance(body, list) else [body] * CLIENTS
+    barrier = threading.Barrier(len(bodies))
 
-    def post(_n):
+    def post(n):
         request = urllib.request.Request(
             url,
-            data=json.dumps(body).encode(),
+            data=json.dumps(bodies[n]).encode(),
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             | headers,
             method="POST",
@@ -37,8 +41,8 @@ def post_all_at_once(url: str, key: str, body: dict, headers: dict) -> list[tupl
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        return list(pool.map(post, range(CLIENTS)))
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, range(len(bodies))))
 
 
 @pytest.fixture
@@ -117,3 +121,61 @@ def test_twenty_storefronts_redeeming_one_coupon_redeem_it_once(live_server):
     assert statuses == [201] + [409] * (CLIENTS - 1)
     assert {b["code"] for s, b in answers if s == 409} == {"coupon_already_redeemed"}
     assert Coupon.objects.get().status == "redeemed"
+
+
+@pytest.mark.parametrize("members", [1, CLIENTS], ids=["one-member", "a-member-each"])
+def test_twenty_sales_paying_with_one_coupon_on_different_tickets_record_one(live_server, members):
+    """One member's sales wait for each other on the member's lock; different members'
+    race on the coupon's conditional UPDATE (an unbound coupon, as one typed at a till)."""
+    from apps.programs.coupons.models import Coupon
+    from apps.programs.coupons.services import coupon_issue
+
+    team = make_team()
+    buyers = [enroll(team) for _n in range(members)]
+    coupon = coupon_issue(
+        merchant=team.merchant,
+        member=buyers[0] if members == 1 else None,
+        value=500,
+        source="manual",
+    )
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+    bodies = [
+        {
+            "member": buyers[n % members].public_id,
+            "external_id": f"order-{n}",
+            "amount": 2500,
+            "currency": "EUR",
+            "coupon": coupon.code,
+        }
+        for n in range(CLIENTS)
+    ]
+
+    answers = post_all_at_once(f"{live_server.url}/api/v1/purchases/", key, bodies, {})
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [201] + [409] * (CLIENTS - 1)
+    assert {b["code"] for s, b in answers if s == 409} == {"coupon_already_redeemed"}
+    [won] = [b for s, b in answers if s == 201]
+    assert (won["discount"], won["paid"], won["points_earned"]) == (500, 2000, 200)
+    [purchase] = Purchase.objects.all()
+    assert (purchase.external_id, purchase.amount, purchase.discount) == (won["id"], 2000, 500)
+    assert LedgerEntry.objects.count() == 1
+    assert points_balance(member=purchase.member) == 200
+    coupon = Coupon.objects.get()
+    assert (coupon.status, coupon.redeemed_purchase) == ("redeemed", purchase)
+
+
+def test_twenty_retries_of_one_sale_with_a_coupon_record_it_once(shop):
+    from apps.programs.coupons.services import coupon_issue
+
+    url, key, body, member = shop
+    coupon = coupon_issue(merchant=member.merchant, member=member, value=500, source="manual")
+
+    answers = post_all_at_once(url, key, body | {"coupon": coupon.code}, {})
+
+    assert sorted(status for status, _body in answers) == [200] * (CLIENTS - 1) + [201]
+    assert {(b["discount"], b["paid"], b["points_balance"]) for _s, b in answers} == {
+        (500, 2000, 200)
+    }
+    assert Purchase.objects.count() == 1
+    assert points_balance(member=member) == 200

@@ -1,6 +1,7 @@
 """The purchase and refund answers hold only the keys their schema declares: every program
 that adds to them (tiers, cashback, coupons, referrals) is on, and a referred member's first
-purchase, then its full refund, return everything they can."""
+purchase, then its full refund, return everything they can; so does a purchase paid in
+part with a coupon."""
 
 import pytest
 
@@ -8,6 +9,7 @@ from apps.demo.coupons import configure_demo_cashback
 from apps.demo.referrals import configure_demo_referrals
 from apps.demo.tiers import configure_demo_tiers
 from apps.programs.api import PurchaseOut, RefundOut
+from apps.programs.coupons.services import coupon_issue
 from apps.programs.referrals.services import referral_code_for
 from tests.members.factories import enroll
 
@@ -48,4 +50,28 @@ def test_every_key_a_purchase_or_refund_answers_is_declared(team, storefront):
     )
     answered, declared = set(refund.json()), set(RefundOut().fields)
     assert {"cashback_reversed", "referral_reversed"} <= answered
+    assert answered <= declared, answered - declared
+
+
+def test_a_purchase_with_a_coupon_answers_only_declared_keys(team, storefront):
+    configure_demo_tiers(team.merchant)
+    configure_demo_cashback(team.merchant)
+    lucia = enroll(team, first_name="Lucía", phone="611 222 333")
+    coupon = coupon_issue(merchant=team.merchant, member=lucia, value=500, source="manual")
+
+    purchase = storefront.post(
+        "/api/v1/purchases/",
+        {
+            "member": lucia.public_id,
+            "external_id": "o-1",
+            "amount": 24_000,
+            "currency": "EUR",
+            "coupon": coupon.code,
+        },
+        format="json",
+    )
+
+    assert purchase.status_code == 201, purchase.json()
+    answered, declared = set(purchase.json()), set(PurchaseOut().fields)
+    assert {"discount", "paid", "tier_changed", "cashback_earned"} <= answered
     assert answered <= declared, answered - declared

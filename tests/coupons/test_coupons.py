@@ -17,13 +17,14 @@ from apps.programs.coupons.services import (
     coupon_issue_by_hand,
     coupon_redeem,
     coupon_void,
-    purchase_with_coupon,
 )
 from apps.programs.models import Purchase
+from apps.programs.points.models import LedgerEntry
 from apps.programs.points.selectors import points_balance
 from apps.programs.points.services import points_adjust
 from apps.programs.rewards.models import RewardKind
 from apps.programs.rewards.services import redemption_void, reward_create, reward_redeem
+from apps.programs.sale import sale_record
 from apps.programs.services import refund_record
 from tests.coupons.factories import enable_cashback, give_coupon
 from tests.members.factories import enroll
@@ -167,12 +168,12 @@ def test_a_refused_redemption_names_its_reason(team):
 
 
 def _pay(team, member, amount, code, external_id="T-1"):
-    return purchase_with_coupon(
+    return sale_record(
         merchant=team.merchant,
         member=member,
         external_id=external_id,
         amount=amount,
-        code=code,
+        coupon_code=code,
         actor=team.staff,
     )
 
@@ -184,11 +185,11 @@ def test_the_purchase_is_recorded_at_what_was_paid_and_linked_to_the_coupon(team
 
     sale = _pay(team, member, 2000, shown(coupon))
 
-    assert (sale.paid, sale.redemption.discount) == (1500, 500)
-    purchase = sale.purchase_result.purchase
-    assert purchase.amount == 1500
-    assert sale.purchase_result.points_earned == 150  # earned on what was paid
-    assert sale.purchase_result.extras["cashback_earned"] == 75
+    assert (sale.paid, sale.discount, sale.coupon) == (1500, 500, coupon)
+    purchase = sale.result.purchase
+    assert (purchase.amount, purchase.discount) == (1500, 500)
+    assert sale.result.points_earned == 150  # earned on what was paid
+    assert sale.result.extras["cashback_earned"] == 75
     coupon.refresh_from_db()
     assert (coupon.status, coupon.redeemed_purchase, coupon.redeemed_amount) == (
         CouponStatus.REDEEMED,
@@ -197,41 +198,158 @@ def test_the_purchase_is_recorded_at_what_was_paid_and_linked_to_the_coupon(team
     )
 
 
+def test_a_sale_takes_the_members_lock_once(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = enroll(team)
+    buy(team, member, 1000)  # the account exists (its first use inserts, then locks)
+    coupon = give_coupon(team, member, value=500)
+    with CaptureQueriesContext(connection) as queries:
+        _pay(team, member, 2000, coupon.code)
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len([sql for sql in locks if "programs_pointsaccount" in sql]) == 1
+
+
 def test_the_same_ticket_again_records_and_redeems_once(team):
     member = enroll(team)
     coupon = give_coupon(team, member, value=500)
     first = _pay(team, member, 2000, coupon.code)
-    again = _pay(team, member, 2000, coupon.code)
-    assert again.purchase_result.created is False
-    assert again.purchase_result.purchase == first.purchase_result.purchase
+    again = _pay(team, member, 2000, shown(coupon).lower())
+    assert again.created is False
+    assert again.result.purchase == first.result.purchase
+    assert (again.discount, again.paid, again.coupon) == (500, 1500, coupon)
     assert Purchase.objects.count() == 1
     assert points_balance(member=member) == 150
 
 
-def test_a_bad_coupon_records_nothing_and_a_refused_purchase_redeems_nothing(team):
+@pytest.mark.parametrize(
+    ("basket", "which"),
+    [(2100, "same"), (2000, "other"), (1500, "none"), (2000, "none")],
+    ids=["another-basket", "another-coupon", "what-was-paid-without-it", "basket-without-it"],
+)
+def test_the_same_ticket_with_another_sale_is_a_conflict_and_changes_nothing(team, basket, which):
+    member = enroll(team)
+    coupon, other = give_coupon(team, member, value=500), give_coupon(team, member, value=500)
+    _pay(team, member, 2000, coupon.code)
+    code = {"same": coupon.code, "other": other.code, "none": ""}[which]
+
+    with pytest.raises(Conflict) as refused:
+        _pay(team, member, basket, code)
+
+    assert refused.value.code == "purchase_id_reused"
+    other.refresh_from_db()
+    assert other.status == CouponStatus.ISSUED
+    assert Purchase.objects.get().amount == 1500
+
+
+def test_a_plain_purchase_again_with_a_coupon_is_a_conflict(team):
+    member = enroll(team)
+    coupon = give_coupon(team, member, value=500)
+    buy(team, member, 2000, external_id="T-1")
+    with pytest.raises(Conflict) as refused:
+        _pay(team, member, 2000, coupon.code)
+    assert refused.value.code == "purchase_id_reused"
+    coupon.refresh_from_db()
+    assert coupon.status == CouponStatus.ISSUED
+
+
+def test_a_bad_coupon_records_nothing_and_a_refused_purchase_redeems_nothing(team, other_team):
     member = enroll(team)
     someone_elses = give_coupon(team, enroll(team))
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(Conflict) as refused:
         _pay(team, member, 2000, someone_elses.code)
-    assert refused.value.code == reasons.OTHER_MEMBER
+    assert (refused.value.code, refused.value.field) == (reasons.OTHER_MEMBER, "coupon")
     assert not Purchase.objects.exists()
+    assert not member.events.filter(kind="coupon_redeemed").exists()
 
     buy(team, member, 999, external_id="T-taken")
     coupon = give_coupon(team, member)
     with pytest.raises(Conflict):  # the ticket id was used for another amount
         _pay(team, member, 2000, coupon.code, external_id="T-taken")
+    with pytest.raises(DomainError) as foreign:  # refused by the purchase, before the coupon
+        _pay(team, enroll(other_team), 2000, coupon.code, external_id="T-new")
+    assert foreign.value.field == "member"
     coupon.refresh_from_db()
     assert coupon.status == CouponStatus.ISSUED
 
 
-def test_a_coupon_worth_the_whole_basket_records_no_purchase(team):
+def test_a_coupon_worth_the_whole_basket_records_the_sale_paid_0(team):
+    enable_cashback(team, threshold=100_000)
     member = enroll(team)
     coupon = give_coupon(team, member, value=1000)
+
     sale = _pay(team, member, 800, coupon.code)
-    assert (sale.paid, sale.purchase_result, sale.redemption.discount) == (0, None, 800)
-    assert not Purchase.objects.exists()
+
+    assert (sale.paid, sale.discount, sale.created) == (0, 800, True)
+    purchase = Purchase.objects.get()
+    assert (purchase.amount, purchase.discount, purchase.points_earned) == (0, 800, 0)
+    assert (sale.result.points_earned, sale.result.extras["cashback_earned"]) == (0, 0)
+    assert not LedgerEntry.objects.exists()
+    assert member.events.filter(kind="purchase").exists()
     coupon.refresh_from_db()
-    assert coupon.status == CouponStatus.REDEEMED
+    assert (coupon.status, coupon.redeemed_purchase) == (CouponStatus.REDEEMED, purchase)
+    again = _pay(team, member, 800, coupon.code)
+    assert (again.created, again.result.purchase, again.paid) == (False, purchase, 0)
+
+
+def test_a_sale_paid_0_is_refunded_once_with_0_and_gives_the_coupon_back(team):
+    member = enroll(team)
+    coupon = give_coupon(team, member, value=1000)
+    purchase = _pay(team, member, 800, coupon.code).result.purchase
+    for amount in (1, 800):  # nothing was paid: no money goes back
+        with pytest.raises(DomainError, match="Only 0 of this purchase"):
+            refund_record(purchase=purchase, external_id="R-1", amount=amount)
+
+    refund = refund_record(purchase=purchase, external_id="R-1", amount=0)
+
+    assert (refund.points_reversed, refund.extras["coupons_restored"]) == (0, [coupon.code])
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.redeemed_purchase) == (CouponStatus.ISSUED, None)
+    assert refund_record(purchase=purchase, external_id="R-1", amount=0).created is False
+    with pytest.raises(DomainError, match="refunded in full already"):
+        refund_record(purchase=purchase, external_id="R-2", amount=0)
+    # The ticket again answers the first sale; the coupon given back stays live.
+    again = _pay(team, member, 800, coupon.code)
+    assert (again.created, again.discount, again.coupon) == (False, 800, None)
+    coupon.refresh_from_db()
+    assert coupon.status == CouponStatus.ISSUED
+
+
+def test_a_refund_of_0_is_only_for_a_sale_paid_0(team):
+    member = enroll(team)
+    purchase = buy(team, member, 1000).purchase
+    with pytest.raises(DomainError, match="more than zero"):
+        refund_record(purchase=purchase, external_id="R-1", amount=0)
+    assert not purchase.refunds.exists()
+
+
+def test_the_migration_fills_in_the_discount_of_earlier_counter_sales(team):
+    """Before `Purchase.discount`, the counter recorded what was paid and redeemed the
+    coupon for the basket with the ticket as its key: that discount is known exactly. A
+    storefront's own two calls (its redeem key) are left as they were."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "apps.programs.coupons.migrations.0006_purchase_discount_backfill"
+    )
+    member = enroll(team)
+    counter = buy(team, member, 1500, external_id="T-1").purchase
+    storefront = buy(team, member, 1500, external_id="T-2").purchase
+    for purchase, key in ((counter, "purchase:T-1"), (storefront, "pos-2")):
+        coupon = give_coupon(team, member, value=500)
+        coupon_redeem(
+            merchant=team.merchant, code=coupon.code, amount=2000, purchase=purchase, redeem_key=key
+        )
+
+    migration.backfill(apps, None)
+
+    counter.refresh_from_db()
+    storefront.refresh_from_db()
+    assert (counter.amount, counter.discount) == (1500, 500)
+    assert storefront.discount == 0
 
 
 # The refund rule ----------------------------------------------------------------------
@@ -241,7 +359,7 @@ def test_a_full_refund_restores_the_coupon_a_partial_one_does_not(team):
     member = enroll(team)
     coupon = give_coupon(team, member, value=500)
     expires_at = coupon.expires_at
-    purchase = _pay(team, member, 2000, coupon.code).purchase_result.purchase  # paid 1500
+    purchase = _pay(team, member, 2000, coupon.code).result.purchase  # paid 1500
 
     partial = refund_record(purchase=purchase, external_id="R-1", amount=1000)
     assert partial.extras["coupons_restored"] == []
@@ -261,7 +379,7 @@ def test_a_full_refund_restores_the_coupon_a_partial_one_does_not(team):
 def test_a_restored_coupon_past_its_date_stays_expired(team):
     member = enroll(team)
     coupon = give_coupon(team, member, expires_at=timezone.now() + timedelta(days=1))
-    purchase = _pay(team, member, 2000, coupon.code).purchase_result.purchase
+    purchase = _pay(team, member, 2000, coupon.code).result.purchase
     Coupon.objects.filter(pk=coupon.pk).update(expires_at=timezone.now() - timedelta(days=1))
     refund_record(purchase=purchase, external_id="R-1", amount=purchase.amount)
     check = coupon_check(merchant=team.merchant, code=coupon.code, amount=2000)
@@ -356,6 +474,24 @@ def test_the_counter_records_a_purchase_with_a_coupon(team, client_as):
         coupon
     ) + f": {money(team, 500)} off; paid {money(team, 1500)}. 150 points earned" in (response.text)
     assert Purchase.objects.get().amount == 1500
+
+
+def test_the_counter_records_a_sale_a_coupon_paid_in_full(team, client_as):
+    member = enroll(team)
+    coupon = give_coupon(team, member, value=1000)
+    client = client_as(team.staff)
+    sale = {"amount": "8.00", "external_id": "T-9", "coupon": shown(coupon)}
+
+    first = client.post(_purchase_url(member), sale, follow=True)
+    again = client.post(_purchase_url(member), sale, follow=True)  # a double tap
+
+    assert (
+        f"Coupon {shown(coupon)} paid the whole basket ({money(team, 800)}): "
+        "nothing to pay, nothing earned." in first.text
+    )
+    assert "Already recorded" in again.text
+    purchase = Purchase.objects.get()
+    assert (purchase.amount, purchase.discount, purchase.actor) == (0, 800, team.staff)
 
 
 def test_a_bad_coupon_at_the_counter_is_a_form_error(team, client_as):

@@ -12,6 +12,7 @@ from apps.programs.points.models import LedgerEntry, PointsAccount
 from apps.programs.points.selectors import ledger_mismatches, points_balance
 from apps.programs.referrals.models import Referral
 from apps.programs.referrals.services import referrals_sweep, referrer_settle
+from tests.coupons.factories import give_coupon
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 from tests.referrals.conftest import code_of, referrals_on
@@ -62,6 +63,22 @@ def test_a_purchase_below_the_minimum_rewards_nobody_and_a_later_one_can(team, a
     assert bonus_points(bea) == bonus_points(ana) == 0
 
     buy(team, bea, 1500, external_id="T-2", run_on_commit=True)
+    assert Referral.objects.get().qualifying_purchase.external_id == "T-2"
+    assert bonus_points(bea) == bonus_points(ana) == 100
+
+
+def test_a_sale_a_coupon_paid_in_full_converts_no_referral_whatever_the_minimum(team):
+    referrals_on(team, min_purchase=0)
+    ana = enroll(team, first_name="Ana")
+    bea = invite(team, ana)
+    coupon = give_coupon(team, bea, value=1000)
+
+    free = buy(team, bea, 800, external_id="T-1", coupon=coupon.code, run_on_commit=True)
+    assert (free.purchase.amount, free.purchase.discount) == (0, 800)
+    assert "referral_reward" not in free.extras
+    assert Referral.objects.get().status == "pending"
+
+    buy(team, bea, 100, external_id="T-2", run_on_commit=True)
     assert Referral.objects.get().qualifying_purchase.external_id == "T-2"
     assert bonus_points(bea) == bonus_points(ana) == 100
 

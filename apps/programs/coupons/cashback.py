@@ -314,8 +314,12 @@ def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=Non
     extras = {"cashback_reversed": 0, "cashback_shortfall": 0}
     record = PurchaseCashback.objects.filter(purchase=purchase).first()
     if record is not None:
-        owed_total = divide(
-            record.earned * purchase.refunded_amount, purchase.amount, rounding=Rounding.HALF_UP
+        owed_total = (
+            record.earned
+            if purchase.refunded_amount == purchase.amount  # in full: all of it, no division
+            else divide(
+                record.earned * purchase.refunded_amount, purchase.amount, rounding=Rounding.HALF_UP
+            )
         )
         owed = owed_total - record.reversed
         if owed > 0:

@@ -168,6 +168,14 @@ def coupon_check(
     return CouponCheck(normalized, coupon, True, min(coupon.value, amount))
 
 
+def coupon_used_on(*, purchase) -> Coupon | None:
+    """The coupon that paid part of this purchase, while it stays used (a full refund gives
+    it back and unlinks it)."""
+    return (
+        Coupon.objects.for_merchant(purchase.merchant_id).filter(redeemed_purchase=purchase).first()
+    )
+
+
 def coupons_live(*, member: Member, now: datetime | None = None) -> QuerySet[Coupon]:
     """The member's coupons they can use now, soonest to expire first."""
     return (

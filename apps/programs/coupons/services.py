@@ -1,5 +1,6 @@
-"""Writes for coupons: issue, redeem (alone or with a purchase), void, restore on a full
-refund, and the coupon rewards' hooks. Cashback is in cashback.py."""
+"""Writes for coupons: issue, redeem, void, restore on a full refund, and the coupon
+rewards' hooks. Cashback is in cashback.py; a sale paid partly with a coupon is
+`programs.sale.sale_record`, which redeems through `coupon_redeem`."""
 
 from __future__ import annotations
 
@@ -29,10 +30,8 @@ from apps.programs.coupons.selectors import (
     display_code,
     live_condition,
 )
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase, Refund
 from apps.programs.rewards.models import Redemption, RewardKind
-from apps.programs.services import PurchaseResult, purchase_record
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_VALUE = 10**10
@@ -244,67 +243,14 @@ def coupon_redeem(
     return CouponRedemption(coupon, discount, created=True)
 
 
-@dataclass(frozen=True)
-class CouponPurchase:
-    redemption: CouponRedemption
-    purchase_result: PurchaseResult | None  # None when the coupon paid the whole basket
-    paid: int  # what the customer paid: the basket less the discount
-
-
-@transaction.atomic
-def purchase_with_coupon(
-    *,
-    merchant: Merchant,
-    member: Member,
-    external_id: str,
-    amount: int,
-    code: str,
-    actor: User | None = None,
-    location: Location | None = None,
-    items: list | None = None,
-) -> CouponPurchase:
-    """A sale paid partly with a coupon: `amount` is the basket; the coupon's discount
-    comes off, the purchase is recorded at what the customer paid (which is what earns
-    points and cashback), and the coupon is redeemed and linked to it, all in one
-    transaction: a coupon refused records nothing, a purchase refused redeems nothing.
-
-    The ticket id is the coupon's redeem key, so the same ticket again (a double tap, a
-    retry) answers the first result. A coupon worth the whole basket leaves nothing to
-    pay: the coupon is redeemed and no purchase is recorded (nothing was paid to earn on).
-    """
-    external_id = (external_id or "").strip()
-    if not external_id:
-        raise DomainError(
-            gettext("Give the purchase an id (the ticket or order number)."), field="external_id"
-        )
-    if member.merchant_id != merchant.pk:
-        raise DomainError(gettext("This member cannot earn here."), field="member")
-    points_account_lock(member)  # the member's one lock: a retry waits for the first
-    redemption = coupon_redeem(
-        merchant=merchant,
-        code=code,
-        amount=amount,
-        member=member,
-        actor=actor,
-        location=location,
-        redeem_key=f"purchase:{external_id}"[:100],
-    )
-    paid = amount - redemption.discount
-    if paid <= 0:
-        return CouponPurchase(redemption, None, 0)
-    result = purchase_record(
-        merchant=merchant,
-        member=member,
-        external_id=external_id,
-        amount=paid,
-        actor=actor,
-        location=location,
-        items=items,
-    )
-    if redemption.created:
-        Coupon.objects.filter(pk=redemption.coupon.pk).update(redeemed_purchase=result.purchase)
-        redemption.coupon.redeemed_purchase = result.purchase
-    return CouponPurchase(redemption, result, paid)
+def coupon_link_purchase(*, coupon: Coupon, purchase: Purchase) -> None:
+    """Link a coupon redeemed for a sale to the purchase then recorded for it, so that a
+    full refund of the purchase gives the coupon back (`programs.sale.sale_record`, in its
+    transaction). A coupon linked already keeps its purchase."""
+    if Coupon.objects.filter(pk=coupon.pk, redeemed_purchase__isnull=True).update(
+        redeemed_purchase=purchase
+    ):
+        coupon.redeemed_purchase = purchase
 
 
 def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None) -> list[str]:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
@@ -47,42 +47,6 @@ from apps.programs.coupons.services import coupon_issue_by_hand, coupon_redeem, 
 
 def money_text(request, minor: int) -> str:
     return format_merchant_money(minor, request.merchant)
-
-
-def coupon_purchase_message(request, sale) -> str:
-    """What the cashier reads after a purchase paid partly with a coupon."""
-    shown = display_code(sale.redemption.coupon.code)
-    discount = money_text(request, sale.redemption.discount)
-    if sale.purchase_result is None:
-        # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
-        return gettext(
-            "Coupon %(code)s paid the whole basket (%(discount)s): nothing to pay, nothing earned."
-        ) % {"code": shown, "discount": discount}
-    result = sale.purchase_result
-    if not result.created:
-        return gettext("Already recorded: this ticket earned its points before.")
-    values = {
-        "code": shown,
-        "discount": discount,
-        "paid": money_text(request, sale.paid),
-        "points": format_number(result.points_earned),
-        "balance": format_number(result.points_balance),
-    }
-    # Translators: after a purchase paid partly with a coupon. %(code)s is the coupon's
-    # code; %(discount)s and %(paid)s amounts of money; %(points)s the points the purchase
-    # earned; %(balance)s the member's points balance now.
-    sentence = ngettext(
-        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
-        "%(points)s point earned; balance %(balance)s.",
-        "Coupon %(code)s: %(discount)s off; paid %(paid)s. "
-        "%(points)s points earned; balance %(balance)s.",
-        result.points_earned,
-    )
-    text = sentence % values
-    if cashback := result.extras.get("cashback_earned"):
-        # Translators: added after the sentence above; %(amount)s is an amount of money.
-        text += " " + gettext("Cashback %(amount)s.") % {"amount": money_text(request, cashback)}
-    return text
 
 
 def _bp(percent: Decimal) -> int:

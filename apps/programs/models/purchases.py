@@ -10,7 +10,12 @@ from apps.core.tenancy import TenantModel
 
 
 class Purchase(TenantModel):
-    """A sale to a member that earns points. `external_id` makes recording it idempotent."""
+    """A sale to a member that earns points. `external_id` makes recording it idempotent.
+
+    `amount` is what the customer paid, what earns and what refunds give back; `discount`
+    is what a coupon took off the basket (the basket was `amount + discount`). A coupon
+    worth the whole basket leaves a sale paid 0: recorded all the same, so the history
+    shows it and a refund can give the coupon back."""
 
     member = models.ForeignKey(
         "members.Member",
@@ -21,6 +26,12 @@ class Purchase(TenantModel):
     external_id = models.CharField(_("ticket or order number"), max_length=100)
     amount = models.BigIntegerField(
         _("amount"), help_text=_("Minor units (cents) of the merchant's currency.")
+    )
+    discount = models.BigIntegerField(
+        _("coupon discount"),
+        default=0,
+        db_default=0,  # rows written outside the ORM (the demo's COPY) have none
+        help_text=_("What a coupon took off the basket, in minor units (cents)."),
     )
     currency = models.CharField(_("currency"), max_length=3)
     items = models.JSONField(_("items"), default=list, blank=True)
@@ -54,8 +65,13 @@ class Purchase(TenantModel):
             models.UniqueConstraint(
                 "merchant", "external_id", name="programs_purchase_external_id"
             ),
+            # Something was paid, or a coupon paid the whole basket.
             models.CheckConstraint(
-                condition=Q(amount__gt=0), name="programs_purchase_amount_positive"
+                condition=Q(amount__gt=0) | Q(amount=0, discount__gt=0),
+                name="programs_purchase_paid_or_covered",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0), name="programs_purchase_discount_not_negative"
             ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
@@ -92,8 +108,10 @@ class Refund(TenantModel):
         verbose_name_plural = _("refunds")
         constraints = [
             models.UniqueConstraint("merchant", "external_id", name="programs_refund_external_id"),
+            # 0 only for a sale a coupon paid in full (refund_record): its return gives the
+            # coupon back.
             models.CheckConstraint(
-                condition=Q(amount__gt=0), name="programs_refund_amount_positive"
+                condition=Q(amount__gte=0), name="programs_refund_amount_not_negative"
             ),
         ]
 

@@ -204,6 +204,9 @@ def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict
         or purchase.occurred_at > referral.window_ends_at
         or purchase.occurred_at < referral.created_at
         or purchase.amount < settings.min_purchase
+        # A sale a coupon paid in full brought nothing in: it converts no referral (else a
+        # new member's welcome coupon alone would pay their referrer).
+        or purchase.amount == 0
     ):
         return {}
     at = timezone.now()
