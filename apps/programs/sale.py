@@ -149,7 +149,7 @@ def _replayed(
         existing.member_id == sale["member"].pk
         and existing.discount > 0
         and existing.amount + existing.discount == basket
-        and (coupon is None or coupon.code == normalize_code(code))
+        and (coupon is None or coupon.code == normalize_code(code=code))
     )
     if not same:
         raise _ticket_reused()

@@ -75,7 +75,7 @@ def _coupon_sale_message(request, sale: SaleResult) -> str:
     def money(minor: int) -> str:
         return format_merchant_money(minor, request.merchant)
 
-    shown = display_code(sale.coupon.code)
+    shown = display_code(code=sale.coupon.code)
     if sale.paid == 0:
         # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
         return gettext(

@@ -60,12 +60,12 @@ def test_a_member_shows_tier_progress_wallet_coupons_and_referral_code(program, 
     }
     assert member["cashback_balance"] == 200
     assert [c["value"] for c in member["coupons"]] == [1000]
-    assert member["referral_code"] == referral_code_for(lucia).code
+    assert member["referral_code"] == referral_code_for(member=lucia).code
     assert member["referral_link"].endswith(f"/{member['referral_code']}/")
 
 
 def test_enrolling_with_a_referral_code_links_the_referrer(program, storefront, lucia):
-    code = referral_code_for(lucia).code
+    code = referral_code_for(member=lucia).code
 
     friend = storefront.post(
         "/api/v1/members/",

@@ -26,7 +26,7 @@ def test_every_key_a_purchase_or_refund_answers_is_declared(team, storefront):
         {
             "first_name": "Pablo",
             "phone": "611 444 555",
-            "referral_code": referral_code_for(lucia).code,
+            "referral_code": referral_code_for(member=lucia).code,
         },
         format="json",
     ).json()

@@ -112,7 +112,7 @@ def test_a_check_needs_a_basket(team, amount):
 
 
 def test_codes_are_read_as_cashiers_type_them():
-    assert normalize_code(" abcd-efgh ") == normalize_code("ABCD EFGH") == "ABCDEFGH"
+    assert normalize_code(code=" abcd-efgh ") == normalize_code(code="ABCD EFGH") == "ABCDEFGH"
 
 
 # Redemption ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_coupon_reasons_and_lines_read_in_the_readers_language(team, client_as, 
     )
     rate = AuditLog.objects.get(action="cashback.category_rate_set")
     voided = AuditLog.objects.get(action="coupon.voided")
-    code = display_code(by_hand.code)
+    code = display_code(code=by_hand.code)
     assert cashback.reason == "Cashback"
     assert became.summary == f"Cashback became 1 coupon: {cashback.code}"
     assert rate.summary == "Cashback for wine: 500 bp"

@@ -24,7 +24,7 @@ def referrals_on(team, **terms) -> ReferralSettings:
 
 
 def code_of(member) -> str:
-    return referral_code_for(member).code
+    return referral_code_for(member=member).code
 
 
 @pytest.fixture

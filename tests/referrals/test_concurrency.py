@@ -79,7 +79,7 @@ def test_drawing_a_code_from_many_requests_at_once_gives_one_code():
     ana = enroll(team, first_name="Ana")
     ReferralCode.objects.filter(member=ana).delete()
 
-    codes = all_at_once(8, lambda n: referral_code_for(ana).code)
+    codes = all_at_once(8, lambda n: referral_code_for(member=ana).code)
 
     assert len(set(codes)) == 1
     assert ReferralCode.objects.get(member=ana).code == codes[0]

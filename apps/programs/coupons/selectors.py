@@ -41,13 +41,13 @@ STATUS_FILTERS = {
 }
 
 
-def normalize_code(code: str) -> str:
+def normalize_code(*, code: str) -> str:
     """What a cashier types ("abcd-efgh ", "ABCD EFGH") as stored: upper case, no
     separators."""
     return "".join(ch for ch in str(code or "").upper() if ch.isalnum())
 
 
-def display_code(code: str) -> str:
+def display_code(*, code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
@@ -63,12 +63,12 @@ class CouponCheck:
     reason: str = ""
 
 
-def live_condition(now: datetime) -> Q:
+def live_condition(*, now: datetime) -> Q:
     return Q(status=CouponStatus.ISSUED) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 def coupon_find(*, merchant: Merchant, code: str) -> Coupon | None:
-    normalized = normalize_code(code)
+    normalized = normalize_code(code=code)
     if not normalized:
         return None
     return (
@@ -96,10 +96,10 @@ def _when(at: datetime, coupon: Coupon, fmt: Callable[[datetime], str]) -> str:
 
 
 def coupon_refusal(
-    coupon: Coupon, *, amount: int, member: Member | None, now: datetime
+    *, coupon: Coupon, amount: int, member: Member | None, now: datetime
 ) -> tuple[str, str] | None:
     """(code, sentence) saying why `coupon` cannot pay part of `amount` now, or None."""
-    shown = display_code(coupon.code)
+    shown = display_code(code=coupon.code)
     if coupon.status == CouponStatus.VOID:
         # Translators: %(code)s is a coupon code such as ABCD-EFGH.
         return VOID, gettext("Coupon %(code)s was cancelled and cannot be used.") % {"code": shown}
@@ -151,7 +151,7 @@ def coupon_check(
         raise DomainError(gettext("The basket amount must be more than zero."), field="amount")
     if member is not None and member.merchant_id != merchant.pk:
         raise DomainError(gettext("That member belongs to another business."), field="member")
-    normalized = normalize_code(code)
+    normalized = normalize_code(code=code)
     coupon = coupon_find(merchant=merchant, code=normalized)
     if coupon is None:
         return CouponCheck(
@@ -162,7 +162,7 @@ def coupon_check(
             NOT_FOUND,
             gettext("No coupon has that code here. Check it."),
         )
-    refusal = coupon_refusal(coupon, amount=amount, member=member, now=now or timezone.now())
+    refusal = coupon_refusal(coupon=coupon, amount=amount, member=member, now=now or timezone.now())
     if refusal:
         return CouponCheck(normalized, coupon, False, 0, *refusal)
     return CouponCheck(normalized, coupon, True, min(coupon.value, amount))
@@ -180,7 +180,7 @@ def coupons_live(*, member: Member, now: datetime | None = None) -> QuerySet[Cou
     """The member's coupons they can use now, soonest to expire first."""
     return (
         Coupon.objects.for_merchant(member.merchant_id)
-        .filter(live_condition(now or timezone.now()), member=member)
+        .filter(live_condition(now=now or timezone.now()), member=member)
         .order_by("expires_at", "id")
     )
 
@@ -191,7 +191,7 @@ def live_coupon_counts(*, members) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        Coupon.objects.filter(live_condition(timezone.now()), member_id__in=ids)
+        Coupon.objects.filter(live_condition(now=timezone.now()), member_id__in=ids)
         .values("member_id")
         .annotate(count=Count("id"))
         .values_list("member_id", "count")
@@ -208,7 +208,7 @@ def coupon_list(
     coupons = Coupon.objects.for_merchant(merchant).select_related("member")
     match status:
         case "live":
-            coupons = coupons.filter(live_condition(now))
+            coupons = coupons.filter(live_condition(now=now))
         case "redeemed":
             coupons = coupons.filter(status=CouponStatus.REDEEMED)
         case "void":
@@ -220,7 +220,7 @@ def coupon_list(
     return coupons.order_by("-issued_at", "-id")
 
 
-def coupon_state(coupon: Coupon, now: datetime | None = None) -> str:
+def coupon_state(*, coupon: Coupon, now: datetime | None = None) -> str:
     """live, redeemed, void or expired."""
     if coupon.status == CouponStatus.ISSUED:
         now = now or timezone.now()

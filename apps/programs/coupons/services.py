@@ -205,7 +205,7 @@ def coupon_redeem(
     coupon = check.coupon
     flipped = (
         Coupon.objects.filter(pk=coupon.pk)
-        .filter(live_condition(now))
+        .filter(live_condition(now=now))
         .update(
             status=CouponStatus.REDEEMED,
             redeemed_at=now,
@@ -233,7 +233,7 @@ def coupon_redeem(
                 # Translators: a member's timeline; %(discount)s is the amount taken off, in cents
                 # (minor units).
                 gettext_noop("Used coupon %(code)s (%(discount)s off)"),
-                code=display_code(coupon.code),
+                code=display_code(code=coupon.code),
                 discount=discount,
             ),
             actor=actor,
@@ -286,7 +286,7 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
                         "Coupon %(code)s given back: purchase %(purchase)s was refunded in full "
                         "(refund %(refund)s)"
                     ),
-                    code=display_code(coupon.code),
+                    code=display_code(code=coupon.code),
                     purchase=purchase.external_id,
                     refund=refund.external_id,
                 ),
@@ -339,7 +339,7 @@ def coupon_issue_by_hand(
             # Translators: activity log; %(value)s is in cents (minor units), %(member)s a member
             # id, %(reason)s typed by the manager.
             gettext_noop("Coupon %(code)s worth %(value)s for member %(member)s: %(reason)s"),
-            code=display_code(coupon.code),
+            code=display_code(code=coupon.code),
             value=value,
             member=member.public_id,
             reason=reason,
@@ -352,7 +352,7 @@ def coupon_issue_by_hand(
         kind="coupon_issued",
         summary=stored_text(
             gettext_noop("Coupon %(code)s given: %(reason)s"),
-            code=display_code(coupon.code),
+            code=display_code(code=coupon.code),
             reason=reason,
         ),
         actor=actor,
@@ -381,7 +381,7 @@ def coupon_void(
             raise CouponAlreadyRedeemed(
                 # Translators: %(code)s is a coupon code such as ABCD-EFGH.
                 gettext("Coupon %(code)s was already used: it cannot be cancelled.")
-                % {"code": display_code(coupon.code)},
+                % {"code": display_code(code=coupon.code)},
                 field="code",
             )
         return False
@@ -420,8 +420,8 @@ def _void_summary(
     without_reason: str, with_reason: str, coupon: Coupon, reason: str | StoredText
 ) -> StoredText:
     if reason:
-        return stored_text(with_reason, code=display_code(coupon.code), reason=reason)
-    return stored_text(without_reason, code=display_code(coupon.code))
+        return stored_text(with_reason, code=display_code(code=coupon.code), reason=reason)
+    return stored_text(without_reason, code=display_code(code=coupon.code))
 
 
 # Rewards of kind "coupon" (programs.hooks.REDEMPTION_CREATED / REDEMPTION_VOIDING) -----
@@ -457,7 +457,7 @@ def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
                 # Translators: refusing to void a reward redemption; %(code)s is the code
                 # of the coupon the reward issued.
                 gettext("Its coupon %(code)s was already used: the redemption cannot be voided.")
-                % {"code": display_code(coupon.code)},
+                % {"code": display_code(code=coupon.code)},
                 field="code",
             )
         coupon_void(

@@ -68,7 +68,9 @@ def _panel(request, member: Member, *, issue_form=None, status: int = 200):
     balance = wallet.balance if wallet else 0
     context = {
         "member": member,
-        "coupons": [(coupon, display_code(coupon.code)) for coupon in coupons_live(member=member)],
+        "coupons": [
+            (coupon, display_code(code=coupon.code)) for coupon in coupons_live(member=member)
+        ],
         "settings": settings,
         "wallet_balance": balance,
         "shortfall": wallet.shortfall if wallet else 0,
@@ -117,7 +119,7 @@ def coupon_issue_view(request, public_id: str):
                 request,
                 # Translators: %(code)s is a coupon code; %(value)s an amount of money.
                 gettext("Coupon %(code)s worth %(value)s given.")
-                % {"code": display_code(coupon.code), "value": money_text(request, value)},
+                % {"code": display_code(code=coupon.code), "value": money_text(request, value)},
             )
             return redirect("members:detail", public_id=member.public_id)
     return _panel(request, member, issue_form=form, status=400)
@@ -134,7 +136,7 @@ def coupon_void_view(request, code: str):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        shown = display_code(coupon.code)
+        shown = display_code(code=coupon.code)
         if voided:
             messages.success(request, gettext("Coupon %(code)s cancelled.") % {"code": shown})
         else:
@@ -181,7 +183,7 @@ def _check_page(request, form, *, check=None, redeem_form=None, status: int = 20
     context = {
         "form": form,
         "check": check,
-        "shown_code": display_code(check.code) if check else "",
+        "shown_code": display_code(code=check.code) if check else "",
         "redeem_form": redeem_form,
     }
     return render(request, "coupons/coupon_check.html", context, status=status)
@@ -207,7 +209,7 @@ def coupon_redeem_view(request):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            shown = display_code(result.coupon.code)
+            shown = display_code(code=result.coupon.code)
             discount = money_text(request, result.discount)
             if result.created:
                 # Translators: %(code)s is a coupon code; %(discount)s an amount of money.
@@ -217,7 +219,7 @@ def coupon_redeem_view(request):
             messages.success(request, text % {"code": shown, "discount": discount})
             return redirect("coupons:check")
     check_form = CouponCheckForm(
-        initial={"code": normalize_code(request.POST.get("code", ""))},
+        initial={"code": normalize_code(code=request.POST.get("code", ""))},
     )
     return _check_page(request, check_form, redeem_form=form, status=400)
 
@@ -239,7 +241,8 @@ def coupon_list_view(request):
         per_page=50,
     )
     rows = [
-        (coupon, display_code(coupon.code), coupon_state(coupon)) for coupon in page.object_list
+        (coupon, display_code(code=coupon.code), coupon_state(coupon=coupon))
+        for coupon in page.object_list
     ]
     return render(
         request,

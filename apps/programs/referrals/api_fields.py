@@ -12,7 +12,7 @@ from apps.programs.referrals.services import referral_code_for, referral_setting
 
 
 def _member_data(member) -> dict:
-    code = referral_code_for(member)
+    code = referral_code_for(member=member)
     path = reverse("referrals:join", args=[member.merchant.slug, code.code])
     return {"referral_code": code.code, "referral_link": settings.SITE_URL.rstrip("/") + path}
 

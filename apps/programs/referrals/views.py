@@ -39,7 +39,7 @@ def _join_url(request, merchant: Merchant, code: ReferralCode) -> str:
 def member_panel(request, public_id: str):
     member = get_for_merchant_or_404(Member, request, public_id=public_id)
     code = (
-        services.referral_code_for(member)
+        services.referral_code_for(member=member)
         if member.is_active
         else selectors.referral_code_of(member=member)
     )

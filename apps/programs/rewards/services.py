@@ -407,7 +407,7 @@ def reward_redeem(
     return RedemptionResult(redemption, account.balance, created=True)
 
 
-def redemption_voidable(redemption: Redemption, *, role: str, now: datetime | None = None) -> bool:
+def redemption_voidable(*, redemption: Redemption, role: str, now: datetime | None = None) -> bool:
     """Who may void: a manager or owner any time; counter staff only on the day of the
     redemption (the merchant's day), to undo a mistake at the till."""
     if redemption.status != RedemptionStatus.ISSUED:
@@ -457,7 +457,7 @@ def redemption_void(
     redemption = Redemption.objects.select_related("merchant", "member").get(pk=redemption.pk)
     if redemption.status != RedemptionStatus.ISSUED:
         return VoidResult(redemption, 0, voided=False)
-    if not redemption_voidable(redemption, role=role, now=at):
+    if not redemption_voidable(redemption=redemption, role=role, now=at):
         raise NotAllowed(
             gettext("Only a manager can void a redemption made on another day."),
             code="void_not_allowed",

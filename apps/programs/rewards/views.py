@@ -130,7 +130,9 @@ def redemption_detail(request, code: str):
     context = {
         "redemption": redemption,
         "member": redemption.member,
-        "can_void": rewards.redemption_voidable(redemption, role=request.membership.role),
+        "can_void": rewards.redemption_voidable(
+            redemption=redemption, role=request.membership.role
+        ),
         "void_form": VoidForm(),
     }
     return render(request, "programs/redemption_detail.html", context)

@@ -28,7 +28,7 @@ def member_rewards(context, member) -> dict:
         ),
         "external_id": RedeemForm.new_external_id(),
         "redemptions": [
-            (redemption, role is not None and redemption_voidable(redemption, role=role))
+            (redemption, role is not None and redemption_voidable(redemption=redemption, role=role))
             for redemption in redemptions
         ],
     }

@@ -112,7 +112,7 @@ def referral_settings_update(
 # Codes -------------------------------------------------------------------------------
 
 
-def referral_code_for(member: Member) -> ReferralCode:
+def referral_code_for(*, member: Member) -> ReferralCode:
     """The member's code, drawn now if they have none yet (members enrolled before
     referrals existed, or imported). Safe to call from two requests at once."""
     existing = ReferralCode.objects.filter(member_id=member.pk).first()
@@ -133,7 +133,7 @@ def referral_code_for(member: Member) -> ReferralCode:
 
 def enroll_code_handler(member: Member, actor: User | None) -> None:
     """Enrollment hook: every new member gets their code to share straight away."""
-    referral_code_for(member)
+    referral_code_for(member=member)
 
 
 def referrer_for_code(
