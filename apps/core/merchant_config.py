@@ -38,21 +38,21 @@ _watched: set[type[models.Model]] = set()
 
 
 def merchant_config(*watched: type[models.Model]) -> Callable:
-    """Cache `load(merchant)` per merchant and config version. `watched` are the models
+    """Cache `load(merchant=...)` per merchant and config version. `watched` are the models
     it reads: a change to any of them makes every process load it again."""
     for model in watched:
         _watch(model)
 
-    def decorate(load: Callable[[Merchant], T]) -> Callable[[Merchant], T]:
+    def decorate(load: Callable[..., T]) -> Callable[..., T]:
         name = f"{load.__module__}.{load.__qualname__}"
 
         @wraps(load)
-        def cached(merchant: Merchant) -> T:
+        def cached(*, merchant: Merchant) -> T:
             values = _values_for(merchant)
             try:
                 return values[name]
             except KeyError:
-                value = values[name] = load(merchant)
+                value = values[name] = load(merchant=merchant)
                 return value
 
         cached.uncached = load

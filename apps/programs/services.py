@@ -189,7 +189,7 @@ def purchase_record(
             kind=EntryKind.EARN,
             points=points,
             at=at,
-            expiry_months=earn_terms(merchant).expiry_months,
+            expiry_months=earn_terms(merchant=merchant).expiry_months,
             purchase=purchase,
             actor=actor,
         )

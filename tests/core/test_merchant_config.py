@@ -157,7 +157,7 @@ def test_each_change_gives_the_merchant_a_new_version_in_its_own_transaction(tea
         transaction.set_rollback(True)
     assert _fresh(team.merchant).config_version == before
     # what was loaded under the rolled-back version is never asked for again
-    assert earn_terms(_fresh(team.merchant)).points_per_unit == 10
+    assert earn_terms(merchant=_fresh(team.merchant)).points_per_unit == 10
 
 
 def test_another_process_sees_a_change_from_its_next_request_on(team):
@@ -167,11 +167,11 @@ def test_another_process_sees_a_change_from_its_next_request_on(team):
         merchant=team.merchant, actor=team.manager, points_per_unit=10, expiry_months=None
     )
     team.merchant = _fresh(team.merchant)
-    before = earn_terms(team.merchant)
+    before = earn_terms(merchant=team.merchant)
     ProgramSettings.objects.filter(merchant=team.merchant).update(points_per_unit=40)
     Merchant.objects.filter(pk=team.merchant.pk).update(config_version=uuid.uuid4())
-    assert earn_terms(team.merchant) is before  # the request that loaded the old row
-    assert earn_terms(_fresh(team.merchant)).points_per_unit == 40  # every request after
+    assert earn_terms(merchant=team.merchant) is before  # the request that loaded the old row
+    assert earn_terms(merchant=_fresh(team.merchant)).points_per_unit == 40  # every request after
 
 
 @pytest.mark.postgres

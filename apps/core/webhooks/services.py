@@ -157,7 +157,7 @@ class _PayloadEncoder(DjangoJSONEncoder):
 
 
 @merchant_config(WebhookEndpoint)
-def active_endpoints(merchant: Merchant) -> tuple[WebhookEndpoint, ...]:
+def active_endpoints(*, merchant: Merchant) -> tuple[WebhookEndpoint, ...]:
     return tuple(WebhookEndpoint.objects.filter(merchant=merchant, is_active=True))
 
 
@@ -165,7 +165,9 @@ def webhook_emit(*, merchant: Merchant, event: str, data: dict) -> int:
     """Queue `event` for every active endpoint of the merchant that chose it, in the
     caller's transaction; returns how many deliveries. Costs nothing when the merchant has
     no endpoint for it (the endpoints are read once per configuration version)."""
-    endpoints = [endpoint for endpoint in active_endpoints(merchant) if event in endpoint.events]
+    endpoints = [
+        endpoint for endpoint in active_endpoints(merchant=merchant) if event in endpoint.events
+    ]
     if not endpoints:
         return 0
     merchant_id = merchant.pk

@@ -81,7 +81,7 @@ class CashbackTerms:
 
 
 @merchant_config(CashbackSettings, CashbackCategoryRate)
-def cashback_terms(merchant: Merchant) -> CashbackTerms:
+def cashback_terms(*, merchant: Merchant) -> CashbackTerms:
     # Reading writes nothing: without a settings row cashback is at its defaults (off).
     settings = CashbackSettings.objects.for_merchant(merchant).one_or_none() or CashbackSettings()
     return CashbackTerms(
@@ -266,7 +266,7 @@ def _convert(
 def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], actor=None) -> dict:
     """hooks.PURCHASE_RECORDED: accrue the purchase's cashback and issue the coupons a
     full wallet makes. Adds `cashback_earned` (minor units) and `coupons_issued` (codes)."""
-    terms = cashback_terms(purchase.merchant)
+    terms = cashback_terms(merchant=purchase.merchant)
     settings = terms.settings
     if not settings.is_enabled:
         return {"cashback_earned": 0, "coupons_issued": []}

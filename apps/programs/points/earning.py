@@ -91,7 +91,7 @@ class EarnTerms:
 
 
 @merchant_config(ProgramSettings, EarnMultiplier, Promotion)
-def earn_terms(merchant: Merchant) -> EarnTerms:
+def earn_terms(*, merchant: Merchant) -> EarnTerms:
     # Reading writes nothing: a merchant without a settings row earns at the defaults.
     settings = ProgramSettings.objects.for_merchant(merchant).one_or_none() or ProgramSettings()
     promotions = Promotion.objects.for_merchant(merchant).filter(is_active=True)
@@ -114,7 +114,7 @@ def active_promotion(
 ) -> Promotion | None:
     """The best promotion running at `at` for `location` (one applies, never several):
     one limited to some locations runs only there."""
-    for promotion, places in earn_terms(merchant).promotions:
+    for promotion, places in earn_terms(merchant=merchant).promotions:
         running = promotion.starts_at <= at < promotion.ends_at
         if running and (not places or (location is not None and location.pk in places)):
             return promotion
@@ -142,7 +142,7 @@ def basket_points(
     """The points a purchase of `amount` earns. Lines name what was bought; whatever of
     the amount they do not cover earns at the base rate. `member_percent` is what the
     member's own standing adds (a tier's multiplier, `hooks.earn_percent`)."""
-    terms = earn_terms(merchant)
+    terms = earn_terms(merchant=merchant)
     promotion = active_promotion(merchant=merchant, at=at, location=location)
     promo_percent = promotion.percent if promotion else 100
     priced = [(line, _line_percent(line, terms.multipliers)) for line in lines if line.amount > 0]

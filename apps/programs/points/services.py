@@ -32,7 +32,7 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
     """Base earning: `points_per_unit` per whole unit of currency, rounded down (a
     customer never earns for a fraction of a unit). What `earning.basket_points` gives a
     basket with no product multipliers and no promotion running."""
-    rate = earn_terms(merchant).points_per_unit
+    rate = earn_terms(merchant=merchant).points_per_unit
     return divide(amount * rate, 10 ** minor_digits(merchant.currency), rounding=Rounding.DOWN)
 
 
@@ -67,7 +67,7 @@ def points_adjust(
             kind=EntryKind.ADJUST,
             points=points,
             at=at,
-            expiry_months=earn_terms(member.merchant).expiry_months,
+            expiry_months=earn_terms(merchant=member.merchant).expiry_months,
             reason=reason,
             actor=actor,
         )

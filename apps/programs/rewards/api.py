@@ -128,7 +128,7 @@ class ProgramView(ApiView):
     @extend_schema(summary="The program as a storefront needs it", responses=_program_schema())
     def get(self, request):
         merchant = request.auth.merchant
-        terms = earn_terms(merchant)
+        terms = earn_terms(merchant=merchant)
         promotion = active_promotion(merchant=merchant, at=timezone.now(), location=None)
         today = merchant_today(merchant=merchant)
         body = {

@@ -62,7 +62,7 @@ class TierTerms:
 
 
 @merchant_config(Tier, TierSettings)
-def tier_terms(merchant: Merchant) -> TierTerms:
+def tier_terms(*, merchant: Merchant) -> TierTerms:
     return TierTerms(
         settings=tier_settings(merchant=merchant), tiers=tuple(tiers_active(merchant=merchant))
     )
@@ -241,7 +241,7 @@ def progress_for(
 
 
 def member_progress(*, member: Member, now: datetime | None = None) -> Progress:
-    terms = tier_terms(member.merchant)
+    terms = tier_terms(merchant=member.merchant)
     settings = terms.settings
     return progress_for(
         tiers=list(terms.tiers),

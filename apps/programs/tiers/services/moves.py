@@ -125,7 +125,7 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
     points account is locked by the purchase, so two purchases crossing at once move the
     member once."""
     member = purchase.member
-    terms = tier_terms(purchase.merchant)
+    terms = tier_terms(merchant=purchase.merchant)
     if not terms.tiers:
         return {"tier": None, "tier_changed": False}
     current = terms.active_tier(member_tier_id(member=member))
@@ -164,7 +164,7 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
 
 def tier_earn_percent(member: Member, at: datetime) -> int:
     """`EARN_PERCENT` hook: the member's tier's percent (100 without an active tier)."""
-    tier = tier_terms(member.merchant).active_tier(member_tier_id(member=member))
+    tier = tier_terms(merchant=member.merchant).active_tier(member_tier_id(member=member))
     return tier.earn_percent if tier else 100
 
 
