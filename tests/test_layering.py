@@ -194,3 +194,16 @@ def test_the_checks_see_what_they_look_for():
     assert len(_locks(module)) == 2
     loader = ast.parse("@merchant_config(Row)\ndef terms(merchant):\n    pass\n").body[0]
     assert _is_config_loader(loader)
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_over_600_lines():
+    """A module past this size holds more than one concern: split it into a package."""
+    long = [
+        f"{path.relative_to(ROOT)}: {count} lines"
+        for path in _sources()
+        if (count := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    assert not long, "\n".join(long)

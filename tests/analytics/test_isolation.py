@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from apps.analytics import kpis
+from apps.analytics import kpis, program_kpis
 from apps.analytics.models import (
     CohortActivity,
     DailyRollup,
@@ -35,10 +35,10 @@ PERIOD_KPIS = [
     kpis.kpi_customer_lifetime_value,
     kpis.kpi_member_statuses,
     kpis.kpi_cohort_retention,
-    kpis.kpi_points,
-    kpis.kpi_cashback_and_coupons,
-    kpis.kpi_members_per_tier,
-    kpis.kpi_referral_funnel,
+    program_kpis.kpi_points,
+    program_kpis.kpi_cashback_and_coupons,
+    program_kpis.kpi_members_per_tier,
+    program_kpis.kpi_referral_funnel,
     kpis.kpi_acquisition_cost,
     kpis.kpi_enrollments,
 ]

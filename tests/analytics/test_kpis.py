@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.analytics import kpis
+from apps.analytics import kpis, program_kpis
 from apps.analytics.periods import Period
 from apps.analytics.selectors import Status, members_enrolled, members_with_status
 from apps.analytics.services import analytics_settings_update, marketing_spend_set
@@ -275,8 +275,8 @@ def test_cohort_retention_by_month_of_enrollment(shop):
 
 
 def test_points_issued_redeemed_expired_outstanding_and_liability(shop):
-    points = kpis.kpi_points(merchant=shop.merchant, period=MARCH)
-    assert points == kpis.PointsFigures(
+    points = program_kpis.kpi_points(merchant=shop.merchant, period=MARCH)
+    assert points == program_kpis.PointsFigures(
         issued=620,  # A 150 + 50 + 300, F 120
         earned=620,
         bonus=0,
@@ -289,7 +289,9 @@ def test_points_issued_redeemed_expired_outstanding_and_liability(shop):
         redemption_rate=Decimal("80.65"),  # 500 ÷ 620
         breakage=Decimal("62.41"),  # 830 ÷ (830 + 500)
     )
-    at_harbour = kpis.kpi_points(merchant=shop.merchant, period=MARCH, location=shop.harbour)
+    at_harbour = program_kpis.kpi_points(
+        merchant=shop.merchant, period=MARCH, location=shop.harbour
+    )
     assert (at_harbour.issued, at_harbour.redeemed, at_harbour.expired) == (300, 0, 0)
     assert at_harbour.outstanding == 400  # balances belong to no location
 
@@ -302,7 +304,7 @@ def test_the_point_value_setting_replaces_the_derived_one(shop):
         lapsed_days=180,
         thousand_points_value=250,
     )
-    points = kpis.kpi_points(merchant=shop.merchant, period=MARCH)
+    points = program_kpis.kpi_points(merchant=shop.merchant, period=MARCH)
     assert (points.thousand_points_value, points.liability) == (250, 100)
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.analytics import kpis
+from apps.analytics import program_kpis
 from apps.analytics.periods import Period
 from apps.programs.coupons.models import Coupon, CouponSource
 from apps.programs.coupons.services import coupon_redeem
@@ -43,9 +43,9 @@ def test_cashback_and_coupons_issued_redeemed_and_outstanding(team, other_team, 
     buy(other_team, enroll(other_team), 50_000, at=at(2026, 3, 3))
     refresh()
 
-    figures = kpis.kpi_cashback_and_coupons(merchant=team.merchant, period=MARCH)
+    figures = program_kpis.kpi_cashback_and_coupons(merchant=team.merchant, period=MARCH)
 
-    assert figures == kpis.CashbackAndCoupons(
+    assert figures == program_kpis.CashbackAndCoupons(
         cashback_earned=1500,
         cashback_reversed=500,
         cashback_converted=1000,
@@ -73,9 +73,9 @@ def test_referral_funnel_from_codes_used_to_rewarded(
         buy(team, small, 500, at=at(2026, 3, 25))  # below the minimum: still pending
     refresh()
 
-    funnel = kpis.kpi_referral_funnel(merchant=team.merchant, period=MARCH)
+    funnel = program_kpis.kpi_referral_funnel(merchant=team.merchant, period=MARCH)
 
-    assert funnel == kpis.ReferralFunnel(
+    assert funnel == program_kpis.ReferralFunnel(
         codes_used=3,
         converted=1,
         rewarded=1,
@@ -86,7 +86,7 @@ def test_referral_funnel_from_codes_used_to_rewarded(
         conversion_rate=Decimal("33.33"),
     )
     february = Period(date(2026, 2, 1), date(2026, 2, 28))
-    assert kpis.kpi_referral_funnel(merchant=team.merchant, period=february).codes_used == 0
+    assert program_kpis.kpi_referral_funnel(merchant=team.merchant, period=february).codes_used == 0
 
 
 def test_members_per_tier_now_and_at_each_month_end(team, today):
@@ -98,7 +98,7 @@ def test_members_per_tier_now_and_at_each_month_end(team, today):
     buy(team, ana, 40_000, at=at(2026, 3, 15))  # Ana reaches Silver too
     refresh()
 
-    per_tier = kpis.kpi_members_per_tier(
+    per_tier = program_kpis.kpi_members_per_tier(
         merchant=team.merchant, period=Period(date(2026, 1, 1), TODAY)
     )
 

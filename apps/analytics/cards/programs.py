@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from apps.analytics import kpis
+from apps.analytics import program_kpis
 from apps.analytics.cards.base import (
     Card,
     Choice,
@@ -20,7 +20,7 @@ from apps.analytics.cards.base import (
 
 
 def points_card(choice: Choice, fmt: Format) -> Card:
-    now, before = run_kpi(kpis.kpi_points, choice)
+    now, before = run_kpi(program_kpis.kpi_points, choice)
     issued = pgettext("points", "Issued")
     redeemed = pgettext("points", "Redeemed")
     expired = pgettext("points", "Expired")
@@ -99,7 +99,7 @@ def points_card(choice: Choice, fmt: Format) -> Card:
 
 
 def tiers_card(choice: Choice, fmt: Format) -> Card:
-    result = kpis.kpi_members_per_tier(
+    result = program_kpis.kpi_members_per_tier(
         merchant=choice.merchant, period=choice.period, location=choice.location
     )
     tiers = result.tiers
@@ -148,7 +148,7 @@ def tiers_card(choice: Choice, fmt: Format) -> Card:
 
 
 def cashback_card(choice: Choice, fmt: Format) -> Card:
-    now, before = run_kpi(kpis.kpi_cashback_and_coupons, choice, with_location=False)
+    now, before = run_kpi(program_kpis.kpi_cashback_and_coupons, choice, with_location=False)
     return Card(
         figures=figures_of(
             fmt,
@@ -208,7 +208,7 @@ def cashback_card(choice: Choice, fmt: Format) -> Card:
 
 
 def referrals_card(choice: Choice, fmt: Format) -> Card:
-    now, before = run_kpi(kpis.kpi_referral_funnel, choice, with_location=False)
+    now, before = run_kpi(program_kpis.kpi_referral_funnel, choice, with_location=False)
     codes_used = _("Codes used")
     converted = pgettext("referrals", "Converted")
     steps = [
