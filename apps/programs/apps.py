@@ -25,7 +25,7 @@ class ProgramsConfig(AppConfig):
 
         # Accounts before member rows, everywhere (members/lock_objects.py says why).
         from apps.members.lock_objects import LOCK_BEFORE_MEMBERS
-        from apps.programs.lock_objects import points_accounts_lock
+        from apps.programs.points.lock_objects import points_accounts_lock
 
         LOCK_BEFORE_MEMBERS.append(lambda members: points_accounts_lock(*members))
 

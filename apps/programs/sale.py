@@ -22,8 +22,8 @@ from apps.members.models import Member
 from apps.programs.coupons.models import Coupon
 from apps.programs.coupons.selectors import coupon_used_on, normalize_code
 from apps.programs.coupons.services import CouponRedemption, coupon_link_purchase, coupon_redeem
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import PointsAccount
 from apps.programs.selectors import purchase_by_external_id
 from apps.programs.services import PurchaseResult, purchase_check, purchase_record

@@ -25,10 +25,10 @@ from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs import hooks
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.earning import Line, basket_points, earn_terms, lines_from_items
 from apps.programs.points.ledger import ledger_credit, ledger_debit
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import EntryKind, PointsAccount
 
 # Purchases and refunds ---------------------------------------------------------------

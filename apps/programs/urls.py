@@ -1,6 +1,7 @@
 from django.urls import path
 
-from apps.programs import program_views, views
+from apps.programs import views
+from apps.programs.points import views as program_views
 from apps.programs.rewards import views as reward_views
 
 app_name = "programs"

@@ -14,8 +14,9 @@ from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.members.models import Member
 from apps.programs.coupons.selectors import display_code
-from apps.programs.forms import AdjustForm, PurchaseForm
+from apps.programs.forms import PurchaseForm
 from apps.programs.points.earning import BasketLineError, parse_basket_lines
+from apps.programs.points.forms import AdjustForm
 from apps.programs.points.selectors import ledger_list, lots_open, points_balance
 from apps.programs.points.services import points_adjust
 from apps.programs.sale import SaleResult, sale_record

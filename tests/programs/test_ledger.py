@@ -13,7 +13,6 @@ from django.db import DatabaseError, connection, transaction
 
 from apps.programs.coupons.lock_objects import wallet_lock
 from apps.programs.coupons.models import CashbackEntry, CashbackKind, CashbackWallet
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.points.ledger import (
     LedgerMismatch,
     ledger_account_models,
@@ -23,6 +22,7 @@ from apps.programs.points.ledger import (
     ledger_merge_money,
     ledger_shortfall_add,
 )
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models.ledger import (
     AppendOnlyEntry,
     LedgerAccount,

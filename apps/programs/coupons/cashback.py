@@ -50,7 +50,6 @@ from apps.programs.coupons.models import (
     PurchaseCashback,
 )
 from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
-from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.earning import Line
 from apps.programs.points.ledger import (
@@ -61,6 +60,7 @@ from apps.programs.points.ledger import (
     ledger_merge_money,
     ledger_shortfall_add,
 )
+from apps.programs.points.lock_objects import points_accounts_lock
 
 BASIS = 10_000  # basis points in a whole
 

@@ -21,8 +21,8 @@ from apps.core.models import Merchant
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.points.ledger import ledger_credit
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
 from apps.programs.points.services import program_settings
 

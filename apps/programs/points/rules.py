@@ -13,7 +13,7 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import Location, Merchant
 from apps.core.stored_text import stored_plural, stored_text
-from apps.programs.lock_objects import program_settings_lock
+from apps.programs.points.lock_objects import program_settings_lock
 from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 
 

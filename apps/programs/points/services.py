@@ -17,9 +17,9 @@ from apps.core.models import Merchant
 from apps.core.money import Rounding, divide, minor_digits
 from apps.core.stored_text import StoredText, is_stored_text, stored_text
 from apps.members.models import Member
-from apps.programs.lock_objects import points_account_lock, points_accounts_lock
 from apps.programs.points.earning import earn_terms
 from apps.programs.points.ledger import ledger_append, ledger_credit, ledger_debit
+from apps.programs.points.lock_objects import points_account_lock, points_accounts_lock
 from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
 
 

@@ -34,8 +34,8 @@ from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs import hooks
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.points.ledger import ledger_credit, ledger_debit
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import EntryKind
 from apps.programs.points.services import program_settings
 from apps.programs.rewards.models import Redemption, RedemptionStatus, Reward, RewardKind

@@ -9,7 +9,7 @@ re-evaluation's batches, by locking its job row.
 
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.programs.lock_objects import points_account_lock
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.tiers.models import MemberTier, TierReevaluation, TierSettings
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from apps.accounts.models import User
 from apps.core.stored_text import english, stored_text
 from apps.members.models import Member
-from apps.programs.lock_objects import points_accounts_lock
+from apps.programs.points.lock_objects import points_accounts_lock
 from apps.programs.referrals.lock_objects import referrals_between_lock
 from apps.programs.referrals.models import Referral, ReferralStatus, ReferrerState
 from apps.programs.referrals.services.rewards import (

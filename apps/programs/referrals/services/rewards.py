@@ -18,9 +18,9 @@ from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.coupons.services import coupon_issue
-from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase
 from apps.programs.points.ledger import ledger_credit, ledger_debit
+from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import EntryKind, LedgerEntry, PointsAccount
 from apps.programs.points.services import program_settings
 from apps.programs.referrals.lock_objects import referral_lock, referral_rewarded_for_purchase_lock

@@ -13,8 +13,8 @@ from apps.accounts.models import User
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs.lock_objects import points_accounts_lock
 from apps.programs.models import Purchase
+from apps.programs.points.lock_objects import points_accounts_lock
 from apps.programs.rewards.models import Reward
 from apps.programs.tiers import hooks
 from apps.programs.tiers.lock_objects import member_tier_lock

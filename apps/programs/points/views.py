@@ -13,15 +13,15 @@ from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import location_list
-from apps.programs.forms import (
+from apps.programs.points import rules
+from apps.programs.points.earning import basket_points, lines_from_items, parse_basket_lines
+from apps.programs.points.forms import (
     BonusRuleForm,
     MultiplierForm,
     PreviewForm,
     ProgramSettingsForm,
     PromotionForm,
 )
-from apps.programs.points import rules
-from apps.programs.points.earning import basket_points, lines_from_items, parse_basket_lines
 from apps.programs.points.models import BonusRule, EarnMultiplier, Promotion
 from apps.programs.points.selectors import (
     bonus_rule_list,
