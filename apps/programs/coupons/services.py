@@ -1,5 +1,5 @@
 """Writes for coupons: issue, redeem (alone or with a purchase), void, restore on a full
-refund, and the coupon rewards' hooks. Cashback is in cashback.py."""
+refund, and the coupon rewards' event handlers. Cashback is in cashback.py."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import (
+    COUPON_ISSUED,
+    CouponIssued,
+    RedemptionVoiding,
+    RewardRedeemed,
+    publish,
+)
 from apps.core.models import Location, Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.core.webhooks.models import WebhookEvent
@@ -31,7 +38,7 @@ from apps.programs.coupons.selectors import (
 )
 from apps.programs.lock_objects import points_account_lock
 from apps.programs.models import Purchase, Refund
-from apps.programs.rewards.models import Redemption, RewardKind
+from apps.programs.rewards.models import RewardKind
 from apps.programs.services import PurchaseResult, purchase_record
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
@@ -94,7 +101,7 @@ def coupon_issue(
         try:
             with transaction.atomic():
                 coupon.save(force_insert=True)
-            _coupon_issued_webhook(coupon)
+            publish(COUPON_ISSUED, CouponIssued(coupon))
             return coupon
         except IntegrityError:
             if issue_key and (
@@ -106,7 +113,9 @@ def coupon_issue(
     raise RuntimeError("could not draw a free coupon code")
 
 
-def _coupon_issued_webhook(coupon: Coupon) -> None:
+def coupon_issued_webhook(issued: CouponIssued) -> None:
+    """`COUPON_ISSUED`: the `coupon.issued` webhook, queued with the coupon."""
+    coupon = issued.coupon
     webhook_emit(
         merchant=coupon.merchant,
         event=WebhookEvent.COUPON_ISSUED,
@@ -478,12 +487,13 @@ def _void_summary(
     return stored_text(without_reason, code=display_code(coupon.code))
 
 
-# Rewards of kind "coupon" (programs.hooks.REDEMPTION_CREATED / REDEMPTION_VOIDING) -----
+# Rewards of kind "coupon" (REWARD_REDEEMED / REDEMPTION_VOIDING) -----------------------
 
 
-def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
+def on_reward_redeemed(redeemed: RewardRedeemed) -> None:
     """A coupon reward issues its coupon: worth the reward's discount, for the member,
     valid for the merchant's coupon days (the cashback terms), no minimum spend."""
+    redemption, actor = redeemed.redemption, redeemed.actor
     reward = redemption.reward
     if reward.kind != RewardKind.COUPON or not reward.discount_amount:
         return
@@ -503,8 +513,9 @@ def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
     )
 
 
-def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
+def on_redemption_voiding(voiding: RedemptionVoiding) -> None:
     """Voiding a coupon reward voids its coupon, or is refused if the coupon was used."""
+    redemption, actor = voiding.redemption, voiding.actor
     for coupon in Coupon.objects.filter(source_redemption=redemption):
         if coupon.status == CouponStatus.REDEEMED:
             raise CouponAlreadyRedeemed(
