@@ -46,7 +46,7 @@ def _points_page(
 
 def _purchase_message(result) -> str:
     """What the cashier reads after recording a purchase (and a tier reached by it: the
-    tiers app's PURCHASE_RECORDED hook)."""
+    tiers app's purchase_recorded handler)."""
     if not result.created:
         return gettext("Already recorded: this ticket earned its points before.")
     values = {

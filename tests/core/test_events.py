@@ -206,3 +206,19 @@ def test_a_failing_after_commit_handler_leaves_the_committed_work_alone(caplog):
     assert ran == ["a sale"]  # the next handler still ran
     assert type(merchant)._base_manager.filter(pk=merchant.pk).exists()
     assert "the broker is down" in caplog.text
+
+
+def test_the_architecture_document_lists_every_handler_in_its_order():
+    """docs/ARCHITECTURE.md, "The events and who listens": one row per event naming each
+    handler with its order, lowest first, the keys they write and when they run."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    rows = {line.split("`")[1]: line for line in text.splitlines() if line.startswith("| `")}
+    for event in events.EVENTS:
+        row = rows[event.name]
+        named = [f"{sub.order} `{sub.handler.__name__}`" for sub in event.subscriptions]
+        assert named, event
+        assert all(name in row for name in named), (event, named)
+        assert [row.index(name) for name in named] == sorted(row.index(name) for name in named)
+        assert all(f"`{key}`" in row for key in event.writes()), event
+        after = any(sub.after_commit for sub in event.subscriptions)
+        assert row.rstrip(" |").endswith("after commit") == after, event

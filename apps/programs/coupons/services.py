@@ -66,7 +66,7 @@ def coupon_issue(
 ) -> Coupon:
     """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
     "cashback-<entry>", "referral-<id>-referrer") the same key again returns the coupon
-    issued the first time, so a retried task or hook never issues two. A `reason` written by
+    issued the first time, so a retried task or handler never issues two. A `reason` written by
     the system is a `stored_text` (shown in the reader's language); a person's is kept as
     typed."""
     if source not in CouponSource.values:
@@ -320,7 +320,7 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
     """The rule for coupons used on a refunded purchase: a FULL refund (the refunds add up
     to the whole purchase) gives the coupon back: live again with the same code and its
     original expiry (if that date has passed, it stays expired). A partial refund keeps it
-    used: the customer kept part of what the coupon paid for. Called by the refund hook,
+    used: the customer kept part of what the coupon paid for. Called by the refund handler,
     under the member's lock. Returns the codes restored."""
     if purchase.refunded_amount < purchase.amount:
         return []

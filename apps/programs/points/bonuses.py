@@ -1,7 +1,7 @@
 """Bonus points for actions (joining, a birthday, a completed profile, a review, a share,
 any custom event a storefront reports), each capped per member and period.
 
-`bonus_award` is the one way in: the counter hooks (enrollment, profile), the birthday
+`bonus_award` is the one way in: the enrollment and profile events, the birthday
 task and (later) the API's events endpoint all call it. It is idempotent by external id.
 """
 
