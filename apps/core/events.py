@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -126,7 +125,7 @@ def publish[P](event: Event[P], payload: P) -> dict[str, Any]:
     answer: dict[str, Any] = {}
     for sub in event.subscriptions:
         if sub.after_commit:
-            transaction.on_commit(partial(sub.handler, payload), robust=True)
+            transaction.on_commit(_later(event, sub, payload), robust=True)
             continue
         added = sub.handler(payload) or {}
         if undeclared := set(added) - sub.writes:
@@ -136,6 +135,17 @@ def publish[P](event: Event[P], payload: P) -> dict[str, Any]:
             )
         answer |= added
     return answer
+
+
+def _later(event: Event, sub: Subscription, payload: object) -> Callable[[], None]:
+    """The call `on_commit` makes, named after the handler for the log if it fails (never
+    the payload: it may hold a member's personal data)."""
+
+    def run() -> None:
+        sub.handler(payload)
+
+    run.__qualname__ = f"{event} handler {sub.name}"
+    return run
 
 
 # The events ----------------------------------------------------------------------------

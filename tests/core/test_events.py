@@ -206,6 +206,8 @@ def test_a_failing_after_commit_handler_leaves_the_committed_work_alone(caplog):
     assert ran == ["a sale"]  # the next handler still ran
     assert type(merchant)._base_manager.filter(pk=merchant.pk).exists()
     assert "the broker is down" in caplog.text
+    assert "something_happened handler tests.core.test_events" in caplog.text
+    assert "a sale" not in caplog.text  # the payload stays out of the log
 
 
 def test_the_architecture_document_lists_every_handler_in_its_order():
