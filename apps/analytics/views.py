@@ -17,12 +17,13 @@ from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
 from apps.analytics import selectors, services
-from apps.analytics.cards import CARDS, Choice, card_build, card_csv_rows
+from apps.analytics.cards import KPI_CARDS, Choice, card_build, card_csv_rows
 from apps.analytics.forms import AnalyticsSettingsForm, DashboardForm, MarketingSpendForm
 from apps.analytics.periods import Period
 from apps.analytics.tasks import refresh_analytics
 from apps.core.csv import csv_attachment
 from apps.core.errors import DomainError
+from apps.core.extensions import ANALYTICS_CARDS
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.money import to_major, to_minor
@@ -77,13 +78,13 @@ def dashboard(request):
         "form": form,
         "choice": choice,
         "query": _query(choice),
-        "cards": [(name, title) for name, (title, _build) in CARDS.items()],
+        "cards": list(ANALYTICS_CARDS),
     }
     return render(request, "analytics/dashboard.html", context)
 
 
 def _card_or_404(request, name: str):
-    if name not in CARDS:
+    if name not in KPI_CARDS:
         raise Http404("No such card.")
     form = _picker(request)
     if form.is_bound and not form.is_valid():
@@ -98,7 +99,7 @@ def card(request, name: str):
         return render(request, "analytics/_card_error.html", {"form": form}, status=400)
     context = {
         "name": name,
-        "title": CARDS[name][0],
+        "title": KPI_CARDS[name][0],
         "card": card_build(name, choice),
         "chart_id": f"chart-{name}-data",
         "choice": choice,

@@ -8,3 +8,12 @@ class HomeConfig(AppConfig):
     name = "apps.home"
     label = "home"
     verbose_name = _("Home")
+
+    def ready(self):
+        from apps.core.extensions import HOME_CARDS, HomeCard
+        from apps.home.cards import location_context, setup_context
+
+        HOME_CARDS.register(HomeCard("setup", "home/cards/setup.html", setup_context), order=10)
+        HOME_CARDS.register(
+            HomeCard("location", "home/cards/location.html", location_context), order=20
+        )

@@ -1,26 +1,29 @@
-"""The dashboard's home page: what to set up next, and the shop this device works at."""
+"""The dashboard's home page: the cards of `extensions.HOME_CARDS`, in their order (what to
+set up next, the shop this device works at, and what other apps add)."""
 
+from django.http import HttpRequest
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
-from apps.core.forms import LocationChoiceForm
+from apps.core.extensions import HOME_CARDS
 from apps.core.models import Role
 from apps.core.permissions import merchant_view
-from apps.core.selectors import location_list, onboarding_checklist
+
+
+def home_cards(request: HttpRequest) -> list[SafeString]:
+    """Each card this person's role may see, rendered; a card with nothing to show this
+    business (its context is None) is left out."""
+    shown = []
+    for card in HOME_CARDS:
+        if not Role.at_least(request.membership.role, card.role):
+            continue
+        context = card.context(request)
+        if context is not None:
+            shown.append(render_to_string(card.template, context, request=request))
+    return shown
 
 
 @merchant_view(Role.STAFF)
 def home(request):
-    steps = onboarding_checklist(membership=request.membership)
-    locations = location_list(merchant=request.merchant)
-    return render(
-        request,
-        "home/home.html",
-        {
-            "steps": steps,
-            "steps_left": sum(not step.done for step in steps),
-            "location_form": LocationChoiceForm(
-                locations=locations, initial={"location": request.location}
-            ),
-            "has_locations": locations.exists(),
-        },
-    )
+    return render(request, "home/home.html", {"cards": home_cards(request)})

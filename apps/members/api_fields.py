@@ -1,28 +1,18 @@
 """A member as the API shows it. Other apps add what they know about a member (points,
-tier, coupons, referral code) by registering a `MemberApiExtension` in their
+tier, coupons, referral code) through `extensions.MEMBER_API_FIELDS`, in their
 `AppConfig.ready()`; the views (api.py) are imported later, with the URLs, so the schema
 sees every extension.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 
 from rest_framework import serializers
 
+from apps.core.extensions import MEMBER_API_FIELDS
 from apps.core.languages import language_codes
 from apps.members.models import Channel, Member
-
-
-@dataclass(frozen=True)
-class MemberApiExtension:
-    fields: dict[str, serializers.Field]  # for the schema
-    data: Callable[[Member], dict]  # the values, for one member
-
-
-MEMBER_API_EXTENSIONS: list[MemberApiExtension] = []
 
 
 class MemberBase(serializers.Serializer):
@@ -51,7 +41,7 @@ def member_out() -> type[serializers.Serializer]:
     """The member's schema: the base fields and every extension's (built once, after the
     apps registered theirs)."""
     fields = {}
-    for extension in MEMBER_API_EXTENSIONS:
+    for extension in MEMBER_API_FIELDS:
         fields |= extension.fields
     return type("Member", (MemberBase,), fields)
 
@@ -73,6 +63,6 @@ def member_data(member: Member) -> dict:
         "channel": member.channel,
         "enrolled_at": member.enrolled_at.isoformat(),
     }
-    for extension in MEMBER_API_EXTENSIONS:
+    for extension in MEMBER_API_FIELDS:
         data |= extension.data(member)
     return data

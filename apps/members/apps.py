@@ -8,6 +8,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
+        from apps.core.events import MEMBER_ENROLLED, subscribe
         from apps.members import services
 
-        services.ENROLL_HANDLERS.append(services.member_enrolled_webhook)
+        # Last: the webhook describes the member as the other handlers leave them.
+        subscribe(MEMBER_ENROLLED, services.member_enrolled_webhook, order=90)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
+from apps.core.extensions import MEMBER_PANELS
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
@@ -25,7 +26,6 @@ from apps.members.forms import (
     NoteForm,
 )
 from apps.members.models import Channel, Member
-from apps.members.panels import member_panels
 from apps.members.selectors import (
     member_by_card_code,
     member_list,
@@ -106,7 +106,7 @@ def member_detail(request, public_id: str):
             "page": page,
             "note_form": NoteForm(),
             "tags": member.tags.all(),
-            "panels": member_panels(),
+            "panels": list(MEMBER_PANELS),
         },
     )
 

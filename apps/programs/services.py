@@ -17,6 +17,16 @@ from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import (
+    PURCHASE_RECORDED,
+    PURCHASE_REPLAYED,
+    REFUND_RECORDED,
+    PurchaseRecorded,
+    PurchaseReplayed,
+    RefundRecorded,
+    publish,
+)
+from apps.core.extensions import earn_percent
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.core.stored_text import stored_plural
@@ -24,7 +34,6 @@ from apps.core.webhooks.models import WebhookEvent
 from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs import hooks
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.earning import Line, basket_points, earn_terms, lines_from_items
 from apps.programs.points.ledger import ledger_credit, ledger_debit
@@ -61,7 +70,7 @@ class PurchaseResult:
     points_earned: int
     points_balance: int
     created: bool  # False when the external id was recorded before: a retry
-    extras: dict[str, Any] = field(default_factory=dict)  # what hooks.PURCHASE_RECORDED added
+    extras: dict[str, Any] = field(default_factory=dict)  # what PURCHASE_RECORDED answered
 
 
 def purchase_check(
@@ -154,7 +163,7 @@ def purchase_record(
                 field="external_id",
                 code="purchase_id_reused",
             )
-        extras = hooks.collect(hooks.PURCHASE_REPLAYED, existing)
+        extras = publish(PURCHASE_REPLAYED, PurchaseReplayed(existing))
         return PurchaseResult(
             existing, existing.points_earned, account.balance, created=False, extras=extras
         )
@@ -167,7 +176,7 @@ def purchase_record(
         lines=lines,
         at=at,
         location=location,
-        member_percent=hooks.earn_percent(member, at),
+        member_percent=earn_percent(member, at),
     )
     points = earning.points
     purchase = Purchase.objects.create(
@@ -208,9 +217,7 @@ def purchase_record(
         data={"purchase": purchase.pk, "amount": amount, "points": points},
         occurred_at=at,
     )
-    extras = hooks.collect(
-        hooks.PURCHASE_RECORDED, purchase, account=account, lines=lines, actor=actor
-    )
+    extras = publish(PURCHASE_RECORDED, PurchaseRecorded(purchase, account, lines, actor))
     webhook_emit(
         merchant=merchant,
         event=WebhookEvent.PURCHASE_RECORDED,
@@ -238,7 +245,7 @@ class RefundResult:
     shortfall: int
     points_balance: int
     created: bool
-    extras: dict[str, Any] = field(default_factory=dict)  # what hooks.REFUND_RECORDED added
+    extras: dict[str, Any] = field(default_factory=dict)  # what REFUND_RECORDED answered
 
 
 @transaction.atomic
@@ -348,7 +355,5 @@ def refund_record(
         occurred_at=at,
     )
     purchase.refunded_amount, purchase.points_reversed = refunded_total, owed_total
-    extras = hooks.collect(
-        hooks.REFUND_RECORDED, refund, purchase=purchase, account=account, actor=actor
-    )
+    extras = publish(REFUND_RECORDED, RefundRecorded(refund, purchase, account, actor))
     return RefundResult(refund, owed, shortfall, account.balance, True, extras=extras)

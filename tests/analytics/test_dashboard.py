@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.analytics.cards import CARDS
+from apps.analytics.cards import KPI_CARDS
 from apps.analytics.models import AnalyticsSettings, MarketingSpend
 from apps.analytics.selectors import merchant_today
 from tests.analytics.factories import refresh
@@ -47,7 +47,7 @@ def test_every_card_answers_for_the_default_period(team, shop, client_as):
     client = client_as(team.manager)
     page = client.get(reverse("analytics:dashboard"))
     assert page.status_code == 200
-    for name in CARDS:
+    for name in KPI_CARDS:
         assert f'hx-get="/analytics/cards/{name}/?preset=custom&amp;start=' in page.text
         assert client.get(reverse("analytics:card", args=[name])).status_code == 200, name
         assert client.get(reverse("analytics:card_csv", args=[name])).status_code == 200, name

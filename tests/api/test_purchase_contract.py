@@ -1,10 +1,11 @@
 """The purchase and refund answers hold only the keys their schema declares: every program
 that adds to them (tiers, cashback, coupons, referrals) is on, and a referred member's first
-purchase, then its full refund, return everything they can; so does a purchase paid in
-part with a coupon."""
+purchase, then its full refund, return everything they can; and every key a handler of the
+purchase and refund events declares is in the schema."""
 
 import pytest
 
+from apps.core.events import PURCHASE_RECORDED, PURCHASE_REPLAYED, REFUND_RECORDED
 from apps.demo.coupons import configure_demo_cashback
 from apps.demo.referrals import configure_demo_referrals
 from apps.demo.tiers import configure_demo_tiers
@@ -75,3 +76,18 @@ def test_a_purchase_with_a_coupon_answers_only_declared_keys(team, storefront):
     answered, declared = set(purchase.json()), set(PurchaseOut().fields)
     assert {"discount", "paid", "tier_changed", "cashback_earned"} <= answered
     assert answered <= declared, answered - declared
+
+
+def test_every_key_a_handler_declares_it_writes_is_in_the_schema():
+    """What each purchase and refund handler declares (`writes`, checked when it answers)
+    is a field of the answer's serializer: a key added by a new handler fails here until
+    `PurchaseOut` or `RefundOut` declares it."""
+    recorded, replayed = PURCHASE_RECORDED.writes(), PURCHASE_REPLAYED.writes()
+    assert {"tier", "tier_changed", "cashback_earned", "coupons_issued", "referral_reward"} <= (
+        recorded
+    )
+    assert recorded <= set(PurchaseOut().fields), recorded - set(PurchaseOut().fields)
+    assert replayed <= recorded  # a retry answers nothing the first answer could not hold
+    refunded = REFUND_RECORDED.writes()
+    assert {"cashback_reversed", "coupons_restored", "referral_reversed"} <= refunded
+    assert refunded <= set(RefundOut().fields), refunded - set(RefundOut().fields)

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.analytics.cards import CARDS
+from apps.analytics.cards import KPI_CARDS
 from tests.analytics.factories import refresh
 from tests.browser.conftest import VIEWPORTS, console_errors
 from tests.browser.test_counter_points import assert_no_sideways_scroll
@@ -43,7 +43,7 @@ def test_the_dashboard_fills_every_card_and_draws_the_revenue_chart(page, viewpo
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
     expect(page).to_have_url(re.compile(r"/analytics/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Analytics")
-    for _name, (title, _build) in CARDS.items():
+    for _name, (title, _build) in KPI_CARDS.items():
         card = page.locator("article.analytics-card").filter(
             has=page.get_by_role("heading", name=title, exact=True)
         )

@@ -14,7 +14,7 @@ from django.db import models
 from django.urls import reverse
 
 from apps.accounts.models import User
-from apps.analytics.cards import CARDS
+from apps.analytics.cards import KPI_CARDS
 from apps.core import services
 from apps.core.models import Merchant, Role
 from apps.core.stored_text import SUMMARY_KEY, is_stored_text
@@ -127,7 +127,7 @@ def _dashboard_urls(team: Team) -> list[str]:
     urls = []
     for view in tenancy.merchant_views():
         urls.append(tenancy.url_for(view, team))
-    urls += [reverse("analytics:card", kwargs={"name": name}) for name in CARDS]
+    urls += [reverse("analytics:card", kwargs={"name": name}) for name in KPI_CARDS]
     urls += [
         reverse("analytics:members", kwargs={"status": status})
         for status in ("active", "new", "at_risk", "lapsed")

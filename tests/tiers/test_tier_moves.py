@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.core.errors import DomainError
+from apps.core.events import TIER_CHANGED, TierChanged, subscribe, unsubscribe
 from apps.members.models import MemberEvent
 from apps.members.services import member_merge
 from apps.programs.points.bonuses import bonus_award
@@ -15,7 +16,6 @@ from apps.programs.points.services import points_adjust
 from apps.programs.rewards.selectors import rewards_affordable
 from apps.programs.rewards.services import reward_create, reward_redeem
 from apps.programs.services import refund_record
-from apps.programs.tiers import hooks
 from apps.programs.tiers.models import MemberTier, TierChange
 from apps.programs.tiers.selectors import member_progress, qualifying_total
 from apps.programs.tiers.services import tiers_review
@@ -41,11 +41,11 @@ def test_a_purchase_crossing_a_threshold_moves_the_member_up_at_once(team):
     member = enroll(team)
     buy(team, member, 40_000, at=MARCH)
     seen = []
-    hooks.TIER_CHANGED.append(seen.append)
+    subscribe(TIER_CHANGED, seen.append, order=50)
     try:
         result = buy(team, member, 15_000, at=MARCH + timedelta(days=1))
     finally:
-        hooks.TIER_CHANGED.remove(seen.append)
+        unsubscribe(TIER_CHANGED, seen.append)
 
     assert result.extras.items() >= {"tier": "Silver", "tier_changed": True}.items()
     assert _tier_name(member) == "Silver"
@@ -53,7 +53,7 @@ def test_a_purchase_crossing_a_threshold_moves_the_member_up_at_once(team):
     assert (change.from_name, change.direction, change.cause) == ("Bronze", "up", "purchase")
     assert change.qualifying_total == 55_000
     assert change.purchase == result.purchase
-    assert seen == [change]
+    assert seen == [TierChanged(change)]
     event = MemberEvent.objects.filter(member=member, kind="tier_changed").first()
     assert event.summary.startswith("Tier up: Bronze → Silver")
     status = MemberTier.objects.get(member=member)

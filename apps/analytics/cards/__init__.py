@@ -4,6 +4,10 @@ A card is what one htmx request fills in: figures (each with its one-line defini
 value for the previous period and the change), the tables that hold every number (the
 accessible form of the chart, and the CSV export), and the data of a Chart.js chart. The
 formulas live in kpis.py; here only labels, formatting and layout.
+
+`KPI_CARDS` are this app's own cards; the dashboard shows every card of
+`extensions.ANALYTICS_CARDS`, where these are registered (apps.py) and other apps (the
+campaigns) add theirs, each served by its own view.
 """
 
 from collections.abc import Callable
@@ -24,11 +28,20 @@ from apps.analytics.cards.customers import (
 from apps.analytics.cards.programs import cashback_card, points_card, referrals_card, tiers_card
 from apps.analytics.cards.sales import aov_card, clv_card, revenue_card
 
-__all__ = ["CARDS", "Card", "Choice", "Figure", "Format", "Table", "card_build", "card_csv_rows"]
+__all__ = [
+    "KPI_CARDS",
+    "Card",
+    "Choice",
+    "Figure",
+    "Format",
+    "Table",
+    "card_build",
+    "card_csv_rows",
+]
 
 
 # name -> (title, builder), in the dashboard's order
-CARDS: dict[str, tuple[str, Callable[[Choice, Format], Card]]] = {
+KPI_CARDS: dict[str, tuple[str, Callable[[Choice, Format], Card]]] = {
     "retention": (gettext_lazy("Retention"), retention_card),
     "repeat": (gettext_lazy("Repeat purchases"), repeat_card),
     "frequency": (gettext_lazy("Purchase frequency"), frequency_card),
@@ -47,7 +60,7 @@ CARDS: dict[str, tuple[str, Callable[[Choice, Format], Card]]] = {
 
 
 def card_build(name: str, choice: Choice) -> Card:
-    _title, build = CARDS[name]
+    _title, build = KPI_CARDS[name]
     return build(choice, Format(choice.merchant))
 
 

@@ -16,16 +16,6 @@ from apps.members.services.enrollment import (
     member_enroll,
     members_enroll_many,
 )
-from apps.members.services.hooks import (
-    ENROLL_EXTRAS,
-    ENROLL_HANDLERS,
-    MERGE_HANDLERS,
-    MERGE_KEEPS,
-    PROFILE_HANDLERS,
-    EnrollExtra,
-    member_enrolled_webhook,
-    member_webhook_data,
-)
 from apps.members.services.merge_and_erase import member_erase, member_merge
 from apps.members.services.profile import member_add_note, member_update
 from apps.members.services.timeline import (
@@ -34,18 +24,13 @@ from apps.members.services.timeline import (
     enrollment_summary,
     event_record,
 )
+from apps.members.services.webhooks import member_enrolled_webhook, member_webhook_data
 
 __all__ = [
-    "ENROLL_EXTRAS",
-    "ENROLL_HANDLERS",
     "FIELD_WORDS",
-    "MERGE_HANDLERS",
-    "MERGE_KEEPS",
-    "PROFILE_HANDLERS",
     "SOURCE_WORDS",
     "BulkOutcome",
     "DuplicateMember",
-    "EnrollExtra",
     "EnrollResult",
     "clean_email",
     "clean_language",

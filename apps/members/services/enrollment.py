@@ -14,6 +14,8 @@ from django.utils.translation import gettext
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
+from apps.core.events import MEMBER_ENROLLED, MemberEnrolled, publish
+from apps.core.extensions import ENROLL_EXTRAS
 from apps.core.models import Location, Merchant
 from apps.members.identifiers import new_card_code
 from apps.members.models import Channel, EventKind, Member, MemberEvent
@@ -29,7 +31,6 @@ from apps.members.services.checks import (
     tag_name,
     tags_named,
 )
-from apps.members.services.hooks import ENROLL_EXTRAS, ENROLL_HANDLERS
 from apps.members.services.timeline import consent_event, enrollment_summary, event_build
 
 
@@ -157,9 +158,9 @@ def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -
 
     Takes the fields of `_prepare_enrollment`. With an `external_id` (storefronts,
     imports) a repeat returns the member enrolled the first time instead of failing, so
-    retries are safe. `extras` carries data other apps act on (`ENROLL_EXTRAS`: a
-    referral code); each is checked before the member is inserted, so a refused one
-    enrolls nobody.
+    retries are safe. `extras` carries data other apps act on (`extensions.ENROLL_EXTRAS`:
+    a referral code); each is checked before the member is inserted, so a refused one
+    enrolls nobody. The new member is published as `MEMBER_ENROLLED`.
     """
     external_id = (fields.get("external_id") or "").strip() or None
     if external_id and (
@@ -194,8 +195,7 @@ def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -
     MemberEvent.objects.bulk_create(_enrollment_events(member))
     for then in after_insert:
         then(member)
-    for handler in ENROLL_HANDLERS:
-        handler(member, member.enrolled_by)
+    publish(MEMBER_ENROLLED, MemberEnrolled(member, member.enrolled_by))
     return EnrollResult(member=member, created=True)
 
 

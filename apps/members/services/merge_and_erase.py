@@ -9,10 +9,11 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import MEMBERS_MERGING, MembersMerging, publish
+from apps.core.extensions import merge_kept_models
 from apps.core.stored_text import stored_text, summary_and_data
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent
-from apps.members.services.hooks import MERGE_HANDLERS, MERGE_KEEPS
 from apps.members.services.timeline import event_record
 
 
@@ -46,8 +47,7 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     survivor.last_activity_at = max(survivor.last_activity_at, duplicate.last_activity_at)
     survivor.save()
     survivor.tags.add(*duplicate.tags.all())
-    for handler in MERGE_HANDLERS:
-        handler(survivor, duplicate, actor)
+    publish(MEMBERS_MERGING, MembersMerging(survivor, duplicate, actor))
     _move_member_rows(duplicate, survivor)
     event_record(
         member=survivor,
@@ -76,12 +76,14 @@ def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
 
 def _move_member_rows(source: Member, target: Member) -> None:
     """Point every row that references `source` at `target`: the timeline, purchases and
-    whatever later apps hang on a member, without this function knowing them."""
+    whatever later apps hang on a member, without this function knowing them (except the
+    models `MEMBERS_MERGING` handlers move themselves: `extensions.MERGE_KEPT_MODELS`)."""
+    kept = merge_kept_models()
     for relation in Member._meta.related_objects:
         if (
             relation.many_to_many
             or relation.related_model is Member
-            or relation.related_model in MERGE_KEEPS
+            or relation.related_model in kept
         ):
             continue
         relation.related_model._base_manager.filter(**{relation.field.name: source}).update(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import MEMBER_PROFILE_CHANGED, MemberProfileChanged, publish
 from apps.core.stored_text import stored_list, stored_text
 from apps.members.lock_objects import members_lock
 from apps.members.models import EventKind, Member, MemberEvent
@@ -22,7 +23,6 @@ from apps.members.services.checks import (
     set_search_names,
     tags_named,
 )
-from apps.members.services.hooks import PROFILE_HANDLERS
 from apps.members.services.timeline import FIELD_WORDS, consent_event, event_record
 
 _PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "birthday", "language")
@@ -107,8 +107,7 @@ def member_update(
     )
     if tags is not None:
         member.tags.set(tags_named(merchant=merchant, names=tags))
-    for handler in PROFILE_HANDLERS:
-        handler(member, actor)
+    publish(MEMBER_PROFILE_CHANGED, MemberProfileChanged(member, actor))
     return member
 
 

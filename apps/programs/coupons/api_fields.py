@@ -1,12 +1,17 @@
 """What cashback and coupons add to the API: a member's wallet and live coupons, the
-program's cashback terms (registered in apps.py)."""
+program's cashback terms, and a retried purchase's cashback (registered in apps.py)."""
 
 from rest_framework import serializers
 
-from apps.members.api_fields import MemberApiExtension
-from apps.programs.api_fields import ProgramApiExtension
+from apps.core.events import PurchaseReplayed
+from apps.core.extensions import MemberApiExtension, ProgramApiExtension
 from apps.programs.coupons.cashback import cashback_settings
-from apps.programs.coupons.selectors import category_rate_list, coupons_live, wallet_get
+from apps.programs.coupons.selectors import (
+    category_rate_list,
+    coupons_live,
+    purchase_cashback_extras,
+    wallet_get,
+)
 
 
 def coupon_data(coupon) -> dict:
@@ -62,3 +67,8 @@ PROGRAM = ProgramApiExtension(
     ),
     data=_cashback_data,
 )
+
+
+def replayed_purchase_cashback(replayed: PurchaseReplayed) -> dict:
+    """`PURCHASE_REPLAYED`: the cashback and coupons the purchase earned the first time."""
+    return purchase_cashback_extras(purchase=replayed.purchase)

@@ -11,32 +11,46 @@ class CouponsConfig(AppConfig):
     verbose_name = _("Cashback and coupons")
 
     def ready(self):
-        from apps.members import services as member_services
-        from apps.members.panels import MEMBER_PANELS, MemberPanel
-        from apps.programs import hooks
+        from apps.core import events, extensions
+        from apps.core.events import subscribe
+        from apps.programs.coupons import api_fields
         from apps.programs.coupons.cashback import (
             on_purchase_recorded,
             on_refund_recorded,
             wallet_merge,
         )
         from apps.programs.coupons.models import CashbackEntry, CashbackWallet
-        from apps.programs.coupons.services import on_redemption_created, on_redemption_voiding
+        from apps.programs.coupons.services import (
+            coupon_issued_webhook,
+            on_redemption_voiding,
+            on_reward_redeemed,
+        )
 
-        hooks.PURCHASE_RECORDED.append(on_purchase_recorded)
-        hooks.REFUND_RECORDED.append(on_refund_recorded)
-        hooks.REDEMPTION_CREATED.append(on_redemption_created)
-        hooks.REDEMPTION_VOIDING.append(on_redemption_voiding)
+        cashback = ("cashback_earned", "coupons_issued")
+        subscribe(events.PURCHASE_RECORDED, on_purchase_recorded, order=30, writes=cashback)
+        subscribe(
+            events.PURCHASE_REPLAYED,
+            api_fields.replayed_purchase_cashback,
+            order=30,
+            writes=cashback,
+        )
+        subscribe(
+            events.REFUND_RECORDED,
+            on_refund_recorded,
+            order=30,
+            writes=("cashback_reversed", "cashback_shortfall", "coupons_restored"),
+        )
+        subscribe(events.REWARD_REDEEMED, on_reward_redeemed, order=30)
+        subscribe(events.REDEMPTION_VOIDING, on_redemption_voiding, order=30)
+        subscribe(events.COUPON_ISSUED, coupon_issued_webhook, order=90)
         # Entries are append-only and a wallet is one per member: a merge moves the
         # balance with two entries; coupons follow the generic re-pointing.
-        member_services.MERGE_HANDLERS.append(wallet_merge)
-        member_services.MERGE_KEEPS.update({CashbackWallet, CashbackEntry})
-        MEMBER_PANELS.append(MemberPanel("coupons:member_coupons", _("Coupons and cashback"), 30))
+        subscribe(events.MEMBERS_MERGING, wallet_merge, order=30)
+        extensions.MERGE_KEPT_MODELS.register(CashbackWallet)
+        extensions.MERGE_KEPT_MODELS.register(CashbackEntry)
 
-        from apps.members.api_fields import MEMBER_API_EXTENSIONS
-        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-        from apps.programs.coupons import api_fields
-        from apps.programs.coupons.selectors import purchase_cashback_extras
-
-        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
-        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
-        hooks.PURCHASE_REPLAYED.append(lambda purchase: purchase_cashback_extras(purchase=purchase))
+        extensions.MEMBER_PANELS.register(
+            extensions.MemberPanel("coupons:member_coupons", _("Coupons and cashback")), order=30
+        )
+        extensions.MEMBER_API_FIELDS.register(api_fields.MEMBER, order=30)
+        extensions.PROGRAM_API_FIELDS.register(api_fields.PROGRAM, order=30)

@@ -1,11 +1,12 @@
 """Writes for cashback: the manager's terms, accrual on purchases, take-back on refunds,
 turning a full wallet into coupons, and moving a wallet when two members merge.
 
-The purchase and refund hooks run inside `programs.services.purchase_record` and
-`refund_record`, with the member's points account already locked, so a wallet is written
-by one transaction at a time and commits or rolls back with its purchase or refund. A
-wallet is a ledger in money: its entries and balance are written by the programs' ledger
-(`apps.programs.points.ledger`: `ledger_credit_money`, `ledger_debit_money`...), as points are.
+The purchase and refund handlers (`PURCHASE_RECORDED`, `REFUND_RECORDED`) run inside
+`programs.services.purchase_record` and `refund_record`, with the member's points account
+already locked, so a wallet is written by one transaction at a time and commits or rolls
+back with its purchase or refund. A wallet is a ledger in money: its entries and balance
+are written by the programs' ledger (`apps.programs.points.ledger`: `ledger_credit_money`,
+`ledger_debit_money`...), as points are.
 
 Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
 * Each line earns its category's rate if one is set, else the merchant's rate; what the
@@ -34,6 +35,7 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError
+from apps.core.events import MembersMerging, PurchaseRecorded, RefundRecorded
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide
@@ -50,7 +52,7 @@ from apps.programs.coupons.models import (
     PurchaseCashback,
 )
 from apps.programs.coupons.services import MAX_VALUE, coupon_issue, coupons_restore_for_refund
-from apps.programs.models import Purchase, Refund
+from apps.programs.models import Purchase
 from apps.programs.points.earning import Line
 from apps.programs.points.ledger import (
     LedgerMismatch,
@@ -263,9 +265,15 @@ def _convert(
     return codes
 
 
-def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], actor=None) -> dict:
-    """hooks.PURCHASE_RECORDED: accrue the purchase's cashback and issue the coupons a
-    full wallet makes. Adds `cashback_earned` (minor units) and `coupons_issued` (codes)."""
+def on_purchase_recorded(recorded: PurchaseRecorded) -> dict:
+    """`PURCHASE_RECORDED`: accrue the purchase's cashback and issue the coupons a full
+    wallet makes. Answers `cashback_earned` (minor units) and `coupons_issued` (codes)."""
+    purchase, account, lines, actor = (
+        recorded.purchase,
+        recorded.account,
+        recorded.lines,
+        recorded.actor,
+    )
     terms = cashback_terms(merchant=purchase.merchant)
     settings = terms.settings
     if not settings.is_enabled:
@@ -307,10 +315,17 @@ def on_purchase_recorded(purchase: Purchase, *, account, lines: list[Line], acto
     return {"cashback_earned": earned, "coupons_issued": codes}
 
 
-def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=None) -> dict:
-    """hooks.REFUND_RECORDED: take back the refunded share of the purchase's cashback
-    (what the wallet no longer holds becomes its shortfall), and restore a coupon used on
-    the purchase when the purchase is refunded in full."""
+def on_refund_recorded(recorded: RefundRecorded) -> dict:
+    """`REFUND_RECORDED`: take back the refunded share of the purchase's cashback (what the
+    wallet no longer holds becomes its shortfall), and restore a coupon used on the purchase
+    when the purchase is refunded in full. Answers `cashback_reversed`,
+    `cashback_shortfall` and `coupons_restored`."""
+    refund, purchase, account, actor = (
+        recorded.refund,
+        recorded.purchase,
+        recorded.account,
+        recorded.actor,
+    )
     extras = {"cashback_reversed": 0, "cashback_shortfall": 0}
     record = PurchaseCashback.objects.filter(purchase=purchase).first()
     if record is not None:
@@ -344,10 +359,11 @@ def on_refund_recorded(refund: Refund, *, purchase: Purchase, account, actor=Non
 # Merge --------------------------------------------------------------------------------
 
 
-def wallet_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
-    """members.MERGE_HANDLERS: the duplicate's wallet moves as two entries (entries are
+def wallet_merge(merging: MembersMerging) -> None:
+    """`MEMBERS_MERGING`: the duplicate's wallet moves as two entries (entries are
     append-only, their rows are not re-pointed), its shortfall with it. The survivor's
     wallet turns into coupons at its next purchase if it now holds the threshold."""
+    survivor, duplicate = merging.survivor, merging.duplicate
     if not CashbackWallet.objects.filter(member=duplicate).exists():
         return
     accounts = points_accounts_lock(survivor, duplicate)  # the members' one lock, id order

@@ -14,7 +14,7 @@ from apps.programs.points.models import PointsAccount
 def wallet_lock(member: Member, *, account: PointsAccount) -> CashbackWallet:
     """The member's wallet, locked, created on first use (`INSERT … ON CONFLICT DO
     NOTHING`, so two first accruals end up on one row). `account` is the member's points
-    account, which the caller (a purchase or refund hook) has locked already: asking for
+    account, which the caller (a purchase or refund handler) has locked already: asking for
     it proves the lock order, points first, without locking it twice."""
     if account.member_id != member.pk:
         raise ValueError("lock the member's own points account first")

@@ -239,7 +239,7 @@ def cashback_entries(*, member: Member) -> QuerySet[CashbackEntry]:
 
 
 def purchase_cashback_extras(*, purchase) -> dict:
-    """What a purchase earned in cashback and the coupons it issued, as the purchase hook
+    """What a purchase earned in cashback and the coupons it issued, as the purchase handler
     answered the first time: for the answer to a retried purchase."""
     record = PurchaseCashback.objects.filter(purchase=purchase).first()
     codes = (

@@ -15,6 +15,13 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import (
+    COUPON_ISSUED,
+    CouponIssued,
+    RedemptionVoiding,
+    RewardRedeemed,
+    publish,
+)
 from apps.core.models import Location, Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.core.webhooks.models import WebhookEvent
@@ -31,7 +38,7 @@ from apps.programs.coupons.selectors import (
     live_condition,
 )
 from apps.programs.models import Purchase, Refund
-from apps.programs.rewards.models import Redemption, RewardKind
+from apps.programs.rewards.models import RewardKind
 
 CODE_LENGTH = 8  # 32^8 ≈ 10^12 codes per merchant, none a cashier can misread
 MAX_VALUE = 10**10
@@ -58,7 +65,7 @@ def coupon_issue(
 ) -> Coupon:
     """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
     "cashback-<entry>", "referral-<id>-referrer") the same key again returns the coupon
-    issued the first time, so a retried task or hook never issues two. A `reason` written by
+    issued the first time, so a retried task or handler never issues two. A `reason` written by
     the system is a `stored_text` (shown in the reader's language); a person's is kept as
     typed."""
     if source not in CouponSource.values:
@@ -93,7 +100,7 @@ def coupon_issue(
         try:
             with transaction.atomic():
                 coupon.save(force_insert=True)
-            _coupon_issued_webhook(coupon)
+            publish(COUPON_ISSUED, CouponIssued(coupon))
             return coupon
         except IntegrityError:
             if issue_key and (
@@ -105,7 +112,9 @@ def coupon_issue(
     raise RuntimeError("could not draw a free coupon code")
 
 
-def _coupon_issued_webhook(coupon: Coupon) -> None:
+def coupon_issued_webhook(issued: CouponIssued) -> None:
+    """`COUPON_ISSUED`: the `coupon.issued` webhook, queued with the coupon."""
+    coupon = issued.coupon
     webhook_emit(
         merchant=coupon.merchant,
         event=WebhookEvent.COUPON_ISSUED,
@@ -257,7 +266,7 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
     """The rule for coupons used on a refunded purchase: a FULL refund (the refunds add up
     to the whole purchase) gives the coupon back: live again with the same code and its
     original expiry (if that date has passed, it stays expired). A partial refund keeps it
-    used: the customer kept part of what the coupon paid for. Called by the refund hook,
+    used: the customer kept part of what the coupon paid for. Called by the refund handler,
     under the member's lock. Returns the codes restored."""
     if purchase.refunded_amount < purchase.amount:
         return []
@@ -424,12 +433,13 @@ def _void_summary(
     return stored_text(without_reason, code=display_code(code=coupon.code))
 
 
-# Rewards of kind "coupon" (programs.hooks.REDEMPTION_CREATED / REDEMPTION_VOIDING) -----
+# Rewards of kind "coupon" (REWARD_REDEEMED / REDEMPTION_VOIDING) -----------------------
 
 
-def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
+def on_reward_redeemed(redeemed: RewardRedeemed) -> None:
     """A coupon reward issues its coupon: worth the reward's discount, for the member,
     valid for the merchant's coupon days (the cashback terms), no minimum spend."""
+    redemption, actor = redeemed.redemption, redeemed.actor
     reward = redemption.reward
     if reward.kind != RewardKind.COUPON or not reward.discount_amount:
         return
@@ -449,8 +459,9 @@ def on_redemption_created(redemption: Redemption, actor: User | None) -> None:
     )
 
 
-def on_redemption_voiding(redemption: Redemption, actor: User | None) -> None:
+def on_redemption_voiding(voiding: RedemptionVoiding) -> None:
     """Voiding a coupon reward voids its coupon, or is refused if the coupon was used."""
+    redemption, actor = voiding.redemption, voiding.actor
     for coupon in Coupon.objects.filter(source_redemption=redemption):
         if coupon.status == CouponStatus.REDEEMED:
             raise CouponAlreadyRedeemed(

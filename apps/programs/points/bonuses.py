@@ -1,7 +1,7 @@
 """Bonus points for actions (joining, a birthday, a completed profile, a review, a share,
 any custom event a storefront reports), each capped per member and period.
 
-`bonus_award` is the one way in: the counter hooks (enrollment, profile), the birthday
+`bonus_award` is the one way in: the enrollment and profile events, the birthday
 task and (later) the API's events endpoint all call it. It is idempotent by external id.
 """
 
@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import MemberEnrolled, MemberProfileChanged
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
@@ -176,8 +177,9 @@ def event_bonus_award(
     )
 
 
-def join_bonus(member: Member, actor: User | None) -> None:
-    """Enrollment hook: the join bonus, except for imported members (they joined before)."""
+def join_bonus(enrolled: MemberEnrolled) -> None:
+    """`MEMBER_ENROLLED`: the join bonus, except for imported members (they joined before)."""
+    member, actor = enrolled.member, enrolled.actor
     if member.channel != "import":
         bonus_award(
             merchant=member.merchant,
@@ -188,8 +190,9 @@ def join_bonus(member: Member, actor: User | None) -> None:
         )
 
 
-def profile_bonus(member: Member, actor: User | None) -> None:
-    """Profile hook: once the name, both contacts and the birthday are all there."""
+def profile_bonus(changed: MemberProfileChanged) -> None:
+    """`MEMBER_PROFILE_CHANGED`: once the name, both contacts and the birthday are all there."""
+    member, actor = changed.member, changed.actor
     if all((member.first_name, member.last_name, member.email, member.phone, member.birthday)):
         bonus_award(
             merchant=member.merchant,

@@ -141,7 +141,7 @@ def basket_points(
 ) -> Earning:
     """The points a purchase of `amount` earns. Lines name what was bought; whatever of
     the amount they do not cover earns at the base rate. `member_percent` is what the
-    member's own standing adds (a tier's multiplier, `hooks.earn_percent`)."""
+    member's own standing adds (a tier's multiplier, `extensions.earn_percent`)."""
     terms = earn_terms(merchant=merchant)
     promotion = active_promotion(merchant=merchant, at=at, location=location)
     promo_percent = promotion.percent if promotion else 100

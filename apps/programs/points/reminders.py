@@ -1,10 +1,12 @@
-"""Announcing points about to expire: the `points.expiring` webhook (the campaigns app's
-reminder messages will use the same list, `selectors.points_expiring`).
+"""Announcing points about to expire: the `POINTS_EXPIRING` event, and its
+`points.expiring` webhook (the campaigns app's reminder messages will use the same list,
+`selectors.points_expiring`).
 
 Hourly (Celery beat): for each merchant with an endpoint that chose the event, every
 member whose points expire within the program's `reminder_days` is announced once per
 expiry date: an `ExpiryNotice` row, unique per member and date, is written in the same
-transaction as the webhook's delivery, so running twice (or at once) announces once.
+transaction as the event's handlers (the webhook's delivery), so running twice (or at
+once) announces once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.events import POINTS_EXPIRING, PointsExpiring, publish
 from apps.core.models import Merchant
 from apps.core.webhooks.models import WebhookEndpoint, WebhookEvent
 from apps.core.webhooks.services import webhook_emit
@@ -50,15 +53,23 @@ def _announce(merchant: Merchant, expiring) -> int:
                 expires_at=expiring.first_expiry,
                 points=expiring.points,
             )
-            webhook_emit(
-                merchant=merchant,
-                event=WebhookEvent.POINTS_EXPIRING,
-                data={
-                    "member": expiring.member.public_id,
-                    "points": expiring.points,
-                    "expires_at": expiring.first_expiry,
-                },
+            publish(
+                POINTS_EXPIRING,
+                PointsExpiring(merchant, expiring.member, expiring.points, expiring.first_expiry),
             )
     except IntegrityError:  # announced before (or by a run at the same moment)
         return 0
     return 1
+
+
+def points_expiring_webhook(expiring: PointsExpiring) -> None:
+    """`POINTS_EXPIRING`: the `points.expiring` webhook, queued with the notice."""
+    webhook_emit(
+        merchant=expiring.merchant,
+        event=WebhookEvent.POINTS_EXPIRING,
+        data={
+            "member": expiring.member.public_id,
+            "points": expiring.points,
+            "expires_at": expiring.expires_at,
+        },
+    )

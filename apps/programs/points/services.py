@@ -12,6 +12,7 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import MembersMerging
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.money import Rounding, divide, minor_digits
@@ -134,10 +135,10 @@ def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
     return points
 
 
-def points_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
-    """When two records of one person merge, the duplicate's points move as two ledger
-    entries (the ledger is append-only: its rows are not re-pointed) and its lots follow,
-    keeping their dates."""
+def points_merge(merging: MembersMerging) -> None:
+    """`MEMBERS_MERGING`: the duplicate's points move as two ledger entries (the ledger is
+    append-only: its rows are not re-pointed) and its lots follow, keeping their dates."""
+    survivor, duplicate, actor = merging.survivor, merging.duplicate, merging.actor
     if not PointsAccount.objects.filter(member=duplicate).exists():
         return
     target, source = points_accounts_lock(survivor, duplicate)

@@ -6,8 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from apps.members.api_fields import MemberApiExtension
-from apps.programs.api_fields import ProgramApiExtension
+from apps.core.extensions import MemberApiExtension, ProgramApiExtension
 from apps.programs.referrals.services import referral_code_for, referral_settings
 
 

@@ -10,27 +10,39 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
-        from apps.members import services as member_services
-        from apps.members.panels import MEMBER_PANELS, MemberPanel
-        from apps.programs import hooks
-        from apps.programs.referrals import services
+        from apps.core import events, extensions
+        from apps.core.events import subscribe
+        from apps.programs.referrals import api_fields, services
         from apps.programs.referrals.models import Referral, ReferralCode
 
         # A code given at enrollment is checked before the member is inserted.
-        member_services.ENROLL_EXTRAS.append(
-            member_services.EnrollExtra(services.EXTRA_NAME, services.enroll_extra_check)
+        extensions.ENROLL_EXTRAS.register(
+            extensions.EnrollExtra(services.EXTRA_NAME, services.enroll_extra_check), order=40
         )
-        member_services.ENROLL_HANDLERS.append(services.enroll_code_handler)
+        subscribe(events.MEMBER_ENROLLED, services.enroll_code_handler, order=40)
         # One code and one referral per member: a merge decides where they go itself.
-        member_services.MERGE_HANDLERS.append(services.referral_merge)
-        member_services.MERGE_KEEPS.update({Referral, ReferralCode})
-        hooks.PURCHASE_RECORDED.append(services.referral_purchase_hook)
-        hooks.REFUND_RECORDED.append(services.referral_refund_hook)
-        MEMBER_PANELS.append(MemberPanel("referrals:member_panel", _("Referrals"), order=40))
+        subscribe(events.MEMBERS_MERGING, services.referral_merge, order=40)
+        extensions.MERGE_KEPT_MODELS.register(Referral)
+        extensions.MERGE_KEPT_MODELS.register(ReferralCode)
+        subscribe(
+            events.PURCHASE_RECORDED,
+            services.referral_purchase_hook,
+            order=40,
+            writes=("referral_reward",),
+        )
+        subscribe(
+            events.REFUND_RECORDED,
+            services.referral_refund_hook,
+            order=40,
+            writes=("referral_reversed",),
+        )
+        # The referrer's side is settled by a task holding the referrer's lock alone: only
+        # once the conversion or reversal has committed.
+        for happened in (events.REFERRAL_CONVERTED, events.REFERRAL_REVERSED):
+            subscribe(happened, services.referrer_settle_later, order=40, after_commit=True)
 
-        from apps.members.api_fields import MEMBER_API_EXTENSIONS
-        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-        from apps.programs.referrals import api_fields
-
-        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
-        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
+        extensions.MEMBER_PANELS.register(
+            extensions.MemberPanel("referrals:member_panel", _("Referrals")), order=40
+        )
+        extensions.MEMBER_API_FIELDS.register(api_fields.MEMBER, order=40)
+        extensions.PROGRAM_API_FIELDS.register(api_fields.PROGRAM, order=40)

@@ -12,11 +12,10 @@ from rest_framework.response import Response
 from apps.core.api.base import ApiView, TextField
 from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError, NotFound
+from apps.core.extensions import PROGRAM_API_FIELDS, reward_refusal
 from apps.core.models import Merchant, Role
 from apps.members.api import ErrorOut
-from apps.programs import hooks
 from apps.programs.api import input_location, input_member
-from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
 from apps.programs.points.bonuses import event_bonus_award
 from apps.programs.points.earning import active_promotion, earn_terms
 from apps.programs.points.selectors import bonus_rule_list, multiplier_list, points_balance
@@ -53,7 +52,7 @@ class RewardOut(serializers.Serializer):
 def reward_data(reward: Reward, *, today, member=None, balance: int | None = None) -> dict:
     reason = reward_unavailable_reason(reward=reward, today=today)
     if reason is None and member is not None:
-        reason = hooks.reward_refusal(reward, member)
+        reason = reward_refusal(reward, member)
     return {
         "id": reward.public_id,
         "name": reward.name,
@@ -119,7 +118,7 @@ def _program_schema() -> type[serializers.Serializer]:
         "bonuses": serializers.ListField(child=serializers.DictField()),
         "rewards": RewardOut(many=True),
     }
-    for extension in PROGRAM_API_EXTENSIONS:
+    for extension in PROGRAM_API_FIELDS:
         fields[extension.name] = extension.field
     return type("Program", (serializers.Serializer,), fields)
 
@@ -152,7 +151,7 @@ class ProgramView(ApiView):
                 for reward in reward_list(merchant=merchant, include_inactive=False)
             ],
         }
-        for extension in PROGRAM_API_EXTENSIONS:
+        for extension in PROGRAM_API_FIELDS:
             body[extension.name] = extension.data(merchant)
         return Response(body)
 

@@ -29,7 +29,7 @@ class Reward(TenantModel):
     merchant's currency, a percentage in whole percent. `stock` empty means unlimited;
     the validity dates are inclusive days in the merchant's time zone. A coupon reward's
     value is `discount_amount`, the coupon's face value. Tier restrictions live in the tiers
-    app (`hooks.REWARD_CHECKS`)."""
+    app (`extensions.REWARD_REFUSALS`)."""
 
     public_id = models.CharField(
         _("id"), max_length=24, unique=True, default=new_reward_id, editable=False

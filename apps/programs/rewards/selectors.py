@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,14 +9,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.core.extensions import rewards_narrowed
 from apps.core.formatting import format_day
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.rewards.models import Redemption, Reward
-
-# Narrowings of what one member may redeem, as querysets so a list stays one query:
-# narrow(rewards, member) -> rewards (the tiers app hides rewards of other tiers).
-MEMBER_REWARD_FILTERS: list[Callable[[QuerySet[Reward], Member], QuerySet[Reward]]] = []
 
 
 def merchant_today(*, merchant: Merchant, at: datetime | None = None) -> date:
@@ -83,11 +79,10 @@ def rewards_affordable(
     *, merchant: Merchant, balance: int, today: date | None = None, member: Member | None = None
 ) -> QuerySet[Reward]:
     """What a member with `balance` points can redeem today (and, given the member, may:
-    `MEMBER_REWARD_FILTERS`)."""
+    `extensions.MEMBER_REWARD_FILTERS`)."""
     rewards = rewards_available(merchant=merchant, today=today).filter(points_cost__lte=balance)
     if member is not None:
-        for narrow in MEMBER_REWARD_FILTERS:
-            rewards = narrow(rewards, member)
+        rewards = rewards_narrowed(rewards, member)
     return rewards
 
 

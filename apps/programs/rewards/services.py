@@ -7,8 +7,8 @@ member's points) the balance is checked, the points leave the oldest lots first 
 the ledger primitives of services.py, the stock drops by a conditional UPDATE, and a
 redemption with a short code is issued. Voiding gives the points and the stock back once.
 
-A coupon reward issues a coupon to use on a later visit (the coupons app does it through
-`hooks.REDEMPTION_CREATED`); a tier restriction is a `hooks.REWARD_CHECKS` of the tiers app.
+A coupon reward issues a coupon to use on a later visit (the coupons app does it on
+`REWARD_REDEEMED`); a tier restriction is the tiers app's `extensions.REWARD_REFUSALS`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError, NotAllowed
+from apps.core.events import (
+    REDEMPTION_VOIDING,
+    REWARD_REDEEMED,
+    RedemptionVoiding,
+    RewardRedeemed,
+    publish,
+)
+from apps.core.extensions import reward_refusal
 from apps.core.formatting import format_number
 from apps.core.models import Location, Merchant, Role
 from apps.core.stored_text import stored_list, stored_plural, stored_text
@@ -33,7 +41,6 @@ from apps.core.webhooks.services import webhook_emit
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Member
 from apps.members.services import event_record
-from apps.programs import hooks
 from apps.programs.points.ledger import ledger_credit, ledger_debit
 from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import EntryKind
@@ -324,7 +331,7 @@ def reward_redeem(
     reward = Reward.objects.get(pk=reward.pk)  # fresh: the catalog may have changed
     reason = reward_unavailable_reason(
         reward=reward, today=merchant_today(merchant=merchant, at=at)
-    ) or hooks.reward_refusal(reward, member)
+    ) or reward_refusal(reward, member)
     if reason:
         raise RewardUnavailable(reason, field="reward")
     if account.balance < reward.points_cost:
@@ -376,19 +383,7 @@ def reward_redeem(
     )
     if spent != reward.points_cost:  # the lots disagree with the balance: refuse, roll back
         raise RuntimeError(f"member {member.pk}: lots hold less than the balance")
-    for hook in hooks.REDEMPTION_CREATED:
-        hook(redemption, actor)
-    webhook_emit(
-        merchant=merchant,
-        event=WebhookEvent.REWARD_REDEEMED,
-        data={
-            "redemption": {"code": redemption.code, "external_id": external_id or None},
-            "member": member.public_id,
-            "reward": reward.name,
-            "points": reward.points_cost,
-            "points_balance": account.balance,
-        },
-    )
+    publish(REWARD_REDEEMED, RewardRedeemed(redemption, actor, account.balance))
     Member.objects.filter(pk=member.pk, last_activity_at__lt=at).update(last_activity_at=at)
     event_record(
         member=member,
@@ -405,6 +400,22 @@ def reward_redeem(
         occurred_at=at,
     )
     return RedemptionResult(redemption, account.balance, created=True)
+
+
+def reward_redeemed_webhook(redeemed: RewardRedeemed) -> None:
+    """`REWARD_REDEEMED`: the `reward.redeemed` webhook, queued with the redemption."""
+    redemption = redeemed.redemption
+    webhook_emit(
+        merchant=redemption.merchant,
+        event=WebhookEvent.REWARD_REDEEMED,
+        data={
+            "redemption": {"code": redemption.code, "external_id": redemption.external_id or None},
+            "member": redemption.member.public_id,
+            "reward": redemption.reward_name,
+            "points": redemption.points,
+            "points_balance": redeemed.points_balance,
+        },
+    )
 
 
 def redemption_voidable(*, redemption: Redemption, role: str, now: datetime | None = None) -> bool:
@@ -462,8 +473,7 @@ def redemption_void(
             gettext("Only a manager can void a redemption made on another day."),
             code="void_not_allowed",
         )
-    for hook in hooks.REDEMPTION_VOIDING:
-        hook(redemption, actor)
+    publish(REDEMPTION_VOIDING, RedemptionVoiding(redemption, actor))
     flipped = Redemption.objects.filter(pk=redemption.pk, status=RedemptionStatus.ISSUED).update(
         status=RedemptionStatus.VOIDED, voided_at=at, voided_by=actor, void_reason=reason
     )

@@ -3,8 +3,8 @@ tier in a retried purchase's answer (registered in apps.py)."""
 
 from rest_framework import serializers
 
-from apps.members.api_fields import MemberApiExtension
-from apps.programs.api_fields import ProgramApiExtension
+from apps.core.events import PurchaseReplayed, TierChanged
+from apps.core.extensions import MemberApiExtension, ProgramApiExtension
 from apps.programs.tiers.selectors import current_tier, member_progress, tier_settings, tiers_active
 
 
@@ -61,16 +61,18 @@ PROGRAM = ProgramApiExtension(
 )
 
 
-def replayed_purchase_tier(purchase) -> dict:
-    tier = current_tier(member=purchase.member)
+def replayed_purchase_tier(replayed: PurchaseReplayed) -> dict:
+    """`PURCHASE_REPLAYED`: the member's tier now (a retry moves nobody)."""
+    tier = current_tier(member=replayed.purchase.member)
     return {"tier": tier.name if tier else None, "tier_changed": False}
 
 
-def tier_changed_webhook(change) -> None:
-    """tiers.hooks.TIER_CHANGED: the `tier.changed` webhook, queued with the change."""
+def tier_changed_webhook(changed: TierChanged) -> None:
+    """`TIER_CHANGED`: the `tier.changed` webhook, queued with the change."""
     from apps.core.webhooks.models import WebhookEvent
     from apps.core.webhooks.services import webhook_emit
 
+    change = changed.change
     webhook_emit(
         merchant=change.merchant,
         event=WebhookEvent.TIER_CHANGED,

@@ -10,10 +10,9 @@ class TiersConfig(AppConfig):
     verbose_name = pgettext_lazy("loyalty tier", "Tiers")
 
     def ready(self):
-        from apps.members import services as member_services
-        from apps.members.panels import MEMBER_PANELS, MemberPanel
-        from apps.programs import hooks as program_hooks
-        from apps.programs.rewards import selectors as reward_selectors
+        from apps.core import events, extensions
+        from apps.core.events import subscribe
+        from apps.programs.tiers import api_fields
         from apps.programs.tiers.models import MemberTier
         from apps.programs.tiers.selectors import rewards_for_member
         from apps.programs.tiers.services import (
@@ -23,25 +22,26 @@ class TiersConfig(AppConfig):
             tiers_on_purchase,
         )
 
-        program_hooks.EARN_PERCENT.append(tier_earn_percent)
-        program_hooks.PURCHASE_RECORDED.append(tiers_on_purchase)
-        program_hooks.REWARD_CHECKS.append(tier_reward_check)
-        reward_selectors.MEMBER_REWARD_FILTERS.append(rewards_for_member)
-        # One tier row per member: a merge keeps the better tier instead of re-pointing it.
-        member_services.MERGE_HANDLERS.append(tiers_merge)
-        member_services.MERGE_KEEPS.add(MemberTier)
-        MEMBER_PANELS.append(
-            MemberPanel("tiers:member_tier", pgettext_lazy("loyalty tier", "Tier"), order=10)
+        subscribe(
+            events.PURCHASE_RECORDED, tiers_on_purchase, order=20, writes=("tier", "tier_changed")
         )
+        subscribe(
+            events.PURCHASE_REPLAYED,
+            api_fields.replayed_purchase_tier,
+            order=20,
+            writes=("tier", "tier_changed"),
+        )
+        subscribe(events.TIER_CHANGED, api_fields.tier_changed_webhook, order=90)
+        # One tier row per member: a merge keeps the better tier instead of re-pointing it.
+        subscribe(events.MEMBERS_MERGING, tiers_merge, order=20)
+        extensions.MERGE_KEPT_MODELS.register(MemberTier)
 
-        from apps.members.api_fields import MEMBER_API_EXTENSIONS
-        from apps.programs.api_fields import PROGRAM_API_EXTENSIONS
-        from apps.programs.tiers import api_fields
-
-        MEMBER_API_EXTENSIONS.append(api_fields.MEMBER)
-        PROGRAM_API_EXTENSIONS.append(api_fields.PROGRAM)
-        program_hooks.PURCHASE_REPLAYED.append(api_fields.replayed_purchase_tier)
-
-        from apps.programs.tiers.hooks import TIER_CHANGED
-
-        TIER_CHANGED.append(api_fields.tier_changed_webhook)
+        extensions.EARN_PERCENT.register(tier_earn_percent, order=20)
+        extensions.REWARD_REFUSALS.register(tier_reward_check, order=20)
+        extensions.MEMBER_REWARD_FILTERS.register(rewards_for_member, order=20)
+        extensions.MEMBER_PANELS.register(
+            extensions.MemberPanel("tiers:member_tier", pgettext_lazy("loyalty tier", "Tier")),
+            order=10,
+        )
+        extensions.MEMBER_API_FIELDS.register(api_fields.MEMBER, order=20)
+        extensions.PROGRAM_API_FIELDS.register(api_fields.PROGRAM, order=20)

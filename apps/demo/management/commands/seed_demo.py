@@ -163,7 +163,7 @@ class Command(BaseCommand):
             self.stdout.write(f"The demo merchant has {result.total:,} purchases already.")
 
     def _place_in_tiers(self, merchant: Merchant) -> None:
-        """Seeded purchases bypass the purchase hooks (COPY): place members in their tiers
+        """Seeded purchases bypass the purchase events (COPY): place members in their tiers
         from those purchases, as a change of the tier rules would."""
         from apps.programs.tiers.models import TierReevaluation
         from apps.programs.tiers.services import reevaluation_run, reevaluation_start

@@ -22,8 +22,8 @@ from apps.programs.referrals.services.settings_and_codes import (
 
 
 def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None]:
-    """`members.services.ENROLL_EXTRAS` check for `referral_code`: refuse before the
-    insert, record the referral after it."""
+    """`extensions.ENROLL_EXTRAS` check for `referral_code`: refuse before the insert,
+    record the referral after it."""
     if not isinstance(raw_code, str):
         raise DomainError(gettext("Give the referral code as text."), field=EXTRA_NAME)
     merchant = member.merchant

@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from apps.accounts.models import User
+from apps.core.events import MembersMerging
 from apps.core.stored_text import english, stored_text
-from apps.members.models import Member
 from apps.programs.points.lock_objects import points_accounts_lock
 from apps.programs.referrals.lock_objects import referrals_between_lock
 from apps.programs.referrals.models import Referral, ReferralStatus, ReferrerState
@@ -20,8 +19,8 @@ from apps.programs.referrals.services.rewards import (
 )
 
 
-def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
-    """`members.services.MERGE_HANDLERS`: two records of one person become one.
+def referral_merge(merging: MembersMerging) -> None:
+    """`MEMBERS_MERGING`: two records of one person become one.
 
     A referral between the two was a self-referral: it is rejected if pending, reversed
     if rewarded (both sides taken back from the survivor, who now holds both records'
@@ -30,6 +29,7 @@ def referral_merge(survivor: Member, duplicate: Member, actor: User | None) -> N
     rejected, and a rewarded one stays on the merged record, as history). Codes stay
     with their records: the duplicate's code keeps leading to the survivor.
     """
+    survivor, duplicate, actor = merging.survivor, merging.duplicate, merging.actor
     pair = {survivor.pk, duplicate.pk}
     between = referrals_between_lock(member_ids=pair)
     at = timezone.now()

@@ -12,6 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
+from apps.core.events import (
+    REFERRAL_CONVERTED,
+    REFERRAL_REVERSED,
+    PurchaseRecorded,
+    ReferralConverted,
+    ReferralReversed,
+    RefundRecorded,
+    publish,
+)
 from apps.core.models import Merchant
 from apps.core.stored_text import StoredText, english, stored_plural, stored_text
 from apps.members.models import Member
@@ -186,10 +195,12 @@ def _taken_back_summary(
     return stored_text(gettext_noop("Referral reward taken back: %(reason)s"), reason=reason)
 
 
-def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict:
-    """`hooks.PURCHASE_RECORDED`: the new member's first qualifying purchase converts their
-    referral. Runs with their account locked; a second purchase, even at the same moment
-    from another till, waits for the lock and then finds the referral converted."""
+def referral_purchase_hook(recorded: PurchaseRecorded) -> dict:
+    """`PURCHASE_RECORDED`: the new member's first qualifying purchase converts their
+    referral (`REFERRAL_CONVERTED`). Runs with their account locked; a second purchase,
+    even at the same moment from another till, waits for the lock and then finds the
+    referral converted. Answers `referral_reward`."""
+    purchase, account, actor = recorded.purchase, recorded.account, recorded.actor
     referral = (
         Referral.objects.filter(referred_id=purchase.member_id, status=ReferralStatus.PENDING)
         .select_related("referrer")
@@ -250,8 +261,7 @@ def referral_purchase_hook(purchase: Purchase, *, account, lines, actor) -> dict
         purchase=purchase,
     )
     Referral.objects.filter(pk=referral.pk).update(referred_entry=entry, referred_coupon=coupon)
-    if referrer_gets:
-        transaction.on_commit(lambda: _enqueue_settle(referral.pk))
+    publish(REFERRAL_CONVERTED, ReferralConverted(referral, purchase, referral.referrer_state))
     reward: dict[str, Any] = {"referral": referral.pk}
     if entry is not None or settings.referred_reward == RewardKind.POINTS:
         reward["points"] = settings.referred_points
@@ -264,10 +274,14 @@ def _first_name(member: Member) -> str | StoredText:
     return member.first_name or stored_text(gettext_noop("a member"))
 
 
-def _enqueue_settle(referral_pk: int) -> None:
-    from apps.programs.referrals.tasks import settle_referrer
+def referrer_settle_later(happened: ReferralConverted | ReferralReversed) -> None:
+    """After the commit of a conversion or a reversal (`after_commit`): the referrer's side
+    due, or to take back, is settled by a task that takes the referrer's lock alone (see
+    services/__init__.py). A lost task is picked up by the hourly sweep."""
+    if happened.referrer_state in (ReferrerState.DUE, ReferrerState.TAKE_BACK):
+        from apps.programs.referrals.tasks import settle_referrer
 
-    settle_referrer.delay(referral_pk)
+        settle_referrer.delay(happened.referral.pk)
 
 
 @transaction.atomic
@@ -399,9 +413,16 @@ def _cap_reached(referral: Referral, merchant: Merchant) -> bool:
 # Undoing -----------------------------------------------------------------------------
 
 
-def referral_refund_hook(refund, *, purchase: Purchase, account, actor) -> dict:
-    """`hooks.REFUND_RECORDED`: when the qualifying purchase's net amount falls below the
-    minimum it converted with, both rewards are taken back and the referral is reversed."""
+def referral_refund_hook(recorded: RefundRecorded) -> dict:
+    """`REFUND_RECORDED`: when the qualifying purchase's net amount falls below the minimum
+    it converted with, both rewards are taken back and the referral is reversed. Answers
+    `referral_reversed`."""
+    refund, purchase, account, actor = (
+        recorded.refund,
+        recorded.purchase,
+        recorded.account,
+        recorded.actor,
+    )
     referral = referral_rewarded_for_purchase_lock(purchase_id=purchase.pk)
     if referral is None:
         return {}
@@ -448,5 +469,4 @@ def referral_reverse(
         coupons_lost=referral.coupons_lost + lost,
         referrer_state=referrer_state,
     )
-    if referrer_state == ReferrerState.TAKE_BACK:
-        transaction.on_commit(lambda: _enqueue_settle(referral.pk))
+    publish(REFERRAL_REVERSED, ReferralReversed(referral, referrer_state))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError
+from apps.core.events import MemberEnrolled
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
@@ -131,9 +132,9 @@ def referral_code_for(*, member: Member) -> ReferralCode:
     raise RuntimeError("could not draw a free referral code")
 
 
-def enroll_code_handler(member: Member, actor: User | None) -> None:
-    """Enrollment hook: every new member gets their code to share straight away."""
-    referral_code_for(member=member)
+def enroll_code_handler(enrolled: MemberEnrolled) -> None:
+    """`MEMBER_ENROLLED`: every new member gets their code to share straight away."""
+    referral_code_for(member=enrolled.member)
 
 
 def referrer_for_code(

@@ -4,7 +4,7 @@ Rules chosen (docs/ARCHITECTURE.md, "VIP tiers"):
 
 * Up at once: a purchase whose qualifying total (selectors.py) reaches a higher tier
   moves the member there in the purchase's transaction (`tiers_on_purchase`, a
-  `PURCHASE_RECORDED` hook). That purchase earns at the rate of the tier the member had
+  `PURCHASE_RECORDED` handler). That purchase earns at the rate of the tier the member had
   before it; the next one earns at the new rate.
 * Down only at a review: a tier is reviewed at `review_at` (12 months after reaching or
   confirming it for a rolling window, the end of the calendar year otherwise), and acted
@@ -17,10 +17,10 @@ Rules chosen (docs/ARCHITECTURE.md, "VIP tiers"):
   apply at once, members of a deactivated tier are placed where their total puts them
   (up or down), other downgrades wait for each member's review.
 
-Every change is a `TierChange`, a timeline event "tier_changed" and a call of
-`hooks.TIER_CHANGED`, all in the transaction that made it.
+Every change is a `TierChange`, a timeline event "tier_changed" and the `TIER_CHANGED`
+event, all in the transaction that made it.
 
-The modules: moves.py (a member's move, and the purchase and merge hooks), reviews.py (the
+The modules: moves.py (a member's move, and the purchase and merge handlers), reviews.py (the
 nightly reviews), reevaluation.py (placing every member again) and rules.py (the manager's
 tier edits and settings). Their public names are re-exported here.
 """

@@ -1,6 +1,6 @@
 """Moving a member between tiers: the move itself (a `TierChange`, a timeline event and
-`hooks.TIER_CHANGED`, in the caller's transaction with the member locked), and the hooks
-that move members on a purchase or a merge."""
+the `TIER_CHANGED` event, in the caller's transaction with the member locked), and the
+handlers that move members on a purchase or a merge."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
+from apps.core.events import TIER_CHANGED, MembersMerging, PurchaseRecorded, TierChanged, publish
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.models import Purchase
 from apps.programs.points.lock_objects import points_accounts_lock
 from apps.programs.rewards.models import Reward
-from apps.programs.tiers import hooks
 from apps.programs.tiers.lock_objects import member_tier_lock
 from apps.programs.tiers.models import (
     ChangeCause,
@@ -115,15 +115,16 @@ def member_tier_move(
         },
         occurred_at=at,
     )
-    hooks.tier_changed(change)
+    publish(TIER_CHANGED, TierChanged(change))
     return change
 
 
-def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
-    """`PURCHASE_RECORDED` hook: move the member up if this purchase made their
-    qualifying total (the window ending at the purchase) reach a higher tier. The member's
-    points account is locked by the purchase, so two purchases crossing at once move the
-    member once."""
+def tiers_on_purchase(recorded: PurchaseRecorded) -> dict:
+    """`PURCHASE_RECORDED`: move the member up if this purchase made their qualifying
+    total (the window ending at the purchase) reach a higher tier. The member's points
+    account is locked by the purchase, so two purchases crossing at once move the member
+    once. Answers `tier` and `tier_changed`."""
+    purchase, actor = recorded.purchase, recorded.actor
     member = purchase.member
     terms = tier_terms(merchant=purchase.merchant)
     if not terms.tiers:
@@ -163,21 +164,22 @@ def tiers_on_purchase(purchase: Purchase, *, account, lines, actor) -> dict:
 
 
 def tier_earn_percent(member: Member, at: datetime) -> int:
-    """`EARN_PERCENT` hook: the member's tier's percent (100 without an active tier)."""
+    """`extensions.EARN_PERCENT`: the member's tier's percent (100 without an active tier)."""
     tier = tier_terms(merchant=member.merchant).active_tier(member_tier_id(member=member))
     return tier.earn_percent if tier else 100
 
 
 def tier_reward_check(reward: Reward, member: Member) -> str | None:
-    """`REWARD_CHECKS` hook: "Gold members only" for a reward linked to tiers."""
+    """`extensions.REWARD_REFUSALS`: "Gold members only" for a reward linked to tiers."""
     from apps.programs.tiers.selectors import reward_refusal_for_tier
 
     return reward_refusal_for_tier(reward, member)
 
 
-def tiers_merge(survivor: Member, duplicate: Member, actor: User | None) -> None:
-    """A members merge handler: the survivor keeps the higher of the two tiers (with that
-    tier's review date); the duplicate's row is emptied, not re-pointed (one per member)."""
+def tiers_merge(merging: MembersMerging) -> None:
+    """`MEMBERS_MERGING`: the survivor keeps the higher of the two tiers (with that tier's
+    review date); the duplicate's row is emptied, not re-pointed (one per member)."""
+    survivor, duplicate, actor = merging.survivor, merging.duplicate, merging.actor
     points_accounts_lock(survivor, duplicate)
     theirs = MemberTier.objects.select_related("tier").filter(member=duplicate).first()
     if theirs is None or theirs.tier is None:
