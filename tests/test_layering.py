@@ -207,3 +207,53 @@ def test_no_module_is_over_600_lines():
         if (count := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     ]
     assert not long, "\n".join(long)
+
+
+def _registered_functions() -> set[str]:
+    """Handlers of the declared events and contributions to the extension points: they
+    take what their event or point declares (one payload, or its fixed arguments)."""
+    from dataclasses import fields, is_dataclass
+
+    from apps.core import events, extensions
+
+    found = []
+    for value in vars(events).values():
+        if isinstance(value, events.Event):
+            found += [subscription.handler for subscription in value.subscriptions]
+    for value in vars(extensions).values():
+        if isinstance(value, extensions.ExtensionPoint):
+            for contribution in value:
+                if is_dataclass(contribution):
+                    found += [getattr(contribution, field.name) for field in fields(contribution)]
+                else:
+                    found.append(contribution)
+    return {
+        f"{function.__module__}.{function.__qualname__}"
+        for function in found
+        if callable(function) and hasattr(function, "__qualname__")
+    }
+
+
+def _is_service_or_selector(path: Path) -> bool:
+    parts = path.relative_to(APPS).with_suffix("").parts
+    return any(part in {"services", "selectors"} for part in parts)
+
+
+def test_public_services_and_selectors_take_keyword_only_arguments():
+    """`merchant_create(name=..., actor=...)`, never `merchant_create(name, user)`: a call
+    reads the same wherever it is, and arguments cannot be swapped unseen."""
+    registered = _registered_functions()
+    positional = []
+    for path in _sources():
+        if not _is_service_or_selector(path):
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if f"{module}.{node.name}" in registered:
+                continue
+            if node.args.posonlyargs or node.args.args:
+                positional.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not positional, "\n".join(positional)

@@ -198,7 +198,7 @@ def test_voiding_returns_the_points_and_the_stock_once(team):
 def test_returned_points_are_a_new_lot_with_the_programs_expiry(team):
     from apps.programs.points.services import program_settings
 
-    settings = program_settings(team.merchant)
+    settings = program_settings(merchant=team.merchant)
     settings.expiry_months = 12
     settings.save()
     member = _member_with(team, 40)

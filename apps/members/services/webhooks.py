@@ -8,7 +8,7 @@ from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 
 
-def member_webhook_data(member: Member) -> dict:
+def member_webhook_data(*, member: Member) -> dict:
     """A member as webhooks describe it (ids are the opaque public ones)."""
     return {
         "id": member.public_id,
@@ -28,5 +28,5 @@ def member_enrolled_webhook(enrolled: MemberEnrolled) -> None:
     webhook_emit(
         merchant=member.merchant,
         event=WebhookEvent.MEMBER_ENROLLED,
-        data={"member": member_webhook_data(member)},
+        data={"member": member_webhook_data(member=member)},
     )

@@ -131,7 +131,7 @@ def bonus_award(
         kind=EntryKind.BONUS,
         points=points,
         at=at,
-        expiry_months=program_settings(merchant).expiry_months,
+        expiry_months=program_settings(merchant=merchant).expiry_months,
         # Translators: a ledger line; %(rule)s is e.g. "Birthday: 100 points, 1× per year".
         reason=stored_text(gettext_noop("bonus: %(rule)s"), rule=rule.stored_name()),
         actor=actor,

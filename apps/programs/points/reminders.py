@@ -38,7 +38,7 @@ def points_expiring_announce(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     announced = 0
     for merchant in _merchants_listening():
-        days = program_settings(merchant).reminder_days
+        days = program_settings(merchant=merchant).reminder_days
         for expiring in points_expiring(merchant=merchant, now=now, within_days=days):
             announced += _announce(merchant, expiring)
     return announced

@@ -24,7 +24,7 @@ from apps.programs.points.lock_objects import points_account_lock, points_accoun
 from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
 
 
-def program_settings(merchant: Merchant) -> ProgramSettings:
+def program_settings(*, merchant: Merchant) -> ProgramSettings:
     settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
     return settings
 

@@ -54,7 +54,7 @@ def _preview(request, form: PreviewForm):
 
 def _page(request, *, status: int = 200, **forms):
     """The program page; `forms` replaces a blank form with a refused one and its errors."""
-    settings = program_settings(request.merchant)
+    settings = program_settings(merchant=request.merchant)
     context = {
         "settings_form": ProgramSettingsForm(
             initial={
@@ -163,7 +163,7 @@ def promotion_toggle(request, pk: int):
 @merchant_view(Role.MANAGER)
 def expiring(request):
     """Members whose points expire soon: who a reminder should reach."""
-    default = program_settings(request.merchant).reminder_days
+    default = program_settings(merchant=request.merchant).reminder_days
     try:
         days = min(max(int(request.GET.get("days", default)), 1), 365)
     except ValueError:

@@ -26,7 +26,7 @@ MEMBER = MemberApiExtension(
 
 
 def _terms(merchant) -> dict:
-    terms = referral_settings(merchant)
+    terms = referral_settings(merchant=merchant)
     return {
         "enabled": terms.is_enabled,
         "min_purchase": terms.min_purchase,

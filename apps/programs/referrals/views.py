@@ -98,7 +98,7 @@ def _results_range(request) -> tuple[ResultsForm, datetime, datetime]:
 
 
 def _overview(request, settings_form=None, *, status: int = 200):
-    settings = services.referral_settings(request.merchant)
+    settings = services.referral_settings(merchant=request.merchant)
     range_form, start, end = _results_range(request)
     context = {
         "settings": settings,
@@ -163,7 +163,7 @@ def _offer(merchant: Merchant, code: str):
         referrer = services.referrer_for_code(merchant=merchant, raw_code=code)
     except DomainError as error:
         raise Http404("No such invitation.") from error
-    return merchant, referrer, services.referral_settings(merchant)
+    return merchant, referrer, services.referral_settings(merchant=merchant)
 
 
 def _public(request, template: str, context: dict, status: int = 200):

@@ -485,7 +485,7 @@ def redemption_void(
         kind=EntryKind.VOID,
         points=redemption.points,
         at=at,
-        expiry_months=program_settings(merchant).expiry_months,
+        expiry_months=program_settings(merchant=merchant).expiry_months,
         reason=stored_text(
             # Translators: a ledger line: the reward's name and the redemption's code.
             gettext_noop("void of %(reward)s · code %(code)s"),

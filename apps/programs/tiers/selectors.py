@@ -298,7 +298,7 @@ def reevaluation_latest(*, merchant: Merchant) -> TierReevaluation | None:
     return TierReevaluation.objects.for_merchant(merchant).first()
 
 
-def reward_refusal_for_tier(reward, member: Member) -> str | None:
+def reward_refusal_for_tier(*, reward, member: Member) -> str | None:
     """Why `member` may not redeem `reward` because of its tiers, or None."""
     allowed = list(reward.tiers.filter(is_active=True).order_by("threshold"))
     restricted = allowed or reward.tiers.exists()

@@ -30,7 +30,7 @@ def enroll_extra_check(member: Member, raw_code: Any) -> Callable[[Member], None
     referrer = referrer_for_code(
         merchant=merchant, raw_code=raw_code, phone=member.phone, email=member.email
     )
-    window_days = referral_settings(merchant).window_days
+    window_days = referral_settings(merchant=merchant).window_days
 
     def record(saved: Member) -> None:
         _referral_create(

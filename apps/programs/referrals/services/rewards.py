@@ -67,7 +67,7 @@ def _give(
             kind=EntryKind.BONUS,
             points=points,
             at=at,
-            expiry_months=program_settings(member.merchant).expiry_months,
+            expiry_months=program_settings(merchant=member.merchant).expiry_months,
             reason=reason,
             actor=actor,
         )
@@ -341,7 +341,7 @@ def referrer_settle_locked(
         state = ReferrerState.PAID
     entry = coupon = None
     if state == ReferrerState.PAID:
-        settings = referral_settings(merchant)
+        settings = referral_settings(merchant=merchant)
         entry, coupon = _give(
             referral=referral,
             account=account,
@@ -393,7 +393,7 @@ def _month_bounds(at: datetime, zone: str) -> tuple[datetime, datetime]:
 def _cap_reached(referral: Referral, merchant: Merchant) -> bool:
     """Whether the referrer was already rewarded `monthly_cap` times in the calendar month
     (the business's time zone) of this referral's qualifying purchase."""
-    cap = referral_settings(merchant).monthly_cap
+    cap = referral_settings(merchant=merchant).monthly_cap
     if cap is None:
         return False
     start, end = _month_bounds(referral.converted_at, merchant.timezone)

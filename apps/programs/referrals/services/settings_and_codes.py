@@ -24,7 +24,7 @@ MAX_COUPON = 10**9
 # Settings ----------------------------------------------------------------------------
 
 
-def referral_settings(merchant: Merchant) -> ReferralSettings:
+def referral_settings(*, merchant: Merchant) -> ReferralSettings:
     settings, _created = ReferralSettings.objects.get_or_create(merchant=merchant)
     return settings
 
@@ -73,7 +73,7 @@ def referral_settings_update(
         )
     _check_reward(referrer_reward, referrer_points or 0, referrer_coupon_value or 0, "referrer")
     _check_reward(referred_reward, referred_points or 0, referred_coupon_value or 0, "referred")
-    settings = referral_settings(merchant)
+    settings = referral_settings(merchant=merchant)
     settings = referral_settings_lock(settings_id=settings.pk)
     settings.is_enabled = is_enabled
     settings.min_purchase = min_purchase

@@ -173,7 +173,7 @@ def tier_reward_check(reward: Reward, member: Member) -> str | None:
     """`extensions.REWARD_REFUSALS`: "Gold members only" for a reward linked to tiers."""
     from apps.programs.tiers.selectors import reward_refusal_for_tier
 
-    return reward_refusal_for_tier(reward, member)
+    return reward_refusal_for_tier(reward=reward, member=member)
 
 
 def tiers_merge(merging: MembersMerging) -> None:
