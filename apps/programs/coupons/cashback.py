@@ -8,7 +8,7 @@ back with its purchase or refund. A wallet is a ledger in money: its entries and
 are written by the programs' ledger (`apps.programs.points.ledger`: `ledger_credit_money`,
 `ledger_debit_money`...), as points are.
 
-Rules (see docs/ARCHITECTURE.md, "Cashback and coupons"):
+Rules (see docs/architecture/programs.md, "Cashback and coupons"):
 * Each line earns its category's rate if one is set, else the merchant's rate; what the
   lines do not cover earns the merchant's rate; a basket whose lines add up to more than
   what was paid (a discount, a coupon) earns on what was paid, each line in proportion.

@@ -1,6 +1,6 @@
 """Writes for tiers: the rules, and members moving up and down.
 
-Rules chosen (docs/ARCHITECTURE.md, "VIP tiers"):
+Rules chosen (docs/architecture/programs.md, "VIP tiers"):
 
 * Up at once: a purchase whose qualifying total (selectors.py) reaches a higher tier
   moves the member there in the purchase's transaction (`tiers_on_purchase`, a
