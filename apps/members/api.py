@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from apps.core.api.base import ApiView, TextField
 from apps.core.api.idempotency import idempotent
-from apps.core.errors import NotFound
+from apps.core.errors import DomainError, NotFound
 from apps.core.languages import language_codes
 from apps.members import services
 from apps.members.api_fields import member_data, member_out
@@ -78,6 +78,14 @@ def member_for_api(request, member_id: str) -> Member:
         raise NotFound(gettext("No member with this id."), field="member")
     member.merchant = request.auth.merchant  # the row it was filtered by: no second fetch
     return member
+
+
+def input_member(request, member_id: str) -> Member:
+    """The member a request's body names (by id), or a 400 on the `member` field."""
+    try:
+        return member_for_api(request, member_id)
+    except NotFound as error:
+        raise DomainError(gettext("No member with this id."), field="member") from error
 
 
 class MembersView(ApiView):

@@ -11,13 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api.base import ApiView, TextField
+from apps.core.api.base import ApiView, TextField, input_location
 from apps.core.api.idempotency import idempotent
-from apps.core.errors import DomainError, NotFound
-from apps.core.models import Location
-from apps.core.selectors import location_by_name
-from apps.members.api import ErrorOut, member_for_api
-from apps.members.models import Member
+from apps.core.errors import NotFound
+from apps.members.api import ErrorOut, input_member
 from apps.programs import services
 from apps.programs.sale import SaleResult, sale_record
 from apps.programs.selectors import purchase_by_external_id
@@ -127,24 +124,6 @@ class RefundOut(serializers.Serializer):
     referral_reversed = serializers.IntegerField(
         required=False, help_text="The referral whose rewards this refund reversed."
     )
-
-
-def input_location(merchant, name: str) -> Location | None:
-    """The location a request names (by name), or a 400 on the `location` field."""
-    if not name:
-        return None
-    location = location_by_name(merchant=merchant, name=name)
-    if location is None:
-        raise DomainError(gettext("No location with this name."), field="location")
-    return location
-
-
-def input_member(request, member_id: str) -> Member:
-    """The member a request's body names (by id), or a 400 on the `member` field."""
-    try:
-        return member_for_api(request, member_id)
-    except NotFound as error:
-        raise DomainError(gettext("No member with this id."), field="member") from error
 
 
 def purchase_data(sale: SaleResult, *, with_coupon: bool = False) -> dict:

@@ -22,6 +22,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apps.core.api.models import ApiKey
 from apps.core.errors import DomainError
 from apps.core.languages import activate_merchant_language
+from apps.core.models import Location
+from apps.core.selectors import location_by_name
 
 
 def _field_errors(detail) -> dict[str, list[str]]:
@@ -164,3 +166,13 @@ def api_not_found(request, *args, **kwargs):
     """Any path under the API that names no route (an id with a newline, a typo): a 404 in
     the API's error shape, not the site's HTML page."""
     return JsonResponse(error_body("not_found", gettext("No such endpoint.")), status=404)
+
+
+def input_location(merchant, name: str) -> Location | None:
+    """The location a request names (by name), or a 400 on the `location` field."""
+    if not name:
+        return None
+    location = location_by_name(merchant=merchant, name=name)
+    if location is None:
+        raise DomainError(gettext("No location with this name."), field="location")
+    return location

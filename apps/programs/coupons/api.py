@@ -11,8 +11,7 @@ from rest_framework.response import Response
 from apps.core.api.base import ApiView, TextField
 from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError
-from apps.members.api import ErrorOut
-from apps.programs.api import input_member
+from apps.members.api import ErrorOut, input_member
 from apps.programs.coupons.api_fields import coupon_data
 from apps.programs.coupons.selectors import coupon_check
 from apps.programs.coupons.services import coupon_redeem

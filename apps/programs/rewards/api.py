@@ -9,13 +9,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.core.api.base import ApiView, TextField
+from apps.core.api.base import ApiView, TextField, input_location
 from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError, NotFound
 from apps.core.extensions import PROGRAM_API_FIELDS, reward_refusal
 from apps.core.models import Merchant, Role
-from apps.members.api import ErrorOut
-from apps.programs.api import input_location, input_member
+from apps.members.api import ErrorOut, input_member
 from apps.programs.points.bonuses import event_bonus_award
 from apps.programs.points.earning import active_promotion, earn_terms
 from apps.programs.points.selectors import bonus_rule_list, multiplier_list, points_balance

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.stored_text import render
 from apps.core.tenancy import TenantModel
-from apps.programs.models.purchases import Purchase, Refund
 
 
 class LedgerAccount(TenantModel):
@@ -180,8 +179,9 @@ class LedgerEntry(AppendOnlyEntry):
         _("points"), help_text=_("Positive when earned, negative when spent or lost.")
     )
     balance_after = models.IntegerField(_("balance after"))
+    # By name: the sale's models sit above the ledger (programs/models/purchases.py).
     purchase = models.ForeignKey(
-        Purchase,
+        "programs.Purchase",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -189,7 +189,7 @@ class LedgerEntry(AppendOnlyEntry):
         verbose_name=_("purchase"),
     )
     refund = models.ForeignKey(
-        Refund,
+        "programs.Refund",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
