@@ -1,7 +1,8 @@
 """The layers of an app hold (docs/ARCHITECTURE.md, "Writes and reads"):
 
-* selectors read and never write, and neither do the `@merchant_config` loaders (what a
-  reader finds missing, it answers with the defaults; a service makes the row);
+* selectors read and never write, and neither do the `@merchant_config` loaders nor the
+  settings readers (`program_settings`, `cashback_settings`...): what a reader finds
+  missing, it answers with the defaults; a service (`*_settings_ensure`) makes the row;
 * rows are locked only in `lock_objects.py`: `select_for_update` and PostgreSQL's
   advisory locks appear nowhere else under apps/ (migrations aside).
 
@@ -28,6 +29,7 @@ WRITES = {
 CONTAINERS = (ast.Dict, ast.Set, ast.DictComp, ast.SetComp)
 CONTAINER_CALLS = {"dict", "set", "defaultdict", "Counter", "OrderedDict"}
 ADVISORY = re.compile(r"pg_(try_)?advisory", re.IGNORECASE)
+SETTINGS_READER = re.compile(r"[a-z_]*_settings(_for|_get)?")
 
 
 def _sources() -> list[Path]:
@@ -86,6 +88,13 @@ def _is_config_loader(function: ast.AST) -> bool:
     return False
 
 
+def _is_settings_reader(function: ast.AST) -> bool:
+    """`program_settings`, `analytics_settings_for`...: named after what they return."""
+    return isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) and bool(
+        SETTINGS_READER.fullmatch(function.name)
+    )
+
+
 def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
@@ -138,6 +147,27 @@ def test_config_loaders_never_write():
                 for call in _write_calls(loader, containers)
             ]
     assert not offending, "@merchant_config loaders read only:\n" + "\n".join(offending)
+
+
+def test_settings_readers_never_write():
+    """A reader of a merchant's settings answers the defaults when there is no row yet: a
+    `get_or_create` there would write (and open a savepoint) on every first read."""
+    offending, readers = [], 0
+    for path in _sources():
+        if path.name.endswith("views.py"):
+            continue  # a settings page, not a reader
+        tree = ast.parse(path.read_text(), filename=str(path))
+        containers = _container_names(tree)
+        for reader in filter(_is_settings_reader, ast.walk(tree)):
+            readers += 1
+            offending += [
+                f"{_where(path, call)} .{call.func.attr}( in {reader.name}"
+                for call in _write_calls(reader, containers)
+            ]
+    assert readers >= 5  # program, cashback, referral, tier and analytics settings
+    assert not offending, "settings readers read only; make the row in a service:\n" + "\n".join(
+        offending
+    )
 
 
 def test_rows_are_locked_only_in_lock_objects():
@@ -194,3 +224,6 @@ def test_the_checks_see_what_they_look_for():
     assert len(_locks(module)) == 2
     loader = ast.parse("@merchant_config(Row)\ndef terms(merchant):\n    pass\n").body[0]
     assert _is_config_loader(loader)
+    reader, ensure = ast.parse("def cashback_settings(m): pass\ndef x_settings_ensure(): pass").body
+    assert _is_settings_reader(reader)
+    assert not _is_settings_reader(ensure)

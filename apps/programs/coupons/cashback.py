@@ -66,9 +66,24 @@ BASIS = 10_000  # basis points in a whole
 
 
 def cashback_settings(merchant: Merchant | int) -> CashbackSettings:
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    settings, _created = CashbackSettings.objects.get_or_create(merchant_id=merchant_id)
-    return settings
+    """The merchant's terms, or the defaults (an unsaved row, cashback off) when it has
+    none yet: reading writes nothing. `cashback_settings_ensure` makes the row."""
+    found = CashbackSettings.objects.for_merchant(merchant).one_or_none()
+    if found is not None:
+        return found
+    return CashbackSettings(merchant_id=merchant if isinstance(merchant, int) else merchant.pk)
+
+
+def cashback_settings_ensure(*, merchant: Merchant) -> CashbackSettings:
+    """The merchant's settings row, created with the defaults if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row)."""
+    found = CashbackSettings.objects.for_merchant(merchant).one_or_none()
+    if found is None:
+        CashbackSettings.objects.bulk_create(
+            [CashbackSettings(merchant=merchant)], ignore_conflicts=True
+        )
+        found = CashbackSettings.objects.for_merchant(merchant).get()
+    return found
 
 
 @dataclass(frozen=True)
@@ -115,7 +130,7 @@ def cashback_settings_update(
         raise DomainError(
             gettext("The minimum spend must be zero or more."), field="coupon_min_spend"
         )
-    settings = cashback_settings(merchant)
+    settings = cashback_settings_ensure(merchant=merchant)
     settings = cashback_settings_lock(settings_id=settings.pk)
     settings.is_enabled = bool(is_enabled)
     settings.rate_bp, settings.threshold = rate_bp, threshold

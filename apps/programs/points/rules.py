@@ -15,6 +15,7 @@ from apps.core.models import Location, Merchant
 from apps.core.stored_text import stored_plural, stored_text
 from apps.programs.lock_objects import program_settings_lock
 from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.points.services import program_settings_ensure
 
 
 def _check_percent(percent: int) -> None:
@@ -43,6 +44,7 @@ def program_settings_update(
         )
     if reminder_days is not None and not 1 <= reminder_days <= 365:
         raise DomainError(gettext("Remind 1 to 365 days before."), field="reminder_days")
+    program_settings_ensure(merchant=merchant)
     settings = program_settings_lock(merchant=merchant)
     settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
     if reminder_days is not None:
