@@ -4,7 +4,10 @@
   settings readers (`program_settings`, `cashback_settings`...): what a reader finds
   missing, it answers with the defaults; a service (`*_settings_ensure`) makes the row;
 * rows are locked only in `lock_objects.py`: `select_for_update` and PostgreSQL's
-  advisory locks appear nowhere else under apps/ (migrations aside).
+  advisory locks appear nowhere else under apps/ (migrations aside);
+* a service's transaction is `@transaction.atomic(savepoint=False)`: inside the one a
+  request or task opens at its edge (`core.transactions.edge_transaction`) it creates no
+  savepoint.
 
 Checked on the syntax tree, so comments and docstrings do not count.
 """
@@ -95,6 +98,28 @@ def _is_settings_reader(function: ast.AST) -> bool:
     )
 
 
+def _is_atomic(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name == "atomic"
+
+
+def _savepoint_decorators(tree: ast.AST) -> list[ast.AST]:
+    """`@transaction.atomic` decorators that would open a savepoint when nested:
+    bare, or called without `savepoint=False`."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in function.decorator_list:
+            if _is_atomic(decorator):
+                found.append(decorator)
+            elif isinstance(decorator, ast.Call) and _is_atomic(decorator.func):
+                savepoint = {k.arg: k.value for k in decorator.keywords}.get("savepoint")
+                if not (isinstance(savepoint, ast.Constant) and savepoint.value is False):
+                    found.append(decorator)
+    return found
+
+
 def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
@@ -180,6 +205,16 @@ def test_rows_are_locked_only_in_lock_objects():
     assert not offending, "lock rows through the app's lock_objects.py:\n" + "\n".join(offending)
 
 
+def test_services_open_no_savepoint():
+    """One transaction per request or task, opened at its edge: a service joins it
+    without a savepoint (and opens its own when called alone)."""
+    offending = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        offending += [_where(path, node) for node in _savepoint_decorators(tree)]
+    assert not offending, "write @transaction.atomic(savepoint=False):\n" + "\n".join(offending)
+
+
 def _private_imports(tree: ast.AST) -> list[ast.ImportFrom]:
     return [
         node
@@ -224,6 +259,13 @@ def test_the_checks_see_what_they_look_for():
     assert len(_locks(module)) == 2
     loader = ast.parse("@merchant_config(Row)\ndef terms(merchant):\n    pass\n").body[0]
     assert _is_config_loader(loader)
+    decorated = ast.parse(
+        "@transaction.atomic\ndef a(): pass\n"
+        "@transaction.atomic()\ndef b(): pass\n"
+        "@atomic(savepoint=True)\ndef c(): pass\n"
+        "@transaction.atomic(savepoint=False)\ndef d(): pass\n"
+    )
+    assert len(_savepoint_decorators(decorated)) == 3
     reader, ensure = ast.parse("def cashback_settings(m): pass\ndef x_settings_ensure(): pass").body
     assert _is_settings_reader(reader)
     assert not _is_settings_reader(ensure)

@@ -8,7 +8,7 @@ from apps.programs.coupons.cashback import cashback_settings_ensure
 from apps.programs.coupons.models import CashbackSettings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def configure_demo_cashback(merchant: Merchant) -> CashbackSettings:
     """5 % cashback, a coupon of 10.00 (in the merchant's currency) every time the wallet
     reaches it, valid 90 days, no minimum spend. Idempotent: running it again sets the

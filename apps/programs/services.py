@@ -64,7 +64,7 @@ class PurchaseResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what hooks.PURCHASE_RECORDED added
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def purchase_record(
     *,
     merchant: Merchant,
@@ -198,7 +198,7 @@ class RefundResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what hooks.REFUND_RECORDED added
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def refund_record(
     *, purchase: Purchase, external_id: str, amount: int, actor: User | None = None
 ) -> RefundResult:

@@ -12,6 +12,7 @@ from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.coupons.services import purchase_with_coupon
 from apps.programs.coupons.views import coupon_purchase_message
@@ -95,10 +96,12 @@ def purchase_create(request, public_id: str):
                 "items": items,
             }
             if form.cleaned_data["coupon"]:  # the amount is the basket; the coupon pays part
-                with_coupon = purchase_with_coupon(code=form.cleaned_data["coupon"], **sale)
+                with edge_transaction():
+                    with_coupon = purchase_with_coupon(code=form.cleaned_data["coupon"], **sale)
                 messages.success(request, coupon_purchase_message(request, with_coupon))
                 return redirect("members:detail", public_id=member.public_id)
-            result = purchase_record(**sale)
+            with edge_transaction():
+                result = purchase_record(**sale)
         except ValueError as error:
             form.add_error("lines" if isinstance(error, BasketLineError) else "amount", str(error))
         except DomainError as error:
@@ -120,7 +123,8 @@ def points_adjust_view(request, public_id: str):
     form = AdjustForm(request.POST)
     if form.is_valid():
         try:
-            points_adjust(member=member, actor=request.user, **form.cleaned_data)
+            with edge_transaction():
+                points_adjust(member=member, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:

@@ -107,7 +107,7 @@ def cashback_terms(merchant: Merchant) -> CashbackTerms:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cashback_settings_update(
     *,
     merchant: Merchant,
@@ -179,7 +179,7 @@ def cashback_settings_update(
     return settings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_rate_set(
     *, merchant: Merchant, actor: User, category: str, rate_bp: int
 ) -> CashbackCategoryRate:
@@ -205,7 +205,7 @@ def category_rate_set(
     return rate
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_rate_delete(*, rate: CashbackCategoryRate, actor: User) -> None:
     audit_record(
         merchant=rate.merchant,

@@ -15,6 +15,7 @@ from apps.core.models import Role
 from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.coupons.cashback import (
     cashback_settings,
@@ -136,14 +137,15 @@ def coupon_issue_view(request, public_id: str):
         try:
             value = to_minor(form.cleaned_data["value"], currency)
             min_spend = to_minor(form.cleaned_data["min_spend"], currency)
-            coupon = coupon_issue_by_hand(
-                member=member,
-                value=value,
-                days=form.cleaned_data["days"],
-                min_spend=min_spend,
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
-            )
+            with edge_transaction():
+                coupon = coupon_issue_by_hand(
+                    member=member,
+                    value=value,
+                    days=form.cleaned_data["days"],
+                    min_spend=min_spend,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
         except ValueError as error:
             form.add_error("value", str(error))
         except DomainError as error:
@@ -166,7 +168,8 @@ def coupon_void_view(request, code: str):
     form = CouponVoidForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        voided = coupon_void(coupon=coupon, actor=request.user, reason=reason)
+        with edge_transaction():
+            voided = coupon_void(coupon=coupon, actor=request.user, reason=reason)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -230,14 +233,15 @@ def coupon_redeem_view(request):
     if form.is_valid():
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
-            result = coupon_redeem(
-                merchant=request.merchant,
-                code=form.cleaned_data["code"],
-                amount=amount,
-                actor=request.user,
-                location=request.location or None,
-                redeem_key=form.cleaned_data["redeem_key"],
-            )
+            with edge_transaction():
+                result = coupon_redeem(
+                    merchant=request.merchant,
+                    code=form.cleaned_data["code"],
+                    amount=amount,
+                    actor=request.user,
+                    location=request.location or None,
+                    redeem_key=form.cleaned_data["redeem_key"],
+                )
         except ValueError as error:
             form.add_error("amount", str(error))
         except DomainError as error:
@@ -317,15 +321,16 @@ def cashback_view(request):
         currency = request.merchant.currency
         data = form.cleaned_data
         try:
-            cashback_settings_update(
-                merchant=request.merchant,
-                actor=request.user,
-                is_enabled=data["is_enabled"],
-                rate_bp=_bp(data["rate"]),
-                threshold=to_minor(data["threshold"], currency),
-                coupon_days=data["coupon_days"],
-                coupon_min_spend=to_minor(data["coupon_min_spend"], currency),
-            )
+            with edge_transaction():
+                cashback_settings_update(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    is_enabled=data["is_enabled"],
+                    rate_bp=_bp(data["rate"]),
+                    threshold=to_minor(data["threshold"], currency),
+                    coupon_days=data["coupon_days"],
+                    coupon_min_spend=to_minor(data["coupon_min_spend"], currency),
+                )
         except ValueError as error:
             form.add_error("threshold", str(error))
         except DomainError as error:
@@ -342,12 +347,13 @@ def category_rate_create(request):
     form = CategoryRateForm(request.POST)
     if form.is_valid():
         try:
-            category_rate_set(
-                merchant=request.merchant,
-                actor=request.user,
-                category=form.cleaned_data["category"],
-                rate_bp=_bp(form.cleaned_data["rate"]),
-            )
+            with edge_transaction():
+                category_rate_set(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    category=form.cleaned_data["category"],
+                    rate_bp=_bp(form.cleaned_data["rate"]),
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -360,7 +366,8 @@ def category_rate_create(request):
 @merchant_view(Role.MANAGER)
 def category_rate_delete_view(request, pk: int):
     rate = get_for_merchant_or_404(CashbackCategoryRate, request, pk=pk)
-    category_rate_delete(rate=rate, actor=request.user)
+    with edge_transaction():
+        category_rate_delete(rate=rate, actor=request.user)
     messages.success(
         request,
         # Translators: %(category)s is a product category, e.g. bakery.

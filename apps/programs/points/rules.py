@@ -27,7 +27,7 @@ def _check_percent(percent: int) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def program_settings_update(
     *,
     merchant: Merchant,
@@ -74,7 +74,7 @@ def program_settings_update(
     return settings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def multiplier_create(
     *, merchant: Merchant, actor: User, target: str, value: str, percent: int
 ) -> EarnMultiplier:
@@ -103,7 +103,7 @@ def multiplier_create(
     return rule
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_create(
     *,
     merchant: Merchant,
@@ -141,7 +141,7 @@ def promotion_create(
     return promotion
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bool) -> None:
     type(rule).objects.filter(pk=rule.pk).update(is_active=active)
     merchant_config_changed(rule.merchant_id)
@@ -158,7 +158,7 @@ def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bo
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bonus_rule_create(
     *,
     merchant: Merchant,

@@ -50,7 +50,7 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
 # Adjustments and expiry --------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def points_adjust(
     *, member: Member, points: int, reason: str | StoredText, actor: User
 ) -> LedgerEntry | None:
@@ -125,7 +125,7 @@ def lots_expire(*, now: datetime | None = None, batch: int = 500) -> int:
             expired += _expire_lot(lot.pk, lot.member, now)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
     account = points_account_lock(member)
     lot = Lot.objects.get(pk=lot_pk)

@@ -267,7 +267,7 @@ def _enqueue_settle(referral_pk: int) -> None:
     settle_referrer.delay(referral_pk)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def referrer_settle(*, referral_id: int) -> str:
     """Give (or take back) the referrer's side of a converted referral. Idempotent: the
     state moves due → paid/capped/nothing and take_back → taken_back once, under the

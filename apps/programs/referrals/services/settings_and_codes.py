@@ -53,7 +53,7 @@ def _check_reward(kind: str, points: int, coupon_value: int, side: str) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def referral_settings_update(
     *,
     merchant: Merchant,
