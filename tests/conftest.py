@@ -8,13 +8,15 @@ FIDELIZA_REQUIRE_SERVICES=1 (CI), where they run and a missing service fails the
 import functools
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.core.catalogs import compile_catalogs
+from apps.core.errors import DomainError
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import UserFactory
 from tests.core.factories import LocationFactory, MerchantFactory
@@ -142,3 +144,14 @@ def marked_spanish(monkeypatch):
 
     for name in ("gettext", "ngettext", "pgettext"):
         monkeypatch.setattr(stored_text, name, mark(getattr(stored_text, name)))
+
+
+@contextmanager
+def refusal(error: type[BaseException] = DomainError, **match):
+    """`pytest.raises` for a service call a test expects to be refused, run in a
+    transaction of its own, as a request runs it (`core.transactions.edge_transaction`).
+    Services open no savepoint (`savepoint=False`): a refusal dooms the transaction it
+    runs in, which must then end before anything else is read. Here that is this one, not
+    the test's, so the test reads on."""
+    with pytest.raises(error, **match) as raised, transaction.atomic():
+        yield raised

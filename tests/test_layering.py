@@ -1,9 +1,13 @@
 """The layers of an app hold (docs/ARCHITECTURE.md, "Writes and reads"):
 
-* selectors read and never write, and neither do the `@merchant_config` loaders (what a
-  reader finds missing, it answers with the defaults; a service makes the row);
+* selectors read and never write, and neither do the `@merchant_config` loaders nor the
+  settings readers (`program_settings`, `cashback_settings`...): what a reader finds
+  missing, it answers with the defaults; a service (`*_settings_ensure`) makes the row;
 * rows are locked only in `lock_objects.py`: `select_for_update` and PostgreSQL's
-  advisory locks appear nowhere else under apps/ (migrations aside).
+  advisory locks appear nowhere else under apps/ (migrations aside);
+* a service's transaction is `@transaction.atomic(savepoint=False)`: inside the one a
+  request or task opens at its edge (`core.transactions.edge_transaction`) it creates no
+  savepoint.
 
 Checked on the syntax tree, so comments and docstrings do not count.
 """
@@ -28,6 +32,7 @@ WRITES = {
 CONTAINERS = (ast.Dict, ast.Set, ast.DictComp, ast.SetComp)
 CONTAINER_CALLS = {"dict", "set", "defaultdict", "Counter", "OrderedDict"}
 ADVISORY = re.compile(r"pg_(try_)?advisory", re.IGNORECASE)
+SETTINGS_READER = re.compile(r"[a-z_]*_settings(_for|_get)?")
 
 
 def _sources() -> list[Path]:
@@ -86,6 +91,35 @@ def _is_config_loader(function: ast.AST) -> bool:
     return False
 
 
+def _is_settings_reader(function: ast.AST) -> bool:
+    """`program_settings`, `analytics_settings_for`...: named after what they return."""
+    return isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) and bool(
+        SETTINGS_READER.fullmatch(function.name)
+    )
+
+
+def _is_atomic(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name == "atomic"
+
+
+def _savepoint_decorators(tree: ast.AST) -> list[ast.AST]:
+    """`@transaction.atomic` decorators that would open a savepoint when nested:
+    bare, or called without `savepoint=False`."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in function.decorator_list:
+            if _is_atomic(decorator):
+                found.append(decorator)
+            elif isinstance(decorator, ast.Call) and _is_atomic(decorator.func):
+                savepoint = {k.arg: k.value for k in decorator.keywords}.get("savepoint")
+                if not (isinstance(savepoint, ast.Constant) and savepoint.value is False):
+                    found.append(decorator)
+    return found
+
+
 def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
@@ -140,6 +174,27 @@ def test_config_loaders_never_write():
     assert not offending, "@merchant_config loaders read only:\n" + "\n".join(offending)
 
 
+def test_settings_readers_never_write():
+    """A reader of a merchant's settings answers the defaults when there is no row yet: a
+    `get_or_create` there would write (and open a savepoint) on every first read."""
+    offending, readers = [], 0
+    for path in _sources():
+        if path.name.endswith("views.py"):
+            continue  # a settings page, not a reader
+        tree = ast.parse(path.read_text(), filename=str(path))
+        containers = _container_names(tree)
+        for reader in filter(_is_settings_reader, ast.walk(tree)):
+            readers += 1
+            offending += [
+                f"{_where(path, call)} .{call.func.attr}( in {reader.name}"
+                for call in _write_calls(reader, containers)
+            ]
+    assert readers >= 5  # program, cashback, referral, tier and analytics settings
+    assert not offending, "settings readers read only; make the row in a service:\n" + "\n".join(
+        offending
+    )
+
+
 def test_rows_are_locked_only_in_lock_objects():
     offending = []
     for path in _sources():
@@ -148,6 +203,16 @@ def test_rows_are_locked_only_in_lock_objects():
         tree = ast.parse(path.read_text(), filename=str(path))
         offending += [_where(path, node) for node in _locks(tree)]
     assert not offending, "lock rows through the app's lock_objects.py:\n" + "\n".join(offending)
+
+
+def test_services_open_no_savepoint():
+    """One transaction per request or task, opened at its edge: a service joins it
+    without a savepoint (and opens its own when called alone)."""
+    offending = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        offending += [_where(path, node) for node in _savepoint_decorators(tree)]
+    assert not offending, "write @transaction.atomic(savepoint=False):\n" + "\n".join(offending)
 
 
 def _private_imports(tree: ast.AST) -> list[ast.ImportFrom]:
@@ -257,3 +322,13 @@ def test_public_services_and_selectors_take_keyword_only_arguments():
             if node.args.posonlyargs or node.args.args:
                 positional.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not positional, "\n".join(positional)
+    decorated = ast.parse(
+        "@transaction.atomic\ndef a(): pass\n"
+        "@transaction.atomic()\ndef b(): pass\n"
+        "@atomic(savepoint=True)\ndef c(): pass\n"
+        "@transaction.atomic(savepoint=False)\ndef d(): pass\n"
+    )
+    assert len(_savepoint_decorators(decorated)) == 3
+    reader, ensure = ast.parse("def cashback_settings(m): pass\ndef x_settings_ensure(): pass").body
+    assert _is_settings_reader(reader)
+    assert not _is_settings_reader(ensure)

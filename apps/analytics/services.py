@@ -38,7 +38,7 @@ def analytics_settings_ensure(*, merchant: Merchant) -> AnalyticsSettings:
     return found
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def analytics_settings_update(
     *,
     merchant: Merchant,
@@ -106,7 +106,7 @@ def analytics_settings_update(
     return settings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def marketing_spend_set(
     *, merchant: Merchant, actor: User | None, month: date, amount: int
 ) -> MarketingSpend:

@@ -29,6 +29,7 @@ from apps.core.models import Role
 from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import merchant_view
+from apps.core.transactions import edge_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -196,15 +197,16 @@ def settings_update(request):
     if form.is_valid():
         value = form.cleaned_data["thousand_points_value"]
         try:
-            services.analytics_settings_update(
-                merchant=request.merchant,
-                actor=request.user,
-                at_risk_days=form.cleaned_data["at_risk_days"],
-                lapsed_days=form.cleaned_data["lapsed_days"],
-                thousand_points_value=to_minor(value, request.merchant.currency)
-                if value is not None
-                else None,
-            )
+            with edge_transaction():
+                services.analytics_settings_update(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    at_risk_days=form.cleaned_data["at_risk_days"],
+                    lapsed_days=form.cleaned_data["lapsed_days"],
+                    thousand_points_value=to_minor(value, request.merchant.currency)
+                    if value is not None
+                    else None,
+                )
         except DomainError as error:
             add_domain_error(form, error)
         except ValueError as error:  # more decimals than the currency has
@@ -221,12 +223,13 @@ def spend_update(request):
     form = MarketingSpendForm(request.POST)
     if form.is_valid():
         try:
-            services.marketing_spend_set(
-                merchant=request.merchant,
-                actor=request.user,
-                month=form.cleaned_data["month"],
-                amount=to_minor(form.cleaned_data["amount"], request.merchant.currency),
-            )
+            with edge_transaction():
+                services.marketing_spend_set(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    month=form.cleaned_data["month"],
+                    amount=to_minor(form.cleaned_data["amount"], request.merchant.currency),
+                )
         except DomainError as error:
             add_domain_error(form, error)
         except ValueError as error:  # more decimals than the currency has

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from apps.accounts.models import User
-from apps.core.api.models import ApiKey
 from apps.core.models import AuditLog, Invitation, Location, Membership, Merchant, Role
-from apps.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -113,21 +111,3 @@ def onboarding_checklist(*, membership: Membership) -> list[ChecklistStep]:
         ),
     ]
     return [step for step in steps if membership.has_role(step.min_role)]
-
-
-def api_key_list(*, merchant: Merchant) -> QuerySet[ApiKey]:
-    """The merchant's API keys, live ones first, newest first."""
-    return (
-        ApiKey.objects.for_merchant(merchant)
-        .select_related("created_by", "revoked_by")
-        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
-    )
-
-
-def webhook_endpoints(*, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.for_merchant(merchant).order_by("-is_active", "-created_at")
-
-
-def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
-    """Newest first (the index on endpoint and creation time)."""
-    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")

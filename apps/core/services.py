@@ -98,7 +98,7 @@ def _free_slug(name: str) -> str:
     return slug
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def merchant_create(
     *,
     name: str,
@@ -159,7 +159,7 @@ MERCHANT_FIELD_WORDS = {
 }
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def merchant_update(
     *,
     merchant: Merchant,
@@ -220,7 +220,7 @@ def _save_location(location: Location) -> None:
         ) from error
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def location_create(
     *, merchant: Merchant, actor: User | None, name: str, address: str = ""
 ) -> Location:
@@ -242,7 +242,7 @@ def location_create(
     return location
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def location_update(
     *, location: Location, actor: User, name: str, address: str, is_active: bool
 ) -> Location:
@@ -312,7 +312,7 @@ def _withdraw_if_pending(invitation: Invitation) -> bool:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invitation_create(
     *, merchant: Merchant, actor: User, email: str, role: str
 ) -> IssuedInvitation:
@@ -344,7 +344,7 @@ def invitation_create(
     return issued
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitation:
     """A new link (the old one stops working) with a fresh expiry."""
     if not _withdraw_if_pending(invitation):
@@ -364,7 +364,7 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> IssuedInvitatio
     return issued
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
     if _withdraw_if_pending(invitation):
         audit_record(
@@ -444,7 +444,7 @@ def _join(invitation: Invitation, user: User) -> Membership:
     return membership
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Join the team with the invited role. Works once, however many times it is clicked."""
     invitation = invitation_check(token=token)
@@ -460,7 +460,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     return _join(invitation, user)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def invitation_accept_as_new_user(
     *, token: str, password: str, first_name: str, last_name: str
 ) -> Membership:
@@ -504,7 +504,7 @@ def _refuse_losing_last_owner(membership: Membership) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
     if role not in Role.values:
         raise DomainError(gettext("Choose a role."), field="role")
@@ -531,7 +531,7 @@ def membership_change_role(*, membership: Membership, actor: User, role: str) ->
     return membership
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def membership_remove(*, membership: Membership, actor: User) -> None:
     """Take a seat away. The person loses access to this merchant on their next request."""
     _refuse_losing_last_owner(membership)
@@ -546,7 +546,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
     membership.delete()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def user_profile_update(*, user: User, first_name: str, last_name: str, language: str) -> User:
     """A user's name and the language of their pages (empty: the browser's)."""
     if language and language not in language_codes():

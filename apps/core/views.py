@@ -41,6 +41,7 @@ from apps.core.selectors import (
     memberships_for_user,
     team_list,
 )
+from apps.core.transactions import edge_transaction
 
 
 @login_required
@@ -50,14 +51,15 @@ def merchant_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            merchant = services.merchant_create(
-                name=data["name"],
-                owner=request.user,
-                currency=data["currency"],
-                country=data["country"],
-                timezone_name=data["timezone"],
-                language=data["language"],
-            )
+            with edge_transaction():
+                merchant = services.merchant_create(
+                    name=data["name"],
+                    owner=request.user,
+                    currency=data["currency"],
+                    country=data["country"],
+                    timezone_name=data["timezone"],
+                    language=data["language"],
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -128,15 +130,16 @@ def merchant_settings(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.merchant_update(
-                merchant=merchant,
-                actor=request.user,
-                name=data["name"],
-                currency=data["currency"],
-                country=data["country"],
-                timezone_name=data["timezone"],
-                language=data["language"],
-            )
+            with edge_transaction():
+                services.merchant_update(
+                    merchant=merchant,
+                    actor=request.user,
+                    name=data["name"],
+                    currency=data["currency"],
+                    country=data["country"],
+                    timezone_name=data["timezone"],
+                    language=data["language"],
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -150,9 +153,10 @@ def location_list_view(request):
     form = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            location = services.location_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                location = services.location_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -182,7 +186,8 @@ def location_edit(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.location_update(location=location, actor=request.user, **form.cleaned_data)
+            with edge_transaction():
+                services.location_update(location=location, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -197,9 +202,10 @@ def team(request):
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            issued = services.invitation_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                issued = services.invitation_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -229,9 +235,10 @@ def membership_role(request, pk: int):
         messages.error(request, gettext("Choose a role."))
         return redirect("core:team")
     try:
-        services.membership_change_role(
-            membership=membership, actor=request.user, role=form.cleaned_data["role"]
-        )
+        with edge_transaction():
+            services.membership_change_role(
+                membership=membership, actor=request.user, role=form.cleaned_data["role"]
+            )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -249,7 +256,8 @@ def membership_role(request, pk: int):
 def membership_remove(request, pk: int):
     membership = get_for_merchant_or_404(Membership, request, pk=pk)
     try:
-        services.membership_remove(membership=membership, actor=request.user)
+        with edge_transaction():
+            services.membership_remove(membership=membership, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("core:team")
@@ -267,7 +275,8 @@ def membership_remove(request, pk: int):
 def invitation_resend(request, pk: int):
     invitation = get_for_merchant_or_404(Invitation, request, pk=pk)
     try:
-        services.invitation_resend(invitation=invitation, actor=request.user)
+        with edge_transaction():
+            services.invitation_resend(invitation=invitation, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -283,7 +292,8 @@ def invitation_resend(request, pk: int):
 @merchant_view(Role.OWNER)
 def invitation_revoke(request, pk: int):
     invitation = get_for_merchant_or_404(Invitation, request, pk=pk)
-    services.invitation_revoke(invitation=invitation, actor=request.user)
+    with edge_transaction():
+        services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(
         request, gettext("Withdrew the invitation of %(email)s.") % {"email": invitation.email}
     )
@@ -302,7 +312,8 @@ def invitation_accept(request, token: str):
     if request.user.is_authenticated:
         if request.method == "POST":
             try:
-                membership = services.invitation_accept(token=token, user=request.user)
+                with edge_transaction():
+                    membership = services.invitation_accept(token=token, user=request.user)
             except DomainError as error:
                 context["error"] = error
             else:
@@ -314,12 +325,13 @@ def invitation_accept(request, token: str):
     form = InvitationSignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.invitation_accept_as_new_user(
-                token=token,
-                password=form.cleaned_data["password1"],
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-            )
+            with edge_transaction():
+                membership = services.invitation_accept_as_new_user(
+                    token=token,
+                    password=form.cleaned_data["password1"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -363,7 +375,8 @@ def profile(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_profile_update(user=user, **form.cleaned_data)
+            with edge_transaction():
+                services.user_profile_update(user=user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:

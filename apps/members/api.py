@@ -12,6 +12,7 @@ from apps.core.api.base import ApiView, TextField
 from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError, NotFound
 from apps.core.languages import language_codes
+from apps.core.transactions import edge_transaction
 from apps.members import services
 from apps.members.api_fields import member_data, member_out
 from apps.members.models import Channel, Member
@@ -158,10 +159,11 @@ class MemberView(ApiView):
             "consent_email": member.consent_email,
             "consent_sms": member.consent_sms,
         }
-        updated = services.member_update(
-            member=member,
-            actor=None,
-            source=Channel.API,
-            **(current | dict(incoming.validated_data)),
-        )
+        with edge_transaction():
+            updated = services.member_update(
+                member=member,
+                actor=None,
+                source=Channel.API,
+                **(current | dict(incoming.validated_data)),
+            )
         return Response(member_data(updated))

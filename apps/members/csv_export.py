@@ -79,7 +79,7 @@ def export_is_stale(export: MemberExport) -> bool:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def export_create(*, merchant: Merchant, actor: User | None) -> MemberExport:
     """Ask for a CSV of all members. While one is being written, that one is returned."""
     from apps.members.tasks import member_export_run

@@ -22,6 +22,7 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members import csv_export, csv_import
 from apps.members.models import ExportStatus, ImportStatus, MemberExport, MemberImport
 
@@ -120,12 +121,13 @@ def import_start(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member_import = csv_import.import_create(
-                merchant=request.merchant,
-                actor=request.user,
-                file=form.cleaned_data["file"],
-                encoding=form.cleaned_data["encoding"],
-            )
+            with edge_transaction():
+                member_import = csv_import.import_create(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    file=form.cleaned_data["file"],
+                    encoding=form.cleaned_data["encoding"],
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -188,12 +190,13 @@ def import_detail(request, pk: int):
         form = ImportMappingForm(request.POST or None, member_import=member_import)
         if request.method == "POST" and form.is_valid():
             try:
-                csv_import.import_set_mapping(
-                    member_import=member_import,
-                    actor=request.user,
-                    mapping=form.mapping,
-                    date_order=form.cleaned_data["date_order"],
-                )
+                with edge_transaction():
+                    csv_import.import_set_mapping(
+                        member_import=member_import,
+                        actor=request.user,
+                        mapping=form.mapping,
+                        date_order=form.cleaned_data["date_order"],
+                    )
             except DomainError as error:
                 add_domain_error(form, error)
             else:
@@ -215,7 +218,8 @@ def import_confirm(request, pk: int):
     """Start the import after the dry run (or resume one that stopped)."""
     member_import = get_for_merchant_or_404(MemberImport, request, pk=pk)
     try:
-        csv_import.import_confirm(member_import=member_import, actor=request.user)
+        with edge_transaction():
+            csv_import.import_confirm(member_import=member_import, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("members:import_detail", member_import.pk)
@@ -242,7 +246,8 @@ def import_problems(request, pk: int):
 @merchant_view(Role.MANAGER)
 def export_list(request):
     if request.method == "POST":
-        export = csv_export.export_create(merchant=request.merchant, actor=request.user)
+        with edge_transaction():
+            export = csv_export.export_create(merchant=request.merchant, actor=request.user)
         return redirect("members:export_detail", export.pk)
     page = SlicePage.of(csv_export.export_list(merchant=request.merchant), request, per_page=PAGE)
     return render(request, "members/export_list.html", {"page": page})

@@ -15,6 +15,7 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members import services
 from apps.members.filters import MemberFilter
 from apps.members.forms import (
@@ -64,14 +65,15 @@ def counter_enroll(request):
         fields = dict(form.cleaned_data)
         extras = {"referral_code": fields.pop("referral_code")}
         try:
-            result = services.member_enroll(
-                merchant=request.merchant,
-                actor=request.user,
-                channel=Channel.COUNTER,
-                location=request.location or None,
-                extras=extras,
-                **fields,
-            )
+            with edge_transaction():
+                result = services.member_enroll(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    channel=Channel.COUNTER,
+                    location=request.location or None,
+                    extras=extras,
+                    **fields,
+                )
         except services.DuplicateMember as error:
             duplicate = error.member
             add_domain_error(form, error)
@@ -128,9 +130,10 @@ def member_edit(request, public_id: str):
     form = MemberForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(
-                member=member, actor=request.user, source="dashboard", **form.cleaned_data
-            )
+            with edge_transaction():
+                services.member_update(
+                    member=member, actor=request.user, source="dashboard", **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -158,9 +161,10 @@ def member_note(request, public_id: str):
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
-            services.member_add_note(
-                member=member, actor=request.user, text=form.cleaned_data["text"]
-            )
+            with edge_transaction():
+                services.member_add_note(
+                    member=member, actor=request.user, text=form.cleaned_data["text"]
+                )
         except DomainError as error:
             messages.error(request, error.message)
     else:
@@ -196,7 +200,8 @@ def member_erase(request, public_id: str):
     member = _member_or_404(request, public_id)
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.member_erase(member=member, actor=request.user)
+        with edge_transaction():
+            services.member_erase(member=member, actor=request.user)
         messages.success(
             request, gettext("Personal data erased. Purchases and points stay, anonymous.")
         )
@@ -216,7 +221,8 @@ def member_merge(request, public_id: str):
             form.add_error("duplicate", gettext("No member of this business has that card code."))
         else:
             try:
-                services.member_merge(survivor=member, duplicate=duplicate, actor=request.user)
+                with edge_transaction():
+                    services.member_merge(survivor=member, duplicate=duplicate, actor=request.user)
             except DomainError as error:
                 form.add_error("duplicate", error.message)
             else:

@@ -54,7 +54,7 @@ class SaleResult:
         return self.result.purchase.amount
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sale_record(
     *,
     merchant: Merchant,

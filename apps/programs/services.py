@@ -113,7 +113,7 @@ def purchase_check(
     return external_id
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def purchase_record(
     *,
     merchant: Merchant,
@@ -248,7 +248,7 @@ class RefundResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what REFUND_RECORDED answered
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def refund_record(
     *, purchase: Purchase, external_id: str, amount: int, actor: User | None = None
 ) -> RefundResult:

@@ -12,6 +12,7 @@ from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.coupons.selectors import display_code
 from apps.programs.forms import PurchaseForm
@@ -122,16 +123,17 @@ def purchase_create(request, public_id: str):
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
             items = parse_basket_lines(form.cleaned_data["lines"], request.merchant.currency)
-            sale = sale_record(
-                merchant=request.merchant,
-                member=member,
-                external_id=form.cleaned_data["external_id"],
-                amount=amount,  # the basket: a coupon pays part of it
-                coupon_code=form.cleaned_data["coupon"],
-                actor=request.user,
-                location=request.location or None,
-                items=items,
-            )
+            with edge_transaction():
+                sale = sale_record(
+                    merchant=request.merchant,
+                    member=member,
+                    external_id=form.cleaned_data["external_id"],
+                    amount=amount,  # the basket: a coupon pays part of it
+                    coupon_code=form.cleaned_data["coupon"],
+                    actor=request.user,
+                    location=request.location or None,
+                    items=items,
+                )
         except ValueError as error:
             form.add_error("lines" if isinstance(error, BasketLineError) else "amount", str(error))
         except DomainError as error:
@@ -150,7 +152,8 @@ def points_adjust_view(request, public_id: str):
     form = AdjustForm(request.POST)
     if form.is_valid():
         try:
-            points_adjust(member=member, actor=request.user, **form.cleaned_data)
+            with edge_transaction():
+                points_adjust(member=member, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:

@@ -206,6 +206,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Tasks outside an app's own tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ["apps.core.api.tasks", "apps.core.webhooks.tasks"]
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-points": {"task": "apps.programs.points.tasks.expire_points", "schedule": 60 * 60},
     "birthday-bonuses": {
@@ -213,8 +215,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60 * 60,
     },
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
-    "idempotency-purge": {"task": "apps.core.tasks.idempotency_purge", "schedule": 24 * 3600},
-    "webhook-retry-due": {"task": "apps.core.tasks.webhook_retry_due", "schedule": 60},
+    "idempotency-purge": {"task": "apps.core.api.tasks.idempotency_purge", "schedule": 24 * 3600},
+    "webhook-retry-due": {"task": "apps.core.webhooks.tasks.webhook_retry_due", "schedule": 60},
     "points-expiring": {
         "task": "apps.programs.points.tasks.announce_points_expiring",
         "schedule": 60 * 60,

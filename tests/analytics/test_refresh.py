@@ -8,6 +8,7 @@ from contextlib import suppress
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
 from django.db.models import Count, Max, Sum
 
 from apps.analytics.models import AnalyticsCursor, DailyRollup, EnrollmentDay, MemberStats
@@ -181,8 +182,9 @@ def _trade(traders: list[Trader], rng: random.Random, clock, steps: int) -> None
         elif action == "expire":
             lots_expire(now=clock.now())
         else:
-            # A refusal (not enough points, voided already…) changes nothing.
-            with suppress(DomainError):
+            # A refusal (not enough points, voided already…) changes nothing. Each step in
+            # its own transaction, as a request's.
+            with suppress(DomainError), transaction.atomic():
                 getattr(rng.choice(traders), action)()
 
 

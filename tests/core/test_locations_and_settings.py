@@ -5,13 +5,14 @@ from apps.core import services
 from apps.core.errors import Conflict, DomainError
 from apps.core.middleware import LOCATION_SESSION_KEY
 from apps.core.models import AuditLog, Location, Merchant
+from tests.conftest import refusal
 from tests.core.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_location_names_are_unique_per_merchant_ignoring_case(team, other_team):
-    with pytest.raises(Conflict, match="already exists"):
+    with refusal(Conflict, match="already exists"):
         services.location_create(merchant=team.merchant, actor=team.owner, name="main STREET ")
     # Another merchant may use the same name.
     services.location_create(merchant=other_team.merchant, actor=other_team.owner, name="Harbour")
@@ -19,7 +20,7 @@ def test_location_names_are_unique_per_merchant_ignoring_case(team, other_team):
 
 
 def test_a_location_needs_a_name(team):
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         services.location_create(merchant=team.merchant, actor=team.owner, name="   ")
     assert refused.value.field == "name"
 
@@ -185,7 +186,7 @@ def test_times_read_in_the_merchants_time_zone(team, client_as):
 
 
 def test_an_overlong_address_is_refused_not_cut(team):
-    with pytest.raises(DomainError, match="within 255") as refused:
+    with refusal(DomainError, match="within 255") as refused:
         services.location_create(
             merchant=team.merchant, actor=team.owner, name="Far", address="x" * 256
         )

@@ -12,6 +12,7 @@ from apps.core.errors import Conflict, DomainError, NotAllowed
 from apps.core.models import AuditLog, Invitation, Membership, Role
 from apps.core.services import InvitationUnusable
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.conftest import refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_an_invitation_is_emailed_with_a_link_that_works_once(
     assert membership.role == Role.MANAGER
     assert membership.merchant == team.merchant
 
-    with pytest.raises(InvitationUnusable, match="already been used"):
+    with refusal(InvitationUnusable, match="already been used"):
         services.invitation_accept(token=issued.token, user=newcomer)
 
 
@@ -55,7 +56,7 @@ def test_an_expired_invitation_says_so(team):
     Invitation.objects.filter(pk=issued.invitation.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    with pytest.raises(InvitationUnusable, match="expired"):
+    with refusal(InvitationUnusable, match="expired"):
         services.invitation_accept(
             token=issued.token, user=UserFactory(email="newcomer@example.com")
         )
@@ -88,7 +89,7 @@ def test_resending_gives_a_new_link_and_kills_the_old(team):
 def test_a_revoked_invitation_cannot_be_accepted(team):
     issued = _invite(team)
     services.invitation_revoke(invitation=issued.invitation, actor=team.owner)
-    with pytest.raises(InvitationUnusable, match="withdrawn"):
+    with refusal(InvitationUnusable, match="withdrawn"):
         services.invitation_accept(
             token=issued.token, user=UserFactory(email="newcomer@example.com")
         )
@@ -96,22 +97,22 @@ def test_a_revoked_invitation_cannot_be_accepted(team):
 
 def test_only_the_invited_address_can_accept(team):
     issued = _invite(team)
-    with pytest.raises(NotAllowed, match="newcomer@example.com"):
+    with refusal(NotAllowed, match="newcomer@example.com"):
         services.invitation_accept(token=issued.token, user=UserFactory(email="someone@else.com"))
     assert services.invitation_check(token=issued.token)  # still usable by the right person
 
 
 def test_inviting_a_current_member_is_refused(team):
-    with pytest.raises(Conflict, match="already on the team") as refused:
+    with refusal(Conflict, match="already on the team") as refused:
         _invite(team, email=team.staff.email.upper())
     assert refused.value.field == "email"
 
 
 def test_the_last_owner_cannot_leave_or_step_down(team):
     owner_seat = Membership.objects.get(merchant=team.merchant, user=team.owner)
-    with pytest.raises(Conflict, match="at least one owner"):
+    with refusal(Conflict, match="at least one owner"):
         services.membership_remove(membership=owner_seat, actor=team.owner)
-    with pytest.raises(Conflict, match="at least one owner"):
+    with refusal(Conflict, match="at least one owner"):
         services.membership_change_role(membership=owner_seat, actor=team.owner, role=Role.MANAGER)
 
     manager_seat = Membership.objects.get(merchant=team.merchant, user=team.manager)
@@ -137,9 +138,9 @@ def test_role_changes_and_removals_are_audited(team):
 
 def test_a_bad_role_is_refused(team):
     seat = Membership.objects.get(merchant=team.merchant, user=team.staff)
-    with pytest.raises(DomainError):
+    with refusal(DomainError):
         services.membership_change_role(membership=seat, actor=team.owner, role="admin")
-    with pytest.raises(DomainError):
+    with refusal(DomainError):
         _invite(team, role="admin")
 
 

@@ -4,6 +4,8 @@ coupon, the refund rule, coupons by hand and by rewards; then the pages."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from apps.core.errors import Conflict, DomainError
 from apps.core.models import AuditLog, Role
 from apps.core.templatetags.money import money as money_filter
 from apps.programs.coupons import selectors as reasons
+from apps.programs.coupons import services as coupon_services
 from apps.programs.coupons.models import Coupon, CouponSource, CouponStatus
 from apps.programs.coupons.selectors import coupon_check, normalize_code
 from apps.programs.coupons.services import (
@@ -26,6 +29,7 @@ from apps.programs.rewards.models import RewardKind
 from apps.programs.rewards.services import redemption_void, reward_create, reward_redeem
 from apps.programs.sale import sale_record
 from apps.programs.services import refund_record
+from tests.conftest import refusal
 from tests.coupons.factories import enable_cashback, give_coupon
 from tests.members.factories import enroll
 from tests.programs.factories import buy
@@ -106,7 +110,7 @@ def test_every_reason_a_coupon_cannot_be_used(team, other_team):
 
 @pytest.mark.parametrize("amount", [0, -1, "10"])
 def test_a_check_needs_a_basket(team, amount):
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         coupon_check(merchant=team.merchant, code="ABCDEFGH", amount=amount)
     assert refused.value.field == "amount"
 
@@ -138,7 +142,7 @@ def test_a_coupon_is_redeemed_once(team):
         team.merchant_location,
     )
     assert member.events.filter(kind="coupon_redeemed").exists()
-    with pytest.raises(Conflict) as second:
+    with refusal(Conflict) as second:
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=1200)
     assert (second.value.code, second.value.status) == ("coupon_already_redeemed", 409)
 
@@ -148,16 +152,16 @@ def test_a_retry_with_the_same_redeem_key_answers_the_same(team):
     first = coupon_redeem(merchant=team.merchant, code=coupon.code, amount=900, redeem_key="k-1")
     again = coupon_redeem(merchant=team.merchant, code=coupon.code, amount=900, redeem_key="k-1")
     assert (again.created, again.discount, again.coupon) == (False, 500, first.coupon)
-    with pytest.raises(Conflict, match="another amount"):
+    with refusal(Conflict, match="another amount"):
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=901, redeem_key="k-1")
-    with pytest.raises(Conflict) as other:
+    with refusal(Conflict) as other:
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=900, redeem_key="k-2")
     assert other.value.code == "coupon_already_redeemed"
 
 
 def test_a_refused_redemption_names_its_reason(team):
     coupon = give_coupon(team, min_spend=1000)
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=999)
     assert (refused.value.code, refused.value.field) == (reasons.BELOW_MIN_SPEND, "code")
     coupon.refresh_from_db()
@@ -234,7 +238,7 @@ def test_the_same_ticket_with_another_sale_is_a_conflict_and_changes_nothing(tea
     _pay(team, member, 2000, coupon.code)
     code = {"same": coupon.code, "other": other.code, "none": ""}[which]
 
-    with pytest.raises(Conflict) as refused:
+    with refusal(Conflict) as refused:
         _pay(team, member, basket, code)
 
     assert refused.value.code == "purchase_id_reused"
@@ -247,7 +251,7 @@ def test_a_plain_purchase_again_with_a_coupon_is_a_conflict(team):
     member = enroll(team)
     coupon = give_coupon(team, member, value=500)
     buy(team, member, 2000, external_id="T-1")
-    with pytest.raises(Conflict) as refused:
+    with refusal(Conflict) as refused:
         _pay(team, member, 2000, coupon.code)
     assert refused.value.code == "purchase_id_reused"
     coupon.refresh_from_db()
@@ -257,7 +261,7 @@ def test_a_plain_purchase_again_with_a_coupon_is_a_conflict(team):
 def test_a_bad_coupon_records_nothing_and_a_refused_purchase_redeems_nothing(team, other_team):
     member = enroll(team)
     someone_elses = give_coupon(team, enroll(team))
-    with pytest.raises(Conflict) as refused:
+    with refusal(Conflict) as refused:
         _pay(team, member, 2000, someone_elses.code)
     assert (refused.value.code, refused.value.field) == (reasons.OTHER_MEMBER, "coupon")
     assert not Purchase.objects.exists()
@@ -265,9 +269,9 @@ def test_a_bad_coupon_records_nothing_and_a_refused_purchase_redeems_nothing(tea
 
     buy(team, member, 999, external_id="T-taken")
     coupon = give_coupon(team, member)
-    with pytest.raises(Conflict):  # the ticket id was used for another amount
+    with refusal(Conflict):  # the ticket id was used for another amount
         _pay(team, member, 2000, coupon.code, external_id="T-taken")
-    with pytest.raises(DomainError) as foreign:  # refused by the purchase, before the coupon
+    with refusal(DomainError) as foreign:  # refused by the purchase, before the coupon
         _pay(team, enroll(other_team), 2000, coupon.code, external_id="T-new")
     assert foreign.value.field == "member"
     coupon.refresh_from_db()
@@ -298,7 +302,7 @@ def test_a_sale_paid_0_is_refunded_once_with_0_and_gives_the_coupon_back(team):
     coupon = give_coupon(team, member, value=1000)
     purchase = _pay(team, member, 800, coupon.code).result.purchase
     for amount in (1, 800):  # nothing was paid: no money goes back
-        with pytest.raises(DomainError, match="Only 0 of this purchase"):
+        with refusal(DomainError, match="Only 0 of this purchase"):
             refund_record(purchase=purchase, external_id="R-1", amount=amount)
 
     refund = refund_record(purchase=purchase, external_id="R-1", amount=0)
@@ -307,7 +311,7 @@ def test_a_sale_paid_0_is_refunded_once_with_0_and_gives_the_coupon_back(team):
     coupon.refresh_from_db()
     assert (coupon.status, coupon.redeemed_purchase) == (CouponStatus.ISSUED, None)
     assert refund_record(purchase=purchase, external_id="R-1", amount=0).created is False
-    with pytest.raises(DomainError, match="refunded in full already"):
+    with refusal(DomainError, match="refunded in full already"):
         refund_record(purchase=purchase, external_id="R-2", amount=0)
     # The ticket again answers the first sale; the coupon given back stays live.
     again = _pay(team, member, 800, coupon.code)
@@ -319,7 +323,7 @@ def test_a_sale_paid_0_is_refunded_once_with_0_and_gives_the_coupon_back(team):
 def test_a_refund_of_0_is_only_for_a_sale_paid_0(team):
     member = enroll(team)
     purchase = buy(team, member, 1000).purchase
-    with pytest.raises(DomainError, match="more than zero"):
+    with refusal(DomainError, match="more than zero"):
         refund_record(purchase=purchase, external_id="R-1", amount=0)
     assert not purchase.refunds.exists()
 
@@ -391,7 +395,7 @@ def test_a_restored_coupon_past_its_date_stays_expired(team):
 
 def test_a_manager_gives_a_coupon_with_a_reason_audited(team):
     member = enroll(team)
-    with pytest.raises(DomainError) as no_reason:
+    with refusal(DomainError) as no_reason:
         coupon_issue_by_hand(
             member=member, value=500, days=30, min_spend=0, reason=" ", actor=team.manager
         )
@@ -407,7 +411,7 @@ def test_a_manager_gives_a_coupon_with_a_reason_audited(team):
 def test_voiding_a_used_coupon_is_refused_a_live_one_is_audited(team):
     live, used = give_coupon(team), give_coupon(team)
     coupon_redeem(merchant=team.merchant, code=used.code, amount=1000)
-    with pytest.raises(Conflict):
+    with refusal(Conflict):
         coupon_void(coupon=used, actor=team.manager)
     assert coupon_void(coupon=live, actor=team.manager, reason="typo") is True
     assert coupon_void(coupon=live, actor=team.manager) is False
@@ -442,11 +446,55 @@ def test_a_coupon_reward_issues_its_coupon_and_a_void_cancels_it(team):
     assert points_balance(member=member) == 100
 
 
+def _codes_drawn(monkeypatch, *codes):
+    """The coupon codes `coupon_issue` draws next, in this order."""
+    drawn = iter(codes)
+    monkeypatch.setattr(coupon_services, "_new_code", lambda: next(drawn))
+
+
+def test_an_automatic_coupon_whose_code_is_taken_draws_another_without_a_savepoint(
+    team, monkeypatch
+):
+    taken = give_coupon(team, value=100)
+    _codes_drawn(monkeypatch, taken.code, "FRESHONE")
+
+    with CaptureQueriesContext(connection) as queries:
+        coupon = give_coupon(team, value=500, issue_key="cashback-p1-1")
+
+    assert coupon.code == "FRESHONE"
+    assert coupon.pk == Coupon.objects.get(code="FRESHONE").pk
+    assert Coupon.objects.get(pk=taken.pk).value == 100  # the other coupon is untouched
+    assert not [q["sql"] for q in queries if "SAVEPOINT" in q["sql"].upper()]
+
+
+def test_the_same_issue_key_again_answers_the_first_coupon(team, monkeypatch):
+    first = give_coupon(team, value=500, issue_key="referral-7-referrer")
+    _codes_drawn(monkeypatch, "OTHERONE")
+
+    again = give_coupon(team, value=500, issue_key="referral-7-referrer")
+
+    assert again.pk == first.pk
+    assert again.code == first.code
+    assert Coupon.objects.count() == 1
+
+
+def test_a_coupon_by_hand_whose_code_is_taken_draws_another(team, monkeypatch):
+    taken = give_coupon(team, value=100)
+    _codes_drawn(monkeypatch, taken.code, "FRESHTWO")
+
+    coupon = coupon_issue_by_hand(
+        member=enroll(team), value=500, days=30, min_spend=0, reason="sorry", actor=team.manager
+    )
+
+    assert coupon.code == "FRESHTWO"
+    assert Coupon.objects.count() == 2
+
+
 def test_a_coupon_reward_whose_coupon_was_used_cannot_be_voided(team):
     member, redemption = _coupon_reward_redeemed(team)
     coupon = Coupon.objects.get(source_redemption=redemption)
     coupon_redeem(merchant=team.merchant, code=coupon.code, amount=1000)
-    with pytest.raises(Conflict) as refused:
+    with refusal(Conflict) as refused:
         redemption_void(redemption=redemption, actor=team.manager, role=Role.MANAGER)
     assert refused.value.code == "coupon_already_redeemed"
     redemption.refresh_from_db()
@@ -607,9 +655,9 @@ def test_the_cashback_page_saves_percent_as_basis_points(team, client_as):
         },
     )
     assert response.status_code == 302
-    from apps.programs.coupons.cashback import cashback_settings
+    from apps.programs.coupons.selectors import cashback_settings
 
-    settings = cashback_settings(team.merchant)
+    settings = cashback_settings(merchant=team.merchant)
     assert (settings.is_enabled, settings.rate_bp, settings.threshold) == (True, 250, 1000)
     assert (settings.coupon_days, settings.coupon_min_spend) == (60, 1500)
     bad = client.post(
@@ -646,7 +694,7 @@ def test_a_coupon_redeemed_for_a_recorded_purchase_is_linked_and_restored_with_i
     coupon = give_coupon(team, member, value=500)
     purchase = buy(team, member, 1500).purchase
     foreign = buy(other_team, enroll(other_team), 1500).purchase
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=2000, purchase=foreign)
     assert refused.value.field == "purchase"
 
@@ -661,7 +709,7 @@ def test_a_coupon_redeemed_for_a_recorded_purchase_is_linked_and_restored_with_i
 def test_a_purchase_checks_a_member_bound_coupon_against_its_member(team):
     coupon = give_coupon(team, enroll(team))
     purchase = buy(team, enroll(team), 1500).purchase
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         coupon_redeem(merchant=team.merchant, code=coupon.code, amount=2000, purchase=purchase)
     assert refused.value.code == reasons.OTHER_MEMBER
 

@@ -8,7 +8,7 @@ from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.models import Purchase
 from apps.programs.points.selectors import points_balance
 from tests.accounts.factories import PASSWORD
-from tests.concurrency import race
+from tests.concurrency import all_at_once, race
 from tests.conftest import make_team
 from tests.coupons.factories import give_coupon
 from tests.http import HttpSession
@@ -103,3 +103,17 @@ def test_twenty_purchases_paying_with_one_coupon_record_one(live_server):
     coupon.refresh_from_db()
     assert (coupon.status, coupon.redeemed_purchase) == (CouponStatus.REDEEMED, purchase)
     assert Coupon.objects.filter(status=CouponStatus.REDEEMED).count() == 1
+
+
+def test_one_issue_key_issued_by_many_transactions_at_once_is_one_coupon():
+    """A retried task and its original, say: `INSERT … ON CONFLICT DO NOTHING` lets every
+    one of them answer with the one coupon, with no savepoint and no error."""
+    team = make_team()
+    member = enroll(team)
+
+    coupons = all_at_once(
+        10, lambda _n: give_coupon(team, member, value=500, issue_key="referral-1-referrer")
+    )
+
+    assert Coupon.objects.count() == 1
+    assert {coupon.pk for coupon in coupons} == {Coupon.objects.get().pk}

@@ -7,6 +7,7 @@ from apps.core.errors import DomainError
 from apps.members.identifiers import CARD_ALPHABET
 from apps.members.models import Channel, EventKind, Member
 from apps.members.services import DuplicateMember, member_enroll, member_update
+from tests.conftest import refusal
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_enrollment_records_channel_location_staff_and_consent(team):
     ],
 )
 def test_bad_input_is_refused_naming_the_field(team, fields, field, message):
-    with pytest.raises(DomainError, match=message) as refused:
+    with refusal(DomainError, match=message) as refused:
         enroll(team, **fields)
     assert refused.value.field == field
     assert not Member.objects.exists()
@@ -79,7 +80,7 @@ def test_bad_input_is_refused_naming_the_field(team, fields, field, message):
 @pytest.mark.parametrize("spelling", ["+34 600 123 456", "0034600123456", "600-123-456"])
 def test_the_same_phone_in_another_spelling_is_a_duplicate(team, spelling):
     first = enroll(team, phone="600123456")
-    with pytest.raises(DuplicateMember) as refused:
+    with refusal(DuplicateMember) as refused:
         enroll(team, phone=spelling, first_name="Other")
     assert refused.value.member == first
     assert refused.value.field == "phone"
@@ -87,7 +88,7 @@ def test_the_same_phone_in_another_spelling_is_a_duplicate(team, spelling):
 
 def test_the_same_email_in_another_case_is_a_duplicate(team):
     first = enroll(team, phone="", email="ana@example.com")
-    with pytest.raises(DuplicateMember) as refused:
+    with refusal(DuplicateMember) as refused:
         enroll(team, phone="", email="ANA@example.com")
     assert refused.value.member == first
 
@@ -122,9 +123,9 @@ def test_a_repeated_external_id_returns_the_first_member(team):
 
 
 def test_an_unknown_channel_or_foreign_location_is_refused(team, other_team):
-    with pytest.raises(DomainError, match="channel"):
+    with refusal(DomainError, match="channel"):
         enroll(team, channel="carrier-pigeon")
-    with pytest.raises(DomainError, match="another business"):
+    with refusal(DomainError, match="another business"):
         enroll(team, location=other_team.merchant_location)
 
 
@@ -162,7 +163,7 @@ def test_updating_records_changed_fields_and_each_consent_change(team):
 def test_updating_to_another_members_phone_is_refused(team):
     enroll(team, phone="600111222")
     member = enroll(team, phone="600333444")
-    with pytest.raises(DuplicateMember):
+    with refusal(DuplicateMember):
         member_update(
             member=member,
             actor=team.manager,
@@ -181,7 +182,7 @@ def test_updating_to_another_members_phone_is_refused(team):
 
 
 def test_a_language_fideliza_does_not_speak_is_refused_on_the_language_field(team):
-    with pytest.raises(DomainError, match="not a language Fideliza speaks") as refused:
+    with refusal(DomainError, match="not a language Fideliza speaks") as refused:
         enroll(team, language="fr")
     assert refused.value.field == "language"
     assert not Member.objects.exists()
@@ -199,7 +200,7 @@ def test_a_language_fideliza_does_not_speak_is_refused_on_the_language_field(tea
         "consent_email": False,
         "consent_sms": False,
     }
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         member_update(member=member, language="xx", **fields)
     assert refused.value.field == "language"
     member.refresh_from_db()

@@ -5,6 +5,7 @@ from apps.core.errors import DomainError
 from apps.core.models import AuditLog
 from apps.members.models import EventKind, Member, MemberEvent
 from apps.members.services import member_add_note, member_erase, member_merge
+from tests.conftest import refusal
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -74,10 +75,10 @@ def test_merging_moves_history_and_fills_gaps(team):
 
 def test_merging_refuses_the_same_member_or_one_already_merged(team):
     first, second = enroll(team), enroll(team)
-    with pytest.raises(DomainError, match="two different"):
+    with refusal(DomainError, match="two different"):
         member_merge(survivor=first, duplicate=first, actor=team.manager)
     member_merge(survivor=first, duplicate=second, actor=team.manager)
-    with pytest.raises(DomainError, match="active members"):
+    with refusal(DomainError, match="active members"):
         member_merge(survivor=first, duplicate=second, actor=team.manager)
 
 

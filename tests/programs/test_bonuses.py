@@ -8,6 +8,7 @@ from apps.members.services import member_update
 from apps.programs.points.bonuses import birthday_bonuses, bonus_award
 from apps.programs.points.models import BonusRule, EntryKind, LedgerEntry
 from apps.programs.points.selectors import ledger_mismatches, points_balance
+from tests.conftest import refusal
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_a_custom_event_is_capped_per_period_and_retries_answer_the_same(team):
     assert (again.points, again.created) == (20, False)
     assert send("e5", at + timedelta(days=1)).points == 20  # a new day, a new allowance
     assert points_balance(member=member) == 60
-    with pytest.raises(Conflict, match="another member"):
+    with refusal(Conflict, match="another member"):
         bonus_award(
             merchant=team.merchant,
             member=enroll(team),

@@ -11,6 +11,7 @@ from apps.core.errors import DomainError
 from apps.programs.points.earning import Line, basket_points
 from apps.programs.points.models import EarnMultiplier, ProgramSettings, Promotion
 from apps.programs.services import purchase_record
+from tests.conftest import refusal
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll
 
@@ -92,7 +93,7 @@ def test_purchases_earn_by_their_items_and_refuse_bad_items(team):
     )
     assert result.points_earned == 150  # 5.00 double + 5.00 single
     for items in ([{"sku": "X", "quantity": 0, "unit_amount": 1}], [{"sku": "X"}], "nope"):
-        with pytest.raises(DomainError) as refused:
+        with refusal(DomainError) as refused:
             purchase_record(
                 merchant=team.merchant, member=member, external_id="T-2", amount=1000, items=items
             )

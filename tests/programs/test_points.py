@@ -3,7 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +15,7 @@ from apps.programs.points.models import EntryKind, LedgerEntry, PointsAccount, P
 from apps.programs.points.selectors import ledger_mismatches, lots_open, points_balance
 from apps.programs.points.services import lots_expire, points_adjust
 from apps.programs.services import refund_record
+from tests.conftest import refusal
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
@@ -46,7 +47,7 @@ def test_a_retried_purchase_earns_once_and_answers_the_same(team):
     assert again.purchase == first.purchase
     assert again.points_balance == first.points_balance == 125
     assert LedgerEntry.objects.filter(member=member).count() == 1
-    with pytest.raises(Conflict, match="another member or amount"):
+    with refusal(Conflict, match="another member or amount"):
         buy(team, member, 999, external_id="T-1")
 
 
@@ -56,7 +57,7 @@ def test_a_retried_purchase_earns_once_and_answers_the_same(team):
 )
 def test_bad_purchases_are_refused_and_change_nothing(team, fields, field):
     member = enroll(team)
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         buy(team, member, **fields)
     assert refused.value.field == field
     assert points_balance(member=member) == 0
@@ -73,7 +74,7 @@ def test_partial_refunds_take_back_exactly_what_the_refunded_share_earned(team):
     last = refund_record(purchase=purchase, external_id="R-3", amount=1)
     assert sum(taken) + last.points_reversed == 100
     assert last.points_balance == 0
-    with pytest.raises(DomainError, match="left to refund"):
+    with refusal(DomainError, match="left to refund"):
         refund_record(purchase=purchase, external_id="R-4", amount=1)
 
 
@@ -119,9 +120,9 @@ def test_points_expire_by_lot_oldest_first_and_twice_is_harmless(team):
 
 def test_adjustments_need_a_reason_cannot_go_negative_and_are_audited(team):
     member = enroll(team)
-    with pytest.raises(DomainError, match="why"):
+    with refusal(DomainError, match="why"):
         points_adjust(member=member, points=10, reason=" ", actor=team.manager)
-    with pytest.raises(Conflict, match="below zero"):
+    with refusal(Conflict, match="below zero"):
         points_adjust(member=member, points=-1, reason="oops", actor=team.manager)
     entry = points_adjust(member=member, points=25, reason="welcome back", actor=team.manager)
     assert (entry.points, entry.reason, entry.actor) == (25, "welcome back", team.manager)
@@ -202,29 +203,30 @@ def test_any_sequence_keeps_balance_equal_to_ledger_and_lots_and_never_negative(
     purchases, now = [], timezone.now()
     for step, (operation, value) in enumerate(operations):
         try:
-            if operation == "buy":
-                result = buy(
-                    team,
-                    member,
-                    value,
-                    external_id=f"{member.pk}-{step}",
-                    at=now - timedelta(days=value % 700),
-                )
-                purchases.append(result.purchase)
-            elif operation == "refund" and purchases:
-                purchase = purchases[value % len(purchases)]
-                purchase.refresh_from_db()
-                left = purchase.amount - purchase.refunded_amount
-                if left:
-                    refund_record(
-                        purchase=purchase,
-                        external_id=f"r{member.pk}-{step}",
-                        amount=1 + value % left,
+            with transaction.atomic():  # each step as a request would run it
+                if operation == "buy":
+                    result = buy(
+                        team,
+                        member,
+                        value,
+                        external_id=f"{member.pk}-{step}",
+                        at=now - timedelta(days=value % 700),
                     )
-            elif operation == "adjust" and value:
-                points_adjust(member=member, points=value, reason="test", actor=team.manager)
-            elif operation == "expire":
-                lots_expire(now=now + timedelta(days=value))
+                    purchases.append(result.purchase)
+                elif operation == "refund" and purchases:
+                    purchase = purchases[value % len(purchases)]
+                    purchase.refresh_from_db()
+                    left = purchase.amount - purchase.refunded_amount
+                    if left:
+                        refund_record(
+                            purchase=purchase,
+                            external_id=f"r{member.pk}-{step}",
+                            amount=1 + value % left,
+                        )
+                elif operation == "adjust" and value:
+                    points_adjust(member=member, points=value, reason="test", actor=team.manager)
+                elif operation == "expire":
+                    lots_expire(now=now + timedelta(days=value))
         except Conflict:
             pass  # a refused adjustment below zero: nothing changed
         account = PointsAccount.objects.filter(member=member).first()

@@ -23,6 +23,7 @@ from apps.programs.rewards.services import (
     reward_redeem,
     reward_update,
 )
+from tests.conftest import refusal
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,7 @@ def test_not_enough_points_is_refused_and_changes_nothing(team):
     reward = _reward(team, stock=3)
     before = _state(member, reward)
 
-    with pytest.raises(InsufficientPoints) as refused:
+    with refusal(InsufficientPoints) as refused:
         reward_redeem(merchant=team.merchant, member=member, reward=reward)
 
     assert (refused.value.code, refused.value.status) == ("insufficient_points", 409)
@@ -98,7 +99,7 @@ def test_the_last_one_in_stock_goes_once(team):
     first, second = _member_with(team, 100), _member_with(team, 100)
 
     reward_redeem(merchant=team.merchant, member=first, reward=reward)
-    with pytest.raises(RewardUnavailable, match="out of stock") as refused:
+    with refusal(RewardUnavailable, match="out of stock") as refused:
         reward_redeem(merchant=team.merchant, member=second, reward=reward)
 
     assert refused.value.code == "reward_unavailable"
@@ -125,7 +126,7 @@ def test_a_reward_outside_its_days_inactive_or_sold_out_is_unavailable(team, fie
     reward = _reward(team, **fields)
     member = _member_with(team, 100)
 
-    with pytest.raises(RewardUnavailable, match=message):
+    with refusal(RewardUnavailable, match=message):
         reward_redeem(merchant=team.merchant, member=member, reward=reward)
     assert points_balance(member=member) == 100
     assert not rewards_affordable(merchant=team.merchant, balance=100).exists()
@@ -151,7 +152,7 @@ def test_the_same_external_id_redeems_once(team):
     reward.refresh_from_db()
     assert reward.stock == 9
     other = _reward(team, name="Tea", product_name="Tea", points_cost=10)
-    with pytest.raises(Conflict) as reused:
+    with refusal(Conflict) as reused:
         reward_redeem(merchant=team.merchant, member=member, reward=other, external_id="R-1")
     assert reused.value.code == "redemption_id_reused"
 
@@ -159,9 +160,9 @@ def test_the_same_external_id_redeems_once(team):
 def test_another_merchants_reward_or_member_is_refused(team, other_team):
     member = _member_with(team, 100)
     foreign = _reward(other_team)
-    with pytest.raises(DomainError):
+    with refusal(DomainError):
         reward_redeem(merchant=team.merchant, member=member, reward=foreign)
-    with pytest.raises(DomainError):
+    with refusal(DomainError):
         reward_redeem(merchant=other_team.merchant, member=member, reward=foreign)
     assert not Redemption.objects.exists()
 
@@ -219,7 +220,7 @@ def test_staff_void_only_on_the_day_managers_any_day(team):
     redemption = reward_redeem(merchant=team.merchant, member=member, reward=reward).redemption
     tomorrow = timezone.now() + timedelta(days=1)
 
-    with pytest.raises(NotAllowed):
+    with refusal(NotAllowed):
         redemption_void(redemption=redemption, actor=team.staff, role=Role.STAFF, now=tomorrow)
     assert points_balance(member=member) == 60
 
@@ -238,7 +239,7 @@ def test_redeem_void_redeem_keeps_the_ledger_and_lots_consistent(team):
         redemption_void(redemption=redemption.redemption, actor=team.manager, role=Role.MANAGER)
     reward_redeem(merchant=team.merchant, member=member, reward=reward)
     reward_redeem(merchant=team.merchant, member=member, reward=reward)
-    with pytest.raises(InsufficientPoints):
+    with refusal(InsufficientPoints):
         reward_redeem(merchant=team.merchant, member=member, reward=reward)
     assert points_balance(member=member) == 15
     assert ledger_mismatches(merchant=team.merchant) == []
@@ -262,7 +263,7 @@ def test_redeem_void_redeem_keeps_the_ledger_and_lots_consistent(team):
     ],
 )
 def test_a_reward_without_a_value_for_its_kind_is_refused(team, fields, field):
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         _reward(team, **fields)
     assert refused.value.field == field
     assert not Reward.objects.exists()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from apps.core.errors import DomainError
 from apps.members.models import Member, MemberEvent
 from apps.programs.referrals.models import Referral, ReferralCode, ReferralSettings
+from tests.conftest import refusal
 from tests.members.factories import enroll
 from tests.referrals.conftest import code_of, referrals_on
 
@@ -82,7 +83,7 @@ def test_a_code_is_read_forgivingly(team, ana):
 def test_an_unknown_code_enrolls_nobody(team, ana, code, expected):
     before = Member.objects.count()
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         enroll(team, first_name="Bea", extras={"referral_code": code})
 
     assert (refused.value.code, refused.value.field) == (expected, "referral_code")
@@ -101,7 +102,7 @@ def test_the_counter_shows_a_bad_code_on_its_field_and_enrolls_nobody(team, ana,
 def test_with_referrals_off_a_code_enrolls_nobody(team, ana):
     referrals_on(team, is_enabled=False)
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         enroll(team, first_name="Bea", extras={"referral_code": code_of(ana)})
 
     assert refused.value.code == "referrals_off"
@@ -121,7 +122,7 @@ def test_with_referrals_off_a_code_enrolls_nobody(team, ana):
 def test_a_self_referral_is_refused_and_enrolls_nobody(team, ana, contact):
     before = Member.objects.count()
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         enroll(
             team,
             first_name="Ana",
@@ -148,7 +149,7 @@ def test_a_code_of_merchant_a_does_nothing_at_merchant_b(team, other_team, ana):
     referrals_on(other_team)
     before = Member.objects.for_merchant(other_team.merchant).count()
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         enroll(other_team, first_name="Bea", extras={"referral_code": code_of(ana)})
 
     assert refused.value.code == "unknown_referral_code"
@@ -162,7 +163,7 @@ def test_a_code_of_an_erased_member_is_refused(team, ana):
     code = code_of(ana)
     member_erase(member=ana, actor=team.manager)
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         enroll(team, first_name="Bea", extras={"referral_code": code})
 
     assert refused.value.code == "unknown_referral_code"
@@ -181,7 +182,7 @@ def test_a_code_of_a_merged_record_leads_to_the_record_it_went_into(team, ana):
 
 
 def test_unknown_enrollment_data_is_refused(team):
-    with pytest.raises(DomainError):
+    with refusal(DomainError):
         enroll(team, extras={"favourite_colour": "blue"})
 
 

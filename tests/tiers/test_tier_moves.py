@@ -19,6 +19,7 @@ from apps.programs.services import refund_record
 from apps.programs.tiers.models import MemberTier, TierChange
 from apps.programs.tiers.selectors import member_progress, qualifying_total
 from apps.programs.tiers.services import tiers_review
+from tests.conftest import refusal
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 from tests.tiers.factories import set_up_tiers
@@ -284,7 +285,7 @@ def test_a_tier_reward_is_refused_to_other_tiers_and_hidden_from_their_list(team
     buy(team, gold, 100_000, at=MARCH)
     reward = _gold_reward(team, tiers)
 
-    with pytest.raises(DomainError) as refused:
+    with refusal(DomainError) as refused:
         reward_redeem(merchant=team.merchant, member=silver, reward=reward)
 
     assert refused.value.code == "reward_unavailable"

@@ -9,11 +9,13 @@ second effect:
 * the same key while the first request is still running answers 409
   (`idempotency_key_in_use`), and never waits on it.
 
-The answer is stored in the same transaction as the work, so a request that fails or
-dies stores nothing and may be retried with its key. Only successful answers (2xx) are
-kept: a refusal (insufficient points, say) is not an effect to protect. A transaction-
-scoped advisory lock on the key (`lock_objects.idempotency_key_lock`) tells a running
-duplicate apart (PostgreSQL; SQLite runs one writer at a time anyway). Records are kept
+The decorator opens the request's one transaction, with or without a key (the services
+the view calls run inside it, without savepoints). The answer is stored in that same
+transaction, so a request that fails or dies stores nothing and may be retried with its
+key. Only successful answers (2xx) are kept, and only they commit: a refusal
+(insufficient points, say) is not an effect to protect. A transaction-scoped advisory
+lock on the key (`lock_objects.idempotency_key_lock`) tells a running duplicate apart
+(PostgreSQL; SQLite runs one writer at a time anyway). Records are kept
 `IDEMPOTENCY_KEEP_HOURS` (48).
 """
 
@@ -33,6 +35,7 @@ from rest_framework.response import Response
 from apps.core.api.models import IdempotencyRecord
 from apps.core.errors import Conflict, DomainError
 from apps.core.lock_objects import idempotency_key_lock
+from apps.core.transactions import edge_transaction
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -64,54 +67,64 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
 
 
 def idempotent(handler):
-    """Decorate an API view's `post`: with an Idempotency-Key header, at most one effect."""
+    """Decorate an API view's `post`: the request's one transaction, opened here (the
+    services it calls open none of their own, nor a savepoint); with an Idempotency-Key
+    header, at most one effect."""
 
     @wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER, "").strip()
-        if not key:
-            return handler(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise DomainError(
                 gettext("Keep the %(header)s within 255 characters.") % {"header": HEADER},
                 field=HEADER,
             )
         merchant = request.auth.merchant
-        fingerprint = _fingerprint(request)
-        with transaction.atomic():
-            if not idempotency_key_lock(merchant=merchant, key=key):
-                raise IdempotencyKeyInUse(
-                    gettext("A request with this %(header)s is still running: retry shortly.")
-                    % {"header": HEADER},
-                    field=HEADER,
+        with edge_transaction():
+            if key:
+                fingerprint = _fingerprint(request)
+                if not idempotency_key_lock(merchant=merchant, key=key):
+                    raise IdempotencyKeyInUse(
+                        gettext("A request with this %(header)s is still running: retry shortly.")
+                        % {"header": HEADER},
+                        field=HEADER,
+                    )
+                stored = (
+                    IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).one_or_none()
                 )
-            stored = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).one_or_none()
-            if stored is not None:
-                return _replay(stored, fingerprint)
+                if stored is not None:
+                    return _replay(stored, fingerprint)
             response = handler(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
                 transaction.set_rollback(True)
                 return response
-            try:
-                # No savepoint (a round trip each way): a failure here undoes everything.
-                with transaction.atomic(savepoint=False):
-                    IdempotencyRecord.objects.create(
-                        merchant=merchant,
-                        key=key,
-                        fingerprint=fingerprint,
-                        response_status=response.status_code,
-                        response_body=response.data,
-                    )
-            except IntegrityError:  # SQLite only: a twin committed first; undo ours
-                transaction.set_rollback(True)
-                raise IdempotencyKeyInUse(
-                    gettext("A request with this %(header)s was just answered: retry it.")
-                    % {"header": HEADER},
-                    field=HEADER,
-                ) from None
+            if key:
+                _record(merchant=merchant, key=key, fingerprint=fingerprint, response=response)
             return response
 
     return wrapper
+
+
+def _record(*, merchant, key: str, fingerprint: str, response: Response) -> None:
+    """Store the answer in the request's transaction: it exists exactly when the work
+    committed."""
+    try:
+        # No savepoint (a round trip each way): a failure here undoes everything.
+        with transaction.atomic(savepoint=False):
+            IdempotencyRecord.objects.create(
+                merchant=merchant,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=response.status_code,
+                response_body=response.data,
+            )
+    except IntegrityError:  # SQLite only: a twin committed first; undo ours
+        transaction.set_rollback(True)
+        raise IdempotencyKeyInUse(
+            gettext("A request with this %(header)s was just answered: retry it.")
+            % {"header": HEADER},
+            field=HEADER,
+        ) from None
 
 
 def idempotency_records_purge(*, now=None) -> int:

@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api.keys import api_key_create, api_key_revoke
 from apps.core.api.models import ApiKey, ApiKeyScope
+from apps.core.api.selectors import api_key_list
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
-from apps.core.selectors import api_key_list
+from apps.core.transactions import edge_transaction
 
 
 class ApiKeyForm(forms.Form):
@@ -32,9 +33,10 @@ def api_keys(request):
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            issued = api_key_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                issued = api_key_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -51,7 +53,9 @@ def api_keys(request):
 @merchant_view(Role.OWNER)
 def api_key_revoke_view(request, pk: int):
     api_key = get_for_merchant_or_404(ApiKey, request, pk=pk)
-    if api_key_revoke(api_key=api_key, actor=request.user):
+    with edge_transaction():
+        revoked = api_key_revoke(api_key=api_key, actor=request.user)
+    if revoked:
         messages.success(
             request,
             # Translators: %(name)s is the API key's name, e.g. "Web shop".

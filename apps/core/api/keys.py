@@ -48,7 +48,7 @@ class IssuedKey:
     key: str  # shown once, never stored
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def api_key_create(*, merchant: Merchant, actor: User | None, name: str, scope: str) -> IssuedKey:
     name = (name or "").strip()
     if not name:
@@ -96,7 +96,7 @@ def api_key_create(*, merchant: Merchant, actor: User | None, name: str, scope: 
     return IssuedKey(api_key, key)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def api_key_revoke(*, api_key: ApiKey, actor: User | None) -> bool:
     """Revoke at once: the next request with the key is refused. False if it already was."""
     revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(

@@ -94,7 +94,7 @@ def _address_refusal(url: str) -> str | None:
     return None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def endpoint_create(
     *, merchant: Merchant, actor: User | None, url: str, events: list[str], description: str = ""
 ) -> WebhookEndpoint:
@@ -125,7 +125,7 @@ def endpoint_create(
     return endpoint
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def endpoint_set_active(*, endpoint: WebhookEndpoint, actor: User | None, active: bool) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=active)
     merchant_config_changed(endpoint.merchant_id)
@@ -196,7 +196,7 @@ def webhook_emit(*, merchant: Merchant, event: str, data: dict) -> int:
 
 
 def _enqueue(ids: list[int], countdown: float | None = None) -> None:
-    from apps.core.tasks import webhook_deliver
+    from apps.core.webhooks.tasks import webhook_deliver
 
     for delivery_id in ids:
         webhook_deliver.apply_async((delivery_id,), countdown=countdown)
@@ -306,7 +306,7 @@ def deliveries_retry_due(*, now: datetime | None = None, batch: int = 500) -> in
     return len(due)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def delivery_replay(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
     """Send the same event (same id) again to the same endpoint, as a new delivery."""
     if delivery.status == DeliveryStatus.PENDING:

@@ -12,8 +12,9 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
-from apps.core.selectors import webhook_deliveries, webhook_endpoints
+from apps.core.transactions import edge_transaction
 from apps.core.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from apps.core.webhooks.selectors import webhook_deliveries, webhook_endpoints
 from apps.core.webhooks.services import delivery_replay, endpoint_create, endpoint_set_active
 
 
@@ -36,9 +37,10 @@ def webhooks(request):
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = endpoint_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                endpoint = endpoint_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -68,7 +70,8 @@ def webhook_detail(request, pk: int):
 def webhook_set_active(request, pk: int):
     endpoint = get_for_merchant_or_404(WebhookEndpoint, request, pk=pk)
     active = request.POST.get("active") == "1"
-    endpoint_set_active(endpoint=endpoint, actor=request.user, active=active)
+    with edge_transaction():
+        endpoint_set_active(endpoint=endpoint, actor=request.user, active=active)
     messages.success(
         request, gettext("Endpoint enabled.") if active else gettext("Endpoint disabled.")
     )
@@ -80,7 +83,8 @@ def webhook_set_active(request, pk: int):
 def webhook_replay(request, pk: int):
     delivery = get_for_merchant_or_404(WebhookDelivery, request, pk=pk)
     try:
-        delivery_replay(delivery=delivery, actor=request.user)
+        with edge_transaction():
+            delivery_replay(delivery=delivery, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -206,7 +206,7 @@ def import_create(
     return member_import
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def import_set_mapping(
     *, member_import: MemberImport, actor: User | None, mapping: dict[str, int], date_order: str
 ) -> MemberImport:
@@ -332,7 +332,7 @@ def _analyze(member_import: MemberImport) -> None:
         storage.delete(member_import.problems_file.name)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def import_confirm(*, member_import: MemberImport, actor: User | None) -> MemberImport:
     """Start the import after the dry run, or resume one that stopped."""
     from apps.members.tasks import member_import_run

@@ -152,7 +152,7 @@ def _enrollment_events(member: Member) -> list[MemberEvent]:
     return events
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_enroll(*, merchant: Merchant, extras: dict | None = None, **fields) -> EnrollResult:
     """Enroll a customer. A phone or an email is needed; both must be new to this merchant.
 

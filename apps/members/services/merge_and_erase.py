@@ -17,7 +17,7 @@ from apps.members.models import EventKind, Member, MemberEvent
 from apps.members.services.timeline import event_record
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_merge(*, survivor: Member, duplicate: Member, actor: User) -> Member:
     """Fold `duplicate` (the same person enrolled twice) into `survivor`.
 
@@ -91,7 +91,7 @@ def _move_member_rows(source: Member, target: Member) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_erase(*, member: Member, actor: User) -> Member:
     """Erase a member's personal data on request (GDPR art. 17).
 

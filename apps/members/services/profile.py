@@ -28,7 +28,7 @@ from apps.members.services.timeline import FIELD_WORDS, consent_event, event_rec
 _PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "birthday", "language")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_update(
     *,
     member: Member,
@@ -111,7 +111,7 @@ def member_update(
     return member
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_add_note(*, member: Member, actor: User, text: str) -> MemberEvent:
     text = text.strip()
     if not text:

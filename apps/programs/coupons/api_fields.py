@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from apps.core.events import PurchaseReplayed
 from apps.core.extensions import MemberApiExtension, ProgramApiExtension
-from apps.programs.coupons.cashback import cashback_settings
 from apps.programs.coupons.selectors import (
+    cashback_settings,
     category_rate_list,
     coupons_live,
     purchase_cashback_extras,
@@ -45,7 +45,7 @@ MEMBER = MemberApiExtension(
 
 
 def _cashback_data(merchant) -> dict:
-    settings = cashback_settings(merchant)
+    settings = cashback_settings(merchant=merchant)
     return {
         "enabled": settings.is_enabled,
         "rate_bp": settings.rate_bp,

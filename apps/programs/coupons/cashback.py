@@ -67,10 +67,16 @@ from apps.programs.points.lock_objects import points_accounts_lock
 BASIS = 10_000  # basis points in a whole
 
 
-def cashback_settings(merchant: Merchant | int) -> CashbackSettings:
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    settings, _created = CashbackSettings.objects.get_or_create(merchant_id=merchant_id)
-    return settings
+def cashback_settings_ensure(*, merchant: Merchant) -> CashbackSettings:
+    """The merchant's settings row, created with the defaults if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row)."""
+    found = CashbackSettings.objects.for_merchant(merchant).one_or_none()
+    if found is None:
+        CashbackSettings.objects.bulk_create(
+            [CashbackSettings(merchant=merchant)], ignore_conflicts=True
+        )
+        found = CashbackSettings.objects.for_merchant(merchant).get()
+    return found
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ def cashback_terms(*, merchant: Merchant) -> CashbackTerms:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cashback_settings_update(
     *,
     merchant: Merchant,
@@ -117,7 +123,7 @@ def cashback_settings_update(
         raise DomainError(
             gettext("The minimum spend must be zero or more."), field="coupon_min_spend"
         )
-    settings = cashback_settings(merchant)
+    settings = cashback_settings_ensure(merchant=merchant)
     settings = cashback_settings_lock(settings_id=settings.pk)
     settings.is_enabled = bool(is_enabled)
     settings.rate_bp, settings.threshold = rate_bp, threshold
@@ -166,7 +172,7 @@ def cashback_settings_update(
     return settings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_rate_set(
     *, merchant: Merchant, actor: User, category: str, rate_bp: int
 ) -> CashbackCategoryRate:
@@ -192,7 +198,7 @@ def category_rate_set(
     return rate
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def category_rate_delete(*, rate: CashbackCategoryRate, actor: User) -> None:
     audit_record(
         merchant=rate.merchant,

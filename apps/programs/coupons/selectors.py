@@ -18,6 +18,7 @@ from apps.members.models import Member
 from apps.programs.coupons.models import (
     CashbackCategoryRate,
     CashbackEntry,
+    CashbackSettings,
     CashbackWallet,
     Coupon,
     CouponSource,
@@ -252,3 +253,12 @@ def purchase_cashback_extras(*, purchase) -> dict:
 
 def category_rate_list(*, merchant: Merchant) -> QuerySet[CashbackCategoryRate]:
     return CashbackCategoryRate.objects.for_merchant(merchant).order_by("category")
+
+
+def cashback_settings(*, merchant: Merchant | int) -> CashbackSettings:
+    """The merchant's terms, or the defaults (an unsaved row, cashback off) when it has
+    none yet: reading writes nothing. `cashback_settings_ensure` makes the row."""
+    found = CashbackSettings.objects.for_merchant(merchant).one_or_none()
+    if found is not None:
+        return found
+    return CashbackSettings(merchant_id=merchant if isinstance(merchant, int) else merchant.pk)

@@ -33,6 +33,7 @@ from apps.programs.coupons.models import Coupon, CouponSource, CouponStatus
 from apps.programs.coupons.selectors import (
     ALREADY_REDEEMED,
     CouponCheck,
+    cashback_settings,
     coupon_check,
     display_code,
     live_condition,
@@ -48,7 +49,7 @@ def _new_code() -> str:
     return "".join(secrets.choice(CARD_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_issue(
     *,
     merchant: Merchant,
@@ -97,19 +98,44 @@ def coupon_issue(
     )
     for _attempt in range(5):
         coupon.code = _new_code()
-        try:
-            with transaction.atomic():
-                coupon.save(force_insert=True)
+        issued = _insert_keyed(coupon) if issue_key else _insert_by_hand(coupon)
+        if issued is coupon:
             publish(COUPON_ISSUED, CouponIssued(coupon))
-            return coupon
-        except IntegrityError:
-            if issue_key and (
-                same := Coupon.objects.for_merchant(merchant).filter(issue_key=issue_key).first()
-            ):
-                return same  # issued by a concurrent retry of the same key
-            if not Coupon.objects.for_merchant(merchant).filter(code=coupon.code).exists():
-                raise
+        if issued is not None:
+            return issued
     raise RuntimeError("could not draw a free coupon code")
+
+
+def _insert_keyed(coupon: Coupon) -> Coupon | None:
+    """Insert an automatic coupon (cashback, referral, reward: the sale path) without a
+    savepoint: `INSERT … ON CONFLICT DO NOTHING`, then the row holding the issue key says
+    what happened. Ours (it has the code just drawn): `coupon`, now saved. A concurrent
+    retry's of the same key: that one. None: the code was taken, draw another."""
+    Coupon.objects.bulk_create([coupon], ignore_conflicts=True)
+    holder = (
+        Coupon.objects.for_merchant(coupon.merchant_id)
+        .filter(issue_key=coupon.issue_key)
+        .one_or_none()
+    )
+    if holder is None or holder.code != coupon.code:
+        return holder
+    coupon.pk = holder.pk
+    coupon._state.adding, coupon._state.db = False, holder._state.db
+    return coupon
+
+
+def _insert_by_hand(coupon: Coupon) -> Coupon | None:
+    """Insert a coupon without an issue key (a manager's, off the sale path), or None when
+    its code was taken: a savepoint to recover from that, as nothing else tells a taken
+    code from ours."""
+    try:
+        with transaction.atomic():
+            coupon.save(force_insert=True)
+    except IntegrityError:
+        if Coupon.objects.for_merchant(coupon.merchant_id).filter(code=coupon.code).exists():
+            return None
+        raise
+    return coupon
 
 
 def coupon_issued_webhook(issued: CouponIssued) -> None:
@@ -168,7 +194,7 @@ def _replay(coupon: Coupon, *, redeem_key: str, amount: int) -> CouponRedemption
     return CouponRedemption(coupon, min(coupon.value, amount), created=False)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_redeem(
     *,
     merchant: Merchant,
@@ -308,7 +334,7 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
 # By hand ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_issue_by_hand(
     *,
     member: Member,
@@ -371,7 +397,7 @@ def coupon_issue_by_hand(
     return coupon
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_void(
     *, coupon: Coupon, actor: User | None, reason: str | StoredText = "", audit: bool = True
 ) -> bool:
@@ -443,9 +469,7 @@ def on_reward_redeemed(redeemed: RewardRedeemed) -> None:
     reward = redemption.reward
     if reward.kind != RewardKind.COUPON or not reward.discount_amount:
         return
-    from apps.programs.coupons.cashback import cashback_settings
-
-    days = cashback_settings(redemption.merchant_id).coupon_days
+    days = cashback_settings(merchant=redemption.merchant_id).coupon_days
     coupon_issue(
         merchant=redemption.merchant,
         member=redemption.member,

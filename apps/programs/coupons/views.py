@@ -15,9 +15,9 @@ from apps.core.models import Role
 from apps.core.money import to_major, to_minor
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.coupons.cashback import (
-    cashback_settings,
     cashback_settings_update,
     category_rate_delete,
     category_rate_set,
@@ -33,6 +33,7 @@ from apps.programs.coupons.forms import (
 )
 from apps.programs.coupons.models import CashbackCategoryRate, Coupon
 from apps.programs.coupons.selectors import (
+    cashback_settings,
     category_rate_list,
     coupon_check,
     coupon_list,
@@ -63,7 +64,7 @@ def _percent(rate_bp: int) -> str:
 
 
 def _panel(request, member: Member, *, issue_form=None, status: int = 200):
-    settings = cashback_settings(request.merchant)
+    settings = cashback_settings(merchant=request.merchant)
     wallet = wallet_get(member=member)
     balance = wallet.balance if wallet else 0
     context = {
@@ -102,14 +103,15 @@ def coupon_issue_view(request, public_id: str):
         try:
             value = to_minor(form.cleaned_data["value"], currency)
             min_spend = to_minor(form.cleaned_data["min_spend"], currency)
-            coupon = coupon_issue_by_hand(
-                member=member,
-                value=value,
-                days=form.cleaned_data["days"],
-                min_spend=min_spend,
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
-            )
+            with edge_transaction():
+                coupon = coupon_issue_by_hand(
+                    member=member,
+                    value=value,
+                    days=form.cleaned_data["days"],
+                    min_spend=min_spend,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
         except ValueError as error:
             form.add_error("value", str(error))
         except DomainError as error:
@@ -132,7 +134,8 @@ def coupon_void_view(request, code: str):
     form = CouponVoidForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        voided = coupon_void(coupon=coupon, actor=request.user, reason=reason)
+        with edge_transaction():
+            voided = coupon_void(coupon=coupon, actor=request.user, reason=reason)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -196,14 +199,15 @@ def coupon_redeem_view(request):
     if form.is_valid():
         try:
             amount = to_minor(form.cleaned_data["amount"], request.merchant.currency)
-            result = coupon_redeem(
-                merchant=request.merchant,
-                code=form.cleaned_data["code"],
-                amount=amount,
-                actor=request.user,
-                location=request.location or None,
-                redeem_key=form.cleaned_data["redeem_key"],
-            )
+            with edge_transaction():
+                result = coupon_redeem(
+                    merchant=request.merchant,
+                    code=form.cleaned_data["code"],
+                    amount=amount,
+                    actor=request.user,
+                    location=request.location or None,
+                    redeem_key=form.cleaned_data["redeem_key"],
+                )
         except ValueError as error:
             form.add_error("amount", str(error))
         except DomainError as error:
@@ -252,7 +256,7 @@ def coupon_list_view(request):
 
 
 def _cashback_page(request, *, status: int = 200, **forms):
-    settings = cashback_settings(request.merchant)
+    settings = cashback_settings(merchant=request.merchant)
     currency = request.merchant.currency
     context = {
         "settings": settings,
@@ -284,15 +288,16 @@ def cashback_view(request):
         currency = request.merchant.currency
         data = form.cleaned_data
         try:
-            cashback_settings_update(
-                merchant=request.merchant,
-                actor=request.user,
-                is_enabled=data["is_enabled"],
-                rate_bp=_bp(data["rate"]),
-                threshold=to_minor(data["threshold"], currency),
-                coupon_days=data["coupon_days"],
-                coupon_min_spend=to_minor(data["coupon_min_spend"], currency),
-            )
+            with edge_transaction():
+                cashback_settings_update(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    is_enabled=data["is_enabled"],
+                    rate_bp=_bp(data["rate"]),
+                    threshold=to_minor(data["threshold"], currency),
+                    coupon_days=data["coupon_days"],
+                    coupon_min_spend=to_minor(data["coupon_min_spend"], currency),
+                )
         except ValueError as error:
             form.add_error("threshold", str(error))
         except DomainError as error:
@@ -309,12 +314,13 @@ def category_rate_create(request):
     form = CategoryRateForm(request.POST)
     if form.is_valid():
         try:
-            category_rate_set(
-                merchant=request.merchant,
-                actor=request.user,
-                category=form.cleaned_data["category"],
-                rate_bp=_bp(form.cleaned_data["rate"]),
-            )
+            with edge_transaction():
+                category_rate_set(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    category=form.cleaned_data["category"],
+                    rate_bp=_bp(form.cleaned_data["rate"]),
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -327,7 +333,8 @@ def category_rate_create(request):
 @merchant_view(Role.MANAGER)
 def category_rate_delete_view(request, pk: int):
     rate = get_for_merchant_or_404(CashbackCategoryRate, request, pk=pk)
-    category_rate_delete(rate=rate, actor=request.user)
+    with edge_transaction():
+        category_rate_delete(rate=rate, actor=request.user)
     messages.success(
         request,
         # Translators: %(category)s is a product category, e.g. bakery.

@@ -61,7 +61,7 @@ def _period_start(period: str, at: datetime, zone: str) -> datetime | None:
     return None  # ever
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bonus_award(
     *,
     merchant: Merchant,

@@ -28,9 +28,6 @@ def points_accounts_lock(*members: Member) -> list[PointsAccount]:
 
 
 def program_settings_lock(*, merchant: Merchant) -> ProgramSettings:
-    """Lock the merchant's one `ProgramSettings` row (the lock of its earn rules), created
-    with the defaults on first use, and return it."""
-    settings, _created = ProgramSettings.objects.select_for_update().get_or_create(
-        merchant=merchant
-    )
-    return settings
+    """Lock the merchant's one `ProgramSettings` row (the lock of its earn rules) and
+    return it. The row must exist: call `points.services.program_settings_ensure` first."""
+    return ProgramSettings.objects.select_for_update().get(merchant=merchant)

@@ -15,6 +15,7 @@ from apps.core.models import Location, Merchant
 from apps.core.stored_text import stored_plural, stored_text
 from apps.programs.points.lock_objects import program_settings_lock
 from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
+from apps.programs.points.services import program_settings_ensure
 
 
 def _check_percent(percent: int) -> None:
@@ -26,7 +27,7 @@ def _check_percent(percent: int) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def program_settings_update(
     *,
     merchant: Merchant,
@@ -43,6 +44,7 @@ def program_settings_update(
         )
     if reminder_days is not None and not 1 <= reminder_days <= 365:
         raise DomainError(gettext("Remind 1 to 365 days before."), field="reminder_days")
+    program_settings_ensure(merchant=merchant)
     settings = program_settings_lock(merchant=merchant)
     settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
     if reminder_days is not None:
@@ -72,7 +74,7 @@ def program_settings_update(
     return settings
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def multiplier_create(
     *, merchant: Merchant, actor: User, target: str, value: str, percent: int
 ) -> EarnMultiplier:
@@ -101,7 +103,7 @@ def multiplier_create(
     return rule
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def promotion_create(
     *,
     merchant: Merchant,
@@ -139,7 +141,7 @@ def promotion_create(
     return promotion
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bool) -> None:
     type(rule).objects.filter(pk=rule.pk).update(is_active=active)
     merchant_config_changed(rule.merchant_id)
@@ -156,7 +158,7 @@ def rule_set_active(*, rule: EarnMultiplier | Promotion, actor: User, active: bo
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bonus_rule_create(
     *,
     merchant: Merchant,

@@ -25,8 +25,19 @@ from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccou
 
 
 def program_settings(*, merchant: Merchant) -> ProgramSettings:
-    settings, _created = ProgramSettings.objects.get_or_create(merchant=merchant)
-    return settings
+    """The merchant's settings, or the defaults (an unsaved row) when it has none yet:
+    reading writes nothing. `program_settings_ensure` makes the row."""
+    found = ProgramSettings.objects.for_merchant(merchant).one_or_none()
+    return found if found is not None else ProgramSettings(merchant=merchant)
+
+
+def program_settings_ensure(*, merchant: Merchant) -> None:
+    """Give the merchant its `ProgramSettings` row, with the defaults, if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row)."""
+    if not ProgramSettings.objects.for_merchant(merchant).exists():
+        ProgramSettings.objects.bulk_create(
+            [ProgramSettings(merchant=merchant)], ignore_conflicts=True
+        )
 
 
 def points_for_amount(*, merchant: Merchant, amount: int) -> int:
@@ -40,7 +51,7 @@ def points_for_amount(*, merchant: Merchant, amount: int) -> int:
 # Adjustments and expiry --------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def points_adjust(
     *, member: Member, points: int, reason: str | StoredText, actor: User
 ) -> LedgerEntry | None:
@@ -115,7 +126,7 @@ def lots_expire(*, now: datetime | None = None, batch: int = 500) -> int:
             expired += _expire_lot(lot.pk, lot.member, now)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _expire_lot(lot_pk: int, member: Member, now: datetime) -> int:
     account = points_account_lock(member)
     lot = Lot.objects.get(pk=lot_pk)

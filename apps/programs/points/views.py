@@ -13,6 +13,7 @@ from apps.core.models import Role
 from apps.core.money import to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
 from apps.core.selectors import location_list
+from apps.core.transactions import edge_transaction
 from apps.programs.points import rules
 from apps.programs.points.earning import basket_points, lines_from_items, parse_basket_lines
 from apps.programs.points.forms import (
@@ -92,9 +93,10 @@ def settings_update(request):
     form = ProgramSettingsForm(request.POST)
     if form.is_valid():
         try:
-            rules.program_settings_update(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                rules.program_settings_update(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -109,9 +111,10 @@ def multiplier_create(request):
     form = MultiplierForm(request.POST)
     if form.is_valid():
         try:
-            rules.multiplier_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                rules.multiplier_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -127,15 +130,16 @@ def promotion_create(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            rules.promotion_create(
-                merchant=request.merchant,
-                actor=request.user,
-                name=data["name"],
-                percent=data["percent"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                locations=list(data["locations"]),
-            )
+            with edge_transaction():
+                rules.promotion_create(
+                    merchant=request.merchant,
+                    actor=request.user,
+                    name=data["name"],
+                    percent=data["percent"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    locations=list(data["locations"]),
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -148,7 +152,8 @@ def promotion_create(request):
 @merchant_view(Role.MANAGER)
 def multiplier_toggle(request, pk: int):
     rule = get_for_merchant_or_404(EarnMultiplier, request, pk=pk)
-    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    with edge_transaction():
+        rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
     return redirect("programs:program")
 
 
@@ -156,7 +161,8 @@ def multiplier_toggle(request, pk: int):
 @merchant_view(Role.MANAGER)
 def promotion_toggle(request, pk: int):
     rule = get_for_merchant_or_404(Promotion, request, pk=pk)
-    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    with edge_transaction():
+        rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
     return redirect("programs:program")
 
 
@@ -178,9 +184,10 @@ def bonus_rule_create(request):
     form = BonusRuleForm(request.POST)
     if form.is_valid():
         try:
-            rules.bonus_rule_create(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                rules.bonus_rule_create(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -193,5 +200,6 @@ def bonus_rule_create(request):
 @merchant_view(Role.MANAGER)
 def bonus_rule_toggle(request, pk: int):
     rule = get_for_merchant_or_404(BonusRule, request, pk=pk)
-    rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
+    with edge_transaction():
+        rules.rule_set_active(rule=rule, actor=request.user, active=not rule.is_active)
     return redirect("programs:program")

@@ -17,6 +17,7 @@ from apps.core.languages import activate_merchant_language, language_asked_by_br
 from apps.core.models import Merchant, Role
 from apps.core.money import to_major, to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Channel, Member
 from apps.members.services import DuplicateMember, member_enroll
 from apps.programs.referrals import selectors, services
@@ -130,7 +131,10 @@ def settings_update(request):
                     raise DomainError(str(error), field=field) from error
             for field in ("referrer_points", "referred_points"):
                 data[field] = data[field] or 0
-            services.referral_settings_update(merchant=request.merchant, actor=request.user, **data)
+            with edge_transaction():
+                services.referral_settings_update(
+                    merchant=request.merchant, actor=request.user, **data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -178,18 +182,19 @@ def join(request, merchant: str, code: str):
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member_enroll(
-                merchant=merchant,
-                actor=None,
-                channel=Channel.ONLINE,
-                first_name=form.cleaned_data["first_name"],
-                phone=form.cleaned_data["phone"],
-                email=form.cleaned_data["email"],
-                consent_email=form.cleaned_data["consent_email"],
-                # The language the page was read in, when the browser chose it.
-                language=language_asked_by_browser(request) or "",
-                extras={services.EXTRA_NAME: code},
-            )
+            with edge_transaction():
+                member_enroll(
+                    merchant=merchant,
+                    actor=None,
+                    channel=Channel.ONLINE,
+                    first_name=form.cleaned_data["first_name"],
+                    phone=form.cleaned_data["phone"],
+                    email=form.cleaned_data["email"],
+                    consent_email=form.cleaned_data["consent_email"],
+                    # The language the page was read in, when the browser chose it.
+                    language=language_asked_by_browser(request) or "",
+                    extras={services.EXTRA_NAME: code},
+                )
         except DuplicateMember as error:
             # Never name the member who has this phone or email on a public page.
             form.add_error(

@@ -181,7 +181,7 @@ def _clean_reward(values: dict, *, currency: str) -> dict:
     return cleaned
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_create(*, merchant: Merchant, actor: User | None, **fields) -> Reward:
     """Add a reward to the catalog. Fields as on the model; amounts in minor units."""
     unknown = set(fields) - set(_REWARD_FIELDS)
@@ -206,7 +206,7 @@ def reward_create(*, merchant: Merchant, actor: User | None, **fields) -> Reward
     return reward
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_update(*, reward: Reward, actor: User | None, changes: dict) -> Reward:
     """Change some fields of a reward. Only the fields in `changes` are written (one
     UPDATE of those columns), so a stock the form did not touch is not overwritten with
@@ -289,7 +289,7 @@ def _id_reused() -> Conflict:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reward_redeem(
     *,
     merchant: Merchant,
@@ -439,7 +439,7 @@ class VoidResult:
     voided: bool  # False when it was voided before: nothing more happened
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def redemption_void(
     *,
     redemption: Redemption,

@@ -11,6 +11,7 @@ from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.rewards import services as rewards
 from apps.programs.rewards.forms import RedeemForm, RewardForm, VoidForm
@@ -35,9 +36,10 @@ def reward_create(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                reward = rewards.reward_create(
-                    merchant=request.merchant, actor=request.user, **form.reward_fields()
-                )
+                with edge_transaction():
+                    reward = rewards.reward_create(
+                        merchant=request.merchant, actor=request.user, **form.reward_fields()
+                    )
             except DomainError as error:
                 add_domain_error(form, error)
             else:
@@ -60,9 +62,10 @@ def reward_edit(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                rewards.reward_update(
-                    reward=reward, actor=request.user, changes=form.reward_fields(editing=True)
-                )
+                with edge_transaction():
+                    rewards.reward_update(
+                        reward=reward, actor=request.user, changes=form.reward_fields(editing=True)
+                    )
             except DomainError as error:
                 add_domain_error(form, error)
             else:
@@ -78,7 +81,8 @@ def reward_deactivate(request, pk: int):
     """Take a reward off the catalog; `active=1` puts it back."""
     reward = get_for_merchant_or_404(Reward, request, pk=pk)
     active = request.POST.get("active") == "1"
-    rewards.reward_set_active(reward=reward, actor=request.user, active=active)
+    with edge_transaction():
+        rewards.reward_set_active(reward=reward, actor=request.user, active=active)
     text = gettext("%(name)s is offered again.") if active else gettext("%(name)s is taken off.")
     messages.success(request, text % {"name": reward.name})
     return redirect("programs:reward_list")
@@ -95,14 +99,15 @@ def redemption_create(request, public_id: str):
         messages.error(request, gettext("Nothing redeemed: %(errors)s") % {"errors": errors})
         return _redirect_to_points(member)
     try:
-        result = rewards.reward_redeem(
-            merchant=request.merchant,
-            member=member,
-            reward=form.cleaned_data["reward"],
-            external_id=form.cleaned_data["external_id"],
-            actor=request.user,
-            location=request.location or None,
-        )
+        with edge_transaction():
+            result = rewards.reward_redeem(
+                merchant=request.merchant,
+                member=member,
+                reward=form.cleaned_data["reward"],
+                external_id=form.cleaned_data["external_id"],
+                actor=request.user,
+                location=request.location or None,
+            )
     except DomainError as error:
         messages.error(request, gettext("Nothing redeemed: %(errors)s") % {"errors": error.message})
         return _redirect_to_points(member)
@@ -145,12 +150,13 @@ def redemption_void(request, code: str):
     form = VoidForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        result = rewards.redemption_void(
-            redemption=redemption,
-            actor=request.user,
-            role=request.membership.role,
-            reason=reason,
-        )
+        with edge_transaction():
+            result = rewards.redemption_void(
+                redemption=redemption,
+                actor=request.user,
+                role=request.membership.role,
+                reason=reason,
+            )
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -9,6 +9,7 @@ from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.programs.tiers import selectors, services
 from apps.programs.tiers.forms import TierForm, TierSettingsForm
@@ -42,9 +43,10 @@ def settings_update(request):
     form = TierSettingsForm(request.POST)
     if form.is_valid():
         try:
-            services.tier_settings_update(
-                merchant=request.merchant, actor=request.user, **form.cleaned_data
-            )
+            with edge_transaction():
+                services.tier_settings_update(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -64,9 +66,10 @@ def tier_create(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                tier = services.tier_create(
-                    merchant=request.merchant, actor=request.user, **form.tier_values()
-                )
+                with edge_transaction():
+                    tier = services.tier_create(
+                        merchant=request.merchant, actor=request.user, **form.tier_values()
+                    )
             except (DomainError, ValueError) as error:
                 _add_error(form, error)
             else:
@@ -95,7 +98,8 @@ def tier_edit(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.tier_update(tier=tier, actor=request.user, **form.tier_values())
+                with edge_transaction():
+                    services.tier_update(tier=tier, actor=request.user, **form.tier_values())
             except (DomainError, ValueError) as error:
                 _add_error(form, error)
             else:
@@ -112,7 +116,8 @@ def tier_toggle(request, pk: int):
     tier = get_for_merchant_or_404(Tier, request, pk=pk)
     active = request.POST.get("active") == "1"
     try:
-        services.tier_set_active(tier=tier, actor=request.user, active=active)
+        with edge_transaction():
+            services.tier_set_active(tier=tier, actor=request.user, active=active)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -139,7 +144,8 @@ def reevaluation_detail(request, pk: int):
 def reevaluation_resume(request, pk: int):
     job = get_for_merchant_or_404(TierReevaluation, request, pk=pk)
     try:
-        services.reevaluation_resume(job=job, actor=request.user)
+        with edge_transaction():
+            services.reevaluation_resume(job=job, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("tiers:reevaluation", pk=job.pk)

@@ -284,7 +284,7 @@ def referrer_settle_later(happened: ReferralConverted | ReferralReversed) -> Non
         settle_referrer.delay(happened.referral.pk)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def referrer_settle(*, referral_id: int) -> str:
     """Give (or take back) the referrer's side of a converted referral. Idempotent: the
     state moves due → paid/capped/nothing and take_back → taken_back once, under the

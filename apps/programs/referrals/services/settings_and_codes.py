@@ -25,8 +25,22 @@ MAX_COUPON = 10**9
 
 
 def referral_settings(*, merchant: Merchant) -> ReferralSettings:
-    settings, _created = ReferralSettings.objects.get_or_create(merchant=merchant)
-    return settings
+    """The merchant's terms, or the defaults (an unsaved row, referrals off) when it has
+    none yet: reading writes nothing. `referral_settings_ensure` makes the row."""
+    found = ReferralSettings.objects.for_merchant(merchant).one_or_none()
+    return found if found is not None else ReferralSettings(merchant=merchant)
+
+
+def referral_settings_ensure(*, merchant: Merchant) -> ReferralSettings:
+    """The merchant's settings row, created with the defaults if it has none yet
+    (`INSERT … ON CONFLICT DO NOTHING`, so two first uses at once make one row)."""
+    found = ReferralSettings.objects.for_merchant(merchant).one_or_none()
+    if found is None:
+        ReferralSettings.objects.bulk_create(
+            [ReferralSettings(merchant=merchant)], ignore_conflicts=True
+        )
+        found = ReferralSettings.objects.for_merchant(merchant).get()
+    return found
 
 
 def _check_reward(kind: str, points: int, coupon_value: int, side: str) -> None:
@@ -40,7 +54,7 @@ def _check_reward(kind: str, points: int, coupon_value: int, side: str) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def referral_settings_update(
     *,
     merchant: Merchant,
@@ -73,7 +87,7 @@ def referral_settings_update(
         )
     _check_reward(referrer_reward, referrer_points or 0, referrer_coupon_value or 0, "referrer")
     _check_reward(referred_reward, referred_points or 0, referred_coupon_value or 0, "referred")
-    settings = referral_settings(merchant=merchant)
+    settings = referral_settings_ensure(merchant=merchant)
     settings = referral_settings_lock(settings_id=settings.pk)
     settings.is_enabled = is_enabled
     settings.min_purchase = min_purchase

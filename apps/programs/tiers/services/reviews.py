@@ -34,7 +34,7 @@ def _review_after(settings: TierSettings, merchant: Merchant, review_at, now) ->
     return upcoming
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def member_tier_review(*, member: Member, now: datetime) -> TierChange | None:
     """Review one member whose review (plus grace days) is due. Re-checked under the
     member's lock, so running it twice, or from two workers, acts once."""

@@ -54,7 +54,7 @@ def _changed_list(changed: list[str]) -> str | StoredText:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reevaluation_resume(*, job: TierReevaluation, actor: User | None) -> TierReevaluation:
     """Carry on a stopped re-evaluation from its last finished batch."""
     from apps.programs.tiers.tasks import tier_reevaluation_run
@@ -136,7 +136,7 @@ def _refuse_clash(merchant: Merchant, cleaned: dict, exclude_pk: int | None = No
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def tier_create(*, merchant: Merchant, actor: User | None, **values) -> Tier:
     """Add a tier and place every member again (members who reach it move up)."""
     _tier_settings_locked(merchant)
@@ -167,7 +167,7 @@ def tier_create(*, merchant: Merchant, actor: User | None, **values) -> Tier:
     return tier
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def tier_update(*, tier: Tier, actor: User | None, **values) -> Tier:
     """Change a tier. A new threshold places every member again; a new name, rate, perks
     or reward list applies as it is (nobody moves)."""
@@ -210,7 +210,7 @@ def tier_update(*, tier: Tier, actor: User | None, **values) -> Tier:
     return tier
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def tier_set_active(*, tier: Tier, actor: User | None, active: bool) -> Tier:
     """Deactivate a tier (its members are placed again, where their total puts them) or
     offer it again (members who reach it move up)."""
@@ -240,7 +240,7 @@ def tier_set_active(*, tier: Tier, actor: User | None, active: bool) -> Tier:
     return tier
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def tier_settings_update(
     *, merchant: Merchant, actor: User | None, measure: str, window: str, grace_days: int
 ) -> TierSettings:
