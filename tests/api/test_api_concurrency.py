@@ -179,3 +179,24 @@ def test_twenty_retries_of_one_sale_with_a_coupon_record_it_once(shop):
     }
     assert Purchase.objects.count() == 1
     assert points_balance(member=member) == 200
+
+
+def test_one_order_id_sent_for_twenty_members_at_once_records_one_and_no_500(live_server):
+    """Each member's lock orders only that member's sales: twenty members racing on one
+    order id meet at the unique constraint, and the losers get a 409, never a 500."""
+    team = make_team()
+    buyers = [enroll(team) for _n in range(CLIENTS)]
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+    bodies = [
+        {"member": buyer.public_id, "external_id": "order-1", "amount": 2500, "currency": "EUR"}
+        for buyer in buyers
+    ]
+
+    answers = post_all_at_once(f"{live_server.url}/api/v1/purchases/", key, bodies, {})
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [201] + [409] * (CLIENTS - 1), statuses
+    assert {b["code"] for s, b in answers if s == 409} <= {"purchase_id_reused", "conflict_retry"}
+    [purchase] = Purchase.objects.all()
+    assert LedgerEntry.objects.count() == 1
+    assert points_balance(member=purchase.member) == 250

@@ -9,6 +9,7 @@ Errors always read `{"code": ..., "message": ..., "errors": {field: [messages]}}
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
@@ -57,6 +58,13 @@ def api_exception_handler(exc, context):
         errors = {exc.field: [exc.message]} if exc.field else {}
         body = error_body(exc.code, exc.message, errors) | exc.details
         return Response(body, status=exc.status)
+    if isinstance(exc, IntegrityError):
+        # Two requests raced to one unique row (say the same order id for two members): the
+        # loser's transaction is rolled back whole, and sent again it gets its real answer.
+        message = gettext(
+            "Another request changed the same thing at the same moment. Send it again."
+        )
+        return Response(error_body("conflict_retry", message), status=409)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(gettext("Not found."))
     response = drf_exception_handler(exc, context)
