@@ -14,6 +14,9 @@ urlpatterns = [
     path("tiers/", include("apps.programs.tiers.urls")),
     path("coupons/", include("apps.programs.coupons.urls")),
     path("referrals/", include("apps.programs.referrals.urls")),
+    path("", include("apps.portal.urls")),
+    path("", include("apps.messaging.urls")),
+    path("anymail/", include("anymail.urls")),
     path("", include("apps.home.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -176,6 +176,20 @@ MEMBER_PROFILE_CHANGED = Event("member_profile_changed", MemberProfileChanged)
 
 
 @dataclass(frozen=True)
+class MembersImported:
+    """A CSV import enrolled these members, in the transaction of the batch that made
+    them. They joined before (no `MEMBER_ENROLLED`, no join bonus); `send_welcome` says
+    whether the person importing asked to welcome them."""
+
+    merchant: Merchant
+    member_ids: tuple[int, ...]
+    send_welcome: bool
+
+
+MEMBERS_IMPORTED = Event("members_imported", MembersImported)
+
+
+@dataclass(frozen=True)
 class MembersMerging:
     """Two records of one person are being merged: both members are locked (their points
     accounts first), the duplicate already marked merged, and its rows not re-pointed yet.

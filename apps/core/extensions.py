@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     from apps.core.models import Merchant
     from apps.members.models import Member
+    from apps.messaging.content import EmailContent, SmsContent
+    from apps.messaging.models import Delivery
     from apps.programs.rewards.models import Reward
 
 
@@ -256,3 +258,27 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
     ANALYTICS_CARDS,
     HOME_CARDS,
 )
+
+
+# Messages to members (apps/messaging) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageSource:
+    """What writes one kind of message: the welcome (apps/portal), a campaign, an
+    automation. `kind` is a delivery's `source` up to any colon ("campaign" for
+    "campaign:12"); `render(delivery)` returns its `EmailContent` or `SmsContent` (by the
+    delivery's channel), called in the member's language and the merchant's time zone."""
+
+    kind: str
+    render: Callable[[Delivery], EmailContent | SmsContent]
+
+
+# Rule: one source per kind (no order).
+MESSAGE_SOURCES: ExtensionPoint[MessageSource] = ExtensionPoint(
+    "message_sources", kind=MessageSource, keys=lambda source: [source.kind], ordered=False
+)
+
+
+def message_source(kind: str) -> MessageSource | None:
+    return next((source for source in MESSAGE_SOURCES if source.kind == kind), None)

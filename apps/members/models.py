@@ -67,6 +67,8 @@ class Member(TenantModel):
     )
     consent_email = models.BooleanField(_("may receive marketing email"), default=False)
     consent_sms = models.BooleanField(_("may receive marketing SMS"), default=False)
+    # Part of every card link (apps/messaging/links.py): raising it revokes the old links.
+    link_version = models.PositiveIntegerField(_("card link version"), default=1)
     tags = models.ManyToManyField(Tag, blank=True, related_name="members", verbose_name=_("tags"))
     channel = models.CharField(_("enrolled through"), max_length=16, choices=Channel.choices)
     location = models.ForeignKey(
@@ -246,6 +248,8 @@ class MemberImport(TenantModel):
     # target field -> column index
     mapping = models.JSONField(_("columns"), default=dict, blank=True)
     date_order = models.CharField(_("dates are written"), max_length=3, default="DMY")
+    # Ticked when the import is started: each new member gets the welcome with their card.
+    send_welcome = models.BooleanField(_("send welcomes"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices)
     # The dry run: its progress, its report, and every problem row as a CSV file.
     analyzed_rows = models.PositiveIntegerField(_("rows checked"), default=0)

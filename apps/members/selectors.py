@@ -10,6 +10,7 @@ from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext
 
 from apps.core.errors import DomainError
+from apps.core.languages import supported_language
 from apps.core.models import Merchant
 from apps.members.identifiers import (
     InvalidIdentifier,
@@ -26,6 +27,13 @@ _PHONE_CHARACTERS = set("0123456789+-.() ")
 
 def member_get(*, merchant: Merchant, public_id: str) -> Member | None:
     return Member.objects.for_merchant(merchant).filter(public_id=public_id).first()
+
+
+def member_language(*, member: Member) -> str:
+    """The language a member reads: their own, else the shop's, else English."""
+    return (
+        supported_language(member.language) or supported_language(member.merchant.language) or "en"
+    )
 
 
 def _looks_like_phone(term: str) -> bool:

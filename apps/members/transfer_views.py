@@ -219,7 +219,11 @@ def import_confirm(request, pk: int):
     member_import = get_for_merchant_or_404(MemberImport, request, pk=pk)
     try:
         with edge_transaction():
-            csv_import.import_confirm(member_import=member_import, actor=request.user)
+            csv_import.import_confirm(
+                member_import=member_import,
+                actor=request.user,
+                send_welcome=request.POST.get("send_welcome") == "on",
+            )
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("members:import_detail", member_import.pk)

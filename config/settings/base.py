@@ -41,6 +41,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
 ]
 LOCAL_APPS = [
     "apps.accounts",
@@ -50,6 +51,8 @@ LOCAL_APPS = [
     "apps.programs.tiers",
     "apps.programs.coupons",
     "apps.programs.referrals",
+    "apps.messaging",
+    "apps.portal",
     "apps.analytics",
     "apps.home",
     "apps.demo",
@@ -196,6 +199,10 @@ MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="consolemail://")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Fideliza <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# SMS (apps.messaging.sms): console:// prints, locmem:// keeps an outbox for tests,
+# twilio://ACCOUNT_SID:AUTH_TOKEN@?from=%2B34600000000 (or ?messaging_service=MG...) sends.
+SMS_URL = env("SMS_URL", default="console://")
+
 # Celery: eager unless a broker is configured. Tasks are acknowledged after they run and
 # re-queued if their worker dies, so every task must be idempotent.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
@@ -217,6 +224,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "member-files-purge": {"task": "apps.members.tasks.member_files_purge", "schedule": 24 * 3600},
     "idempotency-purge": {"task": "apps.core.api.tasks.idempotency_purge", "schedule": 24 * 3600},
     "webhook-retry-due": {"task": "apps.core.webhooks.tasks.webhook_retry_due", "schedule": 60},
+    "messages-sweep": {"task": "apps.messaging.tasks.deliveries_sweep_task", "schedule": 60},
     "points-expiring": {
         "task": "apps.programs.points.tasks.announce_points_expiring",
         "schedule": 60 * 60,
@@ -279,7 +287,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF],
+    # A nonce for the one inline <style> of a member's page: the shop's colour.
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
@@ -290,7 +299,11 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Members' signed links never reach a log (apps/core/public_links.py).
+    "filters": {"redact_tokens": {"()": "apps.core.public_links.TokenRedaction"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    # The development server's access lines too (Django gives them a handler of its own).
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -298,3 +311,47 @@ LOGGING = {
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # How long an emailed staff invitation stays valid.
 FIDELIZA_INVITATION_DAYS = 7
+# How long a member's signed links work, in days (apps/messaging/links.py). A card link is
+# saved on a phone's home screen: it lasts; revoking it is the member's or the shop's call.
+MEMBER_LINK_MAX_AGE_DAYS = {
+    "card": env.int("CARD_LINK_DAYS", default=730),
+    "unsubscribe-email": 3650,
+    "unsubscribe-sms": 3650,
+    "erase": 2,
+}
+# Pages reached by a member's signed link: requests per client address and per token in a
+# window of seconds (apps/core/public_links.py). "new_link" answers "send me a new link".
+LINK_PAGE_RATE_LIMITS = {
+    "card": {"per_ip": 120, "per_token": 60, "window": 60},
+    "new_link": {"per_ip": 10, "per_token": 5, "window": 3600},
+    "unsubscribe": {"per_ip": 60, "per_token": 20, "window": 60},
+}
+# Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
+# cards then fetch the new files (apps/portal/templates/portal/sw.js).
+PORTAL_SHELL_VERSION = "1"
+# Sends stuck this long are looked at by the sweeper (apps/messaging/services/sweep.py).
+MESSAGING_STALE_MINUTES = env.int("MESSAGING_STALE_MINUTES", default=10)
+
+# Wallet passes on a member's card page (apps/portal/wallet/): each wallet is offered only
+# when every setting of its group is set; left empty, its button does not appear. Paths
+# point at files kept outside the repository, like any secret.
+# Google Wallet: the issuer id from the Google Pay & Wallet Console, the loyalty class made
+# there once (`<issuer id>.<class suffix>`), and the JSON key of a service account allowed
+# to issue passes. The API and token URLs change only for tests (a local fake server);
+# an empty token URL means the one in the key file.
+GOOGLE_WALLET_ISSUER_ID = env("GOOGLE_WALLET_ISSUER_ID", default="")
+GOOGLE_WALLET_CLASS_SUFFIX = env("GOOGLE_WALLET_CLASS_SUFFIX", default="loyalty")
+GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = env("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_WALLET_API_URL = env(
+    "GOOGLE_WALLET_API_URL", default="https://walletobjects.googleapis.com/walletobjects/v1"
+)
+GOOGLE_WALLET_TOKEN_URL = env("GOOGLE_WALLET_TOKEN_URL", default="")
+# Apple Wallet: the Pass Type ID and team of the Apple developer account, the pass
+# certificate (PEM or DER) and its private key (PEM, optionally with a password), and
+# Apple's WWDR intermediate certificate that Wallet checks the signature against.
+APPLE_PASS_TYPE_ID = env("APPLE_PASS_TYPE_ID", default="")
+APPLE_TEAM_ID = env("APPLE_TEAM_ID", default="")
+APPLE_PASS_CERT_FILE = env("APPLE_PASS_CERT_FILE", default="")
+APPLE_PASS_KEY_FILE = env("APPLE_PASS_KEY_FILE", default="")
+APPLE_PASS_KEY_PASSWORD = env("APPLE_PASS_KEY_PASSWORD", default="")
+APPLE_WWDR_CERT_FILE = env("APPLE_WWDR_CERT_FILE", default="")

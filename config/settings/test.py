@@ -50,6 +50,7 @@ SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 DATABASES = {"default": env.db_url_config(_test_database_url())}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+SMS_URL = "locmem://"
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

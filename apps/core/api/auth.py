@@ -6,11 +6,9 @@ itself is loading.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -20,6 +18,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.core.api.keys import api_key_authenticate
 from apps.core.api.models import ApiKey
+from apps.core.rate_limits import window_count
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,6 @@ class KeyScope(BasePermission):
         return request.method in SAFE_METHODS or api_key.can_write
 
 
-def _now() -> float:
-    return time.time()
-
-
 class KeyRateLimit(BaseThrottle):
     """At most `API_RATE_LIMIT_PER_MINUTE` requests per key per clock minute, counted with
     an atomic increment in the shared cache (Redis in production), so it holds however many
@@ -90,14 +85,7 @@ class KeyRateLimit(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if not isinstance(request.auth, ApiKey):
             return True
-        now = _now()
-        window = int(now // 60)
-        self.retry_after = 60 - int(now % 60)
-        counter = f"api-rate:{request.auth.pk}:{window}"
-        try:  # one round trip for every request of a minute but its first
-            used = cache.incr(counter)
-        except ValueError:  # the minute's first request (or two at once: one adds, one incr)
-            used = 1 if cache.add(counter, 1, 90) else cache.incr(counter)
+        used, self.retry_after = window_count(key=f"api:{request.auth.pk}", window_seconds=60)
         return used <= settings.API_RATE_LIMIT_PER_MINUTE
 
     def wait(self) -> float:

@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.csv import safe_cell
 from apps.core.errors import Conflict, DomainError
+from apps.core.events import MEMBERS_IMPORTED, MembersImported, publish
 from apps.core.formatting import format_number
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_plural, stored_text
@@ -333,8 +334,11 @@ def _analyze(member_import: MemberImport) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def import_confirm(*, member_import: MemberImport, actor: User | None) -> MemberImport:
-    """Start the import after the dry run, or resume one that stopped."""
+def import_confirm(
+    *, member_import: MemberImport, actor: User | None, send_welcome: bool = False
+) -> MemberImport:
+    """Start the import after the dry run, or resume one that stopped (a resumed import
+    keeps the choice it was started with about welcomes)."""
     from apps.members.tasks import member_import_run
 
     if member_import.files_removed_at:
@@ -353,7 +357,7 @@ def import_confirm(*, member_import: MemberImport, actor: User | None) -> Member
     now = timezone.now()
     changes = {"status": ImportStatus.QUEUED, "failure": "", "updated_at": now}
     if not resuming:
-        changes |= {"confirmed_by": actor, "confirmed_at": now}
+        changes |= {"confirmed_by": actor, "confirmed_at": now, "send_welcome": send_welcome}
     # Conditional, so that two clicks (or two managers) start it once.
     started = MemberImport.objects.filter(
         pk=member_import.pk,
@@ -445,7 +449,7 @@ def _import(member_import: MemberImport) -> bool:
 
 
 def _import_batch(member_import: MemberImport, *, start: int, end: int, rows: list) -> bool:
-    merchant, actor = member_import.merchant, member_import.confirmed_by
+    merchant = member_import.merchant
     with transaction.atomic():
         claimed = MemberImport.objects.filter(
             pk=member_import.pk, status=ImportStatus.RUNNING, rows_done=start
@@ -453,7 +457,7 @@ def _import_batch(member_import: MemberImport, *, start: int, end: int, rows: li
         if not claimed:
             return False
         match_existing(merchant, rows)
-        _enroll(merchant, actor, [row for row in rows if row.kind == Kind.CREATE])
+        _enroll(member_import, [row for row in rows if row.kind == Kind.CREATE])
         tally = Tally()
         for row in rows:
             tally.add(row)
@@ -475,12 +479,20 @@ def _import_batch(member_import: MemberImport, *, start: int, end: int, rows: li
     return True
 
 
-def _enroll(merchant: Merchant, actor: User | None, rows: list[ParsedRow]) -> None:
-    """Enroll the batch's new customers in one go, by `member_enroll`'s rules."""
+def _enroll(member_import: MemberImport, rows: list[ParsedRow]) -> None:
+    """Enroll the batch's new customers in one go, by `member_enroll`'s rules, and say so
+    (`MEMBERS_IMPORTED`: the welcomes, when the import was started with them)."""
+    merchant, actor = member_import.merchant, member_import.confirmed_by
     outcomes = members_enroll_many(
         merchant=merchant,
         rows=[{"actor": actor, "channel": Channel.IMPORT, **row.values} for row in rows],
     )
+    enrolled = tuple(outcome.member.pk for outcome in outcomes if outcome.member is not None)
+    if enrolled:
+        publish(
+            MEMBERS_IMPORTED,
+            MembersImported(merchant, enrolled, send_welcome=member_import.send_welcome),
+        )
     for row, outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome.error, DuplicateMember):  # enrolled since the batch looked
             who = outcome.error.member.display_name

@@ -17,6 +17,11 @@ from apps.members.services.enrollment import (
     members_enroll_many,
 )
 from apps.members.services.merge_and_erase import member_erase, member_merge
+from apps.members.services.preferences import (
+    member_consent_set,
+    member_language_set,
+    member_links_revoke,
+)
 from apps.members.services.profile import member_add_note, member_update
 from apps.members.services.timeline import (
     FIELD_WORDS,
@@ -39,9 +44,12 @@ __all__ = [
     "enrollment_summary",
     "event_record",
     "member_add_note",
+    "member_consent_set",
     "member_enroll",
     "member_enrolled_webhook",
     "member_erase",
+    "member_language_set",
+    "member_links_revoke",
     "member_merge",
     "member_update",
     "member_webhook_data",

@@ -51,6 +51,12 @@ SOURCE_WORDS = {
     Channel.IMPORT: gettext_noop("import"),
     # Translators: where a change came from: the back-office pages.
     "dashboard": gettext_noop("dashboard"),
+    # Translators: where a change came from: the member, on their own card page.
+    "card": gettext_noop("member's card page"),
+    # Translators: where a change came from: the unsubscribe link in a message.
+    "unsubscribe": gettext_noop("unsubscribe link"),
+    # Translators: where a change came from: the mail or SMS provider (a complaint, a STOP).
+    "provider": gettext_noop("message provider"),
 }
 
 # A member's profile fields, as the timeline names them ("Changed first name, email").

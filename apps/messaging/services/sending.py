@@ -1,0 +1,179 @@
+"""Sending one delivery, at most once.
+
+Three short transactions, each committed before the next step, so a worker that dies
+leaves the row in a state that says what happened:
+
+1. claim: `queued → claimed` (a conditional UPDATE: of two workers, one wins);
+2. the checks again, the rendering, then `claimed → sending` with the address and the
+   Message-ID, committed before the provider is called;
+3. the provider's answer: `sending → sent` (or failed, or queued again when nothing can
+   have reached it).
+
+A worker killed in step 2 left a `claimed` row: nothing was handed over, and the sweeper
+queues it again. One killed in step 3 left a `sending` row that may have gone: the
+sweeper marks it `unknown` instead of sending it twice, and the provider's own report
+(`services/tracking.py`) may settle it later.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from zoneinfo import ZoneInfo
+
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from apps.core.extensions import message_source
+from apps.members.models import Member
+from apps.members.selectors import member_language
+from apps.messaging.content import EmailContent, Envelope, email_build, new_message_id
+from apps.messaging.links import absolute, unsubscribe_url
+from apps.messaging.models import Channel, Delivery, Purpose, State
+from apps.messaging.selectors import member_address, messaging_settings
+from apps.messaging.services.verdict import delivery_verdict
+from apps.messaging.sms import SmsError, sms_send
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Refusals that will not change on a retry: the address or the message is refused.
+_PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+# Failures before anything was handed over: the next attempt may succeed.
+_NOT_HANDED_OVER = (smtplib.SMTPConnectError, ConnectionRefusedError, smtplib.SMTPHeloError)
+
+
+def _move(delivery_id: int, *, frm: str | tuple[str, ...], to: str, **fields) -> bool:
+    """One conditional step of the state machine; False when another worker (or the
+    sweeper) moved the row first."""
+    states = (frm,) if isinstance(frm, str) else frm
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, state__in=states).update(state=to, **fields)
+    )
+
+
+# A send slower than the sweeper's patience was marked unknown; its answer still counts.
+_HANDED_OVER = (State.SENDING, State.UNKNOWN)
+
+
+def _claim(delivery_id: int) -> bool:
+    return _move(
+        delivery_id,
+        frm=State.QUEUED,
+        to=State.CLAIMED,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Send this delivery if it is still queued; returns the state it was left in."""
+    if not _claim(delivery_id):
+        return Delivery.objects.filter(pk=delivery_id).values_list("state", flat=True).first()
+    delivery = Delivery.objects.select_related("member__merchant").get(pk=delivery_id)
+    member = delivery.member
+    verdict = delivery_verdict(member=member, channel=delivery.channel, purpose=delivery.purpose)
+    if verdict.state != State.QUEUED:
+        _move(delivery_id, frm=State.CLAIMED, to=verdict.state, reason=verdict.reason)
+        return verdict.state
+    source = message_source(delivery.source.partition(":")[0])
+    if source is None:
+        _move(delivery_id, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
+        return State.FAILED
+    content = _rendered(source, delivery, member)
+    if delivery.channel == Channel.EMAIL:
+        return _send_email(delivery, member, content)
+    return _send_sms(delivery, member, content)
+
+
+def _rendered(source, delivery: Delivery, member: Member):
+    merchant = member.merchant
+    with (
+        translation.override(member_language(member=member)),
+        timezone.override(ZoneInfo(merchant.timezone)),
+    ):
+        return source.render(delivery)
+
+
+def _envelope(delivery: Delivery, member: Member) -> Envelope:
+    settings = messaging_settings(merchant=member.merchant)
+    marketing = delivery.purpose == Purpose.MARKETING
+    return Envelope(
+        merchant=member.merchant,
+        to=member_address(member=member, channel=Channel.EMAIL),
+        message_id=new_message_id(delivery_id=delivery.pk, domain=settings.message_id_domain),
+        reply_to=settings.reply_to,
+        unsubscribe_url=unsubscribe_url(member=member, channel=Channel.EMAIL) if marketing else "",
+        unsubscribe_mailto=settings.reply_to if marketing else "",
+    )
+
+
+def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> str:
+    envelope = _envelope(delivery, member)
+    message = email_build(content=content, envelope=envelope)
+    if not _move(
+        delivery.pk,
+        frm=State.CLAIMED,
+        to=State.SENDING,
+        address=envelope.to,
+        message_id=envelope.message_id,
+    ):
+        return State.QUEUED  # the sweeper took it back: it will come again
+    try:
+        message.send()
+    except _PERMANENT_SMTP as error:
+        return _failed(delivery, str(error), permanent=True)
+    except _NOT_HANDED_OVER as error:
+        return _failed(delivery, str(error), permanent=False)
+    status = getattr(message, "anymail_status", None)
+    provider_id = (status.message_id if status else None) or envelope.message_id
+    _move(
+        delivery.pk,
+        frm=_HANDED_OVER,
+        to=State.SENT,
+        sent_at=timezone.now(),
+        provider_id=str(provider_id)[:255],
+    )
+    return State.SENT
+
+
+def _send_sms(delivery: Delivery, member: Member, content) -> str:
+    to = member_address(member=member, channel=Channel.SMS)
+    if not _move(delivery.pk, frm=State.CLAIMED, to=State.SENDING, address=to):
+        return State.QUEUED
+    try:
+        sent = sms_send(to=to, body=content.body, status_callback=_sms_callback_url())
+    except SmsError as error:
+        if error.maybe_sent:  # the request left and no answer came: it may have gone
+            _move(delivery.pk, frm=State.SENDING, to=State.UNKNOWN, reason="no_answer")
+            return State.UNKNOWN
+        return _failed(delivery, f"{error.code}: {error}", permanent=error.permanent)
+    _move(
+        delivery.pk,
+        frm=_HANDED_OVER,
+        to=State.SENT,
+        sent_at=timezone.now(),
+        provider_id=sent.provider_id,
+    )
+    return State.SENT
+
+
+def _sms_callback_url() -> str:
+    return absolute(reverse("messaging:sms_status"))
+
+
+def _failed(delivery: Delivery, error: str, *, permanent: bool) -> str:
+    """A refusal is final; a failure before the hand-off goes back to the queue for the
+    sweeper's next round, until the attempts run out."""
+    logger.warning("delivery %s failed: %s", delivery.pk, error)
+    retry = not permanent and delivery.attempts < MAX_ATTEMPTS
+    state = State.QUEUED if retry else State.FAILED
+    _move(
+        delivery.pk,
+        frm=_HANDED_OVER,
+        to=state,
+        error=error[:255],
+        reason="" if retry else ("refused" if permanent else "attempts_exhausted"),
+    )
+    return state

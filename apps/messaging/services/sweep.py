@@ -1,0 +1,51 @@
+"""The sweeper (Celery beat, every minute): what no worker finished, finished once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.messaging.models import Delivery, State
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Swept:
+    requeued: int  # claimed by a worker that died before the hand-off: queued again
+    resent: int  # queued rows whose send was never started (or failed before a hand-off)
+    unknown: int  # handed to a provider by a worker that died: never sent twice
+
+
+def deliveries_sweep(*, now: datetime | None = None) -> Swept:
+    now = now or timezone.now()
+    stale = now - timedelta(minutes=settings.MESSAGING_STALE_MINUTES)
+    requeued = Delivery.objects.filter(state=State.CLAIMED, claimed_at__lt=stale).update(
+        state=State.QUEUED
+    )
+    unknown = Delivery.objects.filter(state=State.SENDING, claimed_at__lt=stale).update(
+        state=State.UNKNOWN, reason="worker_lost"
+    )
+    waiting = list(
+        Delivery.objects.filter(state=State.QUEUED)
+        .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    # Stamped as just claimed, so the next round does not send them again while these
+    # tasks wait in the broker; the claim itself still decides who sends.
+    Delivery.objects.filter(pk__in=waiting, state=State.QUEUED).update(claimed_at=now)
+    for pk in waiting:
+        transaction.on_commit(lambda pk=pk: _send_later(pk))
+    return Swept(requeued=requeued, resent=len(waiting), unknown=unknown)
+
+
+def _send_later(delivery_id: int) -> None:
+    from apps.messaging.tasks import delivery_send_task
+
+    delivery_send_task.delay(delivery_id)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("messages/sms/status/", views.sms_status, name="sms_status"),
+]

@@ -1,0 +1,97 @@
+"""The welcome: a service message (no marketing consent needed) sent once to every new
+member with an email, carrying their card link; members with only a phone get the link
+by SMS when the shop turns that on.
+
+Its delivery row is written in the enrollment's own transaction (a `MEMBER_ENROLLED`
+handler), so a member exists if and only if their welcome is queued; the message is
+rendered after the commit, in the member's language, with the balance the join bonus
+left. An import welcomes its members only when the person importing ticks it.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+
+from apps.core.events import MemberEnrolled, MembersImported
+from apps.core.money import minor_digits
+from apps.core.selectors import location_list
+from apps.members.models import Channel as EnrollChannel
+from apps.members.models import Member
+from apps.messaging.content import EmailContent, SmsContent
+from apps.messaging.links import unsubscribe_url
+from apps.messaging.models import Channel, Delivery, Purpose
+from apps.messaging.selectors import messaging_settings
+from apps.messaging.services import delivery_queue
+from apps.portal.selectors import card_url
+from apps.programs.points.selectors import points_balance
+from apps.programs.points.services import program_settings
+
+SOURCE = "welcome"
+
+
+def welcome_queue(*, member: Member, occurrence: str = "") -> Delivery | None:
+    """Queue the member's welcome on the channel they can be reached on; None when the
+    shop sends none that way. `occurrence` tells a resend from the first one."""
+    settings = messaging_settings(merchant=member.merchant)
+    if member.email:
+        if not settings.welcome_email:
+            return None
+        channel = Channel.EMAIL
+    elif member.phone and settings.welcome_sms:
+        channel = Channel.SMS
+    else:
+        return None
+    return delivery_queue(
+        member=member,
+        source=SOURCE,
+        occurrence=occurrence,
+        channel=channel,
+        purpose=Purpose.SERVICE,
+    )
+
+
+def welcome_on_enrollment(payload: MemberEnrolled) -> None:
+    """`MEMBER_ENROLLED`: the counter, the dashboard, the API, the referral page. (An
+    import's members are welcomed by `MEMBERS_IMPORTED`, when the import asks.)"""
+    if payload.member.channel != EnrollChannel.IMPORT:
+        welcome_queue(member=payload.member)
+
+
+def welcome_on_import(payload: MembersImported) -> None:
+    """`MEMBERS_IMPORTED`: only when the import asked for welcomes."""
+    if not payload.send_welcome:
+        return
+    for member in Member.objects.filter(pk__in=payload.member_ids).select_related("merchant"):
+        welcome_queue(member=member)
+
+
+def _context(member: Member) -> dict:
+    merchant = member.merchant
+    return {
+        "member": member,
+        "merchant": merchant,
+        "balance": points_balance(member=member),
+        "points_per_unit": program_settings(merchant=merchant).points_per_unit,
+        "one_unit": 10 ** minor_digits(merchant.currency),  # €1 in cents, for "per €1,00"
+        "card_url": card_url(member=member),
+        "locations": list(location_list(merchant=merchant)[:3]),
+        "brand_colour": messaging_settings(merchant=merchant).brand_colour,
+    }
+
+
+def welcome_render(delivery: Delivery) -> EmailContent | SmsContent:
+    """The welcome in the member's language (the caller set it)."""
+    member = delivery.member
+    context = _context(member)
+    if delivery.channel == Channel.SMS:
+        return SmsContent(body=render_to_string("portal/email/welcome_sms.txt", context).strip())
+    context["preferences_url"] = context["card_url"] + "#preferences"
+    context["unsubscribe_url"] = unsubscribe_url(member=member, channel=Channel.EMAIL)
+    # Translators: the welcome email's subject; %(shop)s is the business's name.
+    subject = gettext("Welcome to %(shop)s: your loyalty card") % {"shop": member.merchant.name}
+    return EmailContent(
+        subject=subject,
+        text=render_to_string("portal/email/welcome.txt", context),
+        html=render_to_string("portal/email/welcome.html", context),
+    )
