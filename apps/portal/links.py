@@ -6,9 +6,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.accounts.models import User
 from apps.core.models import Merchant
 from apps.members.identifiers import InvalidIdentifier, normalize_email
 from apps.members.models import Member
+from apps.members.services import member_links_revoke
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.models import Channel, Delivery, Purpose
 from apps.messaging.services import delivery_queue
@@ -36,6 +38,14 @@ def card_link_send(*, merchant: Merchant, email: str) -> None:
         channel=Channel.EMAIL,
         purpose=Purpose.SERVICE,
     )
+
+
+def card_links_renew(*, member: Member, source: str, actor: User | None = None) -> Member:
+    """Stop every card link of the member's and email them the new one (a leaked link)."""
+    member = member_links_revoke(member=member, source=source, actor=actor)
+    if member.email:
+        card_link_send(merchant=member.merchant, email=member.email)
+    return member
 
 
 def card_link_render(delivery: Delivery) -> EmailContent | SmsContent:

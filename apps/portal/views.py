@@ -25,26 +25,18 @@ from apps.core.public_links import link_limited, link_page, private_headers
 from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.members.selectors import member_language
-from apps.members.services import member_consent_set, member_language_set, member_links_revoke
+from apps.members.services import member_consent_set, member_language_set
 from apps.messaging.links import CARD, LinkRevoked, member_for_token
 from apps.messaging.selectors import messaging_settings
 from apps.portal.forms import NewLinkForm, PreferencesForm
-from apps.portal.links import card_link_send
+from apps.portal.links import card_link_send, card_links_renew
 from apps.portal.selectors import card_view
 
 SOURCE = "card"
 
 
-class _Revoked(Exception):
-    def __init__(self, member: Member):
-        self.member = member
-
-
 def _member(token: str) -> Member:
-    try:
-        member = member_for_token(token=token, purpose=CARD)
-    except LinkRevoked as revoked:
-        raise _Revoked(revoked.member) from None
+    member = member_for_token(token=token, purpose=CARD)  # LinkRevoked for an old one
     if member is None:
         raise Http404("no such card")
     return member
@@ -61,7 +53,7 @@ def _shop(member_or_merchant) -> dict:
 
 def _unusable(request, error: Exception):
     """404 for a link that is not genuine (nothing about anyone), 410 for a revoked one."""
-    if isinstance(error, _Revoked):
+    if isinstance(error, LinkRevoked):
         context = {**_shop(error.member), "form": NewLinkForm()}
         return _render_for(error.member, request, "portal/card_revoked.html", context, status=410)
     return render(request, "messaging/link_unusable.html", status=404)
@@ -88,7 +80,7 @@ def _qr_svg(member: Member) -> str:
 def card(request, token: str):
     try:
         member = _member(token)
-    except (Http404, _Revoked) as error:
+    except (Http404, LinkRevoked) as error:
         return _unusable(request, error)
     with translation.override(member_language(member=member)):
         context = {
@@ -113,7 +105,7 @@ def card(request, token: str):
 def preferences(request, token: str):
     try:
         member = _member(token)
-    except (Http404, _Revoked) as error:
+    except (Http404, LinkRevoked) as error:
         return _unusable(request, error)
     form = PreferencesForm(request.POST)
     if not form.is_valid():
@@ -140,12 +132,10 @@ def revoke(request, token: str):
     """The member's own "this link leaked": every link stops, a new one goes by email."""
     try:
         member = _member(token)
-    except (Http404, _Revoked) as error:
+    except (Http404, LinkRevoked) as error:
         return _unusable(request, error)
     with edge_transaction():
-        member = member_links_revoke(member=member, source=SOURCE)
-        if member.email:
-            card_link_send(merchant=member.merchant, email=member.email)
+        member = card_links_renew(member=member, source=SOURCE)
     context = {**_shop(member), "revoked": True, "has_email": bool(member.email)}
     return _render_for(member, request, "portal/link_sent.html", context)
 
@@ -174,7 +164,7 @@ def manifest(request, token: str):
     """The web app manifest of this member's card, so it installs with its own link."""
     try:
         member = _member(token)
-    except (Http404, _Revoked) as error:
+    except (Http404, LinkRevoked) as error:
         return _unusable(request, error)
     shop = _shop(member)
     start = reverse("portal:card", args=[token])

@@ -37,11 +37,12 @@ def delivery_queue(
         member=member, source=source, occurrence=occurrence, channel=channel
     )
     if delivery.state == State.QUEUED:
-        transaction.on_commit(lambda: _send_later(delivery.pk))
+        transaction.on_commit(lambda: send_later(delivery_id=delivery.pk))
     return delivery
 
 
-def _send_later(delivery_id: int) -> None:
+def send_later(*, delivery_id: int) -> None:
+    """Hand the send to a worker (the task calls `delivery_send`)."""
     from apps.messaging.tasks import delivery_send_task
 
     delivery_send_task.delay(delivery_id)

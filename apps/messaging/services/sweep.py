@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.messaging.models import Delivery, State
+from apps.messaging.services.queueing import send_later
 
 BATCH = 500
 
@@ -41,11 +42,5 @@ def deliveries_sweep(*, now: datetime | None = None) -> Swept:
     # tasks wait in the broker; the claim itself still decides who sends.
     Delivery.objects.filter(pk__in=waiting, state=State.QUEUED).update(claimed_at=now)
     for pk in waiting:
-        transaction.on_commit(lambda pk=pk: _send_later(pk))
+        transaction.on_commit(lambda pk=pk: send_later(delivery_id=pk))
     return Swept(requeued=requeued, resent=len(waiting), unknown=unknown)
-
-
-def _send_later(delivery_id: int) -> None:
-    from apps.messaging.tasks import delivery_send_task
-
-    delivery_send_task.delay(delivery_id)

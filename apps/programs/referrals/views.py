@@ -3,7 +3,6 @@
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,8 @@ from apps.core.languages import activate_merchant_language, language_asked_by_br
 from apps.core.models import Merchant, Role
 from apps.core.money import to_major, to_minor
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.public_links import client_address
+from apps.core.rate_limits import over_limit
 from apps.core.transactions import edge_transaction
 from apps.members.models import Channel, Member
 from apps.members.services import DuplicateMember, member_enroll
@@ -147,16 +148,12 @@ def settings_update(request):
 
 
 def _over_limit(request) -> bool:
-    """One more request from this address; whether it is past the limit. The counter is
-    one atomic increment in the cache (Redis in production), so parallel requests count."""
-    key = f"referrals:join:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, JOIN_PERIOD)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.add(key, 1, JOIN_PERIOD)
-        count = 1
-    return count > JOIN_LIMIT
+    """One more request from this address; whether it is past the limit."""
+    return over_limit(
+        key=f"referrals:join:{client_address(request)}",
+        limit=JOIN_LIMIT,
+        window_seconds=JOIN_PERIOD,
+    )
 
 
 def _offer(merchant: Merchant, code: str):
