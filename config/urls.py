@@ -20,3 +20,5 @@ urlpatterns = [
     path("", include("apps.home.urls")),
     path("", include("apps.core.urls")),
 ]
+
+handler400 = "apps.core.views.bad_request"

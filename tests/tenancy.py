@@ -166,6 +166,9 @@ OBJECT_URLS: dict[str, Callable[..., dict]] = {
     "members:export_json": _member,
     "members:erase": _member,
     "members:merge": _member,
+    "portal:member_messages": _member,
+    "portal:member_welcome_resend": _member,
+    "portal:member_card_links_revoke": _member,
     # programs
     "programs:member_points": _member,
     "programs:purchase_create": _member,

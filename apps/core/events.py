@@ -204,6 +204,18 @@ class MembersMerging:
 MEMBERS_MERGING = Event("members_merging", MembersMerging)
 
 
+@dataclass(frozen=True)
+class MemberErased:
+    """A member's personal data was erased (GDPR art. 17), in `member_erase`'s
+    transaction: the apps above forget what they copied of it (a delivery's address)."""
+
+    member: Member
+    actor: User | None
+
+
+MEMBER_ERASED = Event("member_erased", MemberErased)
+
+
 # The sale path (apps/programs/services.py)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
@@ -173,6 +174,21 @@ MEMBER_PANELS: ExtensionPoint[MemberPanel] = ExtensionPoint(
 
 
 @dataclass(frozen=True)
+class PersonalDataPart:
+    """What another app holds about a member, for their data export (GDPR art. 15/20):
+    `data(member)` returns plain JSON-able values under `name`."""
+
+    name: str
+    data: Callable[[Member], object]
+
+
+# Rule: the parts in order; a name belongs to one contribution.
+PERSONAL_DATA_PARTS: ExtensionPoint[PersonalDataPart] = ExtensionPoint(
+    "personal_data_parts", kind=PersonalDataPart, keys=lambda part: [part.name]
+)
+
+
+@dataclass(frozen=True)
 class MemberApiExtension:
     """What another app adds to a member in the API (points, tier, coupons, code)."""
 
@@ -253,6 +269,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
     ENROLL_EXTRAS,
     MERGE_KEPT_MODELS,
     MEMBER_PANELS,
+    PERSONAL_DATA_PARTS,
     MEMBER_API_FIELDS,
     PROGRAM_API_FIELDS,
     ANALYTICS_CARDS,
@@ -272,6 +289,7 @@ class MessageSource:
 
     kind: str
     render: Callable[[Delivery], EmailContent | SmsContent]
+    label: str | Promise = ""  # what the member page calls it ("Welcome")
 
 
 # Rule: one source per kind (no order).

@@ -47,6 +47,15 @@ class MerchantForm(forms.Form):
 class LocationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    opening_hours = forms.CharField(
+        label=_("Opening hours"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "As on the door, one line per day or group of days. Members see it on their card."
+        ),
+    )
 
 
 class LocationEditForm(LocationForm):

@@ -62,6 +62,9 @@ class Location(TenantModel):
 
     name = models.CharField(_("name"), max_length=120)
     address = models.CharField(_("address"), max_length=255, blank=True)
+    # Free text in the shop's words ("Mon-Fri 8:00-20:00, Sat 9:00-14:00"): shops write
+    # their hours on the door that way, holidays and split days included.
+    opening_hours = models.TextField(_("opening hours"), max_length=300, blank=True)
     # Translators: a location's state: open (in use at the counter) or closed.
     is_active = models.BooleanField(pgettext_lazy("location", "open"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

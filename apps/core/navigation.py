@@ -43,6 +43,8 @@ NAVIGATION = [
         Role.OWNER,
         "settings",
     ),
+    # Translators: the menu entry of the settings of messages to members (welcome, sender).
+    NavItem(pgettext_lazy("navigation", "Messages"), "messaging:settings", Role.OWNER, "settings"),
     NavItem(_("API keys"), "core:api_keys", Role.OWNER, "settings"),
     NavItem(_("Webhooks"), "core:webhooks", Role.OWNER, "settings"),
     NavItem(_("Activity log"), "core:audit_log", Role.MANAGER, "settings"),

@@ -52,6 +52,15 @@ def _clean_address(value: str) -> str:
     return address
 
 
+def _clean_hours(value: str) -> str:
+    hours = "\n".join(line.strip() for line in value.strip().splitlines() if line.strip())
+    if len(hours) > 300:
+        raise DomainError(
+            gettext("Keep the opening hours within 300 characters."), field="opening_hours"
+        )
+    return hours
+
+
 # Merchants ---------------------------------------------------------------------------
 
 
@@ -222,15 +231,21 @@ def _save_location(location: Location) -> None:
 
 @transaction.atomic(savepoint=False)
 def location_create(
-    *, merchant: Merchant, actor: User | None, name: str, address: str = ""
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    name: str,
+    address: str = "",
+    opening_hours: str = "",
 ) -> Location:
     name = _clean_name(name, max_length=120, missing=gettext("Give the location a name."))
     address = _clean_address(address)
+    opening_hours = _clean_hours(opening_hours)
     if location_name_taken(merchant=merchant, name=name):
         raise Conflict(
             gettext("A location with this name already exists."), field="name", code="name_taken"
         )
-    location = Location(merchant=merchant, name=name, address=address)
+    location = Location(merchant=merchant, name=name, address=address, opening_hours=opening_hours)
     _save_location(location)
     audit_record(
         merchant=merchant,
@@ -244,15 +259,23 @@ def location_create(
 
 @transaction.atomic(savepoint=False)
 def location_update(
-    *, location: Location, actor: User, name: str, address: str, is_active: bool
+    *,
+    location: Location,
+    actor: User,
+    name: str,
+    address: str,
+    is_active: bool,
+    opening_hours: str = "",
 ) -> Location:
     name = _clean_name(name, max_length=120, missing=gettext("Give the location a name."))
     address = _clean_address(address)
+    opening_hours = _clean_hours(opening_hours)
     if location_name_taken(merchant=location.merchant, name=name, exclude_pk=location.pk):
         raise Conflict(
             gettext("A location with this name already exists."), field="name", code="name_taken"
         )
     location.name, location.address, location.is_active = name, address, is_active
+    location.opening_hours = opening_hours
     _save_location(location)
     audit_record(
         merchant=location.merchant,

@@ -12,10 +12,12 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_exists_with_email
 from apps.core import services
+from apps.core.api.base import error_body
 from apps.core.audit import audit_list
 from apps.core.errors import DomainError
 from apps.core.forms import (
@@ -181,6 +183,7 @@ def location_edit(request, pk: int):
         initial={
             "name": location.name,
             "address": location.address,
+            "opening_hours": location.opening_hours,
             "is_active": location.is_active,
         },
     )
@@ -352,6 +355,15 @@ def _enter_merchant(request, membership: Membership):
 def audit_log(request):
     page = SlicePage.of(audit_list(merchant=request.merchant), request, per_page=50)
     return render(request, "core/audit_log.html", {"page": page})
+
+
+def bad_request(request, exception):
+    """Django's answer to a request it refuses before any view (a bad `Host` header, a
+    malformed body): in the API's error shape under /api/, so a client always gets JSON."""
+    if request.path.startswith("/api/"):
+        body = error_body("bad_request", gettext("The request is not valid."))
+        return JsonResponse(body, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def healthz(request):

@@ -164,6 +164,10 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     ERASED = "erased", _("Erased")
     IMPORTED = "imported", _("Imported")
+    # Translators: a timeline line's kind: a message to the member (sent again by staff).
+    MESSAGE = "message", _("Message")
+    # Translators: a timeline line's kind: the member's own data request (download, erase).
+    PRIVACY = "privacy", _("Privacy request")
 
 
 class MemberEvent(TenantModel):

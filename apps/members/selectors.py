@@ -10,6 +10,7 @@ from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext
 
 from apps.core.errors import DomainError
+from apps.core.extensions import PERSONAL_DATA_PARTS
 from apps.core.languages import supported_language
 from apps.core.models import Merchant
 from apps.members.identifiers import (
@@ -138,9 +139,9 @@ def member_personal_data(*, member: Member) -> dict:
     """Everything held about one member, for a subject access request (GDPR art. 15/20).
 
     Later apps that keep data about members (points, coupons, messages) add their part
-    here, so the export stays complete.
+    through `extensions.PERSONAL_DATA_PARTS`, so the export stays complete.
     """
-    return {
+    data = {
         "member": {
             "id": member.public_id,
             "card_code": member.card_code_display,
@@ -170,6 +171,9 @@ def member_personal_data(*, member: Member) -> dict:
             for event in member_timeline(member=member)
         ],
     }
+    for part in PERSONAL_DATA_PARTS:
+        data[part.name] = part.data(member)
+    return data
 
 
 def members_find(

@@ -12,6 +12,15 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
+        from apps.core.events import MEMBER_ERASED, subscribe
+        from apps.core.extensions import PERSONAL_DATA_PARTS, PersonalDataPart
         from apps.messaging.receivers import delivery_tracking_received
+        from apps.messaging.selectors import deliveries_personal_data
+        from apps.messaging.services.erasure import deliveries_forget_addresses
+
+        subscribe(MEMBER_ERASED, deliveries_forget_addresses, order=60)
+        PERSONAL_DATA_PARTS.register(
+            PersonalDataPart("messages", deliveries_personal_data), order=60
+        )
 
         tracking.connect(delivery_tracking_received, dispatch_uid="fideliza-delivery-tracking")

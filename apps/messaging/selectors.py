@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.extensions import message_source
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.messaging.models import Delivery, MessagingSettings, Suppression
@@ -25,6 +30,66 @@ def member_deliveries(*, member: Member, limit: int = 50) -> QuerySet[Delivery]:
     return Delivery.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
 
 
+# What a delivery's `reason` code means, for the member page.
+REASON_WORDS = {
+    "member_inactive": _("the member was erased or merged"),
+    "no_address": _("no address for this channel"),
+    "no_consent": _("no marketing consent"),
+    "suppressed": _("the address is on the suppression list"),
+    "refused": _("the mail server refused the address"),
+    "attempts_exhausted": _("could not be handed over after several tries"),
+    "unknown_source": _("the message no longer exists"),
+    "no_answer": _("the provider did not answer: it may have gone"),
+    "worker_lost": _("the sending stopped half-way: it may have gone"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    message: str
+    channel: str
+    state: str
+    state_code: str
+    reason: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def member_delivery_rows(*, member: Member, limit: int = 20) -> list[DeliveryRow]:
+    """The member's latest messages, as the member page shows them."""
+    rows = []
+    for delivery in member_deliveries(member=member, limit=limit):
+        kind = delivery.source.partition(":")[0]
+        source = message_source(kind)
+        rows.append(
+            DeliveryRow(
+                message=str(source.label or kind) if source else kind,
+                channel=delivery.get_channel_display(),
+                state=delivery.get_state_display(),
+                state_code=delivery.state,
+                reason=str(REASON_WORDS.get(delivery.reason, delivery.reason)),
+                created_at=delivery.created_at,
+                sent_at=delivery.sent_at,
+            )
+        )
+    return rows
+
+
 def member_address(*, member: Member, channel: str) -> str:
     """Where a message on this channel goes: the email, or the phone in E.164."""
     return (member.email if channel == "email" else member.phone) or ""
+
+
+def deliveries_personal_data(member: Member) -> list[dict]:
+    """`extensions.PERSONAL_DATA_PARTS`: every message sent, or meant, to the member."""
+    return [
+        {
+            "at": delivery.created_at,
+            "message": delivery.source.partition(":")[0],
+            "channel": delivery.channel,
+            "address": delivery.address,
+            "state": delivery.state,
+            "sent_at": delivery.sent_at,
+        }
+        for delivery in Delivery.objects.filter(member=member).order_by("created_at", "pk")
+    ]

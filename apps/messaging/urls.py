@@ -7,4 +7,5 @@ app_name = "messaging"
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("messages/sms/status/", views.sms_status, name="sms_status"),
+    path("messages/settings/", views.settings_page, name="settings"),
 ]

@@ -1,21 +1,32 @@
-"""The member's unsubscribe link (RFC 8058) and the SMS provider's status callback: no
-login on either, the signature is the authority."""
+"""The member's unsubscribe link (RFC 8058) and the SMS provider's status callback (no
+login on either, the signature is the authority), and the owner's message settings."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseForbidden
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.core.errors import DomainError
+from apps.core.forms import add_domain_error
+from apps.core.models import Role
+from apps.core.permissions import merchant_view
 from apps.core.public_links import link_page
 from apps.core.transactions import edge_transaction
 from apps.members.selectors import member_language
 from apps.messaging import links
+from apps.messaging.forms import MessagingSettingsForm
 from apps.messaging.models import Channel
 from apps.messaging.selectors import messaging_settings
-from apps.messaging.services import member_unsubscribe, sms_status_received
+from apps.messaging.services import (
+    member_unsubscribe,
+    messaging_settings_update,
+    sms_status_received,
+)
 from apps.messaging.sms.twilio_callback import twilio_status_outcome, twilio_status_parse
 
 _PURPOSES = {links.UNSUBSCRIBE_EMAIL: Channel.EMAIL, links.UNSUBSCRIBE_SMS: Channel.SMS}
@@ -75,3 +86,33 @@ def sms_status(request):
                 provider_id=status.message_sid, state=outcome.state, error_code=outcome.error_code
             )
     return HttpResponse(status=204)
+
+
+@merchant_view(Role.OWNER)
+def settings_page(request):
+    """The owner's message settings: the welcome, the sender's details, the colour."""
+    current = messaging_settings(merchant=request.merchant)
+    initial = {
+        "welcome_email": current.welcome_email,
+        "welcome_sms": current.welcome_sms,
+        "reply_to": current.reply_to,
+        "message_id_domain": current.message_id_domain,
+        "brand_colour": current.brand_colour,
+    }
+    form = MessagingSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with edge_transaction():
+                messaging_settings_update(
+                    merchant=request.merchant, actor=request.user, **form.cleaned_data
+                )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, gettext("Message settings saved."))
+            return redirect("messaging:settings")
+    return render(request, "messaging/settings.html", {"form": form}, status=_status(form))
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200

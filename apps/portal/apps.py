@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PortalConfig(AppConfig):
@@ -11,16 +12,27 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from apps.core import events, extensions
-        from apps.portal import links, welcome
+        from apps.portal import links, privacy, welcome
 
         # After the join bonus (10) and the referral code (40), before the webhook (90):
         # the welcome's row is written in the enrollment's transaction; it is rendered
         # after the commit, with the balance the other handlers left.
         events.subscribe(events.MEMBER_ENROLLED, welcome.welcome_on_enrollment, order=80)
         events.subscribe(events.MEMBERS_IMPORTED, welcome.welcome_on_import, order=80)
-        extensions.MESSAGE_SOURCES.register(
-            extensions.MessageSource(kind=welcome.SOURCE, render=welcome.welcome_render)
+        sources = (
+            # Translators: a kind of message to a member, listed on their page.
+            (welcome.SOURCE, welcome.welcome_render, pgettext_lazy("message", "Welcome")),
+            # Translators: a kind of message: the link to the member's card, sent on request.
+            (links.SOURCE, links.card_link_render, _("Card link")),
+            # Translators: a kind of message: the member confirms their own erasure request.
+            (privacy.ERASE_SOURCE, privacy.erase_confirm_render, _("Erasure confirmation")),
         )
-        extensions.MESSAGE_SOURCES.register(
-            extensions.MessageSource(kind=links.SOURCE, render=links.card_link_render)
+        for kind, render, label in sources:
+            extensions.MESSAGE_SOURCES.register(
+                extensions.MessageSource(kind=kind, render=render, label=label)
+            )
+        extensions.MEMBER_PANELS.register(
+            # Translators: the member page's section listing the messages sent to them.
+            extensions.MemberPanel("portal:member_messages", _("Messages")),
+            order=50,
         )

@@ -26,17 +26,23 @@ from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.members.selectors import member_language
 from apps.members.services import member_consent_set, member_language_set
-from apps.messaging.links import CARD, LinkRevoked, member_for_token
+from apps.messaging.links import CARD, ERASE, LinkRevoked, member_for_token
 from apps.messaging.selectors import messaging_settings
 from apps.portal.forms import NewLinkForm, PreferencesForm
 from apps.portal.links import card_link_send, card_links_renew
+from apps.portal.privacy import (
+    erase_link_days,
+    erasure_confirm,
+    erasure_request,
+    personal_data_download,
+)
 from apps.portal.selectors import card_view
 
 SOURCE = "card"
 
 
-def _member(token: str) -> Member:
-    member = member_for_token(token=token, purpose=CARD)  # LinkRevoked for an old one
+def _member(token: str, purpose: str = CARD) -> Member:
+    member = member_for_token(token=token, purpose=purpose)  # LinkRevoked for an old one
     if member is None:
         raise Http404("no such card")
     return member
@@ -138,6 +144,60 @@ def revoke(request, token: str):
         member = card_links_renew(member=member, source=SOURCE)
     context = {**_shop(member), "revoked": True, "has_email": bool(member.email)}
     return _render_for(member, request, "portal/link_sent.html", context)
+
+
+@require_POST
+@link_page(scope="card")
+def data_download(request, token: str):
+    """ "Download my data": everything held about the member, as a JSON file. A POST, so
+    that a link scanner fetching the page never records a download."""
+    try:
+        member = _member(token)
+    except (Http404, LinkRevoked) as error:
+        return _unusable(request, error)
+    with edge_transaction():
+        data = personal_data_download(member=member)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{member.merchant.slug}-my-data.json"'
+    return response
+
+
+@require_POST
+@link_page(scope="card")
+def erase_request(request, token: str):
+    """ "Delete my account": the confirmation goes by email (a second link)."""
+    try:
+        member = _member(token)
+    except (Http404, LinkRevoked) as error:
+        return _unusable(request, error)
+    with edge_transaction():
+        erasure_request(member=member)
+    context = {**_shop(member), "has_email": bool(member.email), "erase_days": erase_link_days()}
+    return _render_for(member, request, "portal/erase_requested.html", context)
+
+
+@link_page(scope="erase")
+def erase_confirm(request, token: str):
+    """The emailed link: GET asks (mail scanners open links), POST erases."""
+    try:
+        member = _member(token, purpose=ERASE)
+    except (Http404, LinkRevoked) as error:
+        if isinstance(error, LinkRevoked):  # a newer link was asked for, or the card renewed
+            return render(request, "messaging/link_unusable.html", status=410)
+        return _unusable(request, error)
+    if request.method == "POST":
+        shop = _shop(member)
+        language = member_language(member=member)
+        with edge_transaction():
+            erasure_confirm(member=member)
+        with translation.override(language):
+            response = render(request, "portal/erased.html", shop)
+        response["Content-Language"] = language
+        return response
+    return _render_for(member, request, "portal/erase_confirm.html", {**_shop(member)})
 
 
 @require_POST

@@ -11,13 +11,17 @@ left. An import welcomes its members only when the person importing ticks it.
 from __future__ import annotations
 
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
+from apps.accounts.models import User
 from apps.core.events import MemberEnrolled, MembersImported
 from apps.core.money import minor_digits
 from apps.core.selectors import location_list
+from apps.core.stored_text import stored_text
 from apps.members.models import Channel as EnrollChannel
-from apps.members.models import Member
+from apps.members.models import EventKind, Member
+from apps.members.services import event_record
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.links import unsubscribe_url
 from apps.messaging.models import Channel, Delivery, Purpose
@@ -95,3 +99,20 @@ def welcome_render(delivery: Delivery) -> EmailContent | SmsContent:
         text=render_to_string("portal/email/welcome.txt", context),
         html=render_to_string("portal/email/welcome.html", context),
     )
+
+
+def welcome_resend(*, member: Member, actor: User) -> Delivery | None:
+    """Staff's "resend welcome" (the member lost it, or typed their address wrong and it
+    was fixed): a new occurrence, so the first stays on record. One a minute: a double
+    click queues one."""
+    minute = timezone.now().strftime("%Y%m%dT%H%M")
+    delivery = welcome_queue(member=member, occurrence=f"resend:{minute}")
+    if delivery is not None:
+        event_record(
+            member=member,
+            kind=EventKind.MESSAGE,
+            summary=stored_text(gettext_noop("Welcome message sent again")),
+            actor=actor,
+            source="dashboard",
+        )
+    return delivery

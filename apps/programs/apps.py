@@ -17,6 +17,7 @@ class ProgramsConfig(AppConfig):
         from apps.programs.points.reminders import points_expiring_webhook
         from apps.programs.points.services import points_merge
         from apps.programs.rewards.services import reward_redeemed_webhook
+        from apps.programs.selectors import points_personal_data, purchases_personal_data
 
         subscribe(events.MEMBER_ENROLLED, join_bonus, order=10)
         subscribe(events.MEMBER_PROFILE_CHANGED, profile_bonus, order=10)
@@ -33,3 +34,9 @@ class ProgramsConfig(AppConfig):
         # Accounts before member rows, everywhere (members/lock_objects.py says why).
         extensions.MEMBER_LOCKS.register(lambda members: points_accounts_lock(*members), order=10)
         extensions.MEMBER_API_FIELDS.register(POINTS, order=10)
+        extensions.PERSONAL_DATA_PARTS.register(
+            extensions.PersonalDataPart("purchases", purchases_personal_data), order=10
+        )
+        extensions.PERSONAL_DATA_PARTS.register(
+            extensions.PersonalDataPart("points", points_personal_data), order=11
+        )

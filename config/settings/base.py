@@ -325,6 +325,7 @@ LINK_PAGE_RATE_LIMITS = {
     "card": {"per_ip": 120, "per_token": 60, "window": 60},
     "new_link": {"per_ip": 10, "per_token": 5, "window": 3600},
     "unsubscribe": {"per_ip": 60, "per_token": 20, "window": 60},
+    "erase": {"per_ip": 30, "per_token": 10, "window": 3600},
 }
 # Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
 # cards then fetch the new files (apps/portal/templates/portal/sw.js).

@@ -64,3 +64,20 @@ def test_the_api_keeps_its_contract_whatever_it_is_sent(case, key):
         headers={"Authorization": f"Bearer {key}"} if has_key else {},
         excluded_checks=[positive_data_acceptance],
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("host", ["", "bad host", "evil.example.com"])
+def test_a_refused_host_header_gets_the_api_error_shape(client, host):
+    # Found by the fuzzer: an empty `host` header made Django answer its HTML 400 page.
+    response = client.get("/api/v1/", headers={"host": host})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_a_refused_host_header_outside_the_api_stays_a_page(client):
+    response = client.get("/members/", headers={"host": ""})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")

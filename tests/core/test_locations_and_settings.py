@@ -191,3 +191,34 @@ def test_an_overlong_address_is_refused_not_cut(team):
             merchant=team.merchant, actor=team.owner, name="Far", address="x" * 256
         )
     assert refused.value.field == "address"
+
+
+def test_opening_hours_are_kept_line_by_line(team, client_as):
+    location = Location.objects.for_merchant(team.merchant).get()
+    client = client_as(team.manager)
+    response = client.post(
+        reverse("core:location_edit", args=[location.pk]),
+        {
+            "name": location.name,
+            "address": "Plaza 1",
+            "opening_hours": "  Mon-Fri 8:00-20:00 \r\n\r\n Sat 9:00-14:00  ",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert location.opening_hours == "Mon-Fri 8:00-20:00\nSat 9:00-14:00"
+    listing = client.get(reverse("core:location_list"))
+    assert "Mon-Fri 8:00-20:00<br>Sat 9:00-14:00" in listing.text
+
+
+def test_overlong_opening_hours_are_a_field_error_and_change_nothing(team, client_as):
+    location = Location.objects.for_merchant(team.merchant).get()
+    response = client_as(team.manager).post(
+        reverse("core:location_edit", args=[location.pk]),
+        {"name": "Renamed", "opening_hours": "x" * 301, "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "opening_hours" in response.context["form"].errors
+    location.refresh_from_db()
+    assert location.name != "Renamed"

@@ -9,7 +9,13 @@ from django.utils.translation import gettext, gettext_noop
 from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, DomainError
-from apps.core.events import MEMBERS_MERGING, MembersMerging, publish
+from apps.core.events import (
+    MEMBER_ERASED,
+    MEMBERS_MERGING,
+    MemberErased,
+    MembersMerging,
+    publish,
+)
 from apps.core.extensions import merge_kept_models
 from apps.core.stored_text import stored_text, summary_and_data
 from apps.members.lock_objects import members_lock
@@ -92,12 +98,13 @@ def _move_member_rows(source: Member, target: Member) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def member_erase(*, member: Member, actor: User) -> Member:
+def member_erase(*, member: Member, actor: User | None, source: str = "dashboard") -> Member:
     """Erase a member's personal data on request (GDPR art. 17).
 
     Names, contact details, birthday, tags and notes go; the member row, its card code
     and everything counted against it (purchases, points) stay, anonymous, so totals and
-    analytics remain right.
+    analytics remain right. `actor` None with `source="card"`: the member confirmed it
+    themselves, from the link emailed to them.
     """
     [member] = members_lock(member.pk)
     if member.erased_at:
@@ -118,6 +125,7 @@ def member_erase(*, member: Member, actor: User) -> Member:
         kind=EventKind.ERASED,
         summary=stored_text(gettext_noop("Personal data erased")),
         actor=actor,
+        source=source,
     )
     audit_record(
         merchant=member.merchant,
@@ -128,4 +136,5 @@ def member_erase(*, member: Member, actor: User) -> Member:
         ),
         target=member,
     )
+    publish(MEMBER_ERASED, MemberErased(member, actor))
     return member

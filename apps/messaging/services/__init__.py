@@ -3,6 +3,7 @@ providers' reports, keep the suppression list, unsubscribe."""
 
 from apps.messaging.services.queueing import delivery_queue
 from apps.messaging.services.sending import delivery_send
+from apps.messaging.services.settings import messaging_settings_update
 from apps.messaging.services.suppression import suppression_add
 from apps.messaging.services.sweep import deliveries_sweep
 from apps.messaging.services.tracking import email_event_received, sms_status_received
@@ -14,6 +15,7 @@ __all__ = [
     "delivery_send",
     "email_event_received",
     "member_unsubscribe",
+    "messaging_settings_update",
     "sms_status_received",
     "suppression_add",
 ]

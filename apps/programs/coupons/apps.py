@@ -20,6 +20,7 @@ class CouponsConfig(AppConfig):
             wallet_merge,
         )
         from apps.programs.coupons.models import CashbackEntry, CashbackWallet
+        from apps.programs.coupons.selectors import coupons_personal_data
         from apps.programs.coupons.services import (
             coupon_issued_webhook,
             on_redemption_voiding,
@@ -53,4 +54,7 @@ class CouponsConfig(AppConfig):
             extensions.MemberPanel("coupons:member_coupons", _("Coupons and cashback")), order=30
         )
         extensions.MEMBER_API_FIELDS.register(api_fields.MEMBER, order=30)
+        extensions.PERSONAL_DATA_PARTS.register(
+            extensions.PersonalDataPart("coupons", coupons_personal_data), order=30
+        )
         extensions.PROGRAM_API_FIELDS.register(api_fields.PROGRAM, order=30)

@@ -262,3 +262,18 @@ def cashback_settings(*, merchant: Merchant | int) -> CashbackSettings:
     if found is not None:
         return found
     return CashbackSettings(merchant_id=merchant if isinstance(merchant, int) else merchant.pk)
+
+
+def coupons_personal_data(member: Member) -> list[dict]:
+    """`extensions.PERSONAL_DATA_PARTS`: the member's coupons."""
+    return [
+        {
+            "code": display_code(code=coupon.code),
+            "value": coupon.value,
+            "currency": coupon.currency,
+            "status": coupon.status,
+            "issued_at": coupon.issued_at,
+            "expires_at": coupon.expires_at,
+        }
+        for coupon in Coupon.objects.filter(member=member).order_by("issued_at", "pk")
+    ]

@@ -23,8 +23,8 @@ DEMO_USERS = [
     ("staff@demo.fideliza.test", "Sara", "Sánchez", Role.STAFF),
 ]
 DEMO_LOCATIONS = [
-    ("Centro", "Calle Mayor 12, Madrid"),
-    ("Malasaña", "Calle del Pez 5, Madrid"),
+    ("Centro", "Calle Mayor 12, Madrid", "Lun–Vie 7:30–20:00\nSáb–Dom 9:00–14:00"),
+    ("Malasaña", "Calle del Pez 5, Madrid", "Mar–Dom 8:00–21:00\nLunes cerrado"),
 ]
 
 
@@ -109,9 +109,15 @@ class Command(BaseCommand):
             )
         for user, role in users:
             Membership.objects.get_or_create(merchant=merchant, user=user, defaults={"role": role})
-        for name, address in DEMO_LOCATIONS:
+        for name, address, hours in DEMO_LOCATIONS:
             if not Location.objects.for_merchant(merchant).filter(name=name).exists():
-                services.location_create(merchant=merchant, actor=owner, name=name, address=address)
+                services.location_create(
+                    merchant=merchant,
+                    actor=owner,
+                    name=name,
+                    address=address,
+                    opening_hours=hours,
+                )
         configure_demo_program(merchant=merchant, actor=owner)
         configure_demo_tiers(merchant)
         configure_demo_cashback(merchant)

@@ -1,0 +1,60 @@
+"""The merchant's message settings (sender details, welcome, brand colour)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.errors import DomainError
+from apps.core.models import Merchant
+from apps.core.stored_text import stored_text
+from apps.messaging.models import MessagingSettings
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# A host name: labels of letters, digits and hyphens, at least one dot.
+_DOMAIN = re.compile(r"^(?=.{1,120}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _checked(*, brand_colour: str, message_id_domain: str) -> tuple[str, str]:
+    if not _COLOUR.match(brand_colour):
+        raise DomainError(gettext("A colour such as #1d6b5f."), field="brand_colour")
+    domain = message_id_domain.strip().lower().rstrip(".")
+    if domain and not _DOMAIN.match(domain):
+        raise DomainError(
+            gettext("A domain name such as mail.example.com."), field="message_id_domain"
+        )
+    return brand_colour.lower(), domain
+
+
+@transaction.atomic(savepoint=False)
+def messaging_settings_update(
+    *,
+    merchant: Merchant,
+    actor: User,
+    reply_to: str,
+    message_id_domain: str,
+    welcome_email: bool,
+    welcome_sms: bool,
+    brand_colour: str,
+) -> MessagingSettings:
+    brand_colour, message_id_domain = _checked(
+        brand_colour=brand_colour, message_id_domain=message_id_domain
+    )
+    found, _created = MessagingSettings.objects.select_for_update().get_or_create(merchant=merchant)
+    found.reply_to = reply_to.strip().lower()
+    found.message_id_domain = message_id_domain
+    found.welcome_email, found.welcome_sms = welcome_email, welcome_sms
+    found.brand_colour = brand_colour
+    found.save()
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="messaging.settings_changed",
+        summary=stored_text(gettext_noop("Changed the message settings")),
+        target=found,
+    )
+    return found
