@@ -139,3 +139,14 @@ def test_the_card_is_rate_limited_per_token(ana, client, settings):
     statuses = [client.get(url).status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]
+
+
+def test_the_card_shows_the_shops_opening_hours(ana, team, client):
+    from apps.core.models import Location
+
+    Location.objects.for_merchant(team.merchant).update(
+        address="Calle Mayor 1", opening_hours="Lun–Vie 8:00–20:00\nSáb 9:00–14:00"
+    )
+    response = client.get(path_of(card_url(member=ana)))
+    assert "Calle Mayor 1" in response.text
+    assert "Lun–Vie 8:00–20:00<br>Sáb 9:00–14:00" in response.text
