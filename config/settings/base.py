@@ -316,7 +316,6 @@ FIDELIZA_INVITATION_DAYS = 7
 MEMBER_LINK_MAX_AGE_DAYS = {
     "card": env.int("CARD_LINK_DAYS", default=730),
     "unsubscribe-email": 3650,
-    "unsubscribe-sms": 3650,
     "erase": 2,
 }
 # Pages reached by a member's signed link: requests per client address and per token in a

@@ -6,7 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.members.models import EventKind, MemberEvent
-from apps.messaging.links import UNSUBSCRIBE_EMAIL, member_token, unsubscribe_url
+from apps.messaging.links import UNSUBSCRIBE_EMAIL, UNSUBSCRIBE_SMS, member_token, unsubscribe_url
+from apps.messaging.services import delivery_queue
+from apps.messaging.sms import outbox as sms_outbox
 from tests.members.factories import enroll
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +66,41 @@ def test_a_bad_token_shows_and_changes_nothing(ana, method):
     assert "Ana" not in response.text
     ana.refresh_from_db()
     assert ana.consent_email
+
+
+def test_the_sms_link_is_short_and_a_tampered_one_shows_nothing(team):
+    member = enroll(team, phone="+34 611 000 223", consent_sms=True)
+    token = member_token(member=member, purpose=UNSUBSCRIBE_SMS)
+    tampered = token[:-1] + ("a" if token[-1] != "a" else "b")
+    foreign = token.replace(token[:20], enroll(team, phone="+34 611 000 224").public_id[4:])
+
+    assert len(token) == 36  # the id's 20 characters and 16 of the signature
+    for bad in (tampered, foreign, token[:16], "ñ" * 36):
+        assert Client().post(reverse("messaging:unsubscribe", args=[bad])).status_code == 404
+    member.refresh_from_db()
+    assert member.consent_sms
+
+
+def test_a_marketing_text_ends_with_its_short_stop_link(team, django_capture_on_commit_callbacks):
+    member = enroll(team, phone="+34 611 000 225", consent_sms=True, language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_queue(
+            member=member, source="welcome", occurrence="m", channel="sms", purpose="marketing"
+        )
+
+    [sms] = sms_outbox
+    url = unsubscribe_url(member=member, channel="sms")
+    assert sms.body.endswith(f"\nBaja: {url}")  # in the member's language
+    Client().post(path(url))
+    member.refresh_from_db()
+    assert not member.consent_sms
+
+
+def test_a_service_text_carries_no_stop_link(team, django_capture_on_commit_callbacks):
+    member = enroll(team, phone="+34 611 000 226", consent_sms=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_queue(
+            member=member, source="welcome", occurrence="s", channel="sms", purpose="service"
+        )
+    [sms] = sms_outbox
+    assert "/u/" not in sms.body

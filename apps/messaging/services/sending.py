@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.core.extensions import message_source
 from apps.members.models import Member
@@ -138,12 +139,25 @@ def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> st
     return State.SENT
 
 
+def _sms_body(delivery: Delivery, member: Member, content) -> str:
+    """A marketing text ends with the short link that stops them (the same preferences
+    as email's one-click unsubscribe), in the member's language."""
+    if delivery.purpose != Purpose.MARKETING:
+        return content.body
+    url = unsubscribe_url(member=member, channel=Channel.SMS)
+    with translation.override(member_language(member=member)):
+        # Translators: the last line of a marketing SMS; keep it short (it is paid for).
+        return content.body + "\n" + gettext("Stop: %(url)s") % {"url": url}
+
+
 def _send_sms(delivery: Delivery, member: Member, content) -> str:
     to = member_address(member=member, channel=Channel.SMS)
     if not _move(delivery.pk, frm=State.CLAIMED, to=State.SENDING, address=to):
         return State.QUEUED
     try:
-        sent = sms_send(to=to, body=content.body, status_callback=_sms_callback_url())
+        sent = sms_send(
+            to=to, body=_sms_body(delivery, member, content), status_callback=_sms_callback_url()
+        )
     except SmsError as error:
         if error.maybe_sent:  # the request left and no answer came: it may have gone
             _move(delivery.pk, frm=State.SENDING, to=State.UNKNOWN, reason="no_answer")
