@@ -24,10 +24,14 @@ class Inbox:
     port: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
     hold: threading.Event | None = None  # set: DATA waits until it is cleared
+    # Set once a DATA is waiting on `hold`: the client has sent its whole message and
+    # waits for the answer.
+    holding: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         while self.hold is not None and self.hold.is_set():
+            self.holding.set()
             await asyncio.sleep(0.05)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:

@@ -1,11 +1,20 @@
-"""Production settings refuse to start unsafely; every environment sends safe headers."""
+"""Production settings refuse to start unsafely; every environment sends safe headers;
+EMAIL_URL chooses how mail leaves, SMTP or a provider's API."""
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from anymail.exceptions import AnymailNotSupportedWarning
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import InvalidMailer
+
+from config.settings.base import mailer_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +55,135 @@ def test_production_starts_with_a_secret_key_and_is_secure():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "False"]
+
+
+def test_production_refuses_a_provider_whose_reports_anyone_could_post():
+    result = _import_production(SECRET_KEY="x" * 50, EMAIL_URL="anymail+postmark://token@")
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET must be set" in result.stderr
+
+    secured = _import_production(
+        SECRET_KEY="x" * 50,
+        EMAIL_URL="anymail+postmark://token@",
+        ANYMAIL_WEBHOOK_SECRET="postmark:a-long-random-password",
+    )
+    assert secured.returncode == 0, secured.stderr
+
+
+def test_anymail_settings_come_from_anymail_variables():
+    probe = (
+        "import django; django.setup(); from django.conf import settings; print(settings.ANYMAIL)"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ANYMAIL_")}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        ANYMAIL_WEBHOOK_SECRET="fideliza:s3cret",
+        ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY="whsec-1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert ast.literal_eval(result.stdout) == {
+        "WEBHOOK_SECRET": "fideliza:s3cret",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "whsec-1",
+    }
+
+
+def test_a_webhook_secret_is_a_user_and_a_password():
+    result = _import_production(SECRET_KEY="x" * 50, ANYMAIL_WEBHOOK_SECRET="no-colon")
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET takes the form user:password" in result.stderr
+
+
+def test_email_url_smtp_with_starttls():
+    assert mailer_from_url("smtp+tls://mailer:p%40ss@mail.example.com:587") == {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": "mail.example.com",
+            "port": 587,
+            "username": "mailer",
+            "password": "p@ss",
+            "use_ssl": False,
+            "use_tls": True,
+            "timeout": 30,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "esp", "options"),
+    [
+        (
+            "anymail+mailgun://key-3ax6@?sender_domain=mg.example.com"
+            "&api_url=https://api.eu.mailgun.net/v3",
+            "mailgun",
+            {
+                "api_key": "key-3ax6",
+                "sender_domain": "mg.example.com",
+                "api_url": "https://api.eu.mailgun.net/v3",
+            },
+        ),
+        ("anymail+amazon_ses://", "amazon_ses", {}),
+        (
+            "anymail+amazon_ses://?configuration_set_name=fideliza-events",
+            "amazon_ses",
+            {"configuration_set_name": "fideliza-events"},
+        ),
+        (
+            "anymail+postmark://0f5e-token@?message_stream=outbound",
+            "postmark",
+            {"server_token": "0f5e-token", "message_stream": "outbound"},
+        ),
+        ("anymail+brevo://xkeysib-abc@", "brevo", {"api_key": "xkeysib-abc"}),
+        (
+            "anymail+mailjet://public:se%2Fcret@",
+            "mailjet",
+            {"api_key": "public", "secret_key": "se/cret"},
+        ),
+    ],
+)
+def test_email_url_selects_a_provider_through_anymail(url, esp, options, settings):
+    mailer = mailer_from_url(url)
+
+    assert mailer == {"BACKEND": f"anymail.backends.{esp}.EmailBackend", "OPTIONS": options}
+    settings.MAILERS = {"default": mailer}
+    backend = mail.mailers["default"]  # Django refuses an option the backend does not take
+    assert backend.esp_name.lower().replace(" ", "_") == esp
+    for name, value in options.items():
+        assert str(getattr(backend, name)).rstrip("/") == value
+
+
+def test_email_url_sendgrid_works_though_anymail_no_longer_tests_it(settings):
+    settings.MAILERS = {"default": mailer_from_url("anymail+sendgrid://SG.key.secret@")}
+
+    with pytest.warns(AnymailNotSupportedWarning, match="dropped official support for SendGrid"):
+        backend = mail.mailers["default"]
+
+    assert backend.api_key == "SG.key.secret"
+
+
+def test_a_misspelt_provider_option_is_refused_when_the_mailer_is_made(settings):
+    settings.MAILERS = {"default": mailer_from_url("anymail+postmark://token@?mesage_stream=x")}
+
+    with pytest.raises(InvalidMailer, match="mesage_stream"):
+        mail.mailers["default"]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("anymail+mailchump://key@", "unknown provider 'mailchump'"),
+        ("sendmail://localhost", "unknown scheme 'sendmail'"),
+        ("anymail+postmark://", "anymail+postmark://SERVER_TOKEN@"),
+        ("anymail+postmark://token", "anymail+postmark://SERVER_TOKEN@"),  # no @: a host
+        ("anymail+mailjet://public@", "anymail+mailjet://API_KEY:SECRET_KEY@"),
+        ("anymail+amazon_ses://AKIA:secret@", "anymail+amazon_ses://?"),
+    ],
+)
+def test_an_email_url_that_says_nothing_sensible_stops_the_start(url, says):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(says)):
+        mailer_from_url(url)
 
 
 @pytest.mark.django_db

@@ -6,9 +6,12 @@ secret: `local.py` and `test.py` supply throwaway ones, `production.py` refuses 
 start without real ones.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -172,9 +175,36 @@ MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "media/"
 
 
-# Email: EMAIL_URL such as smtp+tls://user:pass@host:587 (django-environ's schemes),
-# turned into Django 6.1's MAILERS.
+# Email: EMAIL_URL, turned into Django 6.1's MAILERS. SMTP and the other schemes of
+# django-environ (smtp+tls://user:pass@host:587, consolemail://, filemail:///path), or a
+# provider's HTTP API through django-anymail: anymail+<esp>://<credentials>@?<options>.
+# Before the @ go the OPTIONS named below for the provider (a secret second after a
+# colon); the query's pairs are further OPTIONS, under anymail's names for them
+# (sender_domain, message_stream, api_url, configuration_set_name, ...):
+#   anymail+mailgun://API_KEY@?sender_domain=mg.example.com
+#   anymail+postmark://SERVER_TOKEN@   anymail+brevo://API_KEY@   anymail+sendgrid://API_KEY@
+#   anymail+amazon_ses://   (boto3 reads the usual AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+#                            and AWS_DEFAULT_REGION, or the machine's role)
+_ANYMAIL_CREDENTIALS = {
+    "amazon_ses": (),
+    "brevo": ("api_key",),
+    "mailersend": ("api_token",),
+    "mailgun": ("api_key",),
+    "mailjet": ("api_key", "secret_key"),
+    "postmark": ("server_token",),
+    "resend": ("api_key",),
+    "sendgrid": ("api_key",),
+    "sparkpost": ("api_key",),
+}
+
+
 def mailer_from_url(url: str) -> dict:
+    scheme = url.partition("://")[0]
+    if scheme.startswith("anymail+"):
+        return _anymail_mailer(url)
+    if scheme not in environ.Env.EMAIL_SCHEMES:
+        known = ", ".join(sorted(environ.Env.EMAIL_SCHEMES) + ["anymail+<esp>"])
+        raise ImproperlyConfigured(f"EMAIL_URL: unknown scheme {scheme!r} (known: {known}).")
     config = env.email_url_config(url)
     backend = config["EMAIL_BACKEND"]
     if not backend.endswith("smtp.EmailBackend"):
@@ -195,9 +225,49 @@ def mailer_from_url(url: str) -> dict:
     }
 
 
+def _anymail_mailer(url: str) -> dict:
+    # Parsed by hand: urllib takes no "_" in a scheme (amazon_ses).
+    scheme, _sep, rest = url.partition("://")
+    esp = scheme.removeprefix("anymail+")
+    if esp not in _ANYMAIL_CREDENTIALS:
+        known = ", ".join(f"anymail+{name}" for name in _ANYMAIL_CREDENTIALS)
+        raise ImproperlyConfigured(f"EMAIL_URL: unknown provider {esp!r} (known: {known}).")
+    location, _sep, query = rest.partition("?")
+    credentials, _at, host = location.rstrip("/").rpartition("@")
+    names = _ANYMAIL_CREDENTIALS[esp]
+    secrets = [unquote(part) for part in credentials.split(":")] if credentials else []
+    if host or len(secrets) != len(names):
+        wanted = ":".join(name.upper() for name in names)
+        example = f"anymail+{esp}://{wanted}@" if names else f"anymail+{esp}://"
+        raise ImproperlyConfigured(f"EMAIL_URL: {esp} takes the form {example}?option=value.")
+    options = dict(zip(names, secrets, strict=True))
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        options[name] = _url_option(value)
+    return {"BACKEND": f"anymail.backends.{esp}.EmailBackend", "OPTIONS": options}
+
+
+def _url_option(value: str) -> str | bool | int:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return int(value) if value.isdigit() else value
+
+
 MAILERS = {"default": mailer_from_url(env("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Fideliza <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# django-anymail's own settings, from ANYMAIL_<NAME> variables. ANYMAIL_WEBHOOK_SECRET
+# (user:password) guards every provider's reports (bounces, complaints), posted to
+# /anymail/<esp>/tracking/ with it in the URL: without it anyone could post them, so
+# production.py refuses a provider without it. A provider that signs its reports needs
+# its key too: ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ANYMAIL_MAILERSEND_SIGNING_SECRET, ...
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
+ANYMAIL.setdefault("WEBHOOK_SECRET", "")
+if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET takes the form user:password.")
 
 # SMS (apps.messaging.sms): console:// prints, locmem:// keeps an outbox for tests,
 # twilio://ACCOUNT_SID:AUTH_TOKEN@?from=%2B34600000000 (or ?messaging_service=MG...) sends.

@@ -1,14 +1,20 @@
-"""Production: PostgreSQL, a real broker, SMTP, HTTPS. Refuses to start unsafely."""
+"""Production: PostgreSQL, a real broker, SMTP or a mail provider, HTTPS. Refuses to start
+unsafely."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, SECRET_KEY, env
+from config.settings.base import ANYMAIL, DATABASES, MAILERS, SECRET_KEY, env
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production.")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 32+ characters.")
+# A provider's reports suppress addresses: its webhooks must not be open to anyone.
+if MAILERS["default"]["BACKEND"].startswith("anymail.") and not ANYMAIL["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET must be set (user:password) to mail through a provider."
+    )
 
 # Django's native pool (psycopg_pool) keeps short requests from paying for a connection.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

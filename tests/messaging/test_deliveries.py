@@ -166,6 +166,39 @@ def test_a_complaint_withdraws_consent_and_a_late_delivered_changes_nothing(ana,
     assert not ana.consent_email
 
 
+@pytest.mark.parametrize(
+    ("event_type", "reject_reason", "state", "suppressed_as"),
+    [
+        ("bounced", "bounced", State.BOUNCED, "bounced"),
+        ("bounced", "blocked", State.BOUNCED, None),  # a spam filter: the mailbox is fine
+        ("rejected", "bounced", State.FAILED, "bounced"),  # on the provider's bounce list
+        ("rejected", "invalid", State.FAILED, "bounced"),
+        ("rejected", "blocked", State.FAILED, None),  # our own policy (DMARC, content)
+        ("failed", "", State.FAILED, None),
+        ("deferred", "", State.SENT, None),  # a soft bounce: it may still arrive
+    ],
+)
+def test_a_providers_refusal_suppresses_only_an_address_it_says_is_dead(
+    event_type, reject_reason, state, suppressed_as, ana, mailoutbox
+):
+    delivery = queue(ana)
+    delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+
+    email_event_received(
+        provider_id=delivery.provider_id,
+        event_type=event_type,
+        reject_reason=reject_reason,
+        recipient="ana@example.com",
+    )
+
+    delivery.refresh_from_db()
+    assert delivery.state == state
+    assert list(Suppression.objects.values_list("reason", flat=True)) == (
+        [suppressed_as] if suppressed_as else []
+    )
+
+
 def test_a_report_about_someone_elses_message_changes_nothing(ana):
     assert not email_event_received(
         provider_id="<nobody@elsewhere>", event_type="bounced", recipient="ana@example.com"

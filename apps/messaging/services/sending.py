@@ -7,7 +7,7 @@ leaves the row in a state that says what happened:
 2. the checks again, the rendering, then `claimed → sending` with the address and the
    Message-ID, committed before the provider is called;
 3. the provider's answer: `sending → sent` (or failed, or queued again when nothing can
-   have reached it).
+   have reached it, or unknown when it may have and no answer says so).
 
 A worker killed in step 2 left a `claimed` row: nothing was handed over, and the sweeper
 queues it again. One killed in step 3 left a `sending` row that may have gone: the
@@ -21,10 +21,12 @@ import logging
 import smtplib
 from zoneinfo import ZoneInfo
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from urllib3.exceptions import ConnectTimeoutError
 
 from apps.core.extensions import message_source
 from apps.members.models import Member
@@ -39,10 +41,15 @@ from apps.messaging.sms import SmsError, sms_send
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# Refusals that will not change on a retry: the address or the message is refused.
-_PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+# Refusals that will not change on a retry: the address or the message is refused (by
+# the SMTP server, or by a provider's API: anymail's own refusal).
+_PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, AnymailRecipientsRefused)
 # Failures before anything was handed over: the next attempt may succeed.
 _NOT_HANDED_OVER = (smtplib.SMTPConnectError, ConnectionRefusedError, smtplib.SMTPHeloError)
+# A provider's API answering one of these took nothing: a refusal of the request (a bad
+# key, a rate limit, ...) or "unavailable". Any other error may come after it took the
+# message (a gateway's timeout, a crash): that send is unknown, never tried again.
+_PROVIDER_TOOK_NOTHING = frozenset(range(400, 500)) | {503}
 
 
 def _move(delivery_id: int, *, frm: str | tuple[str, ...], to: str, **fields) -> bool:
@@ -123,10 +130,15 @@ def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> st
         return State.QUEUED  # the sweeper took it back: it will come again
     try:
         message.send()
-    except _PERMANENT_SMTP as error:
+    except _PERMANENT as error:
         return _failed(delivery, str(error), permanent=True)
     except _NOT_HANDED_OVER as error:
         return _failed(delivery, str(error), permanent=False)
+    except AnymailAPIError as error:
+        if error.status_code in _PROVIDER_TOOK_NOTHING or _never_connected(error):
+            return _failed(delivery, str(error), permanent=False)
+        _move(delivery.pk, frm=State.SENDING, to=State.UNKNOWN, reason="no_answer")
+        return State.UNKNOWN
     status = getattr(message, "anymail_status", None)
     provider_id = (status.message_id if status else None) or envelope.message_id
     _move(
@@ -148,6 +160,13 @@ def _sms_body(delivery: Delivery, member: Member, content) -> str:
     with translation.override(member_language(member=member)):
         # Translators: the last line of a marketing SMS; keep it short (it is paid for).
         return content.body + "\n" + gettext("Stop: %(url)s") % {"url": url}
+
+
+def _never_connected(error: AnymailAPIError) -> bool:
+    """The provider's API was never reached (refused, unresolved, timed out connecting)."""
+    cause = error.__cause__  # requests' error, around urllib3's
+    reason = getattr(cause.args[0], "reason", None) if cause and cause.args else None
+    return isinstance(reason, ConnectTimeoutError)
 
 
 def _send_sms(delivery: Delivery, member: Member, content) -> str:

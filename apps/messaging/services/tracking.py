@@ -18,14 +18,41 @@ from apps.messaging.services.suppression import suppression_add
 
 logger = logging.getLogger(__name__)
 
-# anymail's event type -> (the delivery's new state, the suppression reason)
-_EMAIL_OUTCOMES = {
-    "delivered": (State.SENT, None),
-    "bounced": (State.BOUNCED, SuppressionReason.BOUNCED),
-    "rejected": (State.BOUNCED, SuppressionReason.BOUNCED),
-    "complained": (State.COMPLAINED, SuppressionReason.COMPLAINED),
-    "unsubscribed": (None, SuppressionReason.UNSUBSCRIBED),
+# anymail's event type -> the delivery's new state (None: left as it is).
+_EMAIL_STATES = {
+    "delivered": State.SENT,
+    "bounced": State.BOUNCED,
+    "rejected": State.FAILED,  # the provider refused to send it
+    "failed": State.FAILED,
+    "complained": State.COMPLAINED,
+    "unsubscribed": None,
 }
+# A provider's refusal (`rejected`), by anymail's reject reason: only one that says the
+# address is dead or unwilling (the provider's own list of bounces, complaints and
+# unsubscribes) suppresses it, not a policy block of ours (DMARC, content, quota).
+_REJECTION_SUPPRESSES = {
+    "bounced": SuppressionReason.BOUNCED,
+    "invalid": SuppressionReason.BOUNCED,
+    "spam": SuppressionReason.COMPLAINED,
+    "unsubscribed": SuppressionReason.UNSUBSCRIBED,
+}
+# A bounce that says the message was blocked (a spam filter, a rate limit) or gave up
+# in time: the mailbox may be fine, so it is not suppressed.
+_BOUNCE_KEEPS_ADDRESS = ("blocked", "timed_out")
+
+
+def _suppression(event_type: str, reject_reason: str) -> str | None:
+    if event_type == "bounced":
+        return None if reject_reason in _BOUNCE_KEEPS_ADDRESS else SuppressionReason.BOUNCED
+    if event_type == "rejected":
+        return _REJECTION_SUPPRESSES.get(reject_reason)
+    if event_type == "complained":
+        return SuppressionReason.COMPLAINED
+    if event_type == "unsubscribed":
+        return SuppressionReason.UNSUBSCRIBED
+    return None
+
+
 # The states a report may move a delivery from, by the state it reports: a late "sent"
 # (reports arrive out of order) never undoes a failure, a bounce or a complaint.
 _MAY_SETTLE = {
@@ -36,10 +63,12 @@ _MAY_SETTLE = {
 }
 
 
-def email_event_received(*, provider_id: str, event_type: str, recipient: str) -> bool:
-    """One provider event about an email; True when it named one of our deliveries."""
-    outcome = _EMAIL_OUTCOMES.get(event_type)
-    if outcome is None or not provider_id:
+def email_event_received(
+    *, provider_id: str, event_type: str, recipient: str, reject_reason: str = ""
+) -> bool:
+    """One provider event about an email, in anymail's terms (its event type and reject
+    reason; a soft bounce comes as `deferred`); True when it named one of our deliveries."""
+    if event_type not in _EMAIL_STATES or not provider_id:
         return False
     delivery = (
         Delivery.objects.select_related("member")
@@ -52,9 +81,10 @@ def email_event_received(*, provider_id: str, event_type: str, recipient: str) -
         return False
     delivery_outcome_record(
         delivery=delivery,
-        state=outcome[0],
-        suppress=outcome[1],
+        state=_EMAIL_STATES[event_type],
+        suppress=_suppression(event_type, reject_reason),
         address=recipient or delivery.address,
+        error=reject_reason if event_type in ("rejected", "failed") else "",
     )
     return True
 
