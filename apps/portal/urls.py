@@ -12,4 +12,5 @@ urlpatterns = [
     path("c/<str:token>/preferences/", views.preferences, name="preferences"),
     path("c/<str:token>/revoke/", views.revoke, name="revoke"),
     path("c/<str:token>/manifest.webmanifest", views.manifest, name="manifest"),
+    path("c/<str:token>/pass.pkpass", views.apple_pass, name="apple_pass"),
 ]
