@@ -259,6 +259,24 @@ class RefundRecorded:
 REFUND_RECORDED = Event("refund_recorded", RefundRecorded, answers=True)
 
 
+# The points ledger (apps/programs/points/ledger.py)
+
+
+@dataclass(frozen=True)
+class PointsBalanceChanged:
+    """A member's points balance moved: one ledger entry was appended (earned, redeemed,
+    refunded, expired, adjusted, merged), in the transaction that wrote it, with the
+    member's points account locked. `balance` is the account's balance right after it;
+    a transaction that writes several entries publishes once for each."""
+
+    account: PointsAccount
+    points: int  # the entry's, signed
+    balance: int
+
+
+POINTS_BALANCE_CHANGED = Event("points_balance_changed", PointsBalanceChanged)
+
+
 # Rewards (apps/programs/rewards)
 
 
@@ -360,6 +378,7 @@ EVENTS: tuple[Event, ...] = (
     PURCHASE_RECORDED,
     PURCHASE_REPLAYED,
     REFUND_RECORDED,
+    POINTS_BALANCE_CHANGED,
     REWARD_REDEEMED,
     REDEMPTION_VOIDING,
     COUPON_ISSUED,

@@ -189,6 +189,25 @@ PERSONAL_DATA_PARTS: ExtensionPoint[PersonalDataPart] = ExtensionPoint(
 
 
 @dataclass(frozen=True)
+class MemberCardSection:
+    """A section of the member's card at the counter (members:card, where enrollment
+    lands): `template` rendered with what `context(request, member)` returns, or left out
+    when that is None (nothing to add for this member). Rendered with the page, so it
+    works without JavaScript and prints with the card; the page has already checked the
+    staff role and that the member is the business's."""
+
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Member], dict | None]
+
+
+# Rule: shown in order, below the card; a name belongs to one section.
+MEMBER_CARD_SECTIONS: ExtensionPoint[MemberCardSection] = ExtensionPoint(
+    "member_card_sections", kind=MemberCardSection, keys=lambda section: [section.name]
+)
+
+
+@dataclass(frozen=True)
 class MemberApiExtension:
     """What another app adds to a member in the API (points, tier, coupons, code)."""
 
@@ -270,6 +289,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
     MERGE_KEPT_MODELS,
     MEMBER_PANELS,
     PERSONAL_DATA_PARTS,
+    MEMBER_CARD_SECTIONS,
     MEMBER_API_FIELDS,
     PROGRAM_API_FIELDS,
     ANALYTICS_CARDS,

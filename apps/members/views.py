@@ -6,11 +6,13 @@ import segno
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError
-from apps.core.extensions import MEMBER_PANELS
+from apps.core.extensions import MEMBER_CARD_SECTIONS, MEMBER_PANELS
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.pagination import SlicePage
@@ -151,7 +153,19 @@ def member_card(request, public_id: str):
     # Translators: the title of the card's QR code; %(code)s is the card code, e.g. ABCD-EFGH.
     title = gettext("Card %(code)s") % {"code": member.card_code_display}
     svg = qr.svg_inline(scale=8, border=2, omitsize=True, title=title)
-    return render(request, "members/member_card.html", {"member": member, "qr_svg": svg})
+    context = {"member": member, "qr_svg": svg, "sections": _card_sections(request, member)}
+    return render(request, "members/member_card.html", context)
+
+
+def _card_sections(request, member: Member) -> list[SafeString]:
+    """What other apps add below the card (`MEMBER_CARD_SECTIONS`), rendered with the page
+    so it works without JavaScript and prints; a None context leaves a section out."""
+    shown = []
+    for section in MEMBER_CARD_SECTIONS:
+        context = section.context(request, member)
+        if context is not None:
+            shown.append(render_to_string(section.template, context, request=request))
+    return shown
 
 
 @require_POST

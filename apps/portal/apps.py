@@ -12,7 +12,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from apps.core import events, extensions
-        from apps.portal import links, privacy, welcome
+        from apps.portal import counter, links, passes, privacy, welcome
 
         # After the join bonus (10) and the referral code (40), before the webhook (90):
         # the welcome's row is written in the enrollment's transaction; it is rendered
@@ -35,4 +35,15 @@ class PortalConfig(AppConfig):
             # Translators: the member page's section listing the messages sent to them.
             extensions.MemberPanel("portal:member_messages", _("Messages")),
             order=50,
+        )
+        # A saved Google Wallet pass follows the points and the tier: a task, queued once
+        # the change has committed, sends the card as it then stands.
+        for changed in (events.POINTS_BALANCE_CHANGED, events.TIER_CHANGED):
+            events.subscribe(changed, passes.wallet_pass_update_later, order=80, after_commit=True)
+        # The counter's card, right after enrollment: the member's own link as a QR code.
+        extensions.MEMBER_CARD_SECTIONS.register(
+            extensions.MemberCardSection(
+                name="card_link", template=counter.TEMPLATE, context=counter.counter_card_section
+            ),
+            order=80,
         )

@@ -30,4 +30,5 @@ urlpatterns = [
     path("c/<str:token>/data/", views.data_download, name="data_download"),
     path("c/<str:token>/erase/", views.erase_request, name="erase_request"),
     path("c/<str:token>/manifest.webmanifest", views.manifest, name="manifest"),
+    path("c/<str:token>/pass.pkpass", views.apple_pass, name="apple_pass"),
 ]

@@ -7,6 +7,7 @@ response is private (apps/core/public_links.py)."""
 from __future__ import annotations
 
 import json
+import logging
 
 import segno
 from django.conf import settings
@@ -30,6 +31,7 @@ from apps.messaging.links import CARD, ERASE, LinkRevoked, member_for_token
 from apps.messaging.selectors import messaging_settings
 from apps.portal.forms import NewLinkForm, PreferencesForm
 from apps.portal.links import card_link_send, card_links_renew
+from apps.portal.passes import member_pkpass, wallet_buttons
 from apps.portal.privacy import (
     erase_link_days,
     erasure_confirm,
@@ -37,8 +39,10 @@ from apps.portal.privacy import (
     personal_data_download,
 )
 from apps.portal.selectors import card_view
+from apps.portal.wallet import WalletError
 
 SOURCE = "card"
+logger = logging.getLogger(__name__)
 
 
 def _member(token: str, purpose: str = CARD) -> Member:
@@ -102,8 +106,31 @@ def card(request, token: str):
                 }
             ),
             "saved": request.GET.get("saved") == "1",
+            "wallets": wallet_buttons(member=member, token=token),
         }
     return _render_for(member, request, "portal/card.html", context)
+
+
+@require_GET
+@link_page(scope="card")
+def apple_pass(request, token: str):
+    """The card as an Apple Wallet pass; 404 where the installation offers none."""
+    try:
+        member = _member(token)
+    except (Http404, LinkRevoked) as error:
+        return _unusable(request, error)
+    try:
+        data = member_pkpass(member=member)
+    except WalletError as error:
+        logger.error("no Apple Wallet pass: %s", error)
+        with translation.override(member_language(member=member)):
+            text = gettext("Your wallet pass cannot be made just now. Please try again later.")
+        return HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
+    if data is None:
+        return render(request, "messaging/link_unusable.html", status=404)
+    response = HttpResponse(data, content_type="application/vnd.apple.pkpass")
+    response["Content-Disposition"] = 'attachment; filename="card.pkpass"'
+    return response
 
 
 @require_POST

@@ -398,7 +398,7 @@ LINK_PAGE_RATE_LIMITS = {
 }
 # Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
 # cards then fetch the new files (apps/portal/templates/portal/sw.js).
-PORTAL_SHELL_VERSION = "1"
+PORTAL_SHELL_VERSION = "2"
 # Sends stuck this long are looked at by the sweeper (apps/messaging/services/sweep.py).
 MESSAGING_STALE_MINUTES = env.int("MESSAGING_STALE_MINUTES", default=10)
 

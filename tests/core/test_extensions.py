@@ -126,3 +126,4 @@ def test_the_apps_wiring():
     )
     assert [card.name for card in extensions.ANALYTICS_CARDS] == list(KPI_CARDS)
     assert [card.name for card in extensions.HOME_CARDS] == ["setup", "location"]
+    assert [section.name for section in extensions.MEMBER_CARD_SECTIONS] == ["card_link"]

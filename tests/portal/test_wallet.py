@@ -8,22 +8,15 @@ import hashlib
 import io
 import json
 import shutil
-import socket
 import struct
 import subprocess
-import threading
 import zipfile
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
 from apps.portal.wallet import (
@@ -35,9 +28,8 @@ from apps.portal.wallet import (
     google_wallet_object_update,
     google_wallet_save_url,
 )
+from tests.portal.conftest import ISSUER_ID, SERVICE_EMAIL, certificate, private_pem, rsa_key
 
-ISSUER_ID = "3388000000012345678"
-SERVICE_EMAIL = "wallet@fideliza-test.iam.gserviceaccount.com"
 PASS_FILES = {"pass.json", "manifest.json", "signature", "icon.png", "icon@2x.png"}
 
 
@@ -54,204 +46,6 @@ def card_pass(**changes) -> CardPass:
         "language": "en",
     }
     return CardPass(**{**values, **changes})
-
-
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def private_pem(key: rsa.RSAPrivateKey, password: bytes | None = None) -> bytes:
-    encryption = (
-        serialization.BestAvailableEncryption(password)
-        if password
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-
-
-class FakeGoogle:
-    """Google's OAuth token endpoint and the Wallet API's loyalty objects, on 127.0.0.1:
-    records every request; answers 404 for the objects in `missing`, and the scripted
-    `statuses` (then 200) for the others."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.missing: set[str] = set()
-        self.statuses: list[int] = []
-        self.token_status = 200
-        self.issued_token = "ya29.fake-access-token"
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.record()
-                if self.path != "/token":
-                    return self.answer(404, {})
-                if fake.token_status != 200:
-                    return self.answer(fake.token_status, {"error": "invalid_grant"})
-                token = {"access_token": fake.issued_token, "expires_in": 3600}
-                return self.answer(200, {**token, "token_type": "Bearer"})
-
-            def do_PATCH(self):
-                request = self.record()
-                object_id = self.path.rsplit("/", 1)[-1]
-                if object_id in fake.missing:
-                    return self.answer(404, {"error": {"code": 404}})
-                status = fake.statuses.pop(0) if fake.statuses else 200
-                return self.answer(status, {"id": object_id, **request["json"]})
-
-            def record(self) -> dict:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                content_type = self.headers.get("Content-Type", "")
-                request = {
-                    "method": self.command,
-                    "path": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "json": json.loads(body) if "json" in content_type else None,
-                    "form": parse_qs(body.decode()) if "form" in content_type else None,
-                }
-                fake.requests.append(request)
-                return request
-
-            def answer(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def sent(self, method: str) -> list[dict]:
-        return [request for request in self.requests if request["method"] == method]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def fake_google():
-    running = FakeGoogle()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def google_key() -> rsa.RSAPrivateKey:
-    return rsa_key()
-
-
-@pytest.fixture
-def google_wallet(settings, tmp_path, google_key, fake_google):
-    """An installation with Google Wallet: a service-account key file whose token_uri,
-    like the API URL, points at the local fake."""
-    key_file = tmp_path / "service-account.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "fideliza-test",
-                "private_key_id": "test-key-1",
-                "private_key": private_pem(google_key).decode(),
-                "client_email": SERVICE_EMAIL,
-                "client_id": "1234567890",
-                "token_uri": f"{fake_google.url}/token",
-            }
-        )
-    )
-    settings.GOOGLE_WALLET_ISSUER_ID = ISSUER_ID
-    settings.GOOGLE_WALLET_CLASS_SUFFIX = "loyalty"
-    settings.GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = str(key_file)
-    settings.GOOGLE_WALLET_API_URL = f"{fake_google.url}/walletobjects/v1"
-    settings.GOOGLE_WALLET_TOKEN_URL = ""
-    settings.SITE_URL = "https://fideliza.example/some/path"
-    return fake_google
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("no network call expected")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-
-
-def certificate(
-    *, subject: str, key, issuer: x509.Certificate | None = None, issuer_key=None
-) -> x509.Certificate:
-    now = datetime.now(UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    is_ca = issuer is None
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.subject if issuer else name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not is_ca,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=is_ca,
-                crl_sign=is_ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    )
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
-@pytest.fixture
-def apple_credentials(tmp_path) -> dict:
-    """A made-up WWDR authority and a pass certificate it signed, as PEM files."""
-    wwdr_key, pass_key = rsa_key(), rsa_key()
-    wwdr = certificate(subject="Test WWDR Authority", key=wwdr_key)
-    pass_certificate = certificate(
-        subject="Pass Type ID: pass.example.fideliza",
-        key=pass_key,
-        issuer=wwdr,
-        issuer_key=wwdr_key,
-    )
-    files = {
-        "wwdr": tmp_path / "wwdr.pem",
-        "cert": tmp_path / "pass-cert.pem",
-        "key": tmp_path / "pass-key.pem",
-    }
-    files["wwdr"].write_bytes(wwdr.public_bytes(serialization.Encoding.PEM))
-    files["cert"].write_bytes(pass_certificate.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(private_pem(pass_key))
-    return {**files, "wwdr_cert": wwdr, "pass_cert": pass_certificate, "pass_key": pass_key}
-
-
-@pytest.fixture
-def apple_wallet(settings, apple_credentials) -> dict:
-    settings.APPLE_PASS_TYPE_ID = "pass.example.fideliza"
-    settings.APPLE_TEAM_ID = "A1B2C3D4E5"
-    settings.APPLE_PASS_CERT_FILE = str(apple_credentials["cert"])
-    settings.APPLE_PASS_KEY_FILE = str(apple_credentials["key"])
-    settings.APPLE_PASS_KEY_PASSWORD = ""
-    settings.APPLE_WWDR_CERT_FILE = str(apple_credentials["wwdr"])
-    return apple_credentials
 
 
 def b64url_decode(part: str) -> bytes:

@@ -44,12 +44,16 @@ def messaging_settings_update(
     brand_colour, message_id_domain = _checked(
         brand_colour=brand_colour, message_id_domain=message_id_domain
     )
-    found, _created = MessagingSettings.objects.select_for_update().get_or_create(merchant=merchant)
-    found.reply_to = reply_to.strip().lower()
-    found.message_id_domain = message_id_domain
-    found.welcome_email, found.welcome_sms = welcome_email, welcome_sms
-    found.brand_colour = brand_colour
-    found.save()
+    found, _created = MessagingSettings.objects.update_or_create(
+        merchant=merchant,
+        defaults={
+            "reply_to": reply_to.strip().lower(),
+            "message_id_domain": message_id_domain,
+            "welcome_email": welcome_email,
+            "welcome_sms": welcome_sms,
+            "brand_colour": brand_colour,
+        },
+    )
     audit_record(
         merchant=merchant,
         actor=actor,

@@ -34,6 +34,7 @@ from django.apps import apps
 from django.db.models import Sum
 from django.utils.translation import gettext_noop
 
+from apps.core.events import POINTS_BALANCE_CHANGED, PointsBalanceChanged, publish
 from apps.core.models import Merchant
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.programs.points.models.ledger import (
@@ -106,8 +107,13 @@ def ledger_append(
     **links: Any,
 ) -> LedgerEntry:
     """Append one entry of `points` (signed) and move the account's balance with it.
-    `links` are the entry's other columns (lot, purchase, refund, actor...)."""
+    `links` are the entry's other columns (lot, purchase, refund, actor...). Every points
+    entry passes here, so this is where `POINTS_BALANCE_CHANGED` is published."""
     entry = _append(account, kind=kind, amount=points, at=at, **_reason_fields(reason), **links)
+    publish(
+        POINTS_BALANCE_CHANGED,
+        PointsBalanceChanged(account=account, points=points, balance=account.balance),
+    )
     return cast(LedgerEntry, entry)
 
 

@@ -1,0 +1,41 @@
+"""What the counter's card tells about the member's own card link (the page enrollment
+lands on, members:card): a member whose link went by email has it already; any other,
+above all one with a phone and no email, scans it there with their own phone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.members.models import Member
+from apps.messaging.models import Channel, Delivery, State
+from apps.portal import links, welcome
+from apps.portal.selectors import card_url
+
+# A message in one of these states went, or is on its way: the counter may say it was
+# sent. (Skipped, suppressed, failed or bounced ones never reach the member.)
+GOING = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class CounterCardLink:
+    """`card_url`: the link to show as a QR code, "" when it went by email (nothing to
+    scan). `emailed_to`, `sms_to`: where a message carrying the link went, or ""."""
+
+    card_url: str
+    emailed_to: str
+    sms_to: str
+
+
+def counter_card_link(*, member: Member) -> CounterCardLink | None:
+    """None for an erased or merged member: no link to give."""
+    if not member.is_active:
+        return None
+    channels = set(
+        Delivery.objects.filter(
+            member=member, source__in=(welcome.SOURCE, links.SOURCE), state__in=GOING
+        ).values_list("channel", flat=True)
+    )
+    if member.email and Channel.EMAIL in channels:
+        return CounterCardLink(card_url="", emailed_to=member.email, sms_to="")
+    sms_to = member.phone_display if member.phone and Channel.SMS in channels else ""
+    return CounterCardLink(card_url=card_url(member=member), emailed_to="", sms_to=sms_to)
