@@ -105,6 +105,7 @@ def test_the_apps_wiring():
         "tiers:member_tier",
         "coupons:member_coupons",
         "referrals:member_panel",
+        "portal:member_messages",
     ]
     assert [name for extension in extensions.MEMBER_API_FIELDS for name in extension.fields] == [
         "points_balance",
@@ -127,3 +128,14 @@ def test_the_apps_wiring():
     assert [card.name for card in extensions.ANALYTICS_CARDS] == list(KPI_CARDS)
     assert [card.name for card in extensions.HOME_CARDS] == ["setup", "location"]
     assert [section.name for section in extensions.MEMBER_CARD_SECTIONS] == ["card_link"]
+    assert [part.name for part in extensions.PERSONAL_DATA_PARTS] == [
+        "purchases",
+        "points",
+        "coupons",
+        "messages",
+    ]
+    assert {source.kind for source in extensions.MESSAGE_SOURCES} == {
+        "welcome",
+        "card_link",
+        "erase_confirm",
+    }
