@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
@@ -206,13 +206,14 @@ def erase_request(request, token: str):
     return _render_for(member, request, "portal/erase_requested.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @link_page(scope="erase")
 def erase_confirm(request, token: str):
     """The emailed link: GET asks (mail scanners open links), POST erases."""
     try:
         member = _member(token, purpose=ERASE)
     except (Http404, LinkRevoked) as error:
-        if isinstance(error, LinkRevoked):  # a newer link was asked for, or the card renewed
+        if isinstance(error, LinkRevoked):  # the member's links were revoked since
             return render(request, "messaging/link_unusable.html", status=410)
         return _unusable(request, error)
     if request.method == "POST":
