@@ -94,7 +94,8 @@ def new_page(playwright, browser, live_server, request):
     """`new_page(viewport)`: a page in a context of its own, closed after the test.
 
     With `chromium_args` the page opens in a Chromium of its own started with those
-    flags; other keyword arguments go to `Browser.new_context` (`permissions`, say).
+    flags; other keyword arguments go to `Browser.new_context` (`permissions`, say, or
+    `service_workers="allow"`: they are blocked unless a test asks for them).
     """
     contexts = []
     browsers = []
@@ -111,8 +112,7 @@ def new_page(playwright, browser, live_server, request):
             base_url=live_server.url,
             locale="en-US",
             timezone_id="Europe/Madrid",
-            service_workers="block",
-            **options,
+            **{"service_workers": "block", **options},
         )
         contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)

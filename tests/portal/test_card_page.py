@@ -14,7 +14,11 @@ from apps.members.services import member_links_revoke
 from apps.messaging.links import CARD, UNSUBSCRIBE_EMAIL, member_token
 from apps.portal.selectors import card_url
 from apps.programs.points.services import points_adjust
+from tests.coupons.factories import give_coupon
 from tests.members.factories import enroll
+from tests.programs.factories import buy
+from tests.referrals.conftest import code_of, referrals_on
+from tests.tiers.factories import set_up_tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +131,30 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_history(ana, team
     for n in range(30):
         points_adjust(member=ana, actor=team.manager, points=10 + n, reason="test")
     assert queries() == short
+
+
+def test_the_query_count_holds_for_a_long_history_of_every_kind(ana, team, client):
+    """Purchases (lots, the tier's spend), adjustments, coupons and an invitation link: the
+    card still reads them in the same number of queries."""
+    set_up_tiers(team)
+    referrals_on(team)
+    url = path_of(card_url(member=ana))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    queries()  # the first read of the shop's terms is kept by the process
+    empty = queries()
+    for n in range(25):
+        buy(team, ana, 1000 + n)
+        points_adjust(member=ana, actor=team.manager, points=5 + n, reason="test")
+        give_coupon(team, ana, value=100 + n)
+    code_of(ana)
+    queries()  # the purchases held the team's merchant from before the tiers: read again
+
+    assert queries() == empty
 
 
 def test_the_card_is_rate_limited_per_token(ana, client, settings):
