@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.members.services import member_links_revoke
-from apps.messaging.links import unsubscribe_url
+from apps.messaging.links import ERASE, member_token, unsubscribe_url
 from apps.portal.selectors import card_url
 from apps.programs.points.rules import program_settings_update
 from apps.programs.points.services import points_adjust
@@ -158,6 +159,8 @@ def test_the_card_fits_the_screen_and_works_by_keyboard(page, viewport, ana):
         ("select", "language"),
         ("button", "Save"),
         ("button", "Stop every link to this page"),
+        ("button", "Download my data"),
+        ("button", "Delete my account"),
     ]:
         assert control in names, f"Tab never reaches {control}: {reached}"
     assert not errors, f"errors in the browser console: {errors}"
@@ -177,6 +180,11 @@ def test_the_card_and_its_neighbours_pass_axe(page, viewport, ana, team):
 
     page.goto(urlsplit(unsubscribe_url(member=ana, channel="email")).path)
     expect(page.get_by_role("button", name="Unsubscribe")).to_be_visible()
+    assert axe_violations(page) == []
+    assert_no_sideways_scroll(page)
+
+    page.goto(reverse("portal:erase_confirm", args=[member_token(member=ana, purpose=ERASE)]))
+    expect(page.get_by_role("button", name="Delete my data")).to_be_visible()
     assert axe_violations(page) == []
     assert_no_sideways_scroll(page)
 
