@@ -49,8 +49,7 @@ class LocationForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     opening_hours = forms.CharField(
         label=_("Opening hours"),
-        max_length=300,
-        required=False,
+        required=False,  # its length is the service's to check, once line ends are clean
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "As on the door, one line per day or group of days. Members see it on their card."

@@ -265,7 +265,7 @@ def location_update(
     name: str,
     address: str,
     is_active: bool,
-    opening_hours: str = "",
+    opening_hours: str,
 ) -> Location:
     name = _clean_name(name, max_length=120, missing=gettext("Give the location a name."))
     address = _clean_address(address)

@@ -30,7 +30,8 @@ CARD = "card"
 UNSUBSCRIBE_EMAIL = "unsubscribe-email"
 UNSUBSCRIBE_SMS = "unsubscribe-sms"
 ERASE = "erase"
-_VERSIONED = {CARD, ERASE}
+DATA = "data"
+_VERSIONED = {CARD, ERASE, DATA}
 
 
 class LinkRevoked(Exception):
@@ -50,14 +51,21 @@ def _max_age(purpose: str) -> int:
     return days * 24 * 3600
 
 
-def _short_mac(public_id: str) -> str:
-    digest = salted_hmac(_SALT + UNSUBSCRIBE_SMS, public_id, algorithm="sha256").digest()
+def _short_mac(public_id: str, secret: str | None = None) -> str:
+    digest = salted_hmac(
+        _SALT + UNSUBSCRIBE_SMS, public_id, secret=secret, algorithm="sha256"
+    ).digest()
     return base64.b32encode(digest[:10]).decode().lower()  # 16 characters
 
 
 def _short_member(token: str) -> Member | None:
-    public_id, mac = f"mbr_{token[:-16]}", token[-16:]
-    if len(token) <= 16 or not hmac.compare_digest(mac.encode(), _short_mac(public_id).encode()):
+    """Checked against the current key and the fallbacks, as Django's signing is: links
+    in texts already sent keep working while the key is rotated."""
+    public_id, mac = f"mbr_{token[:-16]}", token[-16:].encode()
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if len(token) <= 16 or not any(
+        hmac.compare_digest(mac, _short_mac(public_id, secret).encode()) for secret in secrets
+    ):
         return None
     return _active_member(public_id)
 

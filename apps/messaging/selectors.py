@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.extensions import message_source
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.messaging.models import Delivery, MessagingSettings, Suppression
+from apps.messaging.models import Delivery, MessagingSettings, State, Suppression
 
 
 def messaging_settings(*, merchant: Merchant) -> MessagingSettings:
@@ -44,6 +44,11 @@ REASON_WORDS = {
 }
 
 
+def delivery_reason(delivery: Delivery) -> str:
+    """Why the delivery did not go, in the reader's words."""
+    return str(REASON_WORDS.get(delivery.reason, delivery.reason))
+
+
 @dataclass(frozen=True)
 class DeliveryRow:
     message: str
@@ -67,12 +72,26 @@ def member_delivery_rows(*, member: Member, limit: int = 20) -> list[DeliveryRow
                 channel=delivery.get_channel_display(),
                 state=delivery.get_state_display(),
                 state_code=delivery.state,
-                reason=str(REASON_WORDS.get(delivery.reason, delivery.reason)),
+                reason=delivery_reason(delivery),
                 created_at=delivery.created_at,
                 sent_at=delivery.sent_at,
             )
         )
     return rows
+
+
+# A message in one of these states went, or is on its way. (Skipped, suppressed, failed
+# or bounced ones never reach the member.)
+GOING = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
+
+
+def member_channels_reached(*, member: Member, sources: tuple[str, ...]) -> set[str]:
+    """The channels on which a message of these sources went, or is going, to the member."""
+    return set(
+        Delivery.objects.filter(member=member, source__in=sources, state__in=GOING)
+        .values_list("channel", flat=True)
+        .distinct()
+    )
 
 
 def member_address(*, member: Member, channel: str) -> str:

@@ -26,6 +26,8 @@ class PortalConfig(AppConfig):
             (links.SOURCE, links.card_link_render, _("Card link")),
             # Translators: a kind of message: the member confirms their own erasure request.
             (privacy.ERASE_SOURCE, privacy.erase_confirm_render, _("Erasure confirmation")),
+            # Translators: a kind of message: the link to the member's copy of their data.
+            (privacy.DATA_SOURCE, privacy.data_link_render, _("Data download link")),
         )
         for kind, render, label in sources:
             extensions.MESSAGE_SOURCES.register(
@@ -40,6 +42,10 @@ class PortalConfig(AppConfig):
         # the change has committed, sends the card as it then stands.
         for changed in (events.POINTS_BALANCE_CHANGED, events.TIER_CHANGED):
             events.subscribe(changed, passes.wallet_pass_update_later, order=80, after_commit=True)
+        # An erased member's saved pass keeps no name and no link.
+        events.subscribe(
+            events.MEMBER_ERASED, passes.wallet_pass_retire_later, order=80, after_commit=True
+        )
         # The counter's card, right after enrollment: the member's own link as a QR code.
         extensions.MEMBER_CARD_SECTIONS.register(
             extensions.MemberCardSection(

@@ -7,13 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.members.models import Member
-from apps.messaging.models import Channel, Delivery, State
+from apps.messaging.models import Channel
+from apps.messaging.selectors import member_channels_reached
 from apps.portal import links, welcome
 from apps.portal.selectors import card_url
-
-# A message in one of these states went, or is on its way: the counter may say it was
-# sent. (Skipped, suppressed, failed or bounced ones never reach the member.)
-GOING = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,7 @@ def counter_card_link(*, member: Member) -> CounterCardLink | None:
     """None for an erased or merged member: no link to give."""
     if not member.is_active:
         return None
-    channels = set(
-        Delivery.objects.filter(
-            member=member, source__in=(welcome.SOURCE, links.SOURCE), state__in=GOING
-        ).values_list("channel", flat=True)
-    )
+    channels = member_channels_reached(member=member, sources=(welcome.SOURCE, links.SOURCE))
     if member.email and Channel.EMAIL in channels:
         return CounterCardLink(card_url="", emailed_to=member.email, sms_to="")
     sms_to = member.phone_display if member.phone and Channel.SMS in channels else ""

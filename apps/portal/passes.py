@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from apps.core.events import PointsBalanceChanged, TierChanged
+from apps.core.events import MemberErased, PointsBalanceChanged, TierChanged
 from apps.members.models import Member
 from apps.members.selectors import member_language
 from apps.messaging.selectors import messaging_settings
@@ -25,6 +25,7 @@ from apps.portal.wallet import (
     apple_pkpass,
     apple_wallet_configured,
     google_wallet_configured,
+    google_wallet_object_retire,
     google_wallet_object_update,
     google_wallet_save_url,
 )
@@ -113,3 +114,17 @@ def wallet_pass_update_later(happened: PointsBalanceChanged | TierChanged) -> No
     from apps.portal.tasks import wallet_pass_update_task
 
     wallet_pass_update_task.delay(member_id)
+
+
+def wallet_pass_retire(*, public_id: str) -> bool:
+    """The member was erased: their saved Google pass keeps no name and no link."""
+    return google_wallet_object_retire(serial=public_id)
+
+
+def wallet_pass_retire_later(erased: MemberErased) -> None:
+    """`MEMBER_ERASED`, after commit: a task retires the member's Google pass."""
+    if not google_wallet_configured():
+        return
+    from apps.portal.tasks import wallet_pass_retire_task
+
+    wallet_pass_retire_task.delay(erased.member.public_id)

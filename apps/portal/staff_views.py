@@ -38,13 +38,11 @@ def member_messages(request, public_id: str):
 @merchant_view(Role.STAFF)
 def member_welcome_resend(request, public_id: str):
     member = _member(request, public_id)
-    with edge_transaction():
-        delivery = welcome_resend(member=member, actor=request.user)
-    if delivery is None:
-        messages.error(
-            request,
-            gettext("No welcome can go: the member has no email, and texting is off."),
-        )
+    try:
+        with edge_transaction():
+            welcome_resend(member=member, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, gettext("The welcome is on its way again."))
     return redirect("members:detail", public_id=member.public_id)

@@ -14,3 +14,11 @@ def wallet_pass_update_task(member_id: int) -> bool:
     from apps.portal.passes import wallet_pass_update
 
     return wallet_pass_update(member_id=member_id)
+
+
+@shared_task(**RETRY)
+def wallet_pass_retire_task(public_id: str) -> bool:
+    """Retire an erased member's Google pass (no name, no link, inactive). Idempotent."""
+    from apps.portal.passes import wallet_pass_retire
+
+    return wallet_pass_retire(public_id=public_id)

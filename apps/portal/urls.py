@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.messaging.links import DATA, ERASE
 from apps.portal import staff_views, views
 
 app_name = "portal"
@@ -24,11 +25,22 @@ urlpatterns = [
     path("c/offline/", views.offline, name="offline"),
     path("c/new/<slug:merchant>/", views.new_link, name="new_link"),
     path("c/erase/<str:token>/", views.erase_confirm, name="erase_confirm"),
+    path("c/data/<str:token>/", views.data_download, name="data_download"),
     path("c/<str:token>/", views.card, name="card"),
     path("c/<str:token>/preferences/", views.preferences, name="preferences"),
     path("c/<str:token>/revoke/", views.revoke, name="revoke"),
-    path("c/<str:token>/data/", views.data_download, name="data_download"),
-    path("c/<str:token>/erase/", views.erase_request, name="erase_request"),
+    path(
+        "c/<str:token>/data/",
+        views.privacy_request_view,
+        {"kind": DATA},
+        name="data_request",
+    ),
+    path(
+        "c/<str:token>/erase/",
+        views.privacy_request_view,
+        {"kind": ERASE},
+        name="erase_request",
+    ),
     path("c/<str:token>/manifest.webmanifest", views.manifest, name="manifest"),
     path("c/<str:token>/pass.pkpass", views.apple_pass, name="apple_pass"),
 ]

@@ -27,16 +27,16 @@ from apps.core.transactions import edge_transaction
 from apps.members.models import Member
 from apps.members.selectors import member_language
 from apps.members.services import member_consent_set, member_language_set
-from apps.messaging.links import CARD, ERASE, LinkRevoked, member_for_token
+from apps.messaging.links import CARD, DATA, ERASE, LinkRevoked, member_for_token
 from apps.messaging.selectors import messaging_settings
 from apps.portal.forms import NewLinkForm, PreferencesForm
 from apps.portal.links import card_link_send, card_links_renew
 from apps.portal.passes import member_pkpass, wallet_buttons
 from apps.portal.privacy import (
-    erase_link_days,
     erasure_confirm,
-    erasure_request,
     personal_data_download,
+    privacy_link_days,
+    privacy_request,
 )
 from apps.portal.selectors import card_view
 from apps.portal.wallet import WalletError
@@ -175,13 +175,44 @@ def revoke(request, token: str):
 
 @require_POST
 @link_page(scope="card")
-def data_download(request, token: str):
-    """ "Download my data": everything held about the member, as a JSON file. A POST, so
-    that a link scanner fetching the page never records a download."""
+def privacy_request_view(request, token: str, kind: str):
+    """ "Download my data" or "delete my account": the link that does it goes by email."""
     try:
         member = _member(token)
     except (Http404, LinkRevoked) as error:
         return _unusable(request, error)
+    with edge_transaction():
+        privacy_request(member=member, request=kind)
+    context = {
+        **_shop(member),
+        "kind": kind,
+        "has_email": bool(member.email),
+        "days": privacy_link_days(kind),
+    }
+    return _render_for(member, request, "portal/privacy_requested.html", context)
+
+
+def _privacy_member(request, token: str, purpose: str):
+    """The member an emailed privacy link names, or the page that says why not: 410 for
+    a link from before the member's links were revoked, 404 for anything else."""
+    try:
+        return _member(token, purpose=purpose), None
+    except LinkRevoked:
+        return None, render(request, "messaging/link_unusable.html", status=410)
+    except Http404 as error:
+        return None, _unusable(request, error)
+
+
+@require_http_methods(["GET", "POST"])
+@link_page(scope="privacy")
+def data_download(request, token: str):
+    """The emailed link: GET shows a button (mail scanners open links), POST answers
+    everything held about the member as a JSON file."""
+    member, refusal = _privacy_member(request, token, DATA)
+    if refusal:
+        return refusal
+    if request.method == "GET":
+        return _render_for(member, request, "portal/data_download.html", _shop(member))
     with edge_transaction():
         data = personal_data_download(member=member)
     response = HttpResponse(
@@ -192,40 +223,22 @@ def data_download(request, token: str):
     return response
 
 
-@require_POST
-@link_page(scope="card")
-def erase_request(request, token: str):
-    """ "Delete my account": the confirmation goes by email (a second link)."""
-    try:
-        member = _member(token)
-    except (Http404, LinkRevoked) as error:
-        return _unusable(request, error)
-    with edge_transaction():
-        erasure_request(member=member)
-    context = {**_shop(member), "has_email": bool(member.email), "erase_days": erase_link_days()}
-    return _render_for(member, request, "portal/erase_requested.html", context)
-
-
 @require_http_methods(["GET", "POST"])
-@link_page(scope="erase")
+@link_page(scope="privacy")
 def erase_confirm(request, token: str):
     """The emailed link: GET asks (mail scanners open links), POST erases."""
-    try:
-        member = _member(token, purpose=ERASE)
-    except (Http404, LinkRevoked) as error:
-        if isinstance(error, LinkRevoked):  # the member's links were revoked since
-            return render(request, "messaging/link_unusable.html", status=410)
-        return _unusable(request, error)
-    if request.method == "POST":
-        shop = _shop(member)
-        language = member_language(member=member)
-        with edge_transaction():
-            erasure_confirm(member=member)
-        with translation.override(language):
-            response = render(request, "portal/erased.html", shop)
-        response["Content-Language"] = language
-        return response
-    return _render_for(member, request, "portal/erase_confirm.html", {**_shop(member)})
+    member, refusal = _privacy_member(request, token, ERASE)
+    if refusal:
+        return refusal
+    if request.method == "GET":
+        return _render_for(member, request, "portal/erase_confirm.html", _shop(member))
+    shop, language = _shop(member), member_language(member=member)
+    with edge_transaction():
+        erasure_confirm(member=member)
+    with translation.override(language):
+        response = render(request, "portal/erased.html", shop)
+    response["Content-Language"] = language
+    return response
 
 
 @require_POST

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.core.errors import DomainError
 from apps.core.events import MemberEnrolled, MembersImported
 from apps.core.money import minor_digits
 from apps.core.selectors import location_list
@@ -24,8 +25,8 @@ from apps.members.models import EventKind, Member
 from apps.members.services import event_record
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.links import unsubscribe_url
-from apps.messaging.models import Channel, Delivery, Purpose
-from apps.messaging.selectors import messaging_settings
+from apps.messaging.models import Channel, Delivery, Purpose, State
+from apps.messaging.selectors import delivery_reason, messaging_settings
 from apps.messaging.services import delivery_queue
 from apps.portal.selectors import card_url
 from apps.programs.points.selectors import points_balance
@@ -101,18 +102,32 @@ def welcome_render(delivery: Delivery) -> EmailContent | SmsContent:
     )
 
 
-def welcome_resend(*, member: Member, actor: User) -> Delivery | None:
+def _no_welcome_reason(member: Member) -> str:
+    if member.email:
+        return gettext("Email welcomes are turned off in the message settings.")
+    if member.phone:
+        return gettext("The member has no email, and texting the card link is turned off.")
+    return gettext("The member has no email and no phone.")
+
+
+def welcome_resend(*, member: Member, actor: User) -> Delivery:
     """Staff's "resend welcome" (the member lost it, or typed their address wrong and it
     was fixed): a new occurrence, so the first stays on record. One a minute: a double
-    click queues one."""
+    click queues one. Refuses, saying why, when it cannot go (no channel, no address the
+    shop may use, a suppressed address)."""
     minute = timezone.now().strftime("%Y%m%dT%H%M")
     delivery = welcome_queue(member=member, occurrence=f"resend:{minute}")
-    if delivery is not None:
-        event_record(
-            member=member,
-            kind=EventKind.MESSAGE,
-            summary=stored_text(gettext_noop("Welcome message sent again")),
-            actor=actor,
-            source="dashboard",
-        )
+    if delivery is None:
+        raise DomainError(_no_welcome_reason(member), code="no_channel")
+    if delivery.state in (State.SKIPPED, State.SUPPRESSED):
+        # Translators: %(reason)s says why, e.g. "the address is on the suppression list".
+        message = gettext("The welcome cannot go: %(reason)s.")
+        raise DomainError(message % {"reason": delivery_reason(delivery)}, code=delivery.reason)
+    event_record(
+        member=member,
+        kind=EventKind.MESSAGE,
+        summary=stored_text(gettext_noop("Welcome message sent again")),
+        actor=actor,
+        source="dashboard",
+    )
     return delivery

@@ -387,6 +387,7 @@ MEMBER_LINK_MAX_AGE_DAYS = {
     "card": env.int("CARD_LINK_DAYS", default=730),
     "unsubscribe-email": 3650,
     "erase": 2,
+    "data": 2,
 }
 # Pages reached by a member's signed link: requests per client address and per token in a
 # window of seconds (apps/core/public_links.py). "new_link" answers "send me a new link".
@@ -394,7 +395,7 @@ LINK_PAGE_RATE_LIMITS = {
     "card": {"per_ip": 120, "per_token": 60, "window": 60},
     "new_link": {"per_ip": 10, "per_token": 5, "window": 3600},
     "unsubscribe": {"per_ip": 60, "per_token": 20, "window": 60},
-    "erase": {"per_ip": 30, "per_token": 10, "window": 3600},
+    "privacy": {"per_ip": 30, "per_token": 10, "window": 3600},
 }
 # Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
 # cards then fetch the new files (apps/portal/templates/portal/sw.js).

@@ -138,4 +138,5 @@ def test_the_apps_wiring():
         "welcome",
         "card_link",
         "erase_confirm",
+        "data_link",
     }

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.public_links import TokenRedaction
-from apps.messaging.links import CARD, ERASE, UNSUBSCRIBE_EMAIL, member_token
+from apps.messaging.links import CARD, DATA, ERASE, UNSUBSCRIBE_EMAIL, member_token
 from config.settings import base
 from tests.members.factories import enroll
 
@@ -38,6 +38,9 @@ def test_every_member_link_is_redacted_in_the_request_log(team, client, redacted
         reverse("portal:card", args=[member_token(member=member, purpose=CARD) + "x"]): "/c/…/",
         reverse("portal:erase_confirm", args=[member_token(member=member, purpose=ERASE) + "x"]): (
             "/c/erase/…/"
+        ),
+        reverse("portal:data_download", args=[member_token(member=member, purpose=DATA) + "x"]): (
+            "/c/data/…/"
         ),
         reverse(
             "messaging:unsubscribe",

@@ -4,11 +4,13 @@ the row is written and again before the send, the sweeper, the providers' report
 from datetime import timedelta
 
 import pytest
+from anymail.exceptions import AnymailInvalidAddress
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from apps.core.extensions import MESSAGE_SOURCES, MessageSource
-from apps.members.services import member_consent_set
+from apps.members.services import member_consent_set, member_erase
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.models import Delivery, Purpose, State, Suppression
 from apps.messaging.services import (
@@ -217,3 +219,40 @@ def test_sms_goes_through_the_same_rows(team):
     delivery.refresh_from_db()
     assert (delivery.state, delivery.provider_id) == (State.SENT, sms.provider_id)
     assert mail.outbox == []
+
+
+class RefusingProvider(BaseEmailBackend):
+    """A provider backend that refuses the address before any request, as anymail's
+    Postmark backend does for an address it cannot parse."""
+
+    def send_messages(self, email_messages):
+        raise AnymailInvalidAddress("Invalid email address 'ana@example.com'")
+
+
+def test_a_provider_refusing_before_any_request_fails_the_delivery(ana, settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingProvider"}}
+    delivery = queue(ana)
+
+    assert delivery_send(delivery_id=delivery.pk) == State.FAILED
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.reason) == (State.FAILED, "refused")
+
+
+def test_a_member_erased_while_their_message_renders_gets_nothing(ana, team, mailoutbox):
+    def render_and_erase(delivery):  # the erasure commits between the claim and the send
+        member_erase(member=delivery.member, actor=team.manager)
+        return _render(delivery)
+
+    source = MessageSource(kind="racing", render=render_and_erase)
+    MESSAGE_SOURCES.register(source)
+    try:
+        delivery = delivery_queue(
+            member=ana, source="racing", channel="email", purpose=Purpose.SERVICE
+        )
+        delivery_send(delivery_id=delivery.pk)
+    finally:
+        MESSAGE_SOURCES.unregister(source)
+
+    delivery.refresh_from_db()
+    assert mailoutbox == []
+    assert (delivery.state, delivery.address) == (State.CLAIMED, "")  # the sweeper skips it

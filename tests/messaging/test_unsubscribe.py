@@ -104,3 +104,14 @@ def test_a_service_text_carries_no_stop_link(team, django_capture_on_commit_call
         )
     [sms] = sms_outbox
     assert "/u/" not in sms.body
+
+
+def test_a_stop_link_outlives_a_secret_key_rotation(team, settings):
+    member = enroll(team, phone="+34 611 000 227", consent_sms=True)
+    url = unsubscribe_url(member=member, channel="sms")
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "rotated-" + "k" * 50
+
+    assert Client().post(path(url)).status_code == 200
+    member.refresh_from_db()
+    assert not member.consent_sms

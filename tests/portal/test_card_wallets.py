@@ -22,7 +22,7 @@ from google.auth import jwt
 from pyasn1.codec.der import decoder, encoder
 from pyasn1_modules import rfc5652
 
-from apps.members.services import member_links_revoke
+from apps.members.services import member_erase, member_links_revoke
 from apps.messaging.links import CARD, member_token
 from apps.portal.passes import wallet_pass_update
 from apps.programs.points.services import points_adjust
@@ -305,3 +305,18 @@ def test_a_rolled_back_change_sends_nothing(
             pass
 
     assert google_wallet.sent("PATCH") == []
+
+
+def test_erasing_the_member_retires_their_google_pass(
+    google_wallet, lucia, team, tasks_run, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        member_erase(member=lucia, actor=team.manager)
+
+    assert tasks_run == ["apps.portal.tasks.wallet_pass_retire_task"]
+    [patch] = google_wallet.sent("PATCH")
+    assert patch["path"] == f"/walletobjects/v1/loyaltyObject/{ISSUER_ID}.{lucia.public_id}"
+    assert patch["json"]["state"] == "INACTIVE"
+    assert patch["json"]["accountName"] == ""
+    assert "Lucía" not in json.dumps(patch["json"])
+    assert lucia.card_code not in json.dumps(patch["json"]["linksModuleData"])

@@ -1,7 +1,7 @@
-"""The member's own "download my data" and "delete my account", from their card: the
-download is everything held (points, purchases, coupons, messages included); the erasure
-needs the second link emailed to them (through a real SMTP server), whose GET asks and
-whose POST erases."""
+"""The member's own "download my data" and "delete my account", from their card. Each
+goes through a second link emailed to them (through a real SMTP server) whose GET asks
+and whose POST acts, so a leaked card link reads and erases nothing; the download is
+everything held (points, purchases, coupons, messages included)."""
 
 import json
 import re
@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.members.models import EventKind, Member, MemberEvent
 from apps.members.services import member_links_revoke
-from apps.messaging.links import ERASE, member_token
+from apps.messaging.links import DATA, ERASE, member_token
 from apps.messaging.models import Delivery, Purpose, State
 from apps.portal.selectors import card_url
 from apps.programs.points.services import points_adjust
@@ -26,8 +26,8 @@ def path_of(url: str) -> str:
     return urlsplit(url).path
 
 
-def erase_link(message) -> str:
-    return path_of(re.search(r"https?://\S+/c/erase/[^/\s]+/", body(message)).group(0))
+def emailed_link(message, kind: str) -> str:
+    return path_of(re.search(rf"https?://\S+/c/{kind}/[^/\s]+/", body(message)).group(0))
 
 
 @pytest.fixture
@@ -41,15 +41,26 @@ def test_the_card_offers_both_requests(ana, client):
     path = path_of(card_url(member=ana))  # once: a token carries the time it was made
     page = client.get(path)
     token = path.split("/")[2]
-    assert reverse("portal:data_download", args=[token]) in page.text
+    assert reverse("portal:data_request", args=[token]) in page.text
     assert reverse("portal:erase_request", args=[token]) in page.text
 
 
-def test_download_my_data_is_everything_held_and_goes_on_the_timeline(ana, team, client):
+def test_download_my_data_goes_through_an_emailed_link_and_is_everything_held(
+    ana, team, inbox, client, django_capture_on_commit_callbacks
+):
     points_adjust(member=ana, points=40, reason="Goodwill", actor=team.manager)
     token = path_of(card_url(member=ana)).split("/")[2]
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.post(reverse("portal:data_request", args=[token]))
+    assert asked.status_code == 200
+    assert "json" not in asked["Content-Type"]  # the card link alone gets no data
 
-    response = client.post(reverse("portal:data_download", args=[token]))
+    [message] = [m for m in inbox.to("ana@example.com") if "/c/data/" in body(m)]
+    link = emailed_link(message, "data")
+    shown = client.get(link)  # a mail scanner opening the link: a page, no data
+    assert shown.status_code == 200
+    assert "ana@example.com" not in shown.text
+    response = client.post(link)
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -57,15 +68,28 @@ def test_download_my_data_is_everything_held_and_goes_on_the_timeline(ana, team,
     data = json.loads(response.content)
     assert data["member"]["email"] == "ana@example.com"
     assert 40 in [entry["points"] for entry in data["points"]]
-    assert [m["message"] for m in data["messages"]] == ["welcome"]
+    assert [m["message"] for m in data["messages"]] == ["welcome", "data_link"]
     assert data["purchases"] == []
     assert data["coupons"] == []
-    assert MemberEvent.objects.filter(member=ana, kind=EventKind.PRIVACY, source="card").exists()
+    requests = MemberEvent.objects.filter(member=ana, kind=EventKind.PRIVACY, source="card")
+    assert sorted(e.data["request"] for e in requests) == ["data", "downloaded"]
 
 
-def test_a_get_of_the_download_changes_nothing(ana, client):
+def test_asking_again_notes_the_request_and_mails_the_link_once_a_day(
+    ana, inbox, client, django_capture_on_commit_callbacks
+):
     token = path_of(card_url(member=ana)).split("/")[2]
-    assert client.get(reverse("portal:data_download", args=[token])).status_code == 405
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("portal:data_request", args=[token]))
+    assert len([m for m in inbox.to("ana@example.com") if "/c/data/" in body(m)]) == 1
+    assert MemberEvent.objects.filter(member=ana, kind=EventKind.PRIVACY).count() == 1
+
+
+def test_a_get_of_a_request_changes_nothing(ana, client):
+    token = path_of(card_url(member=ana)).split("/")[2]
+    for name in ("portal:data_request", "portal:erase_request"):
+        assert client.get(reverse(name, args=[token])).status_code == 405
     assert not MemberEvent.objects.filter(member=ana, kind=EventKind.PRIVACY).exists()
 
 
@@ -82,7 +106,7 @@ def test_erasure_is_confirmed_by_the_emailed_link_and_only_by_its_post(
     assert confirmation["Subject"].startswith("Confirma")  # Spanish, the member's language
     delivery = Delivery.objects.get(member=ana, source="erase_confirm")
     assert (delivery.purpose, delivery.state) == (Purpose.PRIVACY, State.SENT)
-    link = erase_link(confirmation)
+    link = emailed_link(confirmation, "erase")
 
     shown = client.get(link)  # a mail scanner opening the link
     assert shown.status_code == 200
@@ -143,7 +167,21 @@ def test_a_member_without_email_is_sent_to_the_shop_and_the_shop_sees_the_reques
 def test_the_erase_page_is_rate_limited_per_token(ana, client, settings):
     settings.LINK_PAGE_RATE_LIMITS = {
         **settings.LINK_PAGE_RATE_LIMITS,
-        "erase": {"per_ip": 100, "per_token": 2, "window": 60},
+        "privacy": {"per_ip": 100, "per_token": 2, "window": 60},
     }
     link = reverse("portal:erase_confirm", args=[member_token(member=ana, purpose=ERASE)])
     assert [client.get(link).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_data_link_works_only_as_itself_and_until_a_revocation(ana, team, client):
+    data_link = reverse("portal:data_download", args=[member_token(member=ana, purpose=DATA)])
+    card_token = path_of(card_url(member=ana)).split("/")[2]
+    erase_token = member_token(member=ana, purpose=ERASE)
+    for token in (card_token, erase_token):
+        refused = client.post(reverse("portal:data_download", args=[token]))
+        assert refused.status_code == 404
+        assert "ana@example.com" not in refused.text
+
+    member_links_revoke(member=ana, source="dashboard", actor=team.manager)
+
+    assert client.post(data_link).status_code == 410

@@ -21,7 +21,7 @@ import logging
 import smtplib
 from zoneinfo import ZoneInfo
 
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -63,6 +63,16 @@ def _move(delivery_id: int, *, frm: str | tuple[str, ...], to: str, **fields) ->
 
 # A send slower than the sweeper's patience was marked unknown; its answer still counts.
 _HANDED_OVER = (State.SENDING, State.UNKNOWN)
+
+
+def _hand_over(delivery_id: int, **fields) -> bool:
+    """`claimed → sending`, unless the member was erased since the claim (the erasure
+    cleared the address this would write back): the row stays claimed, and the sweeper's
+    next attempt finds the member inactive and skips it."""
+    updated = Delivery.objects.filter(
+        pk=delivery_id, state=State.CLAIMED, member__erased_at__isnull=True
+    ).update(state=State.SENDING, **fields)
+    return bool(updated)
 
 
 def _claim(delivery_id: int) -> bool:
@@ -120,14 +130,8 @@ def _envelope(delivery: Delivery, member: Member) -> Envelope:
 def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> str:
     envelope = _envelope(delivery, member)
     message = email_build(content=content, envelope=envelope)
-    if not _move(
-        delivery.pk,
-        frm=State.CLAIMED,
-        to=State.SENDING,
-        address=envelope.to,
-        message_id=envelope.message_id,
-    ):
-        return State.QUEUED  # the sweeper took it back: it will come again
+    if not _hand_over(delivery.pk, address=envelope.to, message_id=envelope.message_id):
+        return State.QUEUED  # the sweeper took it back, or the member was erased
     try:
         message.send()
     except _PERMANENT as error:
@@ -139,6 +143,8 @@ def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> st
             return _failed(delivery, str(error), permanent=False)
         _move(delivery.pk, frm=State.SENDING, to=State.UNKNOWN, reason="no_answer")
         return State.UNKNOWN
+    except AnymailError as error:  # refused before any request: an address, a feature
+        return _failed(delivery, str(error), permanent=True)
     status = getattr(message, "anymail_status", None)
     provider_id = (status.message_id if status else None) or envelope.message_id
     _move(
@@ -171,7 +177,7 @@ def _never_connected(error: AnymailAPIError) -> bool:
 
 def _send_sms(delivery: Delivery, member: Member, content) -> str:
     to = member_address(member=member, channel=Channel.SMS)
-    if not _move(delivery.pk, frm=State.CLAIMED, to=State.SENDING, address=to):
+    if not _hand_over(delivery.pk, address=to):
         return State.QUEUED
     try:
         sent = sms_send(

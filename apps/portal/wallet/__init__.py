@@ -10,6 +10,7 @@ from apps.portal.wallet.apple_wallet import apple_pkpass, apple_wallet_configure
 from apps.portal.wallet.card import CardPass, WalletError
 from apps.portal.wallet.google_wallet import (
     google_wallet_configured,
+    google_wallet_object_retire,
     google_wallet_object_update,
     google_wallet_save_url,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "apple_pkpass",
     "apple_wallet_configured",
     "google_wallet_configured",
+    "google_wallet_object_retire",
     "google_wallet_object_update",
     "google_wallet_save_url",
 ]

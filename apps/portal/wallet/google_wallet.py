@@ -72,18 +72,34 @@ def google_wallet_object_update(*, card: CardPass) -> bool:
     member who never saved the pass (Google answers 404 for an object it never made).
     Any other failure raises WalletError, for the calling task to log or retry. Makes a
     network call: run it from a task after the transaction commits, never in a request."""
+    return _object_patch(serial=card.serial, fields=changing_fields(card=card))
+
+
+def google_wallet_object_retire(*, serial: str) -> bool:
+    """The member's data was erased: the saved pass loses the name and the card link and
+    shows as no longer valid. Same answers and failures as `google_wallet_object_update`."""
+    fields = {
+        "state": "INACTIVE",
+        "accountName": "",
+        "textModulesData": [],
+        "linksModuleData": {"uris": []},
+    }
+    return _object_patch(serial=serial, fields=fields)
+
+
+def _object_patch(*, serial: str, fields: dict) -> bool:
     if not google_wallet_configured():
         return False
     info = service_account_info()
     token_url = setting_text(name="GOOGLE_WALLET_TOKEN_URL")
     if token_url:
         info = {**info, "token_uri": token_url}
-    object_id = quote(loyalty_object_id(card=card), safe="")
+    object_id = quote(_object_id(serial), safe="")
     url = f"{setting_text(name='GOOGLE_WALLET_API_URL').rstrip('/')}/loyaltyObject/{object_id}"
     try:
         credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
         with AuthorizedSession(credentials, refresh_timeout=TIMEOUT_SECONDS) as session:
-            response = session.patch(url, json=changing_fields(card=card), timeout=TIMEOUT_SECONDS)
+            response = session.patch(url, json=fields, timeout=TIMEOUT_SECONDS)
     except (GoogleAuthError, requests.RequestException, KeyError, ValueError) as error:
         raise WalletError(f"Google Wallet could not be reached: {error}") from error
     if response.status_code == 404:
@@ -95,9 +111,13 @@ def google_wallet_object_update(*, card: CardPass) -> bool:
     return True
 
 
-def loyalty_object_id(*, card: CardPass) -> str:
+def _object_id(serial: str) -> str:
     # The member's public id never changes, so the object saved today is found tomorrow.
-    return f"{setting_text(name='GOOGLE_WALLET_ISSUER_ID')}.{card.serial}"
+    return f"{setting_text(name='GOOGLE_WALLET_ISSUER_ID')}.{serial}"
+
+
+def loyalty_object_id(*, card: CardPass) -> str:
+    return _object_id(card.serial)
 
 
 def loyalty_object(*, card: CardPass) -> dict:
