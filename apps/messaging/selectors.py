@@ -44,7 +44,7 @@ REASON_WORDS = {
 }
 
 
-def delivery_reason(delivery: Delivery) -> str:
+def delivery_reason(*, delivery: Delivery) -> str:
     """Why the delivery did not go, in the reader's words."""
     return str(REASON_WORDS.get(delivery.reason, delivery.reason))
 
@@ -72,7 +72,7 @@ def member_delivery_rows(*, member: Member, limit: int = 20) -> list[DeliveryRow
                 channel=delivery.get_channel_display(),
                 state=delivery.get_state_display(),
                 state_code=delivery.state,
-                reason=delivery_reason(delivery),
+                reason=delivery_reason(delivery=delivery),
                 created_at=delivery.created_at,
                 sent_at=delivery.sent_at,
             )

@@ -122,7 +122,9 @@ def welcome_resend(*, member: Member, actor: User) -> Delivery:
     if delivery.state in (State.SKIPPED, State.SUPPRESSED):
         # Translators: %(reason)s says why, e.g. "the address is on the suppression list".
         message = gettext("The welcome cannot go: %(reason)s.")
-        raise DomainError(message % {"reason": delivery_reason(delivery)}, code=delivery.reason)
+        raise DomainError(
+            message % {"reason": delivery_reason(delivery=delivery)}, code=delivery.reason
+        )
     event_record(
         member=member,
         kind=EventKind.MESSAGE,
