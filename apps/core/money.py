@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import (
@@ -117,8 +117,12 @@ def to_major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-minor_digits(currency))
 
 
+@lru_cache(maxsize=256)
 def money_locale(language: str, country: str = "") -> Locale:
-    """The CLDR locale for a merchant: 'es' + 'MX' -> es_MX, falling back to 'es'."""
+    """The CLDR locale for a merchant: 'es' + 'MX' -> es_MX, falling back to 'es'.
+
+    Kept per process: Babel parses anew on every call, and a language without a country
+    is tried as 'es_' first, which raises; a page formats dozens of dates and numbers."""
     for candidate in (f"{language}_{country}", language, "en"):
         try:
             return Locale.parse(candidate)

@@ -2,17 +2,21 @@
 private headers, preferences recorded with their source, a bounded number of queries."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from apps.members.models import EventKind, MemberEvent
 from apps.members.services import member_links_revoke
 from apps.messaging.links import CARD, UNSUBSCRIBE_EMAIL, member_token
-from apps.portal.selectors import card_url
+from apps.portal.selectors import card_url, card_view
+from apps.programs.points.models import EntryKind
+from apps.programs.points.rules import program_settings_update
 from apps.programs.points.services import points_adjust
 from tests.coupons.factories import give_coupon
 from tests.members.factories import enroll
@@ -158,6 +162,35 @@ def test_the_query_count_holds_for_a_long_history_of_every_kind(ana, team, clien
     queries()  # the purchases held the team's merchant from before the tiers: read again
 
     assert queries() == empty
+
+
+def test_points_expiring_are_summed_per_horizon(ana, team):
+    for months, amount in [(1, 1000), (2, 2000), (12, 4000)]:
+        program_settings_update(
+            merchant=team.merchant, actor=team.manager, points_per_unit=1, expiry_months=months
+        )
+        team.merchant.refresh_from_db()  # the new terms' version
+        buy(team, ana, amount)
+
+    card = card_view(member=ana, now=timezone.now() + timedelta(days=5))
+
+    assert card.balance == 70
+    assert [(window.days, window.points) for window in card.expiring] == [
+        (30, 10),
+        (60, 30),
+        (90, 30),
+    ]
+
+
+def test_the_history_shows_each_lines_kind_in_the_members_language(ana, team, client):
+    points_adjust(member=ana, actor=team.manager, points=15, reason="test")
+
+    response = client.get(path_of(card_url(member=ana)))
+
+    with translation.override("es"):
+        adjusted = str(EntryKind.ADJUST.label)
+    assert adjusted != "Adjusted"
+    assert re.search(rf"<td>{re.escape(adjusted)}</td><td class=\"num\">\+15</td>", response.text)
 
 
 def test_the_card_is_rate_limited_per_token(ana, client, settings):
