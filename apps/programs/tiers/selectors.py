@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -333,8 +333,9 @@ def rewards_for_member(rewards: QuerySet, member: Member) -> QuerySet:
     """`rewards` without those the member's tier may not redeem (one query still): a
     reward linked to tiers is only for members of one of them."""
     links = Tier.rewards.through.objects.filter(reward_id=OuterRef("pk"))
-    allowed = ~Exists(links)
-    tier = current_tier(member=member)
-    if tier is not None:
-        allowed |= Exists(links.filter(tier_id=tier.pk))
-    return rewards.filter(allowed)
+    # The member's tier as `current_tier` has it (only while still offered), inside the
+    # same query: no round trip of its own on the pages that list rewards.
+    members_tier = MemberTier.objects.filter(member=member, tier__is_active=True).values("tier_id")[
+        :1
+    ]
+    return rewards.filter(~Exists(links) | Exists(links.filter(tier_id=Subquery(members_tier))))
