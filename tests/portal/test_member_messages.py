@@ -143,6 +143,7 @@ def test_the_owner_changes_the_message_settings(team, client_as):
     [
         ("brand_colour", "#12345g"),  # passes the form's length, refused by the service
         ("brand_colour", "red; background:url(x)"),
+        ("brand_colour", "#ffd700"),  # gold: white text on it cannot be read
         ("message_id_domain", "not a domain"),
     ],
 )
