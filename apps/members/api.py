@@ -30,6 +30,22 @@ def language_field(**kwargs) -> serializers.ChoiceField:
     )
 
 
+MAX_TAGS = 20
+
+
+def tags_field(*, replaces: bool = False, **kwargs) -> serializers.ListField:
+    """Tag names: made on first use, one per name whatever its case (per merchant)."""
+    help_text = (
+        f"Tag names (at most {MAX_TAGS}, 40 characters each); a new name makes a tag, "
+        "an existing one in any case is that tag."
+    )
+    if replaces:
+        help_text += " The member's tags become these; leave it out to keep them."
+    return serializers.ListField(
+        child=TextField(max_length=40), max_length=MAX_TAGS, help_text=help_text, **kwargs
+    )
+
+
 class EnrollIn(serializers.Serializer):
     email = TextField(required=False, allow_blank=True, max_length=254)
     phone = TextField(required=False, allow_blank=True, max_length=40)
@@ -44,6 +60,7 @@ class EnrollIn(serializers.Serializer):
     referral_code = TextField(
         required=False, allow_blank=True, max_length=20, help_text="A member's referral code."
     )
+    tags = tags_field(required=False, default=list)
 
 
 class MemberPatchIn(serializers.Serializer):
@@ -55,6 +72,7 @@ class MemberPatchIn(serializers.Serializer):
     language = language_field(required=False)
     consent_email = serializers.BooleanField(required=False)
     consent_sms = serializers.BooleanField(required=False)
+    tags = tags_field(required=False, replaces=True)
 
 
 class MemberList(serializers.Serializer):

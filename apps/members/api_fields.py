@@ -34,6 +34,7 @@ class MemberBase(serializers.Serializer):
     consent_sms = serializers.BooleanField()
     channel = serializers.ChoiceField(choices=Channel.choices)
     enrolled_at = serializers.DateTimeField()
+    tags = serializers.ListField(child=serializers.CharField(), help_text="Tag names, sorted.")
 
 
 @cache
@@ -62,6 +63,7 @@ def member_data(member: Member) -> dict:
         "consent_sms": member.consent_sms,
         "channel": member.channel,
         "enrolled_at": member.enrolled_at.isoformat(),
+        "tags": sorted((tag.name for tag in member.tags.all()), key=str.lower),
     }
     for extension in MEMBER_API_FIELDS:
         data |= extension.data(member)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.members.models import Member
+from apps.members.models import Member, Tag
 from apps.programs.points.services import points_adjust
 from tests.members.factories import enroll
 
@@ -204,3 +204,44 @@ def test_patch_changes_the_language_and_empty_means_the_merchants(team, storefro
     assert cleared.status_code == 200
     assert cleared.json()["language"] == ""
     assert Member.objects.get(pk=lucia.pk).language == ""
+
+
+def test_tags_are_made_on_first_use_one_per_name_whatever_its_case(team, other_team, storefront):
+    Tag.objects.create(merchant=other_team.merchant, name="VIP")  # another shop's: not ours
+    body = {"first_name": "Ana", "phone": "611 222 334", "tags": ["VIP", " vip ", "Café  solo"]}
+
+    created = storefront.post("/api/v1/members/", body, format="json")
+
+    assert created.status_code == 201
+    assert created.json()["tags"] == ["Café solo", "VIP"]
+    assert Tag.objects.for_merchant(team.merchant).count() == 2
+    member = Member.objects.get(public_id=created.json()["id"])
+    url = f"/api/v1/members/{member.public_id}/"
+    kept = storefront.patch(url, {"last_name": "Ruiz"}, format="json")
+    assert kept.json()["tags"] == ["Café solo", "VIP"]  # left out: unchanged
+    replaced = storefront.patch(url, {"tags": ["café SOLO", "Nuevo"]}, format="json")
+    assert replaced.json()["tags"] == ["Café solo", "Nuevo"]  # the existing tag, kept as named
+    assert storefront.get(url).json()["tags"] == ["Café solo", "Nuevo"]
+
+
+@pytest.mark.parametrize(
+    "tags",
+    ["VIP", [1, 2], ["x" * 41], [f"t{n}" for n in range(21)], [None], {"name": "VIP"}],
+)
+def test_bad_tags_are_400_on_the_field_and_change_nothing(team, storefront, tags):
+    lucia = enroll(team, first_name="Lucía", phone="611 222 333", tags=["Old"])
+
+    enrolled = storefront.post(
+        "/api/v1/members/",
+        {"first_name": "Ana", "phone": "611 222 335", "tags": tags},
+        format="json",
+    )
+    patched = storefront.patch(f"/api/v1/members/{lucia.public_id}/", {"tags": tags}, format="json")
+
+    for response in (enrolled, patched):
+        assert response.status_code == 400
+        assert "tags" in response.json()["errors"] or any(
+            key.startswith("tags.") for key in response.json()["errors"]
+        )
+    assert Member.objects.for_merchant(team.merchant).count() == 1
+    assert [tag.name for tag in Member.objects.get(pk=lucia.pk).tags.all()] == ["Old"]
