@@ -31,7 +31,6 @@ import argparse
 import gc
 import gzip
 import io
-import json
 import math
 import os
 import random
@@ -53,6 +52,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench.plans import plan_line  # noqa: E402
 
 DATABASE = "fideliza_bench_card"
 # What the card page and an installed card load besides the HTML.
@@ -168,30 +169,6 @@ def asset_sizes() -> list[tuple[str, int, int]]:
     return sizes
 
 
-def explain(sql: str) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
-        [[plan]] = cursor.fetchone()
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-
-    def node(item) -> str:
-        text = item["Node Type"]
-        if item.get("Index Name"):
-            text += f" {item['Index Name']}"
-        elif item.get("Relation Name"):
-            text += f" {item['Relation Name']}"
-        text += f" ({item['Actual Rows']} rows)"
-        children = item.get("Plans", [])
-        if len(children) == 1:
-            return f"{text} > {node(children[0])}"
-        if children:
-            return f"{text} [{' + '.join(node(child) for child in children)}]"
-        return text
-
-    return f"{node(plan['Plan'])}; {plan['Execution Time']:.2f} ms"
-
-
 def measure(members, lengths, rounds: int):
     """Each member's page `rounds` times, round after round; a member's time is the
     median of its rounds (the machine is shared: one request can wait on another
@@ -286,7 +263,7 @@ def report(rows) -> None:
         sql = query["sql"]
         print(f"  {float(query['time']) * 1000:.1f} ms  {sql[:160]}")
         if sql.lstrip().upper().startswith("SELECT"):
-            print(f"    EXPLAIN: {explain(sql)}")
+            print(f"    EXPLAIN: {plan_line(sql)}")
 
 
 def main():

@@ -13,7 +13,6 @@ DATABASE_URL picks the server (default: the local PostgreSQL, its own database n
 
 import argparse
 import io
-import json
 import os
 import random
 import statistics
@@ -31,6 +30,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench.plans import plan_line  # noqa: E402
 
 # What a cashier types, made from one existing member; None where it does not apply.
 TERMS = {
@@ -88,31 +89,6 @@ def measure(merchant, terms: list[str]):
         found.append(len(result))
         sql.append([query["sql"] for query in queries.captured_queries])
     return timings, found, sql
-
-
-def plan_line(sql: str) -> str:
-    """EXPLAIN (ANALYZE) of one query, as one line: the nodes, indexes, rows and time."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
-        [[plan]] = cursor.fetchone()
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-
-    def node(item) -> str:
-        text = item["Node Type"]
-        if item.get("Index Name"):
-            text += f" {item['Index Name']}"
-        elif item.get("Relation Name"):
-            text += f" {item['Relation Name']}"
-        text += f" ({item['Actual Rows']} rows)"
-        children = item.get("Plans", [])
-        if len(children) == 1:
-            return f"{text} > {node(children[0])}"
-        if children:
-            return f"{text} [{' + '.join(node(child) for child in children)}]"
-        return text
-
-    return f"{node(plan['Plan'])}; {plan['Execution Time']:.2f} ms"
 
 
 LIST_PAGES = [

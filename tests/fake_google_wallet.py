@@ -15,11 +15,13 @@ made (a member who never saved the pass, listed in `missing`), else the scripted
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
+from tests.local_server import LocalHttpServer
 
-class FakeGoogleWallet:
+
+class FakeGoogleWallet(LocalHttpServer):
     def __init__(self):
         self.requests: list[dict] = []
         self.missing: set[str] = set()
@@ -73,17 +75,9 @@ class FakeGoogleWallet:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._serve(Handler)
         self.thread.start()
 
     def sent(self, method: str) -> list[dict]:
         with self.lock:
             return [request for request in self.requests if request["method"] == method]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()

@@ -16,8 +16,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_server import LocalHttpServer
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class SeenRequest:
 
 
 @dataclass
-class FakePostmark:
+class FakePostmark(LocalHttpServer):
     server_token: str
     inactive: set[str] = field(default_factory=set)
     requests: list[SeenRequest] = field(default_factory=list)
@@ -45,24 +46,7 @@ class FakePostmark:
 
     def __post_init__(self):
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self._serve(_handler_for(self))
 
     def fail_next(self, status: int) -> None:
         """Answer the next request with a bare HTTP error, as an outage or a proxy does."""

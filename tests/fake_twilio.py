@@ -20,9 +20,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
+
+from tests.local_server import LocalHttpServer
 
 MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json")
 
@@ -46,7 +47,7 @@ class CannedError:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(LocalHttpServer):
     account_sid: str
     auth_token: str
     requests: list[SeenRequest] = field(default_factory=list)
@@ -55,24 +56,7 @@ class FakeTwilio:
 
     def __post_init__(self):
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self._serve(_handler_for(self))
 
     def fail_next(self, *, status: int, code: int | None = None, message: str = "") -> None:
         """Answer the next request with Twilio's error JSON (given a `code`), or with a
