@@ -10,6 +10,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.extensions import rewards_narrowed
 from apps.core.models import Location
 from apps.core.selectors import location_list
 from apps.members.models import Member
@@ -20,7 +21,7 @@ from apps.programs.points.models import EntryKind
 from apps.programs.points.selectors import ledger_list, lots_open, points_balance
 from apps.programs.referrals.selectors import referral_code_of, referral_settings_get
 from apps.programs.rewards.models import Reward
-from apps.programs.rewards.selectors import rewards_affordable, rewards_available
+from apps.programs.rewards.selectors import rewards_available
 from apps.programs.tiers.models import Window
 from apps.programs.tiers.selectors import Progress, member_progress, next_review, tier_terms
 
@@ -113,13 +114,11 @@ def card_view(*, member: Member, now: datetime | None = None) -> CardView:
     now = now or timezone.now()
     balance = points_balance(member=member)
     progress = member_progress(member=member, now=now)
-    affordable = list(rewards_affordable(merchant=member.merchant, balance=balance, member=member))
-    next_reward = (
-        rewards_available(merchant=member.merchant)
-        .filter(points_cost__gt=balance)
-        .order_by("points_cost", "id")
-        .first()
-    )
+    # One query for both lists (a shop has tens of rewards), narrowed to what the member's
+    # tier may redeem: the next reward within reach is one they could really have.
+    rewards = list(rewards_narrowed(rewards_available(merchant=member.merchant), member))
+    affordable = [reward for reward in rewards if reward.points_cost <= balance]
+    next_reward = next((reward for reward in rewards if reward.points_cost > balance), None)
     return CardView(
         member=member,
         balance=balance,

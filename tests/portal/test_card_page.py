@@ -214,3 +214,31 @@ def test_the_card_shows_the_shops_opening_hours(ana, team, client):
     response = client.get(path_of(card_url(member=ana)))
     assert "Calle Mayor 1" in response.text
     assert "Lun–Vie 8:00–20:00<br>Sáb 9:00–14:00" in response.text
+
+
+def test_the_next_reward_within_reach_is_one_the_members_tier_may_redeem(team):
+    from apps.portal.selectors import card_view
+    from apps.programs.rewards.services import reward_create
+    from tests.tiers.factories import set_up_tiers
+
+    tiers = set_up_tiers(team)
+    member = enroll(team, first_name="Ana")  # no tier, no points
+
+    def reward(name, cost):
+        return reward_create(
+            merchant=team.merchant,
+            actor=team.manager,
+            name=name,
+            kind="free_product",
+            product_name=name,
+            points_cost=cost,
+        )
+
+    tasting = reward("Private tasting", 50)
+    tiers["Gold"].rewards.add(tasting)
+    coffee = reward("Coffee", 80)
+
+    view = card_view(member=member)
+
+    assert view.next_reward == coffee  # not the cheaper tasting, which is Gold's only
+    assert view.affordable == []
