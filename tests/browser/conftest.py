@@ -22,6 +22,7 @@ Helper (a function, not a fixture):
 A failing test leaves a screenshot of each of its pages in test-artifacts/.
 """
 
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -161,6 +162,35 @@ def sign_in():
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
     return sign_in_as
+
+
+def qr_reader_js(selector: str) -> str:
+    """A function for `page.evaluate` that draws the QR code (an inline SVG) at `selector`
+    on a canvas and reads it with jsQR, the decoder the counter's scanner uses on camera
+    frames; it returns the text, or null."""
+    return _QR_READER_JS.replace("SELECTOR", json.dumps(selector))
+
+
+_QR_READER_JS = """
+async () => {
+  const svg = document.querySelector(SELECTOR);
+  const markup = new XMLSerializer().serializeToString(svg);
+  const image = new Image();
+  image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
+  await image.decode();
+  const scale = 2;
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth * scale;
+  canvas.height = image.naturalHeight * scale;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#fff";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(image, 0, 0, canvas.width, canvas.height);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+  const read = window.jsQR(pixels.data, pixels.width, pixels.height);
+  return read ? read.data : null;
+}
+"""
 
 
 def console_errors(page: Page) -> list[str]:

@@ -7,7 +7,7 @@ import segno
 from playwright.sync_api import expect
 
 from apps.members.models import Channel, Member
-from tests.browser.conftest import PHONE, VIEWPORTS, console_errors
+from tests.browser.conftest import PHONE, VIEWPORTS, console_errors, qr_reader_js
 from tests.members.factories import enroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -193,30 +193,6 @@ def test_the_card_shows_the_qr_code_and_prints(page, viewport, team, sign_in, lu
     assert not errors, f"errors in the browser console: {errors}"
 
 
-# Draws the card's QR code (an inline SVG) on a canvas and reads it with the counter's
-# own decoder (jsQR, which scan.js uses on camera frames).
-READ_CARD_QR_JS = """
-async () => {
-  const svg = document.querySelector(".member-card svg");
-  const markup = new XMLSerializer().serializeToString(svg);
-  const image = new Image();
-  image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
-  await image.decode();
-  const scale = 2;
-  const canvas = document.createElement("canvas");
-  canvas.width = image.naturalWidth * scale;
-  canvas.height = image.naturalHeight * scale;
-  const context = canvas.getContext("2d");
-  context.fillStyle = "#fff";
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.drawImage(image, 0, 0, canvas.width, canvas.height);
-  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
-  const read = window.jsQR(pixels.data, pixels.width, pixels.height);
-  return read ? read.data : null;
-}
-"""
-
-
 def test_the_card_qr_code_reads_with_the_counter_scanner(page, team, sign_in, lucia):
     sign_in(page, team.staff)
     page.goto(f"/members/{lucia.public_id}/card/")
@@ -224,7 +200,7 @@ def test_the_card_qr_code_reads_with_the_counter_scanner(page, team, sign_in, lu
     page.add_script_tag(url="/static/vendor/jsqr/jsQR.js")
     page.wait_for_function("() => window.jsQR !== undefined")
 
-    assert page.evaluate(READ_CARD_QR_JS) == CARD_CODE
+    assert page.evaluate(qr_reader_js(".member-card svg")) == CARD_CODE
 
 
 # The fake camera: a few identical frames showing a QR code, as a Y4M (YUV 4:2:0) file.

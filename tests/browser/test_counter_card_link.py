@@ -9,35 +9,12 @@ from playwright.sync_api import expect
 
 from apps.members.models import Member
 from apps.messaging.models import MessagingSettings
-from tests.browser.conftest import PHONE, console_errors
+from tests.browser.conftest import PHONE, console_errors, qr_reader_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE_LABEL = re.compile(r"^Phone:?$")  # Django adds the colon
 CARD_PAGE = re.compile(r"/members/mbr_[0-9a-z]+/card/$")
-
-# Draws the link's QR code (an inline SVG) on a canvas and reads it with jsQR, the
-# decoder the counter's own scanner uses.
-READ_LINK_QR_JS = """
-async () => {
-  const svg = document.querySelector(".card-link svg");
-  const markup = new XMLSerializer().serializeToString(svg);
-  const image = new Image();
-  image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
-  await image.decode();
-  const scale = 2;
-  const canvas = document.createElement("canvas");
-  canvas.width = image.naturalWidth * scale;
-  canvas.height = image.naturalHeight * scale;
-  const context = canvas.getContext("2d");
-  context.fillStyle = "#fff";
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.drawImage(image, 0, 0, canvas.width, canvas.height);
-  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
-  const read = window.jsQR(pixels.data, pixels.width, pixels.height);
-  return read ? read.data : null;
-}
-"""
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
@@ -83,7 +60,7 @@ def test_a_phone_only_customer_scans_their_card_link_at_the_counter(
     # the customer's phone reads the code and opens their card
     page.add_script_tag(url="/static/vendor/jsqr/jsQR.js")
     page.wait_for_function("() => window.jsQR !== undefined")
-    link = page.evaluate(READ_LINK_QR_JS)
+    link = page.evaluate(qr_reader_js(".card-link svg"))
     assert link is not None, "the QR code does not read"
     assert link.startswith(f"{live_server.url}/c/"), link
     phone = new_page(PHONE)
