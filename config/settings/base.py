@@ -57,6 +57,7 @@ LOCAL_APPS = [
     "apps.messaging",
     "apps.portal",
     "apps.analytics",
+    "apps.campaigns",
     "apps.home",
     "apps.demo",
 ]

@@ -1,0 +1,581 @@
+"""The fields a segment's rules may name: the whitelist.
+
+Each field says what kind of value it takes (and so which operators fit it), the values it
+accepts, and how a condition on it becomes a `Q` over the merchant's members, with the
+aliases (`QuerySet.alias`) that `Q` reads. A name that is not a key of `FIELDS` is refused
+before anything is built, so no name from a request ever reaches the ORM.
+
+Every condition compiles to SQL that is true or false for every member, never NULL, so
+that `not` means what it says: a member without a value (no purchase yet, no birthday)
+fails a condition on it, and passes its negation. Counts and sums over the member's
+history (purchases in a window, referrals) are 0 for a member without any.
+
+Figures of a member's history come from the analytics rollups (`MemberStats`, kept by the
+refresh every minute); a member enrolled since the last refresh has no row yet and reads as
+a member without purchases, seen today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth, Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from apps.analytics.periods import day_start
+from apps.campaigns.ranks import RankCuts, rank_cuts
+from apps.core.languages import language_codes
+from apps.core.models import Location, Merchant
+from apps.members.models import Channel, Member, Tag
+from apps.programs.models import Purchase
+from apps.programs.points.models import Lot
+from apps.programs.referrals.models import Referral
+from apps.programs.tiers.models import MemberTier, Tier
+
+
+class Kind(StrEnum):
+    NUMBER = "number"
+    CHOICE = "choice"
+    BOOLEAN = "boolean"
+    TAG = "tag"
+
+
+OPS: dict[Kind, tuple[str, ...]] = {
+    Kind.NUMBER: ("is", "is_not", "in", "gte", "lte", "between"),
+    Kind.CHOICE: ("is", "is_not", "in"),
+    Kind.BOOLEAN: ("is",),
+    Kind.TAG: ("is", "is_not", "in"),
+}
+
+EVERYONE = Q(pk__isnull=False)
+NOBODY = Q(pk__in=[])
+MAX_DAYS = 36_500  # a hundred years: any date this far stays a valid date
+
+Interval = tuple[int | None, int | None]  # both ends included; None: open
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Compiled:
+    q: Q
+    aliases: dict[str, Any]
+
+
+@dataclass
+class Scope:
+    """What compiling needs about the merchant and the day, read once per query."""
+
+    merchant: Merchant
+    today: date
+    now: datetime
+    zone: ZoneInfo
+    at_risk_days: int
+    lapsed_days: int
+
+    def midnight(self, day: date) -> datetime:
+        return day_start(day, self.zone)
+
+    @cached_property
+    def ranks(self) -> RankCuts:
+        return rank_cuts(merchant=self.merchant, today=self.today)
+
+
+@dataclass(frozen=True)
+class SegmentField:
+    name: str
+    kind: Kind
+    label: Any
+    compile: Callable[[Scope, Condition], Compiled]
+    minimum: int = 0
+    maximum: int = 0
+    windowed: bool = False
+    # The values a choice takes, for this merchant: value -> label.
+    choices: Callable[[Merchant], dict[Any, str]] | None = None
+    help_text: Any = ""
+
+
+# Operators as sets of numbers ------------------------------------------------------------
+
+
+def wanted(op: str, value) -> list[Interval]:
+    """The numbers a condition accepts, as intervals."""
+    if op == "is":
+        return [(value, value)]
+    if op == "is_not":
+        return [(None, value - 1), (value + 1, None)]
+    if op == "in":
+        return [(item, item) for item in sorted(set(value))]
+    if op == "gte":
+        return [(value, None)]
+    if op == "lte":
+        return [(None, value)]
+    low, high = value  # between
+    return [(low, high)]
+
+
+def accepts(intervals: list[Interval], number: int | None) -> bool:
+    if number is None:
+        return False
+    return any(
+        (low is None or number >= low) and (high is None or number <= high)
+        for low, high in intervals
+    )
+
+
+def _between(name: str, low, high, *, high_strict: bool = False) -> Q:
+    q = Q()
+    if low is not None:
+        q &= Q(**{f"{name}__gte": low})
+    if high is not None:
+        q &= Q(**{f"{name}__lt" if high_strict else f"{name}__lte": high})
+    return q or EVERYONE
+
+
+def _any_of(parts: list[Q]) -> Q:
+    q = NOBODY
+    for part in parts:
+        q = part if q is NOBODY else q | part
+    return q
+
+
+def numbers_q(name: str, intervals: list[Interval], *, nullable: bool = False) -> Q:
+    q = _any_of([_between(name, low, high) for low, high in intervals])
+    return q & Q(**{f"{name}__isnull": False}) if nullable else q
+
+
+def days_q(scope: Scope, column: str, intervals: list[Interval], *, sign: int, instant: bool) -> Q:
+    """Numbers of days from today (`sign` -1: days ago; +1: days ahead) as a condition on a
+    date column, or on a datetime column (`instant`) through the merchant's midnights, so
+    the column's index can serve it."""
+    parts = []
+    for low, high in intervals:
+        if sign > 0:
+            first = None if low is None else scope.today + timedelta(days=low)
+            last = None if high is None else scope.today + timedelta(days=high)
+        else:
+            first = None if high is None else scope.today - timedelta(days=high)
+            last = None if low is None else scope.today - timedelta(days=low)
+        if instant:
+            parts.append(
+                _between(
+                    column,
+                    None if first is None else scope.midnight(first),
+                    None if last is None else scope.midnight(last + timedelta(days=1)),
+                    high_strict=True,
+                )
+            )
+        else:
+            parts.append(_between(column, first, last))
+    return _any_of(parts)
+
+
+def choice_q(op: str, value, one: Callable[[Any], Q]) -> Q:
+    if op == "is":
+        return one(value)
+    if op == "is_not":
+        return ~one(value)
+    return _any_of([one(item) for item in dict.fromkeys(value)])
+
+
+def member_set_q(
+    members, intervals: list[Interval], name: str, *, member_column: str = "member_id"
+) -> Q:
+    """A count or sum per member (`members`: rows grouped by member with `name`), where a
+    member without rows has 0: the members whose figure is wanted, or everyone but those
+    whose figure is not, whichever includes the members without rows correctly. Both are
+    one semi-join or anti-join over the rows, never a query per member."""
+    matching = numbers_q(name, intervals)
+    if accepts(intervals, 0):
+        return ~Q(pk__in=members.exclude(matching).values(member_column))
+    return Q(pk__in=members.filter(matching).values(member_column))
+
+
+# The fields ------------------------------------------------------------------------------
+
+_PURCHASES = Coalesce(F("analytics__purchases"), Value(0), output_field=IntegerField())
+_SPENT = Coalesce(F("analytics__spent"), Value(0), output_field=BigIntegerField())
+
+
+def _status(scope: Scope, condition: Condition) -> Compiled:
+    active_since = scope.today - timedelta(days=scope.at_risk_days)
+    lapsed_before = scope.today - timedelta(days=scope.lapsed_days)
+    # A member the refresh has not reached yet joined moments ago: seen today.
+    seen = Coalesce(F("analytics__last_seen_on"), Value(scope.today), output_field=DateField())
+    by_status = {
+        "new": Q(enrolled_at__gte=scope.midnight(active_since)),
+        "active": Q(segment_seen__gte=active_since),
+        "at_risk": Q(segment_seen__lt=active_since, segment_seen__gte=lapsed_before),
+        "lapsed": Q(segment_seen__lt=lapsed_before),
+    }
+    q = choice_q(condition.op, condition.value, by_status.__getitem__)
+    return Compiled(q, {"segment_seen": seen})
+
+
+def _days_since_last_purchase(scope: Scope, condition: Condition) -> Compiled:
+    intervals = wanted(condition.op, condition.value)
+    q = days_q(scope, "segment_last_purchase", intervals, sign=-1, instant=False)
+    q &= Q(segment_last_purchase__isnull=False)
+    return Compiled(q, {"segment_last_purchase": F("analytics__last_purchase_on")})
+
+
+def _window_start(scope: Scope, days: int) -> datetime:
+    return scope.midnight(scope.today - timedelta(days=days - 1))
+
+
+def _purchases_in_window(scope: Scope, condition: Condition, figure) -> Q:
+    purchases = (
+        Purchase.objects.for_merchant(scope.merchant)
+        .filter(occurred_at__gte=_window_start(scope, condition.within_days))
+        .values("member_id")
+        .annotate(segment_figure=figure)
+    )
+    return member_set_q(purchases, wanted(condition.op, condition.value), "segment_figure")
+
+
+def _purchase_count(scope: Scope, condition: Condition) -> Compiled:
+    if condition.within_days:
+        return Compiled(_purchases_in_window(scope, condition, Count("pk")), {})
+    intervals = wanted(condition.op, condition.value)
+    return Compiled(numbers_q("segment_purchases", intervals), {"segment_purchases": _PURCHASES})
+
+
+def _total_spent(scope: Scope, condition: Condition) -> Compiled:
+    if condition.within_days:
+        return Compiled(_purchases_in_window(scope, condition, Sum("amount")), {})
+    intervals = wanted(condition.op, condition.value)
+    return Compiled(numbers_q("segment_spent", intervals), {"segment_spent": _SPENT})
+
+
+def _average_order(scope: Scope, condition: Condition) -> Compiled:
+    average = Case(
+        When(analytics__purchases__gt=0, then=F("analytics__spent") / F("analytics__purchases")),
+        default=Value(None),
+        output_field=BigIntegerField(),
+    )
+    intervals = wanted(condition.op, condition.value)
+    q = numbers_q("segment_average", intervals, nullable=True)
+    return Compiled(q, {"segment_average": average})
+
+
+def _points_balance(scope: Scope, condition: Condition) -> Compiled:
+    balance = Coalesce(F("points_account__balance"), Value(0), output_field=IntegerField())
+    intervals = wanted(condition.op, condition.value)
+    return Compiled(numbers_q("segment_balance", intervals), {"segment_balance": balance})
+
+
+def _points_expiring(scope: Scope, condition: Condition) -> Compiled:
+    """Days until the member's next points expire (none: no points that expire)."""
+    lots = (
+        Lot.objects.for_merchant(scope.merchant)
+        .filter(remaining__gt=0, expires_at__gt=scope.now)
+        .values("member_id")
+        .annotate(segment_first_expiry=Min("expires_at"))
+    )
+    intervals = wanted(condition.op, condition.value)
+    due = days_q(scope, "segment_first_expiry", intervals, sign=1, instant=True)
+    return Compiled(Q(pk__in=lots.filter(due).values("member_id")), {})
+
+
+def _tier(scope: Scope, condition: Condition) -> Compiled:
+    def holding(tier_ids) -> Q:
+        return Q(Exists(MemberTier.objects.filter(member_id=OuterRef("pk"), tier_id__in=tier_ids)))
+
+    if condition.op == "in":
+        return Compiled(holding(condition.value), {})
+    q = holding([condition.value])
+    return Compiled(q if condition.op == "is" else ~q, {})
+
+
+def _tag_ids(merchant: Merchant, names) -> list[int]:
+    lowered = {name.lower() for name in names}
+    tags = Tag.objects.for_merchant(merchant).annotate(lowered=Lower("name"))
+    return list(tags.filter(lowered__in=lowered).values_list("pk", flat=True))
+
+
+def _tag(scope: Scope, condition: Condition) -> Compiled:
+    names = condition.value if condition.op == "in" else [condition.value]
+    through = Member.tags.through.objects.filter(
+        member_id=OuterRef("pk"), tag_id__in=_tag_ids(scope.merchant, names)
+    )
+    q = Q(Exists(through))
+    return Compiled(~q if condition.op == "is_not" else q, {})
+
+
+def _column_choice(column: str) -> Callable[[Scope, Condition], Compiled]:
+    def compile_(scope: Scope, condition: Condition) -> Compiled:
+        return Compiled(choice_q(condition.op, condition.value, lambda v: Q(**{column: v})), {})
+
+    return compile_
+
+
+def _language(scope: Scope, condition: Condition) -> Compiled:
+    default = scope.merchant.language
+
+    def speaking(code: str) -> Q:
+        # An empty language is the merchant's.
+        return Q(language__in=[code, ""]) if code == default else Q(language=code)
+
+    return Compiled(choice_q(condition.op, condition.value, speaking), {})
+
+
+def _enrolled_days_ago(scope: Scope, condition: Condition) -> Compiled:
+    intervals = wanted(condition.op, condition.value)
+    return Compiled(days_q(scope, "enrolled_at", intervals, sign=-1, instant=True), {})
+
+
+def _birthday_month(scope: Scope, condition: Condition) -> Compiled:
+    intervals = wanted(condition.op, condition.value)
+    q = numbers_q("segment_birthday_month", intervals, nullable=True)
+    return Compiled(q, {"segment_birthday_month": ExtractMonth("birthday")})
+
+
+def _flag(q: Q) -> Callable[[Scope, Condition], Compiled]:
+    def compile_(scope: Scope, condition: Condition) -> Compiled:
+        return Compiled(q if condition.value else ~q, {})
+
+    return compile_
+
+
+def _birthday_this_month(scope: Scope, condition: Condition) -> Compiled:
+    q = Q(segment_birthday_month=scope.today.month, segment_birthday_month__isnull=False)
+    q = q if condition.value else ~q
+    return Compiled(q, {"segment_birthday_month": ExtractMonth("birthday")})
+
+
+def _referrals_made(scope: Scope, condition: Condition) -> Compiled:
+    referrals = (
+        Referral.objects.for_merchant(scope.merchant)
+        .values("referrer_id")
+        .annotate(segment_referrals=Count("pk"))
+    )
+    intervals = wanted(condition.op, condition.value)
+    q = member_set_q(referrals, intervals, "segment_referrals", member_column="referrer_id")
+    return Compiled(q, {})
+
+
+def _ranked(stats_column: str, cuts_of: Callable[[RankCuts], tuple], *, top_percent: bool = False):
+    """A score from 1 (lowest fifth of the buyers) to 5 (highest), or the top percent
+    by spend (1: the top 1 %), from cut points over the merchant's buyers
+    (apps/campaigns/ranks.py). A member who never bought has no score."""
+
+    column = f"segment_rank_{stats_column}"
+
+    def compile_(scope: Scope, condition: Condition) -> Compiled:
+        cuts = cuts_of(scope.ranks)
+        if not cuts:
+            return Compiled(NOBODY, {})
+        size = len(cuts) + 1
+        intervals = wanted(condition.op, condition.value)
+        scores = [
+            score
+            for score in range(1, size + 1)
+            if accepts(intervals, size + 1 - score if top_percent else score)
+        ]
+        parts = []
+        for score in scores:
+            part = Q(segment_buyer__gt=0)
+            if score > 1:
+                part &= Q(**{f"{column}__gt": cuts[score - 2]})
+            if score < size:
+                part &= Q(**{f"{column}__lte": cuts[score - 1]})
+            parts.append(part)
+        aliases = {"segment_buyer": _PURCHASES, column: F(f"analytics__{stats_column}")}
+        return Compiled(_any_of(parts), aliases)
+
+    return compile_
+
+
+def _tier_choices(merchant: Merchant) -> dict[int, str]:
+    tiers = Tier.objects.for_merchant(merchant).order_by("threshold", "pk")
+    return dict(tiers.values_list("pk", "name"))
+
+
+def _location_choices(merchant: Merchant) -> dict[int, str]:
+    return dict(Location.objects.for_merchant(merchant).order_by("name").values_list("pk", "name"))
+
+
+def _language_choices(merchant: Merchant) -> dict[str, str]:
+    names = dict(settings.LANGUAGES)
+    return {code: names[code] for code in language_codes()}
+
+
+STATUS_CHOICES = {
+    "new": pgettext_lazy("member status", "New"),
+    "active": pgettext_lazy("member status", "Active"),
+    "at_risk": pgettext_lazy("member status", "At risk"),
+    "lapsed": pgettext_lazy("member status", "Lapsed"),
+}
+
+_BIG = 10**13  # minor units: ten thousand billion cents is more than any shop's history
+
+FIELDS: dict[str, SegmentField] = {
+    spec.name: spec
+    for spec in [
+        SegmentField(
+            "status",
+            Kind.CHOICE,
+            _("Status"),
+            _status,
+            choices=lambda merchant: STATUS_CHOICES,
+            help_text=_(
+                "Active, at risk or lapsed by the days since the last visit (the analytics "
+                "thresholds); new: joined within the active days."
+            ),
+        ),
+        SegmentField(
+            "days_since_last_purchase",
+            Kind.NUMBER,
+            _("Days since the last purchase"),
+            _days_since_last_purchase,
+            maximum=MAX_DAYS,
+        ),
+        SegmentField(
+            "purchase_count",
+            Kind.NUMBER,
+            _("Purchases"),
+            _purchase_count,
+            maximum=10**9,
+            windowed=True,
+        ),
+        SegmentField(
+            "total_spent", Kind.NUMBER, _("Total spent"), _total_spent, maximum=_BIG, windowed=True
+        ),
+        SegmentField(
+            "average_order", Kind.NUMBER, _("Average order"), _average_order, maximum=_BIG
+        ),
+        SegmentField(
+            "points_balance",
+            Kind.NUMBER,
+            _("Points balance"),
+            _points_balance,
+            minimum=-(10**9),
+            maximum=10**9,
+        ),
+        SegmentField(
+            "points_expiring_within_days",
+            Kind.NUMBER,
+            _("Days until points expire"),
+            _points_expiring,
+            maximum=MAX_DAYS,
+        ),
+        SegmentField("tier", Kind.CHOICE, _("Tier"), _tier, choices=_tier_choices),
+        SegmentField("tag", Kind.TAG, _("Tag"), _tag),
+        SegmentField(
+            "location",
+            Kind.CHOICE,
+            _("Home location"),
+            _column_choice("location_id"),
+            choices=_location_choices,
+        ),
+        SegmentField(
+            "enrollment_channel",
+            Kind.CHOICE,
+            _("Enrolled through"),
+            _column_choice("channel"),
+            choices=lambda merchant: dict(Channel.choices),
+        ),
+        SegmentField(
+            "enrolled_days_ago",
+            Kind.NUMBER,
+            _("Days since joining"),
+            _enrolled_days_ago,
+            maximum=MAX_DAYS,
+        ),
+        SegmentField(
+            "birthday_month",
+            Kind.NUMBER,
+            _("Birthday month"),
+            _birthday_month,
+            minimum=1,
+            maximum=12,
+        ),
+        SegmentField(
+            "birthday_this_month", Kind.BOOLEAN, _("Birthday this month"), _birthday_this_month
+        ),
+        SegmentField("language", Kind.CHOICE, _("Language"), _language, choices=_language_choices),
+        SegmentField(
+            "consent_email",
+            Kind.BOOLEAN,
+            _("Accepts marketing email"),
+            _flag(Q(consent_email=True)),
+        ),
+        SegmentField(
+            "consent_sms", Kind.BOOLEAN, _("Accepts marketing SMS"), _flag(Q(consent_sms=True))
+        ),
+        SegmentField("has_email", Kind.BOOLEAN, _("Has an email address"), _flag(Q(email__gt=""))),
+        SegmentField("has_phone", Kind.BOOLEAN, _("Has a phone number"), _flag(Q(phone__gt=""))),
+        SegmentField(
+            "referrals_made",
+            Kind.NUMBER,
+            _("Members referred"),
+            _referrals_made,
+            maximum=10**6,
+        ),
+        SegmentField(
+            "recency_score",
+            Kind.NUMBER,
+            _("Recency score"),
+            _ranked("last_purchase_on", lambda ranks: ranks.recency),
+            minimum=1,
+            maximum=5,
+            help_text=_("5: the fifth of the buyers who bought most recently."),
+        ),
+        SegmentField(
+            "frequency_score",
+            Kind.NUMBER,
+            _("Frequency score"),
+            _ranked("purchases", lambda ranks: ranks.frequency),
+            minimum=1,
+            maximum=5,
+            help_text=_("5: the fifth of the buyers who bought most often."),
+        ),
+        SegmentField(
+            "monetary_score",
+            Kind.NUMBER,
+            _("Spending score"),
+            _ranked("spent", lambda ranks: ranks.monetary),
+            minimum=1,
+            maximum=5,
+            help_text=_("5: the fifth of the buyers who spent most."),
+        ),
+        SegmentField(
+            "top_spend_percent",
+            Kind.NUMBER,
+            _("Top percent by spend"),
+            _ranked("spent", lambda ranks: ranks.spend_percentiles, top_percent=True),
+            minimum=1,
+            maximum=100,
+            help_text=_("10 or less: among the 10 % of buyers who spent most."),
+        ),
+    ]
+}
