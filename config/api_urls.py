@@ -7,6 +7,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from apps.campaigns import api as campaigns_api
 from apps.core.api import base as core_api
 from apps.members import api as members_api
 from apps.programs import api as programs_api
@@ -42,6 +43,13 @@ urlpatterns = [
         programs_api.RefundsView.as_view(),
         name="refunds",
     ),
+    path(
+        "segments/preview/",
+        campaigns_api.SegmentPreviewView.as_view(),
+        name="segment_preview",
+    ),
+    path("segments/", campaigns_api.SegmentsView.as_view(), name="segments"),
+    path("segments/<int:segment_id>/", campaigns_api.SegmentView.as_view(), name="segment"),
     path("schema/", SpectacularAPIView.as_view(**_public), name="schema"),
     path(
         "docs/",

@@ -4,6 +4,8 @@ found, nothing changes. A route added to config/api_urls.py without an entry her
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from apps.campaigns.models import Segment
+from apps.campaigns.services import segment_create
 from apps.core.models import AuditLog
 from apps.members.models import Member
 from apps.programs.coupons.models import Coupon
@@ -35,7 +37,17 @@ def theirs(team):
     )
     redemption = reward_redeem(merchant=team.merchant, member=member, reward=reward).redemption
     coupon = coupon_issue(merchant=team.merchant, member=member, value=500, source="manual")
-    return {"member": member, "reward": reward, "redemption": redemption, "coupon": coupon}
+    segment = segment_create(
+        merchant=team.merchant, actor=team.manager, name="Everyone", rules={"all": []}
+    )
+    return {
+        "member": member,
+        "reward": reward,
+        "redemption": redemption,
+        "coupon": coupon,
+        "segment": segment,
+        "location": team.merchant_location,
+    }
 
 
 def calls(o) -> dict[str, tuple[str, str, dict]]:
@@ -77,6 +89,21 @@ def calls(o) -> dict[str, tuple[str, str, dict]]:
             "/api/v1/coupons/redeem/",
             {"code": o["coupon"].code, "amount": 1000},
         ),
+        # Rules naming their location: refused, as no location of the key's merchant.
+        "api:segment_preview": (
+            "post",
+            "/api/v1/segments/preview/",
+            {"rules": {"field": "location", "op": "is", "value": o["location"].pk}},
+        ),
+        "api:segments": (
+            "post",
+            "/api/v1/segments/",
+            {
+                "name": "Theirs",
+                "rules": {"field": "location", "op": "is", "value": o["location"].pk},
+            },
+        ),
+        "api:segment": ("get", f"/api/v1/segments/{o['segment'].pk}/", {}),
     }
 
 
@@ -92,6 +119,9 @@ ROUTES = [
     "api:events",
     "api:coupon_validate",
     "api:coupon_redeem",
+    "api:segment_preview",
+    "api:segments",
+    "api:segment",
 ]
 # Routes that name no object of anyone: the key's own merchant is all they show.
 NO_OBJECT = {"api:whoami", "api:program", "api:schema", "api:docs"}
@@ -123,6 +153,7 @@ def state(team) -> tuple:
         list(Redemption.objects.filter(merchant=team.merchant).values_list("status", flat=True)),
         list(Coupon.objects.filter(merchant=team.merchant).values_list("status", flat=True)),
         AuditLog.objects.filter(merchant=team.merchant).count(),
+        list(Segment.objects.values_list("merchant_id", "name", "rules")),
     )
 
 
