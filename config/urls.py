@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("analytics/", include("apps.analytics.urls")),
+    path("campaigns/", include("apps.campaigns.urls")),
     path("members/", include("apps.members.urls")),
     path("points/", include("apps.programs.urls")),
     path("tiers/", include("apps.programs.tiers.urls")),

@@ -23,7 +23,7 @@ from apps.analytics.periods import Period
 from apps.analytics.tasks import refresh_analytics
 from apps.core.csv import csv_attachment
 from apps.core.errors import DomainError
-from apps.core.extensions import ANALYTICS_CARDS
+from apps.core.extensions import ANALYTICS_CARDS, MEMBER_LIST_ACTIONS
 from apps.core.forms import add_domain_error
 from apps.core.models import Role
 from apps.core.money import to_major, to_minor
@@ -133,9 +133,22 @@ def members(request, status: str):
     ).order_by("-last_activity_at", "pk")
     if request.GET.get("format") == "csv":
         return _members_csv(found, status)
+    actions = [
+        (action.label, url)
+        for action in MEMBER_LIST_ACTIONS
+        if (
+            url := action.url(
+                merchant=request.merchant,
+                status=status,
+                period=choice.period,
+                location=choice.location,
+            )
+        )
+    ]
     context = {
         "title": STATUS_TITLES[status],
         "status": status,
+        "actions": actions,
         "choice": choice,
         "page": SlicePage.of(found, request, per_page=50),
     }

@@ -8,3 +8,11 @@ class CampaignsConfig(AppConfig):
     name = "apps.campaigns"
     label = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self):
+        from apps.campaigns.views import segment_from_list_url
+        from apps.core.extensions import MEMBER_LIST_ACTIONS, MemberListAction
+
+        MEMBER_LIST_ACTIONS.register(
+            MemberListAction("segment", _("Make this a segment"), segment_from_list_url), order=50
+        )

@@ -263,6 +263,24 @@ ANALYTICS_CARDS: ExtensionPoint[AnalyticsCard] = ExtensionPoint(
 
 
 @dataclass(frozen=True)
+class MemberListAction:
+    """A link beside a list of members behind an analytics number (`/analytics/members/
+    <status>/`): `url(merchant, status, period, location)` answers where it goes for that
+    list, or None to leave it out. `status` is active, at_risk, lapsed or new (joined in
+    the period, a `periods.Period`); `location` a Location or None."""
+
+    name: str
+    label: str | Promise
+    url: Callable[..., str | None]
+
+
+# Rule: shown in order; a name belongs to one link.
+MEMBER_LIST_ACTIONS: ExtensionPoint[MemberListAction] = ExtensionPoint(
+    "member_list_actions", kind=MemberListAction, keys=lambda action: [action.name]
+)
+
+
+@dataclass(frozen=True)
 class HomeCard:
     """A card of the dashboard's home page, for people of at least `role`: `template`
     rendered with what `context(request)` returns (`request.merchant` is the business),
@@ -293,6 +311,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
     MEMBER_API_FIELDS,
     PROGRAM_API_FIELDS,
     ANALYTICS_CARDS,
+    MEMBER_LIST_ACTIONS,
     HOME_CARDS,
 )
 
