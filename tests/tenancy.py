@@ -361,3 +361,24 @@ OBJECT_URLS |= {
 OBJECT_URLS |= {
     "referrals:member_panel": _member,
 }
+
+
+# campaigns: segments (apps/campaigns)
+
+
+def _segment(team) -> dict:
+    from apps.campaigns.models import Segment
+    from apps.campaigns.services import segment_create
+
+    segment = Segment.objects.for_merchant(team.merchant).first() or segment_create(
+        merchant=team.merchant, actor=team.manager, name="Isolation", rules={"all": []}
+    )
+    return {"pk": segment.pk}
+
+
+OBJECT_URLS |= {
+    "campaigns:segment_edit": _segment,
+    "campaigns:segment_count": _segment,
+    "campaigns:segment_delete": _segment,
+}
+FIXED_URLS |= {"campaigns:ready_made_count": {"key": "at_risk"}}
