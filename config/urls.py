@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from apps.campaigns import views as campaign_views
+
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -10,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("analytics/", include("apps.analytics.urls")),
     path("campaigns/", include("apps.campaigns.urls")),
+    path("r/<str:token>/", campaign_views.click, name="campaign_click"),
     path("members/", include("apps.members.urls")),
     path("points/", include("apps.programs.urls")),
     path("tiers/", include("apps.programs.tiers.urls")),

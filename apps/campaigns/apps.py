@@ -10,9 +10,17 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
+        from apps.campaigns.rendering import campaign_render
+        from apps.campaigns.services.offers import campaign_earn_percent
         from apps.campaigns.views import segment_from_list_url
-        from apps.core.extensions import MEMBER_LIST_ACTIONS, MemberListAction
+        from apps.core import extensions
 
-        MEMBER_LIST_ACTIONS.register(
-            MemberListAction("segment", _("Make this a segment"), segment_from_list_url), order=50
+        extensions.MEMBER_LIST_ACTIONS.register(
+            extensions.MemberListAction("segment", _("Make this a segment"), segment_from_list_url),
+            order=50,
         )
+        extensions.MESSAGE_SOURCES.register(
+            extensions.MessageSource(kind="campaign", render=campaign_render, label=_("Campaign"))
+        )
+        # A campaign's "double points for n days" offer.
+        extensions.EARN_PERCENT.register(campaign_earn_percent, order=50)

@@ -9,8 +9,8 @@ groups, "not") are edited as JSON instead (`mode=json`, `rules_json`).
 
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 

@@ -1,7 +1,11 @@
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.tenancy import TenantModel
 
@@ -33,3 +37,184 @@ class Segment(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    # Email, and SMS for the members without an email address.
+    EMAIL_OR_SMS = "email_or_sms", _("Email, or SMS without an email")
+
+
+class CampaignKind(models.TextChoices):
+    # Needs marketing consent on the channel; counts against the frequency cap.
+    PROMOTIONAL = "promotional", _("Promotional")
+    # News the member needs (opening hours, a change to the program): no marketing consent.
+    INFORMATIONAL = "informational", _("Informational")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+    SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+    SENT = "sent", pgettext_lazy("campaign status", "Sent")
+    PAUSED = "paused", pgettext_lazy("campaign status", "Paused")
+    CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
+
+
+class CampaignSettings(TenantModel):
+    """The merchant's limits on promotional messages. Absent: the defaults."""
+
+    merchant = models.OneToOneField(
+        "core.Merchant", on_delete=models.CASCADE, related_name="+", verbose_name=_("business")
+    )
+    cap_per_week = models.PositiveSmallIntegerField(
+        _("promotional messages a week, at most"), default=2
+    )
+    cap_per_day = models.PositiveSmallIntegerField(
+        _("promotional messages a day, at most"), default=1
+    )
+    send_rate_per_minute = models.PositiveIntegerField(
+        _("messages sent a minute, at most"), default=600
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign settings")
+        verbose_name_plural = _("campaign settings")
+
+    def __str__(self) -> str:
+        return str(self.merchant_id)
+
+
+class Campaign(TenantModel):
+    """A one-off message to a segment. Its audience is frozen into delivery rows
+    (`apps.messaging.Delivery`, source `campaign:<id>`) when it starts sending."""
+
+    name = models.CharField(_("name"), max_length=120)
+    segment = models.ForeignKey(
+        Segment,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("segment"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=CampaignChannel.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=CampaignKind.choices)
+    # Per language ("es", "ro", "en"): the member's, else the merchant's, else any.
+    subject = models.JSONField(_("subject"), default=dict, blank=True)
+    body = models.JSONField(_("body"), default=dict, blank=True)
+    sms_body = models.JSONField(_("SMS text"), default=dict, blank=True)
+    offer = models.JSONField(_("offer"), null=True, blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout (%)"), default=10)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    quiet_start = models.TimeField(_("no SMS from"), default=time(21, 0))
+    quiet_end = models.TimeField(_("no SMS until"), default=time(9, 0))
+    status = models.CharField(
+        _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    # The rules as they were when the audience was frozen (the segment may change later).
+    frozen_rules = models.JSONField(_("rules when sent"), null=True, blank=True)
+    targeted = models.PositiveIntegerField(_("members reached"), default=0)
+    left_out_suppressed = models.PositiveIntegerField(_("suppressed addresses left out"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    started_at = models.DateTimeField(_("started sending"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When the next batch is due: a sending campaign long past it lost its task.
+    next_batch_at = models.DateTimeField(_("next batch"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(holdout_percent__lte=50), name="campaigns_holdout_at_most_half"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "send_at"], name="campaigns_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """The deliveries' `source`."""
+        return f"campaign:{self.pk}"
+
+
+class OfferKind(models.TextChoices):
+    COUPON = "coupon", _("Coupon")
+    BONUS_POINTS = "bonus_points", _("Bonus points")
+    MULTIPLIER = "multiplier", _("Points multiplier")
+
+
+class OfferGrant(TenantModel):
+    """A campaign's offer given to one member, once: the coupon issued, the points
+    credited, or the multiplier's days."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="grants", verbose_name=_("campaign")
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=OfferKind.choices)
+    coupon = models.ForeignKey(
+        "coupons.Coupon",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("coupon"),
+    )
+    points = models.PositiveIntegerField(_("points"), default=0)
+    percent = models.PositiveIntegerField(_("earns (%)"), default=100)
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("offer given")
+        verbose_name_plural = _("offers given")
+        constraints = [
+            models.UniqueConstraint("campaign", "member", name="campaigns_offer_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["member", "until"],
+                condition=models.Q(kind="multiplier"),
+                name="campaigns_multipliers",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.member_id} ({self.campaign_id})"
+
+
+class Click(TenantModel):
+    """A click on a link of a campaign's email, through our redirect."""
+
+    delivery = models.ForeignKey(
+        "messaging.Delivery", on_delete=models.CASCADE, related_name="+", verbose_name=_("delivery")
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="clicks", verbose_name=_("campaign")
+    )
+    url = models.URLField(_("link"), max_length=2000)
+    clicked_at = models.DateTimeField(_("clicked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("click")
+        verbose_name_plural = _("clicks")
+        indexes = [models.Index(fields=["campaign", "delivery"], name="campaigns_clicks")]
+
+    def __str__(self) -> str:
+        return self.url

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.analytics.periods import merchant_zone
 from apps.analytics.selectors import analytics_settings_for, merchant_today
-from apps.campaigns.models import Segment
+from apps.campaigns.models import Campaign, CampaignSettings, Segment
 from apps.campaigns.rules import rules_check, rules_compile
 from apps.campaigns.segment_fields import Scope
 from apps.core.models import Merchant
 from apps.members.models import Member
+from apps.messaging.models import Delivery, State
 
 SAMPLE_SIZE = 20
 
@@ -54,3 +55,57 @@ def segments_of(*, merchant: Merchant) -> QuerySet[Segment]:
 
 def segment_get(*, merchant: Merchant, segment_id: int) -> Segment | None:
     return segments_of(merchant=merchant).filter(pk=segment_id).first()
+
+
+# Campaigns -------------------------------------------------------------------------------
+
+
+def campaign_settings_for(*, merchant: Merchant) -> CampaignSettings:
+    """The merchant's caps and rate, or the defaults (an unsaved row): reading writes
+    nothing."""
+    found = CampaignSettings.objects.for_merchant(merchant).first()
+    return found if found is not None else CampaignSettings(merchant=merchant)
+
+
+def campaigns_of(*, merchant: Merchant) -> QuerySet[Campaign]:
+    return Campaign.objects.for_merchant(merchant).select_related("segment")
+
+
+def campaign_get(*, merchant: Merchant, campaign_id: int) -> Campaign | None:
+    return campaigns_of(merchant=merchant).filter(pk=campaign_id).first()
+
+
+# A delivery's state, as the campaign's counts tell it.
+_COUNTED_AS = {
+    State.QUEUED: "queued",
+    State.CLAIMED: "queued",
+    State.SENDING: "queued",
+    State.SENT: "sent",
+    State.BOUNCED: "sent",
+    State.COMPLAINED: "sent",
+    State.UNKNOWN: "sent",  # handed to the provider, no answer: it may well have gone
+    State.FAILED: "failed",
+    State.SKIPPED: "skipped",
+    State.SUPPRESSED: "skipped",
+    State.HOLDOUT: "holdout",
+}
+
+
+def campaign_counts(*, campaign: Campaign) -> dict[str, int]:
+    """`targeted` (the members it may reach, held out included) = holdout + queued + sent +
+    failed + skipped; `suppressed`: segment members left out for a suppressed address."""
+    counts = dict.fromkeys(("targeted", "holdout", "queued", "sent", "failed", "skipped"), 0)
+    rows = (
+        Delivery.objects.filter(source=campaign.source)
+        .values("state")
+        .annotate(count=Count("pk"))
+        .values_list("state", "count")
+    )
+    for state, count in rows:
+        counts[_COUNTED_AS[state]] += count
+        counts["targeted"] += count
+    counts["suppressed"] = campaign.left_out_suppressed
+    counts["skipped_by_cap"] = Delivery.objects.filter(
+        source=campaign.source, state=State.SKIPPED, reason="frequency_cap"
+    ).count()
+    return counts

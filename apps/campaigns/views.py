@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -17,10 +17,13 @@ from apps.campaigns import builder as forms
 from apps.campaigns import services
 from apps.campaigns.models import Segment
 from apps.campaigns.ready_made import READY_MADE
+from apps.campaigns.rendering import click_target
 from apps.campaigns.selectors import segment_count, segment_sample, segments_of
+from apps.campaigns.services.clicks import click_record
 from apps.core.errors import DomainError
 from apps.core.models import Location, Role
 from apps.core.permissions import get_for_merchant_or_404, merchant_view
+from apps.core.public_links import link_page
 from apps.core.transactions import edge_transaction
 
 
@@ -157,3 +160,16 @@ def segment_from_list_url(*, merchant, status: str, period, location) -> str:
     if location is not None:
         query["location"] = location.pk
     return reverse("campaigns:segment_new") + "?" + urlencode(query)
+
+
+@link_page(scope="click")
+def click(request, token: str):
+    """A link of a campaign email: noted, then on to where it points. A forged or
+    damaged token shows nothing and goes nowhere (no open redirect)."""
+    target = click_target(token=token)
+    if target is None:
+        return render(request, "messaging/link_unusable.html", status=404)
+    delivery_id, url = target
+    with edge_transaction():
+        click_record(delivery_id=delivery_id, url=url)
+    return HttpResponseRedirect(url)

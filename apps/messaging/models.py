@@ -111,6 +111,14 @@ class Delivery(TenantModel):
                 condition=~Q(message_id=""),
                 name="messaging_message_id",
             ),
+            # A campaign's progress and its next batch: its rows by state.
+            models.Index(fields=["source", "state", "id"], name="messaging_by_source"),
+            # The frequency cap: a merchant's recent marketing messages.
+            models.Index(
+                fields=["merchant", "created_at"],
+                condition=Q(purpose="marketing"),
+                name="messaging_marketing_recent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -307,6 +307,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Rollups behind the KPIs: what changed since the last run (apps/analytics/refresh.py).
     "analytics-refresh": {"task": "apps.analytics.tasks.refresh_analytics", "schedule": 60},
+    # Scheduled campaigns that are due, and sending ones whose next batch was lost.
+    "campaigns-tick": {"task": "apps.campaigns.tasks.campaigns_tick_task", "schedule": 60},
 }
 
 # Member import and export files hold personal data: deleted this many days after their
@@ -397,6 +399,7 @@ LINK_PAGE_RATE_LIMITS = {
     "new_link": {"per_ip": 10, "per_token": 5, "window": 3600},
     "unsubscribe": {"per_ip": 60, "per_token": 20, "window": 60},
     "privacy": {"per_ip": 30, "per_token": 10, "window": 3600},
+    "click": {"per_ip": 120, "per_token": 30, "window": 60},
 }
 # Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
 # cards then fetch the new files (apps/portal/templates/portal/sw.js).

@@ -1,0 +1,149 @@
+"""A campaign's message for one member (`MESSAGE_SOURCES` "campaign"): their language's
+text (else the merchant's, else any), the merge tags filled in with their values, links
+going through our click redirect, in the shop's email layout. Called by the delivery
+layer with the member's language and the merchant's time zone active."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from django.core import signing
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
+
+from apps.campaigns.merge_tags import html_to_text, merge_tags_render
+from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
+from apps.core.formatting import format_day, format_merchant_money, format_number
+from apps.core.languages import language_codes
+from apps.members.models import Member
+from apps.messaging.content import EmailContent, SmsContent
+from apps.messaging.links import absolute, unsubscribe_url
+from apps.messaging.models import Channel, Delivery
+from apps.messaging.selectors import messaging_settings
+from apps.portal.selectors import card_url
+from apps.programs.points.selectors import points_balance
+from apps.programs.tiers.selectors import current_tier
+
+CLICK_SALT = "fideliza.campaigns.click"
+_HREF = re.compile(r'href="(https?://[^"]+)"')
+
+
+def text_for(texts: dict[str, str], *, language: str, fallback: str) -> str:
+    """The text in `language`, else in `fallback` (the merchant's), else the first there
+    is in our languages' order."""
+    for code in (language, fallback, *language_codes()):
+        if texts.get(code):
+            return texts[code]
+    return ""
+
+
+def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
+    grant = (
+        OfferGrant.objects.filter(campaign=campaign, member=member).select_related("coupon").first()
+    )
+    coupon = grant.coupon if grant else None
+    if coupon is None:
+        return {}
+    percent = getattr(coupon, "percent", 0)
+    value = (
+        f"{format_number(percent)} %"
+        if percent
+        else format_merchant_money(coupon.value, campaign.merchant)
+    )
+    return {
+        "coupon_code": coupon.code,
+        "coupon_value": value,
+        "coupon_expires": format_day(coupon.expires_at) if coupon.expires_at else "",
+    }
+
+
+def merge_values(*, campaign: Campaign, member: Member, channel: str) -> dict[str, str]:
+    tier = current_tier(member=member)
+    return {
+        "first_name": member.first_name,
+        "points_balance": format_number(points_balance(member=member)),
+        "tier": tier.name if tier else "",
+        "card_url": card_url(member=member),
+        "shop_name": campaign.merchant.name,
+        "unsubscribe_url": unsubscribe_url(member=member, channel=channel),
+        **_coupon_values(campaign, member),
+    }
+
+
+def click_url(*, delivery_id: int, url: str) -> str:
+    token = signing.dumps([delivery_id, url], salt=CLICK_SALT, compress=True)
+    return absolute(reverse("campaign_click", args=[token]))
+
+
+def click_target(*, token: str) -> tuple[int, str] | None:
+    """The delivery and the address a click link carries, or None for a forged one."""
+    try:
+        delivery_id, url = signing.loads(token, salt=CLICK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(delivery_id, int) or not isinstance(url, str):
+        return None
+    if not url.startswith(("https://", "http://")):
+        return None
+    return delivery_id, url
+
+
+def _tracked(body: str, *, delivery_id: int, skip: set[str]) -> str:
+    def rewrite(match: re.Match) -> str:
+        url = html.unescape(match.group(1))
+        if url in skip:
+            return match.group(0)
+        return f'href="{html.escape(click_url(delivery_id=delivery_id, url=url))}"'
+
+    return _HREF.sub(rewrite, body)
+
+
+def campaign_render(delivery: Delivery) -> EmailContent | SmsContent:
+    campaign_id = int(delivery.source.partition(":")[2])
+    campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
+    member = delivery.member
+    return campaign_message(
+        campaign=campaign, member=member, channel=delivery.channel, delivery_id=delivery.pk
+    )
+
+
+def campaign_message(
+    *, campaign: Campaign, member: Member, channel: str, delivery_id: int | None = None
+) -> EmailContent | SmsContent:
+    """The message as `member` gets it (also the preview, and the test sent to the owner:
+    without a delivery, links are not tracked)."""
+    merchant = campaign.merchant
+    language, fallback = get_language(), merchant.language
+    values = merge_values(campaign=campaign, member=member, channel=channel)
+    if channel == Channel.SMS:
+        text = text_for(campaign.sms_body, language=language, fallback=fallback)
+        return SmsContent(body=merge_tags_render(text=text, values=values, html=False))
+    subject = merge_tags_render(
+        text=text_for(campaign.subject, language=language, fallback=fallback),
+        values=values,
+        html=False,
+    )
+    body = merge_tags_render(
+        text=text_for(campaign.body, language=language, fallback=fallback),
+        values=values,
+        html=True,
+    )
+    if delivery_id is not None:
+        body = _tracked(body, delivery_id=delivery_id, skip={values["unsubscribe_url"]})
+    context = {
+        "merchant": merchant,
+        "body": body,
+        "promotional": campaign.kind == CampaignKind.PROMOTIONAL,
+        "unsubscribe_url": values["unsubscribe_url"],
+        "card_url": values["card_url"],
+        "brand_colour": messaging_settings(merchant=merchant).brand_colour,
+    }
+    document = render_to_string("campaigns/email/campaign.html", context)
+    footer = render_to_string("campaigns/email/campaign_foot.txt", context).strip()
+    return EmailContent(
+        subject=subject or gettext("News from %(shop)s") % {"shop": merchant.name},
+        text=html_to_text(html=body) + "\n\n-- \n" + footer,
+        html=document,
+    )

@@ -1,0 +1,408 @@
+"""Sending a campaign: freeze its audience into delivery rows, then send them in batches.
+
+* `campaign_send` starts it (now, or at `send_at`: the minute's tick starts it then).
+  Sending a campaign that has started is a `Conflict` (409).
+* `campaign_freeze` (a task, one transaction under the campaign's lock) reads the segment's
+  members today, keeps those the campaign may reach (an address on the channel; consent
+  for a promotional one; the address not suppressed), picks the holdout among them by a
+  stable hash of (campaign, member), then applies the frequency cap to the others, and
+  writes one delivery row each in bulk: `queued`, `holdout`, or `skipped`
+  (`frequency_cap`). A held-out member stays in the comparison whatever the cap says
+  (intention to treat). Run twice, it writes nothing more: the rows are unique on
+  (member, source, occurrence, channel) and the campaign remembers its frozen rules.
+* `campaign_send_batch` (a task) sends the next queued rows, giving each treatment member
+  the offer just before their message, and enqueues the next batch after the time the
+  merchant's rate asks for: a campaign completes without Celery beat, also where tasks
+  run eagerly. SMS waits out the quiet hours. Each row is sent by the delivery layer's
+  own state machine (`delivery_send`), so a batch run twice, or a worker killed at any
+  point, sends nobody twice; the rows a dead worker held are recovered by the deliveries'
+  sweeper, and `campaigns_tick` restarts a campaign whose batches stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+
+from apps.accounts.models import User
+from apps.analytics.periods import merchant_zone
+from apps.campaigns.lock_objects import campaign_lock
+from apps.campaigns.models import (
+    Campaign,
+    CampaignChannel,
+    CampaignKind,
+    CampaignSettings,
+    CampaignStatus,
+)
+from apps.campaigns.selectors import campaign_settings_for, segment_members
+from apps.campaigns.services.offers import offer_grant
+from apps.core.audit import audit_record
+from apps.core.errors import Conflict
+from apps.core.stored_text import stored_text
+from apps.members.models import Member
+from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
+from apps.messaging.services import delivery_send
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+INSERT_BATCH = 2000
+CAP_COUNTED = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
+PENDING = (State.QUEUED, State.CLAIMED, State.SENDING)
+STARTED = (CampaignStatus.SENDING, CampaignStatus.SENT, CampaignStatus.PAUSED)
+
+
+def tasks_run_inline() -> bool:
+    """Tasks run inline (`make run`): batches then run in a loop in the task that froze
+    the audience, not one task per batch (that would nest a call per batch, and ignore
+    the waits)."""
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+def _freeze_later(campaign_id: int) -> None:
+    from apps.campaigns.tasks import campaign_freeze_task
+
+    transaction.on_commit(lambda: campaign_freeze_task.delay(campaign_id))
+
+
+def _batch_later(campaign_id: int, *, countdown: float = 0) -> None:
+    from apps.campaigns.tasks import campaign_send_batch_task
+
+    Campaign.objects.filter(pk=campaign_id).update(
+        next_batch_at=timezone.now() + timedelta(seconds=countdown)
+    )
+    if tasks_run_inline():
+        return
+    transaction.on_commit(
+        lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown or None)
+    )
+
+
+def _audit(campaign: Campaign, actor: User | None, action: str, summary: str) -> None:
+    audit_record(
+        merchant=campaign.merchant,
+        actor=actor,
+        action=f"campaign.{action}",
+        summary=stored_text(summary, name=campaign.name),
+        target=campaign,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def campaign_send(*, campaign: Campaign, actor: User | None) -> Campaign:
+    """Send now, or schedule for `send_at`. A campaign that has started is a 409."""
+    campaign = campaign_lock(campaign.pk)
+    if campaign.status in (*STARTED, CampaignStatus.CANCELLED):
+        raise Conflict(gettext("This campaign has already been sent."), code="campaign_sent")
+    if campaign.send_at and campaign.send_at > timezone.now():
+        if campaign.status != CampaignStatus.SCHEDULED:
+            campaign.status = CampaignStatus.SCHEDULED
+            campaign.save(update_fields=["status", "updated_at"])
+            _audit(campaign, actor, "scheduled", gettext_noop("Scheduled the campaign %(name)s"))
+        return campaign
+    _begin(campaign)
+    _audit(campaign, actor, "sent", gettext_noop("Started sending the campaign %(name)s"))
+    return campaign
+
+
+def _begin(campaign: Campaign) -> None:
+    campaign.status = CampaignStatus.SENDING
+    campaign.started_at = timezone.now()
+    campaign.save(update_fields=["status", "started_at", "updated_at"])
+    _freeze_later(campaign.pk)
+
+
+@transaction.atomic(savepoint=False)
+def campaign_pause(*, campaign: Campaign, actor: User | None) -> Campaign:
+    campaign = campaign_lock(campaign.pk)
+    if campaign.status != CampaignStatus.SENDING:
+        raise Conflict(
+            gettext("Only a campaign that is sending can be paused."), code="not_sending"
+        )
+    campaign.status = CampaignStatus.PAUSED
+    campaign.save(update_fields=["status", "updated_at"])
+    _audit(campaign, actor, "paused", gettext_noop("Paused the campaign %(name)s"))
+    return campaign
+
+
+@transaction.atomic(savepoint=False)
+def campaign_resume(*, campaign: Campaign, actor: User | None) -> Campaign:
+    campaign = campaign_lock(campaign.pk)
+    if campaign.status != CampaignStatus.PAUSED:
+        raise Conflict(gettext("Only a paused campaign can be resumed."), code="not_paused")
+    campaign.status = CampaignStatus.SENDING
+    campaign.save(update_fields=["status", "updated_at"])
+    if campaign.frozen_rules is None:
+        _freeze_later(campaign.pk)
+    else:
+        _batch_later(campaign.pk)
+    _audit(campaign, actor, "resumed", gettext_noop("Resumed the campaign %(name)s"))
+    return campaign
+
+
+@transaction.atomic(savepoint=False)
+def campaign_cancel(*, campaign: Campaign, actor: User | None) -> Campaign:
+    """Stop for good: what was not sent yet is skipped (`cancelled`)."""
+    campaign = campaign_lock(campaign.pk)
+    if campaign.status in (CampaignStatus.SENT, CampaignStatus.CANCELLED):
+        raise Conflict(gettext("This campaign has already ended."), code="campaign_ended")
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.finished_at = timezone.now()
+    campaign.save(update_fields=["status", "finished_at", "updated_at"])
+    Delivery.objects.filter(source=campaign.source, state=State.QUEUED).update(
+        state=State.SKIPPED, reason="cancelled"
+    )
+    _audit(campaign, actor, "cancelled", gettext_noop("Cancelled the campaign %(name)s"))
+    return campaign
+
+
+# Freezing the audience -----------------------------------------------------------------
+
+
+def in_holdout(*, campaign_id: int, member_id: int, percent: int) -> bool:
+    """Stable: the same member of the same campaign is always on the same side."""
+    digest = hashlib.sha256(f"holdout:{campaign_id}:{member_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
+
+
+@dataclass
+class _Reach:
+    channel: str
+    address: str
+
+
+def _reach(
+    campaign: Campaign, email: str | None, phone: str | None, consent: dict
+) -> _Reach | None:
+    """The channel and address a member is reached on, or None."""
+    if campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.EMAIL_OR_SMS) and email:
+        reach = _Reach(Channel.EMAIL, email)
+    elif campaign.channel in (CampaignChannel.SMS, CampaignChannel.EMAIL_OR_SMS) and phone:
+        reach = _Reach(Channel.SMS, phone)
+    else:
+        return None
+    if campaign.kind == CampaignKind.PROMOTIONAL and not consent[reach.channel]:
+        return None
+    return reach
+
+
+def _suppressed(campaign: Campaign) -> set[tuple[str, str]]:
+    rows = Suppression.objects.for_merchant(campaign.merchant).values_list("channel", "address")
+    return set(rows)
+
+
+def _recent_marketing(campaign: Campaign, now: datetime) -> dict[int, tuple[int, int]]:
+    """Promotional messages each member got or is getting: in the last 7 days, last day."""
+    rows = (
+        Delivery.objects.for_merchant(campaign.merchant)
+        .filter(purpose=Purpose.MARKETING, state__in=CAP_COUNTED)
+        .filter(created_at__gte=now - timedelta(days=7))
+        .exclude(source=campaign.source)
+        .values("member_id")
+        .annotate(
+            week=Count("pk"), day=Count("pk", filter=Q(created_at__gte=now - timedelta(days=1)))
+        )
+    )
+    return {row["member_id"]: (row["week"], row["day"]) for row in rows}
+
+
+def _over_cap(caps: CampaignSettings, recent: tuple[int, int]) -> bool:
+    week, day = recent
+    return week >= caps.cap_per_week or day >= caps.cap_per_day
+
+
+@transaction.atomic(savepoint=False)
+def campaign_freeze(*, campaign_id: int) -> int:
+    """Write the campaign's delivery rows (once); returns the members reached."""
+    campaign = campaign_lock(campaign_id)
+    if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is not None:
+        if campaign.status == CampaignStatus.SENDING:
+            _batch_later(campaign.pk)
+        return campaign.targeted
+    now = timezone.now()
+    rules = campaign.segment.rules
+    members = segment_members(merchant=campaign.merchant, rules=rules).values_list(
+        "pk", "email", "phone", "consent_email", "consent_sms"
+    )
+    promotional = campaign.kind == CampaignKind.PROMOTIONAL
+    purpose = Purpose.MARKETING if promotional else Purpose.SERVICE
+    suppressed = _suppressed(campaign)
+    recent = _recent_marketing(campaign, now) if promotional else {}
+    caps = campaign_settings_for(merchant=campaign.merchant)
+    rows, reached, left_out = [], 0, 0
+    for member_id, email, phone, consent_email, consent_sms in members.iterator(chunk_size=5000):
+        consent = {Channel.EMAIL: consent_email, Channel.SMS: consent_sms}
+        reach = _reach(campaign, email, phone, consent)
+        if reach is None:
+            continue
+        if (reach.channel, reach.address) in suppressed:
+            left_out += 1
+            continue
+        reached += 1
+        state, reason = State.QUEUED, ""
+        if in_holdout(
+            campaign_id=campaign.pk, member_id=member_id, percent=campaign.holdout_percent
+        ):
+            state = State.HOLDOUT
+        elif promotional and _over_cap(caps, recent.get(member_id, (0, 0))):
+            state, reason = State.SKIPPED, "frequency_cap"
+        rows.append(
+            Delivery(
+                merchant_id=campaign.merchant_id,
+                member_id=member_id,
+                source=campaign.source,
+                occurrence="",
+                channel=reach.channel,
+                purpose=purpose,
+                state=state,
+                reason=reason,
+                address=reach.address,
+                created_at=now,
+            )
+        )
+        if len(rows) >= INSERT_BATCH:
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            rows = []
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    campaign.frozen_rules = rules
+    campaign.targeted = reached
+    campaign.left_out_suppressed = left_out
+    campaign.save(update_fields=["frozen_rules", "targeted", "left_out_suppressed", "updated_at"])
+    _batch_later(campaign.pk)
+    return reached
+
+
+# Sending in batches --------------------------------------------------------------------
+
+
+def in_quiet_hours(campaign: Campaign, now: datetime) -> bool:
+    local = now.astimezone(merchant_zone(campaign.merchant.timezone)).time()
+    start, end = campaign.quiet_start, campaign.quiet_end
+    if start == end:
+        return False
+    return (start <= local or local < end) if start > end else start <= local < end
+
+
+def _seconds_until_quiet_end(campaign: Campaign, now: datetime) -> float:
+    zone = ZoneInfo(str(merchant_zone(campaign.merchant.timezone)))
+    local = now.astimezone(zone)
+    end = local.replace(
+        hour=campaign.quiet_end.hour, minute=campaign.quiet_end.minute, second=0, microsecond=0
+    )
+    if end <= local:
+        end += timedelta(days=1)
+    return (end - local).total_seconds() + 1
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    sent: int
+    left: int
+    finished: bool
+
+
+def campaign_send_batch(*, campaign_id: int) -> BatchResult:
+    """Send the next batch of queued rows, then enqueue the next batch (or finish)."""
+    campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
+    if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is None:
+        return BatchResult(0, 0, finished=campaign.status == CampaignStatus.SENT)
+    started, now = clock.monotonic(), timezone.now()
+    queued = Delivery.objects.filter(source=campaign.source, state=State.QUEUED)
+    quiet = in_quiet_hours(campaign, now)
+    if quiet:
+        queued = queued.exclude(channel=Channel.SMS)
+    ids = list(queued.order_by("id").values_list("id", "member_id")[:BATCH_SIZE])
+    sent = 0
+    for index, (delivery_id, member_id) in enumerate(ids):
+        if index % 20 == 19 and not _still_sending(campaign.pk):
+            return BatchResult(sent, -1, finished=False)
+        if campaign.offer:
+            _grant(campaign, member_id)
+        delivery_send(delivery_id=delivery_id)
+        sent += 1
+    return _after_batch(campaign, sent=sent, quiet=quiet, elapsed=clock.monotonic() - started)
+
+
+def _grant(campaign: Campaign, member_id: int) -> None:
+    member = Member.objects.select_related("merchant").get(pk=member_id)
+    offer_grant(campaign=campaign, member=member)
+
+
+def _still_sending(campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists()
+
+
+def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) -> BatchResult:
+    pending = Delivery.objects.filter(source=campaign.source, state__in=PENDING)
+    left = pending.filter(state=State.QUEUED).count()
+    in_flight = pending.exclude(state=State.QUEUED).exists()
+    if left == 0 and not in_flight:
+        return BatchResult(sent, 0, finished=_finish(campaign.pk))
+    rate = campaign_settings_for(merchant=campaign.merchant).send_rate_per_minute
+    countdown = max(0.0, BATCH_SIZE * 60 / max(rate, 1) - elapsed)
+    if sent == 0:
+        # Nothing could go now: the SMS wait out the quiet hours, or a dead worker's rows
+        # wait for the deliveries' sweeper.
+        countdown = _seconds_until_quiet_end(campaign, timezone.now()) if quiet else 30
+    with transaction.atomic():
+        _batch_later(campaign.pk, countdown=countdown)
+    return BatchResult(sent, left, finished=False)
+
+
+def campaign_send_inline(*, campaign_id: int) -> None:
+    """Where tasks run eagerly: the batches one after the other, until none can go now
+    (the SMS in quiet hours, rows a dead worker held: the minute's tick comes back)."""
+    while True:
+        result = campaign_send_batch(campaign_id=campaign_id)
+        if result.finished or result.sent == 0:
+            return
+
+
+@transaction.atomic(savepoint=False)
+def _finish(campaign_id: int) -> bool:
+    campaign = campaign_lock(campaign_id)
+    if campaign.status != CampaignStatus.SENDING:
+        return campaign.status == CampaignStatus.SENT
+    campaign.status = CampaignStatus.SENT
+    campaign.finished_at = timezone.now()
+    campaign.save(update_fields=["status", "finished_at", "updated_at"])
+    return True
+
+
+def campaigns_tick(*, now: datetime | None = None) -> int:
+    """Every minute: start the scheduled campaigns that are due, and restart the batches of
+    a sending campaign that stopped moving (its worker died between two batches)."""
+    now = now or timezone.now()
+    started = 0
+    due = Campaign.objects.filter(status=CampaignStatus.SCHEDULED, send_at__lte=now)
+    for campaign_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            campaign = campaign_lock(campaign_id)
+            if campaign.status == CampaignStatus.SCHEDULED:
+                _begin(campaign)
+                started += 1
+    # A batch's task lost (a broker restarted, a worker killed between two batches).
+    stalled = Campaign.objects.filter(status=CampaignStatus.SENDING).filter(
+        Q(next_batch_at__lt=now - timedelta(minutes=3))
+        | Q(next_batch_at__isnull=True, updated_at__lt=now - timedelta(minutes=3))
+    )
+    for campaign in stalled.only("pk", "frozen_rules"):
+        with transaction.atomic():
+            if campaign.frozen_rules is None:
+                Campaign.objects.filter(pk=campaign.pk).update(updated_at=now)
+                _freeze_later(campaign.pk)
+            else:
+                _batch_later(campaign.pk)
+        if tasks_run_inline():
+            campaign_send_inline(campaign_id=campaign.pk)
+    return started

@@ -1,0 +1,34 @@
+from celery import shared_task
+
+
+@shared_task
+def campaign_freeze_task(campaign_id: int) -> int:
+    """Freeze the campaign's audience into delivery rows (once), then start the batches.
+    Where tasks run eagerly, send them all here, one after the other."""
+    from apps.campaigns.services.sending import (
+        campaign_freeze,
+        campaign_send_inline,
+        tasks_run_inline,
+    )
+
+    reached = campaign_freeze(campaign_id=campaign_id)
+    if tasks_run_inline():
+        campaign_send_inline(campaign_id=campaign_id)
+    return reached
+
+
+@shared_task
+def campaign_send_batch_task(campaign_id: int) -> int:
+    """One batch; it enqueues the next. Acknowledged late: a worker killed mid-batch has
+    the batch run again, and the deliveries' claims keep anyone from a second message."""
+    from apps.campaigns.services.sending import campaign_send_batch
+
+    return campaign_send_batch(campaign_id=campaign_id).sent
+
+
+@shared_task
+def campaigns_tick_task() -> int:
+    """Every minute: scheduled campaigns that are due, and sending ones that stalled."""
+    from apps.campaigns.services.sending import campaigns_tick
+
+    return campaigns_tick()
