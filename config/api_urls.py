@@ -50,6 +50,33 @@ urlpatterns = [
     ),
     path("segments/", campaigns_api.SegmentsView.as_view(), name="segments"),
     path("segments/<int:segment_id>/", campaigns_api.SegmentView.as_view(), name="segment"),
+    path("campaigns/", campaigns_api.CampaignsView.as_view(), name="campaigns"),
+    path("campaigns/<int:campaign_id>/", campaigns_api.CampaignView.as_view(), name="campaign"),
+    path(
+        "campaigns/<int:campaign_id>/send/",
+        campaigns_api.CampaignSendView.as_view(),
+        name="campaign_send",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/pause/",
+        campaigns_api.CampaignPauseView.as_view(),
+        name="campaign_pause",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/resume/",
+        campaigns_api.CampaignResumeView.as_view(),
+        name="campaign_resume",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/cancel/",
+        campaigns_api.CampaignCancelView.as_view(),
+        name="campaign_cancel",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/report/",
+        campaigns_api.CampaignReportView.as_view(),
+        name="campaign_report",
+    ),
     path("schema/", SpectacularAPIView.as_view(**_public), name="schema"),
     path(
         "docs/",

@@ -8,118 +8,335 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('core', '0008_location_opening_hours'),
-        ('coupons', '0006_purchase_discount_backfill'),
-        ('members', '0009_import_send_welcome'),
-        ('messaging', '0002_delivery_messaging_by_source_and_more'),
+        ("campaigns", "0001_initial"),
+        ("core", "0008_location_opening_hours"),
+        ("coupons", "0006_purchase_discount_backfill"),
+        ("members", "0009_import_send_welcome"),
+        ("messaging", "0002_delivery_messaging_by_source_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS'), ('email_or_sms', 'Email, or SMS without an email')], max_length=16, verbose_name='channel')),
-                ('kind', models.CharField(choices=[('promotional', 'Promotional'), ('informational', 'Informational')], max_length=16, verbose_name='kind')),
-                ('subject', models.JSONField(blank=True, default=dict, verbose_name='subject')),
-                ('body', models.JSONField(blank=True, default=dict, verbose_name='body')),
-                ('sms_body', models.JSONField(blank=True, default=dict, verbose_name='SMS text')),
-                ('offer', models.JSONField(blank=True, null=True, verbose_name='offer')),
-                ('holdout_percent', models.PositiveSmallIntegerField(default=10, verbose_name='holdout (%)')),
-                ('send_at', models.DateTimeField(blank=True, null=True, verbose_name='send at')),
-                ('quiet_start', models.TimeField(default=datetime.time(21, 0), verbose_name='no SMS from')),
-                ('quiet_end', models.TimeField(default=datetime.time(9, 0), verbose_name='no SMS until')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('sending', 'Sending'), ('sent', 'Sent'), ('paused', 'Paused'), ('cancelled', 'Cancelled')], default='draft', max_length=16, verbose_name='status')),
-                ('frozen_rules', models.JSONField(blank=True, null=True, verbose_name='rules when sent')),
-                ('targeted', models.PositiveIntegerField(default=0, verbose_name='members reached')),
-                ('left_out_suppressed', models.PositiveIntegerField(default=0, verbose_name='suppressed addresses left out')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started sending')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('next_batch_at', models.DateTimeField(blank=True, null=True, verbose_name='next batch')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant', verbose_name='business')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='campaigns.segment', verbose_name='segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("email_or_sms", "Email, or SMS without an email"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("promotional", "Promotional"),
+                            ("informational", "Informational"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.JSONField(blank=True, default=dict, verbose_name="subject")),
+                ("body", models.JSONField(blank=True, default=dict, verbose_name="body")),
+                ("sms_body", models.JSONField(blank=True, default=dict, verbose_name="SMS text")),
+                ("offer", models.JSONField(blank=True, null=True, verbose_name="offer")),
+                (
+                    "holdout_percent",
+                    models.PositiveSmallIntegerField(default=10, verbose_name="holdout (%)"),
+                ),
+                ("send_at", models.DateTimeField(blank=True, null=True, verbose_name="send at")),
+                (
+                    "quiet_start",
+                    models.TimeField(default=datetime.time(21, 0), verbose_name="no SMS from"),
+                ),
+                (
+                    "quiet_end",
+                    models.TimeField(default=datetime.time(9, 0), verbose_name="no SMS until"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "frozen_rules",
+                    models.JSONField(blank=True, null=True, verbose_name="rules when sent"),
+                ),
+                (
+                    "targeted",
+                    models.PositiveIntegerField(default=0, verbose_name="members reached"),
+                ),
+                (
+                    "left_out_suppressed",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="suppressed addresses left out"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="started sending"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "next_batch_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next batch"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                        verbose_name="business",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaigns",
+                        to="campaigns.segment",
+                        verbose_name="segment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign',
-                'verbose_name_plural': 'campaigns',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "campaign",
+                "verbose_name_plural": "campaigns",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignSettings',
+            name="CampaignSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cap_per_week', models.PositiveSmallIntegerField(default=2, verbose_name='promotional messages a week, at most')),
-                ('cap_per_day', models.PositiveSmallIntegerField(default=1, verbose_name='promotional messages a day, at most')),
-                ('send_rate_per_minute', models.PositiveIntegerField(default=600, verbose_name='messages sent a minute, at most')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.merchant', verbose_name='business')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cap_per_week",
+                    models.PositiveSmallIntegerField(
+                        default=2, verbose_name="promotional messages a week, at most"
+                    ),
+                ),
+                (
+                    "cap_per_day",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="promotional messages a day, at most"
+                    ),
+                ),
+                (
+                    "send_rate_per_minute",
+                    models.PositiveIntegerField(
+                        default=600, verbose_name="messages sent a minute, at most"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.merchant",
+                        verbose_name="business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'campaign settings',
-                'verbose_name_plural': 'campaign settings',
+                "verbose_name": "campaign settings",
+                "verbose_name_plural": "campaign settings",
             },
         ),
         migrations.CreateModel(
-            name='Click',
+            name="Click",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=2000, verbose_name='link')),
-                ('clicked_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='clicked')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='campaigns.campaign', verbose_name='campaign')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='messaging.delivery', verbose_name='delivery')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant', verbose_name='business')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=2000, verbose_name="link")),
+                (
+                    "clicked_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="clicked"),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clicks",
+                        to="campaigns.campaign",
+                        verbose_name="campaign",
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="messaging.delivery",
+                        verbose_name="delivery",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                        verbose_name="business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'click',
-                'verbose_name_plural': 'clicks',
+                "verbose_name": "click",
+                "verbose_name_plural": "clicks",
             },
         ),
         migrations.CreateModel(
-            name='OfferGrant',
+            name="OfferGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('coupon', 'Coupon'), ('bonus_points', 'Bonus points'), ('multiplier', 'Points multiplier')], max_length=16, verbose_name='kind')),
-                ('points', models.PositiveIntegerField(default=0, verbose_name='points')),
-                ('percent', models.PositiveIntegerField(default=100, verbose_name='earns (%)')),
-                ('until', models.DateTimeField(blank=True, null=True, verbose_name='until')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='granted')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='campaigns.campaign', verbose_name='campaign')),
-                ('coupon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='coupons.coupon', verbose_name='coupon')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.member', verbose_name='member')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.merchant', verbose_name='business')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("coupon", "Coupon"),
+                            ("bonus_points", "Bonus points"),
+                            ("multiplier", "Points multiplier"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("points", models.PositiveIntegerField(default=0, verbose_name="points")),
+                ("percent", models.PositiveIntegerField(default=100, verbose_name="earns (%)")),
+                ("until", models.DateTimeField(blank=True, null=True, verbose_name="until")),
+                (
+                    "granted_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="granted"),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to="campaigns.campaign",
+                        verbose_name="campaign",
+                    ),
+                ),
+                (
+                    "coupon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="coupons.coupon",
+                        verbose_name="coupon",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.merchant",
+                        verbose_name="business",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer given',
-                'verbose_name_plural': 'offers given',
+                "verbose_name": "offer given",
+                "verbose_name_plural": "offers given",
             },
         ),
         migrations.AddIndex(
-            model_name='campaign',
-            index=models.Index(fields=['status', 'send_at'], name='campaigns_due'),
+            model_name="campaign",
+            index=models.Index(fields=["status", "send_at"], name="campaigns_due"),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('holdout_percent__lte', 50)), name='campaigns_holdout_at_most_half'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("holdout_percent__lte", 50)),
+                name="campaigns_holdout_at_most_half",
+            ),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['campaign', 'delivery'], name='campaigns_clicks'),
+            model_name="click",
+            index=models.Index(fields=["campaign", "delivery"], name="campaigns_clicks"),
         ),
         migrations.AddIndex(
-            model_name='offergrant',
-            index=models.Index(condition=models.Q(('kind', 'multiplier')), fields=['member', 'until'], name='campaigns_multipliers'),
+            model_name="offergrant",
+            index=models.Index(
+                condition=models.Q(("kind", "multiplier")),
+                fields=["member", "until"],
+                name="campaigns_multipliers",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offergrant',
-            constraint=models.UniqueConstraint(models.F('campaign'), models.F('member'), name='campaigns_offer_once'),
+            model_name="offergrant",
+            constraint=models.UniqueConstraint(
+                models.F("campaign"), models.F("member"), name="campaigns_offer_once"
+            ),
         ),
     ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
+from apps.campaigns.lock_objects import campaign_lock
 from apps.campaigns.merge_tags import html_sanitise, merge_tags_check
 from apps.campaigns.models import Campaign, CampaignChannel, CampaignKind, CampaignStatus, Segment
 from apps.campaigns.services.offers import offer_clean
@@ -150,8 +151,6 @@ def campaign_create(*, merchant: Merchant, actor: User | None, fields: CampaignF
 
 @transaction.atomic(savepoint=False)
 def campaign_update(*, campaign: Campaign, actor: User | None, fields: CampaignFields) -> Campaign:
-    from apps.campaigns.lock_objects import campaign_lock
-
     current = campaign_lock(campaign.pk)
     if current.status not in EDITABLE:
         raise Conflict(
