@@ -44,7 +44,9 @@ def test_the_preview_counts_and_samples_the_members(manager, members):
     html = response.content.decode()
     assert 'id="segment-preview"' in html
     assert "<strong>2</strong>" in html
-    assert "Ana" in html and "Bea" in html and "Ciro" not in html
+    assert "Ana" in html
+    assert "Bea" in html
+    assert "Ciro" not in html
     assert 'id="segment-rows"' not in html  # the partial alone
 
 
@@ -56,7 +58,8 @@ def test_a_bad_value_is_marked_on_its_row_and_nothing_is_counted(manager, member
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="e1"' in html and "Give a whole number." in html
+    assert 'id="e1"' in html
+    assert "Give a whole number." in html
     assert 'aria-describedby="e1"' in html
     assert "Fix the conditions marked above" in html
     assert not Segment.objects.exists()
@@ -76,7 +79,8 @@ def test_adding_and_removing_rows(manager, members):
     )
     html = removed.content.decode()
     assert 'name="rows" value="1"' in html
-    assert 'name="f0"' in html and 'value="tag" selected' in html
+    assert 'name="f0"' in html
+    assert 'value="tag" selected' in html
 
 
 def test_changing_the_field_resets_an_operator_that_does_not_fit(manager, members):
@@ -141,7 +145,8 @@ def test_nested_rules_are_edited_as_json(manager, team, members):
     segment = Segment.objects.get(merchant=team.merchant)
 
     page = manager.get(f"/campaigns/segments/{segment.pk}/").content.decode()
-    assert 'name="rules_json"' in page and 'name="f0"' not in page
+    assert 'name="rules_json"' in page
+    assert 'name="f0"' not in page
     assert "<strong>2</strong>" in page
 
     back = manager.post(
@@ -159,7 +164,8 @@ def test_flat_json_goes_back_to_rows(manager, members):
     )
 
     html = response.content.decode()
-    assert 'name="f0"' in html and 'value="any" checked' in html
+    assert 'name="f0"' in html
+    assert 'value="any" checked' in html
     assert 'multiple size="4"' in html
 
 
@@ -175,10 +181,12 @@ def test_bad_json_is_a_message_not_an_error_page(manager, members):
 
 def test_ready_made_segments_are_listed_with_counts_and_open_in_the_builder(manager, members):
     listing = manager.get("/campaigns/segments/").content.decode()
-    assert "?ready=at_risk" in listing and "Top 10 % by spend" in listing
+    assert "?ready=at_risk" in listing
+    assert "Top 10 % by spend" in listing
 
     count = manager.get("/campaigns/segments/ready/birthdays/count/")
-    assert count.status_code == 200 and count.content.decode().strip() == "0"
+    assert count.status_code == 200
+    assert count.content.decode().strip() == "0"
 
     started = manager.get("/campaigns/segments/new/?ready=lapsed_90").content.decode()
     assert 'value="days_since_last_purchase" selected' in started
@@ -193,7 +201,8 @@ def test_an_analytics_list_becomes_a_segment(manager, team, members):
     started = manager.get(
         f"/campaigns/segments/new/?status=at_risk&location={location.pk}"
     ).content.decode()
-    assert 'value="status" selected' in started and 'value="at_risk" selected' in started
+    assert 'value="status" selected' in started
+    assert 'value="at_risk" selected' in started
     assert 'value="location" selected' in started
 
 

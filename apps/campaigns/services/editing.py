@@ -69,8 +69,11 @@ def _texts(value, *, merchant: Merchant, field: str, limit: int, html: bool) -> 
                 gettext("Keep it within %(count)d characters.") % {"count": limit},
                 field=f"{field}.{code}",
             )
+        # Checked after sanitising: sanitising decodes character references, which could
+        # otherwise hide a tag outside the whitelist until it is stored.
+        text = html_sanitise(html=text) if html else text
         merge_tags_check(text=text, field=field)
-        texts[code] = html_sanitise(html=text) if html else text
+        texts[code] = text
     return texts
 
 
