@@ -236,11 +236,11 @@ def test_quiet_hours_hold_the_sms_only(team, people, send, monkeypatch):
     day = datetime(2026, 12, 3, 12, 0, tzinfo=madrid)
     team.merchant.timezone = "Europe/Madrid"
     target.merchant.timezone = "Europe/Madrid"
-    assert in_quiet_hours(target, night)
-    assert not in_quiet_hours(target, day)
+    assert in_quiet_hours(campaign=target, now=night)
+    assert not in_quiet_hours(campaign=target, now=day)
     target.quiet_start, target.quiet_end = time(13, 0), time(15, 0)
-    assert in_quiet_hours(target, datetime(2026, 12, 3, 14, 0, tzinfo=madrid))
-    assert not in_quiet_hours(target, datetime(2026, 12, 3, 15, 0, tzinfo=madrid))
+    assert in_quiet_hours(campaign=target, now=datetime(2026, 12, 3, 14, 0, tzinfo=madrid))
+    assert not in_quiet_hours(campaign=target, now=datetime(2026, 12, 3, 15, 0, tzinfo=madrid))
 
     monkeypatch.setattr(timezone, "now", lambda: night.astimezone(ZoneInfo("UTC")))
     team.merchant.save()

@@ -129,7 +129,7 @@ def campaign_fields_clean(*, merchant: Merchant, fields: CampaignFields) -> dict
         "segment": fields.segment,
         "channel": fields.channel,
         "kind": fields.kind,
-        "offer": offer_clean(fields.offer),
+        "offer": offer_clean(offer=fields.offer),
         "holdout_percent": holdout,
         "send_at": fields.send_at,
         "quiet_start": fields.quiet_start,

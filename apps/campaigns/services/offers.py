@@ -50,7 +50,7 @@ def _bad(problem: str, key: str = "") -> DomainError:
     return DomainError(problem, field="offer" + (f".{key}" if key else ""), code="invalid_offer")
 
 
-def offer_clean(offer) -> dict | None:
+def offer_clean(*, offer) -> dict | None:
     """The offer as stored, or None for none; `DomainError` on `offer.<key>` otherwise."""
     if offer in (None, {}):
         return None

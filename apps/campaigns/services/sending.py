@@ -285,7 +285,7 @@ def campaign_freeze(*, campaign_id: int) -> int:
 # Sending in batches --------------------------------------------------------------------
 
 
-def in_quiet_hours(campaign: Campaign, now: datetime) -> bool:
+def in_quiet_hours(*, campaign: Campaign, now: datetime) -> bool:
     local = now.astimezone(merchant_zone(campaign.merchant.timezone)).time()
     start, end = campaign.quiet_start, campaign.quiet_end
     if start == end:
@@ -318,7 +318,7 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
         return BatchResult(0, 0, finished=campaign.status == CampaignStatus.SENT)
     started, now = clock.monotonic(), timezone.now()
     queued = Delivery.objects.filter(source=campaign.source, state=State.QUEUED)
-    quiet = in_quiet_hours(campaign, now)
+    quiet = in_quiet_hours(campaign=campaign, now=now)
     if quiet:
         queued = queued.exclude(channel=Channel.SMS)
     ids = list(queued.order_by("id").values_list("id", "member_id")[:BATCH_SIZE])
