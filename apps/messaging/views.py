@@ -1,5 +1,6 @@
-"""The member's unsubscribe link (RFC 8058) and the SMS provider's status callback (no
-login on either, the signature is the authority), and the owner's message settings."""
+"""The member's unsubscribe link (RFC 8058), the SMS provider's status callback and its
+incoming texts (no login on any, the signature is the authority), and the owner's message
+settings."""
 
 from __future__ import annotations
 
@@ -25,9 +26,16 @@ from apps.messaging.selectors import messaging_settings
 from apps.messaging.services import (
     member_unsubscribe,
     messaging_settings_update,
+    sms_reply_received,
     sms_status_received,
+    sms_stop_confirmation,
 )
-from apps.messaging.sms.twilio_callback import twilio_status_outcome, twilio_status_parse
+from apps.messaging.sms.twilio_callback import (
+    twilio_inbound_parse,
+    twilio_status_outcome,
+    twilio_status_parse,
+    twiml_reply,
+)
 
 _PURPOSES = {links.UNSUBSCRIBE_EMAIL: Channel.EMAIL, links.UNSUBSCRIBE_SMS: Channel.SMS}
 
@@ -86,6 +94,24 @@ def sms_status(request):
                 provider_id=status.message_sid, state=outcome.state, error_code=outcome.error_code
             )
     return HttpResponse(status=204)
+
+
+@csrf_exempt  # Twilio posts without a session; its signature is checked instead
+@require_POST
+def sms_inbound(request):
+    """A text to our number (Twilio's incoming-message webhook): a STOP withdraws SMS
+    marketing consent and is confirmed in the answer's TwiML; anything else gets none."""
+    message = twilio_inbound_parse(
+        url=links.absolute(request.get_full_path()),  # the public URL Twilio signed
+        params=request.POST.dict(),
+        signature=request.headers.get("X-Twilio-Signature", ""),
+    )
+    if message is None:
+        return HttpResponseForbidden()
+    with edge_transaction():
+        result = sms_reply_received(sender=message.sender, body=message.body)
+    reply = sms_stop_confirmation(result=result)
+    return HttpResponse(twiml_reply(text=reply), content_type="text/xml; charset=utf-8")
 
 
 @merchant_view(Role.OWNER)

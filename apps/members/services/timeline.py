@@ -57,6 +57,8 @@ SOURCE_WORDS = {
     "unsubscribe": gettext_noop("unsubscribe link"),
     # Translators: where a change came from: the mail or SMS provider (a complaint, a STOP).
     "provider": gettext_noop("message provider"),
+    # Translators: where a change came from: the member texted back STOP (or BAJA...).
+    "sms_reply": gettext_noop("reply by text message"),
 }
 
 # A member's profile fields, as the timeline names them ("Changed first name, email").

@@ -1,6 +1,7 @@
 """Writes for messages: queue a delivery, send it once, sweep the stuck ones, take in the
-providers' reports, keep the suppression list, unsubscribe."""
+providers' reports, keep the suppression list, unsubscribe (by link or by texting STOP)."""
 
+from apps.messaging.services.inbound import sms_reply_received, sms_stop_confirmation
 from apps.messaging.services.queueing import delivery_queue
 from apps.messaging.services.sending import delivery_send
 from apps.messaging.services.settings import messaging_settings_update
@@ -16,6 +17,8 @@ __all__ = [
     "email_event_received",
     "member_unsubscribe",
     "messaging_settings_update",
+    "sms_reply_received",
     "sms_status_received",
+    "sms_stop_confirmation",
     "suppression_add",
 ]

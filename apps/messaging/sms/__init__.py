@@ -5,7 +5,8 @@
     twilio://ACCOUNT_SID:AUTH_TOKEN@?from=%2B34600000000   (or ?messaging_service=MG...)
 
 Segment counting (GSM-7 or UCS-2) is in `segments`; Twilio's signed delivery callbacks
-are read by `twilio_callback.twilio_status_parse`.
+are read by `twilio_callback.twilio_status_parse`, incoming texts (a member's STOP) by
+`twilio_callback.twilio_inbound_parse`.
 """
 
 from .base import SmsBackend, SmsError, SmsSent

@@ -1,11 +1,13 @@
-"""Twilio's delivery-status callbacks: checked, then read.
+"""Twilio's webhooks: delivery-status callbacks and incoming messages, checked, then read.
 
 Twilio posts to the `status_callback` URL given at send time as the message moves on
-(queued, sent, delivered, undelivered, failed), signing each request with the account's
-auth token in `X-Twilio-Signature`. Anyone can post to that URL, so nothing is believed
-before the signature is checked. A view passes the full URL Twilio called (scheme, host
-and query as Twilio saw them: behind a proxy, the public one), the POST parameters and
-the header; it wires the result to the delivery row.
+(queued, sent, delivered, undelivered, failed), and to the number's (or the Messaging
+Service's) incoming-message URL when someone texts it, signing each request with the
+account's auth token in `X-Twilio-Signature`. Anyone can post to those URLs, so nothing
+is believed before the signature is checked. A view passes the full URL Twilio called
+(scheme, host and query as Twilio saw them: behind a proxy, the public one), the POST
+parameters and the header; it wires the result to the delivery row, or to the service
+that reads the member's reply, and answers an incoming message with TwiML.
 """
 
 from collections.abc import Mapping
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from .twilio_backend import twilio_config
 
@@ -40,16 +43,31 @@ class DeliveryOutcome:
     error_code: str | None
 
 
+@dataclass(frozen=True)
+class TwilioInbound:
+    """One signed incoming message: who sent it (`From`, E.164 for a phone) and what it
+    says. `To`, our number, is not kept: every merchant of the installation texts from it."""
+
+    message_sid: str
+    sender: str
+    body: str
+
+
+def twilio_signed(*, url: str, params: Mapping[str, str], signature: str) -> bool:
+    """True when Twilio signed the request with our auth token; never when SMS_URL is not
+    Twilio's (then no request of Twilio's can be ours)."""
+    sms_url = settings.SMS_URL
+    if urlsplit(sms_url).scheme != "twilio" or not signature:
+        return False
+    validator = RequestValidator(twilio_config(url=sms_url).auth_token)
+    return validator.validate(url, params, signature)
+
+
 def twilio_status_parse(
     *, url: str, params: Mapping[str, str], signature: str
 ) -> TwilioStatus | None:
-    """The callback's status if Twilio signed it with our auth token, else None (also
-    when SMS_URL is not Twilio's: then no callback of Twilio's can be ours)."""
-    sms_url = settings.SMS_URL
-    if urlsplit(sms_url).scheme != "twilio" or not signature:
-        return None
-    validator = RequestValidator(twilio_config(url=sms_url).auth_token)
-    if not validator.validate(url, params, signature):
+    """The callback's status if Twilio signed it with our auth token, else None."""
+    if not twilio_signed(url=url, params=params, signature=signature):
         return None
     message_sid = params.get("MessageSid")
     status = params.get("MessageStatus") or params.get("SmsStatus")
@@ -70,3 +88,24 @@ def twilio_status_outcome(*, status: TwilioStatus) -> DeliveryOutcome | None:
     if status.status in FAILED_STATUSES:
         return DeliveryOutcome(state="failed", error_code=status.error_code)
     return None
+
+
+def twilio_inbound_parse(
+    *, url: str, params: Mapping[str, str], signature: str
+) -> TwilioInbound | None:
+    """The incoming message if Twilio signed it with our auth token, else None. A message
+    with no text (a picture alone) has an empty body."""
+    if not twilio_signed(url=url, params=params, signature=signature):
+        return None
+    message_sid, sender = params.get("MessageSid"), params.get("From")
+    if not message_sid or not sender:
+        return None
+    return TwilioInbound(message_sid=message_sid, sender=sender, body=params.get("Body") or "")
+
+
+def twiml_reply(*, text: str | None) -> str:
+    """The TwiML answer to an incoming message: `text` texted back, or nothing (None)."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return response.to_xml()
