@@ -4,7 +4,7 @@ found, nothing changes. A route added to config/api_urls.py without an entry her
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from apps.campaigns.models import Segment
+from apps.campaigns.models import Campaign, Segment
 from apps.campaigns.services import segment_create
 from apps.core.models import AuditLog
 from apps.members.models import Member
@@ -15,6 +15,7 @@ from apps.programs.points.models import LedgerEntry
 from apps.programs.points.services import points_adjust
 from apps.programs.rewards.models import Redemption
 from apps.programs.rewards.services import reward_create, reward_redeem
+from tests.campaigns.factories import campaign as make_campaign
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 
@@ -40,12 +41,14 @@ def theirs(team):
     segment = segment_create(
         merchant=team.merchant, actor=team.manager, name="Everyone", rules={"all": []}
     )
+    campaign = make_campaign(team, audience=segment)
     return {
         "member": member,
         "reward": reward,
         "redemption": redemption,
         "coupon": coupon,
         "segment": segment,
+        "campaign": campaign,
         "location": team.merchant_location,
     }
 
@@ -104,6 +107,25 @@ def calls(o) -> dict[str, tuple[str, str, dict]]:
             },
         ),
         "api:segment": ("get", f"/api/v1/segments/{o['segment'].pk}/", {}),
+        # A campaign to their segment: refused, as no segment of the key's merchant.
+        "api:campaigns": (
+            "post",
+            "/api/v1/campaigns/",
+            {
+                "name": "Theirs",
+                "segment": o["segment"].pk,
+                "channel": "email",
+                "kind": "informational",
+                "subject": "Hi",
+                "body": "<p>Hi</p>",
+            },
+        ),
+        "api:campaign": ("get", f"/api/v1/campaigns/{o['campaign'].pk}/", {}),
+        "api:campaign_send": ("post", f"/api/v1/campaigns/{o['campaign'].pk}/send/", {}),
+        "api:campaign_pause": ("post", f"/api/v1/campaigns/{o['campaign'].pk}/pause/", {}),
+        "api:campaign_resume": ("post", f"/api/v1/campaigns/{o['campaign'].pk}/resume/", {}),
+        "api:campaign_cancel": ("post", f"/api/v1/campaigns/{o['campaign'].pk}/cancel/", {}),
+        "api:campaign_report": ("get", f"/api/v1/campaigns/{o['campaign'].pk}/report/", {}),
     }
 
 
@@ -122,6 +144,13 @@ ROUTES = [
     "api:segment_preview",
     "api:segments",
     "api:segment",
+    "api:campaigns",
+    "api:campaign",
+    "api:campaign_send",
+    "api:campaign_pause",
+    "api:campaign_resume",
+    "api:campaign_cancel",
+    "api:campaign_report",
 ]
 # Routes that name no object of anyone: the key's own merchant is all they show.
 NO_OBJECT = {"api:whoami", "api:program", "api:schema", "api:docs"}
@@ -154,6 +183,7 @@ def state(team) -> tuple:
         list(Coupon.objects.filter(merchant=team.merchant).values_list("status", flat=True)),
         AuditLog.objects.filter(merchant=team.merchant).count(),
         list(Segment.objects.values_list("merchant_id", "name", "rules")),
+        list(Campaign.objects.values_list("merchant_id", "name", "status")),
     )
 
 
