@@ -186,7 +186,7 @@ def test_ready_made_segments_are_listed_with_counts_and_open_in_the_builder(mana
 
     count = manager.get("/campaigns/segments/ready/birthdays/count/")
     assert count.status_code == 200
-    assert count.content.decode().strip() == "0"
+    assert count.content.decode().strip() == "0 members"
 
     started = manager.get("/campaigns/segments/new/?ready=lapsed_90").content.decode()
     assert 'value="days_since_last_purchase" selected' in started
