@@ -317,7 +317,9 @@ def _tier(scope: Scope, condition: Condition) -> Compiled:
 
 
 def _tag_ids(merchant: Merchant, names) -> list[int]:
-    lowered = {name.lower() for name in names}
+    # Both sides lower-cased by the database, as the tags' unique constraint is: Python's
+    # str.lower() differs from PostgreSQL's lower() on some letters ("İ" becomes two).
+    lowered = [Lower(Value(name)) for name in dict.fromkeys(names)]
     tags = Tag.objects.for_merchant(merchant).annotate(lowered=Lower("name"))
     return list(tags.filter(lowered__in=lowered).values_list("pk", flat=True))
 
