@@ -22,5 +22,9 @@ class CampaignsConfig(AppConfig):
         extensions.MESSAGE_SOURCES.register(
             extensions.MessageSource(kind="campaign", render=campaign_render, label=_("Campaign"))
         )
+        # One offer per campaign and member: a merge leaves the duplicate's where it is.
+        from apps.campaigns.models import OfferGrant
+
+        extensions.MERGE_KEPT_MODELS.register(OfferGrant)
         # A campaign's "double points for n days" offer.
         extensions.EARN_PERCENT.register(campaign_earn_percent, order=50)

@@ -13,12 +13,17 @@ class MessagingConfig(AppConfig):
         from anymail.signals import tracking
 
         from apps.core.events import MEMBER_ERASED, subscribe
-        from apps.core.extensions import PERSONAL_DATA_PARTS, PersonalDataPart
+        from apps.core.extensions import MERGE_KEPT_MODELS, PERSONAL_DATA_PARTS, PersonalDataPart
+        from apps.messaging.models import Delivery
         from apps.messaging.receivers import delivery_tracking_received
         from apps.messaging.selectors import deliveries_personal_data
         from apps.messaging.services.erasure import deliveries_forget_addresses
 
         subscribe(MEMBER_ERASED, deliveries_forget_addresses, order=60)
+        # A delivery is a record of what went to that record's address, unique per member
+        # and occurrence: a merge leaves the duplicate's where they are (the survivor has
+        # its own welcome, say) instead of colliding with the survivor's.
+        MERGE_KEPT_MODELS.register(Delivery)
         PERSONAL_DATA_PARTS.register(
             PersonalDataPart("messages", deliveries_personal_data), order=60
         )

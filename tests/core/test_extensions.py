@@ -8,9 +8,11 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from apps.analytics.cards import KPI_CARDS
+from apps.campaigns.models import OfferGrant
 from apps.core import extensions
 from apps.core.extensions import ExtensionPoint, MemberApiExtension, MemberPanel
 from apps.members.models import Member
+from apps.messaging.models import Delivery
 from apps.programs.coupons.models import CashbackEntry, CashbackWallet
 from apps.programs.points.models import LedgerEntry, PointsAccount
 from apps.programs.tiers.models import MemberTier
@@ -77,13 +79,18 @@ def test_earn_percents_multiply_in_order_rounding_down_at_each_step(contributed)
 
 
 def _earn_percent_without_tiers(member) -> int:
+    """Without the installed apps' own percents (the tier's, a campaign's multiplier),
+    which read the database."""
+    from apps.campaigns.services.offers import campaign_earn_percent
     from apps.programs.tiers.services import tier_earn_percent
 
     extensions.EARN_PERCENT.unregister(tier_earn_percent)
+    extensions.EARN_PERCENT.unregister(campaign_earn_percent)
     try:
         return extensions.earn_percent(member, AT)
     finally:
         extensions.EARN_PERCENT.register(tier_earn_percent, order=20)
+        extensions.EARN_PERCENT.register(campaign_earn_percent, order=50)
 
 
 def test_the_first_refusal_in_order_is_the_answer(contributed):
@@ -122,9 +129,20 @@ def test_the_apps_wiring():
         "referrals",
     ]
     assert [extra.name for extra in extensions.ENROLL_EXTRAS] == ["referral_code"]
-    assert {LedgerEntry, PointsAccount, MemberTier, CashbackWallet, CashbackEntry} <= (
-        extensions.merge_kept_models()
-    )
+    assert {
+        LedgerEntry,
+        PointsAccount,
+        MemberTier,
+        CashbackWallet,
+        CashbackEntry,
+        Delivery,
+        OfferGrant,
+    } <= extensions.merge_kept_models()
+    assert [action.name for action in extensions.MEMBER_LIST_ACTIONS] == ["segment"]
+    assert [percent.__name__ for percent in extensions.EARN_PERCENT] == [
+        "tier_earn_percent",
+        "campaign_earn_percent",
+    ]
     assert [card.name for card in extensions.ANALYTICS_CARDS] == list(KPI_CARDS)
     assert [card.name for card in extensions.HOME_CARDS] == ["setup", "location"]
     assert [section.name for section in extensions.MEMBER_CARD_SECTIONS] == ["card_link"]
@@ -139,4 +157,5 @@ def test_the_apps_wiring():
         "card_link",
         "erase_confirm",
         "data_link",
+        "campaign",
     }

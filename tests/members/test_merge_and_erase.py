@@ -5,6 +5,7 @@ from apps.core.errors import DomainError
 from apps.core.models import AuditLog
 from apps.members.models import EventKind, Member, MemberEvent
 from apps.members.services import member_add_note, member_erase, member_merge
+from apps.messaging.models import Delivery
 from tests.conftest import refusal
 from tests.members.factories import enroll
 
@@ -105,3 +106,16 @@ def test_a_card_code_of_another_merchant_cannot_be_merged(team, other_team, clie
     assert "No member of this business" in response.text
     foreign.refresh_from_db()
     assert foreign.merged_into is None
+
+
+def test_merging_two_members_who_both_got_a_welcome_keeps_each_record_of_it(team):
+    # given: both records were welcomed (one delivery row each, unique per member)
+    survivor = enroll(team, first_name="Lucía", email="lucia@example.com")
+    duplicate = enroll(team, first_name="Lucia", email="lucia.g@example.com")
+    assert Delivery.objects.filter(source="welcome").count() == 2
+
+    member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
+
+    # then: the merge neither collides on the survivor's welcome nor drops the other's
+    assert Delivery.objects.filter(member=survivor, source="welcome").count() == 1
+    assert Delivery.objects.filter(member=duplicate, source="welcome").count() == 1
