@@ -193,9 +193,11 @@ def _one(spec, raw, *, merchant, path: str):
             )
         return raw
     if spec.kind == Kind.TAG:
-        if not isinstance(raw, str) or not 1 <= len(raw) <= 40:
+        # Spaced as tag names are stored (members.services.tag_name).
+        name = " ".join(raw.split()) if isinstance(raw, str) else ""
+        if not 1 <= len(name) <= 40:
             raise RulesInvalid(gettext("Give a tag's name."), path=path)
-        return raw
+        return name
     choices = spec.choices(merchant)
     if isinstance(raw, bool) or not isinstance(raw, str | int) or raw not in choices:
         raise RulesInvalid(_choice_problem(spec, choices), path=path)
