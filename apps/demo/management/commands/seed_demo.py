@@ -92,6 +92,8 @@ class Command(BaseCommand):
             self._members(merchant, options["members"], options["seed"])
         if options["purchases"]:
             self._purchases(merchant, options["purchases"], options["seed"])
+        if options["members"]:
+            self._campaigns(merchant, users[0][0], options["seed"])
 
     def _merchant_and_team(self):
         users = [(_demo_user(email, first, last), role) for email, first, last, role in DEMO_USERS]
@@ -167,6 +169,18 @@ class Command(BaseCommand):
             self.stdout.write("No member can take purchases: add members with --members N.")
         else:
             self.stdout.write(f"The demo merchant has {result.total:,} purchases already.")
+
+    def _campaigns(self, merchant: Merchant, owner, seed: int | None) -> None:
+        from apps.demo.campaigns import seed_demo_campaigns
+
+        result = seed_demo_campaigns(merchant=merchant, actor=owner, seed=seed or 16)
+        if result.sent is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {result.segments} demo segments and the campaign "
+                    f"'{result.sent.name}' sent to {result.sent.targeted:,} members."
+                )
+            )
 
     def _place_in_tiers(self, merchant: Merchant) -> None:
         """Seeded purchases bypass the purchase events (COPY): place members in their tiers
