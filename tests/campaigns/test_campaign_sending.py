@@ -21,7 +21,7 @@ from apps.campaigns.services.sending import (
 )
 from apps.core.errors import Conflict
 from apps.messaging.models import Delivery, Purpose, State
-from apps.messaging.services import suppression_add
+from apps.messaging.services import email_event_received, suppression_add
 from apps.programs.coupons.models import Coupon
 from apps.programs.points.selectors import points_balance
 from tests.campaigns.factories import campaign
@@ -250,3 +250,18 @@ def test_quiet_hours_hold_the_sms_only(team, people, send, monkeypatch):
     rows = Delivery.objects.filter(source=sent.source)
     assert rows.get(member=people["dan"]).state == State.QUEUED
     assert set(rows.filter(channel="email").values_list("state", flat=True)) == {State.SENT}
+
+
+def test_a_bounce_from_one_campaign_keeps_the_address_out_of_the_next(team, people, send):
+    first = send(campaign(team, name="One", kind="informational"))
+    bounced = Delivery.objects.get(source=first.source, member=people["ana"])
+
+    email_event_received(
+        provider_id=bounced.provider_id, event_type="bounced", recipient="ana@example.com"
+    )
+    second = send(campaign(team, name="Two", kind="informational"))
+
+    assert Delivery.objects.get(pk=bounced.pk).state == State.BOUNCED
+    assert not Delivery.objects.filter(source=second.source, member=people["ana"]).exists()
+    assert campaign_counts(campaign=second)["suppressed"] == 1
+    assert campaign_counts(campaign=first)["sent"] == 4  # a bounce was handed over: sent
