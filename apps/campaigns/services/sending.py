@@ -44,6 +44,7 @@ from apps.campaigns.models import (
     CampaignSettings,
     CampaignStatus,
 )
+from apps.campaigns.rules import rules_check
 from apps.campaigns.selectors import campaign_settings_for, segment_members
 from apps.campaigns.services.offers import offer_grant
 from apps.core.audit import audit_record
@@ -104,6 +105,8 @@ def campaign_send(*, campaign: Campaign, actor: User | None) -> Campaign:
     campaign = campaign_lock(campaign.pk)
     if campaign.status in (*STARTED, CampaignStatus.CANCELLED):
         raise Conflict(gettext("This campaign has already been sent."), code="campaign_sent")
+    # The segment's rules were checked when saved; what they name may have gone since.
+    rules_check(rules=campaign.segment.rules, merchant=campaign.merchant)
     if campaign.send_at and campaign.send_at > timezone.now():
         if campaign.status != CampaignStatus.SCHEDULED:
             campaign.status = CampaignStatus.SCHEDULED
