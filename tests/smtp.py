@@ -24,13 +24,16 @@ class Inbox:
     port: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
     hold: threading.Event | None = None  # set: DATA waits until it is cleared
+    # The messages accepted before `hold` applies: 4 holds the fifth DATA and the ones after.
+    hold_after: int = 0
     # Set once a DATA is waiting on `hold`: the client has sent its whole message and
     # waits for the answer.
     holding: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        while self.hold is not None and self.hold.is_set():
+        held = len(self.messages) >= self.hold_after
+        while held and self.hold is not None and self.hold.is_set():
             self.holding.set()
             await asyncio.sleep(0.05)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

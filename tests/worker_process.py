@@ -63,6 +63,9 @@ class WorkerProcess:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": REDIS_URL,
             "EMAIL_URL": email_url,
+            # The tasks the worker itself starts (a campaign's next batch) go to the
+            # test's queue, which is the only one it takes tasks from.
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             # Django's system checks, which the worker runs at start by default, are
             # not what these tests are about, and take as long as the rest of the start.
             "CELERY_SKIP_CHECKS": "1",

@@ -406,6 +406,9 @@ LINK_PAGE_RATE_LIMITS = {
 PORTAL_SHELL_VERSION = "2"
 # Sends stuck this long are looked at by the sweeper (apps/messaging/services/sweep.py).
 MESSAGING_STALE_MINUTES = env.int("MESSAGING_STALE_MINUTES", default=10)
+# Messages a campaign sends per batch (apps/campaigns/services/sending.py); the pause
+# between batches keeps to the merchant's rate.
+CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=100)
 
 # Wallet passes on a member's card page (apps/portal/wallet/): each wallet is offered only
 # when every setting of its group is set; left empty, its button does not appear. Paths

@@ -56,7 +56,6 @@ from apps.messaging.services import delivery_send
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
 INSERT_BATCH = 2000
 CAP_COUNTED = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
 PENDING = (State.QUEUED, State.CLAIMED, State.SENDING)
@@ -324,7 +323,8 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     quiet = in_quiet_hours(campaign=campaign, now=now)
     if quiet:
         queued = queued.exclude(channel=Channel.SMS)
-    ids = list(queued.order_by("id").values_list("id", "member_id")[:BATCH_SIZE])
+    size = settings.CAMPAIGN_BATCH_SIZE
+    ids = list(queued.order_by("id").values_list("id", "member_id")[:size])
     sent = 0
     for index, (delivery_id, member_id) in enumerate(ids):
         if index % 20 == 19 and not _still_sending(campaign.pk):
@@ -352,7 +352,7 @@ def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) 
     if left == 0 and not in_flight:
         return BatchResult(sent, 0, finished=_finish(campaign.pk))
     rate = campaign_settings_for(merchant=campaign.merchant).send_rate_per_minute
-    countdown = max(0.0, BATCH_SIZE * 60 / max(rate, 1) - elapsed)
+    countdown = max(0.0, settings.CAMPAIGN_BATCH_SIZE * 60 / max(rate, 1) - elapsed)
     if sent == 0:
         # Nothing could go now: the SMS wait out the quiet hours, or a dead worker's rows
         # wait for the deliveries' sweeper.
