@@ -20,7 +20,9 @@ class CampaignsConfig(AppConfig):
             order=50,
         )
         extensions.MESSAGE_SOURCES.register(
-            extensions.MessageSource(kind="campaign", render=campaign_render, label=_("Campaign"))
+            extensions.MessageSource(
+                kind="campaign", render=campaign_render, label=_("Campaign"), batched=True
+            )
         )
         # One offer per campaign and member: a merge leaves the duplicate's where it is.
         from apps.campaigns.models import OfferGrant

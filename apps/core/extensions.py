@@ -329,6 +329,9 @@ class MessageSource:
     kind: str
     render: Callable[[Delivery], EmailContent | SmsContent]
     label: str | Promise = ""  # what the member page calls it ("Welcome")
+    # Its queued rows are sent by batches of its own (a campaign's: at the merchant's rate,
+    # not while paused, each with the member's offer), never by the deliveries' sweeper.
+    batched: bool = False
 
 
 # Rule: one source per kind (no order).

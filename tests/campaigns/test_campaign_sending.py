@@ -12,6 +12,7 @@ from apps.campaigns.models import CampaignStatus, OfferGrant
 from apps.campaigns.selectors import campaign_counts
 from apps.campaigns.services.sending import (
     campaign_cancel,
+    campaign_freeze,
     campaign_pause,
     campaign_resume,
     campaign_send,
@@ -21,7 +22,7 @@ from apps.campaigns.services.sending import (
 )
 from apps.core.errors import Conflict
 from apps.messaging.models import Delivery, Purpose, State
-from apps.messaging.services import email_event_received, suppression_add
+from apps.messaging.services import deliveries_sweep, email_event_received, suppression_add
 from apps.programs.coupons.models import Coupon
 from apps.programs.points.selectors import points_balance
 from tests.campaigns.factories import campaign
@@ -209,6 +210,28 @@ def test_pause_and_resume(team, people, django_capture_on_commit_callbacks, mail
     target.refresh_from_db()
     assert target.status == CampaignStatus.SENT
     assert len(mailoutbox) == 3
+
+
+def test_the_deliveries_sweeper_leaves_a_campaigns_rows_to_its_batches(
+    team, people, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given: a paused campaign whose rows are queued, and welcomes whose sends were lost
+    target = campaign(team)
+    campaign_send(campaign=target, actor=team.manager)  # not run: no commit
+    campaign_freeze(campaign_id=target.pk)
+    campaign_pause(campaign=target, actor=team.manager)
+    welcomes = Delivery.objects.filter(source="welcome", state=State.QUEUED).count()
+    settings.MESSAGING_STALE_MINUTES = 0
+
+    # when: the sweeper finds them all stale
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = deliveries_sweep()
+
+    # then: it sends the welcomes; the campaign's rows wait for its batches (and the resume)
+    assert swept.resent == welcomes > 0
+    assert set(states(target).values()) == {(State.QUEUED, "")}
+    assert len(mailoutbox) == welcomes
+    assert not any(message.subject.startswith(("Hola", "Hello")) for message in mailoutbox)
 
 
 def test_a_scheduled_campaign_starts_when_due(

@@ -326,8 +326,10 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     size = settings.CAMPAIGN_BATCH_SIZE
     ids = list(queued.order_by("id").values_list("id", "member_id")[:size])
     sent = 0
-    for index, (delivery_id, member_id) in enumerate(ids):
-        if index % 20 == 19 and not _still_sending(campaign.pk):
+    for delivery_id, member_id in ids:
+        # Before each message: a pause or a cancel stops at the next one, and nobody is
+        # given the offer of a message that will not go.
+        if not _still_sending(campaign.pk):
             return BatchResult(sent, -1, finished=False)
         if campaign.offer:
             _grant(campaign, member_id)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.extensions import MESSAGE_SOURCES
 from apps.messaging.models import Delivery, State
 from apps.messaging.services.queueing import send_later
 
@@ -19,7 +20,9 @@ BATCH = 500
 @dataclass(frozen=True)
 class Swept:
     requeued: int  # claimed by a worker that died before the hand-off: queued again
-    resent: int  # queued rows whose send was never started (or failed before a hand-off)
+    # Queued rows whose send was never started (or failed before a hand-off), except a
+    # batched source's (a campaign's), which its own batches send.
+    resent: int
     unknown: int  # handed to a provider by a worker that died: never sent twice
 
 
@@ -35,6 +38,7 @@ def deliveries_sweep(*, now: datetime | None = None) -> Swept:
     waiting = list(
         Delivery.objects.filter(state=State.QUEUED)
         .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
+        .exclude(_sent_in_batches())
         .order_by("pk")
         .values_list("pk", flat=True)[:BATCH]
     )
@@ -44,3 +48,14 @@ def deliveries_sweep(*, now: datetime | None = None) -> Swept:
     for pk in waiting:
         transaction.on_commit(lambda pk=pk: send_later(delivery_id=pk))
     return Swept(requeued=requeued, resent=len(waiting), unknown=unknown)
+
+
+def _sent_in_batches() -> Q:
+    """The rows of the sources that send their own in batches (campaigns): sent from here,
+    a paused campaign would go on, and faster than the merchant's rate, without offers.
+    The claims their dead workers left are recovered above all the same."""
+    batched = Q(pk__in=[])
+    for source in MESSAGE_SOURCES:
+        if source.batched:
+            batched |= Q(source=source.kind) | Q(source__startswith=f"{source.kind}:")
+    return batched
