@@ -87,17 +87,20 @@ class CashbackAndCoupons:
     cashback_converted: int  # turned into coupons
     cashback_outstanding: int  # in wallets at the end of the period
     coupons_issued: int  # every source: cashback, rewards, referrals, by hand
-    coupons_issued_value: int
+    coupons_issued_value: int  # fixed-value coupons only: a percent coupon has no value yet
     coupons_redeemed: int
-    coupons_redeemed_value: int  # what they took off baskets
+    coupons_redeemed_value: int  # what they took off baskets (percent coupons included)
     coupons_outstanding: int  # live now: issued, not used, not expired, not void
-    coupons_outstanding_value: int
+    coupons_outstanding_value: int  # the liability: fixed-value coupons only
+    coupons_outstanding_percent: int  # live percent coupons, counted apart: no fixed value
 
 
 def kpi_cashback_and_coupons(*, merchant: Merchant, period: Period) -> CashbackAndCoupons:
     """Cashback accrued, taken back and turned into coupons in the period and left in
     wallets at its end; coupons issued and redeemed in the period (a redemption is worth
-    what it took off the basket: its value, at most the basket) and live now."""
+    what it took off the basket: its value or its percent of the basket, at most the
+    basket) and live now. A percent coupon's worth depends on the basket it will be used
+    on: it is counted, never added to the value issued or outstanding."""
     totals = selectors.daily_totals(merchant=merchant, period=period)
     coupons = selectors.coupon_totals(merchant=merchant, period=period, now=timezone.now())
     return CashbackAndCoupons(
@@ -113,6 +116,7 @@ def kpi_cashback_and_coupons(*, merchant: Merchant, period: Period) -> CashbackA
         coupons_redeemed_value=coupons["redeemed_value"],
         coupons_outstanding=coupons["outstanding"],
         coupons_outstanding_value=coupons["outstanding_value"],
+        coupons_outstanding_percent=coupons["outstanding_percent"],
     )
 
 

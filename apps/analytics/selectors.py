@@ -476,7 +476,9 @@ def marketing_spend_total(*, merchant: Merchant, months: list[date]) -> int | No
 
 def coupon_totals(*, merchant: Merchant, period: Period, now: datetime) -> dict[str, int]:
     """Coupons issued and redeemed in the period (count, value; a redemption is worth
-    what it took off the basket) and live at `now` (count, value)."""
+    what it took off the basket) and live at `now` (count, value). A percent coupon has no
+    value until it is used on a basket: it counts among the coupons issued and live, adds
+    nothing to their value, and live ones are also counted apart (`outstanding_percent`)."""
     start, end = period.bounds(merchant_zone(merchant.timezone))
     coupons = Coupon.objects.for_merchant(merchant).order_by()
     issued = coupons.filter(issued_at__gte=start, issued_at__lt=end).aggregate(
@@ -484,10 +486,19 @@ def coupon_totals(*, merchant: Merchant, period: Period, now: datetime) -> dict[
     )
     redeemed = coupons.filter(
         status=CouponStatus.REDEEMED, redeemed_at__gte=start, redeemed_at__lt=end
-    ).aggregate(count=Count("pk"), value=Coalesce(Sum(Least("value", "redeemed_amount")), 0))
+    ).aggregate(
+        count=Count("pk"),
+        # What each took off, kept by `coupon_redeem`; a row marked used by other means
+        # has none, and counts as a coupon of a fixed value did: its value, at most the basket.
+        value=Coalesce(Sum(Coalesce("redeemed_discount", Least("value", "redeemed_amount"))), 0),
+    )
     live = coupons.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=CouponStatus.ISSUED
-    ).aggregate(count=Count("pk"), value=Coalesce(Sum("value"), 0))
+    ).aggregate(
+        count=Count("pk"),
+        value=Coalesce(Sum("value"), 0),
+        percent=Count("pk", filter=Q(percent__gt=0)),
+    )
     return {
         "issued": issued["count"],
         "issued_value": issued["value"],
@@ -495,6 +506,7 @@ def coupon_totals(*, merchant: Merchant, period: Period, now: datetime) -> dict[
         "redeemed_value": redeemed["value"],
         "outstanding": live["count"],
         "outstanding_value": live["value"],
+        "outstanding_percent": live["percent"],
     }
 
 

@@ -8,6 +8,7 @@ follows the member. Services never format: they hand numbers and dates to templa
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_time
@@ -41,6 +42,12 @@ def format_moment(value: datetime.datetime, *, locale: Locale | None = None) -> 
 
 def format_number(value: int | float, *, locale: Locale | None = None) -> str:
     return format_decimal(value, locale=locale or active_locale())
+
+
+def format_percent(value: int | Decimal, *, locale: Locale | None = None) -> str:
+    """A percentage with the language's digits and a space before the sign: '15 %',
+    '12,5 %' in Spanish (as the analytics cards and the cashback page write rates)."""
+    return f"{format_number(value, locale=locale)} %"
 
 
 def format_merchant_money(minor: int, merchant) -> str:

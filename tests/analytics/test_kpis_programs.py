@@ -1,10 +1,13 @@
 """The KPIs of the program's extras, each on a small known case: cashback and coupons,
 referrals, tiers. "Today" is 31 March 2026 in Madrid."""
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from apps.analytics import program_kpis
 from apps.analytics.periods import Period
@@ -12,7 +15,7 @@ from apps.programs.coupons.models import Coupon, CouponSource
 from apps.programs.coupons.services import coupon_redeem
 from apps.programs.services import refund_record
 from tests.analytics.factories import at, refresh
-from tests.coupons.factories import enable_cashback, give_coupon
+from tests.coupons.factories import enable_cashback, give_coupon, give_percent_coupon
 from tests.members.factories import enroll
 from tests.programs.factories import buy
 from tests.referrals.conftest import code_of, referrals_on
@@ -56,7 +59,36 @@ def test_cashback_and_coupons_issued_redeemed_and_outstanding(team, other_team, 
         coupons_redeemed_value=800,  # a 10.00 coupon on an 8.00 basket takes 8.00 off
         coupons_outstanding=1,
         coupons_outstanding_value=300,
+        coupons_outstanding_percent=0,
     )
+
+
+def test_percent_coupons_are_counted_apart_from_the_money_owed(team, today):
+    member = enroll(team, enrolled_at=at(2026, 3, 1))
+    used = give_percent_coupon(team, member, percent=15)
+    coupon_redeem(merchant=team.merchant, code=used.code, amount=999)  # 1.49 off
+    give_percent_coupon(team, member, percent=20)  # live: worth nothing yet
+    give_coupon(team, member, value=300)  # live: 3.00 owed
+
+    figures = program_kpis.kpi_cashback_and_coupons(merchant=team.merchant, period=MARCH)
+
+    assert (figures.coupons_issued, figures.coupons_issued_value) == (3, 300)
+    assert (figures.coupons_redeemed, figures.coupons_redeemed_value) == (1, 149)
+    assert (figures.coupons_outstanding, figures.coupons_outstanding_value) == (2, 300)
+    assert figures.coupons_outstanding_percent == 1
+
+
+def test_the_cashback_card_says_percent_coupons_are_not_in_the_liability(team, today, client_as):
+    give_percent_coupon(team, enroll(team), percent=15)
+    client = client_as(team.manager)
+
+    card = client.get(reverse("analytics:card", args=["cashback"])).text
+    csv_text = client.get(reverse("analytics:card_csv", args=["cashback"])).content.decode()
+    values = {row[0]: row[1] for row in csv.reader(io.StringIO(csv_text)) if row}
+
+    assert "Live percent coupons" in card
+    assert "Live percent coupons are not in it" in card
+    assert (values["Live percent coupons"], values["Live coupons' value"]) == ("1", "0.00")
 
 
 def test_referral_funnel_from_codes_used_to_rewarded(

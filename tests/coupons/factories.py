@@ -25,3 +25,10 @@ def give_coupon(team, member=None, *, value=500, **fields):
     return coupon_issue(
         merchant=team.merchant, member=member, value=value, source="manual", **fields
     )
+
+
+def give_percent_coupon(team, member=None, *, percent=15, **fields):
+    """A coupon worth `percent` of the basket it is used on (a campaign's offer)."""
+    return coupon_issue(
+        merchant=team.merchant, member=member, percent=percent, source="campaign", **fields
+    )

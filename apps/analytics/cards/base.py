@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.analytics import kpis
 from apps.analytics.periods import Period
-from apps.core.formatting import active_locale, format_day
+from apps.core.formatting import active_locale, format_day, format_percent
 from apps.core.models import Location, Merchant
 from apps.core.money import format_money, to_major
 
@@ -87,7 +87,7 @@ class Format:
         return "–" if value is None else format_decimal(value, locale=self.locale)
 
     def percent(self, value: Decimal | None) -> str:
-        return "–" if value is None else f"{format_decimal(value, locale=self.locale)} %"
+        return "–" if value is None else format_percent(value, locale=self.locale)
 
     def major(self, minor: int | None) -> Decimal | None:
         """Money for charts and CSV: 1250 -> 12.50."""

@@ -180,7 +180,10 @@ def cashback_card(choice: Choice, fmt: Format) -> Card:
             ),
             (
                 _("Value issued"),
-                _("What the coupons issued are worth."),
+                _(
+                    "What the coupons issued are worth. Percent coupons add nothing: what they "
+                    "take off depends on the basket."
+                ),
                 "money",
                 "coupons_issued_value",
             ),
@@ -198,9 +201,21 @@ def cashback_card(choice: Choice, fmt: Format) -> Card:
             ),
             (
                 _("Live coupons' value"),
-                _("Issued, not used, not expired, not void: now."),
+                _(
+                    "Coupons of a fixed value issued, not used, not expired, not void: now. "
+                    "Live percent coupons are not in it: they are counted apart."
+                ),
                 "money",
                 "coupons_outstanding_value",
+            ),
+            (
+                _("Live percent coupons"),
+                _(
+                    "Coupons worth a percent of the basket, live now: they have no fixed "
+                    "value until used, so they are counted, not added to the value above."
+                ),
+                "number",
+                "coupons_outstanding_percent",
             ),
         ),
         note=_("For the whole business (coupons have no location)."),

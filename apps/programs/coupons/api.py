@@ -12,7 +12,7 @@ from apps.core.api.base import ApiView, TextField
 from apps.core.api.idempotency import idempotent
 from apps.core.errors import DomainError
 from apps.members.api import ErrorOut, input_member
-from apps.programs.coupons.api_fields import coupon_data
+from apps.programs.coupons.api_fields import CouponOut, coupon_data
 from apps.programs.coupons.selectors import coupon_check
 from apps.programs.coupons.services import coupon_redeem
 from apps.programs.models import Purchase
@@ -46,17 +46,20 @@ class CouponRedeemIn(CouponIn):
 class CouponCheckOut(serializers.Serializer):
     code = serializers.CharField()
     valid = serializers.BooleanField()
-    discount = serializers.IntegerField(help_text="Cents off the basket; 0 when not valid.")
+    discount = serializers.IntegerField(
+        help_text="Cents off the basket (a percent coupon's percent of it, rounded down); 0 "
+        "when not valid."
+    )
     reason_code = serializers.CharField(help_text="Why not, machine-readable; empty if valid.")
     reason = serializers.CharField()
-    coupon = serializers.DictField(allow_null=True)
+    coupon = CouponOut(allow_null=True, help_text="The coupon, when valid.")
 
 
 class CouponRedeemOut(serializers.Serializer):
     code = serializers.CharField()
-    discount = serializers.IntegerField()
+    discount = serializers.IntegerField(help_text="Cents taken off the basket.")
     status = serializers.CharField()
-    coupon = serializers.DictField()
+    coupon = CouponOut()
 
 
 def _purchase(request, external_id: str) -> Purchase | None:

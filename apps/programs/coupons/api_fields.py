@@ -14,10 +14,24 @@ from apps.programs.coupons.selectors import (
 )
 
 
+class CouponOut(serializers.Serializer):
+    code = serializers.CharField()
+    value = serializers.IntegerField(help_text="Cents off; 0 for a percent coupon.")
+    percent = serializers.IntegerField(
+        help_text="Percent of the basket off (1 to 100), rounded down to the cent; 0 for a "
+        "coupon of a fixed value."
+    )
+    currency = serializers.CharField()
+    min_spend = serializers.IntegerField(help_text="The smallest basket it is used on, cents.")
+    expires_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.CharField()
+
+
 def coupon_data(coupon) -> dict:
     return {
         "code": coupon.code,
         "value": coupon.value,
+        "percent": coupon.percent,
         "currency": coupon.currency,
         "min_spend": coupon.min_spend,
         "expires_at": coupon.expires_at.isoformat() if coupon.expires_at else None,
@@ -37,7 +51,7 @@ MEMBER = MemberApiExtension(
     fields={
         "cashback_balance": serializers.IntegerField(help_text="Cents not yet a coupon."),
         "coupons": serializers.ListField(
-            child=serializers.DictField(), help_text="Live coupons, soonest to expire first."
+            child=CouponOut(), help_text="Live coupons, soonest to expire first."
         ),
     },
     data=_member_data,

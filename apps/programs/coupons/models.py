@@ -173,8 +173,9 @@ class CouponStatus(models.TextChoices):
 
 
 class Coupon(TenantModel):
-    """A fixed amount off one purchase at this business, usable once. Expiry is by date
-    (`expires_at`), not by a status: an issued coupon past its date is expired."""
+    """An amount off one purchase at this business, usable once: a fixed `value`, or a
+    `percent` of the basket (exactly one of the two). Expiry is by date (`expires_at`), not
+    by a status: an issued coupon past its date is expired."""
 
     code = models.CharField(_("code"), max_length=12)
     member = models.ForeignKey(
@@ -186,7 +187,14 @@ class Coupon(TenantModel):
         verbose_name=_("member"),
         help_text=_("Empty: anyone may use it."),
     )
-    value = models.BigIntegerField(_("value"), help_text=_("Minor units of `currency`."))
+    value = models.BigIntegerField(
+        _("value"), help_text=_("Minor units of `currency`; 0 for a percent coupon.")
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("percent off"),
+        default=0,
+        help_text=_("Of the basket, 1 to 100; 0 for a coupon of a fixed value."),
+    )
     currency = models.CharField(_("currency"), max_length=3)
     min_spend = models.BigIntegerField(_("minimum basket"), default=0)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -231,6 +239,12 @@ class Coupon(TenantModel):
     redeemed_amount = models.BigIntegerField(
         _("basket total"), null=True, blank=True, help_text=_("The basket.")
     )
+    redeemed_discount = models.BigIntegerField(
+        _("discount given"),
+        null=True,
+        blank=True,
+        help_text=_("What it took off the basket, in minor units."),
+    )
     redeemed_purchase = models.ForeignKey(
         "programs.Purchase",
         on_delete=models.PROTECT,
@@ -274,7 +288,10 @@ class Coupon(TenantModel):
                 condition=~Q(issue_key=""),
                 name="coupons_issue_key_unique",
             ),
-            models.CheckConstraint(condition=Q(value__gt=0), name="coupons_value_positive"),
+            models.CheckConstraint(
+                condition=Q(value__gt=0, percent=0) | Q(value=0, percent__gte=1, percent__lte=100),
+                name="coupons_value_or_percent",
+            ),
             models.CheckConstraint(
                 condition=Q(min_spend__gte=0), name="coupons_coupon_min_spend_not_negative"
             ),

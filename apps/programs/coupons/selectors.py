@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
 from apps.core.errors import DomainError
-from apps.core.formatting import format_day, format_merchant_money, format_moment
+from apps.core.formatting import format_day, format_merchant_money, format_moment, format_percent
 from apps.core.models import Merchant
+from apps.core.money import Rounding, divide
 from apps.members.models import Member
 from apps.programs.coupons.models import (
     CashbackCategoryRate,
@@ -33,6 +34,7 @@ ALREADY_REDEEMED = "coupon_already_redeemed"
 EXPIRED = "coupon_expired"
 OTHER_MEMBER = "coupon_other_member"
 BELOW_MIN_SPEND = "coupon_below_min_spend"
+NOTHING_OFF = "coupon_nothing_off"
 
 STATUS_FILTERS = {
     "live": pgettext_lazy("coupon status", "Live"),
@@ -96,6 +98,15 @@ def _when(at: datetime, coupon: Coupon, fmt: Callable[[datetime], str]) -> str:
         return fmt(at)
 
 
+def coupon_discount(*, coupon: Coupon, amount: int) -> int:
+    """What `coupon` takes off a basket of `amount` minor units: its value, or its percent
+    of the basket rounded down to the minor unit (15 % of 9.99 is 1.49: the shop never
+    gives more than the percent), and never more than the basket."""
+    if coupon.percent:
+        return min(divide(amount * coupon.percent, 100, rounding=Rounding.DOWN), amount)
+    return min(coupon.value, amount)
+
+
 def coupon_refusal(
     *, coupon: Coupon, amount: int, member: Member | None, now: datetime
 ) -> tuple[str, str] | None:
@@ -134,6 +145,19 @@ def coupon_refusal(
                 "amount": _money(amount, coupon),
             },
         )
+    if coupon_discount(coupon=coupon, amount=amount) == 0:
+        # A single-use coupon is not spent on a basket it would take nothing off.
+        return (
+            NOTHING_OFF,
+            # Translators: %(code)s is a coupon code; %(percent)s a percentage such as
+            # "15 %"; %(amount)s an amount of money (the basket presented).
+            gettext("Coupon %(code)s takes %(percent)s off: nothing on a basket of %(amount)s.")
+            % {
+                "code": shown,
+                "percent": format_percent(coupon.percent),
+                "amount": _money(amount, coupon),
+            },
+        )
     return None
 
 
@@ -146,8 +170,9 @@ def coupon_check(
     now: datetime | None = None,
 ) -> CouponCheck:
     """Validate a coupon for a basket of `amount` minor units (optionally for a member):
-    valid with its discount (its value, at most the basket), or why not. A code of another
-    business answers like an unknown one."""
+    valid with its discount (`coupon_discount`: its value or its percent of the basket,
+    at most the basket), or why not. A code of another business answers like an unknown
+    one."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise DomainError(gettext("The basket amount must be more than zero."), field="amount")
     if member is not None and member.merchant_id != merchant.pk:
@@ -166,7 +191,7 @@ def coupon_check(
     refusal = coupon_refusal(coupon=coupon, amount=amount, member=member, now=now or timezone.now())
     if refusal:
         return CouponCheck(normalized, coupon, False, 0, *refusal)
-    return CouponCheck(normalized, coupon, True, min(coupon.value, amount))
+    return CouponCheck(normalized, coupon, True, coupon_discount(coupon=coupon, amount=amount))
 
 
 def coupon_used_on(*, purchase) -> Coupon | None:
@@ -270,6 +295,7 @@ def coupons_personal_data(member: Member) -> list[dict]:
         {
             "code": display_code(code=coupon.code),
             "value": coupon.value,
+            "percent": coupon.percent,
             "currency": coupon.currency,
             "status": coupon.status,
             "issued_at": coupon.issued_at,

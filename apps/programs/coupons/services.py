@@ -35,6 +35,7 @@ from apps.programs.coupons.selectors import (
     CouponCheck,
     cashback_settings,
     coupon_check,
+    coupon_discount,
     display_code,
     live_condition,
 )
@@ -53,8 +54,9 @@ def _new_code() -> str:
 def coupon_issue(
     *,
     merchant: Merchant,
-    value: int,
     source: str,
+    value: int = 0,
+    percent: int = 0,
     member: Member | None = None,
     min_spend: int = 0,
     expires_at: datetime | None = None,
@@ -64,15 +66,15 @@ def coupon_issue(
     issued_at: datetime | None = None,
     **links,
 ) -> Coupon:
-    """Issue a coupon worth `value` minor units. With an `issue_key` (an automatic issue:
+    """Issue a coupon worth `value` minor units or `percent` of the basket it is used on
+    (exactly one of the two). With an `issue_key` (an automatic issue:
     "cashback-<entry>", "referral-<id>-referrer") the same key again returns the coupon
     issued the first time, so a retried task or handler never issues two. A `reason` written by
     the system is a `stored_text` (shown in the reader's language); a person's is kept as
     typed."""
     if source not in CouponSource.values:
         raise DomainError(gettext("Unknown coupon source."), field="source")
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_VALUE:
-        raise DomainError(gettext("The value must be more than zero."), field="value")
+    _check_worth(value=value, percent=percent)
     if not isinstance(min_spend, int) or not 0 <= min_spend <= MAX_VALUE:
         raise DomainError(gettext("The minimum spend must be zero or more."), field="min_spend")
     if member is not None and member.merchant_id != merchant.pk:
@@ -85,6 +87,7 @@ def coupon_issue(
         merchant=merchant,
         member=member,
         value=value,
+        percent=percent,
         currency=merchant.currency,
         min_spend=min_spend,
         expires_at=expires_at,
@@ -104,6 +107,28 @@ def coupon_issue(
         if issued is not None:
             return issued
     raise RuntimeError("could not draw a free coupon code")
+
+
+def _whole(number) -> bool:
+    return isinstance(number, int) and not isinstance(number, bool)
+
+
+def _check_worth(*, value: int, percent: int) -> None:
+    """A coupon takes off a fixed value or a percent of the basket: one, never both."""
+    if not _whole(value) or not 0 <= value <= MAX_VALUE:
+        raise DomainError(gettext("The value must be more than zero."), field="value")
+    if not _whole(percent) or not 0 <= percent <= 100:
+        raise DomainError(gettext("The percent must be from 1 to 100."), field="percent")
+    if value and percent:
+        raise DomainError(
+            gettext("A coupon takes off a value or a percent of the basket, not both."),
+            field="percent",
+        )
+    if not value and not percent:
+        raise DomainError(
+            gettext("Give the coupon a value (more than zero) or a percent (1 to 100)."),
+            field="value",
+        )
 
 
 def _insert_keyed(coupon: Coupon) -> Coupon | None:
@@ -148,6 +173,7 @@ def coupon_issued_webhook(issued: CouponIssued) -> None:
             "code": coupon.code,
             "member": coupon.member.public_id if coupon.member_id else None,
             "value": coupon.value,
+            "percent": coupon.percent,
             "currency": coupon.currency,
             "min_spend": coupon.min_spend,
             "expires_at": coupon.expires_at,
@@ -191,7 +217,10 @@ def _replay(coupon: Coupon, *, redeem_key: str, amount: int) -> CouponRedemption
             field="redeem_key",
             code="redeem_key_reused",
         )
-    return CouponRedemption(coupon, min(coupon.value, amount), created=False)
+    discount = coupon.redeemed_discount
+    if discount is None:  # a row marked used by other means than `coupon_redeem`
+        discount = coupon_discount(coupon=coupon, amount=amount)
+    return CouponRedemption(coupon, discount, created=False)
 
 
 @transaction.atomic(savepoint=False)
@@ -207,8 +236,9 @@ def coupon_redeem(
     redeem_key: str = "",
     now: datetime | None = None,
 ) -> CouponRedemption:
-    """Use a coupon on a basket of `amount` minor units: it takes off its value, at most
-    the basket, once.
+    """Use a coupon on a basket of `amount` minor units: it takes off its value or its
+    percent of the basket (`selectors.coupon_discount`), at most the basket, once; what it
+    took off is kept on the coupon (`redeemed_discount`).
 
     The flip issued → redeemed is one conditional UPDATE (`WHERE status = 'issued' AND
     not expired`), so however many tills and storefronts try at once exactly one
@@ -237,7 +267,7 @@ def coupon_redeem(
         return replay
     if not check.valid:
         raise _refused(check)
-    coupon = check.coupon
+    coupon, discount = check.coupon, check.discount
     flipped = (
         Coupon.objects.filter(pk=coupon.pk)
         .filter(live_condition(now=now))
@@ -245,6 +275,7 @@ def coupon_redeem(
             status=CouponStatus.REDEEMED,
             redeemed_at=now,
             redeemed_amount=amount,
+            redeemed_discount=discount,
             redeemed_location=location,
             redeemed_by=actor,
             redeem_key=redeem_key,
@@ -259,7 +290,6 @@ def coupon_redeem(
             coupon_check(merchant=merchant, code=coupon.code, amount=amount, member=member, now=now)
         )
     coupon.refresh_from_db()
-    discount = min(coupon.value, amount)
     if coupon.member_id:
         event_record(
             member=coupon.member,
@@ -304,6 +334,7 @@ def coupons_restore_for_refund(*, purchase: Purchase, refund: Refund, actor=None
             status=CouponStatus.ISSUED,
             redeemed_at=None,
             redeemed_amount=None,
+            redeemed_discount=None,
             redeemed_purchase=None,
             redeemed_location=None,
             redeemed_by=None,
@@ -349,6 +380,8 @@ def coupon_issue_by_hand(
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(gettext("Say why this coupon is given."), field="reason")
+    if value == 0:  # a manager's coupon has a value; "or a percent" would not help here
+        raise DomainError(gettext("The value must be more than zero."), field="value")
     if days is not None and (not isinstance(days, int) or not 1 <= days <= 3650):
         raise DomainError(gettext("Valid for 1 to 3,650 days, or leave it empty."), field="days")
     if not member.is_active:
