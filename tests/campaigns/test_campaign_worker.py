@@ -3,16 +3,16 @@
 SMTP server (aiosmtpd). tests/campaigns/test_campaign_sending.py covers the same rules
 with the tasks run inline.
 
-* A promotional email with an offer and a holdout reaches each member of the segment who
+* A promotional email with a coupon and a holdout reaches each member of the segment who
   consented, has an email address that is not suppressed, is not held out and is under
-  the frequency cap: once, with their own offer.
+  the frequency cap: once, with the code of their own coupon.
 * A worker killed (SIGKILL) while the mail server holds a message's DATA: the broker's
   redelivery of its batch, the deliveries' sweeper and `campaigns_tick` finish the
   campaign on another worker; nobody gets two emails, and the message in flight becomes
   `unknown` and is never sent again.
 * Paused between two batches, nothing more goes (not even through the sweeper) until it
   is resumed; cancelled in the middle of a batch, the rest is skipped (`cancelled`) and
-  gets no offer.
+  gets no coupon.
 
 Batches are small (`CAMPAIGN_BATCH_SIZE`: a worker process reads it from its environment)
 and the merchant's rate is high, so that each batch follows the last at once.
@@ -44,6 +44,7 @@ from apps.members.models import Member
 from apps.messaging.models import Delivery, Purpose, State
 from apps.messaging.services import suppression_add
 from apps.messaging.tasks import deliveries_sweep_task
+from apps.programs.coupons.models import Coupon, CouponSource
 from tests.campaigns.factories import campaign, segment
 from tests.celery_worker import publishing_to, task_runs, worker_thread
 from tests.members.factories import enroll
@@ -54,10 +55,7 @@ from tests.worker_process import redeliver, unacknowledged, waiting, worker_proc
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BATCH = 3
-BONUS = 40
-# Bonus points for now: a coupon offer needs `coupon_issue(percent=...)`, which comes
-# with the percent coupons; then each message is to show the member's own code.
-OFFER = {"type": "bonus_points", "points": BONUS}
+OFFER = {"type": "coupon", "amount": 500, "valid_days": 30}
 HOLDOUT = 20
 TAG = "newsletter"
 
@@ -138,7 +136,7 @@ def promotion(team, audience) -> Campaign:
             team,
             audience=audience.segment,
             subject={"en": "Hello {{ first_name }}"},
-            body={"en": "<p>Hi {{ first_name }}, you have {{ points_balance }} points.</p>"},
+            body={"en": "<p>Hi {{ first_name }}, your code: {{ coupon_code }}.</p>"},
             offer=OFFER,
             holdout_percent=HOLDOUT,
         )
@@ -206,13 +204,18 @@ def addressed(smtp: Inbox) -> Counter:
     return Counter(str(message["To"]) for message in smtp.messages)
 
 
-def assert_their_own_offer_in(message: EmailMessage, audience: Audience) -> None:
-    """The message speaks to its addressee, and shows the offer they were given just
-    before it was sent."""
+def coupons(target: Campaign) -> dict[int, str]:
+    """The campaign's coupons: member id -> code."""
+    issued = Coupon.objects.filter(merchant=target.merchant, source=CouponSource.CAMPAIGN)
+    return dict(issued.values_list("member_id", "code"))
+
+
+def assert_their_own_coupon_in(message: EmailMessage, target: Campaign, audience: Audience) -> None:
+    """The message speaks to its addressee, and shows the code of the coupon they were
+    given just before it was sent."""
     member = next(m for m in audience.reachable if m.email == str(message["To"]))
     text = body(message)
-    assert f"Hi {member.first_name}," in text
-    assert f"you have {BONUS} points" in text
+    assert f"Hi {member.first_name}, your code: {coupons(target)[member.pk]}." in text
 
 
 def batches(runs: list[tuple]) -> list[int]:
@@ -229,7 +232,7 @@ def assert_counts_add_up(target: Campaign, audience: Audience) -> dict[str, int]
     return counts
 
 
-def test_a_promotion_reaches_each_consenting_member_once_with_their_own_offer(
+def test_a_promotion_reaches_each_consenting_member_once_with_their_own_coupon(
     team, audience, promotion, queue, smtp
 ):
     expected, held = recipients(promotion, audience), held_out(promotion, audience)
@@ -241,8 +244,9 @@ def test_a_promotion_reaches_each_consenting_member_once_with_their_own_offer(
     # once each, at their address; nobody held out, capped, without consent or suppressed
     assert addressed(smtp) == Counter(audience.emails(expected))
     for message in smtp.messages:
-        assert_their_own_offer_in(message, audience)
-    assert granted(promotion) == {member.pk for member in expected}
+        assert_their_own_coupon_in(message, promotion, audience)
+    assert granted(promotion) == set(coupons(promotion)) == {member.pk for member in expected}
+    assert len(set(coupons(promotion).values())) == len(expected)  # a code each
     assert states(promotion) == {
         **{member.pk: (State.SENT, "") for member in expected},
         **{member.pk: (State.HOLDOUT, "") for member in held},
@@ -288,8 +292,8 @@ def test_a_worker_killed_mid_send_is_finished_by_another_and_nobody_gets_two_ema
     assert set(sent_to) <= audience.emails(expected)
     assert audience.emails(expected) - set(sent_to) <= {in_flight.address}
     for message in smtp.messages:
-        assert_their_own_offer_in(message, audience)
-    assert granted(promotion) == {member.pk for member in expected}
+        assert_their_own_coupon_in(message, promotion, audience)
+    assert granted(promotion) == set(coupons(promotion)) == {member.pk for member in expected}
     in_flight.refresh_from_db()
     assert (in_flight.state, in_flight.reason, in_flight.attempts) == (
         State.UNKNOWN,
@@ -333,7 +337,7 @@ def test_paused_between_batches_nothing_more_goes_until_it_is_resumed(
     assert_counts_add_up(promotion, audience)
 
 
-def test_cancelled_mid_batch_the_rest_is_skipped_and_gets_no_offer(
+def test_cancelled_mid_batch_the_rest_is_skipped_and_gets_no_coupon(
     team, audience, promotion, queue, smtp
 ):
     # given: the first batch's second message held at the mail server; its third waits
@@ -349,13 +353,13 @@ def test_cancelled_mid_batch_the_rest_is_skipped_and_gets_no_offer(
         wait_for(lambda: batches(runs), message="the first batch to end")
     assert waiting(queue) == []
 
-    # then: the two messages handed over went; everyone else was skipped without an offer
+    # then: the two messages handed over went; everyone else was skipped without a coupon
     rows = states(promotion)
     sent = {pk for pk, (state, _reason) in rows.items() if state == State.SENT}
     assert len(sent) == 2
     assert addressed(smtp) == Counter(audience.emails(m for m in expected if m.pk in sent))
     assert {rows[m.pk] for m in expected if m.pk not in sent} == {(State.SKIPPED, "cancelled")}
-    assert granted(promotion) == sent
+    assert granted(promotion) == set(coupons(promotion)) == sent
     assert rows[audience.capped.pk] == (State.SKIPPED, "frequency_cap")
     counts = assert_counts_add_up(promotion, audience)
     assert counts["sent"] == 2
