@@ -16,6 +16,7 @@ from apps.campaigns.services.sending import (
     campaign_pause,
     campaign_resume,
     campaign_send,
+    campaign_send_batch,
     campaigns_tick,
     in_holdout,
     in_quiet_hours,
@@ -288,3 +289,20 @@ def test_a_bounce_from_one_campaign_keeps_the_address_out_of_the_next(team, peop
     assert not Delivery.objects.filter(source=second.source, member=people["ana"]).exists()
     assert campaign_counts(campaign=second)["suppressed"] == 1
     assert campaign_counts(campaign=first)["sent"] == 4  # a bounce was handed over: sent
+
+
+def test_a_member_who_withdrew_consent_since_the_freeze_gets_no_offer(
+    team, people, django_capture_on_commit_callbacks, mailoutbox
+):
+    target = campaign(team, offer={"type": "bonus_points", "points": 30})
+    campaign_send(campaign=target, actor=team.manager)  # waits for the commit
+    campaign_freeze(campaign_id=target.pk)  # frozen; the batches wait for the commit
+    people["ana"].consent_email = False
+    people["ana"].save(update_fields=["consent_email"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_send_batch(campaign_id=target.pk)
+
+    assert points_balance(member=people["ana"]) == 0
+    assert states(target)["Ana"] == (State.SKIPPED, "no_consent")
+    assert points_balance(member=people["ben"]) == 30

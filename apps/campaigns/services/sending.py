@@ -53,6 +53,7 @@ from apps.core.stored_text import stored_text
 from apps.members.models import Member
 from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
 from apps.messaging.services import delivery_send
+from apps.messaging.services.verdict import delivery_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -324,23 +325,26 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     if quiet:
         queued = queued.exclude(channel=Channel.SMS)
     size = settings.CAMPAIGN_BATCH_SIZE
-    ids = list(queued.order_by("id").values_list("id", "member_id")[:size])
+    rows = list(queued.order_by("id").values_list("id", "member_id", "channel", "purpose")[:size])
     sent = 0
-    for delivery_id, member_id in ids:
+    for delivery_id, member_id, channel, purpose in rows:
         # Before each message: a pause or a cancel stops at the next one, and nobody is
         # given the offer of a message that will not go.
         if not _still_sending(campaign.pk):
             return BatchResult(sent, -1, finished=False)
         if campaign.offer:
-            _grant(campaign, member_id)
+            _grant(campaign, member_id, channel=channel, purpose=purpose)
         delivery_send(delivery_id=delivery_id)
         sent += 1
     return _after_batch(campaign, sent=sent, quiet=quiet, elapsed=clock.monotonic() - started)
 
 
-def _grant(campaign: Campaign, member_id: int) -> None:
+def _grant(campaign: Campaign, member_id: int, *, channel: str, purpose: str) -> None:
+    """The offer, unless the message cannot go any more (consent withdrawn, the address
+    suppressed since the audience was frozen): the send will say so on its row."""
     member = Member.objects.select_related("merchant").get(pk=member_id)
-    offer_grant(campaign=campaign, member=member)
+    if delivery_verdict(member=member, channel=channel, purpose=purpose).state == State.QUEUED:
+        offer_grant(campaign=campaign, member=member)
 
 
 def _still_sending(campaign_id: int) -> bool:
@@ -396,6 +400,15 @@ def campaigns_tick(*, now: datetime | None = None) -> int:
             if campaign.status == CampaignStatus.SCHEDULED:
                 _begin(campaign)
                 started += 1
+    # A cancelled campaign's row that a dead worker held comes back queued from the
+    # deliveries' sweeper: it stays unsent, and says why.
+    recently_cancelled = Campaign.objects.filter(
+        status=CampaignStatus.CANCELLED, finished_at__gte=now - timedelta(days=1)
+    ).values_list("pk", flat=True)
+    for campaign_id in recently_cancelled:
+        Delivery.objects.filter(source=f"campaign:{campaign_id}", state=State.QUEUED).update(
+            state=State.SKIPPED, reason="cancelled"
+        )
     # A batch's task lost (a broker restarted, a worker killed between two batches).
     stalled = Campaign.objects.filter(status=CampaignStatus.SENDING).filter(
         Q(next_batch_at__lt=now - timedelta(minutes=3))
