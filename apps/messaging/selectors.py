@@ -41,6 +41,9 @@ REASON_WORDS = {
     "unknown_source": _("the message no longer exists"),
     "no_answer": _("the provider did not answer: it may have gone"),
     "worker_lost": _("the sending stopped half-way: it may have gone"),
+    # Campaigns (apps/campaigns) write these.
+    "frequency_cap": _("the member had enough promotional messages this week"),
+    "cancelled": _("the campaign was cancelled"),
 }
 
 
