@@ -15,7 +15,7 @@ from django.utils.translation import get_language, gettext
 
 from apps.campaigns.merge_tags import html_to_text, merge_tags_render
 from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
-from apps.core.formatting import format_day, format_merchant_money, format_number
+from apps.core.formatting import format_day, format_merchant_money, format_number, format_percent
 from apps.core.languages import language_codes
 from apps.members.models import Member
 from apps.messaging.content import EmailContent, SmsContent
@@ -46,10 +46,9 @@ def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
     coupon = grant.coupon if grant else None
     if coupon is None:
         return {}
-    percent = getattr(coupon, "percent", 0)
     value = (
-        f"{format_number(percent)} %"
-        if percent
+        format_percent(coupon.percent)
+        if coupon.percent
         else format_merchant_money(coupon.value, campaign.merchant)
     )
     return {

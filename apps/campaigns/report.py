@@ -61,6 +61,7 @@ def offer_cost(*, campaign: Campaign) -> int:
         total=Coalesce(
             Sum(
                 Coalesce(
+                    F("coupon__redeemed_discount"),
                     F("coupon__redeemed_purchase__discount"),
                     Least(F("coupon__value"), F("coupon__redeemed_amount")),
                 )

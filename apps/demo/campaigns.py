@@ -25,6 +25,7 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.messaging.models import Channel, Delivery, Purpose, State
 from apps.programs.coupons.models import Coupon, CouponSource, CouponStatus
+from apps.programs.coupons.selectors import coupon_discount
 from apps.programs.coupons.services import coupon_issue
 from apps.programs.services import purchase_record
 
@@ -189,7 +190,7 @@ def _purchases_after(merchant: Merchant, campaign: Campaign, groups, started, rn
             basket = rng.choice([450, 620, 880, 1250, 1600])
             grant = OfferGrant.objects.filter(campaign=campaign, member=member).first()
             coupon = grant.coupon if grant and rng.random() < 0.7 else None
-            discount = min(coupon.value, basket) if coupon else 0
+            discount = coupon_discount(coupon=coupon, amount=basket) if coupon else 0
             with transaction.atomic():
                 purchase = purchase_record(
                     merchant=merchant,
@@ -204,5 +205,6 @@ def _purchases_after(merchant: Merchant, campaign: Campaign, groups, started, rn
                         status=CouponStatus.REDEEMED,
                         redeemed_at=at,
                         redeemed_amount=basket,
+                        redeemed_discount=discount,
                         redeemed_purchase=purchase,
                     )
