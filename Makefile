@@ -23,7 +23,7 @@ install: .venv/.installed
 run: install
 	$(PY) manage.py compile_catalogs
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --purchases $(DEMO_PURCHASES)
+	$(PY) manage.py seed_demo --members $(DEMO_MEMBERS) --purchases $(DEMO_PURCHASES) --campaigns
 	$(PY) manage.py rebuild_analytics demo
 	@echo "Fideliza is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)

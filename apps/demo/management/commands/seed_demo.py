@@ -68,6 +68,12 @@ class Command(BaseCommand):
             "their points (fast enough for 10,000,000).",
         )
         parser.add_argument(
+            "--campaigns",
+            action="store_true",
+            help="Also saved segments, a draft campaign and a campaign sent five weeks ago "
+            "with its holdout and the purchases after it (after the members and purchases).",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=None,
@@ -92,7 +98,7 @@ class Command(BaseCommand):
             self._members(merchant, options["members"], options["seed"])
         if options["purchases"]:
             self._purchases(merchant, options["purchases"], options["seed"])
-        if options["members"]:
+        if options["campaigns"]:
             self._campaigns(merchant, users[0][0], options["seed"])
 
     def _merchant_and_team(self):
