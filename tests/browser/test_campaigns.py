@@ -70,6 +70,12 @@ def assert_tab_reaches(page, target, presses: int = 80) -> None:
     raise AssertionError(f"Tab never reaches {target}")
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request out and has settled what it swapped in: before,
+    new controls are visible but not yet wired (a change there would go unheard)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+
+
 def build_segment(page) -> None:
     """The builder starts with "status is at risk" (nobody: they all just joined); a
     condition on marketing email, matched with "any", brings in the three who accept it."""
@@ -81,6 +87,7 @@ def build_segment(page) -> None:
 
     page.get_by_role("button", name="Add a condition").click()
     expect(page.locator("#condition-1")).to_be_visible()
+    htmx_settled(page)
     page.locator("#f1").select_option(label="Accepts marketing email")
     expect(page.locator("#v1")).to_have_value("true")
     page.get_by_label("any of these conditions").check()
