@@ -500,3 +500,17 @@ def test_a_scheduled_campaign_goes_at_its_time_or_now_once_the_time_is_taken_awa
     manager.post(f"/campaigns/{campaign.pk}/edit/", form_data(segment))  # send_when "now"
     page = manager.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert ">Send now<" in page
+
+
+def test_a_percent_coupon_offer_is_saved_and_shown(manager, segment):
+    data = form_data(
+        segment, offer_type="coupon_percent", offer_percent="15", offer_valid_days="30"
+    )
+
+    response = manager.post("/campaigns/new/", data, follow=True)
+
+    campaign = Campaign.objects.get()
+    assert campaign.offer == {"type": "coupon", "percent": 15, "valid_days": 30}
+    assert "A coupon worth 15 %, valid 30 days" in response.content.decode()
+    again = manager.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+    assert re.search(r'value="coupon_percent"[^>]*checked', again)
