@@ -19,6 +19,9 @@ from apps.members.selectors import member_get, member_lookup
 from apps.messaging.models import Channel, Delivery, State
 
 PREVIEW_CHOICES = 20
+# Where a withdrawn consent came from when a member stopped the messages themselves: a
+# message's link (or the provider's report of one) and a STOP texted back.
+UNSUBSCRIBE_SOURCES = ("unsubscribe", "sms_reply")
 # A delivery's state, as the list's "sent" counts it (handed to the provider).
 _SENT = (State.SENT, State.BOUNCED, State.COMPLAINED, State.UNKNOWN)
 
@@ -133,8 +136,8 @@ class Engagement:
 def campaign_engagement(*, campaign: Campaign) -> Engagement:
     """What members did with the messages. Opens are not counted (privacy proxies fetch
     every image). Unsubscribes are the members it reached who withdrew their consent
-    on that channel by a message's link or a provider's report within the attribution
-    window: most, not all, because of this campaign."""
+    on that channel themselves (a message's link, a STOP texted back) within the
+    attribution window: most, not all, because of this campaign."""
     clicks = Click.objects.filter(campaign=campaign).aggregate(
         clicks=Count("pk"), clickers=Count("delivery__member", distinct=True)
     )
@@ -148,7 +151,7 @@ def campaign_engagement(*, campaign: Campaign) -> Engagement:
         start = campaign.started_at
         withdrawn = MemberEvent.objects.for_merchant(campaign.merchant).filter(
             kind=EventKind.CONSENT,
-            source="unsubscribe",
+            source__in=UNSUBSCRIBE_SOURCES,
             data__granted=False,
             occurred_at__gte=start,
             occurred_at__lt=start + timedelta(days=ATTRIBUTION_DAYS),

@@ -14,6 +14,7 @@ from apps.campaigns.services.editing import CampaignFields, campaign_create
 from apps.campaigns.services.sending import campaign_freeze, campaign_send
 from apps.campaigns.services.testing import TESTS_PER_HOUR
 from apps.core.models import AuditLog
+from apps.members.services import member_consent_set
 from apps.messaging.models import Delivery, State
 from tests.members.factories import enroll
 from tests.programs.factories import buy
@@ -514,3 +515,26 @@ def test_a_percent_coupon_offer_is_saved_and_shown(manager, segment):
     assert "A coupon worth 15 %, valid 30 days" in response.content.decode()
     again = manager.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     assert re.search(r'value="coupon_percent"[^>]*checked', again)
+
+
+def test_the_report_counts_unsubscribes_by_link_and_by_stop_text(
+    manager, team, segment, members, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign(team, segment, holdout_percent=0)
+    send_all(manager, campaign, django_capture_on_commit_callbacks)
+    ana, ioana = members[0], members[1]
+    member_consent_set(member=ana, channel="email", granted=False, source="unsubscribe")
+    member_consent_set(member=ioana, channel="sms", granted=False, source="sms_reply")
+
+    html = manager.get(f"/campaigns/{campaign.pk}/report/").content.decode()
+
+    # Ioana got an email: her SMS STOP is not this campaign's doing.
+    assert re.search(r"Unsubscribed within 7 days</th><td>1<", html)
+    text = make_campaign(
+        team, segment, name="Text", channel="sms", subject="", body={"en": "Hi"}, holdout_percent=0
+    )
+    send_all(manager, text, django_capture_on_commit_callbacks)
+    ciro = members[3]  # a phone and no email: the text reached him
+    member_consent_set(member=ciro, channel="sms", granted=False, source="sms_reply")
+    texted = manager.get(f"/campaigns/{text.pk}/report/").content.decode()
+    assert re.search(r"Unsubscribed within 7 days</th><td>1<", texted)
