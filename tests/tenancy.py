@@ -382,3 +382,42 @@ OBJECT_URLS |= {
     "campaigns:segment_delete": _segment,
 }
 FIXED_URLS |= {"campaigns:ready_made_count": {"key": "at_risk"}}
+
+
+# campaigns: campaigns (apps/campaigns/campaign_views.py)
+
+
+def _campaign(team) -> dict:
+    from apps.campaigns.models import Campaign, Segment
+    from apps.campaigns.services.editing import CampaignFields, campaign_create
+
+    campaign = Campaign.objects.for_merchant(team.merchant).first() or campaign_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        fields=CampaignFields(
+            name="Isolation",
+            segment=Segment.objects.get(pk=_segment(team)["pk"]),
+            channel="email",
+            kind="informational",
+            subject="Opening hours",
+            body="<p>We open at nine.</p>",
+        ),
+    )
+    return {"pk": campaign.pk}
+
+
+OBJECT_URLS |= {
+    f"campaigns:campaign_{name}": _campaign
+    for name in (
+        "detail",
+        "edit",
+        "preview",
+        "test",
+        "send",
+        "pause",
+        "resume",
+        "cancel",
+        "progress",
+        "report",
+    )
+}

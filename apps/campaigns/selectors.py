@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -12,7 +14,7 @@ from apps.campaigns.rules import rules_check, rules_compile
 from apps.campaigns.segment_fields import Scope
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.messaging.models import Delivery, State
+from apps.messaging.models import Delivery, Purpose, State
 
 SAMPLE_SIZE = 20
 
@@ -109,3 +111,26 @@ def campaign_counts(*, campaign: Campaign) -> dict[str, int]:
         source=campaign.source, state=State.SKIPPED, reason="frequency_cap"
     ).count()
     return counts
+
+
+# Deliveries that left (or may have: `unknown`), as the 20/80 mix counts them.
+_WENT = (State.SENT, State.BOUNCED, State.COMPLAINED, State.UNKNOWN)
+
+
+def campaign_message_mix(
+    *, merchant: Merchant, days: int = 90, now: datetime | None = None
+) -> dict[str, int]:
+    """The merchant's campaign messages sent in the last `days`, by purpose: `marketing`
+    (promotional campaigns) and `service` (informational ones)."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    rows = (
+        Delivery.objects.for_merchant(merchant)
+        .filter(source__startswith="campaign:", state__in=_WENT, sent_at__gte=since)
+        .filter(purpose__in=(Purpose.MARKETING, Purpose.SERVICE))
+        .values("purpose")
+        .annotate(count=Count("pk"))
+        .values_list("purpose", "count")
+    )
+    mix = {Purpose.MARKETING.value: 0, Purpose.SERVICE.value: 0}
+    mix.update(rows)
+    return mix

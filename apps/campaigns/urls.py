@@ -12,3 +12,23 @@ urlpatterns = [
     path("segments/<int:pk>/delete/", views.segment_delete, name="segment_delete"),
     path("segments/ready/<slug:key>/count/", views.ready_made_count, name="ready_made_count"),
 ]
+
+# Campaigns (apps/campaigns/campaign_views.py).
+from apps.campaigns import campaign_views  # noqa: E402
+
+urlpatterns += [
+    path("", campaign_views.campaign_list, name="campaign_list"),
+    path("new/", campaign_views.campaign_new, name="campaign_new"),
+    path("estimate/", campaign_views.campaign_estimate, name="campaign_estimate"),
+    path("settings/", campaign_views.campaign_settings_page, name="campaign_settings"),
+    path("<int:pk>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("<int:pk>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("<int:pk>/preview/", campaign_views.campaign_preview, name="campaign_preview"),
+    path("<int:pk>/test/", campaign_views.campaign_test, name="campaign_test"),
+    path("<int:pk>/send/", campaign_views.campaign_send, name="campaign_send"),
+    path("<int:pk>/pause/", campaign_views.campaign_pause, name="campaign_pause"),
+    path("<int:pk>/resume/", campaign_views.campaign_resume, name="campaign_resume"),
+    path("<int:pk>/cancel/", campaign_views.campaign_cancel, name="campaign_cancel"),
+    path("<int:pk>/progress/", campaign_views.campaign_progress_view, name="campaign_progress"),
+    path("<int:pk>/report/", campaign_views.campaign_report_view, name="campaign_report"),
+]

@@ -27,6 +27,7 @@ NAVIGATION = [
     NavItem(_("Check a coupon"), "coupons:check", Role.STAFF),
     NavItem(_("Analytics"), "analytics:dashboard", Role.MANAGER),
     NavItem(_("Members"), "members:list", Role.MANAGER),
+    NavItem(_("Campaigns"), "campaigns:campaign_list", Role.MANAGER),
     NavItem(_("Segments"), "campaigns:segment_list", Role.MANAGER),
     NavItem(_("Coupons"), "coupons:list", Role.MANAGER),
     # Translators: the menu entry of the points program's settings.

@@ -273,6 +273,10 @@ if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
 # SMS (apps.messaging.sms): console:// prints, locmem:// keeps an outbox for tests,
 # twilio://ACCOUNT_SID:AUTH_TOKEN@?from=%2B34600000000 (or ?messaging_service=MG...) sends.
 SMS_URL = env("SMS_URL", default="console://")
+# What one SMS segment costs (minor units of SMS_PRICE_CURRENCY): the campaign editor's
+# cost estimate, an estimate only (the provider's price list and the destinations decide).
+SMS_SEGMENT_PRICE = env.int("SMS_SEGMENT_PRICE", default=7)
+SMS_PRICE_CURRENCY = env("SMS_PRICE_CURRENCY", default="EUR")
 
 # Celery: eager unless a broker is configured. Tasks are acknowledged after they run and
 # re-queued if their worker dies, so every task must be idempotent.
