@@ -162,6 +162,9 @@ def campaign_update(*, campaign: Campaign, actor: User | None, fields: CampaignF
     values = campaign_fields_clean(merchant=current.merchant, fields=fields)
     for name, value in values.items():
         setattr(current, name, value)
+    if current.status == CampaignStatus.SCHEDULED and current.send_at is None:
+        # Its time was taken away: a draft again, to be sent when someone says so.
+        current.status = CampaignStatus.DRAFT
     current.save()
     audit_record(
         merchant=current.merchant,
