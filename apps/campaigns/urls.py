@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.campaigns import views
+from apps.campaigns import campaign_views, views
 
 app_name = "campaigns"
 
@@ -14,8 +14,6 @@ urlpatterns = [
 ]
 
 # Campaigns (apps/campaigns/campaign_views.py).
-from apps.campaigns import campaign_views  # noqa: E402
-
 urlpatterns += [
     path("", campaign_views.campaign_list, name="campaign_list"),
     path("new/", campaign_views.campaign_new, name="campaign_new"),
