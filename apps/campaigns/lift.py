@@ -31,9 +31,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm, t
-
 from apps.core.money import Rounding, divide
+
+
+def _stats():
+    """scipy.stats, imported when a report is computed: it takes about two seconds to
+    import, which every process serving the URLs (web, workers) would pay at start."""
+    from scipy import stats
+
+    return stats
+
 
 CI_LEVEL = 0.95
 
@@ -64,7 +71,7 @@ def _check_count(successes: int, n: int) -> None:
 
 def _z(confidence: float) -> float:
     """The two-sided normal quantile: 1.959964 for 95 %."""
-    return float(norm.ppf(0.5 + confidence / 2))
+    return float(_stats().norm.ppf(0.5 + confidence / 2))
 
 
 def wilson_interval(*, successes: int, n: int, confidence: float = CI_LEVEL) -> tuple[float, float]:
@@ -169,7 +176,7 @@ def welch_difference(
     if variance == 0:
         return Interval(estimate=difference, low=difference, high=difference)
     freedom = variance * variance / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
-    half = float(t.ppf(0.5 + confidence / 2, freedom)) * math.sqrt(variance)
+    half = float(_stats().t.ppf(0.5 + confidence / 2, freedom)) * math.sqrt(variance)
     return Interval(estimate=difference, low=difference - half, high=difference + half)
 
 
@@ -197,8 +204,8 @@ def needed_per_group(
     mean = (p1 + p2) / 2
     spread_null = math.sqrt(2 * mean * (1 - mean))
     spread_alternative = math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    z_alpha = float(norm.ppf(1 - alpha / 2))
-    z_power = float(norm.ppf(power))
+    z_alpha = float(_stats().norm.ppf(1 - alpha / 2))
+    z_power = float(_stats().norm.ppf(power))
     root = z_alpha * spread_null + z_power * spread_alternative
     # A tiny tolerance so that a size that is whole up to float noise is not rounded up.
     return math.ceil(root * root / ((p1 - p2) ** 2) - 1e-9)

@@ -18,6 +18,7 @@ from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
 from apps.core.formatting import format_day, format_merchant_money, format_number, format_percent
 from apps.core.languages import language_codes
 from apps.members.models import Member
+from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery
@@ -40,6 +41,8 @@ def text_for(texts: dict[str, str], *, language: str, fallback: str) -> str:
 
 
 def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
+    if not campaign.offer or campaign.offer.get("type") != "coupon":
+        return {}
     grant = (
         OfferGrant.objects.filter(campaign=campaign, member=member).select_related("coupon").first()
     )
@@ -99,9 +102,21 @@ def _tracked(body: str, *, delivery_id: int, skip: set[str]) -> str:
     return _HREF.sub(rewrite, body)
 
 
-def campaign_render(delivery: Delivery) -> EmailContent | SmsContent:
-    campaign_id = int(delivery.source.partition(":")[2])
+def _campaign(campaign_id: int) -> Campaign:
+    """The campaign, read once per batch of its deliveries: its texts cannot change once
+    it sends."""
+    batch = current_batch()
+    key = ("campaign", campaign_id)
+    if batch is not None and key in batch.cache:
+        return batch.cache[key]
     campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
+    if batch is not None:
+        batch.cache[key] = campaign
+    return campaign
+
+
+def campaign_render(delivery: Delivery) -> EmailContent | SmsContent:
+    campaign = _campaign(int(delivery.source.partition(":")[2]))
     member = delivery.member
     return campaign_message(
         campaign=campaign, member=member, channel=delivery.channel, delivery_id=delivery.pk

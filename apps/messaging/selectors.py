@@ -11,13 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.extensions import message_source
 from apps.core.models import Merchant
 from apps.members.models import Member
+from apps.messaging.batch import current_batch
 from apps.messaging.models import Delivery, MessagingSettings, State, Suppression
 
 
 def messaging_settings(*, merchant: Merchant) -> MessagingSettings:
-    """The merchant's settings, or the defaults (unsaved: a read writes nothing)."""
+    """The merchant's settings, or the defaults (unsaved: a read writes nothing). Read
+    once per batch of deliveries (apps/messaging/batch.py)."""
+    batch = current_batch()
+    if batch is not None and merchant.pk in batch.settings:
+        return batch.settings[merchant.pk]
     found = MessagingSettings.objects.filter(merchant=merchant).first()
-    return found or MessagingSettings(merchant=merchant)
+    found = found or MessagingSettings(merchant=merchant)
+    if batch is not None:
+        batch.settings[merchant.pk] = found
+    return found
 
 
 def address_suppressed(*, merchant_id: int, channel: str, address: str) -> bool:

@@ -51,6 +51,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import Conflict
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
+from apps.messaging.batch import deliveries_batch
 from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
 from apps.messaging.services import delivery_send
 from apps.messaging.services.verdict import delivery_verdict
@@ -327,15 +328,16 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     size = settings.CAMPAIGN_BATCH_SIZE
     rows = list(queued.order_by("id").values_list("id", "member_id", "channel", "purpose")[:size])
     sent = 0
-    for delivery_id, member_id, channel, purpose in rows:
-        # Before each message: a pause or a cancel stops at the next one, and nobody is
-        # given the offer of a message that will not go.
-        if not _still_sending(campaign.pk):
-            return BatchResult(sent, -1, finished=False)
-        if campaign.offer:
-            _grant(campaign, member_id, channel=channel, purpose=purpose)
-        delivery_send(delivery_id=delivery_id)
-        sent += 1
+    with deliveries_batch():  # one mail connection for the batch
+        for delivery_id, member_id, channel, purpose in rows:
+            # Before each message: a pause or a cancel stops at the next one, and nobody
+            # is given the offer of a message that will not go.
+            if not _still_sending(campaign.pk):
+                return BatchResult(sent, -1, finished=False)
+            if campaign.offer:
+                _grant(campaign, member_id, channel=channel, purpose=purpose)
+            delivery_send(delivery_id=delivery_id)
+            sent += 1
     return _after_batch(campaign, sent=sent, quiet=quiet, elapsed=clock.monotonic() - started)
 
 

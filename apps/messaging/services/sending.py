@@ -31,6 +31,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from apps.core.extensions import message_source
 from apps.members.models import Member
 from apps.members.selectors import member_language
+from apps.messaging.batch import email_deliver
 from apps.messaging.content import EmailContent, Envelope, email_build, new_message_id
 from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery, Purpose, State
@@ -133,7 +134,7 @@ def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> st
     if not _hand_over(delivery.pk, address=envelope.to, message_id=envelope.message_id):
         return State.QUEUED  # the sweeper took it back, or the member was erased
     try:
-        message.send()
+        email_deliver(message)
     except _PERMANENT as error:
         return _failed(delivery, str(error), permanent=True)
     except _NOT_HANDED_OVER as error:
