@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
 
-from apps.campaigns.merge_tags import html_to_text, merge_tags_render
+from apps.campaigns.merge_tags import html_to_text, merge_tags_render, merge_tags_used
 from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
 from apps.core.formatting import format_day, format_merchant_money, format_number, format_percent
 from apps.core.languages import language_codes
@@ -61,17 +61,42 @@ def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
     }
 
 
-def merge_values(*, campaign: Campaign, member: Member, channel: str) -> dict[str, str]:
-    tier = current_tier(member=member)
-    return {
+def merge_values(
+    *, campaign: Campaign, member: Member, channel: str, used: set[str] | None = None
+) -> dict[str, str]:
+    """The member's values of the merge tags; with `used`, only those (and the links the
+    footer needs): a tag no text names costs no query."""
+
+    def wanted(*names: str) -> bool:
+        return used is None or any(name in used for name in names)
+
+    values = {
         "first_name": member.first_name,
-        "points_balance": format_number(points_balance(member=member)),
-        "tier": tier.name if tier else "",
-        "card_url": card_url(member=member),
         "shop_name": campaign.merchant.name,
+        "card_url": card_url(member=member),
         "unsubscribe_url": unsubscribe_url(member=member, channel=channel),
-        **_coupon_values(campaign, member),
     }
+    if wanted("points_balance"):
+        values["points_balance"] = format_number(points_balance(member=member))
+    if wanted("tier"):
+        tier = current_tier(member=member)
+        values["tier"] = tier.name if tier else ""
+    if wanted("coupon_code", "coupon_value", "coupon_expires"):
+        values |= _coupon_values(campaign, member)
+    return values
+
+
+def _tags_used(campaign: Campaign) -> set[str]:
+    """The merge tags any of the campaign's texts name, read once per batch."""
+    batch = current_batch()
+    key = ("campaign-tags", campaign.pk)
+    if batch is not None and key in batch.cache:
+        return batch.cache[key]
+    texts = [*campaign.subject.values(), *campaign.body.values(), *campaign.sms_body.values()]
+    used = set().union(*(merge_tags_used(text=text) for text in texts))
+    if batch is not None:
+        batch.cache[key] = used
+    return used
 
 
 def click_url(*, delivery_id: int, url: str) -> str:
@@ -130,7 +155,9 @@ def campaign_message(
     without a delivery, links are not tracked)."""
     merchant = campaign.merchant
     language, fallback = get_language(), merchant.language
-    values = merge_values(campaign=campaign, member=member, channel=channel)
+    values = merge_values(
+        campaign=campaign, member=member, channel=channel, used=_tags_used(campaign)
+    )
     if channel == Channel.SMS:
         text = text_for(campaign.sms_body, language=language, fallback=fallback)
         return SmsContent(body=merge_tags_render(text=text, values=values, html=False))
