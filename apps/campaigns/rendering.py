@@ -24,7 +24,7 @@ from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery
 from apps.messaging.selectors import messaging_settings
 from apps.portal.selectors import card_url
-from apps.programs.points.selectors import points_balance
+from apps.programs.points.selectors import points_balance, points_balances
 from apps.programs.tiers.selectors import current_tier
 
 CLICK_SALT = "fideliza.campaigns.click"
@@ -77,13 +77,24 @@ def merge_values(
         "unsubscribe_url": unsubscribe_url(member=member, channel=channel),
     }
     if wanted("points_balance"):
-        values["points_balance"] = format_number(points_balance(member=member))
+        values["points_balance"] = format_number(_points_balance(member))
     if wanted("tier"):
         tier = current_tier(member=member)
         values["tier"] = tier.name if tier else ""
     if wanted("coupon_code", "coupon_value", "coupon_expires"):
         values |= _coupon_values(campaign, member)
     return values
+
+
+def _points_balance(member: Member) -> int:
+    """In a batch of deliveries, read for all the batch's members at once."""
+    batch = current_batch()
+    if batch is None or member.pk not in batch.member_ids:
+        return points_balance(member=member)
+    key = ("points-balances", tuple(batch.member_ids))
+    if key not in batch.cache:
+        batch.cache[key] = points_balances(member_ids=batch.member_ids)
+    return batch.cache[key].get(member.pk, 0)
 
 
 def _tags_used(campaign: Campaign) -> set[str]:

@@ -24,6 +24,9 @@ class Batch:
     settings: dict = field(default_factory=dict)  # merchant id -> MessagingSettings
     # What a message source reads once for all its messages of the batch (a campaign).
     cache: dict = field(default_factory=dict)
+    # The members of the rows the batch sends (`services/batch_sending.py`): a source
+    # reads a figure of theirs (a points balance) for all of them at once.
+    member_ids: list[int] = field(default_factory=list)
 
 
 _current: ContextVar[Batch | None] = ContextVar("messaging_batch", default=None)

@@ -34,6 +34,15 @@ def address_suppressed(*, merchant_id: int, channel: str, address: str) -> bool:
     ).exists()
 
 
+def addresses_suppressed(*, merchant_id: int, channel: str, addresses) -> set[str]:
+    """Those of `addresses` on the merchant's suppression list, in lower case."""
+    wanted = {address.lower() for address in addresses if address}
+    if not wanted:
+        return set()
+    rows = Suppression.objects.filter(merchant_id=merchant_id, channel=channel, address__in=wanted)
+    return set(rows.values_list("address", flat=True))
+
+
 def member_deliveries(*, member: Member, limit: int = 50) -> QuerySet[Delivery]:
     return Delivery.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
 

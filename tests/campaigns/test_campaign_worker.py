@@ -11,8 +11,9 @@ with the tasks run inline.
   campaign on another worker; nobody gets two emails, and the message in flight becomes
   `unknown` and is never sent again.
 * Paused between two batches, nothing more goes (not even through the sweeper) until it
-  is resumed; cancelled in the middle of a batch, the rest is skipped (`cancelled`) and
-  gets no coupon.
+  is resumed; paused in the middle of a batch, the rows the batch claimed and had not
+  handed over go back to the queue, unsent and without a coupon; cancelled in the middle
+  of a batch, the rest is skipped (`cancelled`) and gets no coupon.
 
 Batches are small (`CAMPAIGN_BATCH_SIZE`: a worker process reads it from its environment)
 and the merchant's rate is high, so that each batch follows the last at once.
@@ -278,10 +279,11 @@ def test_a_worker_killed_mid_send_is_finished_by_another_and_nobody_gets_two_ema
     smtp.hold.clear()
 
     # then: the broker gives the batch back; the sweeper calls the message in flight
-    # unknown and sends nothing itself (the campaign's batches send its rows); the
-    # minute's tick, later, finds the campaign stalled and starts a batch too
+    # unknown, queues again the batch's last row (claimed with the batch, not reached)
+    # and sends nothing itself (the campaign's batches send its rows); the minute's tick,
+    # later, finds the campaign stalled and starts a batch too
     assert redeliver(queue) == [batch]
-    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 1}
+    assert sweep_now() == {"requeued": BATCH - 2, "resent": 0, "unknown": 1}
     assert campaigns_tick(now=timezone.now() + timedelta(minutes=5)) == 0  # none scheduled
     assert len(waiting(queue)) == 2
     with worker_thread():
@@ -364,3 +366,39 @@ def test_cancelled_mid_batch_the_rest_is_skipped_and_gets_no_coupon(
     counts = assert_counts_add_up(promotion, audience)
     assert counts["sent"] == 2
     assert status_of(promotion) == CampaignStatus.CANCELLED
+
+
+def test_paused_mid_batch_the_rows_it_claimed_go_back_unsent_and_without_a_coupon(
+    team, audience, promotion, queue, smtp
+):
+    # given: the first batch's second message held at the mail server; its third claimed
+    expected = recipients(promotion, audience)
+    hold_data(smtp, after=1)
+    with worker_thread(), task_runs() as runs:
+        start(promotion, team)
+        wait_for(smtp.holding.is_set, message="the first batch's second message")
+        [third] = Delivery.objects.filter(source=promotion.source, state=State.CLAIMED)
+
+        # when: the campaign is paused, and the first batch goes on
+        campaign_pause(campaign=promotion, actor=team.manager)
+        smtp.hold.clear()
+        wait_for(lambda: len(batches(runs)) == 2, message="the next batch finding it paused")
+
+        # then: the third row is queued again, its claim not counted as an attempt; only
+        # the two messages handed over went, with their coupons
+        third.refresh_from_db()
+        assert (third.state, third.attempts) == (State.QUEUED, 0)
+        assert len(smtp.messages) == 2
+        sent = {pk for pk, (state, _reason) in states(promotion).items() if state == State.SENT}
+        assert granted(promotion) == sent
+        assert len(sent) == 2
+
+        # when: resumed, it finishes: everyone once
+        campaign_resume(campaign=promotion, actor=team.manager)
+        wait_for(lambda: status_of(promotion) == CampaignStatus.SENT, message="the send")
+
+    assert addressed(smtp) == Counter(audience.emails(expected))
+    assert granted(promotion) == {member.pk for member in expected}
+    third.refresh_from_db()
+    assert (third.state, third.attempts) == (State.SENT, 1)
+    assert_counts_add_up(promotion, audience)

@@ -10,11 +10,12 @@
   (`frequency_cap`). A held-out member stays in the comparison whatever the cap says
   (intention to treat). Run twice, it writes nothing more: the rows are unique on
   (member, source, occurrence, channel) and the campaign remembers its frozen rules.
-* `campaign_send_batch` (a task) sends the next queued rows, giving each treatment member
-  the offer just before their message, and enqueues the next batch after the time the
-  merchant's rate asks for: a campaign completes without Celery beat, also where tasks
-  run eagerly. SMS waits out the quiet hours. Each row is sent by the delivery layer's
-  own state machine (`delivery_send`), so a batch run twice, or a worker killed at any
+* `campaign_send_batch` (a task) claims the next queued rows at once and sends them,
+  giving each treatment member the offer just before their message, and enqueues the
+  next batch after the time the merchant's rate asks for: a campaign completes without
+  Celery beat, also where tasks run eagerly. SMS waits out the quiet hours. Each row is
+  sent by the delivery layer's own state machine (`delivery_send_claimed`, its hand-over
+  committed before the message leaves), so a batch run twice, or a worker killed at any
   point, sends nobody twice; the rows a dead worker held are recovered by the deliveries'
   sweeper, and `campaigns_tick` restarts a campaign whose batches stopped.
 """
@@ -50,11 +51,16 @@ from apps.campaigns.services.offers import offer_grant
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict
 from apps.core.stored_text import stored_text
-from apps.members.models import Member
 from apps.messaging.batch import deliveries_batch
 from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
-from apps.messaging.services import delivery_send
-from apps.messaging.services.verdict import delivery_verdict
+from apps.messaging.services.batch_sending import (
+    Claim,
+    deliveries_claim,
+    deliveries_claimed,
+    deliveries_release,
+    deliveries_take_back,
+)
+from apps.messaging.services.sending import delivery_send_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +141,8 @@ def campaign_pause(*, campaign: Campaign, actor: User | None) -> Campaign:
         )
     campaign.status = CampaignStatus.PAUSED
     campaign.save(update_fields=["status", "updated_at"])
+    # A batch under way cannot hand over the rows it claimed and has not sent yet.
+    deliveries_take_back(source=campaign.source)
     _audit(campaign, actor, "paused", gettext_noop("Paused the campaign %(name)s"))
     return campaign
 
@@ -163,7 +171,8 @@ def campaign_cancel(*, campaign: Campaign, actor: User | None) -> Campaign:
     campaign.status = CampaignStatus.CANCELLED
     campaign.finished_at = timezone.now()
     campaign.save(update_fields=["status", "finished_at", "updated_at"])
-    Delivery.objects.filter(source=campaign.source, state=State.QUEUED).update(
+    # Also the rows a batch under way claimed and has not handed over yet: it cannot.
+    Delivery.objects.filter(source=campaign.source, state__in=(State.QUEUED, State.CLAIMED)).update(
         state=State.SKIPPED, reason="cancelled"
     )
     _audit(campaign, actor, "cancelled", gettext_noop("Cancelled the campaign %(name)s"))
@@ -321,32 +330,51 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is None:
         return BatchResult(0, 0, finished=campaign.status == CampaignStatus.SENT)
     started, now = clock.monotonic(), timezone.now()
-    queued = Delivery.objects.filter(source=campaign.source, state=State.QUEUED)
     quiet = in_quiet_hours(campaign=campaign, now=now)
-    if quiet:
-        queued = queued.exclude(channel=Channel.SMS)
-    size = settings.CAMPAIGN_BATCH_SIZE
-    rows = list(queued.order_by("id").values_list("id", "member_id", "channel", "purpose")[:size])
-    sent = 0
     with deliveries_batch():  # one mail connection for the batch
-        for delivery_id, member_id, channel, purpose in rows:
-            # Before each message: a pause or a cancel stops at the next one, and nobody
-            # is given the offer of a message that will not go.
-            if not _still_sending(campaign.pk):
-                return BatchResult(sent, -1, finished=False)
-            if campaign.offer:
-                _grant(campaign, member_id, channel=channel, purpose=purpose)
-            delivery_send(delivery_id=delivery_id)
-            sent += 1
+        claim = deliveries_claim(
+            source=campaign.source,
+            limit=settings.CAMPAIGN_BATCH_SIZE,
+            exclude_channels=(Channel.SMS,) if quiet else (),
+        )
+        try:
+            sent, stopped = _send_claimed(campaign, claim)
+        finally:
+            deliveries_release(claim=claim)
+    if stopped:
+        return BatchResult(sent, -1, finished=False)
     return _after_batch(campaign, sent=sent, quiet=quiet, elapsed=clock.monotonic() - started)
 
 
-def _grant(campaign: Campaign, member_id: int, *, channel: str, purpose: str) -> None:
-    """The offer, unless the message cannot go any more (consent withdrawn, the address
-    suppressed since the audience was frozen): the send will say so on its row."""
-    member = Member.objects.select_related("merchant").get(pk=member_id)
-    if delivery_verdict(member=member, channel=channel, purpose=purpose).state == State.QUEUED:
-        offer_grant(campaign=campaign, member=member)
+# How often a batch looks whether its campaign was paused or cancelled meanwhile. Either
+# also takes back the rows the batch claimed, which it then cannot hand over: the look
+# only spares it rendering what will not go.
+STATUS_LOOK_SECONDS = 1.0
+
+
+def _send_claimed(campaign: Campaign, claim: Claim) -> tuple[int, bool]:
+    """The rows sent (or settled: skipped, failed), and whether the campaign stopped
+    sending half-way."""
+    sent, looked = 0, clock.monotonic()
+    for delivery, verdict in deliveries_claimed(claim=claim):
+        if clock.monotonic() - looked > STATUS_LOOK_SECONDS:
+            if not _still_sending(campaign.pk):
+                return sent, True
+            looked = clock.monotonic()
+        if campaign.offer and verdict.state == State.QUEUED:
+            _grant(campaign, delivery)
+        delivery_send_claimed(delivery=delivery, verdict=verdict)
+        sent += 1
+    return sent, False
+
+
+def _grant(campaign: Campaign, delivery: Delivery) -> None:
+    """The offer, just before the message, unless its row was taken back since the claim
+    (the campaign paused or cancelled): nobody gets the offer of a message that did not go.
+    A member whose message cannot go (consent withdrawn, the address suppressed since the
+    audience was frozen) was told apart by the verdict, and gets none either."""
+    if Delivery.objects.filter(pk=delivery.pk, state=State.CLAIMED).exists():
+        offer_grant(campaign=campaign, member=delivery.member)
 
 
 def _still_sending(campaign_id: int) -> bool:

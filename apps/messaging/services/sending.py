@@ -36,7 +36,7 @@ from apps.messaging.content import EmailContent, Envelope, email_build, new_mess
 from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery, Purpose, State
 from apps.messaging.selectors import member_address, messaging_settings
-from apps.messaging.services.verdict import delivery_verdict
+from apps.messaging.services.verdict import Verdict, delivery_verdict
 from apps.messaging.sms import SmsError, sms_send
 
 logger = logging.getLogger(__name__)
@@ -93,12 +93,20 @@ def delivery_send(*, delivery_id: int) -> str:
     delivery = Delivery.objects.select_related("member__merchant").get(pk=delivery_id)
     member = delivery.member
     verdict = delivery_verdict(member=member, channel=delivery.channel, purpose=delivery.purpose)
+    return delivery_send_claimed(delivery=delivery, verdict=verdict)
+
+
+def delivery_send_claimed(*, delivery: Delivery, verdict: Verdict) -> str:
+    """Steps 2 and 3 for a row this worker claimed (alone, or with its batch: see
+    `services/batch_sending.py`), its member and merchant read with it, and the checks'
+    `verdict` on it."""
+    member = delivery.member
     if verdict.state != State.QUEUED:
-        _move(delivery_id, frm=State.CLAIMED, to=verdict.state, reason=verdict.reason)
+        _move(delivery.pk, frm=State.CLAIMED, to=verdict.state, reason=verdict.reason)
         return verdict.state
     source = message_source(delivery.source.partition(":")[0])
     if source is None:
-        _move(delivery_id, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
+        _move(delivery.pk, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
         return State.FAILED
     content = _rendered(source, delivery, member)
     if delivery.channel == Channel.EMAIL:

@@ -19,7 +19,11 @@ class Verdict:
 GO = Verdict(State.QUEUED)
 
 
-def delivery_verdict(*, member: Member, channel: str, purpose: str) -> Verdict:
+def delivery_verdict(
+    *, member: Member, channel: str, purpose: str, suppressed: set[str] | None = None
+) -> Verdict:
+    """`suppressed`: the suppressed addresses among a batch's (lower case), read once for
+    all its rows; without it, the member's address is looked up."""
     if not member.is_active:
         return Verdict(State.SKIPPED, "member_inactive")
     address = member_address(member=member, channel=channel)
@@ -29,8 +33,12 @@ def delivery_verdict(*, member: Member, channel: str, purpose: str) -> Verdict:
         return Verdict(State.SKIPPED, "no_consent")
     # A privacy confirmation (the member asked to be erased) goes even to a suppressed
     # address: it is the only way to confirm the request.
-    if purpose != Purpose.PRIVACY and address_suppressed(
-        merchant_id=member.merchant_id, channel=channel, address=address
-    ):
+    if purpose != Purpose.PRIVACY and _suppressed(member, channel, address, suppressed):
         return Verdict(State.SUPPRESSED, "suppressed")
     return GO
+
+
+def _suppressed(member: Member, channel: str, address: str, known: set[str] | None) -> bool:
+    if known is not None:
+        return address.lower() in known
+    return address_suppressed(merchant_id=member.merchant_id, channel=channel, address=address)

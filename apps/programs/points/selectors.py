@@ -73,13 +73,10 @@ def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[Expiri
     ]
 
 
-def points_balances(*, members) -> dict[int, int]:
-    """Balances of several members in one query (members without an account have 0)."""
-    return dict(
-        PointsAccount.objects.filter(member__in=[member.pk for member in members]).values_list(
-            "member_id", "balance"
-        )
-    )
+def points_balances(*, member_ids) -> dict[int, int]:
+    """Balances of several members in one query (a member without an account has none)."""
+    rows = PointsAccount.objects.filter(member_id__in=member_ids)
+    return dict(rows.values_list("member_id", "balance"))
 
 
 # The earn rules, as the program page and the storefront API list them ------------------
