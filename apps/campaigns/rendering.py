@@ -40,12 +40,22 @@ def text_for(texts: dict[str, str], *, language: str, fallback: str) -> str:
     return ""
 
 
+def grant_key(campaign_id: int, member_id: int) -> tuple:
+    """Where a batch keeps the offer it gave a member just before their message."""
+    return ("offer-grant", campaign_id, member_id)
+
+
 def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
     if not campaign.offer or campaign.offer.get("type") != "coupon":
         return {}
-    grant = (
-        OfferGrant.objects.filter(campaign=campaign, member=member).select_related("coupon").first()
-    )
+    batch = current_batch()
+    grant = batch.cache.get(grant_key(campaign.pk, member.pk)) if batch is not None else None
+    if grant is None:
+        grant = (
+            OfferGrant.objects.filter(campaign=campaign, member=member)
+            .select_related("coupon")
+            .first()
+        )
     coupon = grant.coupon if grant else None
     if coupon is None:
         return {}

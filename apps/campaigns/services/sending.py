@@ -45,13 +45,14 @@ from apps.campaigns.models import (
     CampaignSettings,
     CampaignStatus,
 )
+from apps.campaigns.rendering import grant_key
 from apps.campaigns.rules import rules_check
 from apps.campaigns.selectors import campaign_settings_for, segment_members
 from apps.campaigns.services.offers import offer_grant
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict
 from apps.core.stored_text import stored_text
-from apps.messaging.batch import deliveries_batch
+from apps.messaging.batch import current_batch, deliveries_batch
 from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
 from apps.messaging.services.batch_sending import (
     Claim,
@@ -374,7 +375,8 @@ def _grant(campaign: Campaign, delivery: Delivery) -> None:
     A member whose message cannot go (consent withdrawn, the address suppressed since the
     audience was frozen) was told apart by the verdict, and gets none either."""
     if Delivery.objects.filter(pk=delivery.pk, state=State.CLAIMED).exists():
-        offer_grant(campaign=campaign, member=delivery.member)
+        grant = offer_grant(campaign=campaign, member=delivery.member)
+        current_batch().cache[grant_key(campaign.pk, delivery.member_id)] = grant
 
 
 def _still_sending(campaign_id: int) -> bool:
