@@ -321,7 +321,6 @@ def _seconds_until_quiet_end(campaign: Campaign, now: datetime) -> float:
 @dataclass(frozen=True)
 class BatchResult:
     sent: int
-    left: int
     finished: bool
 
 
@@ -329,7 +328,7 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
     """Send the next batch of queued rows, then enqueue the next batch (or finish)."""
     campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
     if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is None:
-        return BatchResult(0, 0, finished=campaign.status == CampaignStatus.SENT)
+        return BatchResult(0, finished=campaign.status == CampaignStatus.SENT)
     started, now = clock.monotonic(), timezone.now()
     quiet = in_quiet_hours(campaign=campaign, now=now)
     with deliveries_batch():  # one mail connection for the batch
@@ -343,7 +342,7 @@ def campaign_send_batch(*, campaign_id: int) -> BatchResult:
         finally:
             deliveries_release(claim=claim)
     if stopped:
-        return BatchResult(sent, -1, finished=False)
+        return BatchResult(sent, finished=False)
     return _after_batch(campaign, sent=sent, quiet=quiet, elapsed=clock.monotonic() - started)
 
 
@@ -385,10 +384,8 @@ def _still_sending(campaign_id: int) -> bool:
 
 def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) -> BatchResult:
     pending = Delivery.objects.filter(source=campaign.source, state__in=PENDING)
-    left = pending.filter(state=State.QUEUED).count()
-    in_flight = pending.exclude(state=State.QUEUED).exists()
-    if left == 0 and not in_flight:
-        return BatchResult(sent, 0, finished=_finish(campaign.pk))
+    if not pending.exists():
+        return BatchResult(sent, finished=_finish(campaign.pk))
     rate = campaign_settings_for(merchant=campaign.merchant).send_rate_per_minute
     countdown = max(0.0, settings.CAMPAIGN_BATCH_SIZE * 60 / max(rate, 1) - elapsed)
     if sent == 0:
@@ -397,7 +394,7 @@ def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) 
         countdown = _seconds_until_quiet_end(campaign, timezone.now()) if quiet else 30
     with transaction.atomic():
         _batch_later(campaign.pk, countdown=countdown)
-    return BatchResult(sent, left, finished=False)
+    return BatchResult(sent, finished=False)
 
 
 def campaign_send_inline(*, campaign_id: int) -> None:
