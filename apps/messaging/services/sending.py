@@ -22,6 +22,7 @@ import smtplib
 from zoneinfo import ZoneInfo
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -66,14 +67,41 @@ def _move(delivery_id: int, *, frm: str | tuple[str, ...], to: str, **fields) ->
 _HANDED_OVER = (State.SENDING, State.UNKNOWN)
 
 
-def _hand_over(delivery_id: int, **fields) -> bool:
+# The two steps every message takes, written as SQL: a campaign sends a hundred messages
+# a second, and the ORM spent more time building these two UPDATEs than PostgreSQL spent
+# running them (3.5 of the 12 ms of CPU a send took). Names come from the models.
+_DELIVERIES = Delivery._meta.db_table
+_MEMBERS = Member._meta.db_table
+_HAND_OVER_SQL = f"""
+    UPDATE {_DELIVERIES} SET state = %s, address = %s, message_id = %s
+    WHERE id = %s AND state = %s AND EXISTS (
+        SELECT 1 FROM {_MEMBERS}
+        WHERE {_MEMBERS}.id = {_DELIVERIES}.member_id AND {_MEMBERS}.erased_at IS NULL
+    )
+"""  # noqa: S608 (table names from the models, values as parameters)
+_SENT_SQL = f"""
+    UPDATE {_DELIVERIES} SET state = %s, sent_at = %s, provider_id = %s
+    WHERE id = %s AND state IN (%s, %s)
+"""  # noqa: S608
+
+
+def _hand_over(delivery_id: int, *, address: str, message_id: str = "") -> bool:
     """`claimed → sending`, unless the member was erased since the claim (the erasure
     cleared the address this would write back): the row stays claimed, and the sweeper's
     next attempt finds the member inactive and skips it."""
-    updated = Delivery.objects.filter(
-        pk=delivery_id, state=State.CLAIMED, member__erased_at__isnull=True
-    ).update(state=State.SENDING, **fields)
-    return bool(updated)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HAND_OVER_SQL, [State.SENDING, address, message_id, delivery_id, State.CLAIMED]
+        )
+        return cursor.rowcount == 1
+
+
+def _sent(delivery_id: int, *, provider_id: str) -> None:
+    """`sending → sent` (or `unknown → sent`: a send slower than the sweeper's patience
+    was marked unknown; its answer still counts)."""
+    sent_at = Delivery._meta.get_field("sent_at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_SENT_SQL, [State.SENT, sent_at, provider_id, delivery_id, *_HANDED_OVER])
 
 
 def _claim(delivery_id: int) -> bool:
@@ -156,13 +184,7 @@ def _send_email(delivery: Delivery, member: Member, content: EmailContent) -> st
         return _failed(delivery, str(error), permanent=True)
     status = getattr(message, "anymail_status", None)
     provider_id = (status.message_id if status else None) or envelope.message_id
-    _move(
-        delivery.pk,
-        frm=_HANDED_OVER,
-        to=State.SENT,
-        sent_at=timezone.now(),
-        provider_id=str(provider_id)[:255],
-    )
+    _sent(delivery.pk, provider_id=str(provider_id)[:255])
     return State.SENT
 
 
@@ -197,13 +219,7 @@ def _send_sms(delivery: Delivery, member: Member, content) -> str:
             _move(delivery.pk, frm=State.SENDING, to=State.UNKNOWN, reason="no_answer")
             return State.UNKNOWN
         return _failed(delivery, f"{error.code}: {error}", permanent=error.permanent)
-    _move(
-        delivery.pk,
-        frm=_HANDED_OVER,
-        to=State.SENT,
-        sent_at=timezone.now(),
-        provider_id=sent.provider_id,
-    )
+    _sent(delivery.pk, provider_id=sent.provider_id)
     return State.SENT
 
 
