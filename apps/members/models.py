@@ -132,6 +132,14 @@ class Member(TenantModel):
         indexes = [
             models.Index(fields=["merchant", "-enrolled_at"], name="members_recent"),
             models.Index(fields=["merchant", "-last_activity_at"], name="members_last_activity"),
+            # The merchant's members still members, by id and nothing else: a segment's
+            # count reads them (and joins their other rows by id) from this index alone,
+            # not from the table's wide rows (bench/segments.py).
+            models.Index(
+                fields=["merchant", "id"],
+                condition=Q(erased_at__isnull=True, merged_into__isnull=True),
+                name="members_active",
+            ),
         ]
 
     def __str__(self) -> str:
