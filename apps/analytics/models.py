@@ -218,9 +218,26 @@ class MemberStats(TenantModel):
 
     class Meta:
         verbose_name_plural = "member stats"
+        # The figures segments select on (apps/campaigns/expressions.py), each with the
+        # member: a segment's count reads the members in a range from the index alone.
         indexes = [
-            models.Index(fields=["merchant", "last_seen_on"], name="analytics_member_recency"),
+            models.Index(
+                fields=["merchant", "last_seen_on"],
+                include=["member"],
+                name="analytics_member_recency",
+            ),
             models.Index(fields=["merchant", "enrolled_on"], name="analytics_member_enrolled"),
+            models.Index(
+                fields=["merchant", "last_purchase_on"],
+                include=["member"],
+                name="analytics_member_last_buy",
+            ),
+            models.Index(
+                fields=["merchant", "purchases"], include=["member"], name="analytics_member_buys"
+            ),
+            models.Index(
+                fields=["merchant", "spent"], include=["member"], name="analytics_member_spent"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,15 +20,15 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from apps.campaigns.expressions import EVERYONE, NOBODY, OnRow, combined
 from apps.campaigns.segment_fields import (
-    EVERYONE,
     FIELDS,
-    NOBODY,
     OPS,
     Compiled,
     Condition,
     Kind,
     Scope,
+    compiled_on_row,
 )
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
@@ -216,11 +216,25 @@ def rules_compile(tree: Group | Condition, *, scope: Scope) -> Compiled:
     if isinstance(tree, Condition):
         return FIELDS[tree.field].compile(scope, tree)
     parts = [rules_compile(child, scope=scope) for child in tree.children]
-    aliases = {name: expression for part in parts for name, expression in part.aliases.items()}
     if tree.kind == "not":
-        return Compiled(~parts[0].q, aliases)
+        if parts[0].row is not None:
+            return compiled_on_row(scope, parts[0].row.negated())
+        return Compiled(~parts[0].q, parts[0].aliases)
     if not parts:
         return Compiled(EVERYONE if tree.kind == "all" else NOBODY, {})
+    # Conditions on the same one-row table (the rollups, the points account): one EXISTS.
+    rows: dict[str, list[OnRow]] = {}
+    others = []
+    for part in parts:
+        if part.row is not None:
+            rows.setdefault(part.row.table, []).append(part.row)
+        else:
+            others.append(part)
+    merged = [compiled_on_row(scope, combined(tree.kind, same)) for same in rows.values()]
+    if len(merged) == 1 and not others:
+        return merged[0]
+    parts = others + merged
+    aliases = {name: expression for part in parts for name, expression in part.aliases.items()}
     q = parts[0].q
     for part in parts[1:]:
         q = q & part.q if tree.kind == "all" else q | part.q

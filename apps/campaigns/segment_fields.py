@@ -12,7 +12,10 @@ history (purchases in a window, referrals) are 0 for a member without any.
 
 Figures of a member's history come from the analytics rollups (`MemberStats`, kept by the
 refresh every minute); a member enrolled since the last refresh has no row yet and reads as
-a member without purchases, seen today.
+a member without purchases, seen today. Figures kept in other tables than the member's
+(rollups, points, lots, purchases, tags, tiers, referrals) are read as `EXISTS` over their
+rows, or `IN` over the rows grouped by member, never joined to the member's row: see
+expressions.py for why.
 """
 
 from __future__ import annotations
@@ -30,22 +33,35 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    DateField,
     Exists,
     F,
-    IntegerField,
-    Min,
     OuterRef,
     Q,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, Lower
+from django.db.models.functions import ExtractMonth, Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from apps.analytics.periods import day_start
+from apps.campaigns.expressions import (
+    NOBODY,
+    OnRow,
+    accepts,
+    any_of,
+    between,
+    choice_q,
+    combined,
+    day_ranges,
+    days_q,
+    has_row,
+    member_set_q,
+    numbers_q,
+    on_row_q,
+    wanted,
+)
 from apps.campaigns.ranks import RankCuts, rank_cuts
 from apps.core.languages import language_codes
 from apps.core.models import Location, Merchant
@@ -70,11 +86,7 @@ OPS: dict[Kind, tuple[str, ...]] = {
     Kind.TAG: ("is", "is_not", "in"),
 }
 
-EVERYONE = Q(pk__isnull=False)
-NOBODY = Q(pk__in=[])
 MAX_DAYS = 36_500  # a hundred years: any date this far stays a valid date
-
-Interval = tuple[int | None, int | None]  # both ends included; None: open
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,7 @@ class Condition:
 class Compiled:
     q: Q
     aliases: dict[str, Any]
+    row: OnRow | None = None  # the same condition on one row of the member's (`q` reads it)
 
 
 @dataclass
@@ -124,128 +137,43 @@ class SegmentField:
     help_text: Any = ""
 
 
-# Operators as sets of numbers ------------------------------------------------------------
-
-
-def wanted(op: str, value) -> list[Interval]:
-    """The numbers a condition accepts, as intervals."""
-    if op == "is":
-        return [(value, value)]
-    if op == "is_not":
-        return [(None, value - 1), (value + 1, None)]
-    if op == "in":
-        return [(item, item) for item in sorted(set(value))]
-    if op == "gte":
-        return [(value, None)]
-    if op == "lte":
-        return [(None, value)]
-    low, high = value  # between
-    return [(low, high)]
-
-
-def accepts(intervals: list[Interval], number: int | None) -> bool:
-    if number is None:
-        return False
-    return any(
-        (low is None or number >= low) and (high is None or number <= high)
-        for low, high in intervals
-    )
-
-
-def _between(name: str, low, high, *, high_strict: bool = False) -> Q:
-    q = Q()
-    if low is not None:
-        q &= Q(**{f"{name}__gte": low})
-    if high is not None:
-        q &= Q(**{f"{name}__lt" if high_strict else f"{name}__lte": high})
-    return q or EVERYONE
-
-
-def _any_of(parts: list[Q]) -> Q:
-    q = NOBODY
-    for part in parts:
-        q = part if q is NOBODY else q | part
-    return q
-
-
-def numbers_q(name: str, intervals: list[Interval], *, nullable: bool = False) -> Q:
-    q = _any_of([_between(name, low, high) for low, high in intervals])
-    return q & Q(**{f"{name}__isnull": False}) if nullable else q
-
-
-def days_q(scope: Scope, column: str, intervals: list[Interval], *, sign: int, instant: bool) -> Q:
-    """Numbers of days from today (`sign` -1: days ago; +1: days ahead) as a condition on a
-    date column, or on a datetime column (`instant`) through the merchant's midnights, so
-    the column's index can serve it."""
-    parts = []
-    for low, high in intervals:
-        if sign > 0:
-            first = None if low is None else scope.today + timedelta(days=low)
-            last = None if high is None else scope.today + timedelta(days=high)
-        else:
-            first = None if high is None else scope.today - timedelta(days=high)
-            last = None if low is None else scope.today - timedelta(days=low)
-        if instant:
-            parts.append(
-                _between(
-                    column,
-                    None if first is None else scope.midnight(first),
-                    None if last is None else scope.midnight(last + timedelta(days=1)),
-                    high_strict=True,
-                )
-            )
-        else:
-            parts.append(_between(column, first, last))
-    return _any_of(parts)
-
-
-def choice_q(op: str, value, one: Callable[[Any], Q]) -> Q:
-    if op == "is":
-        return one(value)
-    if op == "is_not":
-        return ~one(value)
-    return _any_of([one(item) for item in dict.fromkeys(value)])
-
-
-def member_set_q(
-    members, intervals: list[Interval], name: str, *, member_column: str = "member_id"
-) -> Q:
-    """A count or sum per member (`members`: rows grouped by member with `name`), where a
-    member without rows has 0: the members whose figure is wanted, or everyone but those
-    whose figure is not, whichever includes the members without rows correctly. Both are
-    one semi-join or anti-join over the rows, never a query per member."""
-    matching = numbers_q(name, intervals)
-    if accepts(intervals, 0):
-        return ~Q(pk__in=members.exclude(matching).values(member_column))
-    return Q(pk__in=members.filter(matching).values(member_column))
-
-
 # The fields ------------------------------------------------------------------------------
 
-_PURCHASES = Coalesce(F("analytics__purchases"), Value(0), output_field=IntegerField())
-_SPENT = Coalesce(F("analytics__spent"), Value(0), output_field=BigIntegerField())
+
+def compiled_on_row(scope: Scope, row: OnRow) -> Compiled:
+    return Compiled(on_row_q(scope, row), {}, row=row)
 
 
 def _status(scope: Scope, condition: Condition) -> Compiled:
     active_since = scope.today - timedelta(days=scope.at_risk_days)
     lapsed_before = scope.today - timedelta(days=scope.lapsed_days)
-    # A member the refresh has not reached yet joined moments ago: seen today.
-    seen = Coalesce(F("analytics__last_seen_on"), Value(scope.today), output_field=DateField())
+    # A member the refresh has not reached yet joined moments ago: seen today, so active
+    # (at_risk_days is at least 1), neither at risk nor lapsed.
+    seen = {
+        "active": OnRow("rollups", Q(last_seen_on__gte=active_since), without_row=True),
+        "at_risk": OnRow(
+            "rollups",
+            Q(last_seen_on__lt=active_since, last_seen_on__gte=lapsed_before),
+            without_row=False,
+        ),
+        "lapsed": OnRow("rollups", Q(last_seen_on__lt=lapsed_before), without_row=False),
+    }
+    values = condition.value if condition.op == "in" else [condition.value]
+    if "new" not in values:
+        row = combined("any", [seen[value] for value in dict.fromkeys(values)])
+        return compiled_on_row(scope, row.negated() if condition.op == "is_not" else row)
     by_status = {
         "new": Q(enrolled_at__gte=scope.midnight(active_since)),
-        "active": Q(segment_seen__gte=active_since),
-        "at_risk": Q(segment_seen__lt=active_since, segment_seen__gte=lapsed_before),
-        "lapsed": Q(segment_seen__lt=lapsed_before),
+        **{status: on_row_q(scope, row) for status, row in seen.items()},
     }
-    q = choice_q(condition.op, condition.value, by_status.__getitem__)
-    return Compiled(q, {"segment_seen": seen})
+    return Compiled(choice_q(condition.op, condition.value, by_status.__getitem__), {})
 
 
 def _days_since_last_purchase(scope: Scope, condition: Condition) -> Compiled:
     intervals = wanted(condition.op, condition.value)
-    q = days_q(scope, "segment_last_purchase", intervals, sign=-1, instant=False)
-    q &= Q(segment_last_purchase__isnull=False)
-    return Compiled(q, {"segment_last_purchase": F("analytics__last_purchase_on")})
+    q = days_q(scope, "last_purchase_on", intervals, sign=-1, instant=False)
+    q &= Q(last_purchase_on__isnull=False)
+    return compiled_on_row(scope, OnRow("rollups", q, without_row=False))
 
 
 def _window_start(scope: Scope, days: int) -> datetime:
@@ -262,48 +190,59 @@ def _purchases_in_window(scope: Scope, condition: Condition, figure) -> Q:
     return member_set_q(purchases, wanted(condition.op, condition.value), "segment_figure")
 
 
+def _rollup_number(scope: Scope, condition: Condition, column: str) -> Compiled:
+    """A count or sum of the member's rollup row: 0 without a row."""
+    intervals = wanted(condition.op, condition.value)
+    q = numbers_q(column, intervals)
+    return compiled_on_row(scope, OnRow("rollups", q, without_row=accepts(intervals, 0)))
+
+
 def _purchase_count(scope: Scope, condition: Condition) -> Compiled:
     if condition.within_days:
-        return Compiled(_purchases_in_window(scope, condition, Count("pk")), {})
-    intervals = wanted(condition.op, condition.value)
-    return Compiled(numbers_q("segment_purchases", intervals), {"segment_purchases": _PURCHASES})
+        # COUNT(*), not of a column: the purchases' window index answers it alone.
+        return Compiled(_purchases_in_window(scope, condition, Count("*")), {})
+    return _rollup_number(scope, condition, "purchases")
 
 
 def _total_spent(scope: Scope, condition: Condition) -> Compiled:
     if condition.within_days:
         return Compiled(_purchases_in_window(scope, condition, Sum("amount")), {})
-    intervals = wanted(condition.op, condition.value)
-    return Compiled(numbers_q("segment_spent", intervals), {"segment_spent": _SPENT})
+    return _rollup_number(scope, condition, "spent")
 
 
 def _average_order(scope: Scope, condition: Condition) -> Compiled:
     average = Case(
-        When(analytics__purchases__gt=0, then=F("analytics__spent") / F("analytics__purchases")),
+        When(purchases__gt=0, then=F("spent") / F("purchases")),
         default=Value(None),
         output_field=BigIntegerField(),
     )
-    intervals = wanted(condition.op, condition.value)
-    q = numbers_q("segment_average", intervals, nullable=True)
-    return Compiled(q, {"segment_average": average})
+    q = numbers_q("segment_average", wanted(condition.op, condition.value), nullable=True)
+    row = OnRow("rollups", q, without_row=False, aliases={"segment_average": average})
+    return compiled_on_row(scope, row)
 
 
 def _points_balance(scope: Scope, condition: Condition) -> Compiled:
-    balance = Coalesce(F("points_account__balance"), Value(0), output_field=IntegerField())
+    """No account yet: a balance of 0."""
     intervals = wanted(condition.op, condition.value)
-    return Compiled(numbers_q("segment_balance", intervals), {"segment_balance": balance})
+    q = numbers_q("balance", intervals)
+    return compiled_on_row(scope, OnRow("points", q, without_row=accepts(intervals, 0)))
 
 
 def _points_expiring(scope: Scope, condition: Condition) -> Compiled:
-    """Days until the member's next points expire (none: no points that expire)."""
-    lots = (
-        Lot.objects.for_merchant(scope.merchant)
-        .filter(remaining__gt=0, expires_at__gt=scope.now)
-        .values("member_id")
-        .annotate(segment_first_expiry=Min("expires_at"))
+    """Days until the member's next points expire (none: no points that expire). The
+    first expiry of the lots still holding points falls in [start, end) when one lot
+    expires then and none before: plain rows, so the lots' expiry index serves it."""
+    lots = Lot.objects.for_merchant(scope.merchant).filter(
+        remaining__gt=0, expires_at__gt=scope.now
     )
     intervals = wanted(condition.op, condition.value)
-    due = days_q(scope, "segment_first_expiry", intervals, sign=1, instant=True)
-    return Compiled(Q(pk__in=lots.filter(due).values("member_id")), {})
+    parts = []
+    for start, end in day_ranges(scope, intervals, sign=1, instant=True):
+        part = has_row(lots.filter(between("expires_at", start, end, high_strict=True)))
+        if start is not None and start > scope.now:
+            part &= ~has_row(lots.filter(expires_at__lt=start))
+        parts.append(part)
+    return Compiled(any_of(parts), {})
 
 
 def _tier(scope: Scope, condition: Condition) -> Compiled:
@@ -390,8 +329,6 @@ def _ranked(stats_column: str, cuts_of: Callable[[RankCuts], tuple], *, top_perc
     by spend (1: the top 1 %), from cut points over the merchant's buyers
     (apps/campaigns/ranks.py). A member who never bought has no score."""
 
-    column = f"segment_rank_{stats_column}"
-
     def compile_(scope: Scope, condition: Condition) -> Compiled:
         cuts = cuts_of(scope.ranks)
         if not cuts:
@@ -403,18 +340,30 @@ def _ranked(stats_column: str, cuts_of: Callable[[RankCuts], tuple], *, top_perc
             for score in range(1, size + 1)
             if accepts(intervals, size + 1 - score if top_percent else score)
         ]
+        # Score s holds the figures in (cuts[s - 2], cuts[s - 1]]: a run of scores, the
+        # figures from its first score's lower cut to its last one's upper cut.
         parts = []
-        for score in scores:
-            part = Q(segment_buyer__gt=0)
-            if score > 1:
-                part &= Q(**{f"{column}__gt": cuts[score - 2]})
-            if score < size:
-                part &= Q(**{f"{column}__lte": cuts[score - 1]})
+        for first, last in _runs(scores):
+            part = Q(purchases__gt=0)
+            if first > 1:
+                part &= Q(**{f"{stats_column}__gt": cuts[first - 2]})
+            if last < size:
+                part &= Q(**{f"{stats_column}__lte": cuts[last - 1]})
             parts.append(part)
-        aliases = {"segment_buyer": _PURCHASES, column: F(f"analytics__{stats_column}")}
-        return Compiled(_any_of(parts), aliases)
+        return compiled_on_row(scope, OnRow("rollups", any_of(parts), without_row=False))
 
     return compile_
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as runs of consecutive ones: [1, 2, 4] -> [(1, 2), (4, 4)]."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def _tier_choices(merchant: Merchant) -> dict[int, str]:

@@ -41,6 +41,18 @@ class MemberQuerySet(TenantQuerySet):
         return self.filter(erased_at__isnull=True, merged_into__isnull=True)
 
 
+# The member's own columns that segments' rules read (apps/campaigns/segment_fields.py).
+SEGMENT_COLUMNS = [
+    "birthday",
+    "consent_email",
+    "consent_sms",
+    "language",
+    "channel",
+    "location",
+    "enrolled_at",
+]
+
+
 class Member(TenantModel):
     """A customer of one merchant, enrolled in its loyalty program.
 
@@ -132,6 +144,15 @@ class Member(TenantModel):
         indexes = [
             models.Index(fields=["merchant", "-enrolled_at"], name="members_recent"),
             models.Index(fields=["merchant", "-last_activity_at"], name="members_last_activity"),
+            # The merchant's members still members, by id, with the columns segments
+            # select on (not the names, emails and phones): a segment's count reads them
+            # from this index alone, not from the table's wide rows (bench/segments.py).
+            models.Index(
+                fields=["merchant", "id"],
+                include=SEGMENT_COLUMNS,
+                condition=Q(erased_at__isnull=True, merged_into__isnull=True),
+                name="members_active",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -78,7 +78,16 @@ class Purchase(TenantModel):
                 name="programs_refund_within_amount",
             ),
         ]
-        indexes = [models.Index(fields=["member", "-occurred_at"], name="programs_purchase_member")]
+        indexes = [
+            models.Index(fields=["member", "-occurred_at"], name="programs_purchase_member"),
+            # A merchant's purchases since a day, with who bought and for how much: the
+            # segments' windowed counts and sums read this index alone (bench/segments.py).
+            models.Index(
+                fields=["merchant", "occurred_at"],
+                include=["member", "amount"],
+                name="programs_purchase_window",
+            ),
+        ]
 
     def __str__(self) -> str:
         # Translators: %(id)s is the ticket or order number of the purchase.
