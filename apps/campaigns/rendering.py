@@ -101,7 +101,7 @@ def _points_balance(member: Member) -> int:
     batch = current_batch()
     if batch is None or member.pk not in batch.member_ids:
         return points_balance(member=member)
-    key = ("points-balances", tuple(batch.member_ids))
+    key = ("points-balances", batch.member_ids)  # a frozenset keeps its hash
     if key not in batch.cache:
         batch.cache[key] = points_balances(member_ids=batch.member_ids)
     return batch.cache[key].get(member.pk, 0)

@@ -26,7 +26,7 @@ class Batch:
     cache: dict = field(default_factory=dict)
     # The members of the rows the batch sends (`services/batch_sending.py`): a source
     # reads a figure of theirs (a points balance) for all of them at once.
-    member_ids: list[int] = field(default_factory=list)
+    member_ids: frozenset[int] = frozenset()
 
 
 _current: ContextVar[Batch | None] = ContextVar("messaging_batch", default=None)

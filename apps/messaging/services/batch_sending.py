@@ -66,7 +66,7 @@ def deliveries_claimed(*, claim: Claim) -> list[tuple[Delivery, Verdict]]:
     )
     batch = current_batch()
     if batch is not None:
-        batch.member_ids = [row.member_id for row in rows]
+        batch.member_ids = frozenset(row.member_id for row in rows)
     suppressed = _suppressed_addresses(rows)
     return [
         (
