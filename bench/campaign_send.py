@@ -13,24 +13,33 @@ each member a coupon):
       and discards), and prints the emails per second, with the time each send takes
       (the median of the batches), the CPU time this process spent per send (on a
       shared machine the one figure that does not depend on the others' load: the
-      waits for PostgreSQL and the sink do) and the SQL statements per send.
+      waits for PostgreSQL and the sink do) and the SQL statements per send;
+  (c) then a third campaign (plain) is sent by a real `celery worker` (prefork pool of
+      --processes, default 2: Celery's default on this 2-core machine) through the Redis
+      broker, its batches in as many chains at once (`CAMPAIGN_SEND_CHAINS`), and prints
+      the emails per second over --seconds, with the worker's CPU per send (all its
+      processes).
 
 The caps and the send rate are lifted for the bench (the rate's pauses between batches
 are not work). Usage:
 
     .venv/bin/python bench/campaign_send.py [--members 100000] [--seconds 20]
+        [--processes 2]
 
-DATABASE_URL picks the server (default: the local PostgreSQL, its own database name).
+DATABASE_URL picks the server (default: the local PostgreSQL, its own database name);
+REDIS_URL the broker (default: the local Redis, database 9; the bench's queue is its own).
 """
 
 import argparse
 import io
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +49,8 @@ os.environ.setdefault(
 )
 
 import django  # noqa: E402
+import kombu.pools  # noqa: E402
+import redis  # noqa: E402
 
 django.setup()
 
@@ -169,10 +180,85 @@ def send(campaign, seconds: float) -> None:
     )
 
 
+def worker_cpu_seconds(group: int) -> float:
+    """The CPU time (user and system) of every process of a process group, from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # the fields after the name: state, ppid, pgrp, ...
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def by_worker(merchant, segment, *, port: int, processes: int, seconds: float) -> None:
+    """A real worker sends the campaign: the freeze here enqueues its chains of batches."""
+    from apps.messaging.models import Delivery, State
+    from config import celery_app
+
+    queue = f"fideliza-bench-{uuid.uuid4().hex}"
+    broker = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
+    db = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test_worker",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "CAMPAIGN_SEND_CHAINS": str(processes),
+        "CELERY_SKIP_CHECKS": "1",
+    }
+    worker = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+         f"--concurrency={processes}", "--queues", queue, "--hostname", f"{queue}@%h",
+         "--loglevel=WARNING", "--without-mingle", "--without-gossip"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    celery_app.conf.update(
+        broker_url=broker,
+        task_always_eager=False,
+        task_default_queue=queue,
+        task_default_exchange=queue,
+        task_default_routing_key=queue,
+    )
+    celery_app.__dict__.pop("amqp", None)  # queues declared from the old configuration
+    kombu.pools.reset()
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CAMPAIGN_SEND_CHAINS = processes
+    try:
+        print(f"campaign plain, by a celery worker of {processes} processes:")
+        campaign = new_campaign(merchant, segment, "by a worker", None)
+        freeze(campaign)  # enqueues the chains at its commit
+        sent = Delivery.objects.filter(source=campaign.source, state=State.SENT)
+        deadline = time.monotonic() + 60
+        while not sent.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        before, cpu, started = sent.count(), worker_cpu_seconds(worker.pid), time.monotonic()
+        time.sleep(seconds)
+        sends = sent.count() - before
+        cpu, total = worker_cpu_seconds(worker.pid) - cpu, time.monotonic() - started
+        print(
+            f"  sent {sends:,} in {total:.1f} s: {sends / total:.0f} emails/s; "
+            f"{cpu / max(sends, 1) * 1000:.1f} ms of the worker's CPU per send"
+        )
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        client = redis.Redis.from_url(broker)
+        leftovers = list(client.scan_iter(match=f"*{queue}*"))
+        if leftovers:
+            client.delete(*leftovers)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--processes", type=int, default=2)
     options = parser.parse_args()
 
     setup_test_environment()
@@ -195,6 +281,9 @@ def main():
             campaign = new_campaign(merchant, segment, name, offer)
             freeze(campaign)
             send(campaign, options.seconds)
+        by_worker(
+            merchant, segment, port=port, processes=options.processes, seconds=options.seconds
+        )
     finally:
         server.kill()
         connection.creation.destroy_test_db(old_name, verbosity=0)

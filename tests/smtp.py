@@ -29,13 +29,21 @@ class Inbox:
     # Set once a DATA is waiting on `hold`: the client has sent its whole message and
     # waits for the answer.
     holding: threading.Event = field(default_factory=threading.Event)
+    # The most DATAs held at once: two clients sending at the same time.
+    most_held: int = 0
+    _held: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        held = len(self.messages) >= self.hold_after
-        while held and self.hold is not None and self.hold.is_set():
+        held = len(self.messages) >= self.hold_after and self.hold is not None
+        if held:
+            self._held += 1  # the server's one event loop: no lock needed
+            self.most_held = max(self.most_held, self._held)
+        while held and self.hold.is_set():
             self.holding.set()
             await asyncio.sleep(0.05)
+        if held:
+            self._held -= 1
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)

@@ -2,10 +2,11 @@
 
 tests/celery_worker.py runs a worker in a thread of the test process, which proves a task
 path but cannot be killed. Here the worker is `celery -A config worker` started as a
-subprocess (solo pool: one task at a time) with `config.settings.test_worker`: the test's
-own PostgreSQL database (so use `transactional_db`: the rows must be committed for
-another process to see them), the Redis broker, the test's SMTP server, and a queue of
-the test's own (`tests.celery_worker.publishing_to`). `kill()` is SIGKILL: no shutdown, no
+subprocess (solo pool: one task at a time; or a prefork pool, several at once) with
+`config.settings.test_worker`: the test's own PostgreSQL database (so use
+`transactional_db`: the rows must be committed for another process to see them), the
+Redis broker, the test's SMTP server, and a queue of the test's own
+(`tests.celery_worker.publishing_to`). `kill()` is SIGKILL: no shutdown, no
 acknowledgement, the state the worker had written is all that is left, as after the
 kernel's OOM killer or a lost machine.
 
@@ -52,7 +53,7 @@ def database_url() -> str:
 class WorkerProcess:
     """One `celery worker` process; what it logs goes to a file the test can read."""
 
-    def __init__(self, *, queue: str, email_url: str) -> None:
+    def __init__(self, *, queue: str, email_url: str, processes: int = 1) -> None:
         self.queue = queue
         self.log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
             prefix="celery-worker-", suffix=".log"
@@ -72,7 +73,8 @@ class WorkerProcess:
         }
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool=solo", "--concurrency=1", "--queues", queue,
+            *(["--pool=solo"] if processes == 1 else ["--pool=prefork"]),
+            f"--concurrency={processes}", "--queues", queue,
             "--hostname", f"{queue}@%h", "--loglevel=INFO",
             "--without-mingle", "--without-gossip", "--without-heartbeat",
         ]  # fmt: skip
@@ -122,10 +124,11 @@ class WorkerProcess:
 
 
 @contextmanager
-def worker_process(*, queue: str, email_url: str) -> Iterator[WorkerProcess]:
+def worker_process(*, queue: str, email_url: str, processes: int = 1) -> Iterator[WorkerProcess]:
     """A worker consuming `queue`, ready when the block starts; its whole process group
-    killed when the block ends, whatever happened in it."""
-    worker = WorkerProcess(queue=queue, email_url=email_url)
+    killed when the block ends, whatever happened in it. With `processes` > 1, the prefork
+    pool runs that many tasks at once."""
+    worker = WorkerProcess(queue=queue, email_url=email_url, processes=processes)
     try:
         worker.wait_ready()
         yield worker

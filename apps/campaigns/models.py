@@ -130,6 +130,11 @@ class Campaign(TenantModel):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # When the next batch is due: a sending campaign long past it lost its task.
     next_batch_at = models.DateTimeField(_("next batch"), null=True, blank=True)
+    # The current run of its batches: the chains of batches sending it at once, and the
+    # token they carry. Starting them again (resumed, or stalled and restarted) draws a
+    # new token, and a batch task carrying another one stops: never two runs at once.
+    send_chains = models.PositiveSmallIntegerField(_("batches at once"), default=1)
+    send_token = models.CharField(_("sending run"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("campaign")

@@ -18,12 +18,13 @@ def campaign_freeze_task(campaign_id: int) -> int:
 
 
 @shared_task
-def campaign_send_batch_task(campaign_id: int) -> int:
-    """One batch; it enqueues the next. Acknowledged late: a worker killed mid-batch has
-    the batch run again, and the deliveries' claims keep anyone from a second message."""
+def campaign_send_batch_task(campaign_id: int, token: str = "") -> int:
+    """One batch of the run `token`; it enqueues the next. Acknowledged late: a worker
+    killed mid-batch has the batch run again, and the deliveries' claims keep anyone from
+    a second message."""
     from apps.campaigns.services.sending import campaign_send_batch
 
-    return campaign_send_batch(campaign_id=campaign_id).sent
+    return campaign_send_batch(campaign_id=campaign_id, token=token).sent
 
 
 @shared_task

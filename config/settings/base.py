@@ -416,6 +416,10 @@ MESSAGING_STALE_MINUTES = env.int("MESSAGING_STALE_MINUTES", default=10)
 # Messages a campaign sends per batch (apps/campaigns/services/sending.py); the pause
 # between batches keeps to the merchant's rate.
 CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=100)
+# Batches of one campaign sent at once, by as many worker processes (each a chain: a batch
+# enqueues the next), sharing the merchant's rate. Worth as many as the workers' processes
+# when each message waits on a provider's API; one keeps the order strict.
+CAMPAIGN_SEND_CHAINS = env.int("CAMPAIGN_SEND_CHAINS", default=2)
 
 # Wallet passes on a member's card page (apps/portal/wallet/): each wallet is offered only
 # when every setting of its group is set; left empty, its button does not appear. Paths

@@ -306,3 +306,31 @@ def test_a_member_who_withdrew_consent_since_the_freeze_gets_no_offer(
     assert points_balance(member=people["ana"]) == 0
     assert states(target)["Ana"] == (State.SKIPPED, "no_consent")
     assert points_balance(member=people["ben"]) == 30
+
+
+def test_a_restarted_run_of_batches_stops_the_late_batches_of_the_old_one(
+    team, people, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    # given: three members to reach, batches of two: two chains of batches at once
+    settings.CAMPAIGN_BATCH_SIZE = 2
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # the batches are tasks, left unrun here
+    target = campaign(team)
+    campaign_send(campaign=target, actor=team.manager)
+    with django_capture_on_commit_callbacks() as first_run:
+        campaign_freeze(campaign_id=target.pk)
+    target.refresh_from_db()
+    old_token = target.send_token
+    assert (target.send_chains, len(first_run)) == (2, 2)
+
+    # when: the tick finds the campaign stalled (its batches' tasks lost, or only late)
+    with django_capture_on_commit_callbacks() as second_run:
+        campaigns_tick(now=timezone.now() + timedelta(minutes=5))
+    target.refresh_from_db()
+
+    # then: a new run of two chains; a batch of the old run sends nothing, the new one sends
+    assert len(second_run) == 2
+    assert target.send_token not in ("", old_token)
+    assert campaign_send_batch(campaign_id=target.pk, token=old_token).sent == 0
+    assert len(mailoutbox) == 0
+    assert campaign_send_batch(campaign_id=target.pk, token=target.send_token).sent == 2
+    assert len(mailoutbox) == 2

@@ -6,6 +6,8 @@ with the tasks run inline.
 * A promotional email with a coupon and a holdout reaches each member of the segment who
   consented, has an email address that is not suppressed, is not held out and is under
   the frequency cap: once, with the code of their own coupon.
+* Two chains of batches on a worker of two processes send at once (two messages wait at
+  the mail server together), and still reach each member once.
 * A worker killed (SIGKILL) while the mail server holds a message's DATA: the broker's
   redelivery of its batch, the deliveries' sweeper and `campaigns_tick` finish the
   campaign on another worker; nobody gets two emails, and the message in flight becomes
@@ -15,8 +17,9 @@ with the tasks run inline.
   handed over go back to the queue, unsent and without a coupon; cancelled in the middle
   of a batch, the rest is skipped (`cancelled`) and gets no coupon.
 
-Batches are small (`CAMPAIGN_BATCH_SIZE`: a worker process reads it from its environment)
-and the merchant's rate is high, so that each batch follows the last at once.
+Batches are small (`CAMPAIGN_BATCH_SIZE`: a worker process reads it from its environment),
+one chain at a time unless a test says otherwise (`CAMPAIGN_SEND_CHAINS`), and the
+merchant's rate is high, so that each batch follows the last at once.
 """
 
 import threading
@@ -73,8 +76,16 @@ class Audience:
 
 @pytest.fixture(autouse=True)
 def small_batches(settings, monkeypatch) -> None:
+    """Small batches, one chain of them at a time (the order of the batches is what most
+    tests here look at), unless a test asks for more."""
     settings.CAMPAIGN_BATCH_SIZE = BATCH  # for this process and its worker threads
     monkeypatch.setenv("CAMPAIGN_BATCH_SIZE", str(BATCH))  # for a worker process
+    chains(settings, monkeypatch, 1)
+
+
+def chains(settings, monkeypatch, count: int) -> None:
+    settings.CAMPAIGN_SEND_CHAINS = count
+    monkeypatch.setenv("CAMPAIGN_SEND_CHAINS", str(count))
 
 
 @pytest.fixture
@@ -259,6 +270,32 @@ def test_a_promotion_reaches_each_consenting_member_once_with_their_own_coupon(
         len(held),
         1,
     )
+
+
+def test_two_chains_of_batches_send_at_once_on_two_processes_and_nobody_gets_two_emails(
+    team, audience, promotion, queue, smtp, settings, monkeypatch
+):
+    # given: two chains of batches, a worker of two processes, and a mail server that
+    # holds every message until two wait there at once
+    chains(settings, monkeypatch, 2)
+    expected = recipients(promotion, audience)
+    hold_data(smtp, after=0)
+    with worker_process(queue=queue, email_url=smtp.url, processes=2) as worker:
+        start(promotion, team)
+
+        # when: both processes have a message of their own batch at the server
+        worker.wait(lambda: smtp.most_held == 2, message="two messages held at once")
+        smtp.hold.clear()
+        worker.wait(lambda: status_of(promotion) == CampaignStatus.SENT, message="the send")
+
+    # then: each recipient once, with their own coupon; the counts add up
+    promotion.refresh_from_db()
+    assert promotion.send_chains == 2
+    assert addressed(smtp) == Counter(audience.emails(expected))
+    for message in smtp.messages:
+        assert_their_own_coupon_in(message, promotion, audience)
+    assert granted(promotion) == set(coupons(promotion)) == {member.pk for member in expected}
+    assert assert_counts_add_up(promotion, audience)["sent"] == len(expected)
 
 
 def test_a_worker_killed_mid_send_is_finished_by_another_and_nobody_gets_two_emails(

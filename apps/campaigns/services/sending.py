@@ -13,7 +13,11 @@
 * `campaign_send_batch` (a task) claims the next queued rows at once and sends them,
   giving each treatment member the offer just before their message, and enqueues the
   next batch after the time the merchant's rate asks for: a campaign completes without
-  Celery beat, also where tasks run eagerly. SMS waits out the quiet hours. Each row is
+  Celery beat, also where tasks run eagerly. Up to `CAMPAIGN_SEND_CHAINS` such chains
+  of batches send one campaign at once (their claims are disjoint; they share the rate)
+  and carry the token of their run: a run started again (resumed, or restarted by the
+  tick) draws a new one, and a batch of the old run stops. SMS waits out the quiet
+  hours. Each row is
   sent by the delivery layer's own state machine (`delivery_send_claimed`, its hand-over
   committed before the message leaves), so a batch run twice, or a worker killed at any
   point, sends nobody twice; the rows a dead worker held are recovered by the deliveries'
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import secrets
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +90,8 @@ def _freeze_later(campaign_id: int) -> None:
     transaction.on_commit(lambda: campaign_freeze_task.delay(campaign_id))
 
 
-def _batch_later(campaign_id: int, *, countdown: float = 0) -> None:
+def _batch_later(campaign_id: int, *, token: str, countdown: float = 0) -> None:
+    """The next batch of a chain of the run `token`."""
     from apps.campaigns.tasks import campaign_send_batch_task
 
     Campaign.objects.filter(pk=campaign_id).update(
@@ -93,8 +100,24 @@ def _batch_later(campaign_id: int, *, countdown: float = 0) -> None:
     if tasks_run_inline():
         return
     transaction.on_commit(
-        lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown or None)
+        lambda: campaign_send_batch_task.apply_async(
+            (campaign_id, token), countdown=countdown or None
+        )
     )
+
+
+def _chains_start(campaign_id: int) -> None:
+    """A new run of batches: as many chains as there are batches to fill (at most
+    `CAMPAIGN_SEND_CHAINS`), under a new token, so that a chain of an earlier run still
+    going (its task was only late, not lost) stops at its next look."""
+    queued = Delivery.objects.filter(source=f"campaign:{campaign_id}", state=State.QUEUED)
+    limit = settings.CAMPAIGN_BATCH_SIZE * settings.CAMPAIGN_SEND_CHAINS
+    batches = math.ceil(queued[:limit].count() / settings.CAMPAIGN_BATCH_SIZE)
+    chains = max(1, min(settings.CAMPAIGN_SEND_CHAINS, batches))
+    token = secrets.token_hex(8)
+    Campaign.objects.filter(pk=campaign_id).update(send_chains=chains, send_token=token)
+    for _ in range(chains):
+        _batch_later(campaign_id, token=token)
 
 
 def _audit(campaign: Campaign, actor: User | None, action: str, summary: str) -> None:
@@ -158,7 +181,7 @@ def campaign_resume(*, campaign: Campaign, actor: User | None) -> Campaign:
     if campaign.frozen_rules is None:
         _freeze_later(campaign.pk)
     else:
-        _batch_later(campaign.pk)
+        _chains_start(campaign.pk)
     _audit(campaign, actor, "resumed", gettext_noop("Resumed the campaign %(name)s"))
     return campaign
 
@@ -241,7 +264,7 @@ def campaign_freeze(*, campaign_id: int) -> int:
     campaign = campaign_lock(campaign_id)
     if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is not None:
         if campaign.status == CampaignStatus.SENDING:
-            _batch_later(campaign.pk)
+            _chains_start(campaign.pk)
         return campaign.targeted
     now = timezone.now()
     rules = campaign.segment.rules
@@ -292,7 +315,7 @@ def campaign_freeze(*, campaign_id: int) -> int:
     campaign.targeted = reached
     campaign.left_out_suppressed = left_out
     campaign.save(update_fields=["frozen_rules", "targeted", "left_out_suppressed", "updated_at"])
-    _batch_later(campaign.pk)
+    _chains_start(campaign.pk)
     return reached
 
 
@@ -324,10 +347,17 @@ class BatchResult:
     finished: bool
 
 
-def campaign_send_batch(*, campaign_id: int) -> BatchResult:
-    """Send the next batch of queued rows, then enqueue the next batch (or finish)."""
+def campaign_send_batch(*, campaign_id: int, token: str | None = None) -> BatchResult:
+    """Send the next batch of queued rows, then enqueue the next batch of this chain (or
+    finish). A batch of another run than the campaign's current one (`token`; None: the
+    current one, whichever it is) stops at once."""
     campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
-    if campaign.status != CampaignStatus.SENDING or campaign.frozen_rules is None:
+    token = campaign.send_token if token is None else token
+    if (
+        campaign.status != CampaignStatus.SENDING
+        or campaign.frozen_rules is None
+        or campaign.send_token != token
+    ):
         return BatchResult(0, finished=campaign.status == CampaignStatus.SENT)
     started, now = clock.monotonic(), timezone.now()
     quiet = in_quiet_hours(campaign=campaign, now=now)
@@ -358,7 +388,7 @@ def _send_claimed(campaign: Campaign, claim: Claim) -> tuple[int, bool]:
     sent, looked = 0, clock.monotonic()
     for delivery, verdict in deliveries_claimed(claim=claim):
         if clock.monotonic() - looked > STATUS_LOOK_SECONDS:
-            if not _still_sending(campaign.pk):
+            if not _still_sending(campaign):
                 return sent, True
             looked = clock.monotonic()
         if campaign.offer and verdict.state == State.QUEUED:
@@ -378,8 +408,10 @@ def _grant(campaign: Campaign, delivery: Delivery) -> None:
         current_batch().cache[grant_key(campaign.pk, delivery.member_id)] = grant
 
 
-def _still_sending(campaign_id: int) -> bool:
-    return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).exists()
+def _still_sending(campaign: Campaign) -> bool:
+    """Still sending, by the same run."""
+    runs = Campaign.objects.filter(pk=campaign.pk, send_token=campaign.send_token)
+    return runs.filter(status=CampaignStatus.SENDING).exists()
 
 
 def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) -> BatchResult:
@@ -387,13 +419,15 @@ def _after_batch(campaign: Campaign, *, sent: int, quiet: bool, elapsed: float) 
     if not pending.exists():
         return BatchResult(sent, finished=_finish(campaign.pk))
     rate = campaign_settings_for(merchant=campaign.merchant).send_rate_per_minute
-    countdown = max(0.0, settings.CAMPAIGN_BATCH_SIZE * 60 / max(rate, 1) - elapsed)
+    # Each of the run's chains keeps to its share of the rate.
+    every = settings.CAMPAIGN_BATCH_SIZE * 60 * campaign.send_chains / max(rate, 1)
+    countdown = max(0.0, every - elapsed)
     if sent == 0:
         # Nothing could go now: the SMS wait out the quiet hours, or a dead worker's rows
         # wait for the deliveries' sweeper.
         countdown = _seconds_until_quiet_end(campaign, timezone.now()) if quiet else 30
     with transaction.atomic():
-        _batch_later(campaign.pk, countdown=countdown)
+        _batch_later(campaign.pk, token=campaign.send_token, countdown=countdown)
     return BatchResult(sent, finished=False)
 
 
@@ -449,7 +483,7 @@ def campaigns_tick(*, now: datetime | None = None) -> int:
                 Campaign.objects.filter(pk=campaign.pk).update(updated_at=now)
                 _freeze_later(campaign.pk)
             else:
-                _batch_later(campaign.pk)
+                _chains_start(campaign.pk)
         if tasks_run_inline():
             campaign_send_inline(campaign_id=campaign.pk)
     return started
