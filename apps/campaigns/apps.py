@@ -24,6 +24,14 @@ class CampaignsConfig(AppConfig):
                 kind="campaign", render=campaign_render, label=_("Campaign"), batched=True
             )
         )
+        from apps.campaigns.automations.rendering import automation_render
+
+        # An automation's rows are sent one task each (few at a time), the sweeper behind.
+        extensions.MESSAGE_SOURCES.register(
+            extensions.MessageSource(
+                kind="automation", render=automation_render, label=_("Automation")
+            )
+        )
         # One offer per campaign and member: a merge leaves the duplicate's where it is.
         from apps.campaigns.models import OfferGrant
 

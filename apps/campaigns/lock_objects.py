@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from apps.campaigns.models import Campaign
+from datetime import datetime
+
+from apps.campaigns.models import Automation, AutomationOccurrence, Campaign
 
 
 def campaign_lock(campaign_id: int) -> Campaign:
@@ -12,4 +14,24 @@ def campaign_lock(campaign_id: int) -> Campaign:
         Campaign.objects.select_for_update()
         .select_related("merchant", "segment")
         .get(pk=campaign_id)
+    )
+
+
+def automation_lock(automation_id: int) -> Automation:
+    """The automation, locked until the transaction ends: one switch or one scan at a
+    time."""
+    return Automation.objects.select_for_update().select_related("merchant").get(pk=automation_id)
+
+
+def due_occurrences_lock(
+    *, merchant_id: int, now: datetime, limit: int
+) -> list[AutomationOccurrence]:
+    """Up to `limit` of the merchant's occurrences due and not processed, locked until the
+    transaction ends; those another run holds are skipped, so two runs at once process
+    different ones."""
+    return list(
+        AutomationOccurrence.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(merchant_id=merchant_id, processed_at__isnull=True, due_at__lte=now)
+        .select_related("automation")
+        .order_by("due_at", "pk")[:limit]
     )

@@ -223,3 +223,110 @@ class Click(TenantModel):
 
     def __str__(self) -> str:
         return self.url
+
+
+# Automations (apps/campaigns/automations/) ------------------------------------------------
+
+
+class AutomationKind(models.TextChoices):
+    BIRTHDAY = "birthday", _("Birthday")
+    WIN_BACK = "win_back", _("Win-back")
+
+
+class Automation(TenantModel):
+    """A message that runs itself, one per merchant and kind: sent to each member when its
+    moment comes (an occurrence: the birthday of a year, turning at risk after a last
+    visit), at most once per occurrence. Without a row, the kind's defaults (off)."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=AutomationKind.choices)
+    enabled = models.BooleanField(_("on"), default=False)
+    # Only occurrences from the day it was switched on count; a date scan has looked at
+    # every day up to `scanned_through` (the merchant's days).
+    enabled_at = models.DateTimeField(_("switched on"), null=True, blank=True)
+    scanned_through = models.DateField(_("looked at up to"), null=True, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=CampaignChannel.choices, default=CampaignChannel.EMAIL
+    )
+    # Per language, as a campaign's; empty: the kind's default text, translated.
+    subject = models.JSONField(_("subject"), default=dict, blank=True)
+    body = models.JSONField(_("body"), default=dict, blank=True)
+    sms_body = models.JSONField(_("SMS text"), default=dict, blank=True)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout (%)"), default=10)
+    cooldown_days = models.PositiveSmallIntegerField(_("at most once per member every (days)"))
+    # The hour of the merchant's day from which a day's occurrences are sent; none: midnight.
+    send_hour = models.PositiveSmallIntegerField(_("send from (hour)"), null=True, blank=True)
+    quiet_start = models.TimeField(_("no SMS from"), default=time(21, 0))
+    quiet_end = models.TimeField(_("no SMS until"), default=time(9, 0))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("automation")
+        verbose_name_plural = _("automations")
+        constraints = [
+            models.UniqueConstraint("merchant", "kind", name="campaigns_automation_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(holdout_percent__lte=50), name="automations_holdout_at_most_half"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(send_hour__lte=23), name="automations_send_hour_of_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def source(self) -> str:
+        """The deliveries' `source`."""
+        return f"automation:{self.pk}"
+
+
+class Outcome(models.TextChoices):
+    QUEUED = "queued", _("Sent")
+    HOLDOUT = "holdout", _("Held out")
+    CAPPED = "capped", _("Over the frequency cap")
+    COOLDOWN = "cooldown", _("Sent recently")
+    UNREACHABLE = "unreachable", _("Cannot be reached")
+    STALE = "stale", _("No longer applies")
+    OFF = "off", _("Automation off")
+
+
+class AutomationOccurrence(TenantModel):
+    """A moment an automation noticed for a member (`occurrence`: "2026" for a birthday,
+    "at_risk:2026-08-03" for turning at risk after that last visit): written once, then
+    processed once into a delivery row, or an outcome saying why none."""
+
+    automation = models.ForeignKey(
+        Automation,
+        on_delete=models.CASCADE,
+        related_name="occurrences",
+        verbose_name=_("automation"),
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    occurrence = models.CharField(_("occurrence"), max_length=64)
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("noticed"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("automation occurrence")
+        verbose_name_plural = _("automation occurrences")
+        constraints = [
+            models.UniqueConstraint(
+                "automation", "member", "occurrence", name="campaigns_occurrence_once"
+            ),
+        ]
+        # "Anything due?" is one probe of this index when nothing is.
+        indexes = [
+            models.Index(
+                fields=["merchant", "due_at"],
+                condition=models.Q(processed_at__isnull=True),
+                name="campaigns_occurrences_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.automation_id}: {self.member_id} {self.occurrence}"

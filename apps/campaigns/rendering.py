@@ -1,12 +1,17 @@
 """A campaign's message for one member (`MESSAGE_SOURCES` "campaign"): their language's
 text (else the merchant's, else any), the merge tags filled in with their values, links
 going through our click redirect, in the shop's email layout. Called by the delivery
-layer with the member's language and the merchant's time zone active."""
+layer with the member's language and the merchant's time zone active.
+
+`message_build` does the same for any `MessageSpec`: an automation's message is built
+here too (apps/campaigns/automations/rendering.py)."""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from django.core import signing
 from django.template.loader import render_to_string
@@ -17,6 +22,7 @@ from apps.campaigns.merge_tags import html_to_text, merge_tags_render, merge_tag
 from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
 from apps.core.formatting import format_day, format_merchant_money, format_number, format_percent
 from apps.core.languages import language_codes
+from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
@@ -43,6 +49,35 @@ def text_for(texts: dict[str, str], *, language: str, fallback: str) -> str:
 def grant_key(campaign_id: int, member_id: int) -> tuple:
     """Where a batch keeps the offer it gave a member just before their message."""
     return ("offer-grant", campaign_id, member_id)
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """What a message is made of, whoever sends it: the texts per language, whether it is
+    promotional (its footer says why the member gets it, with the unsubscribe link), the
+    key its merge tags are cached under in a batch, and where the values of tags that are
+    not the member's own come from."""
+
+    merchant: Merchant
+    subject: Mapping[str, str]
+    body: Mapping[str, str]
+    sms_body: Mapping[str, str]
+    promotional: bool
+    key: tuple
+    # Values of the tags that depend on what sent it (a campaign's coupon): by member.
+    values_for: Callable[[Member], dict[str, str]] = field(default=lambda member: {})
+
+
+def campaign_spec(campaign: Campaign) -> MessageSpec:
+    return MessageSpec(
+        merchant=campaign.merchant,
+        subject=campaign.subject,
+        body=campaign.body,
+        sms_body=campaign.sms_body,
+        promotional=campaign.kind == CampaignKind.PROMOTIONAL,
+        key=("campaign", campaign.pk),
+        values_for=lambda member: _coupon_values(campaign, member),
+    )
 
 
 def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
@@ -72,7 +107,7 @@ def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
 
 
 def merge_values(
-    *, campaign: Campaign, member: Member, channel: str, used: set[str] | None = None
+    *, spec: MessageSpec, member: Member, channel: str, used: set[str] | None = None
 ) -> dict[str, str]:
     """The member's values of the merge tags; with `used`, only those (and the links the
     footer needs): a tag no text names costs no query."""
@@ -82,7 +117,7 @@ def merge_values(
 
     values = {
         "first_name": member.first_name,
-        "shop_name": campaign.merchant.name,
+        "shop_name": spec.merchant.name,
         "card_url": card_url(member=member),
         "unsubscribe_url": unsubscribe_url(member=member, channel=channel),
     }
@@ -92,7 +127,7 @@ def merge_values(
         tier = current_tier(member=member)
         values["tier"] = tier.name if tier else ""
     if wanted("coupon_code", "coupon_value", "coupon_expires"):
-        values |= _coupon_values(campaign, member)
+        values |= spec.values_for(member)
     return values
 
 
@@ -107,13 +142,13 @@ def _points_balance(member: Member) -> int:
     return batch.cache[key].get(member.pk, 0)
 
 
-def _tags_used(campaign: Campaign) -> set[str]:
-    """The merge tags any of the campaign's texts name, read once per batch."""
+def _tags_used(spec: MessageSpec) -> set[str]:
+    """The merge tags any of the message's texts name, read once per batch."""
     batch = current_batch()
-    key = ("campaign-tags", campaign.pk)
+    key = ("tags", *spec.key)
     if batch is not None and key in batch.cache:
         return batch.cache[key]
-    texts = [*campaign.subject.values(), *campaign.body.values(), *campaign.sms_body.values()]
+    texts = [*spec.subject.values(), *spec.body.values(), *spec.sms_body.values()]
     used = set().union(*(merge_tags_used(text=text) for text in texts))
     if batch is not None:
         batch.cache[key] = used
@@ -174,21 +209,28 @@ def campaign_message(
 ) -> EmailContent | SmsContent:
     """The message as `member` gets it (also the preview, and the test sent to the owner:
     without a delivery, links are not tracked)."""
-    merchant = campaign.merchant
-    language, fallback = get_language(), merchant.language
-    values = merge_values(
-        campaign=campaign, member=member, channel=channel, used=_tags_used(campaign)
+    return message_build(
+        spec=campaign_spec(campaign), member=member, channel=channel, delivery_id=delivery_id
     )
+
+
+def message_build(
+    *, spec: MessageSpec, member: Member, channel: str, delivery_id: int | None = None
+) -> EmailContent | SmsContent:
+    """The message of `spec` as `member` gets it, in the active language."""
+    merchant = spec.merchant
+    language, fallback = get_language(), merchant.language
+    values = merge_values(spec=spec, member=member, channel=channel, used=_tags_used(spec))
     if channel == Channel.SMS:
-        text = text_for(campaign.sms_body, language=language, fallback=fallback)
+        text = text_for(spec.sms_body, language=language, fallback=fallback)
         return SmsContent(body=merge_tags_render(text=text, values=values, html=False))
     subject = merge_tags_render(
-        text=text_for(campaign.subject, language=language, fallback=fallback),
+        text=text_for(spec.subject, language=language, fallback=fallback),
         values=values,
         html=False,
     )
     body = merge_tags_render(
-        text=text_for(campaign.body, language=language, fallback=fallback),
+        text=text_for(spec.body, language=language, fallback=fallback),
         values=values,
         html=True,
     )
@@ -197,7 +239,7 @@ def campaign_message(
     context = {
         "merchant": merchant,
         "body": body,
-        "promotional": campaign.kind == CampaignKind.PROMOTIONAL,
+        "promotional": spec.promotional,
         "unsubscribe_url": values["unsubscribe_url"],
         "card_url": values["card_url"],
         "brand_colour": messaging_settings(merchant=merchant).brand_colour,

@@ -33,3 +33,24 @@ def campaigns_tick_task() -> int:
     from apps.campaigns.services.sending import campaigns_tick
 
     return campaigns_tick()
+
+
+@shared_task
+def automations_tick_task() -> int:
+    """Every 5 minutes: a run for each merchant with an automation on."""
+    from apps.campaigns.automations.run import merchants_with_automations
+
+    merchant_ids = merchants_with_automations()
+    for merchant_id in merchant_ids:
+        automations_run_task.delay(merchant_id)
+    return len(merchant_ids)
+
+
+@shared_task
+def automations_run_task(merchant_id: int) -> dict:
+    """What is due for the merchant, now (`automations_run`)."""
+    from apps.campaigns.automations.run import automations_run
+    from apps.core.models import Merchant
+
+    result = automations_run(merchant=Merchant.objects.get(pk=merchant_id))
+    return dict(result.outcomes)

@@ -316,6 +316,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "analytics-refresh": {"task": "apps.analytics.tasks.refresh_analytics", "schedule": 60},
     # Scheduled campaigns that are due, and sending ones whose next batch was lost.
     "campaigns-tick": {"task": "apps.campaigns.tasks.campaigns_tick_task", "schedule": 60},
+    # The automations' due moments (a birthday, turning at risk), per merchant.
+    "automations-tick": {"task": "apps.campaigns.tasks.automations_tick_task", "schedule": 300},
 }
 
 # Member import and export files hold personal data: deleted this many days after their

@@ -26,29 +26,33 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import secrets
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
-from apps.analytics.periods import merchant_zone
+from apps.campaigns.audience import (
+    holdout_drawn,
+    member_reach,
+    over_cap,
+    quiet_hours_end,
+    quiet_hours_now,
+    recent_marketing_counts,
+    suppressed_addresses,
+)
 from apps.campaigns.lock_objects import campaign_lock
 from apps.campaigns.models import (
     Campaign,
-    CampaignChannel,
     CampaignKind,
-    CampaignSettings,
     CampaignStatus,
 )
 from apps.campaigns.rendering import grant_key
@@ -59,7 +63,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import Conflict
 from apps.core.stored_text import stored_text
 from apps.messaging.batch import current_batch, deliveries_batch
-from apps.messaging.models import Channel, Delivery, Purpose, State, Suppression
+from apps.messaging.models import Channel, Delivery, Purpose, State
 from apps.messaging.services.batch_sending import (
     Claim,
     deliveries_claim,
@@ -72,7 +76,6 @@ from apps.messaging.services.sending import delivery_send_claimed
 logger = logging.getLogger(__name__)
 
 INSERT_BATCH = 2000
-CAP_COUNTED = (State.QUEUED, State.CLAIMED, State.SENDING, State.SENT, State.UNKNOWN)
 PENDING = (State.QUEUED, State.CLAIMED, State.SENDING)
 STARTED = (CampaignStatus.SENDING, CampaignStatus.SENT, CampaignStatus.PAUSED)
 
@@ -208,54 +211,7 @@ def campaign_cancel(*, campaign: Campaign, actor: User | None) -> Campaign:
 
 def in_holdout(*, campaign_id: int, member_id: int, percent: int) -> bool:
     """Stable: the same member of the same campaign is always on the same side."""
-    digest = hashlib.sha256(f"holdout:{campaign_id}:{member_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10_000 < percent * 100
-
-
-@dataclass
-class _Reach:
-    channel: str
-    address: str
-
-
-def _reach(
-    campaign: Campaign, email: str | None, phone: str | None, consent: dict
-) -> _Reach | None:
-    """The channel and address a member is reached on, or None."""
-    if campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.EMAIL_OR_SMS) and email:
-        reach = _Reach(Channel.EMAIL, email)
-    elif campaign.channel in (CampaignChannel.SMS, CampaignChannel.EMAIL_OR_SMS) and phone:
-        reach = _Reach(Channel.SMS, phone)
-    else:
-        return None
-    if campaign.kind == CampaignKind.PROMOTIONAL and not consent[reach.channel]:
-        return None
-    return reach
-
-
-def _suppressed(campaign: Campaign) -> set[tuple[str, str]]:
-    rows = Suppression.objects.for_merchant(campaign.merchant).values_list("channel", "address")
-    return set(rows)
-
-
-def _recent_marketing(campaign: Campaign, now: datetime) -> dict[int, tuple[int, int]]:
-    """Promotional messages each member got or is getting: in the last 7 days, last day."""
-    rows = (
-        Delivery.objects.for_merchant(campaign.merchant)
-        .filter(purpose=Purpose.MARKETING, state__in=CAP_COUNTED)
-        .filter(created_at__gte=now - timedelta(days=7))
-        .exclude(source=campaign.source)
-        .values("member_id")
-        .annotate(
-            week=Count("pk"), day=Count("pk", filter=Q(created_at__gte=now - timedelta(days=1)))
-        )
-    )
-    return {row["member_id"]: (row["week"], row["day"]) for row in rows}
-
-
-def _over_cap(caps: CampaignSettings, recent: tuple[int, int]) -> bool:
-    week, day = recent
-    return week >= caps.cap_per_week or day >= caps.cap_per_day
+    return holdout_drawn(scope=str(campaign_id), member_id=member_id, percent=percent)
 
 
 @transaction.atomic(savepoint=False)
@@ -273,13 +229,23 @@ def campaign_freeze(*, campaign_id: int) -> int:
     )
     promotional = campaign.kind == CampaignKind.PROMOTIONAL
     purpose = Purpose.MARKETING if promotional else Purpose.SERVICE
-    suppressed = _suppressed(campaign)
-    recent = _recent_marketing(campaign, now) if promotional else {}
+    suppressed = suppressed_addresses(merchant=campaign.merchant)
+    recent = (
+        recent_marketing_counts(merchant=campaign.merchant, now=now, exclude_source=campaign.source)
+        if promotional
+        else {}
+    )
     caps = campaign_settings_for(merchant=campaign.merchant)
     rows, reached, left_out = [], 0, 0
     for member_id, email, phone, consent_email, consent_sms in members.iterator(chunk_size=5000):
         consent = {Channel.EMAIL: consent_email, Channel.SMS: consent_sms}
-        reach = _reach(campaign, email, phone, consent)
+        reach = member_reach(
+            channel=campaign.channel,
+            promotional=promotional,
+            email=email,
+            phone=phone,
+            consent=consent,
+        )
         if reach is None:
             continue
         if (reach.channel, reach.address) in suppressed:
@@ -291,7 +257,7 @@ def campaign_freeze(*, campaign_id: int) -> int:
             campaign_id=campaign.pk, member_id=member_id, percent=campaign.holdout_percent
         ):
             state = State.HOLDOUT
-        elif promotional and _over_cap(caps, recent.get(member_id, (0, 0))):
+        elif promotional and over_cap(caps=caps, recent=recent.get(member_id, (0, 0))):
             state, reason = State.SKIPPED, "frequency_cap"
         rows.append(
             Delivery(
@@ -323,22 +289,17 @@ def campaign_freeze(*, campaign_id: int) -> int:
 
 
 def in_quiet_hours(*, campaign: Campaign, now: datetime) -> bool:
-    local = now.astimezone(merchant_zone(campaign.merchant.timezone)).time()
-    start, end = campaign.quiet_start, campaign.quiet_end
-    if start == end:
-        return False
-    return (start <= local or local < end) if start > end else start <= local < end
+    return quiet_hours_now(
+        start=campaign.quiet_start,
+        end=campaign.quiet_end,
+        zone_name=campaign.merchant.timezone,
+        now=now,
+    )
 
 
 def _seconds_until_quiet_end(campaign: Campaign, now: datetime) -> float:
-    zone = ZoneInfo(str(merchant_zone(campaign.merchant.timezone)))
-    local = now.astimezone(zone)
-    end = local.replace(
-        hour=campaign.quiet_end.hour, minute=campaign.quiet_end.minute, second=0, microsecond=0
-    )
-    if end <= local:
-        end += timedelta(days=1)
-    return (end - local).total_seconds() + 1
+    end = quiet_hours_end(end=campaign.quiet_end, zone_name=campaign.merchant.timezone, now=now)
+    return (end - now).total_seconds() + 1
 
 
 @dataclass(frozen=True)

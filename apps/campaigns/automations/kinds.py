@@ -1,0 +1,55 @@
+"""What each kind of automation is: promotional (marketing consent, the frequency cap, a
+holdout) or a service message, its defaults, and its default texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from apps.campaigns.models import AutomationKind
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    promotional: bool
+    cooldown_days: int  # at most one message of this kind per member in so many days
+    subject: Promise
+    body: Promise  # HTML, with the whitelisted merge tags
+    sms_body: Promise
+
+
+KINDS: dict[str, KindSpec] = {
+    AutomationKind.BIRTHDAY: KindSpec(
+        kind=AutomationKind.BIRTHDAY,
+        promotional=True,
+        cooldown_days=300,
+        subject=_("Happy birthday, {{ first_name }}!"),
+        body=_(
+            "<p>Happy birthday, {{ first_name }}! Everyone at {{ shop_name }} wishes you a "
+            "wonderful day.</p><p>Come and celebrate with us: "
+            '<a href="{{ card_url }}">your card</a> is ready.</p>'
+        ),
+        sms_body=_("Happy birthday, {{ first_name }}! From all of us at {{ shop_name }}."),
+    ),
+    AutomationKind.WIN_BACK: KindSpec(
+        kind=AutomationKind.WIN_BACK,
+        promotional=True,
+        cooldown_days=30,
+        subject=_("We miss you, {{ first_name }}"),
+        body=_(
+            "<p>It has been a while since your last visit to {{ shop_name }}, "
+            "{{ first_name }}. Your {{ points_balance }} points are waiting for you.</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        sms_body=_(
+            "{{ first_name }}, we miss you at {{ shop_name }}. "
+            "Your {{ points_balance }} points are waiting."
+        ),
+    ),
+}
+
+# The kinds whose moments come from a daily look at the members (a date), not an event.
+DATE_KINDS = frozenset({AutomationKind.BIRTHDAY, AutomationKind.WIN_BACK})
