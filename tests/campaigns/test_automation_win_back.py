@@ -31,11 +31,13 @@ def now() -> datetime:
     return timezone.now()
 
 
-def last_visit(member, *, days_ago: int, now: datetime) -> None:
-    """The member's rollup says their last visit was `days_ago` days before today."""
+def last_visit(*members, days_ago: int, now: datetime) -> None:
+    """The members' rollups say their last visit was `days_ago` days before today."""
     refresh()
-    today = merchant_today(merchant=member.merchant, now=now)
-    MemberStats.objects.filter(member=member).update(last_seen_on=today - timedelta(days=days_ago))
+    today = merchant_today(merchant=members[0].merchant, now=now)
+    MemberStats.objects.filter(member__in=members).update(
+        last_seen_on=today - timedelta(days=days_ago)
+    )
 
 
 def subscriber(team, name: str, **fields):
