@@ -24,15 +24,19 @@ class CampaignsConfig(AppConfig):
                 kind="campaign", render=campaign_render, label=_("Campaign"), batched=True
             )
         )
-        from apps.campaigns.automations.rendering import automation_render
+        from apps.campaigns.automations.rendering import automation_before_send, automation_render
 
         # An automation's rows are sent one task each (few at a time), the sweeper behind.
         extensions.MESSAGE_SOURCES.register(
             extensions.MessageSource(
-                kind="automation", render=automation_render, label=_("Automation")
+                kind="automation",
+                render=automation_render,
+                label=_("Automation"),
+                before_send=automation_before_send,
             )
         )
-        # One offer per campaign and member: a merge leaves the duplicate's where it is.
+        # One offer per campaign and member (per automation, member and occurrence): a merge
+        # leaves the duplicate's where it is.
         from apps.campaigns.models import OfferGrant
 
         extensions.MERGE_KEPT_MODELS.register(OfferGrant)

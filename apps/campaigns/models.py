@@ -163,12 +163,26 @@ class OfferKind(models.TextChoices):
 
 
 class OfferGrant(TenantModel):
-    """A campaign's offer given to one member, once: the coupon issued, the points
-    credited, or the multiplier's days."""
+    """A campaign's offer given to one member, once (or an automation's, once per
+    occurrence): the coupon issued, the points credited, or the multiplier's days."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="grants", verbose_name=_("campaign")
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="grants",
+        verbose_name=_("campaign"),
     )
+    automation = models.ForeignKey(
+        "Automation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="grants",
+        verbose_name=_("automation"),
+    )
+    occurrence = models.CharField(_("occurrence"), max_length=64, blank=True)
     member = models.ForeignKey(
         "members.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
     )
@@ -191,6 +205,17 @@ class OfferGrant(TenantModel):
         verbose_name_plural = _("offers given")
         constraints = [
             models.UniqueConstraint("campaign", "member", name="campaigns_offer_once"),
+            models.UniqueConstraint(
+                "automation",
+                "member",
+                "occurrence",
+                condition=models.Q(automation__isnull=False),
+                name="campaigns_automation_offer_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(campaign__isnull=True) ^ models.Q(automation__isnull=True),
+                name="campaigns_offer_of_one_sender",
+            ),
         ]
         indexes = [
             models.Index(
@@ -201,7 +226,7 @@ class OfferGrant(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for {self.member_id} ({self.campaign_id})"
+        return f"{self.kind} for {self.member_id} ({self.campaign_id or self.automation_id})"
 
 
 class Click(TenantModel):
@@ -251,6 +276,8 @@ class Automation(TenantModel):
     subject = models.JSONField(_("subject"), default=dict, blank=True)
     body = models.JSONField(_("body"), default=dict, blank=True)
     sms_body = models.JSONField(_("SMS text"), default=dict, blank=True)
+    # As a campaign's (services/offers.py), given just before each treatment message.
+    offer = models.JSONField(_("offer"), null=True, blank=True)
     holdout_percent = models.PositiveSmallIntegerField(_("holdout (%)"), default=10)
     cooldown_days = models.PositiveSmallIntegerField(_("at most once per member every (days)"))
     # The hour of the merchant's day from which a day's occurrences are sent; none: midnight.

@@ -91,13 +91,17 @@ def _coupon_values(campaign: Campaign, member: Member) -> dict[str, str]:
             .select_related("coupon")
             .first()
         )
-    coupon = grant.coupon if grant else None
+    return coupon_values(grant.coupon if grant else None, merchant=campaign.merchant)
+
+
+def coupon_values(coupon, *, merchant: Merchant) -> dict[str, str]:
+    """The coupon merge tags' values for a coupon given with the message (none: none)."""
     if coupon is None:
         return {}
     value = (
         format_percent(coupon.percent)
         if coupon.percent
-        else format_merchant_money(coupon.value, campaign.merchant)
+        else format_merchant_money(coupon.value, merchant)
     )
     return {
         "coupon_code": coupon.code,

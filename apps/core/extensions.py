@@ -332,6 +332,9 @@ class MessageSource:
     # Its queued rows are sent by batches of its own (a campaign's: at the merchant's rate,
     # not while paused, each with the member's offer), never by the deliveries' sweeper.
     batched: bool = False
+    # Called once a row may go, just before it is rendered (an automation's offer, given
+    # only to a member whose message is about to leave).
+    before_send: Callable[[Delivery], None] | None = None
 
 
 # Rule: one source per kind (no order).

@@ -304,3 +304,42 @@ def test_the_command_runs_what_is_due_and_twice_sends_nothing_new(
         f"{slug}: 0 day(s) looked at; nothing due",
     ]
     assert sent_to(mailoutbox) == ["ana@example.com"]
+
+
+def test_a_win_back_coupon_goes_with_its_message_and_never_to_the_holdout(
+    team, now, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.campaigns.models import OfferGrant
+    from apps.programs.coupons.models import Coupon, CouponSource
+
+    members = [subscriber(team, f"M{n}") for n in range(8)]
+    last_visit(*members, days_ago=AT_RISK_DAYS + 1, now=now)
+    mailoutbox.clear()
+    automation = win_back_on(team, now - timedelta(minutes=1), holdout=50)
+    automation.offer = {"type": "coupon", "amount": 500, "valid_days": 14}
+    automation.save(update_fields=["offer"])
+    held = {
+        m.pk
+        for m in members
+        if holdout_drawn(scope=f"automation-{automation.pk}", member_id=m.pk, percent=50)
+    }
+    assert held
+    assert len(held) < len(members)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        automations_run(merchant=team.merchant, now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        automations_run(merchant=team.merchant, now=now + timedelta(minutes=5))
+
+    coupons = dict(
+        Coupon.objects.filter(source=CouponSource.AUTOMATION).values_list("member_id", "code")
+    )
+    assert set(coupons) == {m.pk for m in members} - held  # one each, none held out
+    assert OfferGrant.objects.filter(automation=automation).count() == len(coupons)
+    by_address = {message.to[0]: message for message in mailoutbox}
+    assert len(by_address) == len(mailoutbox) == len(coupons)
+    for member in members:
+        if member.pk in coupons:
+            text = by_address[member.email].body
+            assert coupons[member.pk] in text
+            assert "5,00 €" in text  # the coupon's value, as the shop writes money

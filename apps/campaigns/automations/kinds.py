@@ -19,6 +19,9 @@ class KindSpec:
     subject: Promise
     body: Promise  # HTML, with the whitelisted merge tags
     sms_body: Promise
+    # The texts when the automation gives a coupon (they show it); None: the same texts.
+    coupon_body: Promise | None = None
+    coupon_sms_body: Promise | None = None
 
 
 KINDS: dict[str, KindSpec] = {
@@ -47,6 +50,16 @@ KINDS: dict[str, KindSpec] = {
         sms_body=_(
             "{{ first_name }}, we miss you at {{ shop_name }}. "
             "Your {{ points_balance }} points are waiting."
+        ),
+        coupon_body=_(
+            "<p>It has been a while since your last visit to {{ shop_name }}, "
+            "{{ first_name }}. Come back with {{ coupon_value }} off: show the code "
+            "<strong>{{ coupon_code }}</strong> at the counter (until {{ coupon_expires }}).</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        coupon_sms_body=_(
+            "{{ first_name }}, we miss you at {{ shop_name }}: {{ coupon_value }} off with the "
+            "code {{ coupon_code }} until {{ coupon_expires }}."
         ),
     ),
 }

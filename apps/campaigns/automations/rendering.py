@@ -7,8 +7,10 @@ from __future__ import annotations
 from django.utils.translation import get_language
 
 from apps.campaigns.automations.kinds import KINDS
-from apps.campaigns.models import Automation
-from apps.campaigns.rendering import MessageSpec, message_build
+from apps.campaigns.models import Automation, OfferGrant, OfferKind
+from apps.campaigns.rendering import MessageSpec, coupon_values, message_build
+from apps.campaigns.services.offers import automation_offer_grant
+from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.models import Delivery
@@ -21,16 +23,31 @@ def _with_default(texts: dict[str, str], default) -> dict[str, str]:
     return {get_language(): str(default)}
 
 
-def automation_spec(automation: Automation) -> MessageSpec:
+def automation_spec(automation: Automation, *, occurrence: str = "") -> MessageSpec:
+    """The message of the automation; `occurrence`: the one it is sent for (whose coupon it
+    shows)."""
     kind = KINDS[automation.kind]
+    coupon = bool(automation.offer) and automation.offer.get("type") == OfferKind.COUPON
+    body = (coupon and kind.coupon_body) or kind.body
+    sms_body = (coupon and kind.coupon_sms_body) or kind.sms_body
     return MessageSpec(
         merchant=automation.merchant,
         subject=_with_default(automation.subject, kind.subject),
-        body=_with_default(automation.body, kind.body),
-        sms_body=_with_default(automation.sms_body, kind.sms_body),
+        body=_with_default(automation.body, body),
+        sms_body=_with_default(automation.sms_body, sms_body),
         promotional=kind.promotional,
         key=("automation", automation.pk, get_language()),
+        values_for=lambda member: _coupon_values(automation, member, occurrence),
     )
+
+
+def _coupon_values(automation: Automation, member: Member, occurrence: str) -> dict[str, str]:
+    grant = (
+        OfferGrant.objects.filter(automation=automation, member=member, occurrence=occurrence)
+        .select_related("coupon")
+        .first()
+    )
+    return coupon_values(grant.coupon if grant else None, merchant=automation.merchant)
 
 
 def _automation(automation_id: int) -> Automation:
@@ -48,8 +65,17 @@ def _automation(automation_id: int) -> Automation:
 def automation_render(delivery: Delivery) -> EmailContent | SmsContent:
     automation = _automation(int(delivery.source.partition(":")[2]))
     return message_build(
-        spec=automation_spec(automation),
+        spec=automation_spec(automation, occurrence=delivery.occurrence),
         member=delivery.member,
         channel=delivery.channel,
         delivery_id=delivery.pk,
     )
+
+
+def automation_before_send(delivery: Delivery) -> None:
+    """The automation's offer, given just before the message that shows it."""
+    automation = _automation(int(delivery.source.partition(":")[2]))
+    if automation.offer:
+        automation_offer_grant(
+            automation=automation, member=delivery.member, occurrence=delivery.occurrence
+        )

@@ -1,5 +1,6 @@
-"""A campaign's offer: checked when the campaign is saved, given to each treatment member
-once, just before their message is sent (so the message can show the coupon's code).
+"""A campaign's offer (or an automation's): checked when it is saved, given to each
+treatment member once (an automation's: once per occurrence), just before their message is
+sent (so the message can show the coupon's code).
 
     {"type": "coupon", "amount": cents | "percent": n, "valid_days": n, "min_spend": cents}
     {"type": "bonus_points", "points": n}
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from apps.campaigns.models import Campaign, OfferGrant, OfferKind
+from apps.campaigns.models import Automation, Campaign, OfferGrant, OfferKind
 from apps.core.errors import DomainError
 from apps.core.stored_text import stored_text
 from apps.members.models import Member
@@ -87,8 +88,6 @@ def offer_clean(*, offer) -> dict | None:
 @transaction.atomic(savepoint=False)
 def offer_grant(*, campaign: Campaign, member: Member, now: datetime | None = None) -> OfferGrant:
     """The member's offer from this campaign: given now, or the one given before."""
-    offer = campaign.offer
-    now = now or timezone.now()
     # The member's lock first: the points and coupons of a member are written under it, and
     # two batches granting one member wait here instead of racing to the unique row.
     account = points_account_lock(member)
@@ -96,19 +95,61 @@ def offer_grant(*, campaign: Campaign, member: Member, now: datetime | None = No
     if existing is not None:
         return existing
     grant = OfferGrant(merchant_id=campaign.merchant_id, campaign=campaign, member=member)
+    return _give(
+        grant,
+        offer=campaign.offer,
+        account=account,
+        reason=stored_text(gettext_noop("Campaign %(name)s"), name=campaign.name),
+        issue_key=f"campaign-{campaign.pk}-{member.pk}",
+        source=CouponSource.CAMPAIGN,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic(savepoint=False)
+def automation_offer_grant(
+    *, automation: Automation, member: Member, occurrence: str, now: datetime | None = None
+) -> OfferGrant:
+    """The member's offer from this automation for this occurrence: given now, or the one
+    given before."""
+    account = points_account_lock(member)
+    existing = OfferGrant.objects.filter(
+        automation=automation, member=member, occurrence=occurrence
+    ).first()
+    if existing is not None:
+        return existing
+    grant = OfferGrant(
+        merchant_id=automation.merchant_id,
+        automation=automation,
+        member=member,
+        occurrence=occurrence,
+    )
+    return _give(
+        grant,
+        offer=automation.offer,
+        account=account,
+        reason=stored_text(gettext_noop("Automation %(name)s"), name=automation.get_kind_display()),
+        issue_key=f"automation-{automation.pk}-{member.pk}-{occurrence}"[:120],
+        source=CouponSource.AUTOMATION,
+        now=now or timezone.now(),
+    )
+
+
+def _give(grant: OfferGrant, *, offer: dict, account, reason, issue_key, source, now) -> OfferGrant:
+    """Give `offer` to the grant's member (the caller holds their points account's lock)."""
+    member, merchant = grant.member, grant.member.merchant
     grant.kind = offer["type"]
-    reason = stored_text(gettext_noop("Campaign %(name)s"), name=campaign.name)
     if grant.kind == OfferKind.COUPON:
         grant.coupon = coupon_issue(
-            merchant=campaign.merchant,
+            merchant=merchant,
             member=member,
             value=offer.get("amount", 0),
             percent=offer.get("percent", 0),
             min_spend=offer.get("min_spend", 0),
             expires_at=now + timedelta(days=offer["valid_days"]),
-            source=CouponSource.CAMPAIGN,
+            source=source,
             reason=reason,
-            issue_key=f"campaign-{campaign.pk}-{member.pk}",
+            issue_key=issue_key,
             issued_at=now,
         )
     elif grant.kind == OfferKind.BONUS_POINTS:
@@ -118,7 +159,7 @@ def offer_grant(*, campaign: Campaign, member: Member, now: datetime | None = No
             kind=EntryKind.BONUS,
             points=offer["points"],
             at=now,
-            expiry_months=earn_terms(merchant=campaign.merchant).expiry_months,
+            expiry_months=earn_terms(merchant=merchant).expiry_months,
             reason=reason,
         )
     else:
@@ -130,8 +171,8 @@ def offer_grant(*, campaign: Campaign, member: Member, now: datetime | None = No
 
 
 def campaign_earn_percent(member: Member, at: datetime) -> int:
-    """`extensions.EARN_PERCENT`: the largest multiplier a campaign gave the member that is
-    still running (100 without one)."""
+    """`extensions.EARN_PERCENT`: the largest multiplier a campaign or an automation gave
+    the member that is still running (100 without one)."""
     percents = OfferGrant.objects.filter(
         member_id=member.pk, kind=OfferKind.MULTIPLIER, until__gt=at, granted_at__lte=at
     ).values_list("percent", flat=True)

@@ -136,6 +136,8 @@ def delivery_send_claimed(*, delivery: Delivery, verdict: Verdict) -> str:
     if source is None:
         _move(delivery.pk, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
         return State.FAILED
+    if source.before_send is not None:
+        source.before_send(delivery)
     content = _rendered(source, delivery, member)
     if delivery.channel == Channel.EMAIL:
         return _send_email(delivery, member, content)

@@ -163,6 +163,7 @@ class CouponSource(models.TextChoices):
     REWARD = "reward", _("Reward")
     REFERRAL = "referral", _("Referral")
     CAMPAIGN = "campaign", _("Campaign")
+    AUTOMATION = "automation", _("Automation")
 
 
 class CouponStatus(models.TextChoices):
