@@ -39,6 +39,13 @@ class PointsFigures:
     breakage: Decimal | None
 
 
+def points_issued_and_redeemed(totals: dict[str, int]) -> tuple[int, int]:
+    """Points issued and redeemed by a period's `selectors.daily_totals`, as `kpi_points`
+    defines them (for a figure that needs only these, without the balances)."""
+    issued = totals["points_earned"] + totals["points_bonus"] + totals["points_adjusted_in"]
+    return issued, totals["points_redeemed"] - totals["points_returned"]
+
+
 def kpi_points(
     *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> PointsFigures:
@@ -58,8 +65,7 @@ def kpi_points(
     the liability are always the whole business's: balances have no location.
     """
     totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
-    issued = totals["points_earned"] + totals["points_bonus"] + totals["points_adjusted_in"]
-    redeemed = totals["points_redeemed"] - totals["points_returned"]
+    issued, redeemed = points_issued_and_redeemed(totals)
     expired = totals["points_expired"]
     outstanding = selectors.points_outstanding(
         merchant=merchant, day=period_end_day(merchant=merchant, period=period)

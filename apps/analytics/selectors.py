@@ -209,6 +209,24 @@ def buyers_and_repeat_buyers(
     return counts["buyers"], counts["repeat"]
 
 
+def returning_buyers_count(*, merchant: Merchant, periods: list[Period]) -> list[int]:
+    """For each period, the members who bought in it and had bought before it (their
+    first purchase is earlier): returning buyers, not new ones. One aggregate over the
+    members who bought since the earliest period began, a range of the last-purchase
+    index (`analytics_member_last_buy`), whatever the merchant's size."""
+    since = min(period.start for period in periods)
+    rows = MemberStats.objects.for_merchant(merchant).filter(
+        days_from__gt=0, last_purchase_on__gte=since
+    )
+    aliases, aggregates = {}, {}
+    for index, period in enumerate(periods):
+        aliases[f"bought_{index}"] = FirstDay(DaysBetween("days", period.start, period.end))
+        returning = Q(**{f"bought_{index}__gt": 0}, days_from__lt=period.start.toordinal())
+        aggregates[f"returning_{index}"] = Count("pk", filter=returning)
+    counts = rows.alias(**aliases).aggregate(**aggregates)
+    return [counts[f"returning_{index}"] for index in range(len(periods))]
+
+
 # Members: statuses and the lists behind them -------------------------------------------------
 
 
@@ -344,6 +362,22 @@ def members_with_status(
     }[status]
     stats = current_member_stats(merchant=merchant, day=today, location=location).filter(condition)
     return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
+
+
+def members_turned_count(*, merchant: Merchant, status: str, days: int, today: date) -> int:
+    """Members who turned `status` (at risk, or lapsed) in the last `days` days, today
+    included, and are in it still. A member turns at risk on the day after `at_risk_days`
+    full days without being seen (`last_seen_on + at_risk_days + 1`), so these were last
+    seen in a range of `days` days: a range of the recency index
+    (`analytics_member_recency`)."""
+    settings = analytics_settings_for(merchant=merchant)
+    threshold = {Status.AT_RISK: settings.at_risk_days, Status.LAPSED: settings.lapsed_days}[status]
+    first = today - timedelta(days=threshold + days)
+    last = today - timedelta(days=threshold + 1)
+    if status == Status.AT_RISK:  # not lapsed since (thresholds less than `days` apart)
+        first = max(first, today - timedelta(days=settings.lapsed_days))
+    stats = current_member_stats(merchant=merchant, day=today)
+    return stats.filter(last_seen_on__gte=first, last_seen_on__lte=last).count()
 
 
 def members_behind(

@@ -49,7 +49,7 @@ def test_the_home_page_shows_its_cards_in_order_to_the_roles_they_name(
         order=15,
     )
     # A card with nothing to show this business is left out.
-    registered(HOME_CARDS, HomeCard("empty", "campaigns_card.html", lambda request: None), 30)
+    registered(HOME_CARDS, HomeCard("empty", "campaigns_card.html", lambda request: None), 90)
 
     page = client_as(team.manager).get(reverse("home:home")).text
 
