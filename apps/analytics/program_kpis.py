@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.analytics import selectors
+from apps.analytics import program_selectors, selectors
 from apps.analytics.kpis import percent, period_end_day
 from apps.analytics.periods import (
     Period,
@@ -39,6 +39,13 @@ class PointsFigures:
     breakage: Decimal | None
 
 
+def points_issued_and_redeemed(totals: dict[str, int]) -> tuple[int, int]:
+    """Points issued and redeemed by a period's `selectors.daily_totals`, as `kpi_points`
+    defines them (for a figure that needs only these, without the balances)."""
+    issued = totals["points_earned"] + totals["points_bonus"] + totals["points_adjusted_in"]
+    return issued, totals["points_redeemed"] - totals["points_returned"]
+
+
 def kpi_points(
     *, merchant: Merchant, period: Period, location: Location | None = None
 ) -> PointsFigures:
@@ -58,8 +65,7 @@ def kpi_points(
     the liability are always the whole business's: balances have no location.
     """
     totals = selectors.daily_totals(merchant=merchant, period=period, location=location)
-    issued = totals["points_earned"] + totals["points_bonus"] + totals["points_adjusted_in"]
-    redeemed = totals["points_redeemed"] - totals["points_returned"]
+    issued, redeemed = points_issued_and_redeemed(totals)
     expired = totals["points_expired"]
     outstanding = selectors.points_outstanding(
         merchant=merchant, day=period_end_day(merchant=merchant, period=period)
@@ -102,7 +108,7 @@ def kpi_cashback_and_coupons(*, merchant: Merchant, period: Period) -> CashbackA
     basket) and live now. A percent coupon's worth depends on the basket it will be used
     on: it is counted, never added to the value issued or outstanding."""
     totals = selectors.daily_totals(merchant=merchant, period=period)
-    coupons = selectors.coupon_totals(merchant=merchant, period=period, now=timezone.now())
+    coupons = program_selectors.coupon_totals(merchant=merchant, period=period, now=timezone.now())
     return CashbackAndCoupons(
         cashback_earned=totals["cashback_earned"],
         cashback_reversed=totals["cashback_reversed"],
@@ -136,7 +142,7 @@ def kpi_members_per_tier(
     empties the duplicate's tier without a move, so months before a merge may count one
     member too few in the duplicate's tier.
     """
-    now = selectors.tier_counts_now(merchant=merchant, location=location)
+    now = program_selectors.tier_counts_now(merchant=merchant, location=location)
     zone = merchant_zone(merchant.timezone)
     today = selectors.merchant_today(merchant=merchant)
     ends = sorted(
@@ -144,7 +150,9 @@ def kpi_members_per_tier(
     )
     history, counts = [], dict(now)
     boundaries = [day_start(end + timedelta(days=1), zone) for end in ends]
-    moves = selectors.tier_moves_since(merchant=merchant, boundaries=boundaries, location=location)
+    moves = program_selectors.tier_moves_since(
+        merchant=merchant, boundaries=boundaries, location=location
+    )
     for index in reversed(range(len(ends))):
         # Undo the moves made after each month's end, newest first.
         for from_tier, to_tier, count in moves.get(index, ()):
@@ -153,7 +161,7 @@ def kpi_members_per_tier(
             if from_tier is not None:
                 counts[from_tier] = counts.get(from_tier, 0) + count
         history.append({"day": ends[index], "members": {k: v for k, v in counts.items() if v}})
-    tiers = selectors.tiers_by_threshold(merchant=merchant)
+    tiers = program_selectors.tiers_by_threshold(merchant=merchant)
     return TierMembers(
         tiers=[
             {"id": tier.pk, "name": tier.name, "members": now.get(tier.pk, 0)}
@@ -180,7 +188,7 @@ def kpi_referral_funnel(*, merchant: Merchant, period: Period) -> ReferralFunnel
     """Referral funnel for the codes used in the period: codes used → converted (first
     qualifying purchase) → still rewarded; with those reversed, pending, expired and
     rejected. Conversion rate = converted ÷ codes used × 100."""
-    totals = selectors.referral_totals(merchant=merchant, period=period)
+    totals = program_selectors.referral_totals(merchant=merchant, period=period)
     return ReferralFunnel(
         codes_used=totals["codes_used"],
         converted=totals["converted"],

@@ -1,5 +1,6 @@
 """Reads for analytics: the rollups summed over a period, the members behind a number,
-and the few figures small tables give directly. kpis.py turns these into the KPIs.
+and names. kpis.py turns these into the KPIs (the program's small tables, coupons, tiers
+and referrals, are read in program_selectors.py).
 
 Location filters mean two things, by what is counted:
 * sales, buyers, points and cashback: where the sale happened (the purchase's location);
@@ -14,18 +15,15 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from apps.analytics.daybits import DayCount, DaysBetween, FirstDay
@@ -43,11 +41,8 @@ from apps.analytics.rollups import DAILY_COLUMNS, POINTS_IN, POINTS_OUT
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide, minor_digits
 from apps.members.models import Member
-from apps.programs.coupons.models import Coupon, CouponStatus
 from apps.programs.points.models import ProgramSettings
-from apps.programs.referrals.models import Referral, ReferralStatus
 from apps.programs.rewards.models import Reward, RewardKind
-from apps.programs.tiers.models import MemberTier, Tier, TierChange
 
 
 def analytics_settings_for(*, merchant: Merchant) -> AnalyticsSettings:
@@ -214,6 +209,24 @@ def buyers_and_repeat_buyers(
     return counts["buyers"], counts["repeat"]
 
 
+def returning_buyers_count(*, merchant: Merchant, periods: list[Period]) -> list[int]:
+    """For each period, the members who bought in it and had bought before it (their
+    first purchase is earlier): returning buyers, not new ones. One aggregate over the
+    members who bought since the earliest period began, a range of the last-purchase
+    index (`analytics_member_last_buy`), whatever the merchant's size."""
+    since = min(period.start for period in periods)
+    rows = MemberStats.objects.for_merchant(merchant).filter(
+        days_from__gt=0, last_purchase_on__gte=since
+    )
+    aliases, aggregates = {}, {}
+    for index, period in enumerate(periods):
+        aliases[f"bought_{index}"] = FirstDay(DaysBetween("days", period.start, period.end))
+        returning = Q(**{f"bought_{index}__gt": 0}, days_from__lt=period.start.toordinal())
+        aggregates[f"returning_{index}"] = Count("pk", filter=returning)
+    counts = rows.alias(**aliases).aggregate(**aggregates)
+    return [counts[f"returning_{index}"] for index in range(len(periods))]
+
+
 # Members: statuses and the lists behind them -------------------------------------------------
 
 
@@ -351,6 +364,22 @@ def members_with_status(
     return Member.objects.for_merchant(merchant).filter(pk__in=Subquery(stats.values("member_id")))
 
 
+def members_turned_count(*, merchant: Merchant, status: str, days: int, today: date) -> int:
+    """Members who turned `status` (at risk, or lapsed) in the last `days` days, today
+    included, and are in it still. A member turns at risk on the day after `at_risk_days`
+    full days without being seen (`last_seen_on + at_risk_days + 1`), so these were last
+    seen in a range of `days` days: a range of the recency index
+    (`analytics_member_recency`)."""
+    settings = analytics_settings_for(merchant=merchant)
+    threshold = {Status.AT_RISK: settings.at_risk_days, Status.LAPSED: settings.lapsed_days}[status]
+    first = today - timedelta(days=threshold + days)
+    last = today - timedelta(days=threshold + 1)
+    if status == Status.AT_RISK:  # not lapsed since (thresholds less than `days` apart)
+        first = max(first, today - timedelta(days=settings.lapsed_days))
+    stats = current_member_stats(merchant=merchant, day=today)
+    return stats.filter(last_seen_on__gte=first, last_seen_on__lte=last).count()
+
+
 def members_behind(
     *, merchant: Merchant, status: str, period: Period, location: Location | None = None
 ) -> QuerySet[Member]:
@@ -469,72 +498,7 @@ def marketing_spend_total(*, merchant: Merchant, months: list[date]) -> int | No
     return spend.aggregate(amount=Sum("amount"))["amount"]
 
 
-# Small tables read as they are ----------------------------------------------------------
-# Coupons change by UPDATE (redeemed, voided, restored) with no feed to follow; tier moves
-# and referrals are few. A grouped query over them costs less than keeping them in step.
-
-
-def coupon_totals(*, merchant: Merchant, period: Period, now: datetime) -> dict[str, int]:
-    """Coupons issued and redeemed in the period (count, value; a redemption is worth
-    what it took off the basket) and live at `now` (count, value). A percent coupon has no
-    value until it is used on a basket: it counts among the coupons issued and live, adds
-    nothing to their value, and live ones are also counted apart (`outstanding_percent`)."""
-    start, end = period.bounds(merchant_zone(merchant.timezone))
-    coupons = Coupon.objects.for_merchant(merchant).order_by()
-    issued = coupons.filter(issued_at__gte=start, issued_at__lt=end).aggregate(
-        count=Count("pk"), value=Coalesce(Sum("value"), 0)
-    )
-    redeemed = coupons.filter(
-        status=CouponStatus.REDEEMED, redeemed_at__gte=start, redeemed_at__lt=end
-    ).aggregate(
-        count=Count("pk"),
-        # What each took off, kept by `coupon_redeem`; a row marked used by other means
-        # has none, and counts as a coupon of a fixed value did: its value, at most the basket.
-        value=Coalesce(Sum(Coalesce("redeemed_discount", Least("value", "redeemed_amount"))), 0),
-    )
-    live = coupons.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now), status=CouponStatus.ISSUED
-    ).aggregate(
-        count=Count("pk"),
-        value=Coalesce(Sum("value"), 0),
-        percent=Count("pk", filter=Q(percent__gt=0)),
-    )
-    return {
-        "issued": issued["count"],
-        "issued_value": issued["value"],
-        "redeemed": redeemed["count"],
-        "redeemed_value": redeemed["value"],
-        "outstanding": live["count"],
-        "outstanding_value": live["value"],
-        "outstanding_percent": live["percent"],
-    }
-
-
-def referral_totals(*, merchant: Merchant, period: Period) -> dict[str, int]:
-    """Referrals whose code was used in the period, and where each stands now."""
-    start, end = period.bounds(merchant_zone(merchant.timezone))
-    referrals = Referral.objects.for_merchant(merchant).filter(
-        created_at__gte=start, created_at__lt=end
-    )
-    return referrals.aggregate(
-        codes_used=Count("pk"),
-        converted=Count("pk", filter=Q(converted_at__isnull=False)),
-        **{
-            status: Count("pk", filter=Q(status=status))
-            for status in (
-                ReferralStatus.PENDING,
-                ReferralStatus.REWARDED,
-                ReferralStatus.REVERSED,
-                ReferralStatus.EXPIRED,
-                ReferralStatus.REJECTED,
-            )
-        },
-    )
-
-
-def tiers_by_threshold(*, merchant: Merchant) -> list[Tier]:
-    """Every tier, active or not, lowest threshold first."""
-    return list(Tier.objects.for_merchant(merchant).order_by("threshold", "pk"))
+# Names ---------------------------------------------------------------------------------
 
 
 def location_names(*, merchant: Merchant, ids: list[int]) -> dict[int, str]:
@@ -549,40 +513,3 @@ def staff_names(*, ids: list[int]) -> dict[int, str]:
         user.pk: user.get_full_name() or user.email
         for user in get_user_model().objects.filter(pk__in=ids)
     }
-
-
-def tier_counts_now(*, merchant: Merchant, location: Location | None = None) -> dict[int, int]:
-    """Members per tier id now (records merged into another have none)."""
-    rows = MemberTier.objects.for_merchant(merchant).filter(tier__isnull=False)
-    if location is not None:
-        rows = rows.filter(member__location=location)
-    return dict(rows.order_by().values_list("tier_id").annotate(members=Count("pk")))
-
-
-def tier_moves_since(
-    *, merchant: Merchant, boundaries: list[datetime], location: Location | None = None
-) -> dict[int, list[tuple[int | None, int | None, int]]]:
-    """The tier moves made after `boundaries[0]` (instants, oldest first), counted by the
-    last boundary each was made at or after: {index: [(from tier id, to tier id, moves)]}.
-    Grouped in the database: a re-evaluation moves many members at once."""
-    changes = TierChange.objects.for_merchant(merchant).filter(occurred_at__gt=boundaries[0])
-    if location is not None:
-        changes = changes.filter(member__location=location)
-    bucket = Case(
-        *[
-            When(occurred_at__gte=moment, then=Value(index))
-            for index, moment in reversed(list(enumerate(boundaries)))
-        ],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    moves: dict[int, list[tuple[int | None, int | None, int]]] = {}
-    rows = (
-        changes.order_by()
-        .annotate(bucket=bucket)
-        .values_list("bucket", "from_tier", "to_tier")
-        .annotate(moves=Count("pk"))
-    )
-    for index, from_tier, to_tier, count in rows:
-        moves.setdefault(index, []).append((from_tier, to_tier, count))
-    return moves

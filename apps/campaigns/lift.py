@@ -211,6 +211,19 @@ def needed_per_group(
     return math.ceil(root * root / ((p1 - p2) ** 2) - 1e-9)
 
 
+def more_members_needed(*, needed_per_group: int, treatment: int, holdout: int) -> int:
+    """How many more members a test split as this one was (`treatment` and `holdout`
+    members) needs for its smaller group to reach `needed_per_group`: the "800 more
+    members needed" of an inconclusive report. The smaller group is the holdout (at most
+    half), so this is ceil(max(0, needed − holdout) × (treatment + holdout) ÷ holdout),
+    in exact integer arithmetic."""
+    smaller = min(treatment, holdout)
+    if smaller <= 0:
+        raise ValueError(f"need members in both groups, not {treatment} and {holdout}")
+    short = max(0, needed_per_group - smaller)
+    return -(-short * (treatment + holdout) // smaller)
+
+
 @dataclass(frozen=True)
 class Group:
     """What report.py measures of a group over the attribution window: its members, the

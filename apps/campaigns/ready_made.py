@@ -9,8 +9,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.analytics.selectors import analytics_settings_for
 from apps.core.models import Merchant
 from apps.programs.tiers.models import Tier
+
+TURNED_WITHIN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,25 @@ class ReadyMade:
 
 def _condition(field: str, op: str, value) -> Callable[[Merchant], dict]:
     return lambda merchant: {"field": field, "op": op, "value": value}
+
+
+def _turned_at_risk(merchant: Merchant) -> dict:
+    """At risk, and last seen (bought, or joined without buying since) between
+    `at_risk_days` + 1 and + 7 days ago: turned at risk this week, the members
+    `analytics.selectors.members_turned_count` counts on the home page."""
+    settings = analytics_settings_for(merchant=merchant)
+    days = [settings.at_risk_days + 1, settings.at_risk_days + TURNED_WITHIN_DAYS]
+    return {
+        "all": [
+            {"field": "status", "op": "is", "value": "at_risk"},
+            {
+                "any": [
+                    {"field": "days_since_last_purchase", "op": "between", "value": days},
+                    {"field": "enrolled_days_ago", "op": "between", "value": days},
+                ]
+            },
+        ]
+    }
 
 
 def _vips(merchant: Merchant) -> dict:
@@ -40,6 +62,12 @@ READY_MADE: dict[str, ReadyMade] = {
             _("At risk"),
             _("Members who have not come back for a while, and have not lapsed yet."),
             _condition("status", "is", "at_risk"),
+        ),
+        ReadyMade(
+            "turned_at_risk",
+            _("Turned at risk this week"),
+            _("Members who became at risk in the last 7 days: the moment for a win-back."),
+            _turned_at_risk,
         ),
         ReadyMade(
             "lapsed_90",

@@ -21,6 +21,7 @@ from apps.campaigns.lift import (
     Interval,
     incremental_revenue,
     lift_report,
+    more_members_needed,
     needed_per_group,
     newcombe_difference,
     welch_difference,
@@ -257,6 +258,30 @@ def test_needed_per_group_grows_with_the_power_asked():
 def test_needed_per_group_without_a_difference_is_none():
     assert needed_per_group(p1=0.1, p2=0.1) is None
     assert needed_per_group(p1=0.0, p2=0.0) is None
+
+
+def test_more_members_needed_by_hand():
+    # The report of test_an_inconclusive_report_says_how_many_members_it_would_take:
+    # 4,783 needed per group, 1,000 treated and 100 held out (a 10 % holdout). The holdout
+    # is 4,683 short; at 1 held out in 11, that is 4,683 × 1,100 ÷ 100 = 51,513 more.
+    assert more_members_needed(needed_per_group=4783, treatment=1000, holdout=100) == 51_513
+    # Not a whole number: 7 short at 3 in 10 (30 % held out): 7 × 10 ÷ 3 = 23.3, so 24.
+    assert more_members_needed(needed_per_group=10, treatment=7, holdout=3) == 24
+    # Half and half: each group 50 short, 100 more members.
+    assert more_members_needed(needed_per_group=250, treatment=200, holdout=200) == 100
+    # Large enough already (the observed rates would then have shown): nothing more.
+    assert more_members_needed(needed_per_group=80, treatment=900, holdout=100) == 0
+
+
+def test_more_members_needed_counts_from_the_smaller_group():
+    # A treatment group smaller than the holdout (all but 2 sends failed): it is short.
+    assert more_members_needed(needed_per_group=5, treatment=2, holdout=3) == 8  # 3 × 5 ÷ 2
+
+
+@pytest.mark.parametrize(("treatment", "holdout"), [(10, 0), (0, 10)])
+def test_more_members_needed_needs_both_groups(treatment, holdout):
+    with pytest.raises(ValueError, match="both groups"):
+        more_members_needed(needed_per_group=100, treatment=treatment, holdout=holdout)
 
 
 @pytest.mark.parametrize(

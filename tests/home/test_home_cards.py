@@ -49,7 +49,7 @@ def test_the_home_page_shows_its_cards_in_order_to_the_roles_they_name(
         order=15,
     )
     # A card with nothing to show this business is left out.
-    registered(HOME_CARDS, HomeCard("empty", "campaigns_card.html", lambda request: None), 30)
+    registered(HOME_CARDS, HomeCard("empty", "campaigns_card.html", lambda request: None), 90)
 
     page = client_as(team.manager).get(reverse("home:home")).text
 
@@ -85,3 +85,16 @@ def test_a_card_name_is_taken_once():
         ANALYTICS_CARDS.register(AnalyticsCard("retention", "Mine", "home:home"), order=9999)
     with pytest.raises(ImproperlyConfigured, match="home_cards: setup claimed twice"):
         HOME_CARDS.register(HomeCard("setup", "x.html", lambda request: {}), order=9999)
+
+
+def test_the_setup_checklist_goes_once_every_step_is_done(team, client_as):
+    from allauth.mfa.models import Authenticator
+
+    client = client_as(team.staff)  # staff have one step: their own two-factor login
+    assert 'id="setup-heading"' in client.get(reverse("home:home")).text
+
+    Authenticator.objects.create(user=team.staff, type=Authenticator.Type.TOTP, data={})
+
+    page = client.get(reverse("home:home")).text
+    assert 'id="setup-heading"' not in page
+    assert 'id="location-heading"' in page  # the other cards stay

@@ -4,8 +4,10 @@ that the three agree."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from apps.core.models import Merchant
 from apps.members.models import Member
@@ -52,8 +54,6 @@ class ExpiringPoints:
 def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[ExpiringPoints]:
     """Who has points expiring in the next `within_days` days, soonest first: the list a
     reminder goes to (the message itself is the campaigns app's)."""
-    from datetime import timedelta
-
     from django.db.models import Min
 
     rows = (
@@ -71,6 +71,25 @@ def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[Expiri
         for row in rows
         if members[row["member"]].is_active
     ]
+
+
+def points_expiring_totals(*, merchant: Merchant, now, within_days: int) -> tuple[int, int]:
+    """(points, members): the points that expire in the next `within_days` days and the
+    members holding them (erased and merged records left out, as `points_expiring`
+    does). One aggregate over a range of the lots' expiry index
+    (`programs_lot_expiring`)."""
+    totals = (
+        Lot.objects.for_merchant(merchant)
+        .filter(
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=within_days),
+            member__erased_at__isnull=True,
+            member__merged_into__isnull=True,
+        )
+        .aggregate(points=Coalesce(Sum("remaining"), 0), members=Count("member", distinct=True))
+    )
+    return totals["points"], totals["members"]
 
 
 def points_balances(*, member_ids) -> dict[int, int]:

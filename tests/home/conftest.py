@@ -1,0 +1,1 @@
+from tests.analytics.conftest import clock  # noqa: F401  (the fixture, for "today")
