@@ -331,13 +331,16 @@ TIER_CHANGED = Event("tier_changed", TierChanged)
 
 @dataclass(frozen=True)
 class PointsExpiring:
-    """A member's points expire soon: announced once per member and expiry date (the
-    hourly reminder), in the transaction that writes the `ExpiryNotice`."""
+    """A member's points expire soon: announced once per member, expiry date and stage
+    (`days_before`: the program's `reminder_days`, then its `final_reminder_days`) by the
+    hourly reminder, in the transaction that writes the `ExpiryNotice` (`notice_id`)."""
 
     merchant: Merchant
     member: Member
     points: int
     expires_at: datetime
+    days_before: int
+    notice_id: int
 
 
 POINTS_EXPIRING = Event("points_expiring", PointsExpiring)

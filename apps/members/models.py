@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import NotSupportedError, models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
@@ -39,6 +39,33 @@ class MemberQuerySet(TenantQuerySet):
     def active(self):
         """Members that are still members: not erased, not merged into another record."""
         return self.filter(erased_at__isnull=True, merged_into__isnull=True)
+
+
+class MonthDay(models.Func):
+    """A date's month and day as one number (229 for 29 February): the key of the birthday
+    index, and what `selectors.members_with_birthday_on` compares, written the same way.
+
+    Written in each database's own SQL rather than with `ExtractMonth`: on SQLite that
+    compiles to a function only a Django connection defines, and an index calling it would
+    make every write to the table fail from any other client (`manage.py dbshell`)."""
+
+    arity = 1
+    output_field = models.IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"MonthDay is not written for {connection.vendor}.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(EXTRACT(MONTH FROM {sql}) * 100 + EXTRACT(DAY FROM {sql}))::integer",
+            (*params, *params),
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps a date as its ISO text, "YYYY-MM-DD".
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(replace(substr({sql}, 6, 5), '-', '') AS integer)", params
 
 
 # The member's own columns that segments' rules read (apps/campaigns/segment_fields.py).
@@ -152,6 +179,16 @@ class Member(TenantModel):
                 include=SEGMENT_COLUMNS,
                 condition=Q(erased_at__isnull=True, merged_into__isnull=True),
                 name="members_active",
+            ),
+            # Today's birthdays (`selectors.members_with_birthday_on`, the birthday bonus
+            # and automation): a probe of one merchant's day, not a scan of its members.
+            models.Index(
+                F("merchant"),
+                MonthDay("birthday"),
+                condition=Q(
+                    birthday__isnull=False, erased_at__isnull=True, merged_into__isnull=True
+                ),
+                name="members_birthday",
             ),
         ]
 

@@ -349,7 +349,7 @@ def test_tier_changes_and_issued_coupons_are_sent(team, receiver):
     assert events["coupon.issued"]["source"] == "cashback"
 
 
-def test_points_about_to_expire_are_announced_once(
+def test_points_about_to_expire_are_announced_once_per_stage(
     team, receiver, django_capture_on_commit_callbacks
 ):
     from apps.programs.points.models import Lot
@@ -371,11 +371,16 @@ def test_points_about_to_expire_are_announced_once(
         first = points_expiring_announce(now=now)
     with django_capture_on_commit_callbacks(execute=True):
         again = points_expiring_announce(now=now + timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        final = points_expiring_announce(now=now + timedelta(days=4))
 
-    assert (first, again) == (1, 0)
-    [event] = receiver.events()
-    assert event["type"] == "points.expiring"
-    assert (event["data"]["member"], event["data"]["points"]) == (soon.public_id, 120)
+    assert (first, again, final) == (1, 0, 1)
+    events = receiver.events()
+    assert [event["type"] for event in events] == ["points.expiring"] * 2
+    assert [
+        (event["data"]["member"], event["data"]["points"], event["data"]["days_before"])
+        for event in events
+    ] == [(soon.public_id, 120, 30), (soon.public_id, 120, 7)]
 
 
 def test_over_https_a_delivery_arrives_when_the_certificate_is_trusted_and_never_otherwise(

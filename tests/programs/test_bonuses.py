@@ -94,3 +94,57 @@ def test_birthday_bonuses_go_out_once_on_the_day_in_the_merchants_time_zone(team
     assert birthday_bonuses(today_utc=late) == 0
     assert points_balance(member=today) == 75
     assert points_balance(member=other) == 0
+
+
+@pytest.mark.parametrize(
+    ("morning", "given"),
+    [
+        # 2027 is not a leap year: the 29 February birthday is on the 28th.
+        (datetime(2027, 2, 28, 9, tzinfo=UTC), True),
+        (datetime(2027, 3, 1, 9, tzinfo=UTC), False),
+        # 2028 is: on the 29th, not on the 28th.
+        (datetime(2028, 2, 28, 9, tzinfo=UTC), False),
+        (datetime(2028, 2, 29, 9, tzinfo=UTC), True),
+    ],
+)
+def test_a_29_february_birthday_bonus_is_given_on_28_february_in_other_years(team, morning, given):
+    _rule(team, "birthday", points=75, cap_period="year")
+    leapling = enroll(team, birthday=date(1992, 2, 29))
+
+    assert birthday_bonuses(today_utc=morning) == given
+    assert points_balance(member=leapling) == (75 if given else 0)
+
+
+def test_a_29_february_birthday_bonus_comes_once_a_year(team):
+    _rule(team, "birthday", points=75, cap_period="year")
+    leapling = enroll(team, birthday=date(1992, 2, 29))
+
+    days = [datetime(2027, 2, 27, 9, tzinfo=UTC) + timedelta(days=n) for n in range(367 + 3)]
+    given_on = [day.date() for day in days if birthday_bonuses(today_utc=day)]
+
+    assert given_on == [date(2027, 2, 28), date(2028, 2, 29)]
+    assert points_balance(member=leapling) == 150
+
+
+@pytest.mark.parametrize(
+    ("zone", "birthday_given", "birthday_not_given"),
+    [
+        # 11:00 UTC on 31 January is already 1 February in Kiritimati (UTC+14)...
+        ("Pacific/Kiritimati", date(1990, 2, 1), date(1990, 1, 31)),
+        # ...and still 31 January (03:00) in Los Angeles (UTC-8).
+        ("America/Los_Angeles", date(1990, 1, 31), date(1990, 2, 1)),
+    ],
+)
+def test_birthday_bonuses_follow_the_day_of_the_merchant_s_zone_not_utc_s(
+    team, zone, birthday_given, birthday_not_given
+):
+    team.merchant.timezone = zone
+    team.merchant.save(update_fields=["timezone"])
+    _rule(team, "birthday", points=75, cap_period="year")
+    celebrating = enroll(team, birthday=birthday_given)
+    waiting = enroll(team, birthday=birthday_not_given)
+
+    assert birthday_bonuses(today_utc=datetime(2027, 1, 31, 11, tzinfo=UTC)) == 1
+
+    assert points_balance(member=celebrating) == 75
+    assert points_balance(member=waiting) == 0

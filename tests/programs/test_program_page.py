@@ -3,6 +3,8 @@ from django.urls import reverse
 
 from apps.core.models import AuditLog
 from apps.programs.points.models import EarnMultiplier, ProgramSettings, Promotion
+from apps.programs.points.rules import program_settings_update
+from tests.conftest import refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +26,45 @@ def test_managers_set_the_base_rate_and_expiry(team, client_as):
     )
     assert bad.status_code == 400
     assert set(bad.context["settings_form"].errors) == {"points_per_unit", "expiry_months"}
+
+
+def test_the_final_reminder_comes_fewer_days_before_expiry_than_the_first(team, client_as):
+    client = client_as(team.manager)
+    url = reverse("programs:settings_update")
+    fields = {"points_per_unit": 5, "expiry_months": 12, "reminder_days": 14}
+
+    client.post(url, {**fields, "final_reminder_days": 3})
+    saved = ProgramSettings.objects.get(merchant=team.merchant)
+    assert (saved.reminder_days, saved.final_reminder_days) == (14, 3)
+
+    bad = client.post(url, {**fields, "final_reminder_days": 14})
+    assert bad.status_code == 400
+    assert set(bad.context["settings_form"].errors) == {"final_reminder_days"}
+    assert "fewer days before expiry than the first" in bad.text
+    saved.refresh_from_db()
+    assert saved.final_reminder_days == 3
+
+    client.post(url, {**fields, "final_reminder_days": ""})
+    saved.refresh_from_db()
+    assert saved.final_reminder_days is None  # no final reminder
+
+
+def test_the_first_reminder_cannot_come_after_the_final_one(team):
+    program_settings_update(
+        merchant=team.merchant, actor=team.manager, points_per_unit=5, expiry_months=12
+    )
+    assert ProgramSettings.objects.get().final_reminder_days == 7  # the default
+
+    with refusal(match="fewer days before expiry than the first"):
+        program_settings_update(
+            merchant=team.merchant,
+            actor=team.manager,
+            points_per_unit=5,
+            expiry_months=12,
+            reminder_days=7,
+        )
+
+    assert ProgramSettings.objects.get().reminder_days == 30
 
 
 def test_a_multiplier_is_added_once_and_can_be_stopped(team, client_as):
@@ -118,6 +159,7 @@ def test_the_program_page_offers_every_section(team, client_as):
     for button in ("Save", "Add multiplier", "Add promotion", "Add bonus", "What would this earn?"):
         assert button in page
     assert 'name="reminder_days"' in page
+    assert 'name="final_reminder_days"' in page
     assert 'name="cap_period"' in page
 
 
@@ -125,3 +167,4 @@ def test_the_settings_form_shows_what_is_saved(team, client_as):
     ProgramSettings.objects.create(merchant=team.merchant, points_per_unit=7, reminder_days=9)
     form = client_as(team.manager).get(reverse("programs:program")).context["settings_form"]
     assert (form.initial["points_per_unit"], form.initial["reminder_days"]) == (7, 9)
+    assert form.initial["final_reminder_days"] == 7

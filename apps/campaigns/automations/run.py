@@ -46,7 +46,7 @@ def _scan(automation_id: int, now: datetime) -> int:
             days = days_to_scan(automation, now=now) if automation.enabled else []
             if not days:
                 return scanned
-            scan_day(automation, days[0])
+            scan_day(automation, days[0], now=now)
             automation.scanned_through = days[0]
             automation.save(update_fields=["scanned_through"])
             scanned += 1

@@ -12,6 +12,7 @@ from apps.analytics.models import MemberStats
 from apps.analytics.periods import day_start, local_day, merchant_zone
 from apps.analytics.selectors import analytics_settings_for
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
+from apps.members.selectors import members_with_birthday_on
 
 INSERT_BATCH = 2000
 
@@ -34,8 +35,9 @@ def moment_of(automation: Automation, day: date) -> datetime:
     return start + timedelta(hours=automation.send_hour or 0)
 
 
-def scan_day(automation: Automation, day: date) -> int:
-    """Write the occurrences of `day` (once: the occurrence is unique per member)."""
+def scan_day(automation: Automation, day: date, *, now: datetime) -> int:
+    """Write the occurrences of `day` (once: the occurrence is unique per member), noticed
+    `now`."""
     due_at = moment_of(automation, day)
     rows, written = [], 0
     for member_id, occurrence in _moments(automation, day):
@@ -46,6 +48,7 @@ def scan_day(automation: Automation, day: date) -> int:
                 member_id=member_id,
                 occurrence=occurrence,
                 due_at=due_at,
+                created_at=now,
             )
         )
         if len(rows) >= INSERT_BATCH:
@@ -69,8 +72,6 @@ def _moments(automation: Automation, day: date) -> Iterable[tuple[int, str]]:
 def _birthdays(automation: Automation, day: date) -> Iterator[tuple[int, str]]:
     """Once a year: the occurrence is the year (a 29 February birthday on 28 February of
     the other years)."""
-    from apps.members.selectors import members_with_birthday_on  # TEMP until merged
-
     members = members_with_birthday_on(merchant=automation.merchant, day=day)
     for member_id in members.values_list("pk", flat=True).iterator(chunk_size=INSERT_BATCH):
         yield member_id, str(day.year)

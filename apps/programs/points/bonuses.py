@@ -21,6 +21,7 @@ from apps.core.events import MemberEnrolled, MemberProfileChanged
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
+from apps.members.selectors import members_with_birthday_on
 from apps.members.services import event_record
 from apps.programs.points.ledger import ledger_credit
 from apps.programs.points.lock_objects import points_account_lock
@@ -204,19 +205,16 @@ def profile_bonus(changed: MemberProfileChanged) -> None:
 
 
 def birthday_bonuses(*, today_utc: datetime | None = None) -> int:
-    """Give today's birthday bonuses (today in each merchant's time zone). Safe to run
-    twice a day: the external id names the member and the year."""
+    """Give today's birthday bonuses (today in each merchant's time zone; 29 February's
+    on 28 February in other years). Safe to run twice a day: the external id names the
+    member and the year."""
     now = today_utc or timezone.now()
     given = 0
     for rule in BonusRule.objects.filter(
         action=BonusAction.BIRTHDAY, is_active=True
     ).select_related("merchant"):
         local = now.astimezone(ZoneInfo(rule.merchant.timezone)).date()
-        members = (
-            Member.objects.for_merchant(rule.merchant)
-            .active()
-            .filter(birthday__month=local.month, birthday__day=local.day)
-        )
+        members = members_with_birthday_on(merchant=rule.merchant, day=local)
         for member in members.iterator(chunk_size=1000):
             result = bonus_award(
                 merchant=rule.merchant,

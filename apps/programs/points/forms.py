@@ -29,6 +29,24 @@ class ProgramSettingsForm(forms.Form):
             "Who is due is listed under “Points expiring soon”; campaigns send the message."
         ),
     )
+    final_reminder_days = forms.IntegerField(
+        label=_("Final reminder (days before expiry)"),
+        required=False,
+        min_value=1,
+        max_value=364,
+        initial=7,
+        help_text=_("Fewer days than the first reminder. Empty: no final reminder."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, final = cleaned.get("reminder_days"), cleaned.get("final_reminder_days")
+        if first is not None and final is not None and final >= first:
+            self.add_error(
+                "final_reminder_days",
+                _("The final reminder must come fewer days before expiry than the first."),
+            )
+        return cleaned
 
 
 class MultiplierForm(forms.Form):

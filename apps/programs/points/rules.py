@@ -17,6 +17,9 @@ from apps.programs.points.lock_objects import program_settings_lock
 from apps.programs.points.models import EarnMultiplier, MultiplierTarget, ProgramSettings, Promotion
 from apps.programs.points.services import program_settings_ensure
 
+# `program_settings_update`'s "leave the final reminder as it is" (None turns it off).
+UNCHANGED = object()
+
 
 def _check_percent(percent: int) -> None:
     if not isinstance(percent, int) or not 100 <= percent <= 1000:
@@ -35,7 +38,10 @@ def program_settings_update(
     points_per_unit: int,
     expiry_months: int | None,
     reminder_days: int | None = None,
+    final_reminder_days: int | None | object = UNCHANGED,
 ) -> ProgramSettings:
+    """`reminder_days` None, or `final_reminder_days` not given, keeps what is set;
+    `final_reminder_days` None means no final reminder."""
     if not isinstance(points_per_unit, int) or not 0 <= points_per_unit <= 10_000:
         raise DomainError(gettext("Points per unit must be 0 to 10,000."), field="points_per_unit")
     if expiry_months is not None and not 1 <= expiry_months <= 120:
@@ -44,11 +50,26 @@ def program_settings_update(
         )
     if reminder_days is not None and not 1 <= reminder_days <= 365:
         raise DomainError(gettext("Remind 1 to 365 days before."), field="reminder_days")
+    if final_reminder_days not in (UNCHANGED, None) and (
+        not isinstance(final_reminder_days, int) or not 1 <= final_reminder_days <= 364
+    ):
+        raise DomainError(
+            gettext("The final reminder must be 1 to 364 days before, or none."),
+            field="final_reminder_days",
+        )
     program_settings_ensure(merchant=merchant)
     settings = program_settings_lock(merchant=merchant)
     settings.points_per_unit, settings.expiry_months = points_per_unit, expiry_months
     if reminder_days is not None:
         settings.reminder_days = reminder_days
+    if final_reminder_days is not UNCHANGED:
+        settings.final_reminder_days = final_reminder_days
+    final = settings.final_reminder_days
+    if final is not None and final >= settings.reminder_days:
+        raise DomainError(
+            gettext("The final reminder must come fewer days before expiry than the first."),
+            field="final_reminder_days",
+        )
     settings.save()
     expiry = (
         stored_plural(

@@ -4,9 +4,9 @@ that the three agree."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from apps.core.models import Merchant
@@ -51,16 +51,26 @@ class ExpiringPoints:
     first_expiry: object  # datetime of the soonest lot to expire
 
 
-def points_expiring(*, merchant: Merchant, now, within_days: int) -> list[ExpiringPoints]:
+def points_expiring(*, merchant: Merchant, now: datetime, within_days: int) -> list[ExpiringPoints]:
     """Who has points expiring in the next `within_days` days, soonest first: the list a
     reminder goes to (the message itself is the campaigns app's)."""
-    from django.db.models import Min
+    return _expiring(
+        merchant, Q(expires_at__gt=now, expires_at__lte=now + timedelta(days=within_days))
+    )
 
+
+def points_expiring_before(
+    *, merchant: Merchant, now: datetime, before: datetime
+) -> list[ExpiringPoints]:
+    """Who has points expiring after `now` and before `before` (a reminder stage's bound,
+    the start of a day: `reminders.stage_due_before`), soonest first."""
+    return _expiring(merchant, Q(expires_at__gt=now, expires_at__lt=before))
+
+
+def _expiring(merchant: Merchant, window: Q) -> list[ExpiringPoints]:
     rows = (
         Lot.objects.for_merchant(merchant)
-        .filter(
-            remaining__gt=0, expires_at__gt=now, expires_at__lte=now + timedelta(days=within_days)
-        )
+        .filter(window, remaining__gt=0)
         .values("member")
         .annotate(points=Sum("remaining"), first_expiry=Min("expires_at"))
         .order_by("first_expiry", "member")

@@ -18,7 +18,8 @@ def give_birthday_bonuses() -> int:
 
 @shared_task
 def announce_points_expiring() -> int:
-    """Hourly: the `points.expiring` webhook, once per member and expiry date."""
+    """Hourly: points about to expire, announced once per member, expiry and stage (the
+    `points_expiring` event: its webhook, the campaigns' message)."""
     from apps.programs.points.reminders import points_expiring_announce
 
     return points_expiring_announce()

@@ -62,6 +62,7 @@ def _page(request, *, status: int = 200, **forms):
                 "points_per_unit": settings.points_per_unit,
                 "expiry_months": settings.expiry_months,
                 "reminder_days": settings.reminder_days,
+                "final_reminder_days": settings.final_reminder_days,
             }
         ),
         "multiplier_form": MultiplierForm(),

@@ -1,7 +1,7 @@
 """What a merchant's points earn: the program settings, product multipliers and promotions."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,12 +28,27 @@ class ProgramSettings(TenantModel):
         default=30,
         help_text=_("Remind members this many days before their points expire."),
     )
+    # Empty: no second reminder. Always nearer the expiry than the first (a constraint).
+    final_reminder_days = models.PositiveSmallIntegerField(
+        _("final reminder (days before expiry)"),
+        null=True,
+        blank=True,
+        default=7,
+        help_text=_("Remind members once more this many days before their points expire."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("points program settings")
         verbose_name_plural = _("points program settings")
-        constraints = [models.UniqueConstraint("merchant", name="programs_one_settings_row")]
+        constraints = [
+            models.UniqueConstraint("merchant", name="programs_one_settings_row"),
+            models.CheckConstraint(
+                condition=Q(final_reminder_days__isnull=True)
+                | Q(final_reminder_days__lt=F("reminder_days")),
+                name="programs_final_reminder_after_first",
+            ),
+        ]
 
     def __str__(self) -> str:
         return ngettext(

@@ -232,13 +232,15 @@ class LedgerEntry(AppendOnlyEntry):
 
 
 class ExpiryNotice(TenantModel):
-    """That a member's points expiring on a date were announced (the `points.expiring`
-    webhook, reminders.py): once per member and expiry, however often the task runs."""
+    """That a member's points expiring on a date were announced at one stage, so many
+    days before (`ProgramSettings.reminder_days`, then `final_reminder_days`): once per
+    member, expiry and stage, however often the hourly task (reminders.py) runs."""
 
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
     )
     expires_at = models.DateTimeField(_("expires"))
+    days_before = models.PositiveSmallIntegerField(_("days before expiry"))
     points = models.PositiveIntegerField(_("points"))
     created_at = models.DateTimeField(_("announced"), auto_now_add=True)
 
@@ -247,6 +249,7 @@ class ExpiryNotice(TenantModel):
         verbose_name_plural = _("expiry notices")
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "expires_at"], name="programs_expiry_notice_once"
+                fields=["member", "expires_at", "days_before"],
+                name="programs_expiry_notice_once",
             )
         ]
