@@ -35,6 +35,14 @@ class CampaignsConfig(AppConfig):
                 before_send=automation_before_send,
             )
         )
+        from apps.campaigns.automations.triggers import (
+            automations_on_points_expiring,
+            automations_on_purchase,
+        )
+        from apps.core.events import POINTS_EXPIRING, PURCHASE_RECORDED, subscribe
+
+        subscribe(POINTS_EXPIRING, automations_on_points_expiring, order=60)
+        subscribe(PURCHASE_RECORDED, automations_on_purchase, order=60, after_commit=True)
         # One offer per campaign and member (per automation, member and occurrence): a merge
         # leaves the duplicate's where it is.
         from apps.campaigns.models import OfferGrant

@@ -45,13 +45,21 @@ MERGE_TAG_DESCRIPTIONS = {
     "unsubscribe_url": _("The link to stop receiving these messages"),
 }
 MERGE_TAGS: tuple[str, ...] = tuple(MERGE_TAG_DESCRIPTIONS)
+# Tags only an automation of a kind may use (apps/campaigns/automations/kinds.py): what
+# its moment is about. A campaign's text naming one is refused.
+KIND_TAG_DESCRIPTIONS = {
+    "expiring_points": _("How many of the member's points expire"),
+    "expiry_date": _("The day those points expire"),
+    "reward_progress": _("How far the member is from their next reward, as a sentence"),
+}
+ALL_TAGS: tuple[str, ...] = MERGE_TAGS + tuple(KIND_TAG_DESCRIPTIONS)
 # Links we build ourselves (signed tokens): the only tags that may be a whole href.
 URL_MERGE_TAGS = frozenset({"card_url", "unsubscribe_url"})
 
 # Far above any email a person writes; it bounds the work a save can ask of us.
 MAX_TEXT_LENGTH = 100_000
 
-_TAG = re.compile(r"\{\{\s*(?P<name>" + "|".join(MERGE_TAGS) + r")\s*\}\}")
+_TAG = re.compile(r"\{\{\s*(?P<name>" + "|".join(ALL_TAGS) + r")\s*\}\}")
 _URL_TAG = re.compile(r"\{\{\s*(?:" + "|".join(sorted(URL_MERGE_TAGS)) + r")\s*\}\}")
 # Everything that opens or closes a Django construct, in one scan so the first problem
 # in reading order is the one reported.
@@ -108,7 +116,7 @@ def _not_closed(piece: str) -> tuple[str, str]:
     return piece, gettext("“%(tag)s” is not closed with }}.") % {"tag": _snippet(piece)}
 
 
-def _problem(text: str) -> tuple[str, str] | None:
+def _problem(text: str, allowed) -> tuple[str, str] | None:
     """The first bad piece of `text` and the sentence that explains it, or None."""
     opened_at: int | None = None
     for found in _DELIMITER.finditer(text):
@@ -125,22 +133,23 @@ def _problem(text: str) -> tuple[str, str] | None:
             return _never_opened(_up_to(text, found.end()))
         else:
             tag = text[opened_at : found.end()]
-            if tag[2:-2].strip() not in MERGE_TAGS:
+            if tag[2:-2].strip() not in allowed:
                 return _unknown(tag)
             opened_at = None
     return None if opened_at is None else _not_closed(_from(text, opened_at))
 
 
-def merge_tags_check(*, text: str, field: str) -> None:
+def merge_tags_check(*, text: str, field: str, allowed=MERGE_TAGS) -> None:
     """Refuse (`MergeTagInvalid`, code `invalid_merge_tag`, on `field`) a text longer
-    than `MAX_TEXT_LENGTH` or with anything between braces but a whitelisted name."""
+    than `MAX_TEXT_LENGTH` or with anything between braces but a name in `allowed` (the
+    whitelist; an automation's adds its kind's tags)."""
     if len(text) > MAX_TEXT_LENGTH:
         message = gettext("This text is %(length)s characters long; at most %(limit)s.") % {
             "length": len(text),
             "limit": MAX_TEXT_LENGTH,
         }
         raise MergeTagInvalid(message, field=field)
-    problem = _problem(text)
+    problem = _problem(text, allowed)
     if problem:
         tag, message = problem
         raise MergeTagInvalid(message, field=field, tag=tag)

@@ -254,7 +254,9 @@ class Click(TenantModel):
 
 
 class AutomationKind(models.TextChoices):
+    FIRST_PURCHASE = "first_purchase", _("First purchase thanks")
     BIRTHDAY = "birthday", _("Birthday")
+    POINTS_EXPIRING = "points_expiring", _("Points expiring")
     WIN_BACK = "win_back", _("Win-back")
 
 

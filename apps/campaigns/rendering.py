@@ -18,7 +18,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
 
-from apps.campaigns.merge_tags import html_to_text, merge_tags_render, merge_tags_used
+from apps.campaigns.merge_tags import (
+    KIND_TAG_DESCRIPTIONS,
+    html_to_text,
+    merge_tags_render,
+    merge_tags_used,
+)
 from apps.campaigns.models import Campaign, CampaignKind, OfferGrant
 from apps.core.formatting import format_day, format_merchant_money, format_number, format_percent
 from apps.core.languages import language_codes
@@ -130,7 +135,7 @@ def merge_values(
     if wanted("tier"):
         tier = current_tier(member=member)
         values["tier"] = tier.name if tier else ""
-    if wanted("coupon_code", "coupon_value", "coupon_expires"):
+    if wanted("coupon_code", "coupon_value", "coupon_expires", *KIND_TAG_DESCRIPTIONS):
         values |= spec.values_for(member)
     return values
 

@@ -54,3 +54,17 @@ def automations_run_task(merchant_id: int) -> dict:
 
     result = automations_run(merchant=Merchant.objects.get(pk=merchant_id))
     return dict(result.outcomes)
+
+
+@shared_task
+def automations_process_task(merchant_id: int) -> dict:
+    """The merchant's due occurrences (an event noticed one): no scans."""
+    from django.utils import timezone
+
+    from apps.campaigns.automations.processing import occurrences_process
+    from apps.core.models import Merchant
+
+    outcomes = occurrences_process(
+        merchant=Merchant.objects.get(pk=merchant_id), now=timezone.now()
+    )
+    return dict(outcomes)

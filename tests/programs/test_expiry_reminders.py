@@ -52,7 +52,7 @@ def published(monkeypatch):
     """The `POINTS_EXPIRING` payloads, as a campaigns handler would receive them."""
     seen = []
     monkeypatch.setattr(POINTS_EXPIRING, "subscriptions", [*POINTS_EXPIRING.subscriptions])
-    subscribe(POINTS_EXPIRING, seen.append, order=60)
+    subscribe(POINTS_EXPIRING, seen.append, order=61)  # beside the automations (60)
     return seen
 
 

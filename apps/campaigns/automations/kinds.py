@@ -22,9 +22,27 @@ class KindSpec:
     # The texts when the automation gives a coupon (they show it); None: the same texts.
     coupon_body: Promise | None = None
     coupon_sms_body: Promise | None = None
+    # The merge tags of its moment it may use besides the whitelist (merge_tags.py).
+    tags: frozenset[str] = frozenset()
 
 
 KINDS: dict[str, KindSpec] = {
+    AutomationKind.FIRST_PURCHASE: KindSpec(
+        kind=AutomationKind.FIRST_PURCHASE,
+        promotional=False,
+        cooldown_days=3650,  # a member's first purchase comes once
+        subject=_("Thank you for your first visit, {{ first_name }}"),
+        body=_(
+            "<p>Thank you for your first purchase at {{ shop_name }}, {{ first_name }}! "
+            "You already have {{ points_balance }} points. {{ reward_progress }}</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        sms_body=_(
+            "Thank you for your first purchase at {{ shop_name }}, {{ first_name }}! "
+            "{{ reward_progress }}"
+        ),
+        tags=frozenset({"reward_progress"}),
+    ),
     AutomationKind.BIRTHDAY: KindSpec(
         kind=AutomationKind.BIRTHDAY,
         promotional=True,
@@ -36,6 +54,23 @@ KINDS: dict[str, KindSpec] = {
             '<a href="{{ card_url }}">your card</a> is ready.</p>'
         ),
         sms_body=_("Happy birthday, {{ first_name }}! From all of us at {{ shop_name }}."),
+    ),
+    AutomationKind.POINTS_EXPIRING: KindSpec(
+        kind=AutomationKind.POINTS_EXPIRING,
+        promotional=False,
+        cooldown_days=0,  # each reminder stage is its own occurrence
+        subject=_("{{ expiring_points }} of your points expire on {{ expiry_date }}"),
+        body=_(
+            "<p>{{ first_name }}, {{ expiring_points }} of your points at {{ shop_name }} "
+            "expire on {{ expiry_date }}. Use them before then: you have "
+            "{{ points_balance }} in all.</p>"
+            '<p><a href="{{ card_url }}">See what they are worth</a></p>'
+        ),
+        sms_body=_(
+            "{{ first_name }}, {{ expiring_points }} of your points at {{ shop_name }} "
+            "expire on {{ expiry_date }}."
+        ),
+        tags=frozenset({"expiring_points", "expiry_date"}),
     ),
     AutomationKind.WIN_BACK: KindSpec(
         kind=AutomationKind.WIN_BACK,

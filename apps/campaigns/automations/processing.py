@@ -149,7 +149,8 @@ class _Chunk:
             return None
         if member.pk in self.recently_sent:
             return Outcome.COOLDOWN
-        self.recently_sent.add(member.pk)  # two occurrences of one member in a chunk
+        if automation.cooldown_days:
+            self.recently_sent.add(member.pk)  # two occurrences of one member in a chunk
         if self.spec.promotional and holdout_drawn(
             scope=f"automation-{automation.pk}",
             member_id=member.pk,

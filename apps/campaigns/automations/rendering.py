@@ -4,23 +4,31 @@ translated; the merge tags and the layout of a campaign's message."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 from apps.campaigns.automations.kinds import KINDS
-from apps.campaigns.models import Automation, OfferGrant, OfferKind
+from apps.campaigns.merge_tags import html_sanitise
+from apps.campaigns.models import Automation, AutomationKind, OfferGrant, OfferKind
 from apps.campaigns.rendering import MessageSpec, coupon_values, message_build
 from apps.campaigns.services.offers import automation_offer_grant
+from apps.core.extensions import rewards_narrowed
+from apps.core.formatting import format_day, format_number
 from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.models import Delivery
+from apps.programs.points.models import ExpiryNotice
+from apps.programs.points.selectors import points_balance
+from apps.programs.rewards.selectors import rewards_available
 
 
-def _with_default(texts: dict[str, str], default) -> dict[str, str]:
-    """The merchant's texts; without any, the default in the active language."""
+def _with_default(texts: dict[str, str], default, *, html: bool = False) -> dict[str, str]:
+    """The merchant's texts; without any, the default in the active language (an HTML
+    one sanitised, as a stored body is: the merge tags' rendering expects that form)."""
     if any(texts.values()):
         return texts
-    return {get_language(): str(default)}
+    text = str(default)
+    return {get_language(): html_sanitise(html=text) if html else text}
 
 
 def automation_spec(automation: Automation, *, occurrence: str = "") -> MessageSpec:
@@ -33,12 +41,45 @@ def automation_spec(automation: Automation, *, occurrence: str = "") -> MessageS
     return MessageSpec(
         merchant=automation.merchant,
         subject=_with_default(automation.subject, kind.subject),
-        body=_with_default(automation.body, body),
+        body=_with_default(automation.body, body, html=True),
         sms_body=_with_default(automation.sms_body, sms_body),
         promotional=kind.promotional,
         key=("automation", automation.pk, get_language()),
-        values_for=lambda member: _coupon_values(automation, member, occurrence),
+        values_for=lambda member: (
+            _coupon_values(automation, member, occurrence)
+            | moment_values(automation=automation, member=member, occurrence=occurrence)
+        ),
     )
+
+
+def moment_values(*, automation: Automation, member: Member, occurrence: str) -> dict[str, str]:
+    """The values of the kind's own tags (what its moment is about)."""
+    if automation.kind == AutomationKind.POINTS_EXPIRING:
+        notice = ExpiryNotice.objects.filter(pk=int(occurrence[1:] or 0), member=member).first()
+        if notice is None:
+            return {}
+        return {
+            "expiring_points": format_number(notice.points),
+            "expiry_date": format_day(notice.expires_at),
+        }
+    if automation.kind == AutomationKind.FIRST_PURCHASE:
+        return {"reward_progress": _reward_progress(member)}
+    return {}
+
+
+def _reward_progress(member: Member) -> str:
+    """ "Only 40 more points for a free coffee.", or nothing without a reward to aim at."""
+    balance = points_balance(member=member)
+    rewards = rewards_narrowed(rewards_available(merchant=member.merchant), member)
+    following = next((reward for reward in rewards if reward.points_cost > balance), None)
+    if following is None:
+        return ""
+    missing = following.points_cost - balance
+    return ngettext(
+        "Only %(points)s more point for %(reward)s.",
+        "Only %(points)s more points for %(reward)s.",
+        missing,
+    ) % {"points": format_number(missing), "reward": following.name}
 
 
 def _coupon_values(automation: Automation, member: Member, occurrence: str) -> dict[str, str]:

@@ -1,0 +1,94 @@
+"""The automations that react to the domain events: the points-expiring reminder (one per
+notice: each stage once) and the thanks for a member's first purchase (only the first),
+in the member's language, service messages (no marketing consent needed), never twice."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apps.campaigns.automations.editing import automation_enable
+from apps.campaigns.models import AutomationKind
+from apps.messaging.models import Delivery, Purpose
+from apps.programs.points.models import Lot
+from apps.programs.points.reminders import points_expiring_announce
+from apps.programs.points.rules import program_settings_update
+from apps.programs.points.services import points_adjust
+from apps.programs.rewards.models import RewardKind
+from apps.programs.rewards.services import reward_create
+from tests.members.factories import enroll
+from tests.programs.factories import buy
+
+pytestmark = pytest.mark.django_db
+
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+def switched_on(team, kind: str, now: datetime | None = None):
+    return automation_enable(
+        merchant=team.merchant, kind=kind, actor=team.manager, now=now or datetime.now(UTC)
+    )
+
+
+def test_each_points_expiring_stage_sends_one_reminder_with_the_points_and_the_day(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    program_settings_update(
+        merchant=team.merchant,
+        actor=team.manager,
+        points_per_unit=10,
+        expiry_months=12,
+        reminder_days=30,
+        final_reminder_days=7,
+    )
+    # no marketing consent: a reminder about their own points is a service message
+    ana = enroll(team, first_name="Ana", email="ana@example.com", language="es")
+    points_adjust(member=ana, points=120, reason="given", actor=team.manager)
+    Lot.objects.filter(member=ana).update(expires_at=datetime(2027, 3, 31, 10, tzinfo=MADRID))
+    switched_on(team, AutomationKind.POINTS_EXPIRING, datetime(2026, 1, 1, tzinfo=UTC))
+    mailoutbox.clear()
+
+    for day, month in ((1, 3), (2, 3), (24, 3), (25, 3)):  # each stage's day, and the next
+        with django_capture_on_commit_callbacks(execute=True):
+            points_expiring_announce(now=datetime(2027, month, day, 9, tzinfo=MADRID))
+
+    subjects = [message.subject for message in mailoutbox]
+    assert subjects == ["120 de tus puntos caducan el 31 mar 2027"] * 2
+    rows = Delivery.objects.filter(member=ana, source__startswith="automation:")
+    assert set(rows.values_list("purpose", flat=True)) == {Purpose.SERVICE}
+    assert rows.count() == 2
+
+
+def test_the_first_purchase_is_thanked_once_with_how_far_the_first_reward_is(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    reward_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        name="Free coffee",
+        kind=RewardKind.FREE_PRODUCT,
+        product_name="Coffee",
+        points_cost=200,
+    )
+    ben = enroll(team, first_name="Ben", email="ben@example.com", language="en")
+    switched_on(team, AutomationKind.FIRST_PURCHASE)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, ben, 1250)  # 125 points at the test program's rate
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, ben, 1000)
+
+    [thanks] = mailoutbox
+    assert thanks.subject == "Thank you for your first visit, Ben"
+    assert "Only 75 more points for Free coffee." in thanks.body
+    assert Delivery.objects.filter(member=ben, source__startswith="automation:").count() == 1
+
+
+def test_while_off_nothing_is_noticed(team, mailoutbox, django_capture_on_commit_callbacks):
+    cris = enroll(team, first_name="Cris", email="cris@example.com")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, cris, 1250)
+    assert mailoutbox == []
+    assert not Delivery.objects.filter(member=cris, source__startswith="automation:").exists()
