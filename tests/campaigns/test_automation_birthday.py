@@ -115,3 +115,21 @@ def test_the_birthday_message_says_happy_birthday_in_the_members_language(team, 
 
     [message] = [m for m in mailoutbox if m.to == ["rosa@example.com"]][-1:]
     assert message.subject == "¡Feliz cumpleaños, Rosa!"
+
+
+def test_the_message_says_the_programs_birthday_bonus_and_it_is_given_once(team, run, mailoutbox):
+    from apps.programs.points.bonuses import birthday_bonuses
+    from apps.programs.points.models import BonusAction, BonusRule, EntryKind, LedgerEntry
+
+    BonusRule.objects.create(merchant=team.merchant, action=BonusAction.BIRTHDAY, points=100)
+    june = member_born(team, "June", date(1990, 6, 15))
+    birthday_on(team, datetime(2026, 6, 1, 12, tzinfo=UTC))
+    birthday = datetime(2026, 6, 15, 12, tzinfo=UTC)
+
+    run(birthday)
+    birthday_bonuses(today_utc=birthday)  # the hourly task, the same day
+
+    [message] = [m for m in mailoutbox if m.to == ["june@example.com"]][-1:]
+    assert "Your birthday gift of 100 points is already on your card." in message.body
+    bonuses = LedgerEntry.objects.filter(member=june, kind=EntryKind.BONUS)
+    assert list(bonuses.values_list("points", flat=True)) == [100]

@@ -50,10 +50,14 @@ KINDS: dict[str, KindSpec] = {
         subject=_("Happy birthday, {{ first_name }}!"),
         body=_(
             "<p>Happy birthday, {{ first_name }}! Everyone at {{ shop_name }} wishes you a "
-            "wonderful day.</p><p>Come and celebrate with us: "
+            "wonderful day. {{ birthday_gift }}</p><p>Come and celebrate with us: "
             '<a href="{{ card_url }}">your card</a> is ready.</p>'
         ),
-        sms_body=_("Happy birthday, {{ first_name }}! From all of us at {{ shop_name }}."),
+        sms_body=_(
+            "Happy birthday, {{ first_name }}! From all of us at {{ shop_name }}. "
+            "{{ birthday_gift }}"
+        ),
+        tags=frozenset({"birthday_gift"}),
     ),
     AutomationKind.POINTS_EXPIRING: KindSpec(
         kind=AutomationKind.POINTS_EXPIRING,

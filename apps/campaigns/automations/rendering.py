@@ -17,8 +17,9 @@ from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.models import Delivery
+from apps.programs.points.bonuses import birthday_bonus_give, birthday_bonus_id
 from apps.programs.points.models import ExpiryNotice
-from apps.programs.points.selectors import points_balance
+from apps.programs.points.selectors import bonus_awarded_points, points_balance
 from apps.programs.rewards.selectors import rewards_available
 
 
@@ -64,7 +65,22 @@ def moment_values(*, automation: Automation, member: Member, occurrence: str) ->
         }
     if automation.kind == AutomationKind.FIRST_PURCHASE:
         return {"reward_progress": _reward_progress(member)}
+    if automation.kind == AutomationKind.BIRTHDAY:
+        return {"birthday_gift": _birthday_gift(member, occurrence)}
     return {}
+
+
+def _birthday_gift(member: Member, year: str) -> str:
+    points = bonus_awarded_points(
+        merchant=member.merchant, external_id=birthday_bonus_id(member=member, year=int(year))
+    )
+    if not points:
+        return ""
+    return ngettext(
+        "Your birthday gift of %(points)s point is already on your card.",
+        "Your birthday gift of %(points)s points is already on your card.",
+        points,
+    ) % {"points": format_number(points)}
 
 
 def _reward_progress(member: Member) -> str:
@@ -114,8 +130,12 @@ def automation_render(delivery: Delivery) -> EmailContent | SmsContent:
 
 
 def automation_before_send(delivery: Delivery) -> None:
-    """The automation's offer, given just before the message that shows it."""
+    """What the message shows, given just before it: the automation's offer; for a
+    birthday, the program's birthday bonus (the hourly bonus task gives it too, under the
+    same id: never twice)."""
     automation = _automation(int(delivery.source.partition(":")[2]))
+    if automation.kind == AutomationKind.BIRTHDAY:
+        birthday_bonus_give(member=delivery.member, year=int(delivery.occurrence))
     if automation.offer:
         automation_offer_grant(
             automation=automation, member=delivery.member, occurrence=delivery.occurrence

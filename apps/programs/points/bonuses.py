@@ -204,6 +204,25 @@ def profile_bonus(changed: MemberProfileChanged) -> None:
         )
 
 
+def birthday_bonus_id(*, member: Member, year: int) -> str:
+    """The external id of a member's birthday bonus of a year: whoever gives it (this
+    hourly task, or the birthday automation just before its message), once."""
+    return f"birthday-{member.public_id}-{year}"
+
+
+def birthday_bonus_give(*, member: Member, year: int, at: datetime | None = None) -> int:
+    """The member's birthday bonus of `year`, given now if not yet (and if the program has
+    one): its points, 0 without."""
+    result = bonus_award(
+        merchant=member.merchant,
+        member=member,
+        action=BonusAction.BIRTHDAY,
+        external_id=birthday_bonus_id(member=member, year=year),
+        at=at,
+    )
+    return result.points
+
+
 def birthday_bonuses(*, today_utc: datetime | None = None) -> int:
     """Give today's birthday bonuses (today in each merchant's time zone; 29 February's
     on 28 February in other years). Safe to run twice a day: the external id names the
@@ -220,7 +239,7 @@ def birthday_bonuses(*, today_utc: datetime | None = None) -> int:
                 merchant=rule.merchant,
                 member=member,
                 action=BonusAction.BIRTHDAY,
-                external_id=f"birthday-{member.public_id}-{local.year}",
+                external_id=birthday_bonus_id(member=member, year=local.year),
                 at=now,
             )
             given += result.created and result.points > 0

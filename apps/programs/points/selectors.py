@@ -13,6 +13,7 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.programs.points.ledger import LedgerMismatch, ledger_balance_mismatches
 from apps.programs.points.models import (
+    BonusAward,
     BonusRule,
     EarnMultiplier,
     LedgerEntry,
@@ -123,3 +124,9 @@ def promotion_list(*, merchant: Merchant) -> QuerySet[Promotion]:
 def bonus_rule_list(*, merchant: Merchant, active_only: bool = False) -> QuerySet[BonusRule]:
     rules = BonusRule.objects.for_merchant(merchant)
     return rules.filter(is_active=True) if active_only else rules
+
+
+def bonus_awarded_points(*, merchant: Merchant, external_id: str) -> int:
+    """The points a bonus with this external id gave (0: none given, or capped)."""
+    awarded = BonusAward.objects.for_merchant(merchant).filter(external_id=external_id)
+    return awarded.values_list("points", flat=True).first() or 0
