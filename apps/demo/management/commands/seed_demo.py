@@ -187,6 +187,16 @@ class Command(BaseCommand):
                     f"'{result.sent.name}' sent to {result.sent.targeted:,} members."
                 )
             )
+        from apps.demo.automations import seed_demo_automations
+
+        automations = seed_demo_automations(merchant=merchant, actor=owner, seed=seed or 17)
+        if automations.switched_on:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Switched on {automations.switched_on} automations a year ago, with "
+                    f"{automations.messages:,} messages of their history."
+                )
+            )
 
     def _place_in_tiers(self, merchant: Merchant) -> None:
         """Seeded purchases bypass the purchase events (COPY): place members in their tiers
