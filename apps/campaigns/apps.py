@@ -35,14 +35,17 @@ class CampaignsConfig(AppConfig):
                 before_send=automation_before_send,
             )
         )
-        from apps.campaigns.automations.triggers import (
-            automations_on_points_expiring,
-            automations_on_purchase,
-        )
-        from apps.core.events import POINTS_EXPIRING, PURCHASE_RECORDED, subscribe
+        from apps.campaigns.automations import triggers
+        from apps.core import events
 
-        subscribe(POINTS_EXPIRING, automations_on_points_expiring, order=60)
-        subscribe(PURCHASE_RECORDED, automations_on_purchase, order=60, after_commit=True)
+        # The automations' moments (apps/campaigns/automations/triggers.py).
+        events.subscribe(events.POINTS_EXPIRING, triggers.automations_on_points_expiring, order=60)
+        for event, handler in (
+            (events.PURCHASE_RECORDED, triggers.automations_on_purchase),
+            (events.TIER_CHANGED, triggers.automations_on_tier_changed),
+            (events.POINTS_BALANCE_CHANGED, triggers.automations_on_balance),
+        ):
+            events.subscribe(event, handler, order=60, after_commit=True)
         # One offer per campaign and member (per automation, member and occurrence): a merge
         # leaves the duplicate's where it is.
         from apps.campaigns.models import OfferGrant

@@ -258,6 +258,9 @@ class AutomationKind(models.TextChoices):
     BIRTHDAY = "birthday", _("Birthday")
     POINTS_EXPIRING = "points_expiring", _("Points expiring")
     WIN_BACK = "win_back", _("Win-back")
+    REWARD_REACH = "reward_reach", _("Reward within reach")
+    TIER_UP = "tier_up", _("New tier")
+    REFERRAL_NUDGE = "referral_nudge", _("Invite a friend")
 
 
 class Automation(TenantModel):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from apps.campaigns.automations.editing import automation_enable
-from apps.campaigns.models import AutomationKind
+from apps.campaigns.models import Automation, AutomationKind
 from apps.messaging.models import Delivery, Purpose
 from apps.programs.points.models import Lot
 from apps.programs.points.reminders import points_expiring_announce
@@ -92,3 +92,81 @@ def test_while_off_nothing_is_noticed(team, mailoutbox, django_capture_on_commit
         buy(team, cris, 1250)
     assert mailoutbox == []
     assert not Delivery.objects.filter(member=cris, source__startswith="automation:").exists()
+
+
+def test_moving_up_a_tier_by_purchases_is_congratulated_not_by_new_rules(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.programs.tiers.services import tier_create
+    from tests.tiers.factories import set_up_tiers
+
+    set_up_tiers(team)
+    dana = enroll(team, first_name="Dana", email="dana@example.com", language="en")
+    switched_on(team, AutomationKind.TIER_UP)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, dana, 12_000)  # past Bronze's 100.00
+    with django_capture_on_commit_callbacks(execute=True):
+        # a new, lower tier moves members by the rules: no message for that
+        tier_create(
+            merchant=team.merchant,
+            actor=team.manager,
+            name="Copper",
+            threshold=5_000,
+            earn_percent=100,
+            perks="",
+        )
+
+    assert [m.subject for m in mailoutbox] == ["Welcome to Bronze, Dana!"]
+
+
+def test_the_referral_nudge_goes_at_the_third_purchase_to_who_has_referred_nobody(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    eva = enroll(team, first_name="Eva", email="eva@example.com", consent_email=True)
+    switched_on(team, AutomationKind.REFERRAL_NUDGE)
+    Automation.objects.filter(kind=AutomationKind.REFERRAL_NUDGE).update(holdout_percent=0)
+    mailoutbox.clear()
+
+    for n in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            buy(team, eva, 500)
+        if n < 2:
+            assert mailoutbox == []
+
+    assert [m.subject for m in mailoutbox] == ["Eva, invite a friend to " + team.merchant.name]
+
+
+def test_a_balance_within_reach_of_a_reward_is_told_once_in_the_cooldown(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.campaigns.automations.triggers import RewardCosts, reward_reached
+
+    costs = RewardCosts(((7, 200), (8, 500)))
+    assert reward_reached(before=100, after=185, costs=costs) == "near:7"  # 180 is 10 % off
+    assert reward_reached(before=185, after=210, costs=costs) == "afford:7"
+    assert reward_reached(before=100, after=520, costs=costs) == "afford:7"  # the cheapest
+    assert reward_reached(before=100, after=150, costs=costs) == ""
+    assert reward_reached(before=185, after=195, costs=costs) == ""  # was near already
+
+    reward_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        name="Free coffee",
+        kind=RewardKind.FREE_PRODUCT,
+        product_name="Coffee",
+        points_cost=200,
+    )
+    fede = enroll(team, first_name="Fede", email="fede@example.com", consent_email=True)
+    switched_on(team, AutomationKind.REWARD_REACH)
+    Automation.objects.filter(kind=AutomationKind.REWARD_REACH).update(holdout_percent=0)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, fede, 1850)  # 185 points: within reach
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, fede, 300)  # 215: affords it, but within the cooldown
+
+    [message] = mailoutbox
+    assert "Only 15 more points for Free coffee." in message.body

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from apps.campaigns.automations.triggers import automations_on_purchase
 from apps.core import events
 from apps.core.events import Event, publish, subscribe, unsubscribe
 from apps.programs.coupons.cashback import on_purchase_recorded
@@ -59,9 +60,15 @@ def test_two_handlers_at_one_order_are_refused():
 
 
 def test_the_purchase_handlers_run_in_the_documented_order():
-    """Tiers, then cashback, then referrals: whatever INSTALLED_APPS says."""
+    """Tiers, then cashback, then referrals, then (after the commit) the automations:
+    whatever INSTALLED_APPS says."""
     handlers = [sub.handler for sub in events.PURCHASE_RECORDED.subscriptions]
-    assert handlers == [tiers_on_purchase, on_purchase_recorded, referral_purchase_hook]
+    assert handlers == [
+        tiers_on_purchase,
+        on_purchase_recorded,
+        referral_purchase_hook,
+        automations_on_purchase,
+    ]
 
 
 # Response keys -----------------------------------------------------------------------

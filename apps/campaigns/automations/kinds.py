@@ -101,7 +101,51 @@ KINDS: dict[str, KindSpec] = {
             "code {{ coupon_code }} until {{ coupon_expires }}."
         ),
     ),
+    AutomationKind.REWARD_REACH: KindSpec(
+        kind=AutomationKind.REWARD_REACH,
+        promotional=True,
+        cooldown_days=14,
+        subject=_("{{ first_name }}, a reward is within reach"),
+        body=_(
+            "<p>{{ first_name }}, you have {{ points_balance }} points at {{ shop_name }}. "
+            "{{ reward_progress }}</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        sms_body=_("{{ first_name }}, {{ reward_progress }} ({{ shop_name }})"),
+        tags=frozenset({"reward_progress"}),
+    ),
+    AutomationKind.TIER_UP: KindSpec(
+        kind=AutomationKind.TIER_UP,
+        promotional=False,
+        cooldown_days=0,  # each move up is its own occurrence
+        subject=_("Welcome to {{ tier }}, {{ first_name }}!"),
+        body=_(
+            "<p>Congratulations, {{ first_name }}: you are now {{ tier }} at {{ shop_name }}. "
+            "Your new advantages are on your card.</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        sms_body=_("Congratulations, {{ first_name }}: you are now {{ tier }} at {{ shop_name }}."),
+    ),
+    AutomationKind.REFERRAL_NUDGE: KindSpec(
+        kind=AutomationKind.REFERRAL_NUDGE,
+        promotional=True,
+        cooldown_days=3650,  # once
+        subject=_("{{ first_name }}, invite a friend to {{ shop_name }}"),
+        body=_(
+            "<p>{{ first_name }}, thank you for coming back to {{ shop_name }}! Bring a "
+            "friend: your own invitation link is on your card.</p>"
+            '<p><a href="{{ card_url }}">Your card and your link</a></p>'
+        ),
+        sms_body=_(
+            "{{ first_name }}, invite a friend to {{ shop_name }}: your link is on your card."
+        ),
+    ),
 }
+
+# A member's Nth purchase, if they have referred nobody yet, is the referral nudge's moment.
+REFERRAL_NUDGE_AFTER_PURCHASES = 3
+# A balance within this share of a reward's cost is "within reach".
+REWARD_REACH_PERCENT = 10
 
 # The kinds whose moments come from a daily look at the members (a date), not an event.
 DATE_KINDS = frozenset({AutomationKind.BIRTHDAY, AutomationKind.WIN_BACK})

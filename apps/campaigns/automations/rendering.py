@@ -4,7 +4,7 @@ translated; the merge tags and the layout of a campaign's message."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from apps.campaigns.automations.kinds import KINDS
 from apps.campaigns.merge_tags import html_sanitise
@@ -20,6 +20,7 @@ from apps.messaging.models import Delivery
 from apps.programs.points.bonuses import birthday_bonus_give, birthday_bonus_id
 from apps.programs.points.models import ExpiryNotice
 from apps.programs.points.selectors import bonus_awarded_points, points_balance
+from apps.programs.rewards.models import Reward
 from apps.programs.rewards.selectors import rewards_available
 
 
@@ -67,7 +68,23 @@ def moment_values(*, automation: Automation, member: Member, occurrence: str) ->
         return {"reward_progress": _reward_progress(member)}
     if automation.kind == AutomationKind.BIRTHDAY:
         return {"birthday_gift": _birthday_gift(member, occurrence)}
+    if automation.kind == AutomationKind.REWARD_REACH:
+        return {"reward_progress": _reward_reached(member, occurrence)}
     return {}
+
+
+def _reward_reached(member: Member, occurrence: str) -> str:
+    """ "You have enough points for a free coffee.", or how many more it needs."""
+    reward_id = occurrence.partition(":")[2]
+    reward = Reward.objects.filter(merchant_id=member.merchant_id, pk=reward_id or 0).first()
+    if reward is None:
+        return ""
+    missing = reward.points_cost - points_balance(member=member)
+    if missing <= 0:
+        return gettext("You have enough points for %(reward)s: ask for it on your next visit.") % {
+            "reward": reward.name
+        }
+    return _points_missing(missing, reward)
 
 
 def _birthday_gift(member: Member, year: str) -> str:
@@ -90,12 +107,15 @@ def _reward_progress(member: Member) -> str:
     following = next((reward for reward in rewards if reward.points_cost > balance), None)
     if following is None:
         return ""
-    missing = following.points_cost - balance
+    return _points_missing(following.points_cost - balance, following)
+
+
+def _points_missing(missing: int, reward: Reward) -> str:
     return ngettext(
         "Only %(points)s more point for %(reward)s.",
         "Only %(points)s more points for %(reward)s.",
         missing,
-    ) % {"points": format_number(missing), "reward": following.name}
+    ) % {"points": format_number(missing), "reward": reward.name}
 
 
 def _coupon_values(automation: Automation, member: Member, occurrence: str) -> dict[str, str]:

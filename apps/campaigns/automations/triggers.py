@@ -16,11 +16,15 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from apps.campaigns.automations.kinds import REFERRAL_NUDGE_AFTER_PURCHASES, REWARD_REACH_PERCENT
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
-from apps.core.events import PointsExpiring, PurchaseRecorded
+from apps.core.events import PointsBalanceChanged, PointsExpiring, PurchaseRecorded, TierChanged
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.programs.models import Purchase
+from apps.programs.referrals.models import Referral
+from apps.programs.rewards.models import Reward
+from apps.programs.tiers.models import ChangeCause, Direction
 
 
 @dataclass(frozen=True)
@@ -88,23 +92,108 @@ def automations_on_points_expiring(payload: PointsExpiring) -> None:
 
 def automations_on_purchase(payload: PurchaseRecorded) -> None:
     """`PURCHASE_RECORDED`, after the commit: the thanks for a member's first purchase
-    (the earliest of theirs, so of two racing first purchases only one is)."""
+    (the earliest of theirs, so of two racing first purchases only one is); the referral
+    nudge at a member's Nth purchase, if they have referred nobody."""
     purchase = payload.purchase
     on = automations_on(merchant=purchase.merchant)
-    automation_id = on.get(AutomationKind.FIRST_PURCHASE)
+    first_purchase = on.get(AutomationKind.FIRST_PURCHASE)
+    nudge = on.get(AutomationKind.REFERRAL_NUDGE)
+    if first_purchase is None and nudge is None:
+        return
+    earliest = Purchase.objects.filter(member_id=purchase.member_id).order_by("occurred_at", "pk")
+    if first_purchase is not None and earliest.values_list("pk", flat=True).first() == purchase.pk:
+        _notice_now(purchase, first_purchase)
+    if nudge is not None and _is_nth_purchase(purchase, earliest) and not _has_referred(purchase):
+        _notice_now(purchase, nudge)
+
+
+def _has_referred(purchase: Purchase) -> bool:
+    return Referral.objects.filter(referrer_id=purchase.member_id).exists()
+
+
+def _notice_now(purchase: Purchase, automation_id: int, occurrence: str = "") -> None:
+    occurrence_notice(
+        merchant_id=purchase.merchant_id,
+        automation_id=automation_id,
+        member_id=purchase.member_id,
+        occurrence=occurrence,
+        now=timezone.now(),
+    )
+
+
+def _is_nth_purchase(purchase: Purchase, earliest) -> bool:
+    """The member's Nth purchase (counted up to N + 1 only, on the member's index)."""
+    ids = list(earliest.values_list("pk", flat=True)[: REFERRAL_NUDGE_AFTER_PURCHASES + 1])
+    return len(ids) >= REFERRAL_NUDGE_AFTER_PURCHASES and (
+        ids[REFERRAL_NUDGE_AFTER_PURCHASES - 1] == purchase.pk
+    )
+
+
+def automations_on_tier_changed(payload: TierChanged) -> None:
+    """`TIER_CHANGED`, after the commit: a member moved up by their own purchases (a
+    purchase, or the review), never by new tier rules or a merge, which would mail
+    every member a rule change moves."""
+    change = payload.change
+    if change.direction != Direction.UP or change.cause not in (
+        ChangeCause.PURCHASE,
+        ChangeCause.REVIEW,
+    ):
+        return
+    automation_id = automations_on(merchant=change.merchant).get(AutomationKind.TIER_UP)
+    if automation_id is not None:
+        occurrence_notice(
+            merchant_id=change.merchant_id,
+            automation_id=automation_id,
+            member_id=change.member_id,
+            occurrence=f"t{change.pk}",
+            now=timezone.now(),
+        )
+
+
+@dataclass(frozen=True)
+class RewardCosts:
+    rewards: tuple[tuple[int, int], ...]  # (id, points cost), cheapest first
+
+
+@merchant_config(Reward)
+def reward_costs(*, merchant: Merchant) -> RewardCosts:
+    rows = Reward.objects.for_merchant(merchant).filter(is_active=True)
+    return RewardCosts(tuple(rows.order_by("points_cost", "pk").values_list("pk", "points_cost")))
+
+
+def reward_reached(*, before: int, after: int, costs: RewardCosts) -> str:
+    """The occurrence a balance moving from `before` to `after` makes, or "": the cheapest
+    reward it now affords for the first time ("afford:<id>"), else the cheapest it came
+    within `REWARD_REACH_PERCENT` of ("near:<id>")."""
+    for reward_id, cost in costs.rewards:
+        if before < cost <= after:
+            return f"afford:{reward_id}"
+    for reward_id, cost in costs.rewards:
+        near = cost - cost * REWARD_REACH_PERCENT // 100
+        if before < near <= after < cost:
+            return f"near:{reward_id}"
+    return ""
+
+
+def automations_on_balance(payload: PointsBalanceChanged) -> None:
+    """`POINTS_BALANCE_CHANGED`, after the commit: a balance that crossed into a reward's
+    reach, or affords one."""
+    if payload.points <= 0:
+        return
+    account = payload.account
+    automation_id = automations_on(merchant=account.merchant).get(AutomationKind.REWARD_REACH)
     if automation_id is None:
         return
-    earliest = (
-        Purchase.objects.filter(member_id=purchase.member_id)
-        .order_by("occurred_at", "pk")
-        .values_list("pk", flat=True)
-        .first()
+    occurrence = reward_reached(
+        before=payload.balance - payload.points,
+        after=payload.balance,
+        costs=reward_costs(merchant=account.merchant),
     )
-    if earliest == purchase.pk:
+    if occurrence:
         occurrence_notice(
-            merchant_id=purchase.merchant_id,
+            merchant_id=account.merchant_id,
             automation_id=automation_id,
-            member_id=purchase.member_id,
-            occurrence="",
+            member_id=account.member_id,
+            occurrence=occurrence,
             now=timezone.now(),
         )
