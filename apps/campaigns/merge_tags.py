@@ -52,6 +52,7 @@ KIND_TAG_DESCRIPTIONS = {
     "expiry_date": _("The day those points expire"),
     "reward_progress": _("How far the member is from their next reward, as a sentence"),
     "birthday_gift": _("The program's birthday bonus, as a sentence (empty without one)"),
+    "tier_progress": _("What the member still needs to keep their tier, and by when"),
 }
 ALL_TAGS: tuple[str, ...] = MERGE_TAGS + tuple(KIND_TAG_DESCRIPTIONS)
 # Links we build ourselves (signed tokens): the only tags that may be a whole href.

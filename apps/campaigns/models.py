@@ -260,6 +260,7 @@ class AutomationKind(models.TextChoices):
     WIN_BACK = "win_back", _("Win-back")
     REWARD_REACH = "reward_reach", _("Reward within reach")
     TIER_UP = "tier_up", _("New tier")
+    TIER_AT_RISK = "tier_at_risk", _("Tier at risk")
     REFERRAL_NUDGE = "referral_nudge", _("Invite a friend")
 
 

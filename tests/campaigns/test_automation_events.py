@@ -2,7 +2,7 @@
 notice: each stage once) and the thanks for a member's first purchase (only the first),
 in the member's language, service messages (no marketing consent needed), never twice."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -170,3 +170,36 @@ def test_a_balance_within_reach_of_a_reward_is_told_once_in_the_cooldown(
 
     [message] = mailoutbox
     assert "Only 15 more points for Free coffee." in message.body
+
+
+def test_a_member_who_would_drop_at_the_review_is_told_two_weeks_before(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from apps.analytics.selectors import merchant_today
+    from apps.campaigns.automations.run import automations_run
+    from apps.programs.tiers.models import MemberTier
+    from tests.tiers.factories import set_up_tiers
+
+    set_up_tiers(team)
+    now = timezone.now()
+    short = enroll(team, first_name="Short", email="short@example.com", language="en")
+    kept = enroll(team, first_name="Kept", email="kept@example.com", language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(team, short, 12_000, at=now - timedelta(days=360))  # Bronze, a year ago
+        buy(team, kept, 12_000, at=now - timedelta(days=360))
+        buy(team, kept, 11_000, at=now - timedelta(days=20))  # enough in the window
+    today = merchant_today(merchant=team.merchant, now=now)
+    review = datetime.combine(today + timedelta(days=14), time(12), tzinfo=MADRID)
+    MemberTier.objects.filter(member__in=[short, kept]).update(review_at=review)
+    switched_on(team, AutomationKind.TIER_AT_RISK, now - timedelta(minutes=1))
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        automations_run(merchant=team.merchant, now=now)
+
+    [message] = mailoutbox
+    assert message.to == ["short@example.com"]
+    assert message.subject == "Short, keep your Bronze level"
+    assert "to keep Bronze." in message.body

@@ -126,6 +126,19 @@ KINDS: dict[str, KindSpec] = {
         ),
         sms_body=_("Congratulations, {{ first_name }}: you are now {{ tier }} at {{ shop_name }}."),
     ),
+    AutomationKind.TIER_AT_RISK: KindSpec(
+        kind=AutomationKind.TIER_AT_RISK,
+        promotional=False,
+        cooldown_days=30,
+        subject=_("{{ first_name }}, keep your {{ tier }} level"),
+        body=_(
+            "<p>{{ first_name }}, your {{ tier }} level at {{ shop_name }} is reviewed soon. "
+            "{{ tier_progress }}</p>"
+            '<p><a href="{{ card_url }}">See your card</a></p>'
+        ),
+        sms_body=_("{{ first_name }}, {{ tier_progress }} ({{ shop_name }})"),
+        tags=frozenset({"tier_progress"}),
+    ),
     AutomationKind.REFERRAL_NUDGE: KindSpec(
         kind=AutomationKind.REFERRAL_NUDGE,
         promotional=True,
@@ -147,5 +160,10 @@ REFERRAL_NUDGE_AFTER_PURCHASES = 3
 # A balance within this share of a reward's cost is "within reach".
 REWARD_REACH_PERCENT = 10
 
+# How many days before a tier's review a member who would drop is told.
+TIER_AT_RISK_DAYS_BEFORE = 14
+
 # The kinds whose moments come from a daily look at the members (a date), not an event.
-DATE_KINDS = frozenset({AutomationKind.BIRTHDAY, AutomationKind.WIN_BACK})
+DATE_KINDS = frozenset(
+    {AutomationKind.BIRTHDAY, AutomationKind.WIN_BACK, AutomationKind.TIER_AT_RISK}
+)

@@ -12,7 +12,7 @@ from apps.campaigns.models import Automation, AutomationKind, OfferGrant, OfferK
 from apps.campaigns.rendering import MessageSpec, coupon_values, message_build
 from apps.campaigns.services.offers import automation_offer_grant
 from apps.core.extensions import rewards_narrowed
-from apps.core.formatting import format_day, format_number
+from apps.core.formatting import format_day, format_merchant_money, format_number
 from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
@@ -22,6 +22,8 @@ from apps.programs.points.models import ExpiryNotice
 from apps.programs.points.selectors import bonus_awarded_points, points_balance
 from apps.programs.rewards.models import Reward
 from apps.programs.rewards.selectors import rewards_available
+from apps.programs.tiers.models import Measure, MemberTier
+from apps.programs.tiers.selectors import qualifying_total, tier_settings
 
 
 def _with_default(texts: dict[str, str], default, *, html: bool = False) -> dict[str, str]:
@@ -70,7 +72,37 @@ def moment_values(*, automation: Automation, member: Member, occurrence: str) ->
         return {"birthday_gift": _birthday_gift(member, occurrence)}
     if automation.kind == AutomationKind.REWARD_REACH:
         return {"reward_progress": _reward_reached(member, occurrence)}
+    if automation.kind == AutomationKind.TIER_AT_RISK:
+        return {"tier_progress": _tier_progress(member)}
     return {}
+
+
+def _tier_progress(member: Member) -> str:
+    """ "Spend 25,00 € more by 15 Jan to keep Gold.", from the member's tier progress."""
+    held = MemberTier.objects.filter(member=member, tier__isnull=False).select_related("tier")
+    status = held.first()
+    if status is None or status.review_at is None:
+        return ""
+    settings = tier_settings(merchant=member.merchant)
+    # What counts at the review: the window that ends then, with what is bought until then.
+    total = qualifying_total(member=member, end=status.review_at, settings=settings)
+    tier = status.tier
+    if total >= tier.threshold:
+        return ""
+    missing = tier.threshold - total
+    values = {"tier": tier.name, "date": format_day(status.review_at)}
+    if settings.measure == Measure.SPEND:
+        values["amount"] = format_merchant_money(missing, member.merchant)
+        return gettext("Spend %(amount)s more by %(date)s to keep %(tier)s.") % values
+    values["points"] = format_number(missing)
+    return (
+        ngettext(
+            "Earn %(points)s more point by %(date)s to keep %(tier)s.",
+            "Earn %(points)s more points by %(date)s to keep %(tier)s.",
+            missing,
+        )
+        % values
+    )
 
 
 def _reward_reached(member: Member, occurrence: str) -> str:

@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 from apps.analytics.models import MemberStats
 from apps.analytics.periods import day_start, local_day, merchant_zone
 from apps.analytics.selectors import analytics_settings_for
+from apps.campaigns.automations.kinds import TIER_AT_RISK_DAYS_BEFORE
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
 from apps.members.selectors import members_with_birthday_on
+from apps.programs.tiers.models import MemberTier
+from apps.programs.tiers.selectors import qualifying_totals, tier_settings
 
 INSERT_BATCH = 2000
 
@@ -66,7 +69,34 @@ def _moments(automation: Automation, day: date) -> Iterable[tuple[int, str]]:
         return _birthdays(automation, day)
     if automation.kind == AutomationKind.WIN_BACK:
         return _turned(automation, day)
+    if automation.kind == AutomationKind.TIER_AT_RISK:
+        return _tiers_at_risk(automation, day)
     raise ValueError(automation.kind)
+
+
+def _tiers_at_risk(automation: Automation, day: date) -> Iterator[tuple[int, str]]:
+    """Members whose tier is reviewed `TIER_AT_RISK_DAYS_BEFORE` days after `day`, and
+    whose qualifying total so far is short of their tier's threshold: they would drop."""
+    merchant = automation.merchant
+    zone = merchant_zone(merchant.timezone)
+    review_day = day + timedelta(days=TIER_AT_RISK_DAYS_BEFORE)
+    start, end = day_start(review_day, zone), day_start(review_day + timedelta(days=1), zone)
+    held = (
+        MemberTier.objects.for_merchant(merchant)
+        .filter(tier__isnull=False, review_at__gte=start, review_at__lt=end)
+        .filter(member__erased_at__isnull=True, member__merged_into__isnull=True)
+        .values_list("member_id", "tier__threshold")
+    )
+    thresholds = dict(held)
+    totals = qualifying_totals(
+        merchant=merchant,
+        member_ids=thresholds,
+        end=end,
+        settings=tier_settings(merchant=merchant),
+    )
+    for member_id, threshold in thresholds.items():
+        if totals.get(member_id, 0) < threshold:
+            yield member_id, f"risk:{review_day.isoformat()}"
 
 
 def _birthdays(automation: Automation, day: date) -> Iterator[tuple[int, str]]:
