@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from apps.campaigns.ranks import compute_rank_cuts, cut_positions
-from apps.campaigns.segment_fields import FIELDS, OPS, Kind
+from apps.campaigns.segment_fields import FIELDS
+from apps.campaigns.segment_terms import OPS, Kind
 from apps.campaigns.selectors import segment_members
 from apps.members.models import Channel
 from apps.programs.points.models import Lot
