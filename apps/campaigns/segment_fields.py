@@ -56,6 +56,7 @@ from apps.campaigns.expressions import (
     on_row_q,
     wanted,
 )
+from apps.campaigns.models import SurveyAnswer
 from apps.campaigns.ranks import RankCuts
 from apps.campaigns.segment_terms import (
     MAX_DAYS,
@@ -302,6 +303,19 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _nps(scope: Scope, condition: Condition) -> Compiled:
+    """The score of the member's latest answer to the survey (none: never answered). The
+    answers are few beside the members: the latest of each that passes, as a semi-join
+    over them, never a lookup per member."""
+    answers = SurveyAnswer.objects.for_merchant(scope.merchant)
+    later = answers.filter(member_id=OuterRef("member_id")).filter(
+        Q(answered_at__gt=OuterRef("answered_at"))
+        | Q(answered_at=OuterRef("answered_at"), pk__gt=OuterRef("pk"))
+    )
+    latest = answers.filter(numbers_q("score", wanted(condition.op, condition.value)))
+    return Compiled(Q(pk__in=latest.filter(~Exists(later)).values("member_id")), {})
+
+
 def _tier_choices(merchant: Merchant) -> dict[int, str]:
     tiers = Tier.objects.for_merchant(merchant).order_by("threshold", "pk")
     return dict(tiers.values_list("pk", "name"))
@@ -463,6 +477,17 @@ FIELDS: dict[str, SegmentField] = {
             minimum=1,
             maximum=100,
             help_text=_("10 or less: among the 10 % of buyers who spent most."),
+        ),
+        SegmentField(
+            "nps",
+            Kind.NUMBER,
+            _("Survey answer (0-10)"),
+            _nps,
+            maximum=10,
+            help_text=_(
+                "The latest answer to the post-purchase survey: how likely, from 0 to 10, "
+                "the member is to recommend you. A member who never answered has none."
+            ),
         ),
     ]
 }

@@ -327,6 +327,9 @@ def test_the_population_has_what_the_properties_need(population, world):
     # Purchases on the merchant's last days, around its midnight and the change of time.
     ages = {(world.today - day).days for facts in members for day, _amount in facts.purchase_days}
     assert {0, 1, 6, 7, 8} <= ages
+    answers = [facts.nps for facts in members]
+    assert set(range(11)) <= set(answers)
+    assert None in answers
     assert len(population.late) == 3
     assert len(population.gone) == 4
 
