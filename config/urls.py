@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from apps.campaigns import views as campaign_views
+from apps.campaigns.surveys import views as survey_views
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("analytics/", include("apps.analytics.urls")),
     path("campaigns/", include("apps.campaigns.urls")),
     path("r/<str:token>/", campaign_views.click, name="campaign_click"),
+    path("s/<str:token>/", survey_views.survey, name="survey"),
+    path("s/<str:token>/<int:score>/", survey_views.survey, name="survey_score"),
     path("members/", include("apps.members.urls")),
     path("points/", include("apps.programs.urls")),
     path("tiers/", include("apps.programs.tiers.urls")),

@@ -53,3 +53,14 @@ class CampaignsConfig(AppConfig):
         extensions.MERGE_KEPT_MODELS.register(OfferGrant)
         # A campaign's "double points for n days" offer.
         extensions.EARN_PERCENT.register(campaign_earn_percent, order=50)
+        # The post-purchase survey's answers: a card after the dashboard's own (100-1400),
+        # and a part of the member's data export. A merge re-points them at the survivor.
+        from apps.campaigns.surveys.selectors import survey_answers_personal_data
+
+        extensions.ANALYTICS_CARDS.register(
+            extensions.AnalyticsCard("nps", _("Net Promoter Score"), "campaigns:nps_card"),
+            order=1500,
+        )
+        extensions.PERSONAL_DATA_PARTS.register(
+            extensions.PersonalDataPart("surveys", survey_answers_personal_data), order=65
+        )

@@ -18,7 +18,8 @@ from django.http import QueryDict
 from django.utils.translation import gettext, gettext_lazy
 
 from apps.campaigns.rules import MAX_CONDITIONS, RulesInvalid, rules_check
-from apps.campaigns.segment_fields import FIELDS, Kind
+from apps.campaigns.segment_fields import FIELDS
+from apps.campaigns.segment_terms import Kind
 from apps.core.models import Merchant
 from apps.members.models import Tag
 

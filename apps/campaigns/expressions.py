@@ -24,7 +24,7 @@ from apps.analytics.models import MemberStats
 from apps.programs.points.models import PointsAccount
 
 if TYPE_CHECKING:
-    from apps.campaigns.segment_fields import Scope
+    from apps.campaigns.segment_terms import Scope
 
 EVERYONE = Q(pk__isnull=False)
 NOBODY = Q(pk__in=[])

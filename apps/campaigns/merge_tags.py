@@ -26,6 +26,8 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import nh3
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -53,10 +55,18 @@ KIND_TAG_DESCRIPTIONS = {
     "reward_progress": _("How far the member is from their next reward, as a sentence"),
     "birthday_gift": _("The program's birthday bonus, as a sentence (empty without one)"),
     "tier_progress": _("What the member still needs to keep their tier, and by when"),
+    "survey_links": _(
+        "The answers 0 to 10 to the survey's question, as links (in an SMS, the link to "
+        "the question)"
+    ),
 }
 ALL_TAGS: tuple[str, ...] = MERGE_TAGS + tuple(KIND_TAG_DESCRIPTIONS)
 # Links we build ourselves (signed tokens): the only tags that may be a whole href.
 URL_MERGE_TAGS = frozenset({"card_url", "unsubscribe_url"})
+# Tags whose value in an HTML body is markup we build (the survey's row of signed links,
+# marked safe where it is made): put in as it is where text goes, escaped anywhere else,
+# and as its text outside HTML.
+MARKUP_MERGE_TAGS = frozenset({"survey_links"})
 
 # Far above any email a person writes; it bounds the work a save can ask of us.
 MAX_TEXT_LENGTH = 100_000
@@ -255,6 +265,11 @@ def _render_html(text: str, values: Mapping[str, str]) -> str:
     def escaped(found: re.Match) -> str:
         return html_escaping.escape(_value(values, found["name"]))
 
+    def as_text(found: re.Match) -> str:
+        if found["name"] in MARKUP_MERGE_TAGS:
+            return conditional_escape(values.get(found["name"]) or "")
+        return escaped(found)
+
     def in_tag(found: re.Match) -> str:
         if found["href"]:
             return found["href"] + _render_href(found["url"], values) + '"'
@@ -264,10 +279,10 @@ def _render_html(text: str, values: Mapping[str, str]) -> str:
     # says `{{ coupon_code }}` stays those words.
     rendered, position = [], 0
     for markup in _MARKUP.finditer(text):
-        rendered.append(_TAG.sub(escaped, text[position : markup.start()]))
+        rendered.append(_TAG.sub(as_text, text[position : markup.start()]))
         rendered.append(_IN_TAG.sub(in_tag, markup.group()))
         position = markup.end()
-    rendered.append(_TAG.sub(escaped, text[position:]))
+    rendered.append(_TAG.sub(as_text, text[position:]))
     return "".join(rendered)
 
 
@@ -275,11 +290,19 @@ def merge_tags_render(*, text: str, values: Mapping[str, str], html: bool) -> st
     """`text` with each whitelisted tag replaced by its value ("" when missing).
 
     With `html`, `text` is a stored (sanitised) body and values are HTML-escaped, except
-    in an href (see `_render_href`). Without it (subjects, SMS, the plain-text part) the
-    values go in as they are. Anything else between braces stays as written."""
+    in an href (see `_render_href`) and the safe markup of `MARKUP_MERGE_TAGS` where text
+    goes. Without it (subjects, SMS, the plain-text part) the values go in as they are,
+    markup as its text. Anything else between braces stays as written."""
     if html:
         return _render_html(text, values)
-    return _TAG.sub(lambda found: _value(values, found["name"]), text)
+
+    def plain(found: re.Match) -> str:
+        value = values.get(found["name"])
+        if found["name"] in MARKUP_MERGE_TAGS and isinstance(value, SafeData):
+            return html_to_text(html=value)
+        return _value(values, found["name"])
+
+    return _TAG.sub(plain, text)
 
 
 _PARAGRAPHS = {"p", "div", "h1", "h2", "h3", "blockquote", "ul", "ol", "table", "hr"}

@@ -2,6 +2,7 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -262,6 +263,7 @@ class AutomationKind(models.TextChoices):
     TIER_UP = "tier_up", _("New tier")
     TIER_AT_RISK = "tier_at_risk", _("Tier at risk")
     REFERRAL_NUDGE = "referral_nudge", _("Invite a friend")
+    SURVEY = "survey", _("Post-purchase survey")
 
 
 class Automation(TenantModel):
@@ -363,3 +365,59 @@ class AutomationOccurrence(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.automation_id}: {self.member_id} {self.occurrence}"
+
+
+class SurveyAnswer(TenantModel):
+    """A member's answer to the post-purchase survey (apps/campaigns/surveys/): how likely,
+    from 0 to 10, they are to recommend the business. One per survey message: answering
+    again corrects it."""
+
+    delivery = models.OneToOneField(
+        "messaging.Delivery",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("message"),
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        on_delete=models.CASCADE,
+        related_name="survey_answers",
+        verbose_name=_("member"),
+    )
+    purchase = models.ForeignKey(
+        "programs.Purchase",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purchase"),
+    )
+    # The purchase's, kept here so the card counts by location without the purchases.
+    location = models.ForeignKey(
+        "core.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=10), name="campaigns_score_0_to_10"
+            ),
+        ]
+        indexes = [
+            # The analytics card: a merchant's answers in a period.
+            models.Index(fields=["merchant", "answered_at"], name="campaigns_answers_by_time"),
+            # The segment field: a member's latest answer.
+            models.Index(F("member"), F("answered_at").desc(), name="campaigns_answers_by_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.score}"

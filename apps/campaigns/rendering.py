@@ -71,6 +71,8 @@ class MessageSpec:
     key: tuple
     # Values of the tags that depend on what sent it (a campaign's coupon): by member.
     values_for: Callable[[Member], dict[str, str]] = field(default=lambda member: {})
+    # Links that do not go through the click redirect (the survey's own signed links).
+    untracked: tuple[str, ...] = ()
 
 
 def campaign_spec(campaign: Campaign) -> MessageSpec:
@@ -182,10 +184,10 @@ def click_target(*, token: str) -> tuple[int, str] | None:
     return delivery_id, url
 
 
-def _tracked(body: str, *, delivery_id: int, skip: set[str]) -> str:
+def _tracked(body: str, *, delivery_id: int, skip: set[str], prefixes: tuple[str, ...]) -> str:
     def rewrite(match: re.Match) -> str:
         url = html.unescape(match.group(1))
-        if url in skip:
+        if url in skip or url.startswith(prefixes):
             return match.group(0)
         return f'href="{html.escape(click_url(delivery_id=delivery_id, url=url))}"'
 
@@ -244,7 +246,12 @@ def message_build(
         html=True,
     )
     if delivery_id is not None:
-        body = _tracked(body, delivery_id=delivery_id, skip={values["unsubscribe_url"]})
+        body = _tracked(
+            body,
+            delivery_id=delivery_id,
+            skip={values["unsubscribe_url"]},
+            prefixes=spec.untracked,
+        )
     context = {
         "merchant": merchant,
         "body": body,

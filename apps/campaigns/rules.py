@@ -21,15 +21,8 @@ from typing import Any
 from django.utils.translation import gettext
 
 from apps.campaigns.expressions import EVERYONE, NOBODY, OnRow, combined
-from apps.campaigns.segment_fields import (
-    FIELDS,
-    OPS,
-    Compiled,
-    Condition,
-    Kind,
-    Scope,
-    compiled_on_row,
-)
+from apps.campaigns.segment_fields import FIELDS, compiled_on_row
+from apps.campaigns.segment_terms import OPS, Compiled, Condition, Kind, Scope
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
 

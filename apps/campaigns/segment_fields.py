@@ -21,12 +21,7 @@ expressions.py for why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
-from functools import cached_property
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
@@ -45,7 +40,6 @@ from django.db.models.functions import ExtractMonth, Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.analytics.periods import day_start
 from apps.campaigns.expressions import (
     NOBODY,
     OnRow,
@@ -62,7 +56,16 @@ from apps.campaigns.expressions import (
     on_row_q,
     wanted,
 )
-from apps.campaigns.ranks import RankCuts, rank_cuts
+from apps.campaigns.models import SurveyAnswer
+from apps.campaigns.ranks import RankCuts
+from apps.campaigns.segment_terms import (
+    MAX_DAYS,
+    Compiled,
+    Condition,
+    Kind,
+    Scope,
+    SegmentField,
+)
 from apps.core.languages import language_codes
 from apps.core.models import Location, Merchant
 from apps.members.models import Channel, Member, Tag
@@ -70,72 +73,6 @@ from apps.programs.models import Purchase
 from apps.programs.points.models import Lot
 from apps.programs.referrals.models import Referral
 from apps.programs.tiers.models import MemberTier, Tier
-
-
-class Kind(StrEnum):
-    NUMBER = "number"
-    CHOICE = "choice"
-    BOOLEAN = "boolean"
-    TAG = "tag"
-
-
-OPS: dict[Kind, tuple[str, ...]] = {
-    Kind.NUMBER: ("is", "is_not", "in", "gte", "lte", "between"),
-    Kind.CHOICE: ("is", "is_not", "in"),
-    Kind.BOOLEAN: ("is",),
-    Kind.TAG: ("is", "is_not", "in"),
-}
-
-MAX_DAYS = 36_500  # a hundred years: any date this far stays a valid date
-
-
-@dataclass(frozen=True)
-class Condition:
-    field: str
-    op: str
-    value: Any
-    within_days: int | None = None
-
-
-@dataclass(frozen=True)
-class Compiled:
-    q: Q
-    aliases: dict[str, Any]
-    row: OnRow | None = None  # the same condition on one row of the member's (`q` reads it)
-
-
-@dataclass
-class Scope:
-    """What compiling needs about the merchant and the day, read once per query."""
-
-    merchant: Merchant
-    today: date
-    now: datetime
-    zone: ZoneInfo
-    at_risk_days: int
-    lapsed_days: int
-
-    def midnight(self, day: date) -> datetime:
-        return day_start(day, self.zone)
-
-    @cached_property
-    def ranks(self) -> RankCuts:
-        return rank_cuts(merchant=self.merchant, today=self.today)
-
-
-@dataclass(frozen=True)
-class SegmentField:
-    name: str
-    kind: Kind
-    label: Any
-    compile: Callable[[Scope, Condition], Compiled]
-    minimum: int = 0
-    maximum: int = 0
-    windowed: bool = False
-    # The values a choice takes, for this merchant: value -> label.
-    choices: Callable[[Merchant], dict[Any, str]] | None = None
-    help_text: Any = ""
-
 
 # The fields ------------------------------------------------------------------------------
 
@@ -366,6 +303,19 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _nps(scope: Scope, condition: Condition) -> Compiled:
+    """The score of the member's latest answer to the survey (none: never answered). The
+    answers are few beside the members: the latest of each that passes, as a semi-join
+    over them, never a lookup per member."""
+    answers = SurveyAnswer.objects.for_merchant(scope.merchant)
+    later = answers.filter(member_id=OuterRef("member_id")).filter(
+        Q(answered_at__gt=OuterRef("answered_at"))
+        | Q(answered_at=OuterRef("answered_at"), pk__gt=OuterRef("pk"))
+    )
+    latest = answers.filter(numbers_q("score", wanted(condition.op, condition.value)))
+    return Compiled(Q(pk__in=latest.filter(~Exists(later)).values("member_id")), {})
+
+
 def _tier_choices(merchant: Merchant) -> dict[int, str]:
     tiers = Tier.objects.for_merchant(merchant).order_by("threshold", "pk")
     return dict(tiers.values_list("pk", "name"))
@@ -527,6 +477,17 @@ FIELDS: dict[str, SegmentField] = {
             minimum=1,
             maximum=100,
             help_text=_("10 or less: among the 10 % of buyers who spent most."),
+        ),
+        SegmentField(
+            "nps",
+            Kind.NUMBER,
+            _("Survey answer (0-10)"),
+            _nps,
+            maximum=10,
+            help_text=_(
+                "The latest answer to the post-purchase survey: how likely, from 0 to 10, "
+                "the member is to recommend you. A member who never answered has none."
+            ),
         ),
     ]
 }

@@ -14,7 +14,7 @@ from apps.analytics.periods import merchant_zone
 from apps.analytics.selectors import analytics_settings_for, merchant_today
 from apps.campaigns.models import Campaign, CampaignSettings, Segment
 from apps.campaigns.rules import rules_check, rules_compile
-from apps.campaigns.segment_fields import Scope
+from apps.campaigns.segment_terms import Scope
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.messaging.models import Delivery, Purpose, State

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.campaigns import campaign_views, views
+from apps.campaigns.surveys import views as survey_views
 
 app_name = "campaigns"
 
@@ -29,4 +30,10 @@ urlpatterns += [
     path("<int:pk>/cancel/", campaign_views.campaign_cancel, name="campaign_cancel"),
     path("<int:pk>/progress/", campaign_views.campaign_progress_view, name="campaign_progress"),
     path("<int:pk>/report/", campaign_views.campaign_report_view, name="campaign_report"),
+]
+
+# The post-purchase survey's card on the analytics dashboard (apps/campaigns/surveys/).
+urlpatterns += [
+    path("nps/card/", survey_views.nps_card, name="nps_card"),
+    path("nps/card/csv/", survey_views.nps_card_csv, name="nps_card_csv"),
 ]

@@ -22,7 +22,7 @@ from django.utils.cache import patch_cache_control
 from apps.core.rate_limits import over_limit, secret_key
 
 # The URL prefixes whose next segment is a secret token (`c/erase`, `c/data` before `c`).
-TOKEN_PATHS = re.compile(r"/(c/erase|c/data|c|u|r|privacy)/[^/\s?\"']+")
+TOKEN_PATHS = re.compile(r"/(c/erase|c/data|c|u|r|s|privacy)/[^/\s?\"']+")
 
 
 def client_address(request) -> str:

@@ -400,6 +400,7 @@ MEMBER_LINK_MAX_AGE_DAYS = {
     "unsubscribe-email": 3650,
     "erase": 2,
     "data": 2,
+    "survey": 30,
 }
 # Pages reached by a member's signed link: requests per client address and per token in a
 # window of seconds (apps/core/public_links.py). "new_link" answers "send me a new link".
@@ -409,10 +410,11 @@ LINK_PAGE_RATE_LIMITS = {
     "unsubscribe": {"per_ip": 60, "per_token": 20, "window": 60},
     "privacy": {"per_ip": 30, "per_token": 10, "window": 3600},
     "click": {"per_ip": 120, "per_token": 30, "window": 60},
+    "survey": {"per_ip": 60, "per_token": 20, "window": 3600},
 }
 # Raise when the card page's offline shell (member.css, card.js, icons) changes: installed
 # cards then fetch the new files (apps/portal/templates/portal/sw.js).
-PORTAL_SHELL_VERSION = "2"
+PORTAL_SHELL_VERSION = "3"
 # Sends stuck this long are looked at by the sweeper (apps/messaging/services/sweep.py).
 MESSAGING_STALE_MINUTES = env.int("MESSAGING_STALE_MINUTES", default=10)
 # Messages a campaign sends per batch (apps/campaigns/services/sending.py); the pause

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from apps.campaigns.models import SurveyAnswer
 from apps.members.models import Member
 from apps.programs.models import Purchase
 from apps.programs.points.models import Lot, PointsAccount
@@ -47,6 +48,7 @@ class Facts:
     has_email: bool
     has_phone: bool
     referrals: int
+    nps: int | None = None  # the score of the latest survey answer
 
     @property
     def purchases(self) -> int:
@@ -128,6 +130,13 @@ def world_of(*, merchant, now: datetime, late: set[int], at_risk_days: int, laps
         member__merchant=merchant
     ).values_list("member_id", "tag__name"):
         tags[member_id].add(name.casefold())
+    latest_answer = {}
+    for member_id, score in (
+        SurveyAnswer.objects.filter(merchant=merchant)
+        .order_by("answered_at", "pk")
+        .values_list("member_id", "score")
+    ):
+        latest_answer[member_id] = score  # the last one read is the latest
     referrals = defaultdict(int)
     for referrer_id in Referral.objects.filter(merchant=merchant).values_list(
         "referrer_id", flat=True
@@ -155,6 +164,7 @@ def world_of(*, merchant, now: datetime, late: set[int], at_risk_days: int, laps
             has_email=bool(member.email),
             has_phone=bool(member.phone),
             referrals=referrals[member.pk],
+            nps=latest_answer.get(member.pk),
         )
         for member in Member.objects.filter(merchant=merchant).order_by("pk")
         if member.erased_at is None and member.merged_into_id is None
@@ -191,6 +201,8 @@ def number(name: str, facts: Facts, world: World, within_days: int | None = None
         return facts.birthday_month
     if name == "referrals_made":
         return facts.referrals
+    if name == "nps":
+        return facts.nps
     return _ranked(name, facts, world)
 
 

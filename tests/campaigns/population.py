@@ -24,6 +24,7 @@ from apps.programs.points.rules import program_settings_update
 from apps.programs.points.services import lots_expire, points_adjust
 from apps.programs.services import refund_record
 from tests.analytics.factories import refresh
+from tests.campaigns.factories import survey_answered
 from tests.core.factories import LocationFactory
 from tests.members.factories import enroll
 from tests.programs.factories import buy
@@ -149,6 +150,7 @@ def build_population(team, other_team, *, seed: int = 2026) -> Population:
 
     _edge_members(builder)
     _points_moves(builder, rng)
+    _survey_answers(builder, rng)
     refund_record(purchase=purchases[3], external_id="refund-1", amount=purchases[3].amount)
     refund_record(purchase=purchases[10], external_id="refund-2", amount=1)
     _erasures_and_merges(builder, population)
@@ -205,6 +207,20 @@ def _points_moves(builder: _Builder, rng: random.Random) -> None:
     lots_expire(now=NOW - timedelta(days=20))
 
 
+def _survey_answers(builder: _Builder, rng: random.Random) -> None:
+    """Answers to the survey from about half the members, some twice (the latest counts,
+    even when it is lower; two at the same instant: the later row), every score given."""
+    team = builder.team
+    answering = rng.sample(builder.members, len(builder.members) // 2)
+    for number, member in enumerate(answering):
+        score = number % 11
+        at = before_now(rng.choice([1, 5, 40, 200]), rng.choice(MINUTES))
+        survey_answered(team, member, score, at=at)
+        if number % 4 == 0:
+            later = at if number % 8 == 0 else at + timedelta(hours=1)
+            survey_answered(team, member, (score + 7) % 11, at=later)
+
+
 def _erasures_and_merges(builder: _Builder, population: Population) -> None:
     team = builder.team
     for _erased in range(2):
@@ -218,6 +234,8 @@ def _erasures_and_merges(builder: _Builder, population: Population) -> None:
             days=200, tags=["Café"], email="", phone=f"+34 699 000 {len(population.gone):03d}"
         )
         builder.purchases(duplicate, days=200, count=2)
+        # the duplicate's answer, the survivor's latest once merged
+        survey_answered(team, duplicate, 2 + len(population.gone), at=before_now(0))
         member_merge(survivor=survivor, duplicate=duplicate, actor=team.manager)
         population.gone.add(duplicate.pk)
 
@@ -238,6 +256,7 @@ def _other_merchant(other_team, population: Population) -> None:
         first = first or member
         for days in (1, 10, 50):
             buy(other_team, member, 900_000 + number, at=before_now(days))
+        survey_answered(other_team, member, 10, at=before_now(0))
         population.others.add(member.pk)
 
 

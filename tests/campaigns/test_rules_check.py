@@ -11,7 +11,7 @@ from apps.campaigns.rules import (
     RulesInvalid,
     rules_check,
 )
-from apps.campaigns.segment_fields import Condition
+from apps.campaigns.segment_terms import Condition
 from tests.core.factories import LocationFactory
 from tests.tiers.factories import set_up_tiers
 

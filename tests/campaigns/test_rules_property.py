@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from apps.campaigns.ranks import compute_rank_cuts, cut_positions
-from apps.campaigns.segment_fields import FIELDS, OPS, Kind
+from apps.campaigns.segment_fields import FIELDS
+from apps.campaigns.segment_terms import OPS, Kind
 from apps.campaigns.selectors import segment_members
 from apps.members.models import Channel
 from apps.programs.points.models import Lot
@@ -326,6 +327,9 @@ def test_the_population_has_what_the_properties_need(population, world):
     # Purchases on the merchant's last days, around its midnight and the change of time.
     ages = {(world.today - day).days for facts in members for day, _amount in facts.purchase_days}
     assert {0, 1, 6, 7, 8} <= ages
+    answers = [facts.nps for facts in members]
+    assert set(range(11)) <= set(answers)
+    assert None in answers
     assert len(population.late) == 3
     assert len(population.gone) == 4
 

@@ -143,7 +143,7 @@ def test_the_apps_wiring():
         "tier_earn_percent",
         "campaign_earn_percent",
     ]
-    assert [card.name for card in extensions.ANALYTICS_CARDS] == list(KPI_CARDS)
+    assert [card.name for card in extensions.ANALYTICS_CARDS] == [*KPI_CARDS, "nps"]
     assert [card.name for card in extensions.HOME_CARDS] == ["setup", "location", "week", "act_now"]
     assert [section.name for section in extensions.MEMBER_CARD_SECTIONS] == ["card_link"]
     assert [part.name for part in extensions.PERSONAL_DATA_PARTS] == [
@@ -151,6 +151,7 @@ def test_the_apps_wiring():
         "points",
         "coupons",
         "messages",
+        "surveys",
     ]
     assert {source.kind for source in extensions.MESSAGE_SOURCES} == {
         "welcome",

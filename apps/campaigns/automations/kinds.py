@@ -4,6 +4,7 @@ holdout) or a service message, its defaults, and its default texts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,11 @@ class KindSpec:
     coupon_sms_body: Promise | None = None
     # The merge tags of its moment it may use besides the whitelist (merge_tags.py).
     tags: frozenset[str] = frozenset()
+    # A tag the message cannot do without (the survey's answers): a text that does not
+    # place it gets it at its end.
+    carries: str = ""
+    # How long after its moment the message goes (the survey: the day after the purchase).
+    delay: timedelta = timedelta(0)
 
 
 KINDS: dict[str, KindSpec] = {
@@ -152,6 +158,27 @@ KINDS: dict[str, KindSpec] = {
         sms_body=_(
             "{{ first_name }}, invite a friend to {{ shop_name }}: your link is on your card."
         ),
+    ),
+    AutomationKind.SURVEY: KindSpec(
+        kind=AutomationKind.SURVEY,
+        promotional=False,
+        cooldown_days=90,
+        subject=_("How was your visit to {{ shop_name }}?"),
+        body=_(
+            "<p>Thank you for your visit to {{ shop_name }}, {{ first_name }}. "
+            "One question, one click:</p>"
+            "<p><strong>How likely are you to recommend {{ shop_name }} to a friend or "
+            "colleague?</strong></p>"
+            "<p>{{ survey_links }}</p>"
+            "<p>0: not at all likely, 10: extremely likely.</p>"
+        ),
+        sms_body=_(
+            "{{ first_name }}, how likely are you to recommend {{ shop_name }} to a friend, "
+            "from 0 to 10? {{ survey_links }}"
+        ),
+        tags=frozenset({"survey_links"}),
+        carries="survey_links",
+        delay=timedelta(days=1),
     ),
 }
 

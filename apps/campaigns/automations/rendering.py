@@ -4,19 +4,22 @@ translated; the merge tags and the layout of a campaign's message."""
 
 from __future__ import annotations
 
+from django.utils.html import format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 
 from apps.campaigns.automations.kinds import KINDS
-from apps.campaigns.merge_tags import html_sanitise
+from apps.campaigns.merge_tags import html_sanitise, merge_tags_used
 from apps.campaigns.models import Automation, AutomationKind, OfferGrant, OfferKind
 from apps.campaigns.rendering import MessageSpec, coupon_values, message_build
 from apps.campaigns.services.offers import automation_offer_grant
+from apps.campaigns.surveys.links import SCORES, survey_url
 from apps.core.extensions import rewards_narrowed
 from apps.core.formatting import format_day, format_merchant_money, format_number
 from apps.members.models import Member
 from apps.messaging.batch import current_batch
 from apps.messaging.content import EmailContent, SmsContent
-from apps.messaging.models import Delivery
+from apps.messaging.links import absolute
+from apps.messaging.models import Channel, Delivery
 from apps.programs.points.bonuses import birthday_bonus_give, birthday_bonus_id
 from apps.programs.points.models import ExpiryNotice
 from apps.programs.points.selectors import bonus_awarded_points, points_balance
@@ -35,9 +38,22 @@ def _with_default(texts: dict[str, str], default, *, html: bool = False) -> dict
     return {get_language(): html_sanitise(html=text) if html else text}
 
 
-def automation_spec(automation: Automation, *, occurrence: str = "") -> MessageSpec:
+def _carrying(texts: dict[str, str], tag: str, *, html: bool) -> dict[str, str]:
+    """Each text with `tag` where the merchant placed it, else at its end."""
+    if not tag:
+        return texts
+    ending = f"<p>{{{{ {tag} }}}}</p>" if html else f" {{{{ {tag} }}}}"
+    return {
+        language: text if tag in merge_tags_used(text=text) else text + ending
+        for language, text in texts.items()
+    }
+
+
+def automation_spec(
+    automation: Automation, *, occurrence: str = "", delivery: Delivery | None = None
+) -> MessageSpec:
     """The message of the automation; `occurrence`: the one it is sent for (whose coupon it
-    shows)."""
+    shows), `delivery`: the row it is sent as (the survey's links are signed for it)."""
     kind = KINDS[automation.kind]
     coupon = bool(automation.offer) and automation.offer.get("type") == OfferKind.COUPON
     body = (coupon and kind.coupon_body) or kind.body
@@ -45,19 +61,26 @@ def automation_spec(automation: Automation, *, occurrence: str = "") -> MessageS
     return MessageSpec(
         merchant=automation.merchant,
         subject=_with_default(automation.subject, kind.subject),
-        body=_with_default(automation.body, body, html=True),
-        sms_body=_with_default(automation.sms_body, sms_body),
+        body=_carrying(_with_default(automation.body, body, html=True), kind.carries, html=True),
+        sms_body=_carrying(_with_default(automation.sms_body, sms_body), kind.carries, html=False),
         promotional=kind.promotional,
         key=("automation", automation.pk, get_language()),
         values_for=lambda member: (
             _coupon_values(automation, member, occurrence)
-            | moment_values(automation=automation, member=member, occurrence=occurrence)
+            | moment_values(
+                automation=automation, member=member, occurrence=occurrence, delivery=delivery
+            )
         ),
+        untracked=(absolute("/s/"),) if automation.kind == AutomationKind.SURVEY else (),
     )
 
 
-def moment_values(*, automation: Automation, member: Member, occurrence: str) -> dict[str, str]:
+def moment_values(
+    *, automation: Automation, member: Member, occurrence: str, delivery: Delivery | None = None
+) -> dict[str, str]:
     """The values of the kind's own tags (what its moment is about)."""
+    if automation.kind == AutomationKind.SURVEY:
+        return {"survey_links": _survey_links(member, delivery)}
     if automation.kind == AutomationKind.POINTS_EXPIRING:
         notice = ExpiryNotice.objects.filter(pk=int(occurrence[1:] or 0), member=member).first()
         if notice is None:
@@ -132,6 +155,30 @@ def _birthday_gift(member: Member, year: str) -> str:
     ) % {"points": format_number(points)}
 
 
+_SCORE_STYLE = (
+    "display:inline-block;min-width:2.2em;padding:.45em 0;margin:0 .15em .3em 0;"
+    "border:1px solid #9aa39e;border-radius:4px;text-align:center;text-decoration:none;"
+    "color:#1c1f1d;font-weight:bold"
+)
+
+
+def _survey_links(member: Member, delivery: Delivery | None) -> str:
+    """The answers 0 to 10 as links, each signed for the message (in an SMS, the link to
+    the question); without a message (a preview), the numbers alone."""
+    if delivery is None:
+        return format_html_join(" ", "<span>{}</span>", ((score,) for score in SCORES))
+    if delivery.channel == Channel.SMS:
+        return survey_url(delivery_id=delivery.pk, member=member)
+    return format_html_join(
+        " ",
+        '<a href="{}" style="{}">{}</a>',
+        (
+            (survey_url(delivery_id=delivery.pk, member=member, score=score), _SCORE_STYLE, score)
+            for score in SCORES
+        ),
+    )
+
+
 def _reward_progress(member: Member) -> str:
     """ "Only 40 more points for a free coffee.", or nothing without a reward to aim at."""
     balance = points_balance(member=member)
@@ -174,7 +221,7 @@ def _automation(automation_id: int) -> Automation:
 def automation_render(delivery: Delivery) -> EmailContent | SmsContent:
     automation = _automation(int(delivery.source.partition(":")[2]))
     return message_build(
-        spec=automation_spec(automation, occurrence=delivery.occurrence),
+        spec=automation_spec(automation, occurrence=delivery.occurrence, delivery=delivery),
         member=delivery.member,
         channel=delivery.channel,
         delivery_id=delivery.pk,

@@ -11,16 +11,21 @@ loses nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from apps.campaigns.automations.kinds import REFERRAL_NUDGE_AFTER_PURCHASES, REWARD_REACH_PERCENT
+from apps.campaigns.automations.kinds import (
+    KINDS,
+    REFERRAL_NUDGE_AFTER_PURCHASES,
+    REWARD_REACH_PERCENT,
+)
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
 from apps.core.events import PointsBalanceChanged, PointsExpiring, PurchaseRecorded, TierChanged
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
+from apps.messaging.models import Delivery
 from apps.programs.models import Purchase
 from apps.programs.referrals.models import Referral
 from apps.programs.rewards.models import Reward
@@ -29,18 +34,21 @@ from apps.programs.tiers.models import ChangeCause, Direction
 
 @dataclass(frozen=True)
 class AutomationsOn:
-    """The merchant's automations that are on: (kind, id) pairs."""
+    """The merchant's automations that are on: (kind, id, cooldown in days)."""
 
-    kinds: tuple[tuple[str, int], ...]
+    kinds: tuple[tuple[str, int, int], ...]
 
     def get(self, kind: str) -> int | None:
-        return next((pk for each, pk in self.kinds if each == kind), None)
+        return next((pk for each, pk, _days in self.kinds if each == kind), None)
+
+    def cooldown_days(self, kind: str) -> int:
+        return next((days for each, _pk, days in self.kinds if each == kind), 0)
 
 
 @merchant_config(Automation)
 def automations_on(*, merchant: Merchant) -> AutomationsOn:
     rows = Automation.objects.for_merchant(merchant).filter(enabled=True)
-    return AutomationsOn(tuple(rows.values_list("kind", "pk")))
+    return AutomationsOn(tuple(rows.values_list("kind", "pk", "cooldown_days")))
 
 
 def occurrence_notice(
@@ -93,9 +101,13 @@ def automations_on_points_expiring(payload: PointsExpiring) -> None:
 def automations_on_purchase(payload: PurchaseRecorded) -> None:
     """`PURCHASE_RECORDED`, after the commit: the thanks for a member's first purchase
     (the earliest of theirs, so of two racing first purchases only one is); the referral
-    nudge at a member's Nth purchase, if they have referred nobody."""
+    nudge at a member's Nth purchase, if they have referred nobody; the survey the day
+    after."""
     purchase = payload.purchase
     on = automations_on(merchant=purchase.merchant)
+    survey = on.get(AutomationKind.SURVEY)
+    if survey is not None:
+        _survey(purchase, survey, on.cooldown_days(AutomationKind.SURVEY), timezone.now())
     first_purchase = on.get(AutomationKind.FIRST_PURCHASE)
     nudge = on.get(AutomationKind.REFERRAL_NUDGE)
     if first_purchase is None and nudge is None:
@@ -105,6 +117,38 @@ def automations_on_purchase(payload: PurchaseRecorded) -> None:
         _notice_now(purchase, first_purchase)
     if nudge is not None and _is_nth_purchase(purchase, earliest) and not _has_referred(purchase):
         _notice_now(purchase, nudge)
+
+
+# A purchase recorded this late (a storefront's backlog, an import) asks about a visit the
+# member no longer has in mind.
+SURVEY_RECENT = timedelta(days=2)
+
+
+def _survey(purchase: Purchase, automation_id: int, cooldown_days: int, now: datetime) -> None:
+    """A survey the day after the purchase, unless the member was asked within the
+    cooldown or will be (processing checks the cooldown again: this only spares writing
+    an occurrence for every purchase of a regular)."""
+    if purchase.occurred_at < now - SURVEY_RECENT:
+        return
+    member_id = purchase.member_id
+    pending = AutomationOccurrence.objects.filter(
+        automation_id=automation_id, member_id=member_id, processed_at__isnull=True
+    )
+    asked = Delivery.objects.filter(
+        member_id=member_id,
+        source=f"automation:{automation_id}",
+        created_at__gte=now - timedelta(days=cooldown_days),
+    )
+    if pending.exists() or asked.exists():
+        return
+    occurrence_notice(
+        merchant_id=purchase.merchant_id,
+        automation_id=automation_id,
+        member_id=member_id,
+        occurrence=f"p{purchase.pk}",
+        now=now,
+        due_at=now + KINDS[AutomationKind.SURVEY].delay,
+    )
 
 
 def _has_referred(purchase: Purchase) -> bool:
