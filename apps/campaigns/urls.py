@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.campaigns import campaign_views, views
+from apps.campaigns import automation_views, campaign_views, views
 
 app_name = "campaigns"
 
@@ -29,4 +29,25 @@ urlpatterns += [
     path("<int:pk>/cancel/", campaign_views.campaign_cancel, name="campaign_cancel"),
     path("<int:pk>/progress/", campaign_views.campaign_progress_view, name="campaign_progress"),
     path("<int:pk>/report/", campaign_views.campaign_report_view, name="campaign_report"),
+]
+
+# Automations (apps/campaigns/automation_views.py): one page per kind of `KINDS`.
+urlpatterns += [
+    path("automations/", automation_views.automation_list, name="automation_list"),
+    path("automations/<slug:kind>/", automation_views.automation_edit, name="automation_edit"),
+    path(
+        "automations/<slug:kind>/toggle/",
+        automation_views.automation_toggle,
+        name="automation_toggle",
+    ),
+    path(
+        "automations/<slug:kind>/preview/",
+        automation_views.automation_preview,
+        name="automation_preview",
+    ),
+    path(
+        "automations/<slug:kind>/report/",
+        automation_views.automation_report_view,
+        name="automation_report",
+    ),
 ]
