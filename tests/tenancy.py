@@ -424,3 +424,13 @@ OBJECT_URLS |= {
         "report",
     )
 }
+
+
+# campaigns: automations (apps/campaigns/automation_views.py). A kind, not an id: each
+# business reaches only its own automation of that kind, which
+# tests/campaigns/test_automation_views.py proves.
+
+FIXED_URLS |= {
+    f"campaigns:automation_{name}": {"kind": "win_back"}
+    for name in ("edit", "toggle", "preview", "report")
+}

@@ -15,7 +15,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.analytics.periods import merchant_zone
-from apps.campaigns.merge_tags import MERGE_TAG_DESCRIPTIONS, MergeTagInvalid, html_sanitise
+from apps.campaigns.merge_tags import (
+    KIND_TAG_DESCRIPTIONS,
+    MERGE_TAG_DESCRIPTIONS,
+    MergeTagInvalid,
+    html_sanitise,
+)
 from apps.campaigns.models import Campaign, CampaignChannel, CampaignKind, Segment
 from apps.campaigns.services.editing import CampaignFields
 from apps.core.errors import DomainError
@@ -79,12 +84,30 @@ def languages_for(merchant: Merchant) -> list[tuple[str, str]]:
     return sorted(settings.LANGUAGES, key=lambda language: language[0] != merchant.language)
 
 
-def merge_tag_list() -> list[tuple[str, str, str]]:
-    """(name, the tag as written, what it says) for the editor's list."""
-    return [
-        (name, "{{ " + name + " }}", description)
-        for name, description in MERGE_TAG_DESCRIPTIONS.items()
-    ]
+def merge_tag_list(*, kind_tags=frozenset()) -> list[tuple[str, str, str]]:
+    """(name, the tag as written, what it says) for the editor's list; an automation's
+    adds its kind's own tags."""
+    descriptions = MERGE_TAG_DESCRIPTIONS | {
+        name: text for name, text in KIND_TAG_DESCRIPTIONS.items() if name in kind_tags
+    }
+    return [(name, "{{ " + name + " }}", description) for name, description in descriptions.items()]
+
+
+def text_field_for(*, form: forms.Form, prefix: str, code: str, error: DomainError) -> str:
+    """The field (`<prefix>_<language>`) a refusal of a text per language belongs on. A
+    merge tag's refusal names the text, not the language: the language holding the tag
+    (as the service checked it: an email's body once sanitised), else the merchant's."""
+    codes = [language for language, _name in languages_for(form.merchant)]
+    if code not in codes:
+        code = form.merchant.language
+        tag = getattr(error, "tag", "") if isinstance(error, MergeTagInvalid) else ""
+        for candidate in codes:
+            text = form.data.get(f"{prefix}_{candidate}") or ""
+            checked = html_sanitise(html=text) if prefix == "body" and text else text
+            if tag and tag in checked:
+                code = candidate
+                break
+    return f"{prefix}_{code}"
 
 
 class CampaignForm(forms.Form):
@@ -293,20 +316,7 @@ class CampaignForm(forms.Form):
         if prefix is None:  # "body": an SMS campaign's text is its body
             sms = self.cleaned_data.get("channel") == CampaignChannel.SMS
             prefix = "sms" if sms else "body"
-        codes = [language for language, _name in languages_for(self.merchant)]
-        if code not in codes:
-            code = self.merchant.language
-            # A merge tag's refusal names the text, not the language: the one holding it.
-            tag = getattr(error, "tag", "") if isinstance(error, MergeTagInvalid) else ""
-            holding = [c for c in codes if tag and tag in self._as_checked(prefix, c)]
-            if holding:
-                code = holding[0]
-        return f"{prefix}_{code}"
-
-    def _as_checked(self, prefix: str, code: str) -> str:
-        """A text as the service checked it: an email's body once sanitised."""
-        text = self.data.get(f"{prefix}_{code}") or ""
-        return html_sanitise(html=text) if prefix == "body" and text else text
+        return text_field_for(form=self, prefix=prefix, code=code, error=error)
 
     def field_for(self, error: DomainError) -> str | None:
         head, _dot, tail = (error.field or "").partition(".")

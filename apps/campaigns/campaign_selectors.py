@@ -23,7 +23,7 @@ PREVIEW_CHOICES = 20
 # message's link (or the provider's report of one) and a STOP texted back.
 UNSUBSCRIBE_SOURCES = ("unsubscribe", "sms_reply")
 # A delivery's state, as the list's "sent" counts it (handed to the provider).
-_SENT = (State.SENT, State.BOUNCED, State.COMPLAINED, State.UNKNOWN)
+SENT_STATES = (State.SENT, State.BOUNCED, State.COMPLAINED, State.UNKNOWN)
 
 
 def campaigns_sent_counts(*, campaigns: list[Campaign]) -> dict[int, tuple[int, int]]:
@@ -32,7 +32,7 @@ def campaigns_sent_counts(*, campaigns: list[Campaign]) -> dict[int, tuple[int, 
     rows = (
         Delivery.objects.filter(source__in=sources)
         .values("source")
-        .annotate(sent=Count("pk", filter=Q(state__in=_SENT)), targeted=Count("pk"))
+        .annotate(sent=Count("pk", filter=Q(state__in=SENT_STATES)), targeted=Count("pk"))
         .values_list("source", "sent", "targeted")
     )
     found = {sources[source]: (sent, targeted) for source, sent, targeted in rows}
@@ -87,11 +87,20 @@ def campaign_preview_choices(*, campaign: Campaign, term: str = "") -> list[Memb
 def campaign_preview_member(
     *, campaign: Campaign, public_id: str, choices: list[Member], term: str = ""
 ) -> Member | None:
-    """The member asked for: one of the choices, or (without a search) any active member
-    of the merchant; else the first choice."""
+    """The member a campaign's preview asks for (`preview_member`)."""
+    return preview_member(
+        merchant=campaign.merchant, public_id=public_id, choices=choices, term=term
+    )
+
+
+def preview_member(
+    *, merchant: Merchant, public_id: str, choices: list[Member], term: str = ""
+) -> Member | None:
+    """The member a preview asks for: one of the choices, or (without a search) any
+    active member of the merchant; else the first choice."""
     chosen = next((member for member in choices if member.public_id == public_id), None)
     if chosen is None and public_id and not term.strip():
-        found = member_get(merchant=campaign.merchant, public_id=public_id)
+        found = member_get(merchant=merchant, public_id=public_id)
         chosen = found if found is not None and found.is_active else None
     if chosen is None and choices:
         chosen = choices[0]
@@ -141,7 +150,7 @@ def campaign_engagement(*, campaign: Campaign) -> Engagement:
     clicks = Click.objects.filter(campaign=campaign).aggregate(
         clicks=Count("pk"), clickers=Count("delivery__member", distinct=True)
     )
-    reached = Delivery.objects.filter(source=campaign.source, state__in=_SENT)
+    reached = Delivery.objects.filter(source=campaign.source, state__in=SENT_STATES)
     states = reached.aggregate(
         bounced=Count("pk", filter=Q(state=State.BOUNCED)),
         complained=Count("pk", filter=Q(state=State.COMPLAINED)),

@@ -52,10 +52,16 @@ def _group(campaign: Campaign, deliveries) -> Group:
 
 
 def offer_cost(*, campaign: Campaign) -> int:
-    """What the offers redeemed cost, in minor units: the coupons' discounts, and the
-    bonus points at the merchant's value of a point. (A multiplier's extra points are in
-    the points liability, not counted here.)"""
-    grants = OfferGrant.objects.filter(campaign=campaign)
+    return grants_cost(
+        merchant=campaign.merchant, grants=OfferGrant.objects.filter(campaign=campaign)
+    )
+
+
+def grants_cost(*, merchant, grants) -> int:
+    """What the offers of `grants` (a campaign's, an automation's) that were redeemed
+    cost, in minor units: the coupons' discounts, and the bonus points at the merchant's
+    value of a point. (A multiplier's extra points are in the points liability, not
+    counted here.)"""
     coupons = grants.filter(kind=OfferKind.COUPON, coupon__status=CouponStatus.REDEEMED)
     discounts = coupons.aggregate(
         total=Coalesce(
@@ -72,7 +78,7 @@ def offer_cost(*, campaign: Campaign) -> int:
     points = grants.filter(kind=OfferKind.BONUS_POINTS).aggregate(total=Coalesce(Sum("points"), 0))[
         "total"
     ]
-    per_thousand = point_value_per_thousand(merchant=campaign.merchant)
+    per_thousand = point_value_per_thousand(merchant=merchant)
     return discounts + divide(points * per_thousand, 1000, rounding=Rounding.HALF_UP)
 
 

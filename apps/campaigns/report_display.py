@@ -189,18 +189,22 @@ ENGAGEMENT_LABELS = {
 }
 
 
-def report_view(*, data: dict, merchant: Merchant, engagement: Engagement) -> ReportView:
-    """`data` is `LiftReport.to_dict()`."""
+def report_view(
+    *, data: dict, merchant: Merchant, engagement: Engagement | None = None
+) -> ReportView:
+    """`data` is `LiftReport.to_dict()`; without `engagement` (an automation's pooled
+    report), no table of what members did with the messages."""
     lift = data.get("lift")
     view = ReportView(
         groups=_groups(data, merchant),
         has_holdout=data["holdout"]["members"] > 0,
         all_held_out=data["treatment"]["members"] == 0 and data["holdout"]["members"] > 0,
     )
-    view.engagement = [
-        (str(label), format_number(getattr(engagement, name)))
-        for name, label in ENGAGEMENT_LABELS.items()
-    ]
+    if engagement is not None:
+        view.engagement = [
+            (str(label), format_number(getattr(engagement, name)))
+            for name, label in ENGAGEMENT_LABELS.items()
+        ]
     if lift is None:
         return view
     view.differences = _differences(lift, merchant)

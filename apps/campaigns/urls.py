@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.campaigns import campaign_views, views
+from apps.campaigns import automation_views, campaign_views, views
 from apps.campaigns.surveys import views as survey_views
 
 app_name = "campaigns"
@@ -36,4 +36,25 @@ urlpatterns += [
 urlpatterns += [
     path("nps/card/", survey_views.nps_card, name="nps_card"),
     path("nps/card/csv/", survey_views.nps_card_csv, name="nps_card_csv"),
+]
+
+# Automations (apps/campaigns/automation_views.py): one page per kind of `KINDS`.
+urlpatterns += [
+    path("automations/", automation_views.automation_list, name="automation_list"),
+    path("automations/<slug:kind>/", automation_views.automation_edit, name="automation_edit"),
+    path(
+        "automations/<slug:kind>/toggle/",
+        automation_views.automation_toggle,
+        name="automation_toggle",
+    ),
+    path(
+        "automations/<slug:kind>/preview/",
+        automation_views.automation_preview,
+        name="automation_preview",
+    ),
+    path(
+        "automations/<slug:kind>/report/",
+        automation_views.automation_report_view,
+        name="automation_report",
+    ),
 ]

@@ -28,6 +28,8 @@ NAVIGATION = [
     NavItem(_("Analytics"), "analytics:dashboard", Role.MANAGER),
     NavItem(_("Members"), "members:list", Role.MANAGER),
     NavItem(_("Campaigns"), "campaigns:campaign_list", Role.MANAGER),
+    # Translators: the menu entry of the messages that run themselves (birthday, win-back).
+    NavItem(_("Automations"), "campaigns:automation_list", Role.MANAGER),
     NavItem(_("Segments"), "campaigns:segment_list", Role.MANAGER),
     NavItem(_("Coupons"), "coupons:list", Role.MANAGER),
     # Translators: the menu entry of the points program's settings.

@@ -2,7 +2,8 @@
 condition added, the live count changes), writes a campaign, previews it as a member gets
 it, sends it and watches the progress reach 100 %; then reads its report. No console
 errors (a content security policy violation is one), no sideways scroll, and axe-core's
-WCAG 2 A/AA rules pass on each campaign page."""
+WCAG 2 A/AA rules pass on each campaign page. The automations' list fits a phone and
+its switches work from the keyboard."""
 
 import re
 
@@ -12,12 +13,12 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.campaigns.models import Campaign, CampaignStatus
+from apps.campaigns.models import Automation, Campaign, CampaignStatus
 from apps.campaigns.services import segment_create
 from apps.campaigns.services.editing import CampaignFields, campaign_create
 from apps.campaigns.services.sending import campaign_freeze, campaign_send_inline
 from apps.messaging.models import Delivery, State
-from tests.browser.conftest import VIEWPORTS, console_errors
+from tests.browser.conftest import PHONE, VIEWPORTS, console_errors
 from tests.browser.test_card_page import WCAG_AA
 from tests.browser.test_counter_points import assert_no_sideways_scroll
 from tests.browser.test_layout import FORM_CONTROLS, UNLABELLED_JS
@@ -235,3 +236,31 @@ def test_the_progress_bar_follows_a_send_and_stops_when_it_is_done(page, team, s
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     expect(page.locator("#campaign-progress")).not_to_have_attribute("hx-trigger", re.compile("."))
     assert not errors, f"errors in the browser console: {errors}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
+def test_the_automations_fit_a_phone_and_the_switch_works_from_the_keyboard(
+    page, viewport, team, sign_in
+):
+    errors = console_errors(page)
+    sign_in(page, team.manager)
+    page.goto("/campaigns/automations/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Automations")
+    switch = page.get_by_role("switch", name=re.compile("^Win-back"))
+    expect(switch).to_have_attribute("aria-checked", "false")
+    assert_no_sideways_scroll(page, viewport)
+    assert axe_violations(page) == []
+
+    # Tab to it and press Space: the card comes back on (htmx), the focus stays on it.
+    assert_tab_reaches(page, switch)
+    page.keyboard.press("Space")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    htmx_settled(page)
+    assert switch.evaluate("(el) => el === document.activeElement")
+    assert Automation.objects.get(merchant=team.merchant, kind="win_back").enabled
+
+    page.keyboard.press("Enter")  # and off again
+    expect(switch).to_have_attribute("aria-checked", "false")
+    assert not Automation.objects.get(merchant=team.merchant, kind="win_back").enabled
+    assert_no_sideways_scroll(page, viewport)
+    assert errors == []

@@ -283,7 +283,7 @@ def test_the_message_speaks_the_members_language(
 
     subjects = {message.to[0]: message.subject for message in mailoutbox}
     assert subjects["rosa@example.com"] == "Te echamos de menos, Rosa"
-    assert subjects["ioana@example.com"] == "Ne e dor de tine, Ioana"
+    assert subjects["ioana@example.com"] == "Ne e dor de dumneavoastră, Ioana"
 
 
 def test_the_command_runs_what_is_due_and_twice_sends_nothing_new(

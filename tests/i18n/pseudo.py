@@ -86,6 +86,14 @@ _VOID_ELEMENTS = {"input", "br", "img", "meta", "link", "hr", "source", "wbr", "
 _INLINE_ELEMENTS = {"a", "strong", "em", "b", "i", "small", "span", "time", "abbr", "mark", "br"}
 
 
+def _foreign(attributes: dict) -> bool:
+    """Written for a reader of another language (`lang` says which): a member's email in
+    their language, the box of an automation's text in another language. Such text is
+    not the page's interface; under the pseudo-locale it is the source, unmarked."""
+    lang = (attributes.get("lang") or PSEUDO_LANGUAGE).lower()
+    return lang.split("-")[0] != PSEUDO_LANGUAGE
+
+
 class _VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -104,7 +112,7 @@ class _VisibleText(HTMLParser):
             if tag not in _VOID_ELEMENTS:
                 self._skipping.append(tag)
             return
-        if tag in _SKIPPED_ELEMENTS or "data-i18n-data" in attributes:
+        if tag in _SKIPPED_ELEMENTS or "data-i18n-data" in attributes or _foreign(attributes):
             if tag not in _VOID_ELEMENTS:
                 self._skipping.append(tag)
             return
@@ -142,7 +150,22 @@ class _VisibleText(HTMLParser):
         self._flush()
 
 
+_HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"", re.IGNORECASE)
+
+
+def foreign_document(html: str) -> bool:
+    """A document written for a reader of another language (a member's email, framed by
+    a preview): nothing in it is marked under the pseudo-locale."""
+    found = _HTML_LANG.search(html)
+    return found is not None and _foreign({"lang": found.group(1)})
+
+
 def visible_texts(html: str) -> list[str]:
+    # A marked string may hold markup of its own (an automation's default email, in
+    # paragraphs): taken out whole before the parser splits it into pieces.
+    previous = None
+    while previous != html:
+        previous, html = html, _MARKED.sub(" ", html)
     parser = _VisibleText()
     parser.feed(html)
     parser.close()

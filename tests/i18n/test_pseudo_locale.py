@@ -26,6 +26,7 @@ from tests.i18n.pseudo import (
     PSEUDO_LANGUAGE,
     WORD,
     build_pseudo_catalog,
+    foreign_document,
     unmarked_words,
     visible_texts,
 )
@@ -146,8 +147,10 @@ def test_every_dashboard_page_shows_only_marked_text(pseudo, demo, client):
         response = client.get(url)
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
-        checked += 1
         html = response.content.decode()
+        if foreign_document(html):  # an email previewed as a member of another language gets it
+            continue
+        checked += 1
         assert OPEN in html, url
         if found := _problems(html, data_words):
             problems[url] = found

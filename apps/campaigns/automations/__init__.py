@@ -8,5 +8,8 @@
 * `processing.py`: the due occurrences turned into delivery rows (reach, cooldown,
   holdout, frequency cap), sent by the delivery layer's own path;
 * `rendering.py`: the message (`MESSAGE_SOURCES` "automation");
-* `run.py`: `automations_run` (what `manage.py run_automations` and the beat's tick call).
+* `run.py`: `automations_run` (what `manage.py run_automations` and the beat's tick call);
+* `report.py`: the pooled lift report over all of an automation's sends.
+
+The dashboard's pages are campaigns' `automation_views.py` and `automation_forms.py`.
 """

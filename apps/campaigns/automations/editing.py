@@ -1,22 +1,32 @@
-"""Switching an automation on and off. Only the moments from the day it is switched on
-count: switching the birthday on mails those whose birthday is today or later, never the
-ones already past; switching win-back on does not mail everyone who lapsed last year."""
+"""Switching an automation on and off, and changing what it says and how it goes. Only
+the moments from the day it is switched on count: switching the birthday on mails those
+whose birthday is today or later, never the ones already past; switching win-back on does
+not mail everyone who lapsed last year."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.analytics.selectors import merchant_today
 from apps.campaigns.automations.kinds import KINDS
 from apps.campaigns.automations.selectors import automation_defaults
 from apps.campaigns.lock_objects import automation_lock
-from apps.campaigns.models import Automation
+from apps.campaigns.merge_tags import MERGE_TAGS
+from apps.campaigns.models import Automation, CampaignChannel
+from apps.campaigns.services.editing import (
+    BODY_LENGTH,
+    SMS_LENGTH,
+    SUBJECT_LENGTH,
+    texts_clean,
+)
 from apps.core.audit import audit_record
+from apps.core.errors import DomainError
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
 
@@ -57,6 +67,84 @@ def automation_disable(*, merchant: Merchant, kind: str, actor: User | None) -> 
         automation.enabled = False
         automation.save(update_fields=["enabled", "updated_at"])
         _audit(automation, actor, "disabled", gettext_noop("Switched off the automation %(name)s"))
+    return automation
+
+
+MAX_COOLDOWN_DAYS = 3650
+MAX_HOLDOUT_PERCENT = 50
+
+
+@dataclass(frozen=True)
+class AutomationFields:
+    """What an automation says (per language code; an empty or missing language: the
+    kind's default text, translated) and how it goes. `holdout_percent` is a promotional
+    kind's alone: a service message is never held out, and its value is left as it is."""
+
+    channel: str
+    cooldown_days: int
+    send_hour: int | None = None
+    holdout_percent: int | None = None
+    subject: dict = field(default_factory=dict)
+    body: dict = field(default_factory=dict)
+    sms_body: dict = field(default_factory=dict)
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def automation_fields_clean(*, merchant: Merchant, kind: str, fields: AutomationFields) -> dict:
+    """The model's values for these fields, or a `DomainError` on the first bad one. The
+    texts are checked as a campaign's are (the same merge tags, the same sanitising)."""
+    if fields.channel not in CampaignChannel.values:
+        raise DomainError(gettext("Choose email, SMS, or email with SMS."), field="channel")
+    if fields.send_hour is not None and not _whole(fields.send_hour, 0, 23):
+        raise DomainError(gettext("Choose an hour from 0 to 23, or none."), field="send_hour")
+    if not _whole(fields.cooldown_days, 0, MAX_COOLDOWN_DAYS):
+        raise DomainError(
+            gettext("From 0 to %(most)s days.") % {"most": MAX_COOLDOWN_DAYS},
+            field="cooldown_days",
+        )
+    allowed = MERGE_TAGS + tuple(sorted(KINDS[kind].tags))
+    values = {
+        "channel": fields.channel,
+        "cooldown_days": fields.cooldown_days,
+        "send_hour": fields.send_hour,
+    }
+    for name, limit, html in (
+        ("subject", SUBJECT_LENGTH, False),
+        ("body", BODY_LENGTH, True),
+        ("sms_body", SMS_LENGTH, False),
+    ):
+        values[name] = texts_clean(
+            value=getattr(fields, name),
+            merchant=merchant,
+            field=name,
+            limit=limit,
+            html=html,
+            allowed=allowed,
+        )
+    if KINDS[kind].promotional and fields.holdout_percent is not None:
+        if not _whole(fields.holdout_percent, 0, MAX_HOLDOUT_PERCENT):
+            raise DomainError(gettext("Hold out from 0 to 50 %."), field="holdout_percent")
+        values["holdout_percent"] = fields.holdout_percent
+    return values
+
+
+@transaction.atomic(savepoint=False)
+def automation_update(
+    *, merchant: Merchant, kind: str, actor: User | None, fields: AutomationFields
+) -> Automation:
+    """Change what the automation says and how it goes; on or off stays as it is (the
+    switch is `automation_enable` / `automation_disable`)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    values = automation_fields_clean(merchant=merchant, kind=kind, fields=fields)
+    automation = _ensured(merchant, kind)
+    for name, value in values.items():
+        setattr(automation, name, value)
+    automation.save(update_fields=[*values, "updated_at"])
+    _audit(automation, actor, "updated", gettext_noop("Changed the automation %(name)s"))
     return automation
 
 

@@ -15,6 +15,7 @@ from apps.campaigns.models import AutomationKind
 @dataclass(frozen=True)
 class KindSpec:
     kind: str
+    description: Promise  # what it does, in a line (the automations page)
     promotional: bool
     cooldown_days: int  # at most one message of this kind per member in so many days
     subject: Promise
@@ -35,6 +36,9 @@ class KindSpec:
 KINDS: dict[str, KindSpec] = {
     AutomationKind.FIRST_PURCHASE: KindSpec(
         kind=AutomationKind.FIRST_PURCHASE,
+        description=_(
+            "After a member's first purchase, a thank-you with how far their first reward is."
+        ),
         promotional=False,
         cooldown_days=3650,  # a member's first purchase comes once
         subject=_("Thank you for your first visit, {{ first_name }}"),
@@ -51,6 +55,9 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.BIRTHDAY: KindSpec(
         kind=AutomationKind.BIRTHDAY,
+        description=_(
+            "On each member's birthday, in your time zone, a message wishing them a happy day."
+        ),
         promotional=True,
         cooldown_days=300,
         subject=_("Happy birthday, {{ first_name }}!"),
@@ -67,6 +74,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.POINTS_EXPIRING: KindSpec(
         kind=AutomationKind.POINTS_EXPIRING,
+        description=_(
+            "Before a member's points expire (at each reminder of the program), how many "
+            "and on which day."
+        ),
         promotional=False,
         cooldown_days=0,  # each reminder stage is its own occurrence
         subject=_("{{ expiring_points }} of your points expire on {{ expiry_date }}"),
@@ -84,6 +95,9 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.WIN_BACK: KindSpec(
         kind=AutomationKind.WIN_BACK,
+        description=_(
+            "When a member stops coming (at risk, then lapsed), a message inviting them back."
+        ),
         promotional=True,
         cooldown_days=30,
         subject=_("We miss you, {{ first_name }}"),
@@ -109,6 +123,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REWARD_REACH: KindSpec(
         kind=AutomationKind.REWARD_REACH,
+        description=_(
+            "When a member's points come close to a reward, or first afford one, a nudge to use "
+            "them."
+        ),
         promotional=True,
         cooldown_days=14,
         subject=_("{{ first_name }}, a reward is within reach"),
@@ -122,6 +140,9 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.TIER_UP: KindSpec(
         kind=AutomationKind.TIER_UP,
+        description=_(
+            "When a member moves up a VIP tier through their purchases, a welcome to it."
+        ),
         promotional=False,
         cooldown_days=0,  # each move up is its own occurrence
         subject=_("Welcome to {{ tier }}, {{ first_name }}!"),
@@ -134,6 +155,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.TIER_AT_RISK: KindSpec(
         kind=AutomationKind.TIER_AT_RISK,
+        description=_(
+            "Two weeks before a member's VIP tier is reviewed, if they would drop, what they still "
+            "need."
+        ),
         promotional=False,
         cooldown_days=30,
         subject=_("{{ first_name }}, keep your {{ tier }} level"),
@@ -147,6 +172,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REFERRAL_NUDGE: KindSpec(
         kind=AutomationKind.REFERRAL_NUDGE,
+        description=_(
+            "At a member's third purchase, if they have referred nobody, an invitation to bring a "
+            "friend."
+        ),
         promotional=True,
         cooldown_days=3650,  # once
         subject=_("{{ first_name }}, invite a friend to {{ shop_name }}"),
@@ -161,6 +190,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.SURVEY: KindSpec(
         kind=AutomationKind.SURVEY,
+        description=_(
+            "A day after a purchase, at most once in 90 days, one question: how likely the "
+            "member is to recommend you (0 to 10), answered with one click."
+        ),
         promotional=False,
         cooldown_days=90,
         subject=_("How was your visit to {{ shop_name }}?"),

@@ -143,6 +143,8 @@ def _reward_reached(member: Member, occurrence: str) -> str:
 
 
 def _birthday_gift(member: Member, year: str) -> str:
+    if not year.isdigit():  # a preview, for no birthday in particular
+        return ""
     points = bonus_awarded_points(
         merchant=member.merchant, external_id=birthday_bonus_id(member=member, year=int(year))
     )
@@ -198,6 +200,8 @@ def _points_missing(missing: int, reward: Reward) -> str:
 
 
 def _coupon_values(automation: Automation, member: Member, occurrence: str) -> dict[str, str]:
+    if automation.pk is None:  # a preview of the defaults, never saved: no offer given
+        return coupon_values(None, merchant=automation.merchant)
     grant = (
         OfferGrant.objects.filter(automation=automation, member=member, occurrence=occurrence)
         .select_related("coupon")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
 
 from apps.campaigns.automations.kinds import KINDS
+from apps.campaigns.campaign_selectors import PREVIEW_CHOICES, SENT_STATES
 from apps.campaigns.models import Automation
+from apps.campaigns.selectors import segment_sample
 from apps.core.models import Merchant
+from apps.members.models import Member
+from apps.members.selectors import member_lookup
+from apps.messaging.models import Delivery
 
 
 def automation_defaults(*, merchant: Merchant, kind: str) -> Automation:
@@ -23,3 +30,37 @@ def automation_for(*, merchant: Merchant, kind: str) -> Automation:
 
 def automations_enabled(*, merchant: Merchant) -> QuerySet[Automation]:
     return Automation.objects.for_merchant(merchant).filter(enabled=True)
+
+
+def automations_of(*, merchant: Merchant) -> list[Automation]:
+    """One automation per kind, in `KINDS`' order: the merchant's row, else the defaults
+    (unsaved, off)."""
+    found = {row.kind: row for row in Automation.objects.for_merchant(merchant)}
+    return [found.get(kind) or automation_defaults(merchant=merchant, kind=kind) for kind in KINDS]
+
+
+def automations_sent_counts(
+    *, automations: list[Automation], days: int, now: datetime
+) -> dict[str, int]:
+    """Messages each automation handed to the provider in the last `days` days, by kind:
+    one query for the page."""
+    sources = {automation.source: automation.kind for automation in automations if automation.pk}
+    rows = (
+        Delivery.objects.filter(
+            source__in=sources, state__in=SENT_STATES, created_at__gte=now - timedelta(days=days)
+        )
+        .order_by()
+        .values("source")
+        .annotate(sent=Count("pk"))
+        .values_list("source", "sent")
+    )
+    found = {sources[source]: sent for source, sent in rows}
+    return {automation.kind: found.get(automation.kind, 0) for automation in automations}
+
+
+def automation_preview_choices(*, merchant: Merchant, term: str = "") -> list[Member]:
+    """Members a preview can be shown for: those a search finds, else a few of the most
+    recently active."""
+    if term.strip():
+        return member_lookup(merchant=merchant, term=term)
+    return segment_sample(merchant=merchant, rules={"all": []}, size=PREVIEW_CHOICES)

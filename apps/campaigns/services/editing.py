@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.campaigns.lock_objects import campaign_lock
-from apps.campaigns.merge_tags import html_sanitise, merge_tags_check
+from apps.campaigns.merge_tags import MERGE_TAGS, html_sanitise, merge_tags_check
 from apps.campaigns.models import Campaign, CampaignChannel, CampaignKind, CampaignStatus, Segment
 from apps.campaigns.services.offers import offer_clean
 from apps.core.audit import audit_record
@@ -47,7 +47,13 @@ class CampaignFields:
     quiet_end: time = time(9, 0)
 
 
-def _texts(value, *, merchant: Merchant, field: str, limit: int, html: bool) -> dict[str, str]:
+def texts_clean(
+    *, value, merchant: Merchant, field: str, limit: int, html: bool, allowed=MERGE_TAGS
+) -> dict[str, str]:
+    """A text per language as stored: a string is the merchant's language; each checked
+    (our languages, within `limit`, an HTML one sanitised, merge tags in `allowed`: the
+    whitelist, an automation's adds its kind's), empty ones left out. Refusals are
+    `DomainError`s on `field` (or `field.<language>`)."""
     if isinstance(value, str):
         value = {merchant.language: value} if value.strip() else {}
     if not isinstance(value, dict):
@@ -72,7 +78,7 @@ def _texts(value, *, merchant: Merchant, field: str, limit: int, html: bool) -> 
         # Checked after sanitising: sanitising decodes character references, which could
         # otherwise hide a tag outside the whitelist until it is stored.
         text = html_sanitise(html=text) if html else text
-        merge_tags_check(text=text, field=field)
+        merge_tags_check(text=text, field=field, allowed=allowed)
         texts[code] = text
     return texts
 
@@ -103,23 +109,27 @@ def campaign_fields_clean(*, merchant: Merchant, fields: CampaignFields) -> dict
     emails = fields.channel in (CampaignChannel.EMAIL, CampaignChannel.EMAIL_OR_SMS)
     texts = {"subject": {}, "body": {}, "sms_body": {}}
     if emails:
-        texts["subject"] = _texts(
-            fields.subject, merchant=merchant, field="subject", limit=SUBJECT_LENGTH, html=False
+        texts["subject"] = texts_clean(
+            value=fields.subject,
+            merchant=merchant,
+            field="subject",
+            limit=SUBJECT_LENGTH,
+            html=False,
         )
-        texts["body"] = _texts(
-            fields.body, merchant=merchant, field="body", limit=BODY_LENGTH, html=True
+        texts["body"] = texts_clean(
+            value=fields.body, merchant=merchant, field="body", limit=BODY_LENGTH, html=True
         )
         _required(texts["subject"], "subject", gettext("Give the email a subject."))
         _required(texts["body"], "body", gettext("Write the email."))
     if fields.channel == CampaignChannel.SMS:
         # An SMS campaign's text is its body.
-        texts["sms_body"] = _texts(
-            fields.body, merchant=merchant, field="body", limit=SMS_LENGTH, html=False
+        texts["sms_body"] = texts_clean(
+            value=fields.body, merchant=merchant, field="body", limit=SMS_LENGTH, html=False
         )
         _required(texts["sms_body"], "body", gettext("Write the text message."))
     elif fields.channel == CampaignChannel.EMAIL_OR_SMS:
-        texts["sms_body"] = _texts(
-            fields.sms_body, merchant=merchant, field="sms_body", limit=SMS_LENGTH, html=False
+        texts["sms_body"] = texts_clean(
+            value=fields.sms_body, merchant=merchant, field="sms_body", limit=SMS_LENGTH, html=False
         )
         _required(
             texts["sms_body"], "sms_body", gettext("Write the text for members without email.")

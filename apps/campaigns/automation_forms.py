@@ -1,0 +1,161 @@
+"""The form of an automation's page: what it says per language (empty: the kind's default
+text, which each box shows greyed), the channel, when a day's messages go, how often a
+member may get one, and (promotional kinds) the share held out. The form reads what was
+typed; `automation_update` decides whether it may be saved, and its refusals land on the
+field they name, as a campaign's do."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from apps.campaigns.automations.editing import (
+    MAX_COOLDOWN_DAYS,
+    MAX_HOLDOUT_PERCENT,
+    AutomationFields,
+)
+from apps.campaigns.automations.kinds import DATE_KINDS, KINDS
+from apps.campaigns.campaign_forms import LanguageTexts, languages_for, text_field_for
+from apps.campaigns.models import Automation, CampaignChannel
+from apps.core.errors import DomainError
+
+TEXT_FIELDS = (("subject", "subject"), ("body", "body"), ("sms", "sms_body"))
+
+
+def _hour_choices() -> list[tuple[str, str]]:
+    return [("", _("From the start of the day"))] + [
+        (str(hour), f"{hour:02d}:00") for hour in range(24)
+    ]
+
+
+class AutomationForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=CampaignChannel.choices,
+        widget=forms.RadioSelect,
+        initial=CampaignChannel.EMAIL,
+    )
+    send_hour = forms.TypedChoiceField(
+        label=_("Send from"),
+        choices=_hour_choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("The hour of the day, in your time zone, from which the day's messages go."),
+    )
+    cooldown_days = forms.IntegerField(
+        label=_("At most one message of this automation per member every (days)"),
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_COOLDOWN_DAYS, "step": 1}),
+    )
+    holdout_percent = forms.IntegerField(
+        label=_("Hold out (%)"),
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_HOLDOUT_PERCENT, "step": 1}),
+        help_text=_(
+            "This share of the members, picked at random once for all of the automation's "
+            "messages, gets nothing: comparing what they buy with what the others buy tells "
+            "whether the automation brings anyone in. 0 to 50; with 0 no lift can be measured."
+        ),
+    )
+
+    def __init__(self, *args, automation: Automation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.automation, self.merchant = automation, automation.merchant
+        spec = KINDS[automation.kind]
+        if not spec.promotional:  # a service message is never held out
+            del self.fields["holdout_percent"]
+        if automation.kind not in DATE_KINDS:  # sent when its event happens
+            del self.fields["send_hour"]
+        hint = _("Empty: the default text, shown greyed in the box.")
+        # Each box holds a text for readers of its language (`lang`: spelling, speech).
+        for code, name in languages_for(self.merchant):
+            named = {"language": name}
+            with translation.override(code):
+                defaults = {
+                    "subject": str(spec.subject),
+                    "body": str(spec.body),
+                    "sms": str(spec.sms_body),
+                }
+            self.fields[f"subject_{code}"] = forms.CharField(
+                label=gettext("Email subject (%(language)s)") % named,
+                required=False,
+                max_length=200,
+                help_text=hint,
+                widget=forms.TextInput(attrs={"placeholder": defaults["subject"], "lang": code}),
+            )
+            self.fields[f"body_{code}"] = forms.CharField(
+                label=gettext("Email text (%(language)s)") % named,
+                required=False,
+                strip=False,
+                help_text=_(
+                    "HTML is allowed: paragraphs, lists, links, images, tables. Empty: the "
+                    "default text, shown greyed in the box."
+                ),
+                widget=forms.Textarea(
+                    attrs={"rows": 6, "placeholder": defaults["body"], "lang": code}
+                ),
+            )
+            self.fields[f"sms_{code}"] = forms.CharField(
+                label=gettext("Text message (%(language)s)") % named,
+                required=False,
+                help_text=hint,
+                widget=forms.Textarea(
+                    attrs={"rows": 3, "placeholder": defaults["sms"], "lang": code}
+                ),
+            )
+
+    @classmethod
+    def initial_for(cls, automation: Automation) -> dict:
+        initial = {
+            "channel": automation.channel,
+            "send_hour": "" if automation.send_hour is None else str(automation.send_hour),
+            "cooldown_days": automation.cooldown_days,
+            "holdout_percent": automation.holdout_percent,
+        }
+        for code, _name in languages_for(automation.merchant):
+            for prefix, attribute in TEXT_FIELDS:
+                initial[f"{prefix}_{code}"] = getattr(automation, attribute).get(code, "")
+        return initial
+
+    @property
+    def language_texts(self) -> list[LanguageTexts]:
+        return [
+            LanguageTexts(
+                code=code,
+                name=name,
+                fallback=code == self.merchant.language,
+                subject=self[f"subject_{code}"],
+                body=self[f"body_{code}"],
+                sms=self[f"sms_{code}"],
+            )
+            for code, name in languages_for(self.merchant)
+        ]
+
+    def _texts(self, prefix: str) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"{prefix}_{code}") or ""
+            for code, _name in languages_for(self.merchant)
+        }
+
+    def automation_fields(self) -> AutomationFields:
+        data = self.cleaned_data
+        return AutomationFields(
+            channel=data["channel"],
+            cooldown_days=data["cooldown_days"],
+            send_hour=data.get("send_hour"),
+            holdout_percent=data.get("holdout_percent"),
+            subject=self._texts("subject"),
+            body=self._texts("body"),
+            sms_body=self._texts("sms"),
+        )
+
+    def add_service_error(self, error: DomainError) -> None:
+        head, _dot, code = (error.field or "").partition(".")
+        prefix = {"subject": "subject", "body": "body", "sms_body": "sms"}.get(head)
+        name = (
+            head
+            if prefix is None
+            else text_field_for(form=self, prefix=prefix, code=code, error=error)
+        )
+        self.add_error(name if name in self.fields else None, error.message)
