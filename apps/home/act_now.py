@@ -5,7 +5,10 @@ its segment or report, each shown only when it holds. Every read is a range of a
 * points expiring in the next 7 days, and their holders: `programs_lot_expiring`;
 * the last campaign's lift, when inconclusive: the latest sent campaign whose attribution
   window has closed, its report (the purchases of its audience in that window) cached an
-  hour, since the page is opened often and the report barely moves once the window is shut.
+  hour, since the page is opened often and the report barely moves once the window is shut;
+* the birthday automation, when it is off; and which of the win-back and points-expiring
+  automations are on, so that their lines lead to the automation while it is off (switch
+  it on) and to the segment once it is (a campaign on top).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 
 from apps.analytics.selectors import Status, members_turned_count, merchant_today
+from apps.campaigns.automations.selectors import automations_enabled
 from apps.campaigns.lift import more_members_needed
-from apps.campaigns.models import Campaign, CampaignStatus
+from apps.campaigns.models import AutomationKind, Campaign, CampaignStatus
 from apps.campaigns.ready_made import TURNED_WITHIN_DAYS
 from apps.campaigns.report import ATTRIBUTION_DAYS, campaign_report
 from apps.campaigns.selectors import campaigns_of
@@ -40,9 +44,22 @@ class ActNow:
     expiring_points: int
     expiring_members: int
     lift: InconclusiveLift | None
+    automations_on: frozenset[str]
+
+    @property
+    def birthday_off(self) -> bool:
+        return AutomationKind.BIRTHDAY not in self.automations_on
+
+    @property
+    def win_back_on(self) -> bool:
+        return AutomationKind.WIN_BACK in self.automations_on
+
+    @property
+    def expiring_on(self) -> bool:
+        return AutomationKind.POINTS_EXPIRING in self.automations_on
 
     def __bool__(self) -> bool:
-        return bool(self.turned_at_risk or self.expiring_points or self.lift)
+        return bool(self.turned_at_risk or self.expiring_points or self.lift or self.birthday_off)
 
 
 def _more_members_needed(campaign: Campaign) -> int:
@@ -93,4 +110,7 @@ def act_now(*, merchant: Merchant, now: datetime) -> ActNow:
         expiring_points=points,
         expiring_members=members,
         lift=last_campaign_lift(merchant=merchant, now=now),
+        automations_on=frozenset(
+            automations_enabled(merchant=merchant).values_list("kind", flat=True)
+        ),
     )

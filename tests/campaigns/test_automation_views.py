@@ -240,7 +240,7 @@ def test_the_preview_speaks_the_members_language(manager, team):
     assert response.context["language"] == "Română"
     email = manager.get(response.context["email_url"])
     html = email.content.decode()
-    assert "A trecut ceva timp de la ultima ta vizită" in html
+    assert "A trecut ceva timp de la ultima vizită" in html
     assert "It has been a while" not in html
     assert "'none'" in email["Content-Security-Policy"]  # the campaign preview's policy
 

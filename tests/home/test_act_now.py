@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 
 from apps.analytics.selectors import Status, members_turned_count
+from apps.campaigns.automations.editing import automation_enable
 from apps.campaigns.lift import more_members_needed
-from apps.campaigns.models import CampaignStatus
+from apps.campaigns.models import AutomationKind, CampaignStatus
 from apps.campaigns.ready_made import READY_MADE
 from apps.campaigns.report import campaign_report
 from apps.campaigns.selectors import segment_count
@@ -33,6 +34,10 @@ NOW = at(2026, 3, 31, 12)
 TODAY = NOW.date()
 
 
+def switch_on(team, kind: str) -> None:
+    automation_enable(merchant=team.merchant, kind=kind, actor=team.manager)
+
+
 def _card(client) -> str:
     page = client.get(reverse("home:home")).text
     return page[page.index('id="act-now"') :] if 'id="act-now"' in page else ""
@@ -42,6 +47,7 @@ def test_nothing_to_act_on_leaves_the_card_out(team, client_as, clock):
     clock.set(NOW)
     enroll(team, enrolled_at=at(2026, 3, 30))  # active: nothing due
     refresh()
+    switch_on(team, AutomationKind.BIRTHDAY)
 
     assert 'id="act-now"' not in client_as(team.manager).get(reverse("home:home")).text
 
@@ -81,6 +87,13 @@ def test_the_turned_at_risk_line_links_to_its_segment(team, client_as, clock):
     card = _card(client)
 
     assert "1 member turned at risk in the last 7 days." in card
+    # the win-back automation is off: the line leads to it, to switch it on
+    automation = reverse("campaigns:automation_edit", args=[AutomationKind.WIN_BACK])
+    assert f'href="{automation}"' in card
+    assert client.get(automation).status_code == 200
+    # on: to the segment, for a campaign on top
+    switch_on(team, AutomationKind.WIN_BACK)
+    card = _card(client)
     link = reverse("campaigns:segment_new") + "?ready=turned_at_risk"
     assert f'href="{link}"' in card
     builder = client.get(link)
@@ -112,6 +125,10 @@ def test_points_expiring_within_7_days_and_their_holders(team, client_as, clock)
     assert points_expiring_totals(merchant=team.merchant, now=NOW, within_days=7) == (1200, 2)
     card = _card(client)
     assert "1,200 points expire in the next 7 days for 2 members." in card
+    automation = reverse("campaigns:automation_edit", args=[AutomationKind.POINTS_EXPIRING])
+    assert f'href="{automation}"' in card
+    switch_on(team, AutomationKind.POINTS_EXPIRING)
+    card = _card(client)
     link = reverse("campaigns:segment_new") + "?ready=points_expiring"
     assert f'href="{link}"' in card
     assert client.get(link).status_code == 200
@@ -176,6 +193,20 @@ def test_a_campaign_without_a_holdout_has_no_lift_line(
     clock.set(NOW)
 
     assert 'id="act-lift"' not in _card(client_as(team.manager))
+
+
+def test_the_birthday_automation_off_is_a_line_until_it_is_switched_on(team, client_as, clock):
+    clock.set(NOW)
+    client = client_as(team.manager)
+
+    card = _card(client)
+    assert "The birthday automation is off" in card
+    link = reverse("campaigns:automation_edit", args=[AutomationKind.BIRTHDAY])
+    assert f'href="{link}"' in card
+    assert client.get(link).status_code == 200
+
+    switch_on(team, AutomationKind.BIRTHDAY)
+    assert 'id="act-birthday-off"' not in client.get(reverse("home:home")).text
 
 
 def test_staff_never_see_the_card(team, client_as, clock):
