@@ -7,7 +7,9 @@ so the card costs the same for a café and for a chain with a million members:
 * returning members: the `MemberStats` rows of members who bought in those 14 days, a
   range of `analytics_member_last_buy`, read for the bits of their days;
 * campaigns: the merchant's campaigns started this week, and their deliveries by the
-  `(source, state, id)` index.
+  `(source, state, id)` index;
+* automations: each one that is on, with its messages sent in the fortnight (its delivery
+  rows, one aggregate).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Count, Q
+
 from apps.analytics.periods import Period, merchant_zone
 from apps.analytics.program_kpis import points_issued_and_redeemed
 from apps.analytics.selectors import daily_totals, new_members_count, returning_buyers_count
-from apps.campaigns.campaign_selectors import campaigns_sent_counts
-from apps.campaigns.models import Campaign
+from apps.campaigns.automations.selectors import automations_enabled
+from apps.campaigns.campaign_selectors import SENT_STATES, campaigns_sent_counts
+from apps.campaigns.models import Automation, Campaign
 from apps.campaigns.selectors import campaigns_of
 from apps.core.models import Merchant
+from apps.messaging.models import Delivery
 
 WEEK_DAYS = 7
 CAMPAIGNS_SHOWN = 10
@@ -47,6 +53,12 @@ class CampaignStarted:
 
 
 @dataclass(frozen=True)
+class AutomationWeek:
+    automation: Automation
+    sent: Pair  # its messages that went, this week and the week before
+
+
+@dataclass(frozen=True)
 class WeekFigures:
     week: Period
     previous: Period
@@ -56,6 +68,7 @@ class WeekFigures:
     points_issued: Pair
     points_redeemed: Pair
     campaigns: list[CampaignStarted]  # started this week, latest first
+    automations: list[AutomationWeek]  # those on, in the order of their kinds
 
 
 def week_figures(*, merchant: Merchant, today: date) -> WeekFigures:
@@ -83,4 +96,30 @@ def week_figures(*, merchant: Merchant, today: date) -> WeekFigures:
         points_issued=Pair(points[0][0], points[1][0]),
         points_redeemed=Pair(points[0][1], points[1][1]),
         campaigns=[CampaignStarted(campaign, *counts[campaign.pk]) for campaign in started],
+        automations=_automations_week(merchant, week, previous),
     )
+
+
+def _automations_week(merchant: Merchant, week: Period, previous: Period) -> list[AutomationWeek]:
+    """The messages each automation that is on sent in the two weeks: one aggregate over
+    their delivery rows of the fortnight."""
+    automations = sorted(automations_enabled(merchant=merchant), key=lambda a: a.kind)
+    if not automations:
+        return []
+    zone = merchant_zone(merchant.timezone)
+    (week_start, week_end), (previous_start, _end) = week.bounds(zone), previous.bounds(zone)
+    rows = (
+        Delivery.objects.for_merchant(merchant)
+        .filter(source__in=[automation.source for automation in automations])
+        .filter(state__in=SENT_STATES, created_at__gte=previous_start, created_at__lt=week_end)
+        .values("source")
+        .annotate(
+            current=Count("pk", filter=Q(created_at__gte=week_start)),
+            before=Count("pk", filter=Q(created_at__lt=week_start)),
+        )
+    )
+    sent = {row["source"]: Pair(row["current"], row["before"]) for row in rows}
+    return [
+        AutomationWeek(automation, sent.get(automation.source, Pair(0, 0)))
+        for automation in automations
+    ]

@@ -150,6 +150,49 @@ def test_campaigns_started_this_week_with_their_sent_counts(
     ]
 
 
+def test_each_automation_on_with_its_messages_sent_this_week_and_the_week_before(
+    team, other_team, client_as, clock
+):
+    from apps.campaigns.automations.editing import automation_enable
+    from apps.campaigns.models import AutomationKind
+    from apps.home.selectors import Pair
+    from apps.messaging.models import Delivery, State
+
+    def sent(automation, member, day: int, state=State.SENT):
+        Delivery.objects.create(
+            merchant=automation.merchant,
+            member=member,
+            source=automation.source,
+            occurrence=f"d{day}",
+            channel="email",
+            purpose="marketing",
+            state=state,
+            created_at=at(2026, 3, day),
+        )
+
+    clock.set(at(2026, 3, 31, 12))
+    win_back = automation_enable(
+        merchant=team.merchant, kind=AutomationKind.WIN_BACK, actor=team.manager
+    )
+    elsewhere = automation_enable(
+        merchant=other_team.merchant, kind=AutomationKind.WIN_BACK, actor=other_team.manager
+    )
+    member, stranger = enroll(team), enroll(other_team)
+    for day in (25, 30, 31):  # this week: 25–31 March
+        sent(win_back, member, day)
+    sent(win_back, member, 20)  # the week before: 18–24 March
+    sent(win_back, member, 29, state=State.HOLDOUT)  # held out: not sent
+    sent(win_back, member, 10)  # earlier
+    sent(elsewhere, stranger, 30)
+
+    figures = week_figures(merchant=team.merchant, today=TODAY)
+
+    [row] = figures.automations
+    assert (row.automation.pk, row.sent) == (win_back.pk, Pair(3, 1))
+    page = client_as(team.manager).get(reverse("home:week")).text
+    assert "3 messages sent (1 the week before)" in page
+
+
 def test_the_card_loads_its_figures_with_htmx_or_as_a_page(week, client_as):
     client = client_as(week.manager)
 
