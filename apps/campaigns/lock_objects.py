@@ -23,6 +23,18 @@ def automation_lock(automation_id: int) -> Automation:
     return Automation.objects.select_for_update().select_related("merchant").get(pk=automation_id)
 
 
+def automations_lock(automation_ids) -> None:
+    """The automations, locked in id order until the transaction ends: two runs processing
+    occurrences of one automation take turns, so the second reads the first's rows for the
+    cooldown and the cap (two occurrences of a member, claimed by different runs)."""
+    list(
+        Automation.objects.select_for_update()
+        .filter(pk__in=automation_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def due_occurrences_lock(
     *, merchant_id: int, now: datetime, limit: int
 ) -> list[AutomationOccurrence]:

@@ -333,8 +333,9 @@ class MessageSource:
     # not while paused, each with the member's offer), never by the deliveries' sweeper.
     batched: bool = False
     # Called once a row may go, just before it is rendered (an automation's offer, given
-    # only to a member whose message is about to leave).
-    before_send: Callable[[Delivery], None] | None = None
+    # only to a member whose message is about to leave); a reason it returns skips the row
+    # instead (an automation switched off since the row was queued).
+    before_send: Callable[[Delivery], str | None] | None = None
 
 
 # Rule: one source per kind (no order).

@@ -61,6 +61,7 @@ REASON_WORDS = {
     # Campaigns (apps/campaigns) write these.
     "frequency_cap": _("the member had enough promotional messages this week"),
     "cancelled": _("the campaign was cancelled"),
+    "automation_off": _("the automation was switched off before it went"),
 }
 
 

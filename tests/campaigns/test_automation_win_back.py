@@ -343,3 +343,29 @@ def test_a_win_back_coupon_goes_with_its_message_and_never_to_the_holdout(
             text = by_address[member.email].body
             assert coupons[member.pk] in text
             assert "5,00 €" in text  # the coupon's value, as the shop writes money
+
+
+def test_switched_off_after_its_rows_were_queued_nothing_goes_and_nothing_is_given(
+    team, now, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apps.campaigns.models import OfferGrant
+    from apps.messaging.services.sending import delivery_send
+
+    ana = subscriber(team, "Ana")
+    last_visit(ana, days_ago=AT_RISK_DAYS + 1, now=now)
+    mailoutbox.clear()
+    automation = win_back_on(team, now - timedelta(minutes=1))
+    automation.offer = {"type": "coupon", "amount": 500, "valid_days": 14}
+    automation.save(update_fields=["offer"])
+    with django_capture_on_commit_callbacks(execute=False):  # the sends wait
+        automations_run(merchant=team.merchant, now=now)
+    row = Delivery.objects.get(source=automation.source)
+    assert row.state == State.QUEUED
+
+    automation_disable(merchant=team.merchant, kind=AutomationKind.WIN_BACK, actor=team.manager)
+    assert delivery_send(delivery_id=row.pk) == State.SKIPPED
+
+    row.refresh_from_db()
+    assert row.reason == "automation_off"
+    assert mailoutbox == []
+    assert not OfferGrant.objects.filter(automation=automation).exists()

@@ -35,7 +35,7 @@ from apps.campaigns.audience import (
     suppressed_addresses,
 )
 from apps.campaigns.automations.kinds import KINDS
-from apps.campaigns.lock_objects import due_occurrences_lock
+from apps.campaigns.lock_objects import automations_lock, due_occurrences_lock
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence, Outcome
 from apps.campaigns.selectors import campaign_settings_for
 from apps.core.models import Merchant
@@ -63,6 +63,7 @@ def _process_chunk(merchant: Merchant, now: datetime) -> Counter:
     by_automation: dict[int, list[AutomationOccurrence]] = {}
     for occurrence in due:
         by_automation.setdefault(occurrence.automation_id, []).append(occurrence)
+    automations_lock(by_automation)
     for occurrences in by_automation.values():
         automation = occurrences[0].automation
         automation.merchant = merchant
@@ -85,12 +86,16 @@ class _Chunk:
         }
         self.last_seen = self._last_seen(member_ids)
         self.suppressed = suppressed_addresses(merchant=automation.merchant)
-        self.recently_sent = set(
-            Delivery.objects.filter(
-                source=automation.source,
-                member_id__in=member_ids,
-                created_at__gte=now - timedelta(days=automation.cooldown_days),
-            ).values_list("member_id", flat=True)
+        self.recently_sent = (
+            set(
+                Delivery.objects.filter(
+                    source=automation.source,
+                    member_id__in=member_ids,
+                    created_at__gte=now - timedelta(days=automation.cooldown_days),
+                ).values_list("member_id", flat=True)
+            )
+            if automation.cooldown_days
+            else set()
         )
         self.recent = (
             recent_marketing_counts(merchant=automation.merchant, now=now, member_ids=member_ids)

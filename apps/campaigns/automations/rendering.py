@@ -232,14 +232,18 @@ def automation_render(delivery: Delivery) -> EmailContent | SmsContent:
     )
 
 
-def automation_before_send(delivery: Delivery) -> None:
+def automation_before_send(delivery: Delivery) -> str | None:
     """What the message shows, given just before it: the automation's offer; for a
     birthday, the program's birthday bonus (the hourly bonus task gives it too, under the
-    same id: never twice)."""
+    same id: never twice). An automation switched off since the row was queued sends (and
+    gives) nothing: "automation_off"."""
     automation = _automation(int(delivery.source.partition(":")[2]))
+    if not automation.enabled:
+        return "automation_off"
     if automation.kind == AutomationKind.BIRTHDAY:
         birthday_bonus_give(member=delivery.member, year=int(delivery.occurrence))
     if automation.offer:
         automation_offer_grant(
             automation=automation, member=delivery.member, occurrence=delivery.occurrence
         )
+    return None

@@ -47,8 +47,9 @@ def _scan(automation_id: int, now: datetime) -> int:
             if not days:
                 return scanned
             scan_day(automation, days[0], now=now)
-            automation.scanned_through = days[0]
-            automation.save(update_fields=["scanned_through"])
+            # An update, not a save: the day looked at is no configuration, and a save
+            # would make every process load the merchant's configuration again.
+            Automation.objects.filter(pk=automation.pk).update(scanned_through=days[0])
             scanned += 1
 
 

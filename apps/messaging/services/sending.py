@@ -136,8 +136,10 @@ def delivery_send_claimed(*, delivery: Delivery, verdict: Verdict) -> str:
     if source is None:
         _move(delivery.pk, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
         return State.FAILED
-    if source.before_send is not None:
-        source.before_send(delivery)
+    skipped = source.before_send(delivery) if source.before_send is not None else None
+    if skipped:
+        _move(delivery.pk, frm=State.CLAIMED, to=State.SKIPPED, reason=skipped)
+        return State.SKIPPED
     content = _rendered(source, delivery, member)
     if delivery.channel == Channel.EMAIL:
         return _send_email(delivery, member, content)

@@ -12,12 +12,15 @@ def points_account_lock(member: Member) -> PointsAccount:
     one row; every points operation of a member then runs one after the other.
     """
     locked = PointsAccount.objects.select_for_update().filter(member=member).one_or_none()
-    if locked is not None:
-        return locked
-    PointsAccount.objects.bulk_create(
-        [PointsAccount(merchant_id=member.merchant_id, member=member)], ignore_conflicts=True
-    )
-    return PointsAccount.objects.select_for_update().get(member=member)
+    if locked is None:
+        PointsAccount.objects.bulk_create(
+            [PointsAccount(merchant_id=member.merchant_id, member=member)], ignore_conflicts=True
+        )
+        locked = PointsAccount.objects.select_for_update().get(member=member)
+    # The merchant the member carries already: the balance's handlers read it, no query.
+    if Member.merchant.is_cached(member):
+        locked.merchant = member.merchant
+    return locked
 
 
 def points_accounts_lock(*members: Member) -> list[PointsAccount]:
