@@ -203,3 +203,44 @@ def test_a_member_who_would_drop_at_the_review_is_told_two_weeks_before(
     assert message.to == ["short@example.com"]
     assert message.subject == "Short, keep your Bronze level"
     assert "to keep Bronze." in message.body
+
+
+def test_a_reward_withdrawn_or_out_of_reach_before_the_message_is_stale(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from apps.campaigns.automations.run import automations_run
+    from apps.campaigns.models import AutomationOccurrence, Outcome
+    from apps.programs.rewards.models import Reward
+
+    coffee = reward_create(
+        merchant=team.merchant,
+        actor=team.manager,
+        name="Free coffee",
+        kind=RewardKind.FREE_PRODUCT,
+        product_name="Coffee",
+        points_cost=200,
+    )
+    gil = enroll(team, first_name="Gil", email="gil@example.com", consent_email=True)
+    automation = switched_on(team, AutomationKind.REWARD_REACH)
+    Automation.objects.filter(pk=automation.pk).update(holdout_percent=0)
+    with django_capture_on_commit_callbacks(execute=False):  # noticed, not yet processed
+        buy(team, gil, 1850)
+    now = timezone.now()
+    AutomationOccurrence.objects.create(
+        merchant=team.merchant,
+        automation=automation,
+        member=gil,
+        occurrence=f"near:{coffee.pk}",
+        due_at=now,
+        created_at=now,
+    )
+    Reward.objects.filter(pk=coffee.pk).update(is_active=False)  # withdrawn meanwhile
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = automations_run(merchant=team.merchant, now=now)
+
+    assert result.outcomes == {Outcome.STALE: 1}
+    assert mailoutbox == []

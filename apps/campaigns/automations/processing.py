@@ -2,7 +2,8 @@
 LOCKED: two runs at once take different ones). For each, in order:
 
 1. off: the automation was switched off, or the occurrence is older than its switching on;
-2. stale: its moment no longer holds (a member noticed as turning at risk came back);
+2. stale: its moment no longer holds (a member noticed as turning at risk came back; a
+   reward within reach was withdrawn, or its points spent);
 3. reach: an address on the channel, consent for a promotional kind, not suppressed;
 4. cooldown: a message of this automation to the member within its cooldown (holdout
    included, so that both groups are alike);
@@ -34,7 +35,7 @@ from apps.campaigns.audience import (
     recent_marketing_counts,
     suppressed_addresses,
 )
-from apps.campaigns.automations.kinds import KINDS
+from apps.campaigns.automations.kinds import KINDS, REWARD_REACH_PERCENT
 from apps.campaigns.lock_objects import automations_lock, due_occurrences_lock
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence, Outcome
 from apps.campaigns.selectors import campaign_settings_for
@@ -42,6 +43,8 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.messaging.models import Channel, Delivery, Purpose, State
 from apps.messaging.services.queueing import send_later
+from apps.programs.points.selectors import points_balances
+from apps.programs.rewards.models import Reward
 
 CHUNK = 2000
 
@@ -85,6 +88,7 @@ class _Chunk:
             .only("pk", "merchant_id", "email", "phone", "consent_email", "consent_sms")
         }
         self.last_seen = self._last_seen(member_ids)
+        self.reachable_rewards = self._reachable_rewards(occurrences, member_ids)
         self.suppressed = suppressed_addresses(merchant=automation.merchant)
         self.recently_sent = (
             set(
@@ -118,6 +122,29 @@ class _Chunk:
             "member_id", "last_seen_on"
         )
         return {member_id: day.isoformat() for member_id, day in rows}
+
+    def _reachable_rewards(self, occurrences, member_ids: list[int]) -> set[tuple[int, str]]:
+        """(member, occurrence) of a reward-within-reach whose reward is still offered and
+        still within the member's reach (not deleted, switched off, or spent meanwhile)."""
+        if self.automation.kind != AutomationKind.REWARD_REACH:
+            return set()
+        wanted = {o.occurrence.partition(":")[2] for o in occurrences}
+        costs = dict(
+            Reward.objects.filter(
+                merchant_id=self.automation.merchant_id,
+                is_active=True,
+                pk__in=[int(pk) for pk in wanted if pk.isdigit()],
+            ).values_list("pk", "points_cost")
+        )
+        balances = points_balances(member_ids=member_ids)
+        holding = set()
+        for occurrence in occurrences:
+            reward_id = occurrence.occurrence.partition(":")[2]
+            cost = costs.get(int(reward_id)) if reward_id.isdigit() else None
+            balance = balances.get(occurrence.member_id, 0)
+            if cost is not None and balance >= cost - cost * REWARD_REACH_PERCENT // 100:
+                holding.add((occurrence.member_id, occurrence.occurrence))
+        return holding
 
     def process(self) -> Counter:
         outcomes: Counter = Counter()
@@ -177,6 +204,8 @@ class _Chunk:
         if self.automation.kind == AutomationKind.WIN_BACK:
             last_seen = occurrence.occurrence.partition(":")[2]
             return self.last_seen.get(occurrence.member_id) == last_seen
+        if self.automation.kind == AutomationKind.REWARD_REACH:
+            return (occurrence.member_id, occurrence.occurrence) in self.reachable_rewards
         return True
 
     def _reach(self, member: Member) -> Reach | None:
