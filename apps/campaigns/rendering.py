@@ -29,7 +29,7 @@ from apps.core.formatting import format_day, format_merchant_money, format_numbe
 from apps.core.languages import language_codes
 from apps.core.models import Merchant
 from apps.members.models import Member
-from apps.messaging.batch import current_batch
+from apps.messaging.batch import batch_cached, current_batch
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery
@@ -155,15 +155,10 @@ def _points_balance(member: Member) -> int:
 
 def _tags_used(spec: MessageSpec) -> set[str]:
     """The merge tags any of the message's texts name, read once per batch."""
-    batch = current_batch()
-    key = ("tags", *spec.key)
-    if batch is not None and key in batch.cache:
-        return batch.cache[key]
     texts = [*spec.subject.values(), *spec.body.values(), *spec.sms_body.values()]
-    used = set().union(*(merge_tags_used(text=text) for text in texts))
-    if batch is not None:
-        batch.cache[key] = used
-    return used
+    return batch_cached(
+        ("tags", *spec.key), lambda: set().union(*(merge_tags_used(text=t) for t in texts))
+    )
 
 
 def click_url(*, delivery_id: int, url: str) -> str:
@@ -197,14 +192,10 @@ def _tracked(body: str, *, delivery_id: int, skip: set[str], prefixes: tuple[str
 def _campaign(campaign_id: int) -> Campaign:
     """The campaign, read once per batch of its deliveries: its texts cannot change once
     it sends."""
-    batch = current_batch()
-    key = ("campaign", campaign_id)
-    if batch is not None and key in batch.cache:
-        return batch.cache[key]
-    campaign = Campaign.objects.select_related("merchant").get(pk=campaign_id)
-    if batch is not None:
-        batch.cache[key] = campaign
-    return campaign
+    return batch_cached(
+        ("campaign", campaign_id),
+        lambda: Campaign.objects.select_related("merchant").get(pk=campaign_id),
+    )
 
 
 def campaign_render(delivery: Delivery) -> EmailContent | SmsContent:

@@ -38,7 +38,7 @@ def campaigns_tick_task() -> int:
 @shared_task
 def automations_tick_task() -> int:
     """Every 5 minutes: a run for each merchant with an automation on."""
-    from apps.campaigns.automations.run import merchants_with_automations
+    from apps.campaigns.automations.selectors import merchants_with_automations
 
     merchant_ids = merchants_with_automations()
     for merchant_id in merchant_ids:

@@ -10,7 +10,7 @@ connection, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -46,6 +46,17 @@ def deliveries_batch() -> Iterator[Batch]:
 
 def current_batch() -> Batch | None:
     return _current.get()
+
+
+def batch_cached[T](key: tuple, load: Callable[[], T]) -> T:
+    """`load()`, once per batch under `key` (each time outside a batch): what a message
+    source reads for all the messages of a batch (a campaign, the tags its texts use)."""
+    batch = _current.get()
+    if batch is None:
+        return load()
+    if key not in batch.cache:
+        batch.cache[key] = load()
+    return batch.cache[key]
 
 
 def email_deliver(message) -> None:

@@ -16,7 +16,7 @@ from apps.campaigns.surveys.links import SCORES, survey_url
 from apps.core.extensions import rewards_narrowed
 from apps.core.formatting import format_day, format_merchant_money, format_number
 from apps.members.models import Member
-from apps.messaging.batch import current_batch
+from apps.messaging.batch import batch_cached
 from apps.messaging.content import EmailContent, SmsContent
 from apps.messaging.links import absolute
 from apps.messaging.models import Channel, Delivery
@@ -212,14 +212,10 @@ def _coupon_values(automation: Automation, member: Member, occurrence: str) -> d
 
 def _automation(automation_id: int) -> Automation:
     """Read once per batch of its deliveries."""
-    batch = current_batch()
-    key = ("automation", automation_id)
-    if batch is not None and key in batch.cache:
-        return batch.cache[key]
-    automation = Automation.objects.select_related("merchant").get(pk=automation_id)
-    if batch is not None:
-        batch.cache[key] = automation
-    return automation
+    return batch_cached(
+        ("automation", automation_id),
+        lambda: Automation.objects.select_related("merchant").get(pk=automation_id),
+    )
 
 
 def automation_render(delivery: Delivery) -> EmailContent | SmsContent:

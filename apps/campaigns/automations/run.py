@@ -51,9 +51,3 @@ def _scan(automation_id: int, now: datetime) -> int:
             # would make every process load the merchant's configuration again.
             Automation.objects.filter(pk=automation.pk).update(scanned_through=days[0])
             scanned += 1
-
-
-def merchants_with_automations() -> list[int]:
-    return list(
-        Automation.objects.filter(enabled=True).values_list("merchant_id", flat=True).distinct()
-    )

@@ -38,11 +38,11 @@ def moment_of(automation: Automation, day: date) -> datetime:
     return start + timedelta(hours=automation.send_hour or 0)
 
 
-def scan_day(automation: Automation, day: date, *, now: datetime) -> int:
+def scan_day(automation: Automation, day: date, *, now: datetime) -> None:
     """Write the occurrences of `day` (once: the occurrence is unique per member), noticed
     `now`."""
     due_at = moment_of(automation, day)
-    rows, written = [], 0
+    rows = []
     for member_id, occurrence in _moments(automation, day):
         rows.append(
             AutomationOccurrence(
@@ -55,13 +55,9 @@ def scan_day(automation: Automation, day: date, *, now: datetime) -> int:
             )
         )
         if len(rows) >= INSERT_BATCH:
-            written += _insert(rows)
+            AutomationOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
             rows = []
-    return written + _insert(rows)
-
-
-def _insert(rows: list[AutomationOccurrence]) -> int:
-    return len(AutomationOccurrence.objects.bulk_create(rows, ignore_conflicts=True))
+    AutomationOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _moments(automation: Automation, day: date) -> Iterable[tuple[int, str]]:

@@ -64,3 +64,10 @@ def automation_preview_choices(*, merchant: Merchant, term: str = "") -> list[Me
     if term.strip():
         return member_lookup(merchant=merchant, term=term)
     return segment_sample(merchant=merchant, rules={"all": []}, size=PREVIEW_CHOICES)
+
+
+def merchants_with_automations() -> list[int]:
+    """The merchants with an automation on (the beat's tick runs theirs)."""
+    return list(
+        Automation.objects.filter(enabled=True).values_list("merchant_id", flat=True).distinct()
+    )

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.campaigns.automations.run import automations_run, merchants_with_automations
+from apps.campaigns.automations.run import automations_run
+from apps.campaigns.automations.selectors import merchants_with_automations
 from apps.core.models import Merchant
 
 
