@@ -19,6 +19,7 @@ from apps.campaigns.automations.editing import (
 from apps.campaigns.automations.kinds import DATE_KINDS, KINDS
 from apps.campaigns.campaign_forms import LanguageTexts, languages_for, text_field_for
 from apps.campaigns.models import Automation, CampaignChannel
+from apps.campaigns.offer_forms import OfferForm, offer_initial
 from apps.core.errors import DomainError
 
 TEXT_FIELDS = (("subject", "subject"), ("body", "body"), ("sms", "sms_body"))
@@ -30,7 +31,7 @@ def _hour_choices() -> list[tuple[str, str]]:
     ]
 
 
-class AutomationForm(forms.Form):
+class AutomationForm(OfferForm):
     channel = forms.ChoiceField(
         label=_("Channel"),
         choices=CampaignChannel.choices,
@@ -67,6 +68,10 @@ class AutomationForm(forms.Form):
             del self.fields["holdout_percent"]
         if automation.kind not in DATE_KINDS:  # sent when its event happens
             del self.fields["send_hour"]
+        if spec.offers:
+            self.offer_fields_in(self.merchant.currency)
+        else:
+            self.offer_fields_remove()
         hint = _("Empty: the default text, shown greyed in the box.")
         # Each box holds a text for readers of its language (`lang`: spelling, speech).
         for code, name in languages_for(self.merchant):
@@ -116,7 +121,7 @@ class AutomationForm(forms.Form):
         for code, _name in languages_for(automation.merchant):
             for prefix, attribute in TEXT_FIELDS:
                 initial[f"{prefix}_{code}"] = getattr(automation, attribute).get(code, "")
-        return initial
+        return initial | offer_initial(automation.offer, automation.merchant.currency)
 
     @property
     def language_texts(self) -> list[LanguageTexts]:
@@ -145,6 +150,7 @@ class AutomationForm(forms.Form):
             cooldown_days=data["cooldown_days"],
             send_hour=data.get("send_hour"),
             holdout_percent=data.get("holdout_percent"),
+            offer=self.offer() if "offer_type" in self.fields else None,
             subject=self._texts("subject"),
             body=self._texts("body"),
             sms_body=self._texts("sms"),
@@ -152,6 +158,9 @@ class AutomationForm(forms.Form):
 
     def add_service_error(self, error: DomainError) -> None:
         head, _dot, code = (error.field or "").partition(".")
+        if head == "offer" and "offer_type" in self.fields:
+            self.add_error(self.offer_field_for(error), error.message)
+            return
         prefix = {"subject": "subject", "body": "body", "sms_body": "sms"}.get(head)
         name = (
             head

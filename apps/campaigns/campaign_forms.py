@@ -22,10 +22,10 @@ from apps.campaigns.merge_tags import (
     html_sanitise,
 )
 from apps.campaigns.models import Campaign, CampaignChannel, CampaignKind, Segment
+from apps.campaigns.offer_forms import OfferForm, offer_initial
 from apps.campaigns.services.editing import CampaignFields
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
-from apps.core.money import minor_digits, to_major, to_minor
 
 KIND_HELP = {
     CampaignKind.PROMOTIONAL: _(
@@ -37,16 +37,7 @@ KIND_HELP = {
         "address, whether or not they agreed to marketing."
     ),
 }
-OFFER_CHOICES = [
-    ("none", _("No offer")),
-    ("coupon_amount", _("A coupon worth an amount")),
-    ("coupon_percent", _("A coupon for a percentage off")),
-    ("bonus_points", _("Bonus points")),
-    ("multiplier", _("Points multiplied for some days")),
-]
 SEND_CHOICES = [("now", _("When I press Send")), ("later", _("At a day and time"))]
-# The numbers of each offer, as the form names them (`offer_<key>`).
-OFFER_KEYS = ("amount", "percent", "min_spend", "valid_days", "points", "factor", "days")
 
 
 class DateInput(forms.DateInput):
@@ -58,13 +49,6 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%H:%M")
-
-
-def _whole(label, **attrs) -> forms.IntegerField:
-    """A whole number the service checks (its range is the service's message)."""
-    return forms.IntegerField(
-        label=label, required=False, widget=forms.NumberInput(attrs={"step": 1, **attrs})
-    )
 
 
 @dataclass(frozen=True)
@@ -110,7 +94,7 @@ def text_field_for(*, form: forms.Form, prefix: str, code: str, error: DomainErr
     return f"{prefix}_{code}"
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(OfferForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     segment = forms.TypedChoiceField(label=_("Segment"), coerce=int)
     channel = forms.ChoiceField(
@@ -125,23 +109,6 @@ class CampaignForm(forms.Form):
         widget=forms.RadioSelect,
         initial=CampaignKind.PROMOTIONAL,
     )
-    offer_type = forms.ChoiceField(
-        label=_("What members get"),
-        choices=OFFER_CHOICES,
-        widget=forms.RadioSelect,
-        initial="none",
-    )
-    offer_amount = forms.DecimalField(
-        label=_("Coupon value"), required=False, max_digits=15, decimal_places=3
-    )
-    offer_percent = _whole(_("Percentage off"), min=1, max=100)
-    offer_min_spend = forms.DecimalField(
-        label=_("Minimum basket (optional)"), required=False, max_digits=15, decimal_places=3
-    )
-    offer_valid_days = _whole(_("Valid for (days)"), min=1, max=3650)
-    offer_points = _whole(_("Points"), min=1)
-    offer_factor = _whole(_("Multiply points by"), min=2, max=10)
-    offer_days = _whole(_("For (days)"), min=1, max=365)
     holdout_percent = forms.IntegerField(
         label=_("Hold out (%)"),
         initial=10,
@@ -175,13 +142,7 @@ class CampaignForm(forms.Form):
         # What the SMS estimate depends on: htmx asks for it again when these change.
         for name in ("segment", "channel", "kind"):
             self.fields[name].widget.attrs["class"] = "estimate-input"
-        currency = merchant.currency
-        for key, label in (
-            ("offer_amount", gettext("Coupon value (%(currency)s)")),
-            ("offer_min_spend", gettext("Minimum basket in %(currency)s (optional)")),
-        ):
-            self.fields[key].label = label % {"currency": currency}
-            self.fields[key].decimal_places = minor_digits(currency)
+        self.offer_fields_in(merchant.currency)
         zone = merchant_zone(merchant.timezone)
         self.fields["send_date"].help_text = gettext("In your time zone (%(zone)s).") % {
             "zone": str(zone)
@@ -239,21 +200,6 @@ class CampaignForm(forms.Form):
 
     # Reading the form -------------------------------------------------------------------
 
-    def _minor(self, name: str) -> int | None:
-        amount = self.cleaned_data.get(name)
-        if amount is None:
-            return None
-        try:
-            return to_minor(amount, self.merchant.currency)
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
-
-    def clean_offer_amount(self) -> int | None:
-        return self._minor("offer_amount")
-
-    def clean_offer_min_spend(self) -> int | None:
-        return self._minor("offer_min_spend")
-
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("send_when") == "later":
@@ -264,23 +210,6 @@ class CampaignForm(forms.Form):
                 zone = merchant_zone(self.merchant.timezone)
                 cleaned["send_at"] = datetime.combine(day, hour, tzinfo=zone)
         return cleaned
-
-    def _offer(self) -> dict | None:
-        data, kind = self.cleaned_data, self.cleaned_data["offer_type"]
-        keys = {
-            "coupon_amount": ("amount", "valid_days", "min_spend"),
-            "coupon_percent": ("percent", "valid_days", "min_spend"),
-            "bonus_points": ("points",),
-            "multiplier": ("factor", "days"),
-        }.get(kind)
-        if keys is None:
-            return None
-        offer = {"type": "coupon" if kind.startswith("coupon") else kind}
-        for key in keys:
-            value = data.get(f"offer_{key}")
-            if value is not None and not (key == "min_spend" and value == 0):
-                offer[key] = value
-        return offer
 
     def _texts(self, prefix: str) -> dict[str, str]:
         return {
@@ -301,7 +230,7 @@ class CampaignForm(forms.Form):
             segment=self.segments.get(data["segment"]),
             channel=channel,
             kind=data["kind"],
-            offer=self._offer(),
+            offer=self.offer(),
             holdout_percent=data["holdout_percent"],
             send_at=data.get("send_at"),
             quiet_start=data["quiet_start"],
@@ -321,9 +250,7 @@ class CampaignForm(forms.Form):
     def field_for(self, error: DomainError) -> str | None:
         head, _dot, tail = (error.field or "").partition(".")
         if head == "offer":
-            name = f"offer_{tail}" if tail in OFFER_KEYS else "offer_type"
-            if name == "offer_amount" and self.cleaned_data.get("offer_type") == "coupon_percent":
-                name = "offer_percent"  # "give an amount or a percent": the one asked for
+            name = self.offer_field_for(error)
         elif head in ("subject", "body", "sms_body"):
             name = self._text_field(head, tail, error)
         elif head == "send_at":
@@ -356,23 +283,7 @@ class CampaignForm(forms.Form):
         if campaign.send_at:
             local = timezone.localtime(campaign.send_at, merchant_zone(merchant.timezone))
             initial |= {"send_when": "later", "send_date": local.date(), "send_time": local.time()}
-        return initial | _offer_initial(campaign.offer, merchant.currency)
-
-
-def _offer_initial(offer: dict | None, currency: str) -> dict:
-    if not offer:
-        return {"offer_type": "none"}
-    kind = offer["type"]
-    if kind == "coupon":
-        kind = "coupon_percent" if offer.get("percent") else "coupon_amount"
-    initial = {"offer_type": kind}
-    for key in OFFER_KEYS:
-        if key in offer:
-            value = offer[key]
-            initial[f"offer_{key}"] = (
-                to_major(value, currency) if key in ("amount", "min_spend") else value
-            )
-    return initial
+        return initial | offer_initial(campaign.offer, merchant.currency)
 
 
 class PreviewForm(forms.Form):

@@ -47,6 +47,7 @@ def form_data(**fields) -> dict:
         "send_hour": "",
         "cooldown_days": "30",
         "holdout_percent": "10",
+        "offer_type": "none",
         "subject_en": "",
         "body_en": "",
         "sms_en": "",

@@ -25,6 +25,7 @@ from apps.campaigns.services.editing import (
     SUBJECT_LENGTH,
     texts_clean,
 )
+from apps.campaigns.services.offers import offer_clean
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
@@ -78,12 +79,14 @@ MAX_HOLDOUT_PERCENT = 50
 class AutomationFields:
     """What an automation says (per language code; an empty or missing language: the
     kind's default text, translated) and how it goes. `holdout_percent` is a promotional
-    kind's alone: a service message is never held out, and its value is left as it is."""
+    kind's alone: a service message is never held out, and its value is left as it is.
+    `offer` (as `offer_clean` takes it; None: none) only for a kind that gives one."""
 
     channel: str
     cooldown_days: int
     send_hour: int | None = None
     holdout_percent: int | None = None
+    offer: dict | None = None
     subject: dict = field(default_factory=dict)
     body: dict = field(default_factory=dict)
     sms_body: dict = field(default_factory=dict)
@@ -128,6 +131,12 @@ def automation_fields_clean(*, merchant: Merchant, kind: str, fields: Automation
         if not _whole(fields.holdout_percent, 0, MAX_HOLDOUT_PERCENT):
             raise DomainError(gettext("Hold out from 0 to 50 %."), field="holdout_percent")
         values["holdout_percent"] = fields.holdout_percent
+    if fields.offer is not None and not KINDS[kind].offers:
+        raise DomainError(
+            gettext("This automation gives no offer."), field="offer", code="invalid_offer"
+        )
+    if KINDS[kind].offers:
+        values["offer"] = offer_clean(offer=fields.offer)
     return values
 
 

@@ -31,6 +31,9 @@ class KindSpec:
     carries: str = ""
     # How long after its moment the message goes (the survey: the day after the purchase).
     delay: timedelta = timedelta(0)
+    # Whether it may give an offer. A service message gives none (it goes without
+    # marketing consent), nor does the birthday: its gift is the program's bonus.
+    offers: bool = False
 
 
 KINDS: dict[str, KindSpec] = {
@@ -95,6 +98,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.WIN_BACK: KindSpec(
         kind=AutomationKind.WIN_BACK,
+        offers=True,
         description=_(
             "When a member stops coming (at risk, then lapsed), a message inviting them back."
         ),
@@ -123,6 +127,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REWARD_REACH: KindSpec(
         kind=AutomationKind.REWARD_REACH,
+        offers=True,
         description=_(
             "When a member's points come close to a reward, or first afford one, a nudge to use "
             "them."
@@ -172,6 +177,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REFERRAL_NUDGE: KindSpec(
         kind=AutomationKind.REFERRAL_NUDGE,
+        offers=True,
         description=_(
             "At a member's third purchase, if they have referred nobody, an invitation to bring a "
             "friend."

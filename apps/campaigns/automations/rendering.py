@@ -29,13 +29,41 @@ from apps.programs.tiers.models import Measure, MemberTier
 from apps.programs.tiers.selectors import qualifying_total, tier_settings
 
 
-def _with_default(texts: dict[str, str], default, *, html: bool = False) -> dict[str, str]:
-    """The merchant's texts; without any, the default in the active language (an HTML
-    one sanitised, as a stored body is: the merge tags' rendering expects that form)."""
+def _with_default(
+    texts: dict[str, str], default, *, html: bool = False, offer_line: str = ""
+) -> dict[str, str]:
+    """The merchant's texts; without any, the default in the active language with the
+    offer's line (an HTML one sanitised, as a stored body is: the merge tags' rendering
+    expects that form)."""
     if any(texts.values()):
         return texts
-    text = str(default)
-    return {get_language(): html_sanitise(html=text) if html else text}
+    if not html:
+        return {get_language(): f"{default} {offer_line}".strip()}
+    text = f"{default}<p>{offer_line}</p>" if offer_line else str(default)
+    return {get_language(): html_sanitise(html=text)}
+
+
+def offer_line(offer: dict | None) -> str:
+    """What the member gets, as the default texts say it (in the active language) when the
+    kind's own texts do not: the coupon's tags, or the points."""
+    if not offer:
+        return ""
+    if offer["type"] == OfferKind.COUPON:
+        return gettext(
+            "Your gift: {{ coupon_value }} off with the code {{ coupon_code }}, until "
+            "{{ coupon_expires }}."
+        )
+    if offer["type"] == OfferKind.BONUS_POINTS:
+        return ngettext(
+            "Your gift: %(points)s bonus point, already on your card.",
+            "Your gift: %(points)s bonus points, already on your card.",
+            offer["points"],
+        ) % {"points": format_number(offer["points"])}
+    return ngettext(
+        "Your gift: your points count %(factor)s times for the next %(days)s day.",
+        "Your gift: your points count %(factor)s times for the next %(days)s days.",
+        offer["days"],
+    ) % {"factor": offer["factor"], "days": offer["days"]}
 
 
 def _carrying(texts: dict[str, str], tag: str, *, html: bool) -> dict[str, str]:
@@ -56,13 +84,23 @@ def automation_spec(
     shows), `delivery`: the row it is sent as (the survey's links are signed for it)."""
     kind = KINDS[automation.kind]
     coupon = bool(automation.offer) and automation.offer.get("type") == OfferKind.COUPON
-    body = (coupon and kind.coupon_body) or kind.body
-    sms_body = (coupon and kind.coupon_sms_body) or kind.sms_body
+    own_coupon_texts = coupon and kind.coupon_body is not None
+    body = kind.coupon_body if own_coupon_texts else kind.body
+    sms_body = kind.coupon_sms_body if own_coupon_texts else kind.sms_body
+    line = "" if own_coupon_texts else offer_line(automation.offer)
     return MessageSpec(
         merchant=automation.merchant,
         subject=_with_default(automation.subject, kind.subject),
-        body=_carrying(_with_default(automation.body, body, html=True), kind.carries, html=True),
-        sms_body=_carrying(_with_default(automation.sms_body, sms_body), kind.carries, html=False),
+        body=_carrying(
+            _with_default(automation.body, body, html=True, offer_line=line),
+            kind.carries,
+            html=True,
+        ),
+        sms_body=_carrying(
+            _with_default(automation.sms_body, sms_body, offer_line=line),
+            kind.carries,
+            html=False,
+        ),
         promotional=kind.promotional,
         key=("automation", automation.pk, get_language()),
         values_for=lambda member: (
