@@ -20,6 +20,7 @@ from apps.core.errors import DomainError
 from apps.core.models import Membership, Merchant, Role
 from tests.accounts.factories import UserFactory
 from tests.core.factories import LocationFactory, MerchantFactory
+from tests.smtp import smtp_server
 
 # `make test` compiles the catalogs first; a bare `pytest` gets them compiled here (Babel).
 compile_catalogs()
@@ -155,3 +156,11 @@ def refusal(error: type[BaseException] = DomainError, **match):
     the test's, so the test reads on."""
     with pytest.raises(error, **match) as raised, transaction.atomic():
         yield raised
+
+
+@pytest.fixture
+def inbox(settings):
+    """A real SMTP server, and Django's mail sent to it."""
+    with smtp_server() as server:
+        settings.MAILERS = {"default": server.mailer()}
+        yield server

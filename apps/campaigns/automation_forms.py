@@ -21,6 +21,8 @@ from apps.campaigns.campaign_forms import LanguageTexts, languages_for, text_fie
 from apps.campaigns.models import Automation, CampaignChannel
 from apps.campaigns.offer_forms import OfferForm, offer_initial
 from apps.core.errors import DomainError
+from apps.messaging.services.settings import WELCOME_INTRO_LENGTH, WELCOME_SUBJECT_LENGTH
+from apps.portal.welcome import welcome_default_subject
 
 TEXT_FIELDS = (("subject", "subject"), ("body", "body"), ("sms", "sms_body"))
 
@@ -167,4 +169,74 @@ class AutomationForm(OfferForm):
             if prefix is None
             else text_field_for(form=self, prefix=prefix, code=code, error=error)
         )
+        self.add_error(name if name in self.fields else None, error.message)
+
+
+class WelcomeForm(forms.Form):
+    """The welcome's page: its subject and words of the merchant's own per language (empty:
+    the default subject, shown greyed; no words of their own), and whether members with only
+    a phone get the card link by text. Its switch is the list's."""
+
+    welcome_sms = forms.BooleanField(
+        label=_("Text the card link to new members without an email"),
+        required=False,
+        help_text=_("Each text is charged by your SMS provider."),
+    )
+
+    def __init__(self, *args, merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+        for code, name in languages_for(merchant):
+            named = {"language": name}
+            with translation.override(code):
+                default = welcome_default_subject(merchant)
+            self.fields[f"subject_{code}"] = forms.CharField(
+                label=gettext("Email subject (%(language)s)") % named,
+                required=False,
+                max_length=WELCOME_SUBJECT_LENGTH,
+                help_text=_("Empty: the default subject, shown greyed in the box."),
+                widget=forms.TextInput(attrs={"placeholder": default, "lang": code}),
+            )
+            self.fields[f"intro_{code}"] = forms.CharField(
+                label=gettext("Your own words (%(language)s)") % named,
+                required=False,
+                max_length=WELCOME_INTRO_LENGTH,
+                help_text=_(
+                    "Plain text, under the greeting and above the card's details (balance, how "
+                    "to earn, the card's link, your shops). Empty: none."
+                ),
+                widget=forms.Textarea(attrs={"rows": 4, "lang": code}),
+            )
+
+    @classmethod
+    def initial_for(cls, settings) -> dict:
+        initial = {"welcome_sms": settings.welcome_sms}
+        for code, _name in languages_for(settings.merchant):
+            initial[f"subject_{code}"] = settings.welcome_subject.get(code, "")
+            initial[f"intro_{code}"] = settings.welcome_intro.get(code, "")
+        return initial
+
+    @property
+    def languages(self) -> list[tuple[str, str, bool, forms.BoundField, forms.BoundField]]:
+        """(code, name, the fallback, subject, words) per language, as the page shows them."""
+        return [
+            (
+                code,
+                name,
+                code == self.merchant.language,
+                self[f"subject_{code}"],
+                self[f"intro_{code}"],
+            )
+            for code, name in languages_for(self.merchant)
+        ]
+
+    def texts(self, prefix: str) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"{prefix}_{code}") or ""
+            for code, _name in languages_for(self.merchant)
+        }
+
+    def add_service_error(self, error: DomainError) -> None:
+        head, _dot, code = (error.field or "").partition(".")
+        name = f"{head}_{code}"
         self.add_error(name if name in self.fields else None, error.message)

@@ -44,6 +44,7 @@ from apps.campaigns.models import Automation, CampaignChannel
 from apps.campaigns.rendering import message_build
 from apps.campaigns.report_display import report_view
 from apps.campaigns.sms_estimate import with_stop_line
+from apps.campaigns.welcome_views import welcome_card
 from apps.core.errors import DomainError
 from apps.core.formatting import format_number
 from apps.core.models import Role
@@ -106,7 +107,8 @@ def automation_list(request):
     automations = automations_of(merchant=request.merchant)
     sent = automations_sent_counts(automations=automations, days=SENT_DAYS, now=timezone.now())
     cards = [_card(automation, sent[automation.kind]) for automation in automations]
-    return render(request, "campaigns/automation_list.html", {"cards": cards, "days": SENT_DAYS})
+    context = {"cards": cards, "days": SENT_DAYS, "welcome": welcome_card(request)}
+    return render(request, "campaigns/automation_list.html", context)
 
 
 @require_POST
@@ -214,7 +216,7 @@ def automation_edit(request, kind: str):
         **_preview(request, automation),
     }
     if request.htmx and request.GET.get("part") == "preview":
-        return render(request, "campaigns/automation_form.html#preview_update", context)
+        return render(request, "campaigns/_automation_preview.html#preview_update", context)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "campaigns/automation_form.html", context, status=status)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.campaigns import automation_views, campaign_views, views
+from apps.campaigns import automation_views, campaign_views, views, welcome_views
 from apps.campaigns.surveys import views as survey_views
 
 app_name = "campaigns"
@@ -41,6 +41,10 @@ urlpatterns += [
 # Automations (apps/campaigns/automation_views.py): one page per kind of `KINDS`.
 urlpatterns += [
     path("automations/", automation_views.automation_list, name="automation_list"),
+    # The welcome is portal's message: its page comes before the kinds'.
+    path("automations/welcome/", welcome_views.welcome_edit, name="welcome_edit"),
+    path("automations/welcome/toggle/", welcome_views.welcome_toggle, name="welcome_toggle"),
+    path("automations/welcome/preview/", welcome_views.welcome_preview, name="welcome_preview"),
     path("automations/<slug:kind>/", automation_views.automation_edit, name="automation_edit"),
     path(
         "automations/<slug:kind>/toggle/",

@@ -184,6 +184,10 @@ class MessagingSettings(TenantModel):
     welcome_sms = models.BooleanField(
         _("text the card link to new members without an email"), default=False
     )
+    # The welcome email's words of the merchant's own, per language code (empty: the
+    # default subject, and no words of their own above the card's details).
+    welcome_subject = models.JSONField(_("welcome subject"), default=dict, blank=True)
+    welcome_intro = models.JSONField(_("welcome words"), default=dict, blank=True)
     brand_colour = models.CharField(
         _("brand colour"),
         max_length=7,

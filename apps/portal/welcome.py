@@ -10,13 +10,16 @@ left. An import welcomes its members only when the person importing ticks it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.events import MemberEnrolled, MembersImported
+from apps.core.models import Merchant
 from apps.core.money import minor_digits
 from apps.core.selectors import location_list
 from apps.core.stored_text import stored_text
@@ -85,16 +88,46 @@ def _context(member: Member) -> dict:
     }
 
 
+def welcome_default_subject(merchant: Merchant) -> str:
+    """In the active language."""
+    # Translators: the welcome email's subject; %(shop)s is the business's name.
+    return gettext("Welcome to %(shop)s: your loyalty card") % {"shop": merchant.name}
+
+
+@dataclass(frozen=True)
+class OwnText:
+    text: str
+    language: str
+
+
+def welcome_own_text(texts: dict[str, str], *, merchant: Merchant) -> OwnText | None:
+    """The merchant's words (`MessagingSettings.welcome_subject` / `welcome_intro`) in the
+    member's language, which is active, else in the business's language, as a campaign's
+    texts fall back; None: none written."""
+    for language in (get_language(), merchant.language):
+        if texts.get(language):
+            return OwnText(text=texts[language], language=language)
+    return None
+
+
 def welcome_render(delivery: Delivery) -> EmailContent | SmsContent:
-    """The welcome in the member's language (the caller set it)."""
+    """The welcome in the member's language (the caller set it), with the merchant's own
+    subject and words when they wrote some."""
     member = delivery.member
     context = _context(member)
     if delivery.channel == Channel.SMS:
         return SmsContent(body=render_to_string("portal/email/welcome_sms.txt", context).strip())
     context["preferences_url"] = context["card_url"] + "#preferences"
     context["unsubscribe_url"] = unsubscribe_url(member=member, channel=Channel.EMAIL)
+    own = messaging_settings(merchant=member.merchant)
+    context["intro"] = welcome_own_text(own.welcome_intro, merchant=member.merchant)
+    own_subject = welcome_own_text(own.welcome_subject, merchant=member.merchant)
     # Translators: the welcome email's subject; %(shop)s is the business's name.
-    subject = gettext("Welcome to %(shop)s: your loyalty card") % {"shop": member.merchant.name}
+    subject = (
+        own_subject.text
+        if own_subject
+        else gettext("Welcome to %(shop)s: your loyalty card") % {"shop": member.merchant.name}
+    )
     return EmailContent(
         subject=subject,
         text=render_to_string("portal/email/welcome.txt", context),

@@ -15,7 +15,6 @@ from cryptography.x509.oid import NameOID
 
 from apps.messaging.sms import outbox
 from tests.fake_google_wallet import FakeGoogleWallet
-from tests.smtp import smtp_server
 
 ISSUER_ID = "3388000000012345678"
 SERVICE_EMAIL = "wallet@fideliza-test.iam.gserviceaccount.com"
@@ -27,14 +26,6 @@ def _empty_sms_outbox():
     outbox.clear()
     yield
     outbox.clear()
-
-
-@pytest.fixture
-def inbox(settings):
-    """A real SMTP server, and Django's mail sent to it."""
-    with smtp_server() as server:
-        settings.MAILERS = {"default": server.mailer()}
-        yield server
 
 
 def rsa_key() -> rsa.RSAPrivateKey:

@@ -14,6 +14,7 @@ from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.members.selectors import member_lookup
 from apps.messaging.models import Delivery
+from apps.portal.welcome import SOURCE as WELCOME_SOURCE
 
 
 def automation_defaults(*, merchant: Merchant, kind: str) -> Automation:
@@ -71,3 +72,13 @@ def merchants_with_automations() -> list[int]:
     return list(
         Automation.objects.filter(enabled=True).values_list("merchant_id", flat=True).distinct()
     )
+
+
+def welcome_sent_count(*, merchant: Merchant, days: int, now: datetime) -> int:
+    """Welcomes handed to the provider in the last `days` days (resends too)."""
+    return Delivery.objects.filter(
+        merchant=merchant,
+        source=WELCOME_SOURCE,
+        state__in=SENT_STATES,
+        created_at__gte=now - timedelta(days=days),
+    ).count()

@@ -4,7 +4,11 @@ providers' reports, keep the suppression list, unsubscribe (by link or by textin
 from apps.messaging.services.inbound import sms_reply_received, sms_stop_confirmation
 from apps.messaging.services.queueing import delivery_queue
 from apps.messaging.services.sending import delivery_send
-from apps.messaging.services.settings import messaging_settings_update
+from apps.messaging.services.settings import (
+    messaging_settings_update,
+    welcome_switch,
+    welcome_texts_update,
+)
 from apps.messaging.services.suppression import suppression_add
 from apps.messaging.services.sweep import deliveries_sweep
 from apps.messaging.services.tracking import email_event_received, sms_status_received
@@ -21,4 +25,6 @@ __all__ = [
     "sms_status_received",
     "sms_stop_confirmation",
     "suppression_add",
+    "welcome_switch",
+    "welcome_texts_update",
 ]

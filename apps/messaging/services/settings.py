@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
@@ -79,6 +80,77 @@ def messaging_settings_update(
         actor=actor,
         action="messaging.settings_changed",
         summary=stored_text(gettext_noop("Changed the message settings")),
+        target=found,
+    )
+    return found
+
+
+WELCOME_SUBJECT_LENGTH = 200
+WELCOME_INTRO_LENGTH = 1000
+
+
+@transaction.atomic(savepoint=False)
+def welcome_switch(
+    *, merchant: Merchant, actor: User, email: bool, sms: bool | None = None
+) -> MessagingSettings:
+    """The welcome on or off (the automations page's switch: the email; its page: the text
+    to members with only a phone). The message settings page writes the same fields."""
+    values = {"welcome_email": email} | ({} if sms is None else {"welcome_sms": sms})
+    found, _created = MessagingSettings.objects.update_or_create(merchant=merchant, defaults=values)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="messaging.welcome_switched",
+        summary=stored_text(
+            gettext_noop("Switched on the welcome email")
+            if email
+            else gettext_noop("Switched off the welcome email")
+        ),
+        target=found,
+    )
+    return found
+
+
+def _welcome_texts(texts: dict, *, field: str, limit: int, one_line: bool) -> dict[str, str]:
+    """The texts per language code, trimmed, the empty ones left out."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    cleaned = {}
+    for code, text in texts.items():
+        if code not in codes or not isinstance(text, str):
+            raise DomainError(gettext("Not one of our languages."), field=f"{field}.{code}"[:80])
+        text = text.strip()
+        if len(text) > limit:
+            raise DomainError(
+                gettext("At most %(limit)s characters.") % {"limit": limit}, field=f"{field}.{code}"
+            )
+        if one_line and ("\n" in text or "\r" in text):
+            raise DomainError(gettext("Write it on one line."), field=f"{field}.{code}")
+        if text:
+            cleaned[code] = text
+    return cleaned
+
+
+@transaction.atomic(savepoint=False)
+def welcome_texts_update(
+    *, merchant: Merchant, actor: User, subject: dict, intro: dict
+) -> MessagingSettings:
+    """The welcome email's subject and words of the merchant's own, per language code; an
+    empty one: the default subject, no words of their own. Plain text: the email's layout
+    escapes it."""
+    values = {
+        "welcome_subject": _welcome_texts(
+            subject, field="subject", limit=WELCOME_SUBJECT_LENGTH, one_line=True
+        ),
+        "welcome_intro": _welcome_texts(
+            intro, field="intro", limit=WELCOME_INTRO_LENGTH, one_line=False
+        ),
+    }
+    found, _created = MessagingSettings.objects.update_or_create(merchant=merchant, defaults=values)
+    audit_record(
+        merchant=merchant,
+        actor=actor,
+        action="messaging.welcome_changed",
+        summary=stored_text(gettext_noop("Changed the welcome's texts")),
         target=found,
     )
     return found
