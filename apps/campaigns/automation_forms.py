@@ -70,6 +70,20 @@ class AutomationForm(OfferForm):
             del self.fields["holdout_percent"]
         if automation.kind not in DATE_KINDS:  # sent when its event happens
             del self.fields["send_hour"]
+        if spec.number is not None:
+            self.fields["moment_number"] = forms.IntegerField(
+                label=spec.number.label,
+                required=False,
+                help_text=spec.number.help_text,
+                widget=forms.NumberInput(
+                    attrs={
+                        "min": spec.number.low,
+                        "max": spec.number.high,
+                        "step": 1,
+                        "placeholder": spec.number.default,
+                    }
+                ),
+            )
         if spec.offers:
             self.offer_fields_in(self.merchant.currency)
         else:
@@ -119,6 +133,7 @@ class AutomationForm(OfferForm):
             "send_hour": "" if automation.send_hour is None else str(automation.send_hour),
             "cooldown_days": automation.cooldown_days,
             "holdout_percent": automation.holdout_percent,
+            "moment_number": automation.moment_number,
         }
         for code, _name in languages_for(automation.merchant):
             for prefix, attribute in TEXT_FIELDS:
@@ -153,6 +168,7 @@ class AutomationForm(OfferForm):
             send_hour=data.get("send_hour"),
             holdout_percent=data.get("holdout_percent"),
             offer=self.offer() if "offer_type" in self.fields else None,
+            moment_number=data.get("moment_number"),
             subject=self._texts("subject"),
             body=self._texts("body"),
             sms_body=self._texts("sms"),

@@ -290,6 +290,9 @@ class Automation(TenantModel):
     cooldown_days = models.PositiveSmallIntegerField(_("at most once per member every (days)"))
     # The hour of the merchant's day from which a day's occurrences are sent; none: midnight.
     send_hour = models.PositiveSmallIntegerField(_("send from (hour)"), null=True, blank=True)
+    # The number of its kind's moment (kinds.py `KindSpec.number`: how close to a reward,
+    # how many days before a tier review, at which purchase); none: the kind's default.
+    moment_number = models.PositiveSmallIntegerField(_("moment's number"), null=True, blank=True)
     quiet_start = models.TimeField(_("no SMS from"), default=time(21, 0))
     quiet_end = models.TimeField(_("no SMS until"), default=time(9, 0))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

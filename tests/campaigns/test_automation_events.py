@@ -144,11 +144,16 @@ def test_a_balance_within_reach_of_a_reward_is_told_once_in_the_cooldown(
     from apps.campaigns.automations.triggers import RewardCosts, reward_reached
 
     costs = RewardCosts(((7, 200), (8, 500)))
-    assert reward_reached(before=100, after=185, costs=costs) == "near:7"  # 180 is 10 % off
-    assert reward_reached(before=185, after=210, costs=costs) == "afford:7"
-    assert reward_reached(before=100, after=520, costs=costs) == "afford:7"  # the cheapest
-    assert reward_reached(before=100, after=150, costs=costs) == ""
-    assert reward_reached(before=185, after=195, costs=costs) == ""  # was near already
+    assert (
+        reward_reached(before=100, after=185, costs=costs, percent=10) == "near:7"
+    )  # 180 is 10 % off
+    assert reward_reached(before=185, after=210, costs=costs, percent=10) == "afford:7"
+    assert (
+        reward_reached(before=100, after=520, costs=costs, percent=10) == "afford:7"
+    )  # the cheapest
+    assert reward_reached(before=100, after=150, costs=costs, percent=10) == ""
+    assert reward_reached(before=185, after=195, costs=costs, percent=10) == ""  # was near already
+    assert reward_reached(before=100, after=150, costs=costs, percent=25) == "near:7"
 
     reward_create(
         merchant=team.merchant,

@@ -87,6 +87,7 @@ class AutomationFields:
     send_hour: int | None = None
     holdout_percent: int | None = None
     offer: dict | None = None
+    moment_number: int | None = None  # the kind's number (KindSpec.number); None: default
     subject: dict = field(default_factory=dict)
     body: dict = field(default_factory=dict)
     sms_body: dict = field(default_factory=dict)
@@ -137,7 +138,22 @@ def automation_fields_clean(*, merchant: Merchant, kind: str, fields: Automation
         )
     if KINDS[kind].offers:
         values["offer"] = offer_clean(offer=fields.offer)
+    values |= _moment_number_clean(kind, fields.moment_number)
     return values
+
+
+def _moment_number_clean(kind: str, value: int | None) -> dict:
+    number = KINDS[kind].number
+    if number is None:
+        if value is not None:
+            raise DomainError(gettext("This automation takes no number."), field="moment_number")
+        return {}
+    if value is not None and not _whole(value, number.low, number.high):
+        raise DomainError(
+            gettext("From %(least)s to %(most)s.") % {"least": number.low, "most": number.high},
+            field="moment_number",
+        )
+    return {"moment_number": value}
 
 
 @transaction.atomic(savepoint=False)

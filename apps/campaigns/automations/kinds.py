@@ -13,6 +13,17 @@ from apps.campaigns.models import AutomationKind
 
 
 @dataclass(frozen=True)
+class MomentNumber:
+    """A number of a kind's moment the merchant may change: its field, default and range."""
+
+    label: Promise
+    help_text: Promise
+    default: int
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
 class KindSpec:
     kind: str
     description: Promise  # what it does, in a line (the automations page)
@@ -34,6 +45,7 @@ class KindSpec:
     # Whether it may give an offer. A service message gives none (it goes without
     # marketing consent), nor does the birthday: its gift is the program's bonus.
     offers: bool = False
+    number: MomentNumber | None = None
 
 
 KINDS: dict[str, KindSpec] = {
@@ -127,6 +139,16 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REWARD_REACH: KindSpec(
         kind=AutomationKind.REWARD_REACH,
+        number=MomentNumber(
+            label=_("How close to the reward (percent of its cost)"),
+            help_text=_(
+                "A balance this close to a reward's cost is within reach: 10 tells a member "
+                "with 180 points of a 200-point reward. They are told again when they afford it."
+            ),
+            default=10,
+            low=1,
+            high=50,
+        ),
         offers=True,
         description=_(
             "When a member's points come close to a reward, or first afford one, a nudge to use "
@@ -160,6 +182,16 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.TIER_AT_RISK: KindSpec(
         kind=AutomationKind.TIER_AT_RISK,
+        number=MomentNumber(
+            label=_("Days before the tier's review"),
+            help_text=_(
+                "How long before the review a member whose purchases so far would not keep "
+                "their tier is told."
+            ),
+            default=14,
+            low=1,
+            high=90,
+        ),
         description=_(
             "Two weeks before a member's VIP tier is reviewed, if they would drop, what they still "
             "need."
@@ -177,6 +209,13 @@ KINDS: dict[str, KindSpec] = {
     ),
     AutomationKind.REFERRAL_NUDGE: KindSpec(
         kind=AutomationKind.REFERRAL_NUDGE,
+        number=MomentNumber(
+            label=_("At the member's purchase number"),
+            help_text=_("Sent after this purchase of a member who has referred nobody."),
+            default=3,
+            low=1,
+            high=50,
+        ),
         offers=True,
         description=_(
             "At a member's third purchase, if they have referred nobody, an invitation to bring a "
@@ -221,15 +260,20 @@ KINDS: dict[str, KindSpec] = {
     ),
 }
 
-# A member's Nth purchase, if they have referred nobody yet, is the referral nudge's moment.
-REFERRAL_NUDGE_AFTER_PURCHASES = 3
-# A balance within this share of a reward's cost is "within reach".
-REWARD_REACH_PERCENT = 10
 
-# How many days before a tier's review a member who would drop is told.
-TIER_AT_RISK_DAYS_BEFORE = 14
+def moment_number(*, kind: str, number: int | None) -> int:
+    """The number of the kind's moment: the automation's (`Automation.moment_number`),
+    else the kind's default."""
+    return number or KINDS[kind].number.default
+
 
 # The kinds whose moments come from a daily look at the members (a date), not an event.
 DATE_KINDS = frozenset(
     {AutomationKind.BIRTHDAY, AutomationKind.WIN_BACK, AutomationKind.TIER_AT_RISK}
 )
+
+
+def within_reach(*, cost: int, percent: int) -> int:
+    """The balance from which a reward of `cost` is within reach (the reward-within-reach
+    kind's number: `percent`)."""
+    return cost - cost * percent // 100

@@ -35,7 +35,7 @@ from apps.campaigns.audience import (
     recent_marketing_counts,
     suppressed_addresses,
 )
-from apps.campaigns.automations.kinds import KINDS, REWARD_REACH_PERCENT
+from apps.campaigns.automations.kinds import KINDS, moment_number, within_reach
 from apps.campaigns.lock_objects import automations_lock, due_occurrences_lock
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence, Outcome
 from apps.campaigns.selectors import campaign_settings_for
@@ -137,12 +137,13 @@ class _Chunk:
             ).values_list("pk", "points_cost")
         )
         balances = points_balances(member_ids=member_ids)
+        percent = moment_number(kind=self.automation.kind, number=self.automation.moment_number)
         holding = set()
         for occurrence in occurrences:
             reward_id = occurrence.occurrence.partition(":")[2]
             cost = costs.get(int(reward_id)) if reward_id.isdigit() else None
             balance = balances.get(occurrence.member_id, 0)
-            if cost is not None and balance >= cost - cost * REWARD_REACH_PERCENT // 100:
+            if cost is not None and balance >= within_reach(cost=cost, percent=percent):
                 holding.add((occurrence.member_id, occurrence.occurrence))
         return holding
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from apps.analytics.models import MemberStats
 from apps.analytics.periods import day_start, local_day, merchant_zone
 from apps.analytics.selectors import analytics_settings_for
-from apps.campaigns.automations.kinds import TIER_AT_RISK_DAYS_BEFORE
+from apps.campaigns.automations.kinds import moment_number
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
 from apps.members.selectors import members_with_birthday_on
 from apps.programs.tiers.models import MemberTier
@@ -71,11 +71,12 @@ def _moments(automation: Automation, day: date) -> Iterable[tuple[int, str]]:
 
 
 def _tiers_at_risk(automation: Automation, day: date) -> Iterator[tuple[int, str]]:
-    """Members whose tier is reviewed `TIER_AT_RISK_DAYS_BEFORE` days after `day`, and
+    """Members whose tier is reviewed the automation's number of days after `day`, and
     whose qualifying total so far is short of their tier's threshold: they would drop."""
     merchant = automation.merchant
     zone = merchant_zone(merchant.timezone)
-    review_day = day + timedelta(days=TIER_AT_RISK_DAYS_BEFORE)
+    days_before = moment_number(kind=automation.kind, number=automation.moment_number)
+    review_day = day + timedelta(days=days_before)
     start, end = day_start(review_day, zone), day_start(review_day + timedelta(days=1), zone)
     held = (
         MemberTier.objects.for_merchant(merchant)

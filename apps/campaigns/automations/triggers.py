@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from apps.campaigns.automations.kinds import (
     KINDS,
-    REFERRAL_NUDGE_AFTER_PURCHASES,
-    REWARD_REACH_PERCENT,
+    moment_number,
+    within_reach,
 )
 from apps.campaigns.models import Automation, AutomationKind, AutomationOccurrence
 from apps.core.events import PointsBalanceChanged, PointsExpiring, PurchaseRecorded, TierChanged
@@ -34,21 +34,27 @@ from apps.programs.tiers.models import ChangeCause, Direction
 
 @dataclass(frozen=True)
 class AutomationsOn:
-    """The merchant's automations that are on: (kind, id, cooldown in days)."""
+    """The merchant's automations that are on: (kind, id, cooldown in days, the number of
+    its moment or None)."""
 
-    kinds: tuple[tuple[str, int, int], ...]
+    kinds: tuple[tuple[str, int, int, int | None], ...]
 
     def get(self, kind: str) -> int | None:
-        return next((pk for each, pk, _days in self.kinds if each == kind), None)
+        return next((row[1] for row in self.kinds if row[0] == kind), None)
 
     def cooldown_days(self, kind: str) -> int:
-        return next((days for each, _pk, days in self.kinds if each == kind), 0)
+        return next((row[2] for row in self.kinds if row[0] == kind), 0)
+
+    def number(self, kind: str) -> int:
+        """The number of the kind's moment (kinds.py `moment_number`)."""
+        found = next((row[3] for row in self.kinds if row[0] == kind), None)
+        return moment_number(kind=kind, number=found)
 
 
 @merchant_config(Automation)
 def automations_on(*, merchant: Merchant) -> AutomationsOn:
     rows = Automation.objects.for_merchant(merchant).filter(enabled=True)
-    return AutomationsOn(tuple(rows.values_list("kind", "pk", "cooldown_days")))
+    return AutomationsOn(tuple(rows.values_list("kind", "pk", "cooldown_days", "moment_number")))
 
 
 def occurrence_notice(
@@ -115,7 +121,11 @@ def automations_on_purchase(payload: PurchaseRecorded) -> None:
     earliest = Purchase.objects.filter(member_id=purchase.member_id).order_by("occurred_at", "pk")
     if first_purchase is not None and earliest.values_list("pk", flat=True).first() == purchase.pk:
         _notice_now(purchase, first_purchase)
-    if nudge is not None and _is_nth_purchase(purchase, earliest) and not _has_referred(purchase):
+    if (
+        nudge is not None
+        and _is_nth_purchase(purchase, earliest, on.number(AutomationKind.REFERRAL_NUDGE))
+        and not _has_referred(purchase)
+    ):
         _notice_now(purchase, nudge)
 
 
@@ -165,12 +175,10 @@ def _notice_now(purchase: Purchase, automation_id: int, occurrence: str = "") ->
     )
 
 
-def _is_nth_purchase(purchase: Purchase, earliest) -> bool:
+def _is_nth_purchase(purchase: Purchase, earliest, nth: int) -> bool:
     """The member's Nth purchase (counted up to N + 1 only, on the member's index)."""
-    ids = list(earliest.values_list("pk", flat=True)[: REFERRAL_NUDGE_AFTER_PURCHASES + 1])
-    return len(ids) >= REFERRAL_NUDGE_AFTER_PURCHASES and (
-        ids[REFERRAL_NUDGE_AFTER_PURCHASES - 1] == purchase.pk
-    )
+    ids = list(earliest.values_list("pk", flat=True)[: nth + 1])
+    return len(ids) >= nth and ids[nth - 1] == purchase.pk
 
 
 def automations_on_tier_changed(payload: TierChanged) -> None:
@@ -205,15 +213,15 @@ def reward_costs(*, merchant: Merchant) -> RewardCosts:
     return RewardCosts(tuple(rows.order_by("points_cost", "pk").values_list("pk", "points_cost")))
 
 
-def reward_reached(*, before: int, after: int, costs: RewardCosts) -> str:
+def reward_reached(*, before: int, after: int, costs: RewardCosts, percent: int) -> str:
     """The occurrence a balance moving from `before` to `after` makes, or "": the cheapest
     reward it now affords for the first time ("afford:<id>"), else the cheapest it came
-    within `REWARD_REACH_PERCENT` of ("near:<id>")."""
+    within `percent` % of its cost of ("near:<id>")."""
     for reward_id, cost in costs.rewards:
         if before < cost <= after:
             return f"afford:{reward_id}"
     for reward_id, cost in costs.rewards:
-        near = cost - cost * REWARD_REACH_PERCENT // 100
+        near = within_reach(cost=cost, percent=percent)
         if before < near <= after < cost:
             return f"near:{reward_id}"
     return ""
@@ -225,13 +233,15 @@ def automations_on_balance(payload: PointsBalanceChanged) -> None:
     if payload.points <= 0:
         return
     account = payload.account
-    automation_id = automations_on(merchant=account.merchant).get(AutomationKind.REWARD_REACH)
+    on = automations_on(merchant=account.merchant)
+    automation_id = on.get(AutomationKind.REWARD_REACH)
     if automation_id is None:
         return
     occurrence = reward_reached(
         before=payload.balance - payload.points,
         after=payload.balance,
         costs=reward_costs(merchant=account.merchant),
+        percent=on.number(AutomationKind.REWARD_REACH),
     )
     if occurrence:
         occurrence_notice(
