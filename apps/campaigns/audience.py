@@ -41,10 +41,13 @@ def member_reach(
     return reach
 
 
-def suppressed_addresses(*, merchant: Merchant) -> set[tuple[str, str]]:
-    """(channel, address) of every suppressed address of the merchant."""
-    rows = Suppression.objects.for_merchant(merchant).values_list("channel", "address")
-    return set(rows)
+def suppressed_addresses(*, merchant: Merchant, among=None) -> set[tuple[str, str]]:
+    """(channel, address) of the merchant's suppressed addresses: all of them, or those
+    `among` the addresses given (a chunk's members': the list can be long)."""
+    rows = Suppression.objects.for_merchant(merchant)
+    if among is not None:
+        rows = rows.filter(address__in=among)
+    return set(rows.values_list("channel", "address"))
 
 
 def recent_marketing_counts(

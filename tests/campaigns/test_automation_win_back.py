@@ -16,6 +16,7 @@ from apps.campaigns.audience import holdout_drawn
 from apps.campaigns.automations.editing import automation_disable, automation_enable
 from apps.campaigns.automations.run import automations_run
 from apps.campaigns.models import AutomationKind, AutomationOccurrence, Outcome
+from apps.members.models import Member
 from apps.messaging.models import Delivery, State
 from apps.messaging.services import suppression_add
 from tests.analytics.factories import refresh
@@ -32,12 +33,14 @@ def now() -> datetime:
 
 
 def last_visit(*members, days_ago: int, now: datetime) -> None:
-    """The members' rollups say their last visit was `days_ago` days before today."""
+    """The members' rollups (and their activity marker) say their last visit was
+    `days_ago` days before today."""
     refresh()
     today = merchant_today(merchant=members[0].merchant, now=now)
-    MemberStats.objects.filter(member__in=members).update(
-        last_seen_on=today - timedelta(days=days_ago)
-    )
+    day = today - timedelta(days=days_ago)
+    MemberStats.objects.filter(member__in=members).update(last_seen_on=day)
+    noon = datetime.combine(day, time(12), tzinfo=ZoneInfo(members[0].merchant.timezone))
+    Member.objects.filter(pk__in=[member.pk for member in members]).update(last_activity_at=noon)
 
 
 def subscriber(team, name: str, **fields):
@@ -178,6 +181,23 @@ def test_a_member_who_came_back_before_the_message_was_due_gets_none(
     assert (occurrence.outcome, result.outcomes) == (Outcome.STALE, {Outcome.STALE: 1})
     assert mailoutbox == []
 
+    # a third, back this morning: their statistics are not refreshed yet, their activity is
+    cleo = subscriber(team, "Cleo")
+    last_visit(cleo, days_ago=AT_RISK_DAYS + 1, now=now)
+    occurrence = AutomationOccurrence.objects.create(
+        merchant=team.merchant,
+        automation=automation,
+        member=cleo,
+        occurrence=f"at_risk:{MemberStats.objects.get(member=cleo).last_seen_on}",
+        due_at=late,
+    )
+    Member.objects.filter(pk=cleo.pk).update(last_activity_at=late - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        automations_run(merchant=team.merchant, now=late)
+    occurrence.refresh_from_db()
+    assert occurrence.outcome == Outcome.STALE
+    assert mailoutbox == []
+
 
 def test_consent_suppression_holdout_cooldown_and_cap(
     team, now, mailoutbox, django_capture_on_commit_callbacks
@@ -232,6 +252,9 @@ def test_consent_suppression_holdout_cooldown_and_cap(
         due_at=now,
     )
     MemberStats.objects.filter(member=members[keen]).update(last_seen_on="2000-01-01")
+    Member.objects.filter(pk=members[keen].pk).update(
+        last_activity_at=datetime(2000, 1, 1, 12, tzinfo=ZoneInfo(team.merchant.timezone))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         again = automations_run(merchant=team.merchant, now=now + timedelta(minutes=1))
     assert again.outcomes == {Outcome.COOLDOWN: 1}

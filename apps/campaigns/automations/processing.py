@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from apps.analytics.models import MemberStats
+from apps.analytics.periods import local_day, merchant_zone
 from apps.campaigns.audience import (
     Reach,
     holdout_drawn,
@@ -80,16 +81,33 @@ class _Chunk:
     def __init__(self, automation: Automation, occurrences: list[AutomationOccurrence], now):
         self.automation, self.occurrences, self.now = automation, occurrences, now
         self.spec = KINDS[automation.kind]
+        self.zone = merchant_zone(automation.merchant.timezone)
         member_ids = [occurrence.member_id for occurrence in occurrences]
         self.members = {
             member.pk: member
             for member in Member.objects.filter(pk__in=member_ids)
             .active()
-            .only("pk", "merchant_id", "email", "phone", "consent_email", "consent_sms")
+            .only(
+                "pk",
+                "merchant_id",
+                "email",
+                "phone",
+                "consent_email",
+                "consent_sms",
+                "last_activity_at",
+            )
         }
         self.last_seen = self._last_seen(member_ids)
         self.reachable_rewards = self._reachable_rewards(occurrences, member_ids)
-        self.suppressed = suppressed_addresses(merchant=automation.merchant)
+        self.suppressed = suppressed_addresses(
+            merchant=automation.merchant,
+            among={
+                address
+                for member in self.members.values()
+                for address in (member.email, member.phone)
+                if address
+            },
+        )
         self.recently_sent = (
             set(
                 Delivery.objects.filter(
@@ -173,7 +191,7 @@ class _Chunk:
         automation, member = self.automation, self.members.get(occurrence.member_id)
         if not automation.enabled or occurrence.created_at < automation.enabled_at:
             return Outcome.OFF
-        if member is None or not self._still_holds(occurrence):
+        if member is None or not self._still_holds(occurrence, member):
             return Outcome.STALE
         reach = self._reach(member)
         if reach is None:
@@ -201,10 +219,13 @@ class _Chunk:
         self.recent[member.pk] = (week + 1, day + 1)
         return Outcome.QUEUED
 
-    def _still_holds(self, occurrence: AutomationOccurrence) -> bool:
+    def _still_holds(self, occurrence: AutomationOccurrence, member: Member) -> bool:
         if self.automation.kind == AutomationKind.WIN_BACK:
             last_seen = occurrence.occurrence.partition(":")[2]
-            return self.last_seen.get(occurrence.member_id) == last_seen
+            # The member's activity marker is written with each visit; their statistics
+            # only at the next refresh: a member back this morning is not won back.
+            active_on = local_day(member.last_activity_at, self.zone).isoformat()
+            return self.last_seen.get(member.pk) == last_seen and active_on <= last_seen
         if self.automation.kind == AutomationKind.REWARD_REACH:
             return (occurrence.member_id, occurrence.occurrence) in self.reachable_rewards
         return True
