@@ -11,6 +11,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("fideliza")
+# Queuing a task never fails a request for the broker: apps/core/broker.py.
+app = Celery("fideliza", task_cls="apps.core.broker:FaultTolerantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -121,3 +121,26 @@ def worker_recording_runs(name: str) -> Iterator[tuple[str, list[tuple]]]:
     """A worker as above, and the record of every task it ran (`task_runs`)."""
     with celery_worker_on_redis(name) as queue, task_runs() as runs:
         yield queue, runs
+
+
+# A port nothing listens on: the broker is down.
+DEAD_BROKER_URL = "redis://127.0.0.1:9/0"
+
+
+@contextmanager
+def broker_down() -> Iterator[None]:
+    """For the block this process sends tasks, not eagerly, to a broker that is down."""
+    from apps.core.broker import outage
+
+    app = celery_app
+    overrides = {"broker_url": DEAD_BROKER_URL, "task_always_eager": False}
+    saved = {key: app.conf[key] for key in overrides}
+    app.conf.update(overrides)
+    reset_app_caches(app)
+    outage.end()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        reset_app_caches(app)
+        outage.end()

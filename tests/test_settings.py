@@ -19,9 +19,22 @@ from config.settings.base import mailer_from_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# What production needs besides a secret key (nothing is contacted at the start).
+SERVICES = {
+    "DATABASE_URL": "postgres://fideliza@127.0.0.1:5432/fideliza",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "rediscache://127.0.0.1:6379/1",
+}
+
+
 def _import_production(**env) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
-    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", *SERVICES}
+    }
+    environment.update(SERVICES, DJANGO_SETTINGS_MODULE="config.settings.production")
+    environment.update(env)
+    for name in [name for name, value in environment.items() if value is None]:
+        del environment[name]
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
@@ -46,15 +59,38 @@ def test_production_refuses_to_start_with_debug_on():
 def test_production_starts_with_a_secret_key_and_is_secure():
     probe = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.DEBUG)"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.DEBUG); "
+        "from django.test import Client; "
+        "print(Client(HTTP_HOST='localhost').get('/livez/').status_code, "
+        "Client(HTTP_HOST='localhost').get('/accounts/login/').status_code)"
     )
     environment = {k: v for k, v in os.environ.items() if k != "DEBUG"}
-    environment.update(SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="config.settings.production")
+    environment.update(
+        SERVICES, SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="config.settings.production"
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True", "True", "False"]
+    assert result.stdout.split() == ["True", "True", "True", "False", "200", "301"]
+
+
+@pytest.mark.parametrize(
+    ("name", "toy"),
+    [
+        ("DATABASE_URL", None),
+        ("DATABASE_URL", "sqlite:///db.sqlite3"),
+        ("CELERY_BROKER_URL", None),
+        ("CELERY_BROKER_URL", "memory://"),
+        ("CACHE_URL", None),
+        ("CACHE_URL", "locmemcache://"),
+    ],
+)
+def test_production_refuses_to_start_on_a_toy_database_broker_or_cache(name, toy):
+    result = _import_production(SECRET_KEY="x" * 50, **{name: toy})
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} must be set in production" in result.stderr
 
 
 def test_production_refuses_a_provider_whose_reports_anyone_could_post():

@@ -29,5 +29,7 @@ urlpatterns = [
         "webhooks/deliveries/<int:pk>/replay/", webhook_views.webhook_replay, name="webhook_replay"
     ),
     path("me/", views.profile, name="profile"),
+    path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
 ]

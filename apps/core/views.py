@@ -4,10 +4,10 @@ Views only translate between HTTP and the services/selectors: they read a form, 
 service, and show its result or its refusal.
 """
 
+from celery import current_app as current_celery_app
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -32,6 +32,7 @@ from apps.core.forms import (
     SwitchMerchantForm,
     add_domain_error,
 )
+from apps.core.health import database_answers, readiness
 from apps.core.locale_guess import merchant_defaults_for
 from apps.core.middleware import LOCATION_SESSION_KEY, MERCHANT_SESSION_KEY
 from apps.core.models import Invitation, Location, Membership, Role
@@ -366,11 +367,37 @@ def bad_request(request, exception):
     return defaults.bad_request(request, exception)
 
 
+# The orchestrator asks again after this many seconds when the app is not ready.
+NOT_READY_RETRY_SECONDS = 10
+
+
+def livez(request):
+    """Liveness: the process answers. Nothing else is touched (no database, no cache), so a
+    database outage never gets every process restarted."""
+    return JsonResponse({"status": "ok"})
+
+
 def healthz(request):
     """For load balancers and uptime checks: the app answers and its database does."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    if not database_answers():
+        return _not_ready({"status": "unavailable", "checks": {"database": "unreachable"}})
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request):
+    """Readiness: the database, the cache and the schema are there (else 503); the broker
+    is reported ("degraded"), not required (apps/core/health.py says why)."""
+    found = readiness(celery_app=current_celery_app)
+    body = {"status": found.status, "checks": found.checks}
+    if found.outbox_waiting is not None:
+        body["outbox_waiting"] = found.outbox_waiting
+    return JsonResponse(body) if found.ready else _not_ready(body)
+
+
+def _not_ready(body: dict) -> JsonResponse:
+    response = JsonResponse(body, status=503)
+    response["Retry-After"] = str(NOT_READY_RETRY_SECONDS)
+    return response
 
 
 @login_required

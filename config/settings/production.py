@@ -8,6 +8,19 @@ from config.settings.base import ANYMAIL, DATABASES, MAILERS, SECRET_KEY, env
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production.")
+
+# The embedded defaults that make `make run` need nothing are toys in production: SQLite,
+# a broker in one process's memory (a task queued there is lost when it ends), and a
+# cache per process (which splits the rate limits and the lockouts across workers).
+TOYS = {
+    "DATABASE_URL": ("PostgreSQL, such as postgres://user:password@host:5432/fideliza", "sqlite"),
+    "CELERY_BROKER_URL": ("Redis, such as redis://host:6379/0", "memory"),
+    "CACHE_URL": ("Redis, such as rediscache://host:6379/1", "locmemcache"),
+}
+for name, (wanted, toy) in TOYS.items():
+    value = env(name, default="")
+    if not value or value.split(":", 1)[0] == toy:
+        raise ImproperlyConfigured(f"{name} must be set in production to {wanted}.")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 32+ characters.")
 # A provider's reports suppress addresses: its webhooks must not be open to anyone.
@@ -26,6 +39,8 @@ STORAGES = {
 }
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# Probes speak plain HTTP to the process, and take a redirect for a success.
+SECURE_REDIRECT_EXEMPT = [r"^livez/$", r"^healthz/$", r"^readyz/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -292,13 +292,23 @@ def _record_outcome(
     return changes.get("status", DeliveryStatus.PENDING)
 
 
+# A delivery never tried this long after it was written lost its task (the broker was
+# down when it was queued, or the process ended right after the commit).
+NEVER_QUEUED_AFTER = timedelta(minutes=1)
+
+
 def deliveries_retry_due(*, now: datetime | None = None, batch: int = 500) -> int:
     """The sweeper (every minute): send again what is due, including attempts whose task
-    was lost with its worker. Returns how many were tried."""
+    was lost with its worker, and deliveries whose first task never reached the broker.
+    Returns how many were tried."""
     now = now or timezone.now()
     due = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(
+            Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, created_at__lte=now - NEVER_QUEUED_AFTER)
+        )
+        .order_by("created_at")
         .values_list("pk", flat=True)[:batch]
     )
     for delivery_id in due:

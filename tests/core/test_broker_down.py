@@ -1,0 +1,99 @@
+"""A broker outage never fails a write: over real HTTP, with the broker down, a purchase
+that queues tasks (its webhook, an automation) answers 201 at once and is recorded once;
+the warning is logged, the readiness check says so, and once the broker is back the
+sweeper sends what was never queued."""
+
+import json
+import logging
+import time
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.campaigns.automations.editing import automation_enable
+from apps.campaigns.models import AutomationKind, AutomationOccurrence
+from apps.core.api.keys import api_key_create
+from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery
+from apps.core.webhooks.services import deliveries_retry_due, endpoint_create
+from apps.programs.models import Purchase
+from tests.celery_worker import broker_down
+from tests.conftest import make_team
+from tests.core.test_webhooks import Receiver
+from tests.members.factories import enroll
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def post_purchase(url: str, key: str, body: dict) -> tuple[int, float]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status, time.monotonic() - started
+
+
+def test_with_the_broker_down_a_purchase_answers_201_at_once_and_is_swept_later(
+    live_server, caplog
+):
+    team = make_team()
+    receiver = Receiver()
+    endpoint_create(
+        merchant=team.merchant, actor=team.owner, url=receiver.url, events=["purchase.recorded"]
+    )
+    automation_enable(merchant=team.merchant, kind=AutomationKind.FIRST_PURCHASE, actor=None)
+    buyers = [enroll(team, email=f"b{n}@example.com") for n in range(2)]
+    key = api_key_create(merchant=team.merchant, actor=None, name="Shop", scope="write").key
+    url = f"{live_server.url}/api/v1/purchases/"
+
+    try:
+        with broker_down(), caplog.at_level(logging.WARNING, logger="apps.core.broker"):
+            answers = [
+                post_purchase(
+                    url,
+                    key,
+                    {
+                        "member": buyer.public_id,
+                        "external_id": f"order-{n}",
+                        "amount": 2500,
+                        "currency": "EUR",
+                    },
+                )
+                for n, buyer in enumerate(buyers)
+            ]
+            ready = live_server_get(live_server.url + "/readyz/")
+
+        assert [status for status, _seconds in answers] == [201, 201]
+        assert max(seconds for _status, seconds in answers) < 2.0, answers
+        assert Purchase.objects.count() == 2
+        assert "Broker unreachable" in caplog.text
+        assert ready["checks"]["broker"] == "unreachable"
+        assert ready["status"] == "degraded"
+        waiting = WebhookDelivery.objects.filter(event="purchase.recorded")
+        assert waiting.count() == 2
+        assert set(waiting.values_list("status", "attempts")) == {(DeliveryStatus.PENDING, 0)}
+        assert receiver.requests == []
+        # The occurrences were written with the purchases: the automations tick finds them.
+        assert AutomationOccurrence.objects.filter(processed_at__isnull=True).count() == 2
+
+        # The broker is back: the sweeper's next round sends each one, once.
+        assert deliveries_retry_due(now=timezone.now()) == 0  # not a minute old yet
+        assert deliveries_retry_due(now=timezone.now() + timedelta(minutes=2)) == 2
+        assert deliveries_retry_due(now=timezone.now() + timedelta(minutes=3)) == 0
+        assert len(receiver.requests) == 2
+        assert set(waiting.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    finally:
+        receiver.close()
+
+
+def live_server_get(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
