@@ -29,3 +29,4 @@ urlpatterns = [
 ]
 
 handler400 = "apps.core.views.bad_request"
+handler500 = "apps.core.outage.server_error"

@@ -24,6 +24,7 @@ from apps.core.api.models import ApiKey
 from apps.core.errors import DomainError
 from apps.core.languages import activate_merchant_language
 from apps.core.models import Location
+from apps.core.outage import database_unavailable_response, is_database_outage
 from apps.core.selectors import location_by_name
 
 
@@ -58,6 +59,8 @@ def api_exception_handler(exc, context):
         errors = {exc.field: [exc.message]} if exc.field else {}
         body = error_body(exc.code, exc.message, errors) | exc.details
         return Response(body, status=exc.status)
+    if is_database_outage(exc):
+        return database_unavailable_response(api=True)
     if isinstance(exc, IntegrityError):
         # Two requests raced to one unique row (say the same order id for two members): the
         # loser's transaction is rolled back whole, and sent again it gets its real answer.
