@@ -12,10 +12,12 @@ and drives it with wrk (Debian's `wrk`: `apt-get install wrk`) at 8 and 32 conne
   pgbench                            the same SQL with no Python at all (the floor)
   GET  /api/v1/members/?phone=       the lookup, next to GET /bench/lookup/ (bare SQL)
 
-and prints requests per second and p50/p99 latency. The database and the Redis keys it
-made are dropped at the end. Usage:
+and prints requests per second and p50/p99 latency; with `--json`, also one JSON object
+`{"runs": [{"what", "clients", "rps", "p50_ms", "p99_ms", "non_2xx"}, ...]}` on its last
+line, so runs can be compared. The database and the Redis keys it made are dropped at the
+end. Usage:
 
-    .venv/bin/python bench/api_load.py [--members 10000] [--seconds 10] [--workers 4]
+    .venv/bin/python bench/api_load.py [--members 10000] [--seconds 10] [--workers 4] [--json]
 """
 
 import argparse
@@ -193,11 +195,57 @@ def lua_list(values) -> str:
     return ",".join(json.dumps(value) for value in values)
 
 
+def report(scripts: dict, results: list, floor: list, *, as_json: bool) -> None:
+    print(f"\n{'what':<44}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+    runs = []
+    for what, clients, r in results:
+        name = scripts[what][0]
+        print(
+            f"{name:<44}{clients:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+            f"{r['errors']:>9}"
+        )
+        if what == "purchase":  # none a replay of another run's
+            print(f"{'':<8}{r['recorded']:,} new purchases for {r['requests']:,} requests")
+        runs.append(
+            {
+                "what": what,
+                "clients": clients,
+                "rps": round(r["rps"], 1),
+                "p50_ms": round(r["p50"], 2),
+                "p99_ms": round(r["p99"], 2),
+                "non_2xx": r["errors"],
+            }
+        )
+    for clients, result in floor:
+        if result:
+            count, seconds = result
+            print(f"{'pgbench, the same points SQL':<44}{clients:>8}{count / seconds:>9.0f}")
+            runs.append(
+                {
+                    "what": "pgbench",
+                    "clients": clients,
+                    "rps": round(count / seconds, 1),
+                    "p50_ms": None,
+                    "p99_ms": None,
+                    "non_2xx": 0,
+                }
+            )
+    by = {(run["what"], run["clients"]): run["rps"] for run in runs}
+    for clients in (8, 32):
+        for what, bare in (("purchase", "bare_earn"), ("lookup", "bare_lookup")):
+            if by.get((bare, clients)):
+                ratio = by[(what, clients)] / by[(bare, clients)]
+                print(f"{what} / {bare} at {clients} clients: {ratio:.2f}x")
+    if as_json:
+        print(json.dumps({"runs": runs}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--json", action="store_true", help="also print the runs as JSON")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk).")
@@ -213,45 +261,41 @@ def main():
             f"{options.workers} workers, {os.cpu_count()} cores"
         )
         gunicorn = start_gunicorn(options.workers)
+        phones = lua_list(r[2].replace("+", "%2B") for r in rows if r[2])
         scripts = {
-            "POST /api/v1/purchases/ (everything on)": PURCHASE_LUA
-            % {"members": lua_list(r[1] for r in rows), "key": key},
-            "POST /bench/earn/ (bare DRF, the SQL only)": BARE_EARN_LUA
-            % {"member_pks": ",".join(str(r[0]) for r in rows), "merchant": merchant.pk},
-            "GET /api/v1/members/?phone=": LOOKUP_LUA
-            % {
-                "phones": lua_list(r[2].replace("+", "%2B") for r in rows if r[2]),
-                "key": key,
-                "path": "/api/v1/members/?phone=",
-            },
-            "GET /bench/lookup/ (bare DRF, the SQL only)": LOOKUP_LUA
-            % {
-                "phones": lua_list(r[2].replace("+", "%2B") for r in rows if r[2]),
-                "key": key,
-                "path": f"/bench/lookup/?merchant={merchant.pk}&phone=",
-            },
+            "purchase": (
+                "POST /api/v1/purchases/ (everything on)",
+                PURCHASE_LUA % {"members": lua_list(r[1] for r in rows), "key": key},
+            ),
+            "bare_earn": (
+                "POST /bench/earn/ (bare DRF, the SQL only)",
+                BARE_EARN_LUA
+                % {"member_pks": ",".join(str(r[0]) for r in rows), "merchant": merchant.pk},
+            ),
+            "lookup": (
+                "GET /api/v1/members/?phone=",
+                LOOKUP_LUA % {"phones": phones, "key": key, "path": "/api/v1/members/?phone="},
+            ),
+            "bare_lookup": (
+                "GET /bench/lookup/ (bare DRF, the SQL only)",
+                LOOKUP_LUA
+                % {
+                    "phones": phones,
+                    "key": key,
+                    "path": f"/bench/lookup/?merchant={merchant.pk}&phone=",
+                },
+            ),
         }
         results = []
-        for name, script in scripts.items():
+        for what, (_name, script) in scripts.items():
             wrk(script, 8, 2)  # warm the workers and their pools
             for clients in (8, 32):
                 before = purchases_recorded()
                 result = wrk(script, clients, options.seconds)
                 result["recorded"] = purchases_recorded() - before
-                results.append((name, clients, result))
+                results.append((what, clients, result))
         floor = [(clients, run_pgbench(clients, options.seconds, merchant)) for clients in (8, 32)]
-        print(f"\n{'what':<44}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
-        for name, clients, r in results:
-            print(
-                f"{name:<44}{clients:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-                f"{r['errors']:>9}"
-            )
-            if name.startswith("POST /api/v1/purchases/"):  # none a replay of another run's
-                print(f"{'':<8}{r['recorded']:,} new purchases for {r['requests']:,} requests")
-        for clients, result in floor:
-            if result:
-                count, seconds = result
-                print(f"{'pgbench, the same points SQL':<44}{clients:>8}{count / seconds:>9.0f}")
+        report(scripts, results, floor, as_json=options.json)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()

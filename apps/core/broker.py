@@ -24,10 +24,13 @@ OUTAGE_SECONDS = 5.0
 PUBLISH_ERRORS = (OperationalError, redis.exceptions.RedisError, OSError)
 
 
-class _Outage:
-    """This process's view of the broker: down until `until` (a monotonic time)."""
+class Outage:
+    """This process's view of a service: down until `until` (a monotonic time). After a
+    failure, callers skip the service for `OUTAGE_SECONDS` instead of each waiting for it
+    to fail again."""
 
-    until = 0.0
+    def __init__(self):
+        self.until = 0.0
 
     def active(self) -> bool:
         return time.monotonic() < self.until
@@ -39,7 +42,7 @@ class _Outage:
         self.until = 0.0
 
 
-outage = _Outage()
+outage = Outage()
 
 
 class FaultTolerantTask(Task):

@@ -1,10 +1,11 @@
 """What the load balancer and the orchestrator ask (apps/core/views.py): `/livez/` (the
 process answers: nothing else is touched), `/healthz/` (and its database does) and
-`/readyz/` (it can serve: the database, the cache and the schema; the broker reported).
+`/readyz/` (it can serve: the database and the schema; the cache and the broker reported).
 
-A broker outage makes the app "degraded", not unready: writes go on and their tasks are
-left to the sweepers (apps/core/broker.py), so taking every instance out of the load
-balancer for it would turn late side effects into an outage."""
+A broker or cache outage makes the app "degraded", not unready: writes go on, their tasks
+are left to the sweepers (apps/core/broker.py) and the cache's contents can be lost
+(apps/core/cache.py), so taking every instance out of the load balancer for them would
+turn late side effects into an outage."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from apps.core.broker import broker_reachable
 logger = logging.getLogger(__name__)
 
 OK, UNREACHABLE, PENDING = "ok", "unreachable", "pending"
-# Needed to serve; the broker is not (see above).
-REQUIRED = ("database", "cache", "migrations")
+# Needed to serve; the cache and the broker are not (see above).
+REQUIRED = ("database", "migrations")
 
 
 @dataclass

@@ -385,8 +385,8 @@ def healthz(request):
 
 
 def readyz(request):
-    """Readiness: the database, the cache and the schema are there (else 503); the broker
-    is reported ("degraded"), not required (apps/core/health.py says why)."""
+    """Readiness: the database and the schema are there (else 503); the cache and the
+    broker are reported ("degraded"), not required (apps/core/health.py says why)."""
     found = readiness(celery_app=current_celery_app)
     body = {"status": found.status, "checks": found.checks}
     if found.outbox_waiting is not None:

@@ -4,7 +4,7 @@ unsafely."""
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import ANYMAIL, DATABASES, MAILERS, SECRET_KEY, env
+from config.settings.base import ANYMAIL, CACHES, DATABASES, MAILERS, SECRET_KEY, env
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production.")
@@ -30,8 +30,21 @@ if MAILERS["default"]["BACKEND"].startswith("anymail.") and not ANYMAIL["WEBHOOK
     )
 
 # Django's native pool (psycopg_pool) keeps short requests from paying for a connection.
+# A request waits at most `timeout` seconds for a connection, and a new connection at most
+# `connect_timeout`: while the database restarts the answer is a quick 503 to retry
+# (apps/core/outage.py), not a client left hanging for psycopg_pool's default 30 s.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"pool": {"timeout": 5.0}, "connect_timeout": 3}
+    )
+
+# A Redis cache that is down costs a warning, not a request (apps/core/cache.py), and is
+# given up on quickly.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "apps.core.cache.FaultTolerantRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
+    )
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,6 +1,6 @@
 """Liveness, health and readiness for load balancers and orchestrators: `/livez/` touches
-nothing, `/readyz/` needs the database, the cache and the schema (else 503 with
-Retry-After) and reports the broker without failing for it."""
+nothing, `/readyz/` needs the database and the schema (else 503 with Retry-After) and
+reports the cache and the broker without failing for them."""
 
 from unittest import mock
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 DEAD_CACHE = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.FaultTolerantRedisCache",
         "LOCATION": "redis://127.0.0.1:9/0",
         "OPTIONS": {"socket_connect_timeout": 1},
     }
@@ -51,15 +51,22 @@ def test_ready_when_the_database_cache_schema_and_broker_answer(client):
     assert body["outbox_waiting"] == 0
 
 
-def test_without_the_cache_it_is_not_ready_and_says_when_to_ask_again(client, settings):
+def test_without_the_cache_it_is_degraded_and_requests_still_go(client, settings, team):
+    from apps.core import cache as tolerant
+
     settings.CACHES = DEAD_CACHE
+    tolerant.outage.end()
+    try:
+        response = client.get("/readyz/")
+        client.force_login(team.owner)
+        page = client.get("/")  # a page whose session and settings reads meet no cache
+    finally:
+        tolerant.outage.end()
 
-    response = client.get("/readyz/")
-
-    assert response.status_code == 503
-    assert response["Retry-After"] == "10"
+    assert response.status_code == 200
     assert response.json()["checks"]["cache"] == "unreachable"
-    assert response.json()["status"] == "unavailable"
+    assert response.json()["status"] == "degraded"
+    assert page.status_code == 200
 
 
 def test_with_migrations_not_applied_it_is_not_ready(client):
@@ -67,7 +74,9 @@ def test_with_migrations_not_applied_it_is_not_ready(client):
         response = client.get("/readyz/")
 
     assert response.status_code == 503
+    assert response["Retry-After"] == "10"
     assert response.json()["checks"]["migrations"] == "pending"
+    assert response.json()["status"] == "unavailable"
 
 
 def test_a_broker_outage_is_reported_but_the_app_stays_ready(client):
