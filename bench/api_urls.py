@@ -21,9 +21,9 @@ EARN_SQL = [
     "UPDATE programs_pointsaccount SET balance = balance + %(points)s"
     " WHERE member_id = %(member)s RETURNING balance",
     "INSERT INTO programs_ledgerentry (merchant_id, member_id, kind, points, balance_after,"
-    " purchase_id, refund_id, lot_id, reason, actor_id, created_at) VALUES (%(merchant)s,"
-    " %(member)s, 'earn', %(points)s, %(balance)s, %(purchase)s, NULL, %(lot)s, '', NULL,"
-    " now())",
+    " purchase_id, refund_id, lot_id, reason, reason_text, actor_id, created_at) VALUES"
+    " (%(merchant)s, %(member)s, 'earn', %(points)s, %(balance)s, %(purchase)s, NULL, %(lot)s,"
+    " '', '{}', NULL, now())",
     "UPDATE members_member SET last_activity_at = now()"
     " WHERE id = %(member)s AND last_activity_at < now()",
     "INSERT INTO members_memberevent (merchant_id, member_id, kind, summary, data, actor_id,"

@@ -59,9 +59,9 @@ INSERT INTO programs_lot (merchant_id, member_id, points, remaining, earned_at, 
 UPDATE programs_pointsaccount SET balance = balance + :points WHERE member_id = :member
     RETURNING balance \\gset
 INSERT INTO programs_ledgerentry (merchant_id, member_id, kind, points, balance_after,
-    purchase_id, refund_id, lot_id, reason, actor_id, created_at)
+    purchase_id, refund_id, lot_id, reason, reason_text, actor_id, created_at)
     VALUES (:merchant, :member, 'earn', :points, :balance, :purchase_id, NULL, :lot_id, '',
-    NULL, now());
+    '{}', NULL, now());
 UPDATE members_member SET last_activity_at = now()
     WHERE id = :member AND last_activity_at < now();
 INSERT INTO members_memberevent (merchant_id, member_id, kind, summary, data, actor_id, source,
