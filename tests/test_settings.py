@@ -252,3 +252,29 @@ def test_models_and_migrations_agree():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    ("value", "options"),
+    [
+        (None, {"server_side_binding": True, "prepare_threshold": 5}),
+        ("false", {"prepare_threshold": None}),
+    ],
+)
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(value, options):
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(repr(settings.DATABASES['default']['OPTIONS']))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_PREPARED_STATEMENTS"}}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL="postgres://fideliza@127.0.0.1:6432/fideliza",
+    )
+    if value is not None:
+        environment["DATABASE_PREPARED_STATEMENTS"] = value
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert ast.literal_eval(result.stdout.strip().splitlines()[-1]) == options

@@ -108,10 +108,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and a statement run five times on a connection is
     # prepared: PostgreSQL stops parsing and planning the same few dozen statements of a
     # purchase on every request (a quarter of its time there). Needs direct connections
-    # or a pooler in session mode (not PgBouncer's transaction mode).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": 5}
-    )
+    # or a pooler in session mode: behind PgBouncer's transaction mode (1.18, Debian's,
+    # does not carry prepared statements from one transaction to the next) set
+    # DATABASE_PREPARED_STATEMENTS=false (docs/SCALING.md).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
+    else:
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Indexes that carry columns (`include=`) serve segment counts on PostgreSQL; SQLite, the
 # embedded default, builds them without those columns, which changes no result.
