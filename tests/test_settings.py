@@ -84,6 +84,7 @@ def test_production_starts_with_a_secret_key_and_is_secure():
         ("CELERY_BROKER_URL", "memory://"),
         ("CACHE_URL", None),
         ("CACHE_URL", "locmemcache://"),
+        ("CACHE_URL", "dummycache://"),
     ],
 )
 def test_production_refuses_to_start_on_a_toy_database_broker_or_cache(name, toy):

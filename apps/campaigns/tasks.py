@@ -1,7 +1,7 @@
 from celery import shared_task
 
 
-@shared_task
+@shared_task(swept=True)  # campaigns_tick
 def campaign_freeze_task(campaign_id: int) -> int:
     """Freeze the campaign's audience into delivery rows (once), then start the batches.
     Where tasks run eagerly, send them all here, one after the other."""
@@ -17,7 +17,7 @@ def campaign_freeze_task(campaign_id: int) -> int:
     return reached
 
 
-@shared_task
+@shared_task(swept=True)  # campaigns_tick
 def campaign_send_batch_task(campaign_id: int, token: str = "") -> int:
     """One batch of the run `token`; it enqueues the next. Acknowledged late: a worker
     killed mid-batch has the batch run again, and the deliveries' claims keep anyone from
@@ -46,7 +46,7 @@ def automations_tick_task() -> int:
     return len(merchant_ids)
 
 
-@shared_task
+@shared_task(swept=True)  # the automations tick
 def automations_run_task(merchant_id: int) -> dict:
     """What is due for the merchant, now (`automations_run`)."""
     from apps.campaigns.automations.run import automations_run
@@ -56,7 +56,7 @@ def automations_run_task(merchant_id: int) -> dict:
     return dict(result.outcomes)
 
 
-@shared_task
+@shared_task(swept=True)  # the automations tick
 def automations_process_task(merchant_id: int) -> dict:
     """The merchant's due occurrences (an event noticed one): no scans."""
     from django.utils import timezone

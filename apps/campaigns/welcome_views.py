@@ -115,7 +115,6 @@ def welcome_edit(request):
                 welcome_switch(
                     merchant=request.merchant,
                     actor=request.user,
-                    email=current.welcome_email,
                     sms=form.cleaned_data["welcome_sms"],
                 )
         except DomainError as error:

@@ -1,11 +1,19 @@
-"""The broker may be down; a write never fails for it.
+"""The broker may be down; a request's write never fails for it.
 
-Every task queued from a request follows a row already written (a delivery, a webhook
-delivery, an occurrence, a job), and a sweeper finds the rows whose task never ran. So a
-task that cannot be handed to the broker is logged and left to its sweeper, and the
-request goes on. After one failure this process stops trying for `OUTAGE_SECONDS`, so a
-request that queues several tasks, and the requests after it, do not each wait for the
-broker to time out. The readiness check (`/readyz/`) reports the outage.
+A task queued from a request follows rows already committed, so failing the request then
+(a 500 for a sale that was recorded) would only make its client send it again. A task
+that cannot be handed to the broker is logged and the request goes on. Most tasks are
+`swept=True`: a sweeper in the beat finds the rows whose task never ran (deliveries,
+webhook deliveries, campaigns, automation occurrences, referral settlements, the analytics
+refresh). The others (tier re-evaluations, member imports and exports, invitation emails,
+wallet passes) have none yet: their skip is logged as an error naming the task, and what
+it was for waits until it is started again by hand.
+
+After one failure this process stops trying for `OUTAGE_SECONDS`, so a request that queues
+several tasks, and the requests after it, do not each wait for the broker to time out.
+Inside a worker nothing changes: a task that cannot queue the next one fails as before
+(and is retried, or marks its job failed). The readiness check (`/readyz/`) reports the
+outage.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import time
 
 import redis.exceptions
 from celery import Task
+from celery._state import get_current_worker_task
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -46,24 +55,37 @@ outage = Outage()
 
 
 class FaultTolerantTask(Task):
-    """The app's task class (config/celery.py): queuing never raises for the broker."""
+    """The app's task class (config/celery.py): queuing from a request never raises for
+    the broker."""
+
+    # Whether a sweeper runs the task's work when the task itself never ran.
+    swept = False
 
     def apply_async(self, args=None, kwargs=None, *rest, **options):
-        if self.app.conf.task_always_eager:
+        if self.app.conf.task_always_eager or get_current_worker_task() is not None:
             return super().apply_async(args, kwargs, *rest, **options)
         if outage.active():
-            logger.warning(
-                "Broker unreachable: %s not queued (its sweeper will run it).", self.name
-            )
+            self._skipped("")
             return None
         try:
             return super().apply_async(args, kwargs, *rest, **options)
         except PUBLISH_ERRORS as error:
             outage.start()
-            logger.warning(
-                "Broker unreachable: %s not queued (its sweeper will run it): %s", self.name, error
-            )
+            self._skipped(str(error))
             return None
+
+    def _skipped(self, error: str) -> None:
+        if self.swept:
+            logger.warning(
+                "Broker unreachable: %s not queued (its sweeper will run it). %s", self.name, error
+            )
+        else:
+            logger.error(
+                "Broker unreachable: %s not queued, and no sweeper runs it: start what it was "
+                "for again once the broker is back. %s",
+                self.name,
+                error,
+            )
 
 
 def broker_reachable(*, app, timeout: float = 1.0) -> bool:

@@ -2,16 +2,20 @@
 
 What the cache holds can be lost: rate-limit counters, login lockouts, the merchants'
 configuration read from the database, reports kept for an hour. So while Redis cannot be
-reached a read is a miss, a write is dropped and a counter counts nothing (a rate limit
-lets the request through), with a warning, and after one failure this process leaves the
-cache alone for `OUTAGE_SECONDS`. The readiness check reports it (`"cache": "unreachable"`,
-degraded, not unready). Production settings use this backend for a Redis `CACHE_URL`."""
+reached each process keeps using a cache of its own (in its memory), with a warning: the
+rate limits and lockouts hold per process meanwhile (a little looser: a client spread over
+several processes gets each one's allowance) instead of failing every request or letting
+every request through. After one failure the process leaves Redis alone for
+`OUTAGE_SECONDS`, then tries it again. The readiness check reports it (`"cache":
+"unreachable"`, degraded, not unready). Production settings use this backend for a Redis
+`CACHE_URL`."""
 
 from __future__ import annotations
 
 import logging
 
 import redis.exceptions
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 from apps.core.broker import Outage
@@ -22,35 +26,43 @@ ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSErr
 outage = Outage()
 
 
-def _tolerant(name: str, fallback):
+# Used while Redis is down; what was written there meanwhile is not carried back.
+_fallback = LocMemCache("fideliza-cache-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _tolerant(name: str):
+    """The Redis client's method `name`, or the process's own cache's while Redis is down
+    (both take the same arguments: the made key, the value, the timeout in seconds)."""
     method = getattr(RedisCacheClient, name)
 
-    def call(self, *args, **kwargs):
+    def call(self, *args):
         if outage.active():
-            return fallback(*args)
+            return getattr(_fallback, name)(*args)
         try:
-            return method(self, *args, **kwargs)
+            return method(self, *args)
         except ERRORS as error:
             outage.start()
-            logger.warning("Cache unreachable: %s skipped: %s", name, error)
-            return fallback(*args)
+            logger.warning(
+                "Cache unreachable: %s went to this process's own cache: %s", name, error
+            )
+            return getattr(_fallback, name)(*args)
 
     call.__name__ = name
     return call
 
 
 class _TolerantClient(RedisCacheClient):
-    get = _tolerant("get", lambda key, default=None, *rest: default)
-    get_many = _tolerant("get_many", lambda *args: {})
-    has_key = _tolerant("has_key", lambda *args: False)
-    set = _tolerant("set", lambda *args: None)
-    set_many = _tolerant("set_many", lambda *args: [])
-    add = _tolerant("add", lambda *args: False)
-    touch = _tolerant("touch", lambda *args: False)
-    delete = _tolerant("delete", lambda *args: False)
-    delete_many = _tolerant("delete_many", lambda *args: None)
-    incr = _tolerant("incr", lambda *args: 0)  # a counter that counts nothing: let it through
-    clear = _tolerant("clear", lambda *args: False)
+    get = _tolerant("get")
+    get_many = _tolerant("get_many")
+    has_key = _tolerant("has_key")
+    set = _tolerant("set")
+    set_many = _tolerant("set_many")
+    add = _tolerant("add")
+    touch = _tolerant("touch")
+    delete = _tolerant("delete")
+    delete_many = _tolerant("delete_many")
+    incr = _tolerant("incr")
+    clear = _tolerant("clear")
 
 
 class FaultTolerantRedisCache(RedisCache):

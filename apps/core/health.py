@@ -18,6 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from apps.core.broker import broker_reachable
+from apps.core.cache import outage as cache_outage
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,15 @@ def database_answers() -> bool:
 
 
 def _cache_answers() -> bool:
+    """Whether the shared cache answers (a Redis that is down is stood in for by each
+    process's own cache: apps/core/cache.py, whose outage then says so)."""
     try:
         cache.set("readyz", "1", 10)
-        return cache.get("readyz") == "1"
+        answered = cache.get("readyz") == "1"
     except Exception:  # noqa: BLE001  (each backend raises its own: Redis, memcached, ...)
         logger.warning("The cache does not answer.", exc_info=True)
         return False
+    return answered and not cache_outage.active()
 
 
 class _Schema:

@@ -8,9 +8,11 @@ read) both answer this way."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 
-from django.db import IntegrityError, InterfaceError, OperationalError
+import psycopg
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
@@ -21,12 +23,26 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
 
+# SQLSTATEs a retry in a moment can succeed after: the connection lost or refused (class
+# 08), the server shutting down or starting (57P01-57P03), too many connections, a
+# read-only server during a failover, a serialization failure or a deadlock (the
+# transaction was rolled back whole).
+RETRYABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "25006", "40001", "40P01"})
+
+
 def is_database_outage(exc: BaseException | None) -> bool:
-    """A connection lost or refused, or the server shutting down: not a refusal of the
-    data (an `IntegrityError` is the request's own conflict)."""
-    return isinstance(exc, (OperationalError, InterfaceError)) and not isinstance(
-        exc, IntegrityError
-    )
+    """A database that cannot answer now, not a fault of the request or of the code (a
+    missing table, a value out of range: those stay a 500, to be seen and fixed)."""
+    if not isinstance(exc, (OperationalError, InterfaceError, InternalError)):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, psycopg.Error):
+        state = cause.sqlstate
+        # No SQLSTATE: the connection itself failed (refused, dropped, a pool timeout).
+        return state is None or state.startswith("08") or state in RETRYABLE_STATES
+    if isinstance(cause, sqlite3.OperationalError):  # the embedded default
+        return "database is locked" in str(cause)
+    return isinstance(exc, InterfaceError)  # a connection already closed
 
 
 def database_unavailable_response(*, api: bool) -> HttpResponse:

@@ -1,8 +1,10 @@
-"""Row locks of deliveries: the only place they are taken."""
+"""Row locks of messaging (deliveries, the message settings): the only place they are
+taken."""
 
 from __future__ import annotations
 
-from apps.messaging.models import Delivery, State
+from apps.core.models import Merchant
+from apps.messaging.models import Delivery, MessagingSettings, State
 
 
 def queued_deliveries_lock(
@@ -16,3 +18,10 @@ def queued_deliveries_lock(
         queued = queued.exclude(channel__in=exclude_channels)
     locked = queued.order_by("id").select_for_update(skip_locked=True)
     return list(locked.values_list("id", flat=True)[:limit])
+
+
+def messaging_settings_lock(*, merchant: Merchant) -> MessagingSettings:
+    """The merchant's message settings, written with the defaults the first time, locked
+    until the transaction ends: two switches at once each see the other's change."""
+    MessagingSettings.objects.get_or_create(merchant=merchant)
+    return MessagingSettings.objects.select_for_update().get(merchant=merchant)

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 
-@shared_task
+@shared_task(swept=True)  # deliveries_sweep
 def delivery_send_task(delivery_id: int) -> str:
     """Send one delivery. No edge transaction: the send is three short ones on purpose
     (services/sending.py), so a worker killed at any point leaves a state that says what

@@ -295,7 +295,9 @@ CELERY_TASK_ACKS_LATE = True
 # Handing a task over gives up fast: a request never waits long for a broker that is down
 # (apps/core/broker.py leaves the task to its sweeper).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0}
+# A broker that stops answering on an open connection is given up on too (a worker's
+# blocking read of its queue asks for one second at a time, well inside this).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 3.0}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

@@ -14,12 +14,12 @@ if DEBUG:  # noqa: F405
 # cache per process (which splits the rate limits and the lockouts across workers).
 TOYS = {
     "DATABASE_URL": ("PostgreSQL, such as postgres://user:password@host:5432/fideliza", "sqlite"),
-    "CELERY_BROKER_URL": ("Redis, such as redis://host:6379/0", "memory"),
-    "CACHE_URL": ("Redis, such as rediscache://host:6379/1", "locmemcache"),
+    "CELERY_BROKER_URL": ("Redis, such as redis://host:6379/0", "memory", "filesystem"),
+    "CACHE_URL": ("Redis, such as rediscache://host:6379/1", "locmemcache", "dummycache"),
 }
-for name, (wanted, toy) in TOYS.items():
+for name, (wanted, *toys) in TOYS.items():
     value = env(name, default="")
-    if not value or value.split(":", 1)[0] == toy:
+    if not value or value.split(":", 1)[0] in toys:
         raise ImproperlyConfigured(f"{name} must be set in production to {wanted}.")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 32+ characters.")

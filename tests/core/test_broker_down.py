@@ -97,3 +97,34 @@ def live_server_get(url: str) -> dict:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
         return json.loads(error.read())
+
+
+@pytest.mark.django_db
+def test_a_task_no_sweeper_runs_is_logged_as_an_error_naming_it(caplog):
+    from apps.members.tasks import member_export_run
+
+    with broker_down(), caplog.at_level(logging.WARNING, logger="apps.core.broker"):
+        assert member_export_run.delay(1) is None
+
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "member_export_run not queued, and no sweeper runs it" in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_inside_a_worker_a_task_that_cannot_queue_the_next_fails_as_before():
+    from celery._state import _task_stack
+    from kombu.exceptions import OperationalError
+
+    from apps.messaging.tasks import delivery_send_task
+    from apps.programs.tiers.tasks import tier_reevaluation_run
+
+    running = delivery_send_task._get_current_object()
+    running.push_request(called_directly=False)
+    _task_stack.push(running)
+    try:
+        with broker_down(), pytest.raises(OperationalError):
+            tier_reevaluation_run.delay(1)
+    finally:
+        _task_stack.pop()
+        running.pop_request()

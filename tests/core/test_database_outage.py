@@ -4,6 +4,7 @@ dashboard page (whose session is read before any view). Sent again, the request 
 real answer, and the purchase exists once."""
 
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -11,8 +12,10 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from django.db import connection
+from django.db import utils as db_utils
 
 from apps.core.api.keys import api_key_create
+from apps.core.outage import is_database_outage
 from apps.programs.models import Purchase
 from tests.conftest import make_team
 from tests.members.factories import enroll
@@ -91,3 +94,37 @@ def test_a_dashboard_page_whose_session_cannot_be_read_is_a_503_page(live_server
     assert headers["Retry-After"] == "5"
     assert "Back in a moment" in text
     assert send(page)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("cause", "outage"),
+    [
+        (psycopg.OperationalError("connection refused"), True),  # no SQLSTATE
+        (psycopg.errors.AdminShutdown("terminating connection"), True),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), True),
+        (psycopg.errors.TooManyConnections("too many clients"), True),
+        (psycopg.errors.ReadOnlySqlTransaction("read-only"), True),
+        (psycopg.errors.DeadlockDetected("deadlock"), True),
+        (psycopg.errors.UndefinedTable("no such relation"), False),  # a bug: stays a 500
+        (psycopg.errors.ProgramLimitExceeded("index row too big"), False),
+        (psycopg.errors.DiskFull("no space left"), False),
+    ],
+)
+def test_only_what_a_retry_can_get_past_is_an_outage(cause, outage):
+    error = db_utils.OperationalError(str(cause))
+    error.__cause__ = cause  # as Django's wrapper raises it
+
+    assert is_database_outage(error) is outage
+
+
+def test_errors_of_the_request_or_the_code_are_never_an_outage():
+    for django_class in (db_utils.IntegrityError, db_utils.ProgrammingError, db_utils.DataError):
+        error = django_class("refused")
+        error.__cause__ = psycopg.OperationalError("no SQLSTATE")
+        assert not is_database_outage(error)
+    locked = db_utils.OperationalError("database is locked")
+    locked.__cause__ = sqlite3.OperationalError("database is locked")
+    missing = db_utils.OperationalError("no such table: x")
+    missing.__cause__ = sqlite3.OperationalError("no such table: x")
+    assert is_database_outage(locked)
+    assert not is_database_outage(missing)

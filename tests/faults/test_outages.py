@@ -224,8 +224,9 @@ def test_no_500_and_every_acknowledged_purchase_once_through_broker_and_database
     assert load.statuses[500] == 0, load.statuses
     assert set(load.statuses) <= {0, 200, 201, 503}, load.statuses
     assert load.statuses[201] >= 30  # the load did run
-    # Rolled into PostgreSQL's restart: refused while it was down, never a 500.
-    assert load.statuses[503] + load.statuses[0] >= 1, load.statuses
+    # PostgreSQL's restart broke the pooled connections: those requests answered 503 (a
+    # killed worker's requests are dropped connections, 0, not 503).
+    assert load.statuses[503] >= 1, load.statuses
     during_outage = [
         (seconds, status)
         for started, seconds, status in load.answers

@@ -193,8 +193,8 @@ KINDS: dict[str, KindSpec] = {
             high=90,
         ),
         description=_(
-            "Two weeks before a member's VIP tier is reviewed, if they would drop, what they still "
-            "need."
+            "Some days before a member's VIP tier is reviewed (14 unless you change it), if they "
+            "would drop, what they still need."
         ),
         promotional=False,
         cooldown_days=30,
@@ -218,8 +218,8 @@ KINDS: dict[str, KindSpec] = {
         ),
         offers=True,
         description=_(
-            "At a member's third purchase, if they have referred nobody, an invitation to bring a "
-            "friend."
+            "At a member's third purchase (or the one you choose), if they have referred nobody, "
+            "an invitation to bring a friend."
         ),
         promotional=True,
         cooldown_days=3650,  # once

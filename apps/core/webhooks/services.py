@@ -237,6 +237,9 @@ def delivery_attempt(
     `schedule_retry` (a worker's task) a failure queues the next attempt at its time;
     otherwise the sweeper (`deliveries_retry_due`) picks it up when due."""
     now = now or timezone.now()
+    # The lease runs from the claim, not from `now`: a sweeper working through a backlog
+    # claims its last rows long after it started, and the next sweeper must not take them.
+    leased_from = max(now, timezone.now())
     claimed = WebhookDelivery.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         pk=delivery_id,
@@ -244,7 +247,7 @@ def delivery_attempt(
     ).update(
         attempts=F("attempts") + 1,
         last_attempt_at=now,
-        next_attempt_at=now + timedelta(seconds=LEASE_SECONDS),
+        next_attempt_at=leased_from + timedelta(seconds=LEASE_SECONDS),
     )
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     if not claimed:

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, swept=True)  # deliveries_retry_due
 def webhook_deliver(self, delivery_id: int) -> str:
     """One attempt at one webhook delivery. On a worker a failure schedules the next
     attempt; run eagerly (`make run`) the next attempts wait for the sweeper, so a dead

@@ -13,6 +13,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import DomainError
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
+from apps.messaging.lock_objects import messaging_settings_lock
 from apps.messaging.models import MessagingSettings
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -91,23 +92,36 @@ WELCOME_INTRO_LENGTH = 1000
 
 @transaction.atomic(savepoint=False)
 def welcome_switch(
-    *, merchant: Merchant, actor: User, email: bool, sms: bool | None = None
+    *, merchant: Merchant, actor: User, email: bool | None = None, sms: bool | None = None
 ) -> MessagingSettings:
-    """The welcome on or off (the automations page's switch: the email; its page: the text
-    to members with only a phone). The message settings page writes the same fields."""
-    values = {"welcome_email": email} | ({} if sms is None else {"welcome_sms": sms})
-    found, _created = MessagingSettings.objects.update_or_create(merchant=merchant, defaults=values)
-    audit_record(
-        merchant=merchant,
-        actor=actor,
-        action="messaging.welcome_switched",
-        summary=stored_text(
-            gettext_noop("Switched on the welcome email")
-            if email
-            else gettext_noop("Switched off the welcome email")
-        ),
-        target=found,
-    )
+    """The welcome email on or off (the automations page's switch), and the text of the
+    card link to members with only a phone (its page); None leaves one as it is. The
+    message settings page writes the same fields. Audited when something changed."""
+    found = messaging_settings_lock(merchant=merchant)
+    changes = {
+        name: value
+        for name, value in (("welcome_email", email), ("welcome_sms", sms))
+        if value is not None and getattr(found, name) != value
+    }
+    if not changes:
+        return found
+    for name, value in changes.items():
+        setattr(found, name, value)
+    found.save(update_fields=list(changes))
+    summaries = {
+        ("welcome_email", True): gettext_noop("Switched on the welcome email"),
+        ("welcome_email", False): gettext_noop("Switched off the welcome email"),
+        ("welcome_sms", True): gettext_noop("Switched on the welcome text message"),
+        ("welcome_sms", False): gettext_noop("Switched off the welcome text message"),
+    }
+    for change in changes.items():
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action="messaging.welcome_switched",
+            summary=stored_text(summaries[change]),
+            target=found,
+        )
     return found
 
 

@@ -4,7 +4,7 @@ from apps.core.transactions import edge_transaction
 from apps.programs.referrals.services import referrals_sweep, referrer_settle
 
 
-@shared_task
+@shared_task(swept=True)  # the hourly referral sweep
 def settle_referrer(referral_id: int) -> str:
     """Give or take back the referrer's side of one referral. Idempotent."""
     with edge_transaction():
