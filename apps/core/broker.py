@@ -4,10 +4,10 @@ A task queued from a request follows rows already committed, so failing the requ
 (a 500 for a sale that was recorded) would only make its client send it again. A task
 that cannot be handed to the broker is logged and the request goes on. Most tasks are
 `swept=True`: a sweeper in the beat finds the rows whose task never ran (deliveries,
-webhook deliveries, campaigns, automation occurrences, referral settlements, the analytics
-refresh). The others (tier re-evaluations, member imports and exports, invitation emails,
-wallet passes) have none yet: their skip is logged as an error naming the task, and what
-it was for waits until it is started again by hand.
+webhook deliveries, campaigns, automation occurrences, referral settlements, tier
+re-evaluations, the analytics refresh). The others (member imports and exports, invitation
+emails, wallet passes) have none yet: their skip is logged as an error naming the task,
+and what it was for waits until it is started again by hand.
 
 After one failure this process stops trying for `OUTAGE_SECONDS`, so a request that queues
 several tasks, and the requests after it, do not each wait for the broker to time out.

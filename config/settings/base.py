@@ -325,6 +325,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60 * 60,
     },
     "review-tiers": {"task": "apps.programs.tiers.tasks.review_tiers", "schedule": 60 * 60},
+    "tier-reevaluations-sweep": {
+        "task": "apps.programs.tiers.tasks.tier_reevaluations_sweep",
+        "schedule": 5 * 60,
+    },
     "referrals-sweep": {
         "task": "apps.programs.referrals.tasks.sweep_referrals",
         "schedule": 60 * 60,

@@ -334,3 +334,25 @@ def test_another_merchants_tier_is_no_filter_choice(team, other_team, client_as)
     assert page.status_code == 200
     assert "Select a valid choice" in page.text
     assert f'value="{foreign.pk}"' not in page.text
+
+
+def test_a_reevaluation_whose_task_was_lost_is_started_again_by_the_sweep(team):
+    """The broker was down when the rules changed (or the worker died): the job stays open
+    and untouched until the beat's sweep queues its run again."""
+    from apps.programs.tiers.services import reevaluations_stalled_restart
+
+    members = [enroll(team) for _ in range(3)]
+    for member in members:
+        buy(team, member, 60_000, at=_recently())
+    set_up_tiers(team)  # its run is queued on commit, which never comes in this test
+    job = TierReevaluation.objects.for_merchant(team.merchant).get(status__in=["queued"])
+    now = datetime.now(UTC)
+
+    assert reevaluations_stalled_restart(now=now) == 0  # not stalled yet
+    assert reevaluations_stalled_restart(now=now + timedelta(minutes=6)) == 1  # runs (eager)
+
+    job.refresh_from_db()
+    assert (job.status, job.members_done) == (JobStatus.DONE, 3)
+    tiers = MemberTier.objects.filter(member__in=members).values_list("tier__name", flat=True)
+    assert sorted(tiers) == ["Silver"] * 3
+    assert reevaluations_stalled_restart(now=now + timedelta(minutes=6)) == 0

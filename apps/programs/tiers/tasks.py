@@ -12,7 +12,13 @@ def review_tiers() -> int:
     return services.tiers_review()
 
 
-@shared_task
+@shared_task(swept=True)  # tier_reevaluations_sweep
 def tier_reevaluation_run(job_id: int) -> bool:
     """Place every member again after the tier rules changed, from the resume point."""
     return services.reevaluation_run(job_id=job_id)
+
+
+@shared_task
+def tier_reevaluations_sweep() -> int:
+    """Every 5 minutes: start again the re-evaluations whose task was lost."""
+    return services.reevaluations_stalled_restart()

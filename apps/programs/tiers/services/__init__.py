@@ -38,6 +38,7 @@ from apps.programs.tiers.services.reevaluation import (
     TASK_SECONDS,
     reevaluation_run,
     reevaluation_start,
+    reevaluations_stalled_restart,
 )
 from apps.programs.tiers.services.reviews import member_tier_review, tiers_review
 from apps.programs.tiers.services.rules import (
@@ -62,6 +63,7 @@ __all__ = [
     "reevaluation_resume",
     "reevaluation_run",
     "reevaluation_start",
+    "reevaluations_stalled_restart",
     "tier_create",
     "tier_earn_percent",
     "tier_reward_check",

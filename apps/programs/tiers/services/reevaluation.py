@@ -4,7 +4,7 @@ from a resume point."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from time import monotonic
 
 from django.db import transaction
@@ -39,6 +39,10 @@ logger = logging.getLogger(__package__)
 REEVALUATION_BATCH = 500
 TASK_SECONDS = 60
 OPEN = [JobStatus.QUEUED, JobStatus.RUNNING]
+# A run moves its job at least every batch and hands over after TASK_SECONDS: an open job
+# untouched this long lost its task (never queued while the broker was down, or its worker
+# died), and the sweep starts it again from its resume point.
+STALLED_AFTER_SECONDS = 5 * TASK_SECONDS
 
 
 # Placing members again when the rules change ------------------------------------------
@@ -179,3 +183,19 @@ def reevaluation_run(*, job_id: int, now: datetime | None = None) -> bool:
             updated_at=timezone.now(),
         )
         raise
+
+
+def reevaluations_stalled_restart(*, now: datetime | None = None) -> int:
+    """The beat's sweep: queue a run again for each open job that stalled. A run is safe
+    twice, so a slow one met by a second only shares its batches."""
+    from apps.programs.tiers.tasks import tier_reevaluation_run
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=STALLED_AFTER_SECONDS)
+    stalled = list(
+        TierReevaluation.objects.filter(status__in=OPEN, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stalled:
+        tier_reevaluation_run.delay(job_id)
+    return len(stalled)
