@@ -17,7 +17,13 @@ from apps.campaigns.automations.editing import (
     AutomationFields,
 )
 from apps.campaigns.automations.kinds import DATE_KINDS, KINDS
-from apps.campaigns.campaign_forms import LanguageTexts, languages_for, text_field_for
+from apps.campaigns.campaign_forms import (
+    LanguageTexts,
+    language_texts_of,
+    languages_for,
+    text_field_for,
+    texts_of,
+)
 from apps.campaigns.models import Automation, CampaignChannel
 from apps.campaigns.offer_forms import OfferForm, offer_initial
 from apps.core.errors import DomainError
@@ -142,23 +148,7 @@ class AutomationForm(OfferForm):
 
     @property
     def language_texts(self) -> list[LanguageTexts]:
-        return [
-            LanguageTexts(
-                code=code,
-                name=name,
-                fallback=code == self.merchant.language,
-                subject=self[f"subject_{code}"],
-                body=self[f"body_{code}"],
-                sms=self[f"sms_{code}"],
-            )
-            for code, name in languages_for(self.merchant)
-        ]
-
-    def _texts(self, prefix: str) -> dict[str, str]:
-        return {
-            code: self.cleaned_data.get(f"{prefix}_{code}") or ""
-            for code, _name in languages_for(self.merchant)
-        }
+        return language_texts_of(self)
 
     def automation_fields(self) -> AutomationFields:
         data = self.cleaned_data
@@ -169,9 +159,9 @@ class AutomationForm(OfferForm):
             holdout_percent=data.get("holdout_percent"),
             offer=self.offer() if "offer_type" in self.fields else None,
             moment_number=data.get("moment_number"),
-            subject=self._texts("subject"),
-            body=self._texts("body"),
-            sms_body=self._texts("sms"),
+            subject=texts_of(self, "subject"),
+            body=texts_of(self, "body"),
+            sms_body=texts_of(self, "sms"),
         )
 
     def add_service_error(self, error: DomainError) -> None:
@@ -247,10 +237,7 @@ class WelcomeForm(forms.Form):
         ]
 
     def texts(self, prefix: str) -> dict[str, str]:
-        return {
-            code: self.cleaned_data.get(f"{prefix}_{code}") or ""
-            for code, _name in languages_for(self.merchant)
-        }
+        return texts_of(self, prefix)
 
     def add_service_error(self, error: DomainError) -> None:
         head, _dot, code = (error.field or "").partition(".")

@@ -68,6 +68,30 @@ def languages_for(merchant: Merchant) -> list[tuple[str, str]]:
     return sorted(settings.LANGUAGES, key=lambda language: language[0] != merchant.language)
 
 
+def language_texts_of(form: forms.Form) -> list[LanguageTexts]:
+    """A form's text fields per language (`subject_<code>`, `body_<code>`, `sms_<code>`),
+    the merchant's language first, as the template shows them."""
+    return [
+        LanguageTexts(
+            code=code,
+            name=name,
+            fallback=code == form.merchant.language,
+            subject=form[f"subject_{code}"],
+            body=form[f"body_{code}"],
+            sms=form[f"sms_{code}"],
+        )
+        for code, name in languages_for(form.merchant)
+    ]
+
+
+def texts_of(form: forms.Form, prefix: str) -> dict[str, str]:
+    """What a cleaned form holds in its `<prefix>_<code>` fields, by language code."""
+    return {
+        code: form.cleaned_data.get(f"{prefix}_{code}") or ""
+        for code, _name in languages_for(form.merchant)
+    }
+
+
 def merge_tag_list(*, kind_tags=frozenset()) -> list[tuple[str, str, str]]:
     """(name, the tag as written, what it says) for the editor's list; an automation's
     adds its kind's own tags."""
@@ -171,17 +195,7 @@ class CampaignForm(OfferForm):
 
     @property
     def language_texts(self) -> list[LanguageTexts]:
-        return [
-            LanguageTexts(
-                code=code,
-                name=name,
-                fallback=code == self.merchant.language,
-                subject=self[f"subject_{code}"],
-                body=self[f"body_{code}"],
-                sms=self[f"sms_{code}"],
-            )
-            for code, name in languages_for(self.merchant)
-        ]
+        return language_texts_of(self)
 
     @property
     def kind_choices(self) -> list[tuple[forms.BoundField, str]]:
@@ -212,10 +226,7 @@ class CampaignForm(OfferForm):
         return cleaned
 
     def _texts(self, prefix: str) -> dict[str, str]:
-        return {
-            code: self.cleaned_data.get(f"{prefix}_{code}") or ""
-            for code, _name in languages_for(self.merchant)
-        }
+        return texts_of(self, prefix)
 
     def campaign_fields(self) -> CampaignFields:
         data, channel = self.cleaned_data, self.cleaned_data["channel"]

@@ -76,6 +76,7 @@ def welcome_on_import(payload: MembersImported) -> None:
 
 def _context(member: Member) -> dict:
     merchant = member.merchant
+    settings = messaging_settings(merchant=merchant)
     return {
         "member": member,
         "merchant": merchant,
@@ -84,7 +85,8 @@ def _context(member: Member) -> dict:
         "one_unit": 10 ** minor_digits(merchant.currency),  # €1 in cents, for "per €1,00"
         "card_url": card_url(member=member),
         "locations": list(location_list(merchant=merchant)[:3]),
-        "brand_colour": messaging_settings(merchant=merchant).brand_colour,
+        "settings": settings,
+        "brand_colour": settings.brand_colour,
     }
 
 
@@ -119,15 +121,10 @@ def welcome_render(delivery: Delivery) -> EmailContent | SmsContent:
         return SmsContent(body=render_to_string("portal/email/welcome_sms.txt", context).strip())
     context["preferences_url"] = context["card_url"] + "#preferences"
     context["unsubscribe_url"] = unsubscribe_url(member=member, channel=Channel.EMAIL)
-    own = messaging_settings(merchant=member.merchant)
+    own = context["settings"]
     context["intro"] = welcome_own_text(own.welcome_intro, merchant=member.merchant)
     own_subject = welcome_own_text(own.welcome_subject, merchant=member.merchant)
-    # Translators: the welcome email's subject; %(shop)s is the business's name.
-    subject = (
-        own_subject.text
-        if own_subject
-        else gettext("Welcome to %(shop)s: your loyalty card") % {"shop": member.merchant.name}
-    )
+    subject = own_subject.text if own_subject else welcome_default_subject(member.merchant)
     return EmailContent(
         subject=subject,
         text=render_to_string("portal/email/welcome.txt", context),
