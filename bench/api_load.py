@@ -102,6 +102,8 @@ def build(members: int):
     from apps.core.webhooks.models import WebhookEndpoint
     from apps.demo import members as demo
     from apps.members.models import Member
+    from apps.programs.referrals.codes import new_code
+    from apps.programs.referrals.models import ReferralCode
 
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     merchant = Merchant.objects.get(slug="demo")
@@ -113,11 +115,30 @@ def build(members: int):
         events=["purchase.recorded"],
         secret="whsec_bench",
     )
+    # A live program's members have what their first purchase or their enrollment made:
+    # a points account, a cashback wallet, a referral code. The seeded ones have none, and
+    # the bench would otherwise measure mostly first purchases and first reads.
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO programs_pointsaccount (merchant_id, member_id, balance, shortfall)"
             " SELECT merchant_id, id, 0, 0 FROM members_member ON CONFLICT DO NOTHING"
         )
+        cursor.execute(
+            "INSERT INTO coupons_cashbackwallet (merchant_id, member_id, balance, shortfall)"
+            " SELECT merchant_id, id, 0, 0 FROM members_member ON CONFLICT DO NOTHING"
+        )
+    without_code = Member.objects.for_merchant(merchant).filter(referral_code__isnull=True)
+    codes = {new_code() for _ in range(members * 2)}
+    ReferralCode.objects.bulk_create(
+        [
+            ReferralCode(merchant=merchant, member_id=member_id, code=code)
+            for member_id, code in zip(
+                without_code.values_list("pk", flat=True), codes, strict=False
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     rows = list(Member.objects.for_merchant(merchant).values_list("pk", "public_id", "phone"))
     return merchant, key, rows

@@ -7,7 +7,10 @@ request sends, the time per request, and cProfile's top functions.
 
     .venv/bin/python bench/api_profile.py [--endpoint purchases|lookup] [--members 2000]
                                           [--requests 300] [--top 30]
-                                          [--callees FUNCTION_NAME]
+                                          [--callees FUNCTION_NAME] [--history N]
+
+With `--history N`, the requests go to 20 members with N past purchases each (in the
+tier window): their time against `--history 10` shows whether it grows with a history.
 """
 
 import argparse
@@ -68,6 +71,29 @@ def lookup(client: Client, key: str, rows: list, number: int):
 
 
 ENDPOINTS = {"purchases": purchase, "lookup": lookup}
+HISTORY_MEMBERS = 20
+
+
+def give_history(merchant, rows: list, purchases: int) -> list:
+    """`purchases` past purchases for each of the first members, spread over the tier
+    window's twelve months (day totals made as the demo makes them); the requests then go
+    to those members only, to show whether their cost grows with the history."""
+    from apps.programs.points.day_totals import day_totals_rebuild
+
+    chosen = rows[:HISTORY_MEMBERS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO programs_purchase (merchant_id, member_id, external_id, amount,"
+            " discount, currency, items, points_earned, refunded_amount, points_reversed,"
+            " occurred_at, created_at)"
+            " SELECT %s, m, 'h-' || m || '-' || n, 1000, 0, 'EUR', '[]', 100, 0, 0,"
+            " now() - n * interval '360 days' / %s, now()"
+            " FROM unnest(%s::bigint[]) AS m, generate_series(1, %s) AS n",
+            [merchant.pk, purchases, [row[0] for row in chosen], purchases],
+        )
+        cursor.execute("ANALYZE")
+    day_totals_rebuild(member_ids=[row[0] for row in chosen])
+    return chosen
 
 
 class DatabaseTime:
@@ -91,13 +117,22 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callees", help="also print what functions matching this call")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help=f"give {HISTORY_MEMBERS} members this many past purchases each and ask for them",
+    )
     options = parser.parse_args()
 
     setup_test_environment()
     connection.settings_dict["TEST"]["NAME"] = connection.settings_dict["NAME"]
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        _merchant, key, rows = build(options.members)
+        merchant, key, rows = build(options.members)
+        if options.history:
+            rows = give_history(merchant, rows, options.history)
+            print(f"{len(rows)} members with {options.history:,} past purchases each")
         call = ENDPOINTS[options.endpoint]
         client = Client()
         for number in range(20):  # warm caches and the connection

@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from apps.core.api.keys import api_keys_forget_all
 from apps.core.catalogs import compile_catalogs
 from apps.core.errors import DomainError
 from apps.core.models import Membership, Merchant, Role
@@ -61,10 +62,13 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache: start each test with none."""
+    """Rate-limit counters live in the cache, recognised API keys in each process: start
+    each test with none."""
     cache.clear()
+    api_keys_forget_all()
     yield
     cache.clear()
+    api_keys_forget_all()
 
 
 @dataclass

@@ -213,6 +213,9 @@ class MemberApiExtension:
 
     fields: dict[str, serializers.Field]  # for the schema
     data: Callable[[Member], dict]  # the values, for one member: exactly `fields`' keys
+    # The member's one-to-one rows `data` reads, joined to the member's own query (as
+    # `select_related` names them); `data` finds them with `read_once.joined_row`.
+    joins: tuple[str, ...] = ()
 
 
 # Rule: the fields in order; a field belongs to one contribution.

@@ -1,6 +1,8 @@
 """The only place rows are locked for update: one helper per model, in primary-key order.
 And the one advisory lock of core: an API request's idempotency key."""
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -15,16 +17,22 @@ def memberships_lock(*, merchant: Merchant, role: str) -> list[Membership]:
     return list(queryset.select_for_update())
 
 
-def idempotency_key_lock(*, merchant: Merchant, key: str) -> bool:
+def idempotency_key_lock(*, merchant: Merchant, key: str, also_read: QuerySet) -> tuple[bool, Any]:
     """Take the merchant's idempotency key for this transaction (a transaction-scoped
     PostgreSQL advisory lock on the merchant and key, released at commit or rollback);
     False at once, without waiting, if another transaction holds it. One key at a time,
-    so there is no order to keep. SQLite runs one writer at a time: always True."""
+    so there is no order to keep. SQLite runs one writer at a time: always True.
+
+    `also_read` (one column) is read in the same statement, to save a round trip: its
+    first value, or None. It sees what committed before the statement began, which may be
+    just before the lock was free: a twin that committed in between is caught by the
+    unique key of what it stored."""
     if connection.vendor != "postgresql":
-        return True
+        return True, also_read.first()
+    sql, params = also_read[:1].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"idempotency:{merchant.pk}:{key}"],
+            f"SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), ({sql})",
+            [f"idempotency:{merchant.pk}:{key}", *params],
         )
-        return cursor.fetchone()[0]
+        return cursor.fetchone()

@@ -35,6 +35,8 @@ T = TypeVar("T")
 # merchant id -> (the version the values were loaded under, {loader name: value})
 _loaded: dict[int, tuple[uuid.UUID, dict[str, Any]]] = {}
 _watched: set[type[models.Model]] = set()
+# What else a process keeps of a merchant's row, forgotten with its configuration.
+_also_forget: list[Callable[[int], None]] = []
 
 
 def merchant_config(*watched: type[models.Model]) -> Callable:
@@ -65,6 +67,15 @@ def merchant_config_changed(merchant_id: int) -> None:
     """Call in the transaction of a change the signals do not see (`QuerySet.update`)."""
     Merchant.objects.filter(pk=merchant_id).update(config_version=uuid.uuid4())
     _loaded.pop(merchant_id, None)
+    for forget in _also_forget:
+        forget(merchant_id)
+
+
+def merchant_config_also_forget(forget: Callable[[int], None]) -> None:
+    """Call `forget(merchant_id)` on every configuration change this process makes: for a
+    copy of the merchant's row kept elsewhere (the API keys'), whose version would
+    otherwise keep asking for the configuration it had."""
+    _also_forget.append(forget)
 
 
 def _values_for(merchant: Merchant) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from apps.core.errors import DomainError, NotFound
 from apps.core.languages import language_codes
 from apps.core.transactions import edge_transaction
 from apps.members import services
-from apps.members.api_fields import member_data, member_out
+from apps.members.api_fields import member_api_joins, member_data, member_out
 from apps.members.models import Channel, Member
 from apps.members.selectors import members_find
 
@@ -89,7 +89,7 @@ def member_for_api(request, member_id: str) -> Member:
     """The key's merchant's active member with this id; 404 for anyone else's."""
     member = (
         Member.objects.for_merchant(request.auth.merchant)
-        .select_related("location")
+        .select_related("location", *member_api_joins())
         .filter(public_id=member_id)
         .one_or_none()
     )
@@ -126,7 +126,7 @@ class MembersView(ApiView):
             name: request.query_params.get(name, "")[:254]
             for name in ("email", "phone", "card_code", "external_id")
         }
-        found = members_find(merchant=request.auth.merchant, **query)
+        found = members_find(merchant=request.auth.merchant, joins=member_api_joins(), **query)
         return Response({"results": [member_data(member) for member in found]})
 
     @extend_schema(

@@ -12,8 +12,13 @@ class ProgramsConfig(AppConfig):
         from apps.core.events import subscribe
         from apps.programs.api_fields import POINTS
         from apps.programs.points.bonuses import join_bonus, profile_bonus
+        from apps.programs.points.day_totals import day_totals_merge
         from apps.programs.points.lock_objects import points_accounts_lock
-        from apps.programs.points.models import ExpiryNotice, LedgerEntry, PointsAccount
+        from apps.programs.points.models import (
+            ExpiryNotice,
+            LedgerEntry,
+            PointsAccount,
+        )
         from apps.programs.points.reminders import points_expiring_webhook
         from apps.programs.points.services import points_merge
         from apps.programs.rewards.services import reward_redeemed_webhook
@@ -26,6 +31,8 @@ class ProgramsConfig(AppConfig):
         # record they were sent for: moved, two notices of one date would clash, and the
         # survivor's lots are announced on their own.
         subscribe(events.MEMBERS_MERGING, points_merge, order=10)
+        # The day totals follow the purchases to the survivor (made again for both).
+        subscribe(events.MEMBERS_MERGING, day_totals_merge, order=11)
         for model in (LedgerEntry, PointsAccount, ExpiryNotice):
             extensions.MERGE_KEPT_MODELS.register(model)
         subscribe(events.REWARD_REDEEMED, reward_redeemed_webhook, order=90)

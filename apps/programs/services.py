@@ -35,6 +35,7 @@ from apps.core.webhooks.services import webhook_emit
 from apps.members.models import Member
 from apps.members.services import event_record
 from apps.programs.models import Purchase, Refund
+from apps.programs.points.day_totals import day_totals_add
 from apps.programs.points.earning import Line, basket_points, earn_terms, lines_from_items
 from apps.programs.points.ledger import ledger_credit, ledger_debit
 from apps.programs.points.lock_objects import points_account_lock
@@ -202,6 +203,7 @@ def purchase_record(
             purchase=purchase,
             actor=actor,
         )
+    day_totals_add(merchant_id=merchant.pk, member_id=member.pk, at=at, spend=amount, points=points)
     Member.objects.filter(pk=member.pk, last_activity_at__lt=at).update(last_activity_at=at)
     event_record(
         member=member,
@@ -326,6 +328,13 @@ def refund_record(
     refund.points_reversed, refund.shortfall = owed, shortfall
     Purchase.objects.filter(pk=purchase.pk).update(
         refunded_amount=refunded_total, points_reversed=owed_total
+    )
+    day_totals_add(
+        merchant_id=purchase.merchant_id,
+        member_id=purchase.member_id,
+        at=purchase.occurred_at,
+        spend=-amount,
+        points=-owed,
     )
     event_record(
         member=purchase.member,

@@ -359,6 +359,9 @@ REST_FRAMEWORK = {
 }
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
+# How long each process trusts an API key it recognised (apps/core/api/keys.py): the
+# longest a revocation, or a change to the merchant, takes to reach every process.
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=5)
 
 # Webhooks (apps/core/webhooks.py): HTTPS to public addresses only, unless allowed here
 # (local.py and test.py allow http and private hosts, for a receiver on this machine).

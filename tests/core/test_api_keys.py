@@ -2,14 +2,20 @@
 
 import hashlib
 import io
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.core.api import keys
 from apps.core.api.keys import api_key_authenticate, api_key_create, api_key_revoke
 from apps.core.api.models import ApiKey
+from apps.core.merchant_config import merchant_config_changed
 from apps.core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +98,49 @@ def test_a_revoked_key_stops_working_at_once(team, client_as):
     assert api(issued.key).get(reverse("api:whoami")).status_code == 401
     assert api_key_revoke(api_key=issued.api_key, actor=team.owner) is False  # once only
     assert AuditLog.objects.filter(action="api_key.revoked").count() == 1
+
+
+def test_a_recognised_key_is_not_read_again_for_a_few_seconds(team, settings):
+    settings.API_KEY_CACHE_SECONDS = 5
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    assert api_key_authenticate(issued.key) is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        again = api_key_authenticate(issued.key)
+
+    assert again.pk == issued.api_key.pk
+    assert len(queries) == 0
+    assert api_key_authenticate(issued.key[:-1] + "x") is None  # the secret is still checked
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_time(
+    team, settings, monkeypatch
+):
+    settings.API_KEY_CACHE_SECONDS = 5
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    assert api(issued.key).get(reverse("api:whoami")).status_code == 200
+    # Another process revokes: this one is not told, and trusts its copy for 5 s at most.
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(revoked_at=timezone.now())
+    assert api(issued.key).get(reverse("api:whoami")).status_code == 200
+
+    later = time.monotonic() + 5.1
+    monkeypatch.setattr(keys.time, "monotonic", lambda: later)
+
+    assert api(issued.key).get(reverse("api:whoami")).status_code == 401
+
+
+def test_a_change_to_the_merchant_is_seen_at_once_by_the_process_that_made_it(team, settings):
+    settings.API_KEY_CACHE_SECONDS = 5
+    issued = api_key_create(merchant=team.merchant, actor=team.owner, name="Shop", scope="read")
+    assert api_key_authenticate(issued.key).merchant.name == team.merchant.name
+
+    team.merchant.name = "Café Renamed"
+    team.merchant.save()
+    config_version = api_key_authenticate(issued.key).merchant.config_version
+    merchant_config_changed(team.merchant.pk)
+
+    assert api_key_authenticate(issued.key).merchant.name == "Café Renamed"
+    assert api_key_authenticate(issued.key).merchant.config_version != config_version
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(team):

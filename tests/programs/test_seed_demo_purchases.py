@@ -16,12 +16,20 @@ from django.utils import timezone
 from apps.core.models import Location, Merchant
 from apps.core.money import Rounding, divide
 from apps.demo import sales as demo
-from apps.members.models import Member
+from apps.demo.tiers import place_demo_members_in_tiers
+from apps.members.models import Member, MemberEvent
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
 from apps.programs.points.selectors import ledger_mismatches
 from apps.programs.points.services import points_for_amount
 from apps.programs.services import purchase_record, refund_record
+from apps.programs.tiers.models import MemberTier, TierChange
+from apps.programs.tiers.selectors import (
+    qualifying_totals,
+    tier_for_total,
+    tier_settings,
+    tiers_active,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +233,32 @@ def test_purchases_without_members_says_so():
     output = _seed("--purchases", "10")
     assert "add members with --members N" in output
     assert not Purchase.objects.exists()
+
+
+def test_seeded_members_are_placed_in_the_tiers_their_purchases_reach_in_bulk():
+    output = _seed("--members", "60", "--purchases", "900")
+
+    merchant = _merchant()
+    settings = tier_settings(merchant=merchant)
+    tiers = tiers_active(merchant=merchant)
+    members = list(Member.objects.for_merchant(merchant).active().values_list("pk", flat=True))
+    totals = qualifying_totals(
+        merchant=merchant, member_ids=members, end=timezone.now(), settings=settings
+    )
+    placed = dict(MemberTier.objects.filter(member_id__in=members).values_list("member", "tier"))
+    reached = {m: tier_for_total(tiers=tiers, total=totals.get(m, 0)) for m in members}
+    assert {m: placed.get(m) for m in members} == {
+        m: tier.pk if tier else None for m, tier in reached.items()
+    }
+    moved = [m for m, tier in reached.items() if tier is not None]
+    assert 0 < len(moved) < len(members)  # the demo's mix: some reach a tier, some do not
+    assert f"Placed {len(moved):,} demo members in their tiers." in output
+    change = TierChange.objects.get(member_id=moved[0])
+    assert (change.cause, change.direction, change.from_name) == ("rules", "up", "")
+    assert change.qualifying_total == totals[moved[0]]
+    line = MemberEvent.objects.get(member_id=moved[0], kind="tier_changed")
+    assert line.data["change"] == change.pk
+    assert line.summary.startswith(f"Tier up: no tier → {change.to_name}")
+
+    assert place_demo_members_in_tiers(merchant=merchant) == 0  # again: nobody moves
+    assert TierChange.objects.filter(member_id__in=members).count() == len(moved)

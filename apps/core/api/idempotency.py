@@ -83,17 +83,18 @@ def idempotent(handler):
         with edge_transaction():
             if key:
                 fingerprint = _fingerprint(request)
-                if not idempotency_key_lock(merchant=merchant, key=key):
+                records = IdempotencyRecord.objects.for_merchant(merchant).filter(key=key)
+                locked, stored = idempotency_key_lock(
+                    merchant=merchant, key=key, also_read=records.values_list("pk", flat=True)
+                )
+                if not locked:
                     raise IdempotencyKeyInUse(
                         gettext("A request with this %(header)s is still running: retry shortly.")
                         % {"header": HEADER},
                         field=HEADER,
                     )
-                stored = (
-                    IdempotencyRecord.objects.for_merchant(merchant).filter(key=key).one_or_none()
-                )
                 if stored is not None:
-                    return _replay(stored, fingerprint)
+                    return _replay(records.get(pk=stored), fingerprint)
             response = handler(view, request, *args, **kwargs)
             if not 200 <= response.status_code < 300:
                 transaction.set_rollback(True)
@@ -118,7 +119,7 @@ def _record(*, merchant, key: str, fingerprint: str, response: Response) -> None
                 response_status=response.status_code,
                 response_body=response.data,
             )
-    except IntegrityError:  # SQLite only: a twin committed first; undo ours
+    except IntegrityError:  # a twin committed first (just before our lock): undo ours
         transaction.set_rollback(True)
         raise IdempotencyKeyInUse(
             gettext("A request with this %(header)s was just answered: retry it.")

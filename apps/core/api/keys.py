@@ -4,6 +4,12 @@ A key reads `fdz_<prefix>_<secret>`: the prefix (10 characters) finds the row an
 shown in the dashboard; the secret (32 characters of base 32, 160 random bits) is only
 ever in the key the owner copied. The row keeps a SHA-256 of the whole key, compared in
 constant time.
+
+Each process remembers the keys it recognised for `API_KEY_CACHE_SECONDS` (5), with their
+merchant row: a storefront's requests then read neither. A revocation, or a change to the
+merchant's row, is forgotten at once in the process that makes it and within those seconds
+in every other one; so is a change to the merchant's configuration (`merchant_config`
+reads it under the remembered row's version until then).
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 
@@ -23,6 +31,7 @@ from apps.accounts.models import User
 from apps.core.api.models import ApiKey, ApiKeyScope
 from apps.core.audit import audit_record
 from apps.core.errors import DomainError
+from apps.core.merchant_config import merchant_config_also_forget
 from apps.core.models import Merchant
 from apps.core.stored_text import stored_text
 
@@ -31,6 +40,9 @@ PREFIX_LENGTH = 10
 # last_used_at is written at most once a minute per key: the dashboard needs the day,
 # and a row updated on every request would serialise a busy storefront.
 LAST_USED_EVERY_SECONDS = 60
+
+# prefix -> (when this process stops trusting it, time.monotonic(); the key, its merchant)
+_recognised: dict[str, tuple[float, ApiKey]] = {}
 
 
 def _random_base32(length: int) -> str:
@@ -103,6 +115,8 @@ def api_key_revoke(*, api_key: ApiKey, actor: User | None) -> bool:
         revoked_at=timezone.now(), revoked_by=actor
     )
     if revoked:
+        _forget(lambda known: known.pk == api_key.pk)
+        transaction.on_commit(lambda: _forget(lambda known: known.pk == api_key.pk))
         audit_record(
             merchant=api_key.merchant,
             actor=actor,
@@ -124,19 +138,60 @@ def api_key_authenticate(key: str) -> ApiKey | None:
     prefix, _sep, secret = key[len(KEY_START) :].partition("_")
     if len(prefix) != PREFIX_LENGTH or not secret:
         return None
+    api_key = _recently_recognised(prefix) or _read(prefix)
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, _digest(key)):
+        return None
+    return api_key
+
+
+def _recently_recognised(prefix: str) -> ApiKey | None:
+    known = _recognised.get(prefix)
+    if known is None or known[0] < time.monotonic():
+        return None
+    return known[1]
+
+
+def _read(prefix: str) -> ApiKey | None:
     api_key = (
         ApiKey.objects.select_related("merchant")
         .filter(prefix=prefix, revoked_at__isnull=True)
         .one_or_none()
     )
-    if api_key is None or not hmac.compare_digest(api_key.secret_hash, _digest(key)):
+    if api_key is None:
         return None
     _note_use(api_key)
+    if settings.API_KEY_CACHE_SECONDS > 0:
+        _recognised[prefix] = (time.monotonic() + settings.API_KEY_CACHE_SECONDS, api_key)
     return api_key
 
 
 def _note_use(api_key: ApiKey) -> None:
-    if cache.add(f"api-key-used:{api_key.pk}", 1, LAST_USED_EVERY_SECONDS):
-        now = timezone.now()
+    """Written when the row says the last use is older than a minute: read again every few
+    seconds per process, so every process sees the others' writes."""
+    now = timezone.now()
+    last = api_key.last_used_at
+    if last is None or (now - last).total_seconds() >= LAST_USED_EVERY_SECONDS:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+def _forget(which) -> None:
+    for prefix, (_until, known) in list(_recognised.items()):
+        if which(known):
+            _recognised.pop(prefix, None)
+
+
+def api_keys_forget_all() -> None:
+    """Tests start each with no key remembered (a rolled back key's prefix is random, but
+    its merchant's row may be reused under the same id)."""
+    _recognised.clear()
+
+
+def _forget_merchant(merchant_id: int) -> None:
+    _forget(lambda known: known.merchant_id == merchant_id)
+
+
+post_save.connect(
+    lambda sender, instance, **kwargs: _forget_merchant(instance.pk), sender=Merchant, weak=False
+)
+merchant_config_also_forget(_forget_merchant)

@@ -43,6 +43,7 @@ from apps.demo.sales.histories import REFUND_SHARE, Batch, Drawer, Eligible
 from apps.demo.sales.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
 from apps.members.models import Member
 from apps.programs.models import Purchase, Refund
+from apps.programs.points.day_totals import day_totals_rebuild
 from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
 
 DEFAULT_SEED = 2026
@@ -167,6 +168,8 @@ def seed_purchases(
             for member, count in chunk:
                 drawer.member_history(member, count, batch, ids)
             write(batch)
+            # Written around the purchase service: the tier windows' day totals too.
+            day_totals_rebuild(member_ids=[member.member_id for member, _count in chunk])
         before = created
         created += len(batch.purchases)
         refunds += len(batch.refunds)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from apps.core.events import PurchaseReplayed
 from apps.core.extensions import MemberApiExtension, ProgramApiExtension
+from apps.members.read_once import NOT_JOINED, joined_row
 from apps.programs.coupons.selectors import (
     cashback_settings,
     category_rate_list,
@@ -40,7 +41,9 @@ def coupon_data(coupon) -> dict:
 
 
 def _member_data(member) -> dict:
-    wallet = wallet_get(member=member)
+    wallet = joined_row(member=member, relation="cashback_wallet")
+    if wallet is NOT_JOINED:
+        wallet = wallet_get(member=member)
     return {
         "cashback_balance": wallet.balance if wallet else 0,
         "coupons": [coupon_data(coupon) for coupon in coupons_live(member=member)[:50]],
@@ -55,6 +58,7 @@ MEMBER = MemberApiExtension(
         ),
     },
     data=_member_data,
+    joins=("cashback_wallet",),
 )
 
 

@@ -23,6 +23,7 @@ from apps.core.stored_text import stored_plural, stored_text
 from apps.members.models import Member
 from apps.members.selectors import members_with_birthday_on
 from apps.members.services import event_record
+from apps.programs.points.day_totals import day_totals_add
 from apps.programs.points.ledger import ledger_credit
 from apps.programs.points.lock_objects import points_account_lock
 from apps.programs.points.models import BonusAction, BonusAward, BonusRule, CapPeriod, EntryKind
@@ -120,6 +121,7 @@ def bonus_award(
         points=points,
         occurred_at=at,
     )
+    day_totals_add(merchant_id=merchant.pk, member_id=member.pk, at=at, points=points)
     if capped:
         # Translators: why no bonus was given, e.g. "the cap of 1 per year is reached".
         reason = gettext("the cap of %(count)d %(period)s is reached") % {

@@ -2,6 +2,7 @@
 
 from apps.core.models import Merchant
 from apps.members.models import Member
+from apps.members.read_once import read_once_forget
 from apps.programs.points.models import PointsAccount, ProgramSettings
 
 
@@ -11,6 +12,7 @@ def points_account_lock(member: Member) -> PointsAccount:
     The insert ignores a conflict, so two first purchases at once both end up locking the
     one row; every points operation of a member then runs one after the other.
     """
+    read_once_forget(member=member)  # what was read before the lock may have changed
     locked = PointsAccount.objects.select_for_update().filter(member=member).one_or_none()
     if locked is None:
         PointsAccount.objects.bulk_create(

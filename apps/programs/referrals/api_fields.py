@@ -7,11 +7,14 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from apps.core.extensions import MemberApiExtension, ProgramApiExtension
+from apps.members.read_once import NOT_JOINED, joined_row
 from apps.programs.referrals.services import referral_code_for, referral_settings
 
 
 def _member_data(member) -> dict:
-    code = referral_code_for(member=member)
+    code = joined_row(member=member, relation="referral_code")
+    if code is NOT_JOINED or code is None:  # None: drawn now (members from before referrals)
+        code = referral_code_for(member=member)
     path = reverse("referrals:join", args=[member.merchant.slug, code.code])
     return {"referral_code": code.code, "referral_link": settings.SITE_URL.rstrip("/") + path}
 
@@ -22,6 +25,7 @@ MEMBER = MemberApiExtension(
         "referral_link": serializers.CharField(help_text="The page a friend enrolls through."),
     },
     data=_member_data,
+    joins=("referral_code",),
 )
 
 

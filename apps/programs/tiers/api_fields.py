@@ -5,11 +5,17 @@ from rest_framework import serializers
 
 from apps.core.events import PurchaseReplayed, TierChanged
 from apps.core.extensions import MemberApiExtension, ProgramApiExtension
+from apps.members.read_once import NOT_JOINED, joined_row
 from apps.programs.tiers.selectors import current_tier, member_progress, tier_settings, tiers_active
 
 
 def _progress_data(member) -> dict:
-    progress = member_progress(member=member)
+    status = joined_row(member=member, relation="tier_status")
+    progress = (
+        member_progress(member=member)
+        if status is NOT_JOINED
+        else member_progress(member=member, status=status)
+    )
     return {
         "tier": progress.tier.name if progress.tier else None,
         "tier_progress": {
@@ -33,6 +39,7 @@ MEMBER = MemberApiExtension(
         ),
     },
     data=_progress_data,
+    joins=("tier_status__tier",),
 )
 
 

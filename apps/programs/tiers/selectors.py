@@ -28,8 +28,10 @@ from django.utils.translation import gettext
 from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.members.models import Member
+from apps.members.read_once import read_once
 from apps.programs.models import Purchase
-from apps.programs.points.models import BonusAward
+from apps.programs.points.day_totals import utc_day, utc_midnight
+from apps.programs.points.models import BonusAward, MemberDayTotal
 from apps.programs.tiers.models import (
     Measure,
     MemberTier,
@@ -69,9 +71,15 @@ def tier_terms(*, merchant: Merchant) -> TierTerms:
 
 
 def member_tier_id(*, member: Member) -> int | None:
-    """The id of the member's tier row's tier (active or not), in one indexed read."""
-    return next(
-        iter(MemberTier.objects.filter(member=member).values_list("tier_id", flat=True)), None
+    """The id of the member's tier row's tier (active or not), in one indexed read, kept
+    for the rest of the member's lock (`read_once`): a purchase asks twice."""
+    return read_once(
+        member=member,
+        name="tier_id",
+        load=lambda: next(
+            iter(MemberTier.objects.filter(member=member).values_list("tier_id", flat=True)),
+            None,
+        ),
     )
 
 
@@ -115,31 +123,55 @@ def _window_condition(settings, merchant, end, prefix: str = "") -> Q:
 def qualifying_totals(
     *, merchant: Merchant, member_ids: Iterable[int], end: datetime, settings: TierSettings
 ) -> dict[int, int]:
-    """Each member's qualifying total for the window ending at `end`, in two queries at
-    most (members with nothing in the window are absent: their total is 0)."""
+    """Each member's qualifying total for the window ending at `end`, in one query
+    (members with nothing in the window are absent: their total is 0).
+
+    The window's whole days come from the members' day totals (`points.day_totals`), its
+    first and last day from the purchases (and bonuses) themselves: a member's history
+    costs at most a row a day, however many purchases it holds."""
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    window = _window_condition(settings, merchant, end)
-    purchases = Purchase.objects.for_merchant(merchant).filter(window, member_id__in=member_ids)
-    if settings.measure == Measure.SPEND:
-        net = F("amount") - F("refunded_amount")
-    else:
-        net = F("points_earned") - F("points_reversed")
-    totals = dict(
-        purchases.values("member_id").annotate(total=Sum(net)).values_list("member_id", "total")
+    start = window_start(settings=settings, merchant=merchant, end=end)
+    first_whole, last_whole = utc_day(start) + timedelta(days=1), utc_day(end) - timedelta(days=1)
+    edges = Q(occurred_at__lt=utc_midnight(first_whole)) | Q(
+        occurred_at__gte=utc_midnight(utc_day(end))
     )
-    if settings.measure == Measure.POINTS:
-        bonuses = (
+    window = _window_condition(settings, merchant, end) & edges
+    spend = settings.measure == Measure.SPEND
+    parts = [
+        MemberDayTotal.objects.for_merchant(merchant)
+        .filter(member_id__in=member_ids, day__gte=first_whole, day__lte=last_whole)
+        .values("member_id")
+        .annotate(total=Sum("spend" if spend else "points"))
+        .values_list("member_id", "total")
+        .order_by(),  # a part of a UNION is not ordered (SQLite refuses it)
+        Purchase.objects.for_merchant(merchant)
+        .filter(window, member_id__in=member_ids)
+        .values("member_id")
+        .annotate(
+            total=Sum(
+                F("amount") - F("refunded_amount")
+                if spend
+                else F("points_earned") - F("points_reversed")
+            )
+        )
+        .values_list("member_id", "total")
+        .order_by(),
+    ]
+    if not spend:
+        parts.append(
             BonusAward.objects.for_merchant(merchant)
             .filter(window, member_id__in=member_ids, points__gt=0)
             .values("member_id")
             .annotate(total=Sum("points"))
             .values_list("member_id", "total")
+            .order_by()
         )
-        for member_id, points in bonuses:
-            totals[member_id] = totals.get(member_id, 0) + points
-    return {member_id: int(total or 0) for member_id, total in totals.items()}
+    totals: dict[int, int] = {}
+    for member_id, total in parts[0].union(*parts[1:], all=True):
+        totals[member_id] = totals.get(member_id, 0) + int(total or 0)
+    return totals
 
 
 def qualifying_total(
@@ -195,6 +227,9 @@ def current_tier(*, member: Member) -> Tier | None:
     return status.tier
 
 
+_READ = object()  # member_progress: read the member's tier row
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a member stands: their tier, the total, and what the next tier needs."""
@@ -240,13 +275,17 @@ def progress_for(
     )
 
 
-def member_progress(*, member: Member, now: datetime | None = None) -> Progress:
+def member_progress(
+    *, member: Member, now: datetime | None = None, status: MemberTier | None | object = _READ
+) -> Progress:
+    """Where the member stands now. `status`: their tier row if the caller read it already
+    (None: they have none)."""
     terms = tier_terms(merchant=member.merchant)
     settings = terms.settings
     return progress_for(
         tiers=list(terms.tiers),
         settings=settings,
-        status=member_tier(member=member),
+        status=member_tier(member=member) if status is _READ else status,
         total=qualifying_total(member=member, end=now or timezone.now(), settings=settings),
     )
 

@@ -1,12 +1,10 @@
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.core import services
 from apps.core.models import Location, Membership, Merchant, Role
-from apps.core.stored_text import stored_text
 from apps.demo.coupons import configure_demo_cashback
 from apps.demo.program import configure_demo_program
 from apps.demo.referrals import configure_demo_referrals
@@ -199,18 +197,7 @@ class Command(BaseCommand):
             )
 
     def _place_in_tiers(self, merchant: Merchant) -> None:
-        """Seeded purchases bypass the purchase events (COPY): place members in their tiers
-        from those purchases, as a change of the tier rules would."""
-        from apps.programs.tiers.models import TierReevaluation
-        from apps.programs.tiers.services import reevaluation_run, reevaluation_start
+        from apps.demo.tiers import place_demo_members_in_tiers
 
-        with transaction.atomic():
-            job = reevaluation_start(
-                merchant=merchant,
-                actor=None,
-                # Translators: why members were placed in tiers again: the demo's purchases.
-                reason=stored_text(gettext_noop("demo purchases")),
-            )
-        reevaluation_run(job_id=job.pk)  # a no-op if eager Celery ran it on commit already
-        job = TierReevaluation.objects.get(pk=job.pk)
-        self.stdout.write(f"Placed {job.members_done:,} demo members in their tiers.")
+        moved = place_demo_members_in_tiers(merchant=merchant)
+        self.stdout.write(f"Placed {moved:,} demo members in their tiers.")

@@ -1,6 +1,7 @@
 """The points program's models: settings and earn rules, bonuses, the ledger and its lots."""
 
 from apps.programs.points.models.bonuses import BonusAction, BonusAward, BonusRule, CapPeriod
+from apps.programs.points.models.day_totals import MemberDayTotal
 from apps.programs.points.models.earning import (
     EarnMultiplier,
     MultiplierTarget,
@@ -25,6 +26,7 @@ __all__ = [
     "ExpiryNotice",
     "LedgerEntry",
     "Lot",
+    "MemberDayTotal",
     "MultiplierTarget",
     "PointsAccount",
     "ProgramSettings",

@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.core.events import TIER_CHANGED, MembersMerging, PurchaseRecorded, TierChanged, publish
 from apps.core.stored_text import StoredText, english, is_stored_text, stored_text
 from apps.members.models import Member
+from apps.members.read_once import read_once_replace
 from apps.members.services import event_record
 from apps.programs.models import Purchase
 from apps.programs.points.lock_objects import points_accounts_lock
@@ -66,6 +67,7 @@ def member_tier_move(
             settings=settings, merchant=member.merchant, start=at
         )
     status.save(update_fields=["tier", "since", "review_at", "updated_at"])
+    read_once_replace(member=member, name="tier_id", value=to_tier.pk if to_tier else None)
     change = TierChange.objects.create(
         merchant=member.merchant,
         member=member,
