@@ -85,11 +85,12 @@ class ErrorOut(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
-def member_for_api(request, member_id: str) -> Member:
-    """The key's merchant's active member with this id; 404 for anyone else's."""
+def member_for_api(request, member_id: str, *, joins: tuple[str, ...] = ()) -> Member:
+    """The key's merchant's active member with this id; 404 for anyone else's. `joins`:
+    the one-to-one rows to read with it (`member_api_joins()` for an answer about them)."""
     member = (
         Member.objects.for_merchant(request.auth.merchant)
-        .select_related("location", *member_api_joins())
+        .select_related("location", *joins)
         .filter(public_id=member_id)
         .one_or_none()
     )
@@ -156,7 +157,8 @@ class MembersView(ApiView):
 class MemberView(ApiView):
     @extend_schema(summary="A member", responses={200: member_out(), 404: ErrorOut})
     def get(self, request, member_id: str):
-        return Response(member_data(member_for_api(request, member_id)))
+        member = member_for_api(request, member_id, joins=member_api_joins())
+        return Response(member_data(member))
 
     @extend_schema(
         summary="Update a member",

@@ -16,7 +16,7 @@ lock): one `INSERT … ON CONFLICT DO UPDATE` each, PostgreSQL and SQLite alike.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.apps import apps
 from django.db import connection
@@ -54,6 +54,69 @@ def utc_day(moment: datetime) -> date:
 
 def utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+_BETWEEN = """
+SELECT member_id, SUM(total) FROM (
+    SELECT member_id, SUM({day_column}) AS total FROM "{table}"
+    WHERE merchant_id = %s AND {among} AND day >= %s AND day <= %s GROUP BY member_id
+    UNION ALL
+    SELECT member_id, SUM({purchase_net}) AS total FROM "{purchases}"
+    WHERE merchant_id = %s AND {among} AND occurred_at {after} %s AND occurred_at <= %s
+      AND (occurred_at < %s OR occurred_at >= %s) GROUP BY member_id
+    {bonuses}
+) AS parts GROUP BY member_id
+"""
+_BONUSES_BETWEEN = """
+    UNION ALL
+    SELECT member_id, SUM(points) AS total FROM "{bonuses}"
+    WHERE merchant_id = %s AND {among} AND points > 0 AND occurred_at {after} %s
+      AND occurred_at <= %s AND (occurred_at < %s OR occurred_at >= %s) GROUP BY member_id
+"""
+
+
+def net_totals_between(
+    *,
+    merchant_id: int,
+    member_ids: list[int],
+    start: datetime,
+    end: datetime,
+    include_start: bool,
+    measure: str,
+) -> dict[int, int]:
+    """Each member's net spend (`measure` "spend": purchases less refunds) or points
+    ("points": the purchases' net points and the bonuses) after `start` (or from it, with
+    `include_start`) up to `end` included, in one statement: the whole UTC days between
+    from the day totals, the first and last day from the purchases and bonuses. Members
+    with nothing are absent. Written in SQL: it runs on every purchase, and the ORM took
+    longer to compose it than PostgreSQL to answer it."""
+    if not member_ids:
+        return {}
+    spend = measure == "spend"
+    first_whole, last_whole = utc_day(start) + timedelta(days=1), utc_day(end) - timedelta(days=1)
+    among = _among(member_ids)
+    after = ">=" if include_start else ">"
+    moment, day = connection.ops.adapt_datetimefield_value, connection.ops.adapt_datefield_value
+    window = [moment(start), moment(end), moment(utc_midnight(first_whole))]
+    window.append(moment(utc_midnight(utc_day(end))))
+    sql = _BETWEEN.format(
+        day_column="spend" if spend else "points",
+        table=TABLE,
+        among=among,
+        purchase_net="amount - refunded_amount" if spend else "points_earned - points_reversed",
+        purchases=_purchases_table(),
+        after=after,
+        bonuses=""
+        if spend
+        else _BONUSES_BETWEEN.format(bonuses=BonusAward._meta.db_table, among=among, after=after),
+    )
+    params = [merchant_id, *member_ids, day(first_whole), day(last_whole)]
+    params += [merchant_id, *member_ids, *window]
+    if not spend:
+        params += [merchant_id, *member_ids, *window]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {member_id: int(total or 0) for member_id, total in cursor.fetchall()}
 
 
 def day_totals_add(

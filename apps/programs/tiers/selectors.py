@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,9 +29,7 @@ from apps.core.merchant_config import merchant_config
 from apps.core.models import Merchant
 from apps.members.models import Member
 from apps.members.read_once import read_once
-from apps.programs.models import Purchase
-from apps.programs.points.day_totals import utc_day, utc_midnight
-from apps.programs.points.models import BonusAward, MemberDayTotal
+from apps.programs.points.day_totals import net_totals_between
 from apps.programs.tiers.models import (
     Measure,
     MemberTier,
@@ -114,12 +112,6 @@ def next_review(*, settings: TierSettings, merchant: Merchant, start: datetime) 
     return start + relativedelta(months=12)
 
 
-def _window_condition(settings, merchant, end, prefix: str = "") -> Q:
-    start = window_start(settings=settings, merchant=merchant, end=end)
-    lower = "gte" if settings.window == Window.CALENDAR_YEAR else "gt"
-    return Q(**{f"{prefix}occurred_at__{lower}": start, f"{prefix}occurred_at__lte": end})
-
-
 def qualifying_totals(
     *, merchant: Merchant, member_ids: Iterable[int], end: datetime, settings: TierSettings
 ) -> dict[int, int]:
@@ -129,49 +121,15 @@ def qualifying_totals(
     The window's whole days come from the members' day totals (`points.day_totals`), its
     first and last day from the purchases (and bonuses) themselves: a member's history
     costs at most a row a day, however many purchases it holds."""
-    member_ids = list(member_ids)
-    if not member_ids:
-        return {}
     start = window_start(settings=settings, merchant=merchant, end=end)
-    first_whole, last_whole = utc_day(start) + timedelta(days=1), utc_day(end) - timedelta(days=1)
-    edges = Q(occurred_at__lt=utc_midnight(first_whole)) | Q(
-        occurred_at__gte=utc_midnight(utc_day(end))
+    return net_totals_between(
+        merchant_id=merchant.pk,
+        member_ids=list(member_ids),
+        start=start,
+        end=end,
+        include_start=settings.window == Window.CALENDAR_YEAR,
+        measure=settings.measure,
     )
-    window = _window_condition(settings, merchant, end) & edges
-    spend = settings.measure == Measure.SPEND
-    parts = [
-        MemberDayTotal.objects.for_merchant(merchant)
-        .filter(member_id__in=member_ids, day__gte=first_whole, day__lte=last_whole)
-        .values("member_id")
-        .annotate(total=Sum("spend" if spend else "points"))
-        .values_list("member_id", "total")
-        .order_by(),  # a part of a UNION is not ordered (SQLite refuses it)
-        Purchase.objects.for_merchant(merchant)
-        .filter(window, member_id__in=member_ids)
-        .values("member_id")
-        .annotate(
-            total=Sum(
-                F("amount") - F("refunded_amount")
-                if spend
-                else F("points_earned") - F("points_reversed")
-            )
-        )
-        .values_list("member_id", "total")
-        .order_by(),
-    ]
-    if not spend:
-        parts.append(
-            BonusAward.objects.for_merchant(merchant)
-            .filter(window, member_id__in=member_ids, points__gt=0)
-            .values("member_id")
-            .annotate(total=Sum("points"))
-            .values_list("member_id", "total")
-            .order_by()
-        )
-    totals: dict[int, int] = {}
-    for member_id, total in parts[0].union(*parts[1:], all=True):
-        totals[member_id] = totals.get(member_id, 0) + int(total or 0)
-    return totals
 
 
 def qualifying_total(
