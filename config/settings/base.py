@@ -310,6 +310,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 # Tasks outside an app's own tasks.py (autodiscovery finds only those).
 CELERY_IMPORTS = ["apps.core.api.tasks", "apps.core.webhooks.tasks"]
+# Worker pools per queue (docs/SCALING.md). With CELERY_SPLIT_QUEUES, webhook deliveries
+# and campaign and automation sends (their ticks included) go to queues of their own, for
+# workers started with `-Q webhooks` and `-Q campaigns`; the rest (the API's side effects:
+# messages, wallet passes, imports and exports) stays on the default queue, `celery`.
+# Without it, one queue: any worker takes every task.
+CELERY_SPLIT_QUEUE_ROUTES = {
+    "apps.core.webhooks.tasks.*": {"queue": "webhooks"},
+    "apps.campaigns.tasks.*": {"queue": "campaigns"},
+}
+CELERY_TASK_ROUTES = (
+    CELERY_SPLIT_QUEUE_ROUTES if env.bool("CELERY_SPLIT_QUEUES", default=False) else {}
+)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-points": {"task": "apps.programs.points.tasks.expire_points", "schedule": 60 * 60},
     "birthday-bonuses": {
