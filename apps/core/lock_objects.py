@@ -6,7 +6,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
-from apps.core.models import Membership, Merchant
+from apps.core.models import HeldTask, Membership, Merchant
 
 
 def memberships_lock(*, merchant: Merchant, role: str) -> list[Membership]:
@@ -15,6 +15,13 @@ def memberships_lock(*, merchant: Merchant, role: str) -> list[Membership]:
         Membership.objects.for_merchant(merchant).filter(role=role).order_by("pk")
     )
     return list(queryset.select_for_update())
+
+
+def held_tasks_lock(*, limit: int) -> list[HeldTask]:
+    """The oldest held tasks no other sweep is queuing (`SKIP LOCKED`), locked."""
+    return list(
+        HeldTask.objects.select_for_update(skip_locked=True).order_by("held_at", "pk")[:limit]
+    )
 
 
 def idempotency_key_lock(*, merchant: Merchant, key: str, also_read: QuerySet) -> tuple[bool, Any]:

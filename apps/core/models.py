@@ -210,6 +210,25 @@ class AuditLog(TenantModel):
         return summary_for_reader(summary=self.summary, data=self.data)
 
 
+class HeldTask(models.Model):
+    """A task a request could not hand to the broker (it was down) and that no sweeper
+    of its own would run: kept here, and queued again by `held-tasks-requeue` once the
+    broker is back (apps/core/broker.py). Every task is idempotent, so a task queued
+    twice (by two sweeps) does its work once."""
+
+    name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict)
+    held_at = models.DateTimeField(_("held since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("held task")
+        verbose_name_plural = _("held tasks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # Django discovers an app's models through this module; these live with their concern.
 from apps.core.api.models import ApiKey, ApiKeyScope, IdempotencyRecord  # noqa: E402
 from apps.core.webhooks.models import (  # noqa: E402

@@ -323,6 +323,8 @@ CELERY_TASK_ROUTES = (
     CELERY_SPLIT_QUEUE_ROUTES if env.bool("CELERY_SPLIT_QUEUES", default=False) else {}
 )
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Tasks requests could not queue while the broker was down (apps/core/broker.py).
+    "held-tasks-requeue": {"task": "apps.core.tasks.held_tasks_requeue_task", "schedule": 60},
     "expire-points": {"task": "apps.programs.points.tasks.expire_points", "schedule": 60 * 60},
     "birthday-bonuses": {
         "task": "apps.programs.points.tasks.give_birthday_bonuses",

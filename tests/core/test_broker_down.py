@@ -15,13 +15,16 @@ from django.utils import timezone
 from apps.campaigns.automations.editing import automation_enable
 from apps.campaigns.models import AutomationKind, AutomationOccurrence
 from apps.core.api.keys import api_key_create
+from apps.core.broker import held_tasks_requeue
+from apps.core.models import HeldTask
 from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery
 from apps.core.webhooks.services import deliveries_retry_due, endpoint_create
 from apps.programs.models import Purchase
-from tests.celery_worker import broker_down
+from tests.celery_worker import broker_down, worker_recording_runs
 from tests.conftest import make_team
 from tests.core.test_webhooks import Receiver
 from tests.members.factories import enroll
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -99,16 +102,44 @@ def live_server_get(url: str) -> dict:
         return json.loads(error.read())
 
 
-@pytest.mark.django_db
-def test_a_task_no_sweeper_runs_is_logged_as_an_error_naming_it(caplog):
+@pytest.mark.redis
+def test_a_task_no_sweeper_runs_is_held_and_queued_again_once_the_broker_is_back(caplog):
     from apps.members.tasks import member_export_run
 
     with broker_down(), caplog.at_level(logging.WARNING, logger="apps.core.broker"):
-        assert member_export_run.delay(1) is None
+        assert member_export_run.delay(12345, language="es") is None
+        held = HeldTask.objects.get()
+        assert held_tasks_requeue() == 0  # still down: it stays held (held again)
+    assert (held.name, held.args, held.kwargs) == (
+        "apps.members.tasks.member_export_run",
+        [12345],
+        {"language": "es"},
+    )
+    assert "member_export_run held in the database" in caplog.text
 
+    with worker_recording_runs("held") as (_queue, runs):
+        assert held_tasks_requeue() == 1
+        wait_for(lambda: runs, message="the held task to run on the worker")
+
+    assert [(name, args) for name, args, *_rest in runs] == [
+        ("apps.members.tasks.member_export_run", (12345,))
+    ]
+    assert not HeldTask.objects.exists()
+    assert held_tasks_requeue() == 0  # queued once
+
+
+@pytest.mark.django_db
+def test_a_task_with_secret_arguments_is_not_held_but_logged_as_an_error(caplog):
+    from apps.core.tasks import send_invitation_email
+
+    with broker_down(), caplog.at_level(logging.WARNING, logger="apps.core.broker"):
+        assert send_invitation_email.delay(1, "the-link-token") is None
+
+    assert not HeldTask.objects.exists()
     [record] = caplog.records
     assert record.levelno == logging.ERROR
-    assert "member_export_run not queued, and no sweeper runs it" in record.getMessage()
+    assert "send_invitation_email not queued, and no sweeper runs it" in record.getMessage()
+    assert "the-link-token" not in caplog.text
 
 
 @pytest.mark.django_db
