@@ -6,13 +6,14 @@ that cannot be handed to the broker is left for later and the request goes on:
 
 * `swept=True` tasks have a sweeper in the beat that finds the rows whose task never ran
   (deliveries, webhook deliveries, campaigns, automation occurrences, referral
-  settlements, tier re-evaluations, the analytics refresh): a warning, nothing more;
+  settlements, tier re-evaluations, the analytics refresh, invitation emails): a
+  warning, nothing more;
 * the others (member imports and exports, wallet passes, the beat's own ticks) are held
   in the database (`HeldTask`, with their arguments) and queued again by the
   `held-tasks-requeue` beat entry once the broker answers;
-* `secret_args=True` tasks (the invitation email, which carries the link's token) are
-  neither: their arguments must not be stored. Their skip is logged as an error naming the
-  task, and what it was for is started again by hand (the invitation sent again).
+* a task with `secret_args=True` and no sweeper would be logged as an error naming it:
+  its arguments must not be stored (the invitation email, which carries the link's token,
+  has a sweeper: `invitations-unsent` emails a new link).
 
 After one failure this process stops trying for `OUTAGE_SECONDS`, so a request that queues
 several tasks, and the requests after it, do not each wait for the broker to time out.

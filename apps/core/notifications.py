@@ -1,5 +1,6 @@
 """Emails about the team. Sent from tasks; each send is idempotent."""
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -42,3 +43,28 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
     )
     Invitation.objects.filter(pk=invitation.pk).update(email_sent_at=timezone.now())
     return True
+
+
+# An invitation emailed within this long is left to its own task.
+UNSENT_AFTER = timedelta(minutes=1)
+
+
+def invitations_unsent_send(*, now: datetime | None = None) -> int:
+    """Every 5 minutes (beat, on a worker): invitations whose email never went out (its
+    task was never queued while the broker was down, or was lost) get a new link, emailed
+    now. Only the link's hash is stored, so the first link cannot be sent again: it is
+    replaced, and stops working. Returns the emails sent."""
+    now = now or timezone.now()
+    unsent = Invitation.objects.pending().filter(
+        email_sent_at__isnull=True, created_at__lt=now - UNSENT_AFTER, expires_at__gt=now
+    )
+    sent = 0
+    for invitation in unsent.order_by("pk")[:100]:
+        token, token_hash = Invitation.new_token()
+        # Only if nothing sent it or replaced its link meanwhile.
+        replaced = Invitation.objects.filter(
+            pk=invitation.pk, token_hash=invitation.token_hash, email_sent_at__isnull=True
+        ).update(token_hash=token_hash)
+        if replaced and invitation_email_send(invitation_id=invitation.pk, token=token):
+            sent += 1
+    return sent

@@ -325,6 +325,11 @@ CELERY_TASK_ROUTES = (
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Tasks requests could not queue while the broker was down (apps/core/broker.py).
     "held-tasks-requeue": {"task": "apps.core.tasks.held_tasks_requeue_task", "schedule": 60},
+    # Invitations whose email never went out: a new link (apps/core/notifications.py).
+    "invitations-unsent": {
+        "task": "apps.core.tasks.invitations_unsent_send_task",
+        "schedule": 300,
+    },
     "expire-points": {"task": "apps.programs.points.tasks.expire_points", "schedule": 60 * 60},
     "birthday-bonuses": {
         "task": "apps.programs.points.tasks.give_birthday_bonuses",

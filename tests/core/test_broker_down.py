@@ -5,6 +5,7 @@ sweeper sends what was never queued."""
 
 import json
 import logging
+import re
 import time
 import urllib.request
 from datetime import timedelta
@@ -16,7 +17,9 @@ from apps.campaigns.automations.editing import automation_enable
 from apps.campaigns.models import AutomationKind, AutomationOccurrence
 from apps.core.api.keys import api_key_create
 from apps.core.broker import held_tasks_requeue
-from apps.core.models import HeldTask
+from apps.core.models import HeldTask, Invitation, Role, hash_token
+from apps.core.notifications import invitations_unsent_send
+from apps.core.services import invitation_create
 from apps.core.webhooks.models import DeliveryStatus, WebhookDelivery
 from apps.core.webhooks.services import deliveries_retry_due, endpoint_create
 from apps.programs.models import Purchase
@@ -128,18 +131,27 @@ def test_a_task_no_sweeper_runs_is_held_and_queued_again_once_the_broker_is_back
     assert held_tasks_requeue() == 0  # queued once
 
 
-@pytest.mark.django_db
-def test_a_task_with_secret_arguments_is_not_held_but_logged_as_an_error(caplog):
-    from apps.core.tasks import send_invitation_email
-
+def test_an_invitation_never_emailed_gets_a_new_link_from_its_sweeper(team, inbox, caplog):
     with broker_down(), caplog.at_level(logging.WARNING, logger="apps.core.broker"):
-        assert send_invitation_email.delay(1, "the-link-token") is None
+        issued = invitation_create(
+            merchant=team.merchant, actor=team.owner, email="late@example.com", role=Role.STAFF
+        )
 
-    assert not HeldTask.objects.exists()
-    [record] = caplog.records
-    assert record.levelno == logging.ERROR
-    assert "send_invitation_email not queued, and no sweeper runs it" in record.getMessage()
-    assert "the-link-token" not in caplog.text
+    assert not HeldTask.objects.exists()  # the link's token is never stored
+    assert issued.token not in caplog.text
+    assert "send_invitation_email not queued (its sweeper will run it)" in caplog.text
+    assert inbox.messages == []
+    assert invitations_unsent_send() == 0  # not a minute old: its own task may come
+
+    assert invitations_unsent_send(now=timezone.now() + timedelta(minutes=2)) == 1
+
+    [message] = inbox.messages
+    assert message["To"] == "late@example.com"
+    [token] = re.findall(r"/invitations/([^/\s]+)/", message.get_content())
+    invitation = Invitation.objects.get(pk=issued.invitation.pk)
+    assert invitation.token_hash == hash_token(token) != hash_token(issued.token)
+    assert invitation.email_sent_at is not None
+    assert invitations_unsent_send(now=timezone.now() + timedelta(minutes=3)) == 0
 
 
 @pytest.mark.django_db
