@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import batched
 
 from django.apps import apps
 from django.db import connection
@@ -25,6 +26,7 @@ from apps.core.events import MembersMerging
 from apps.programs.points.models import BonusAward, MemberDayTotal
 
 TABLE = MemberDayTotal._meta.db_table
+REBUILD_BATCH = 10_000  # members per statement
 # Table names from the models, values as parameters.
 _ADD_TO_DAY = f"""
 ON CONFLICT (member_id, day) DO UPDATE
@@ -48,14 +50,7 @@ SELECT merchant_id, member, day, SUM(spend), SUM(points) FROM (
 """
 
 
-def utc_day(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
-def utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
+# Each member's net total between two instants: the whole days, and the edges' rows.
 _BETWEEN = """
 SELECT member_id, SUM(total) FROM (
     SELECT member_id, SUM({day_column}) AS total FROM "{table}"
@@ -73,6 +68,14 @@ _BONUSES_BETWEEN = """
     WHERE merchant_id = %s AND {among} AND points > 0 AND occurred_at {after} %s
       AND occurred_at <= %s AND (occurred_at < %s OR occurred_at >= %s) GROUP BY member_id
 """
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def net_totals_between(
@@ -140,13 +143,16 @@ def day_totals_rebuild(*, member_ids: Iterable[int] | None = None) -> int:
         if ids is None:
             cursor.execute(_DELETE)
             cursor.execute(_fill_sql(member="member_id", purchases_of="1 = 1", bonuses_of="1 = 1"))
-        else:
-            among = _among(ids)
-            cursor.execute(f"{_DELETE} AND {among}", ids)
+            return cursor.rowcount
+        written = 0
+        for batch in batched(ids, REBUILD_BATCH, strict=False):  # within a statement's params
+            among = _among(list(batch))
+            cursor.execute(f"{_DELETE} AND {among}", batch)
             cursor.execute(
-                _fill_sql(member="member_id", purchases_of=among, bonuses_of=among), ids + ids
+                _fill_sql(member="member_id", purchases_of=among, bonuses_of=among), batch + batch
             )
-        return cursor.rowcount
+            written += cursor.rowcount
+        return written
 
 
 def day_totals_merge(merging: MembersMerging) -> None:
