@@ -142,13 +142,15 @@ def test_a_member_who_came_back_before_the_message_was_due_gets_none(
     ana = subscriber(team, "Ana")
     last_visit(ana, days_ago=AT_RISK_DAYS + 1, now=now)
     mailoutbox.clear()
-    automation = win_back_on(team, now - timedelta(hours=1))
-    automation.send_hour = 23  # noticed at midnight, due late in the day
-    automation.save(update_fields=["send_hour"])
     midnight = timezone.make_aware(
         datetime.combine(merchant_today(merchant=team.merchant, now=now), time(0, 30)),
         timezone=ZoneInfo(team.merchant.timezone),
     )
+    # Switched on that day, whatever the hour the test runs at (just after the merchant's
+    # midnight, an hour before now is the day before).
+    automation = win_back_on(team, midnight)
+    automation.send_hour = 23  # noticed at midnight, due late in the day
+    automation.save(update_fields=["send_hour"])
     automation.enabled_at = midnight - timedelta(hours=1)
     automation.save(update_fields=["enabled_at"])
 
