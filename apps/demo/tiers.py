@@ -32,6 +32,7 @@ from apps.programs.tiers.selectors import (
     tiers_active,
 )
 from apps.programs.tiers.services import tier_create, tier_settings_update
+from apps.programs.tiers.services.moves import tier_change_line
 
 DEMO_TIERS = [
     ("Bronce", 10_000, 100, "Bienvenida con café gratis el día de tu cumpleaños."),
@@ -146,21 +147,7 @@ def _place_batch(merchant: Merchant, member_ids: list[int], *, at, settings, tie
 
 
 def _timeline_line(change: TierChange, reason) -> MemberEvent:
-    summary, data = summary_and_data(
-        stored_text(
-            gettext_noop("Tier up: %(before)s → %(after)s (%(reason)s)"),
-            before=change.from_name or stored_text(gettext_noop("no tier")),
-            after=change.to_name,
-            reason=reason,
-        ),
-        {
-            "change": change.pk,
-            "from": change.from_name,
-            "to": change.to_name,
-            "cause": change.cause,
-            "total": change.qualifying_total,
-        },
-    )
+    summary, data = summary_and_data(*tier_change_line(change, reason=reason))
     return MemberEvent(
         merchant_id=change.merchant_id,
         member_id=change.member_id,

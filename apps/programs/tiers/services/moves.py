@@ -84,10 +84,25 @@ def member_tier_move(
         actor=actor,
         occurred_at=at,
     )
+    summary, data = tier_change_line(change, reason=reason)
+    event_record(
+        member=member,
+        kind="tier_changed",
+        summary=summary,
+        actor=actor,
+        data=data,
+        occurred_at=at,
+    )
+    publish(TIER_CHANGED, TierChanged(change))
+    return change
+
+
+def tier_change_line(change: TierChange, *, reason: str | StoredText) -> tuple[StoredText, dict]:
+    """The member's timeline line for a tier change: its summary and data."""
     no_tier = stored_text(gettext_noop("no tier"))
-    before = from_tier.name if from_tier else no_tier
-    after = to_tier.name if to_tier else no_tier
-    if up:
+    before = change.from_name or no_tier
+    after = change.to_name or no_tier
+    if change.direction == Direction.UP:
         summary = stored_text(
             # Translators: a member's timeline; before and after are tier names (or "no tier"),
             # reason says why, e.g. "purchase 1042 reached Gold".
@@ -103,22 +118,14 @@ def member_tier_move(
             after=after,
             reason=reason,
         )
-    event_record(
-        member=member,
-        kind="tier_changed",
-        summary=summary,
-        actor=actor,
-        data={
-            "change": change.pk,
-            "from": change.from_name,
-            "to": change.to_name,
-            "cause": cause,
-            "total": total,
-        },
-        occurred_at=at,
-    )
-    publish(TIER_CHANGED, TierChanged(change))
-    return change
+    data = {
+        "change": change.pk,
+        "from": change.from_name,
+        "to": change.to_name,
+        "cause": change.cause,
+        "total": change.qualifying_total,
+    }
+    return summary, data
 
 
 def tiers_on_purchase(recorded: PurchaseRecorded) -> dict:
