@@ -147,7 +147,7 @@ def _place_batch(merchant: Merchant, member_ids: list[int], *, at, settings, tie
 
 
 def _timeline_line(change: TierChange, reason) -> MemberEvent:
-    summary, data = summary_and_data(*tier_change_line(change, reason=reason))
+    summary, data = summary_and_data(*tier_change_line(change=change, reason=reason))
     return MemberEvent(
         merchant_id=change.merchant_id,
         member_id=change.member_id,

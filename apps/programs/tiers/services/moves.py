@@ -84,7 +84,7 @@ def member_tier_move(
         actor=actor,
         occurred_at=at,
     )
-    summary, data = tier_change_line(change, reason=reason)
+    summary, data = tier_change_line(change=change, reason=reason)
     event_record(
         member=member,
         kind="tier_changed",
@@ -97,7 +97,7 @@ def member_tier_move(
     return change
 
 
-def tier_change_line(change: TierChange, *, reason: str | StoredText) -> tuple[StoredText, dict]:
+def tier_change_line(*, change: TierChange, reason: str | StoredText) -> tuple[StoredText, dict]:
     """The member's timeline line for a tier change: its summary and data."""
     no_tier = stored_text(gettext_noop("no tier"))
     before = change.from_name or no_tier
