@@ -279,3 +279,32 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(value, o
     )
     assert result.returncode == 0, result.stderr
     assert ast.literal_eval(result.stdout.strip().splitlines()[-1]) == options
+
+
+def test_a_replica_connects_as_the_primary_does_and_receives_no_migrations():
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.db import router; "
+        "replica = settings.DATABASES['replica']; "
+        "print(repr((settings.READ_REPLICA, replica['HOST'], replica['OPTIONS'], "
+        "router.allow_migrate('replica', 'members'), router.allow_migrate('default', 'members'))))"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", *SERVICES}
+    }
+    environment.update(
+        SERVICES,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x" * 60,
+        DATABASE_REPLICA_URL="postgres://fideliza@replica.internal:5432/fideliza",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    alias, host, options, to_replica, to_primary = ast.literal_eval(
+        result.stdout.strip().splitlines()[-1]
+    )
+    assert (alias, host, to_replica, to_primary) == ("replica", "replica.internal", False, True)
+    assert options["pool"] == {"timeout": 5.0}
+    assert options["server_side_binding"] is True

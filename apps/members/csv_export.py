@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.csv import safe_cell
 from apps.core.models import Merchant
+from apps.core.replica import reads_may_lag
 from apps.core.stored_text import stored_text
 from apps.members.models import Channel, ExportStatus, Member, MemberExport
 
@@ -135,7 +136,8 @@ def export_run(*, export_id: int) -> bool:
 def _write(export: MemberExport) -> None:
     merchant = export.merchant
     members = export_members(merchant=merchant)
-    total = members.count()
+    with reads_may_lag():  # a snapshot of its moment: the replica's few seconds are unseen
+        total = members.count()
     MemberExport.objects.filter(pk=export.pk).update(rows_total=total)
     columns = _columns(ZoneInfo(merchant.timezone))
     with tempfile.TemporaryFile() as raw:
@@ -143,7 +145,7 @@ def _write(export: MemberExport) -> None:
         writer = csv.writer(text)
         writer.writerow([title for title, _value in columns])
         done = 0
-        for member in members.iterator(chunk_size=EXPORT_CHUNK):
+        for member in _read_on_the_replica(members.iterator(chunk_size=EXPORT_CHUNK)):
             writer.writerow([safe_cell(value(member)) for _title, value in columns])
             done += 1
             if done % EXPORT_CHUNK == 0:
@@ -164,6 +166,17 @@ def _write(export: MemberExport) -> None:
     )
     if not finished:  # taken over meanwhile: this copy of the file is not the one kept
         export.file.storage.delete(export.file.name)
+
+
+def _read_on_the_replica(rows: Iterator[Member]) -> Iterator[Member]:
+    """The export's rows, fetched chunk by chunk on the replica, while the progress it
+    writes between chunks goes to the primary (writes always do)."""
+    while True:
+        with reads_may_lag():
+            member = next(rows, None)
+        if member is None:
+            return
+        yield member
 
 
 def export_download_name(export: MemberExport) -> str:

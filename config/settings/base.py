@@ -117,6 +117,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
     else:
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# A read replica for the reads that may lag a few seconds (analytics cards, member exports:
+# apps/core/replica.py). It connects as the primary does, to another host.
+READ_REPLICA = None
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["apps.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Indexes that carry columns (`include=`) serve segment counts on PostgreSQL; SQLite, the
 # embedded default, builds them without those columns, which changes no result.

@@ -33,10 +33,9 @@ if MAILERS["default"]["BACKEND"].startswith("anymail.") and not ANYMAIL["WEBHOOK
 # A request waits at most `timeout` seconds for a connection, and a new connection at most
 # `connect_timeout`: while the database restarts the answer is a quick 503 to retry
 # (apps/core/outage.py), not a client left hanging for psycopg_pool's default 30 s.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"pool": {"timeout": 5.0}, "connect_timeout": 3}
-    )
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database.setdefault("OPTIONS", {}).update({"pool": {"timeout": 5.0}, "connect_timeout": 3})
 
 # A Redis cache that is down costs a warning, not a request (apps/core/cache.py), and is
 # given up on quickly.

@@ -48,6 +48,9 @@ def _test_database_url() -> str:
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 DATABASES = {"default": env.db_url_config(_test_database_url())}
+# A second connection to the same database, standing in for a read replica in the tests
+# that switch `READ_REPLICA` on (tests/core/test_replica.py); unused everywhere else.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 SMS_URL = "locmem://"
