@@ -30,6 +30,7 @@ run: install
 
 test: install
 	@bin/ensure-browser
+	@bin/ensure-pgbouncer
 	@bin/ensure-gettext
 	$(PY) manage.py compile_catalogs
 	$(PY) -m pytest $(PYTEST_ARGS)

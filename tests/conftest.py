@@ -31,6 +31,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pgbouncer_path() -> str | None:
+    return shutil.which("pgbouncer") or shutil.which("/usr/sbin/pgbouncer")
+
+
 @functools.cache
 def _redis_answers() -> bool:
     import redis
@@ -48,6 +52,8 @@ def _missing_service(item) -> str | None:
         return f"needs Redis at {REDIS_URL}"
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM_PATH):
         return f"needs Chromium at {CHROMIUM_PATH} (Debian package 'chromium')"
+    if item.get_closest_marker("pgbouncer") and not pgbouncer_path():
+        return "needs PgBouncer (Debian package 'pgbouncer')"
     return None
 
 

@@ -256,29 +256,34 @@ def test_models_and_migrations_agree():
 
 
 @pytest.mark.parametrize(
-    ("value", "options"),
+    ("variables", "options", "named_cursors"),
     [
-        (None, {"server_side_binding": True, "prepare_threshold": 5}),
-        ("false", {"prepare_threshold": None}),
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}, True),
+        ({"DATABASE_PREPARED_STATEMENTS": "false"}, {"prepare_threshold": None}, True),
+        ({"DATABASE_TRANSACTION_POOLER": "true"}, {"prepare_threshold": None}, False),
     ],
 )
-def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(value, options):
+def test_a_transaction_pooler_turns_off_what_would_outlive_a_transaction(
+    variables, options, named_cursors
+):
     probe = (
         "import django; django.setup(); from django.conf import settings; "
-        "print(repr(settings.DATABASES['default']['OPTIONS']))"
+        "print(repr((settings.DATABASES['default']['OPTIONS'], "
+        "settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])))"
     )
-    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_PREPARED_STATEMENTS"}}
+    switches = {"DATABASE_PREPARED_STATEMENTS", "DATABASE_TRANSACTION_POOLER"}
+    environment = {k: v for k, v in os.environ.items() if k not in switches}
     environment.update(
+        variables,
         DJANGO_SETTINGS_MODULE="config.settings.local",
         DATABASE_URL="postgres://fideliza@127.0.0.1:6432/fideliza",
     )
-    if value is not None:
-        environment["DATABASE_PREPARED_STATEMENTS"] = value
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert ast.literal_eval(result.stdout.strip().splitlines()[-1]) == options
+    found = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert found == (options, not named_cursors)
 
 
 def test_a_replica_connects_as_the_primary_does_and_receives_no_migrations():

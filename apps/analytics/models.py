@@ -351,3 +351,15 @@ class AnalyticsCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} read up to {self.high} ({len(self.gaps)} gaps)"
+
+
+class AnalyticsLease(models.Model):
+    """Who may write the rollups now (lock_objects.py): one row, held by one run at a time
+    until `expires_at`, which each of its transactions pushes on."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    holder = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at}"

@@ -19,13 +19,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from apps.analytics import rollups
 from apps.analytics.changes import cursor_gaps, gaps_condition
-from apps.analytics.lock_objects import analytics_lock
+from apps.analytics.lock_objects import analytics_lock, analytics_transaction
 from apps.analytics.models import (
     AnalyticsCursor,
     CohortActivity,
@@ -71,10 +70,10 @@ def analytics_rebuild(
         days = members = 0
         for merchant in targets:
             progress(f"{merchant.slug}: daily rollups…")
-            with transaction.atomic():
+            with analytics_transaction():
                 days += _daily_rollups_rebuild(merchant, cursors)
             members += _member_rollups_rebuild(merchant, batch=batch, progress=progress)
-            with transaction.atomic():
+            with analytics_transaction():
                 _enrollment_days_rebuild(merchant)
                 _cohort_activity_rebuild(merchant)
             progress(f"{merchant.slug}: done.")
@@ -149,7 +148,7 @@ def _member_rollups_rebuild(merchant: Merchant, *, batch: int, progress) -> int:
     members = Member.objects.for_merchant(merchant).order_by("pk")
     total, done, last = members.count(), 0, 0
     while ids := list(members.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
-        with transaction.atomic():
+        with analytics_transaction():
             rollups.member_rollups_refresh(ids, derived=False)
         done, last = done + len(ids), ids[-1]
         progress(f"{merchant.slug}: members {done:,} / {total:,}")

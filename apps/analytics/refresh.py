@@ -14,11 +14,9 @@ import time
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from apps.analytics import rollups
 from apps.analytics.changes import Source, read_changes
-from apps.analytics.lock_objects import analytics_lock
+from apps.analytics.lock_objects import analytics_lock, analytics_transaction
 from apps.members.models import Member
 from apps.programs.coupons.models import CashbackEntry
 from apps.programs.models import Purchase, Refund
@@ -118,7 +116,7 @@ def catch_up(
     while pending:
         rounds += 1
         for source, add in list(pending):
-            with transaction.atomic():
+            with analytics_transaction():
                 changes = read_changes(source, now=now or time.time(), limit=batch)
                 touched = add(changes.rows, skip)
                 result.members += rollups.member_rollups_refresh(touched)
@@ -131,7 +129,7 @@ def catch_up(
         if pending and budget is not None and time.monotonic() - started > budget:
             result.complete = False
             return result
-    with transaction.atomic():
+    with analytics_transaction():
         result.members += rollups.member_rollups_refresh(
             rollups.members_changed_outside_the_feed(skip)
         )

@@ -63,5 +63,6 @@ class ReplicaRouter:
         return True if {first._state.db, second._state.db} <= both else None
 
     def allow_migrate(self, db, app_label, model_name=None, **hints) -> bool | None:
-        # The replica follows the primary's schema through replication.
-        return False if db == getattr(settings, "READ_REPLICA", None) else None
+        # The replica follows the primary's schema through replication (and the tests'
+        # stand-in is the same database): migrations are for the primary only.
+        return None if db == DEFAULT_DB_ALIAS else False

@@ -104,19 +104,23 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Behind a pooler in transaction mode (PgBouncer's default), a server connection is
+# another client's between two transactions: nothing may outlive one (docs/SCALING.md).
+TRANSACTION_POOLER = env.bool("DATABASE_TRANSACTION_POOLER", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and a statement run five times on a connection is
     # prepared: PostgreSQL stops parsing and planning the same few dozen statements of a
     # purchase on every request (a quarter of its time there). Needs direct connections
-    # or a pooler in session mode: behind PgBouncer's transaction mode (1.18, Debian's,
-    # does not carry prepared statements from one transaction to the next) set
-    # DATABASE_PREPARED_STATEMENTS=false (docs/SCALING.md).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # or a pooler in session mode: PgBouncer's transaction mode (1.18, Debian's) does not
+    # carry prepared statements from one transaction to the next.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=not TRANSACTION_POOLER):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"server_side_binding": True, "prepare_threshold": 5}
         )
     else:
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    # A member export reads through a named cursor, which would outlive its transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = TRANSACTION_POOLER
 # A read replica for the reads that may lag a few seconds (analytics cards, member exports:
 # apps/core/replica.py). It connects as the primary does, to another host.
 READ_REPLICA = None

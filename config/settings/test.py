@@ -48,6 +48,9 @@ def _test_database_url() -> str:
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
 DATABASES = {"default": env.db_url_config(_test_database_url())}
+# The suite behind PgBouncer in transaction mode (tests/core/test_pgbouncer.py); its
+# statements are never prepared here (parameters are bound by the client).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = TRANSACTION_POOLER  # noqa: F405
 # A second connection to the same database, standing in for a read replica in the tests
 # that switch `READ_REPLICA` on (tests/core/test_replica.py); unused everywhere else.
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
