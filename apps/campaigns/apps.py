@@ -24,7 +24,11 @@ class CampaignsConfig(AppConfig):
                 kind="campaign", render=campaign_render, label=_("Campaign"), batched=True
             )
         )
-        from apps.campaigns.automations.rendering import automation_before_send, automation_render
+        from apps.campaigns.automations.rendering import (
+            automation_before_send,
+            automation_render,
+            automation_sms_held,
+        )
 
         # An automation's rows are sent one task each (few at a time), the sweeper behind.
         extensions.MESSAGE_SOURCES.register(
@@ -33,6 +37,7 @@ class CampaignsConfig(AppConfig):
                 render=automation_render,
                 label=_("Automation"),
                 before_send=automation_before_send,
+                held=automation_sms_held,
             )
         )
         from apps.campaigns.automations import triggers

@@ -339,6 +339,9 @@ class MessageSource:
     # only to a member whose message is about to leave); a reason it returns skips the row
     # instead (an automation switched off since the row was queued).
     before_send: Callable[[Delivery], str | None] | None = None
+    # Whether a queued row must wait at this moment (an automation's SMS in its quiet
+    # hours): it stays queued, and the sweeper sends it once it may go.
+    held: Callable[[Delivery, datetime], bool] | None = None
 
 
 # Rule: one source per kind (no order).

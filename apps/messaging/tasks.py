@@ -19,4 +19,9 @@ def deliveries_sweep_task() -> dict:
 
     with edge_transaction():
         swept = deliveries_sweep()
-    return {"requeued": swept.requeued, "resent": swept.resent, "unknown": swept.unknown}
+    return {
+        "requeued": swept.requeued,
+        "resent": swept.resent,
+        "unknown": swept.unknown,
+        "held": swept.held,
+    }

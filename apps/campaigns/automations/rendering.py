@@ -4,9 +4,12 @@ translated; the merge tags and the layout of a campaign's message."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.html import format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 
+from apps.campaigns.audience import quiet_hours_now
 from apps.campaigns.automations.kinds import KINDS
 from apps.campaigns.merge_tags import html_sanitise, merge_tags_used
 from apps.campaigns.models import Automation, AutomationKind, OfferGrant, OfferKind
@@ -263,6 +266,20 @@ def automation_render(delivery: Delivery) -> EmailContent | SmsContent:
         member=delivery.member,
         channel=delivery.channel,
         delivery_id=delivery.pk,
+    )
+
+
+def automation_sms_held(delivery: Delivery, now: datetime) -> bool:
+    """An automation's SMS waits out the automation's quiet hours, also when it was queued
+    before they began and its send comes late (a backlog, a worker lost and swept)."""
+    if delivery.channel != Channel.SMS:
+        return False
+    automation = _automation(int(delivery.source.partition(":")[2]))
+    return quiet_hours_now(
+        start=automation.quiet_start,
+        end=automation.quiet_end,
+        zone_name=automation.merchant.timezone,
+        now=now,
     )
 
 

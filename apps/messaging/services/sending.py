@@ -136,6 +136,10 @@ def delivery_send_claimed(*, delivery: Delivery, verdict: Verdict) -> str:
     if source is None:
         _move(delivery.pk, frm=State.CLAIMED, to=State.FAILED, reason="unknown_source")
         return State.FAILED
+    if source.held is not None and source.held(delivery, timezone.now()):
+        # Back in the queue, stamped now: the sweeper comes back to it (sweep.py).
+        _move(delivery.pk, frm=State.CLAIMED, to=State.QUEUED)
+        return State.QUEUED
     skipped = source.before_send(delivery) if source.before_send is not None else None
     if skipped:
         _move(delivery.pk, frm=State.CLAIMED, to=State.SKIPPED, reason=skipped)

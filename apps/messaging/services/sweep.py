@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.extensions import MESSAGE_SOURCES
+from apps.core.extensions import MESSAGE_SOURCES, message_source
 from apps.messaging.models import Delivery, State
 from apps.messaging.services.queueing import send_later
 
@@ -24,6 +24,7 @@ class Swept:
     # batched source's (a campaign's), which its own batches send.
     resent: int
     unknown: int  # handed to a provider by a worker that died: never sent twice
+    held: int = 0  # queued but made to wait (an SMS in its quiet hours): a round later
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> Swept:
@@ -40,14 +41,25 @@ def deliveries_sweep(*, now: datetime | None = None) -> Swept:
         .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
         .exclude(_sent_in_batches())
         .order_by("pk")
-        .values_list("pk", flat=True)[:BATCH]
+        .only("pk", "source", "channel")[:BATCH]
     )
     # Stamped as just claimed, so the next round does not send them again while these
-    # tasks wait in the broker; the claim itself still decides who sends.
-    Delivery.objects.filter(pk__in=waiting, state=State.QUEUED).update(claimed_at=now)
-    for pk in waiting:
+    # tasks wait in the broker; the claim itself still decides who sends. A row that must
+    # wait (an SMS in its quiet hours) is stamped too: it is looked at again a round later.
+    Delivery.objects.filter(pk__in=[d.pk for d in waiting], state=State.QUEUED).update(
+        claimed_at=now
+    )
+    going = [delivery.pk for delivery in waiting if not _held(delivery, now)]
+    for pk in going:
         transaction.on_commit(lambda pk=pk: send_later(delivery_id=pk))
-    return Swept(requeued=requeued, resent=len(waiting), unknown=unknown)
+    return Swept(
+        requeued=requeued, resent=len(going), unknown=unknown, held=len(waiting) - len(going)
+    )
+
+
+def _held(delivery: Delivery, now: datetime) -> bool:
+    source = message_source(delivery.source.partition(":")[0])
+    return source is not None and source.held is not None and source.held(delivery, now)
 
 
 def _sent_in_batches() -> Q:
