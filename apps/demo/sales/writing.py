@@ -205,10 +205,12 @@ def copy_matches_schema() -> bool:
         LedgerEntry: set(LEDGER_COLUMNS) | {"id"},
         PointsAccount: set(ACCOUNT_COLUMNS) | {"id"},
     }
-    return all(_copy_covers(model, columns) for model, columns in expected.items())
+    return all(copy_covers(model, columns) for model, columns in expected.items())
 
 
-def _copy_covers(model, columns: set[str]) -> bool:
+def copy_covers(model, columns: set[str]) -> bool:
+    """Whether a COPY naming `columns` writes every column of `model` the database does
+    not fill itself."""
     fields = {field.column: field for field in model._meta.concrete_fields}
     unnamed = [fields[column] for column in fields.keys() - columns]
     return columns <= fields.keys() and all(
