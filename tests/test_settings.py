@@ -294,8 +294,11 @@ def test_a_replica_connects_as_the_primary_does_and_receives_no_migrations():
         "print(repr((settings.READ_REPLICA, replica['HOST'], replica['OPTIONS'], "
         "router.allow_migrate('replica', 'members'), router.allow_migrate('default', 'members'))))"
     )
+    switches = {"DATABASE_PREPARED_STATEMENTS", "DATABASE_TRANSACTION_POOLER"}
     environment = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", *SERVICES}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", *SERVICES, *switches}
     }
     environment.update(
         SERVICES,

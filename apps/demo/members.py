@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
 from apps.core.stored_text import summary_and_data
+from apps.demo.bulk import bulk_transaction
 from apps.demo.sales.writing import copy_covers
 from apps.members.identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
 from apps.members.models import Channel, EventKind, Member, MemberEvent, Tag
@@ -405,7 +406,7 @@ def seed_members(
     created = 0
     while created < missing:
         count = min(batch_size, missing - created)
-        with transaction.atomic():
+        with bulk_transaction():
             insert(drawer, count)
         before, created = created, created + count
         if progress and created // PROGRESS_EVERY > before // PROGRESS_EVERY:

@@ -5,13 +5,13 @@ progress after `make run`."""
 from datetime import datetime
 from itertools import batched
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.core.models import Merchant
 from apps.core.stored_text import english, stored_text, summary_and_data
+from apps.demo.bulk import bulk_transaction
 from apps.members.models import Member, MemberEvent
 from apps.programs.rewards.models import Reward
 from apps.programs.tiers.models import (
@@ -91,7 +91,7 @@ def place_demo_members_in_tiers(
     )
     moved = 0
     for batch in batched(ids, batch_size, strict=False):
-        with transaction.atomic():
+        with bulk_transaction():
             moved += _place_batch(merchant, list(batch), at=at, settings=settings, tiers=tiers)
     return moved
 
@@ -123,6 +123,7 @@ def _place_batch(merchant: Merchant, member_ids: list[int], *, at, settings, tie
         update_fields=["tier", "since", "review_at", "updated_at"],
     )
     reason = stored_text(gettext_noop("demo purchases"))
+    reason_english = english(reason)
     changes = TierChange.objects.bulk_create(
         [
             TierChange(
@@ -134,7 +135,7 @@ def _place_batch(merchant: Merchant, member_ids: list[int], *, at, settings, tie
                 to_name=target.name,
                 direction=Direction.UP,
                 cause=ChangeCause.RULES,
-                reason=english(reason),
+                reason=reason_english,
                 reason_text=reason,
                 qualifying_total=total,
                 occurred_at=at,

@@ -320,7 +320,7 @@ def test_a_worker_killed_mid_send_is_finished_by_another_and_nobody_gets_two_ema
     # and sends nothing itself (the campaign's batches send its rows); the minute's tick,
     # later, finds the campaign stalled and starts a batch too
     assert redeliver(queue) == [batch]
-    assert sweep_now() == {"requeued": BATCH - 2, "resent": 0, "unknown": 1}
+    assert sweep_now() == {"requeued": BATCH - 2, "resent": 0, "unknown": 1, "held": 0}
     assert campaigns_tick(now=timezone.now() + timedelta(minutes=5)) == 0  # none scheduled
     assert len(waiting(queue)) == 2
     with worker_thread():
@@ -360,7 +360,7 @@ def test_paused_between_batches_nothing_more_goes_until_it_is_resumed(
 
         # then: no batch is waiting, the sweeper sends none of its rows, nothing arrives
         assert waiting(queue) == []
-        assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0}
+        assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0, "held": 0}
         time.sleep(2)
         assert len(smtp.messages) == BATCH
         left = Delivery.objects.filter(source=promotion.source, state=State.QUEUED)

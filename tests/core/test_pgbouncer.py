@@ -22,6 +22,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import pgbouncer_path
+from tests.core.test_replica import READER
 from tests.faults.cluster import _as_postgres, _port_open, free_port, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.pgbouncer]
@@ -39,20 +40,24 @@ THROUGH_THE_POOLER = [
     "tests/members/test_csv_export.py",
     "tests/members/test_merge_and_erase.py",
     "tests/tiers/test_day_totals.py",
+    "tests/core/test_replica.py",
 ]
 
 
 def _config(folder: Path, *, port: int, upstream: dict) -> Path:
+    # Trust, as the shared server does; a pooler still needs the users it lets in listed.
+    users = folder / "users.txt"
+    users.write_text(f'"{upstream["USER"] or "postgres"}" ""\n"{READER}" ""\n')
     ini = folder / "pgbouncer.ini"
     ini.write_text(
         "[databases]\n"
-        f"* = host={upstream['HOST'] or '127.0.0.1'} port={upstream['PORT'] or 5432}"
-        f" user={upstream['USER'] or 'postgres'}\n"
+        f"* = host={upstream['HOST'] or '127.0.0.1'} port={upstream['PORT'] or 5432}\n"
         "[pgbouncer]\n"
         "listen_addr = 127.0.0.1\n"
         f"listen_port = {port}\n"
         "unix_socket_dir =\n"
-        "auth_type = any\n"
+        "auth_type = trust\n"
+        f"auth_file = {users}\n"
         "pool_mode = transaction\n"
         "max_client_conn = 400\n"
         "default_pool_size = 60\n"

@@ -1,7 +1,7 @@
 """A read replica takes the reads that may lag (analytics cards, member exports) and
 nothing else: every write, every read in a transaction, every other page stays on the
-primary. The replica here is a second connection to the test database, read-only on
-PostgreSQL as a standby is, so a write sent to it would fail."""
+primary. The replica here is a second connection to the test database, by a role that
+may only read on PostgreSQL, so a write sent to it would fail."""
 
 import pytest
 from django.db import connections, transaction
@@ -19,16 +19,37 @@ from tests.programs.factories import buy
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
 
+READER = "fideliza_replica_reader"
+
+
 @pytest.fixture
 def replica(settings):
+    """The second connection logs in as a role that reads only, as a standby would take
+    it: a role's setting, not a session's, so that behind a pooler in transaction mode
+    (tests/core/test_pgbouncer.py) it cannot stay on a server connection others reuse."""
     settings.READ_REPLICA = "replica"
     replica = connections["replica"]
-    replica.ensure_connection()
+    replica.close()
+    user = replica.settings_dict["USER"]
     if replica.vendor == "postgresql":
-        with replica.cursor() as cursor:
-            cursor.execute("SET default_transaction_read_only = on")
-    yield replica
-    replica.close()  # the next test's connection starts writable
+        _read_only_role()
+        replica.settings_dict["USER"] = READER
+    try:
+        yield replica
+    finally:
+        replica.close()
+        replica.settings_dict["USER"] = user
+
+
+def _read_only_role() -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"DO $$ BEGIN CREATE ROLE {READER} LOGIN;"
+            " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        cursor.execute(f"ALTER ROLE {READER} SET default_transaction_read_only = on")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {READER}")
+        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}")
 
 
 def _selects(queries, table: str) -> list[str]:

@@ -97,7 +97,7 @@ def test_a_worker_killed_between_the_claim_and_the_smtp_call_sends_once_after_th
     assert redeliver(queue) == [first_task]  # the broker gives the task back, unacknowledged
 
     swept = sweep_now()
-    assert swept == {"requeued": 1, "resent": 1, "unknown": 0}
+    assert swept == {"requeued": 1, "resent": 1, "unknown": 0, "held": 0}
     assert len(waiting(queue)) == 2  # the redelivered task and the sweeper's
     results = sends_run_by_a_new_worker(delivery, 2)
 
@@ -108,7 +108,7 @@ def test_a_worker_killed_between_the_claim_and_the_smtp_call_sends_once_after_th
     assert delivery.state == State.SENT
     assert delivery.attempts == 2  # claimed twice: by the killed worker, then once more
     assert message["Message-ID"] == delivery.message_id
-    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0}
+    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0, "held": 0}
 
 
 def test_a_worker_killed_during_smtp_data_leaves_the_row_unknown_and_never_resends_it(
@@ -131,10 +131,10 @@ def test_a_worker_killed_during_smtp_data_leaves_the_row_unknown_and_never_resen
     # then: the sweeper calls it unknown, and neither it nor the redelivered task resends it
     assert state_of(delivery) == State.SENDING
     assert redeliver(queue) == [task]
-    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 1}
+    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 1, "held": 0}
     assert state_of(delivery) == State.UNKNOWN
     assert sends_run_by_a_new_worker(delivery, 1) == [State.UNKNOWN]
-    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0}
+    assert sweep_now() == {"requeued": 0, "resent": 0, "unknown": 0, "held": 0}
 
     assert len(smtp.messages) <= 1  # the server may have taken it; never twice
     delivery.refresh_from_db()

@@ -35,10 +35,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Max
 
 from apps.core.models import Merchant
+from apps.demo.bulk import bulk_transaction
 from apps.demo.sales.histories import REFUND_SHARE, Batch, Drawer, Eligible
 from apps.demo.sales.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
 from apps.members.models import Member
@@ -156,7 +157,7 @@ def seed_purchases(
     created = refunds = seeded_members = 0
     for chunk in _chunks(members, counts, batch_size):
         planned = sum(count for _member, count in chunk)
-        with transaction.atomic():
+        with bulk_transaction():
             ids = {
                 "purchase": reserve_ids(Purchase, planned),
                 "lot": reserve_ids(Lot, planned),
