@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -20,7 +21,14 @@ from apps.demo.sales.writing import copy_matches_schema
 from apps.demo.tiers import place_demo_members_in_tiers
 from apps.members.models import Member, MemberEvent
 from apps.programs.models import Purchase, Refund
-from apps.programs.points.models import EntryKind, LedgerEntry, Lot, PointsAccount, ProgramSettings
+from apps.programs.points.models import (
+    EntryKind,
+    LedgerEntry,
+    Lot,
+    MemberDayTotal,
+    PointsAccount,
+    ProgramSettings,
+)
 from apps.programs.points.selectors import ledger_mismatches
 from apps.programs.points.services import points_for_amount
 from apps.programs.services import purchase_record, refund_record
@@ -270,3 +278,46 @@ def test_copy_names_every_column_the_database_does_not_fill():
     silently send the demo's seeding from COPY to bulk_create, four times slower (the
     purchase's `discount` did, until COPY learnt that a `db_default` fills itself)."""
     assert copy_matches_schema()
+
+
+SEEDED_IN_BULK = (
+    Member,
+    Member.tags.through,
+    MemberEvent,
+    Purchase,
+    Refund,
+    Lot,
+    LedgerEntry,
+    PointsAccount,
+    MemberDayTotal,
+    MemberTier,
+    TierChange,
+)
+
+
+def _dangling_references(model) -> list[str]:
+    """Each foreign key of `model` whose value names no row: what the database would have
+    refused, had the seed not written as a restore does (apps/demo/bulk.py)."""
+    found = []
+    with connection.cursor() as cursor:
+        for field in model._meta.concrete_fields:
+            if not field.is_relation:
+                continue
+            table, column = model._meta.db_table, field.column
+            target = field.related_model._meta
+            cursor.execute(
+                f'SELECT count(*) FROM "{table}" AS child WHERE child."{column}" IS NOT NULL'  # noqa: S608
+                f' AND NOT EXISTS (SELECT 1 FROM "{target.db_table}" AS parent'
+                f' WHERE parent."{field.target_field.column}" = child."{column}")'
+            )
+            if cursor.fetchone()[0]:
+                found.append(f"{table}.{column}")
+    return found
+
+
+@pytest.mark.postgres
+def test_rows_seeded_without_row_by_row_checks_refer_only_to_rows_that_exist():
+    _seed("--members", "300", "--purchases", "3000")
+    assert Purchase.objects.count() == 3000
+    assert TierChange.objects.exists()
+    assert [name for model in SEEDED_IN_BULK for name in _dangling_references(model)] == []
