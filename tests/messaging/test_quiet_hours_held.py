@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.campaigns.automations import processing
@@ -75,3 +77,13 @@ def test_the_sweeper_holds_it_through_the_night_and_sends_it_once_after(
     assert (again.held, again.resent) == (0, 0)
     assert len(sms_outbox) == 1
     assert Delivery.objects.get(pk=queued_sms.pk).state == State.SENT
+
+
+def test_a_message_sent_alone_reads_its_automation_once(queued_sms, clock):
+    """Its hold, its offer and its text all need the automation's row."""
+    clock["now"] = datetime(2026, 6, 11, 9, 5, tzinfo=MADRID)
+    with CaptureQueriesContext(connection) as queries:
+        assert delivery_send(delivery_id=queued_sms.pk) == State.SENT
+    reads = [q for q in queries.captured_queries if 'FROM "campaigns_automation"' in q["sql"]]
+    assert len(reads) == 1
+    assert len(sms_outbox) == 1

@@ -32,7 +32,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from apps.core.extensions import message_source
 from apps.members.models import Member
 from apps.members.selectors import member_language
-from apps.messaging.batch import email_deliver
+from apps.messaging.batch import current_batch, deliveries_batch, email_deliver
 from apps.messaging.content import EmailContent, Envelope, email_build, new_message_id
 from apps.messaging.links import absolute, unsubscribe_url
 from apps.messaging.models import Channel, Delivery, Purpose, State
@@ -115,7 +115,16 @@ def _claim(delivery_id: int) -> bool:
 
 
 def delivery_send(*, delivery_id: int) -> str:
-    """Send this delivery if it is still queued; returns the state it was left in."""
+    """Send this delivery if it is still queued; returns the state it was left in. Alone,
+    it is a batch of one: what its source reads for it (an automation's row, for the
+    hold, the offer and the text) is read once."""
+    if current_batch() is None:
+        with deliveries_batch():
+            return _delivery_send(delivery_id)
+    return _delivery_send(delivery_id)
+
+
+def _delivery_send(delivery_id: int) -> str:
     if not _claim(delivery_id):
         return Delivery.objects.filter(pk=delivery_id).values_list("state", flat=True).first()
     delivery = Delivery.objects.select_related("member__merchant").get(pk=delivery_id)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.extensions import MESSAGE_SOURCES, message_source
+from apps.messaging.batch import deliveries_batch
 from apps.messaging.models import Delivery, State
 from apps.messaging.services.queueing import send_later
 
@@ -49,7 +50,8 @@ def deliveries_sweep(*, now: datetime | None = None) -> Swept:
     Delivery.objects.filter(pk__in=[d.pk for d in waiting], state=State.QUEUED).update(
         claimed_at=now
     )
-    going = [delivery.pk for delivery in waiting if not _held(delivery, now)]
+    with deliveries_batch():  # each source's rows read once for the round (an automation)
+        going = [delivery.pk for delivery in waiting if not _held(delivery, now)]
     for pk in going:
         transaction.on_commit(lambda pk=pk: send_later(delivery_id=pk))
     return Swept(
