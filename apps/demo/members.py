@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
 from apps.core.stored_text import summary_and_data
-from apps.demo.bulk import bulk_transaction
+from apps.demo.bulk import bulk_transaction, statistics_refresh
 from apps.demo.sales.writing import copy_covers
 from apps.members.identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
 from apps.members.models import Channel, EventKind, Member, MemberEvent, Tag
@@ -412,6 +412,7 @@ def seed_members(
         if progress and created // PROGRESS_EVERY > before // PROGRESS_EVERY:
             elapsed = time.perf_counter() - started
             progress(f"  {created:,} / {missing:,} members ({elapsed:.1f} s)")
+    statistics_refresh(Member, Member.tags.through, MemberEvent)
     method = "copy" if use_copy else "bulk_create"
     return SeedResult(created, existing + created, time.perf_counter() - started, method)
 

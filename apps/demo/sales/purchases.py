@@ -39,13 +39,13 @@ from django.db import connection
 from django.db.models import Max
 
 from apps.core.models import Merchant
-from apps.demo.bulk import bulk_transaction
+from apps.demo.bulk import bulk_transaction, statistics_refresh
 from apps.demo.sales.histories import REFUND_SHARE, Batch, Drawer, Eligible
 from apps.demo.sales.writing import copy_matches_schema, reserve_ids, write_bulk, write_copy
 from apps.members.models import Member
 from apps.programs.models import Purchase, Refund
 from apps.programs.points.day_totals import day_totals_rebuild
-from apps.programs.points.models import LedgerEntry, Lot, PointsAccount
+from apps.programs.points.models import LedgerEntry, Lot, MemberDayTotal, PointsAccount
 
 DEFAULT_SEED = 2026
 BATCH_SIZE = 20_000  # purchases per transaction (whole members, so a little more)
@@ -178,6 +178,7 @@ def seed_purchases(
         if progress and created // PROGRESS_EVERY > before // PROGRESS_EVERY:
             elapsed = time.perf_counter() - started
             progress(f"  {created:,} / {missing:,} purchases ({elapsed:.1f} s)")
+    statistics_refresh(Purchase, Refund, Lot, LedgerEntry, PointsAccount, MemberDayTotal)
     method = "copy" if use_copy else "bulk_create"
     return SeedResult(
         created,
