@@ -29,9 +29,9 @@ from django.db.models.functions import Now
 from apps.analytics.models import AnalyticsLease
 
 LEASE_NAME = "analytics-upkeep"
-# Longer than any one transaction of the upkeep (a rebuild's largest, one merchant's daily
-# rollups at a million members, takes seconds), and the longest a dead run holds the
-# upkeep up: the periodic refresh runs every minute.
+# How long a run may pause between two of its transactions (each pushes the end on as it
+# begins and as it commits), and the longest a dead run holds the upkeep up: the periodic
+# refresh runs every minute.
 LEASE_SECONDS = 120
 WAIT_POLL_SECONDS = 0.5
 
@@ -117,3 +117,7 @@ def analytics_transaction() -> Iterator[None]:
     with transaction.atomic():
         analytics_lock_confirm()
         yield
+        # Pushed on again as it ends: a long transaction (a rebuild's daily rollups at ten
+        # million purchases) must not commit with its lease already run out, for another
+        # run to take before this one's next transaction.
+        analytics_lock_confirm()

@@ -59,6 +59,18 @@ def test_each_transaction_of_the_run_pushes_the_lease_on(team):
     assert ends > timezone.now() + timedelta(seconds=lock_objects.LEASE_SECONDS - 30)
 
 
+def test_a_long_transaction_commits_with_its_lease_pushed_on_from_its_end(team, monkeypatch):
+    monkeypatch.setattr(lock_objects, "LEASE_SECONDS", 1)
+    with analytics_lock(wait=False) as obtained:
+        assert obtained
+        with analytics_transaction():
+            time.sleep(1.5)  # longer than the lease
+        # Committed with a second to go: no other run may take it before the next one.
+        assert AnalyticsLease.objects.get().expires_at > timezone.now()
+        with analytics_transaction():
+            pass
+
+
 def test_a_run_that_lost_its_lease_writes_nothing_more(team):
     with analytics_lock(wait=False) as obtained:
         assert obtained
