@@ -292,6 +292,7 @@ def test_a_replica_connects_as_the_primary_does_and_receives_no_migrations():
         "from django.db import router; "
         "replica = settings.DATABASES['replica']; "
         "print(repr((settings.READ_REPLICA, replica['HOST'], replica['OPTIONS'], "
+        "replica['DISABLE_SERVER_SIDE_CURSORS'], "
         "router.allow_migrate('replica', 'members'), router.allow_migrate('default', 'members'))))"
     )
     switches = {"DATABASE_PREPARED_STATEMENTS", "DATABASE_TRANSACTION_POOLER"}
@@ -310,9 +311,10 @@ def test_a_replica_connects_as_the_primary_does_and_receives_no_migrations():
         [sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    alias, host, options, to_replica, to_primary = ast.literal_eval(
+    alias, host, options, named_cursors_off, to_replica, to_primary = ast.literal_eval(
         result.stdout.strip().splitlines()[-1]
     )
     assert (alias, host, to_replica, to_primary) == ("replica", "replica.internal", False, True)
     assert options["pool"] == {"timeout": 5.0}
     assert options["server_side_binding"] is True
+    assert named_cursors_off is False  # as the primary's: off only behind a transaction pooler
