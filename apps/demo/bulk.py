@@ -1,9 +1,10 @@
-"""The transactions that write the demo's rows in bulk."""
+"""Writing the demo's rows in bulk: COPY, and the transactions it runs in."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
+from django.db.models.fields import NOT_PROVIDED
 
 
 @contextmanager
@@ -47,3 +48,18 @@ def statistics_refresh(*models) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def copy_sql(table: str, columns: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    return f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+
+
+def copy_covers(model, columns: set[str]) -> bool:
+    """Whether a COPY naming `columns` writes every column of `model` the database does
+    not fill itself."""
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    unnamed = [fields[column] for column in fields.keys() - columns]
+    return columns <= fields.keys() and all(
+        field.db_default is not NOT_PROVIDED for field in unnamed
+    )

@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from apps.core.models import Location, Membership, Merchant
 from apps.core.stored_text import summary_and_data
-from apps.demo.bulk import bulk_transaction, statistics_refresh
-from apps.demo.sales.writing import copy_covers
+from apps.demo.bulk import bulk_transaction, copy_covers, copy_sql, statistics_refresh
 from apps.members.identifiers import CARD_ALPHABET, new_card_code, new_public_id, search_text
 from apps.members.models import Channel, EventKind, Member, MemberEvent, Tag
 from apps.members.services import enrollment_summary
@@ -455,7 +454,7 @@ def _insert_copy(drawer: _Drawer, count: int) -> None:
             [member_table, count],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        with cursor.copy(_copy_sql(member_table, MEMBER_COLUMNS)) as copy:
+        with cursor.copy(copy_sql(member_table, MEMBER_COLUMNS)) as copy:
             for member_id in ids:
                 values, tags = drawer.member()
                 batch.append((member_id, values, tags))
@@ -487,11 +486,11 @@ def _insert_copy(drawer: _Drawer, count: int) -> None:
                         1,  # link_version: the card link as first sent
                     )
                 )
-        with cursor.copy(_copy_sql(through.db_table, through_columns)) as copy:
+        with cursor.copy(copy_sql(through.db_table, through_columns)) as copy:
             for member_id, _values, tags in batch:
                 for tag_id in tags:
                     copy.write_row((member_id, tag_id))
-        with cursor.copy(_copy_sql(MemberEvent._meta.db_table, EVENT_COLUMNS)) as copy:
+        with cursor.copy(copy_sql(MemberEvent._meta.db_table, EVENT_COLUMNS)) as copy:
             for member_id, values, _tags in batch:
                 event = drawer.event(member_id, values)
                 copy.write_row(
@@ -506,11 +505,6 @@ def _insert_copy(drawer: _Drawer, count: int) -> None:
                         event["occurred_at"],
                     )
                 )
-
-
-def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    return f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
 
 
 def copy_matches_schema() -> bool:

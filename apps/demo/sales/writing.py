@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Max
-from django.db.models.fields import NOT_PROVIDED
 
+from apps.demo.bulk import copy_covers, copy_sql
 from apps.demo.sales.histories import Batch
 from apps.members.models import Member
 from apps.programs.models import Purchase, Refund
@@ -106,7 +106,7 @@ def write_copy(batch: Batch) -> None:
         ):
             if not rows:
                 continue
-            with cursor.copy(_copy_sql(model._meta.db_table, columns)) as copy:
+            with cursor.copy(copy_sql(model._meta.db_table, columns)) as copy:
                 if json_column is None:
                     for row in rows:
                         copy.write_row(row)
@@ -121,7 +121,7 @@ def write_copy(batch: Batch) -> None:
                         )
         merchant_id = batch.purchases[0][1]
         if batch.new_accounts:
-            with cursor.copy(_copy_sql(PointsAccount._meta.db_table, ACCOUNT_COLUMNS)) as copy:
+            with cursor.copy(copy_sql(PointsAccount._meta.db_table, ACCOUNT_COLUMNS)) as copy:
                 for member_id, balance in batch.new_accounts:
                     copy.write_row((merchant_id, member_id, balance, 0))
         if batch.balances:
@@ -187,11 +187,6 @@ def write_bulk(batch: Batch) -> None:
         Member.objects.bulk_update(members, ["last_activity_at"], batch_size=500)
 
 
-def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    return f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
-
-
 def copy_matches_schema() -> bool:
     """COPY names its columns; a column it does not name must be one the database fills
     (a `db_default`, such as the purchase's `discount`). If a model gained another one
@@ -206,13 +201,3 @@ def copy_matches_schema() -> bool:
         PointsAccount: set(ACCOUNT_COLUMNS) | {"id"},
     }
     return all(copy_covers(model, columns) for model, columns in expected.items())
-
-
-def copy_covers(model, columns: set[str]) -> bool:
-    """Whether a COPY naming `columns` writes every column of `model` the database does
-    not fill itself."""
-    fields = {field.column: field for field in model._meta.concrete_fields}
-    unnamed = [fields[column] for column in fields.keys() - columns]
-    return columns <= fields.keys() and all(
-        field.db_default is not NOT_PROVIDED for field in unnamed
-    )
